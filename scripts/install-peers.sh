@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the real peers the interop tests and benchmarks run against (Debian packages).
+# Best effort on a developer machine: without root or apt-get it says so and the tests skip.
+set -u
+need=()
+for bin in prometheus-alertmanager prometheus prometheus-blackbox-exporter nginx; do
+  command -v "$bin" >/dev/null 2>&1 || need+=("$bin")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-peers: not root or no apt-get; peer tests will skip (missing: ${need[*]})"
+  exit 0
+fi
+echo "install-peers: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null 2>&1 || true
+apt-get install -y -qq --no-install-recommends prometheus-alertmanager prometheus \
+  prometheus-blackbox-exporter nginx >/dev/null 2>&1 || echo "install-peers: apt-get install failed"
+# Debian starts nothing without systemd, but stop any nginx a package script may have started.
+pkill -x nginx >/dev/null 2>&1 || true
+exit 0

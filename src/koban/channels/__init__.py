@@ -1,0 +1,1 @@
+"""Outbound channels: one folder per vendor behind ``Channel.send`` (see base.py)."""

@@ -1,0 +1,1 @@
+"""Inbound sources: one module per monitor, each turning a request into AlertEvents."""
