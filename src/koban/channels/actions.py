@@ -1,0 +1,59 @@
+"""The port through which channels act back on incidents (keypad, SMS reply, Slack button, signed link).
+
+Every path lands in the same lifecycle function with the same timeline entry shape, so channels never
+write core tables themselves: they call this protocol, implemented by ``koban.engine``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class IncidentAction(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    ESCALATE = "escalate"  # pass to the next step / person now
+
+
+class Outcome(enum.StrEnum):
+    """How a delivery that awaited an outcome ended (phone calls)."""
+
+    REACHED = "reached"  # a human answered (and may have pressed nothing)
+    NOT_REACHED = "not_reached"  # busy, no-answer, failed, canceled, machine, no key pressed
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    ok: bool
+    status: str  # the incident's status after the call
+    message: str  # human-readable, safe to show/say ("already acknowledged by bob")
+
+
+class IncidentActions(Protocol):
+    async def act(
+        self,
+        incident_id: int,
+        action: IncidentAction,
+        *,
+        actor: str | None,
+        via: str,
+        note: str | None = None,
+    ) -> ActionResult:
+        """Apply a lifecycle action. ``actor`` is a person key (None when unknown); ``via`` names the path
+        (``voice``, ``sms``, ``slack``, ``link``, ``api``, ``cli``)."""
+        ...
+
+    async def record_outcome(
+        self, delivery_key: str, outcome: Outcome, *, detail: Mapping[str, Any] | None = None
+    ) -> None:
+        """Settle a delivery that awaited an outcome; NOT_REACHED moves the escalation on."""
+        ...
+
+    async def note(
+        self, incident_id: int, kind: str, *, actor: str | None, via: str, data: Mapping[str, Any]
+    ) -> None:
+        """Add a timeline entry (e.g. ``call.ringing``, ``key.pressed``)."""
+        ...
