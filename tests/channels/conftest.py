@@ -1,0 +1,12 @@
+from collections.abc import AsyncIterator
+
+import pytest
+
+from koban import outbound
+
+
+@pytest.fixture(autouse=True)
+async def _close_outbound_session() -> AsyncIterator[None]:
+    # outbound keeps one aiohttp session per loop; each test has its own loop, so close it per test.
+    yield
+    await outbound.close()
