@@ -1,0 +1,138 @@
+"""Slack interactivity endpoint: a button click acknowledges/resolves/escalates through IncidentActions.
+
+The request is verified (signing secret, 5-minute window) before anything else; forged or stale
+requests get 401 and change nothing. The incident action is applied *before* answering 200 so a click
+is never lost; slower follow-ups (refreshing the message, telling the clicker the outcome through
+``response_url``) run after the response, well inside Slack's 3-second budget. Those follow-ups are a
+courtesy: the engine's durable ``update`` deliveries also rewrite the message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from slack_sdk.signature import Clock, SignatureVerifier
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from koban.channels.actions import ActionResult, IncidentAction, IncidentActions
+from koban.channels.slack.message import BUTTON_ACTION_IDS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SlackClick:
+    incident_id: int
+    action: IncidentAction
+    user_id: str
+    user_name: str
+    channel_id: str | None
+    message_ts: str | None
+    response_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlackDeps:
+    """What the interactivity endpoint needs from the engine.
+
+    ``person_for_user(slack_user_id)`` returns the koban person key or None. ``refresh(incident_id,
+    channel_id, ts)``, if given, runs after the answer (e.g. enqueue the Slack update delivery now).
+    With ``require_known_user`` clicks from unmapped Slack users are refused; otherwise they act with
+    ``actor=None`` and the Slack user is named in the timeline note.
+    """
+
+    signing_secret: str
+    actions: IncidentActions
+    person_for_user: Callable[[str], Awaitable[str | None]]
+    refresh: Callable[[int, str, str], Awaitable[None]] | None = None
+    clock: Callable[[], float] = time.time
+    require_known_user: bool = False
+    reply_to_clicker: bool = True
+    path: str = "/integrations/slack/interactivity"
+
+
+class _InjectedClock(Clock):
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
+
+
+def parse_click(body: bytes) -> SlackClick | None:
+    """Pure: the koban action in a block_actions form body, or None when there is nothing to do
+    (other payload types, url buttons, foreign buttons, malformed values)."""
+    try:
+        payload: dict[str, Any] = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
+    except (KeyError, IndexError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(payload, dict) or payload.get("type") != "block_actions":
+        return None
+    container = payload.get("container") or {}
+    user = payload.get("user") or {}
+    for action in payload.get("actions") or []:
+        name = BUTTON_ACTION_IDS.get(str(action.get("action_id")))
+        prefix, _, raw_id = str(action.get("value", "")).partition(":")
+        if name is None or prefix != "incident" or not raw_id.isdigit():
+            continue
+        return SlackClick(
+            incident_id=int(raw_id),
+            action=IncidentAction(name),
+            user_id=str(user.get("id", "")),
+            user_name=str(user.get("username") or user.get("name") or ""),
+            channel_id=container.get("channel_id") or (payload.get("channel") or {}).get("id"),
+            message_ts=container.get("message_ts") or (payload.get("message") or {}).get("ts"),
+            response_url=payload.get("response_url"),
+        )
+    return None
+
+
+async def _reply(response_url: str, text: str) -> None:
+    try:
+        await AsyncWebhookClient(response_url, timeout=5, retry_handlers=[]).send_dict(
+            {"response_type": "ephemeral", "replace_original": False, "text": text}
+        )
+    except Exception:  # a courtesy message; never let it surface as an error
+        log.warning("slack response_url reply failed", exc_info=True)
+
+
+async def _after(deps: SlackDeps, click: SlackClick, result: ActionResult | None, text: str) -> None:
+    if result is not None and deps.refresh is not None and click.channel_id and click.message_ts:
+        try:
+            await deps.refresh(click.incident_id, click.channel_id, click.message_ts)
+        except Exception:
+            log.warning("slack message refresh failed", exc_info=True)
+    if deps.reply_to_clicker and click.response_url:
+        await _reply(click.response_url, text)
+
+
+def build_routes(deps: SlackDeps) -> list[Route]:
+    verifier = SignatureVerifier(deps.signing_secret, clock=_InjectedClock(deps.clock))
+
+    async def interactivity(request: Request) -> Response:
+        body = await request.body()
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            return Response("invalid signature", status_code=401)
+        click = parse_click(body)
+        if click is None:
+            return Response(status_code=200)
+        person = await deps.person_for_user(click.user_id)
+        if person is None and deps.require_known_user:
+            text = "Your Slack account is not linked to a koban person, so nothing was changed."
+            return Response(status_code=200, background=BackgroundTask(_after, deps, click, None, text))
+        note = None if person else f"slack user {click.user_id} ({click.user_name})"
+        result = await deps.actions.act(click.incident_id, click.action, actor=person, via="slack", note=note)
+        task = BackgroundTask(_after, deps, click, result, result.message)
+        return Response(status_code=200, background=task)
+
+    return [Route(deps.path, interactivity, methods=["POST"])]

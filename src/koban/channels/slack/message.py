@@ -1,0 +1,142 @@
+"""Pure Block Kit rendering of an incident for Slack (no I/O, no clock).
+
+Layout: a top-level section with the title (so the notification text reads well), then one attachment
+whose colour bar shows severity (green once resolved) holding details, links, who is on call, the
+acknowledgement line and the buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from koban.channels.base import IncidentView, Notification
+
+ACTIONS_BLOCK_ID = "incident_actions"
+BUTTON_ACTION_IDS = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate"}
+LINK_ACTION_PREFIX = "link_"  # url buttons: Slack still posts a click, which we ignore
+
+COLOURS = {"critical": "#E01E5A", "error": "#E8912D", "warning": "#ECB22E", "info": "#36C5F0"}
+RESOLVED_COLOUR = "#2EB67D"
+_LINK_LABELS = {
+    "acknowledge": "Acknowledge (link)",
+    "resolve": "Resolve (link)",
+    "escalate": "Escalate (link)",
+}
+
+
+def esc(text: str) -> str:
+    """Slack mrkdwn needs &, < and > escaped; everything else is literal."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "unknown time"
+
+
+def title(incident: IncidentView) -> str:
+    return f"[{incident.severity.upper()}] {incident.summary} (incident {incident.id})"
+
+
+def on_call_names(n: Notification) -> list[str]:
+    configured = n.config.get("on_call")
+    if isinstance(configured, str):
+        return [configured]
+    if configured:
+        return [str(x) for x in configured]
+    if n.recipient.person:
+        return [n.recipient.name or n.recipient.person]
+    return []
+
+
+def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def buttons(incident: IncidentView, links: Mapping[str, str]) -> list[dict[str, Any]]:
+    if incident.status == "resolved":
+        return []
+    value = f"incident:{incident.id}"
+    out = []
+    if incident.status != "acknowledged":
+        out.append(_button("ack", "Acknowledge", value, "primary"))
+    out.append(_button("resolve", "Resolve", value))
+    out.append(_button("escalate", "Escalate", value, "danger"))
+    for action, url in links.items():
+        if action in _LINK_LABELS and (action != "acknowledge" or incident.status != "acknowledged"):
+            link_button = _button(f"{LINK_ACTION_PREFIX}{action}", _LINK_LABELS[action], value)
+            link_button["url"] = url
+            out.append(link_button)
+    return out
+
+
+def state_line(incident: IncidentView) -> str | None:
+    if incident.status == "resolved":
+        return f":white_check_mark: Resolved at {_when(incident.resolved_at)}"
+    if incident.acknowledged_by or incident.status == "acknowledged":
+        who = esc(incident.acknowledged_by or "someone")
+        via = f" via {esc(incident.acknowledged_via)}" if incident.acknowledged_via else ""
+        return f":eyes: Acknowledged by *{who}*{via} at {_when(incident.acknowledged_at)}"
+    return None
+
+
+def timeline_text(n: Notification) -> str:
+    """The thread reply posted under the original message on each update."""
+    line = state_line(n.incident)
+    if line is not None:
+        return line
+    if n.step > 0 or n.loop > 0:
+        names = ", ".join(esc(x) for x in on_call_names(n)) or "the next step"
+        return f":rotating_light: Escalated (step {n.step + 1}): notifying {names}"
+    return f"Status: {esc(n.incident.status)}"
+
+
+def _links_line(incident: IncidentView) -> str:
+    parts = []
+    if incident.url:
+        parts.append(f"<{incident.url}|Incident {incident.id} in koban>")
+    for link in incident.links:
+        href = link.get("href")
+        if href:
+            parts.append(f"<{href}|{esc(link.get('text') or href)}>")
+    return " · ".join(parts)
+
+
+def build_message(n: Notification) -> dict[str, Any]:
+    """Keyword arguments for chat.postMessage / chat.update / an incoming webhook body."""
+    inc = n.incident
+    heading = f"*{esc(title(inc))}*"
+    if inc.url:
+        heading = f"*<{inc.url}|{esc(title(inc))}>*"
+    facts = f"Service: *{esc(inc.service)}* · Status: *{esc(inc.status)}*"
+    if inc.source:
+        facts += f" · Source: {esc(inc.source)}"
+    if inc.alert_count > 1:
+        facts += f" · {inc.alert_count} alerts"
+    body: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": facts}}]
+    context = [x for x in (_links_line(inc), _on_call_line(n), state_line(inc)) if x]
+    for line in context:
+        body.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+    elements = buttons(inc, n.links)
+    if elements:
+        body.append({"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": elements})
+    colour = RESOLVED_COLOUR if inc.status == "resolved" else COLOURS.get(inc.severity, COLOURS["critical"])
+    return {
+        "text": title(inc),
+        "blocks": [{"type": "section", "block_id": "summary", "text": {"type": "mrkdwn", "text": heading}}],
+        "attachments": [{"color": colour, "fallback": title(inc), "blocks": body}],
+    }
+
+
+def _on_call_line(n: Notification) -> str | None:
+    names = on_call_names(n)
+    return f"On call: {', '.join(esc(x) for x in names)}" if names else None

@@ -1,0 +1,284 @@
+"""A fake Slack (Web API, incoming webhooks, response_url) that records what it was sent.
+
+``async with FakeSlack(signing_secret="s", interactivity_url=url) as fake:`` then point the channel at
+``fake.base_url`` (bot mode) or ``fake.webhook_url()``. ``fake.fail_next(...)`` scripts failures and
+``await fake.click(ts, "ack", "U_ALICE")`` sends a signed block_actions request like Slack does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import aiohttp
+from aiohttp import web
+
+from koban.fakes.slack.clicks import block_actions_payload, signed_form
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None  # JSON "error" (Web API) or plain-text body (webhooks)
+    retry_after: int | None = None
+    delay: float = 0.0  # answer (normally, unless status/error given) after this many seconds
+
+
+WEBHOOK = "webhook"  # method name used to script incoming-webhook failures
+
+
+class FakeSlack:
+    def __init__(
+        self,
+        *,
+        signing_secret: str = "fake-signing-secret",
+        interactivity_url: str | None = None,
+        token: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.signing_secret = signing_secret
+        self.interactivity_url = interactivity_url
+        self.token = token  # None: accept any bot token
+        self.host, self.port = host, port
+        self.clock = clock
+        self.messages: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []  # posts to response_url
+        self.requests: list[str] = []  # every API method/webhook hit, in order
+        self._script: dict[str, list[Failure]] = {}
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+
+    # -- scripting and inspection -----------------------------------------------------------------
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        count: int = 1,
+    ) -> None:
+        """Script the next ``count`` calls of ``method`` (chat.postMessage, chat.update, webhook)."""
+        failure = Failure(status, error, retry_after, delay)
+        self._script.setdefault(method, []).extend([failure] * count)
+
+    def message(self, ts: str) -> dict[str, Any]:
+        return next(m for m in self.messages if m["ts"] == ts)
+
+    def replies(self, ts: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("thread_ts") == ts]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api/"
+
+    def webhook_url(self, name: str = "alerts") -> str:
+        return f"http://{self.host}:{self.port}/services/T0FAKE/B0FAKE/{name}"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"messages": self.messages, "responses": self.responses, "requests": self.requests}
+
+    # -- clicking ---------------------------------------------------------------------------------
+    async def click(
+        self,
+        message_ts: str,
+        action_id: str,
+        user_id: str,
+        *,
+        user_name: str = "",
+        secret: str | None = None,
+        timestamp: int | None = None,
+    ) -> int:
+        """POST a signed block_actions request for a button on a recorded message; returns the status.
+        ``secret``/``timestamp`` override the signing (to forge or replay in tests)."""
+        if not self.interactivity_url:
+            raise RuntimeError("FakeSlack has no interactivity_url configured")
+        n = next(self._ts)
+        payload = block_actions_payload(
+            self.message(message_ts),
+            action_id,
+            user_id,
+            user_name=user_name or user_id.lower(),
+            response_url=f"http://{self.host}:{self.port}/actions/T0FAKE/{n}/resp",
+            action_ts=f"{int(self.clock())}.{n:06d}",
+        )
+        ts = int(self.clock()) if timestamp is None else timestamp
+        body, headers = signed_form(payload, secret or self.signing_secret, ts)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.interactivity_url, data=body, headers=headers) as resp,
+        ):
+            return resp.status
+
+    # -- HTTP -------------------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/auth.test", self._auth_test)
+        app.router.add_post("/api/chat.postMessage", self._post_message)
+        app.router.add_post("/api/chat.update", self._update)
+        app.router.add_post("/services/{tail:.*}", self._incoming_webhook)
+        app.router.add_post("/actions/{tail:.*}", self._response_url)
+        app.router.add_get("/_fake/messages", self._inspect)
+        app.router.add_post("/_fake/fail", self._control_fail)
+        app.router.add_post("/_fake/click", self._control_click)
+        return app
+
+    async def _scripted(self, method: str) -> Failure | None:
+        self.requests.append(method)
+        queue = self._script.get(method)
+        failure = queue.pop(0) if queue else None
+        if failure is not None and failure.delay:
+            await asyncio.sleep(failure.delay)
+        if failure is not None and failure.status == 200 and failure.error is None:
+            return None  # only slow
+        return failure
+
+    @staticmethod
+    def _api_failure(failure: Failure) -> web.Response:
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+        error = failure.error or ("ratelimited" if failure.status == 429 else "internal_error")
+        return web.json_response({"ok": False, "error": error}, status=failure.status, headers=headers)
+
+    async def _args(self, request: web.Request) -> dict[str, Any] | None:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or (self.token is not None and auth[7:] != self.token):
+            return None
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        form = {k: v[0] for k, v in parse_qs((await request.read()).decode()).items()}
+        for key in ("blocks", "attachments"):
+            if key in form:
+                form[key] = json.loads(form[key])
+        return form
+
+    @staticmethod
+    def _channel_id(channel: str) -> str:
+        if channel[:1] in "CGD" and channel.isupper():
+            return channel
+        return "C" + hashlib.sha1(channel.lstrip("#").encode()).hexdigest()[:10].upper()
+
+    async def _auth_test(self, request: web.Request) -> web.Response:
+        if await self._args(request) is None:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response(
+            {"ok": True, "team": "Fake", "user": "koban", "team_id": "T0FAKE", "user_id": "U0KOBAN"}
+        )
+
+    async def _post_message(self, request: web.Request) -> web.Response:
+        args = await self._args(request)
+        if args is None:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        failure = await self._scripted("chat.postMessage")
+        if failure is not None:
+            return self._api_failure(failure)
+        if not args.get("channel"):
+            return web.json_response({"ok": False, "error": "channel_not_found"})
+        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            return web.json_response({"ok": False, "error": "no_text"})
+        n = next(self._ts)
+        ts = f"{1_700_000_000 + n}.{n:06d}"
+        message = {
+            "channel": self._channel_id(str(args["channel"])),
+            "ts": ts,
+            "thread_ts": args.get("thread_ts"),
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks") or [],
+            "attachments": args.get("attachments") or [],
+            "updates": [],
+            "via": "api",
+        }
+        self.messages.append(message)
+        return web.json_response({"ok": True, "channel": message["channel"], "ts": ts, "message": message})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        args = await self._args(request)
+        if args is None:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        failure = await self._scripted("chat.update")
+        if failure is not None:
+            return self._api_failure(failure)
+        match = [
+            m for m in self.messages if m["channel"] == args.get("channel") and m["ts"] == args.get("ts")
+        ]
+        if not match:
+            return web.json_response({"ok": False, "error": "message_not_found"})
+        message = match[0]
+        message["updates"].append({k: message[k] for k in ("text", "blocks", "attachments")})
+        message.update(
+            text=args.get("text", ""),
+            blocks=args.get("blocks") or [],
+            attachments=args.get("attachments") or [],
+        )
+        return web.json_response({"ok": True, "channel": message["channel"], "ts": message["ts"]})
+
+    async def _incoming_webhook(self, request: web.Request) -> web.Response:
+        failure = await self._scripted(WEBHOOK)
+        if failure is not None:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            status = failure.status if failure.status != 200 else 400
+            return web.Response(text=failure.error or "rollup_error", status=status, headers=headers)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.Response(text="invalid_payload", status=400)
+        n = next(self._ts)
+        self.messages.append(
+            {
+                "channel": request.match_info["tail"],
+                "ts": f"{1_700_000_000 + n}.{n:06d}",
+                "thread_ts": None,
+                "text": body.get("text", ""),
+                "blocks": body.get("blocks") or [],
+                "attachments": body.get("attachments") or [],
+                "updates": [],
+                "via": "webhook",
+            }
+        )
+        return web.Response(text="ok")
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.requests.append("response_url")
+        self.responses.append({"path": request.path, "body": await request.json()})
+        return web.Response(text="ok")
+
+    async def _inspect(self, request: web.Request) -> web.Response:
+        return web.json_response(self.snapshot())
+
+    async def _control_fail(self, request: web.Request) -> web.Response:
+        spec = await request.json()
+        self.fail_next(spec.pop("method"), **spec)
+        return web.json_response({"ok": True})
+
+    async def _control_click(self, request: web.Request) -> web.Response:
+        spec = await request.json()
+        status = await self.click(spec["message_ts"], spec["action_id"], spec["user_id"])
+        return web.json_response({"ok": True, "status": status})
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    async def start(self) -> FakeSlack:
+        self._runner = web.AppRunner(self.app(), shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
