@@ -1,1 +1,0 @@
-"""Test helpers shared across test folders (peers, ports, a webhook recorder)."""

@@ -1,0 +1,1 @@
+"""Configuration as code: the YAML model (model.py), loading with line numbers (loader.py), apply.py."""

@@ -1,0 +1,1 @@
+"""Storage: tables (schema.py), engines (engine.py), migrations (alembic under migrations/)."""

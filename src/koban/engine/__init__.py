@@ -1,0 +1,1 @@
+"""The I/O side: transactions, the durable queues, workers, ingest. Decisions live in koban.domain."""

@@ -1,0 +1,102 @@
+"""An in-memory snapshot of the configuration objects, rebuilt when the database says they changed.
+
+The hot paths (ingest, escalation) read config from here instead of querying it per alert. Every
+instance checks a cheap fingerprint (row counts and newest ``updated_at``) at most every few
+seconds, so an ``apply`` on one instance reaches the others without any other coordination.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
+from koban.db import schema as t
+
+CONFIG_TABLES = (t.people, t.rotations, t.channels, t.policies, t.services, t.integrations)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    people: Mapping[str, Person] = field(default_factory=dict)
+    rotations: Mapping[str, Rotation] = field(default_factory=dict)
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    policies: Mapping[str, Policy] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
+    integrations: Mapping[str, Integration] = field(default_factory=dict)
+    integration_service: Mapping[str, str] = field(default_factory=dict)
+    keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
+    broken_channels: Mapping[str, str] = field(default_factory=dict)
+    fingerprint: tuple = ()
+
+    def integration_for_key(self, key: str) -> Integration | None:
+        ident = self.keys.get(hash_key(key))
+        return self.integrations.get(ident) if ident else None
+
+    def as_config(self) -> ConfigFile:
+        return ConfigFile(
+            people=list(self.people.values()),
+            rotations=list(self.rotations.values()),
+            channels=list(self.channels.values()),
+            policies=list(self.policies.values()),
+            services=list(self.services.values()),
+        )
+
+
+async def fingerprint(conn: AsyncConnection) -> tuple:
+    parts = []
+    for table in (*CONFIG_TABLES, t.integration_keys):
+        col = table.c.created_at if table is t.integration_keys else table.c.updated_at
+        row = (await conn.execute(sa.select(sa.func.count(), sa.func.max(col)))).one()
+        parts.append((row[0], row[1]))
+    broken = (await conn.execute(sa.select(sa.func.max(t.channels.c.broken_at)))).scalar()
+    return (*parts, broken)
+
+
+async def load_catalog(conn: AsyncConnection) -> Catalog:
+    fp = await fingerprint(conn)
+
+    async def defs(table: sa.Table) -> list[dict]:
+        return [r.definition for r in (await conn.execute(sa.select(table.c.definition)))]
+
+    services = [Service.model_validate(d) for d in await defs(t.services)]
+    integrations: dict[str, Integration] = {}
+    owner: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for svc in services:
+        for integ in svc.integrations:
+            integrations[integ.id] = integ
+            owner[integ.id] = svc.id
+            for h in integ.key_hashes:
+                keys[h] = integ.id
+    rows = await conn.execute(sa.select(t.integration_keys.c.key_hash, t.integration_keys.c.integration_id))
+    for h, ident in rows:
+        keys[h] = ident
+    broken = {
+        r.id: r.broken_reason
+        for r in await conn.execute(
+            sa.select(t.channels.c.id, t.channels.c.broken_reason).where(
+                t.channels.c.broken_reason.is_not(None)
+            )
+        )
+    }
+    return Catalog(
+        people={p.id: p for p in (Person.model_validate(d) for d in await defs(t.people))},
+        rotations={r.id: r for r in (Rotation.model_validate(d) for d in await defs(t.rotations))},
+        channels={c.id: c for c in (Channel.model_validate(d) for d in await defs(t.channels))},
+        policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
+        services={s.id: s for s in services},
+        integrations=integrations,
+        integration_service=owner,
+        keys=keys,
+        broken_channels=broken,
+        fingerprint=fp,
+    )

@@ -1,0 +1,185 @@
+"""Carry out escalation decisions on incident rows, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from koban.channels.registry import UPDATABLE_TYPES
+from koban.db import schema as t
+from koban.domain.escalation import (
+    Decision,
+    EscState,
+    Event,
+    Note,
+    Notify,
+    NotifyUpdate,
+    Status,
+    decide,
+)
+from koban.domain.plan import Plan
+from koban.engine.catalog import Catalog
+from koban.engine.uow import UnitOfWork
+
+SETTLED_SENT = ("sent", "awaiting", "reached", "not_reached")
+
+
+class StaleIncident(RuntimeError):
+    """Another transaction moved the incident on first; the caller retries with fresh state."""
+
+
+def esc_state(row: dict[str, Any]) -> EscState:
+    return EscState(
+        status=Status(row["status"]),
+        step=row["esc_step"],
+        loop=row["esc_loop"],
+        version=row["esc_version"],
+        started_at=row["esc_started_at"],
+        step_started_at=row["esc_step_started_at"],
+        exhausted=bool(row["esc_exhausted"]),
+    )
+
+
+def plan_of(row: dict[str, Any]) -> Plan | None:
+    return Plan.from_json(row["plan"]) if row.get("plan") else None
+
+
+async def load_incident(uow: UnitOfWork, incident_id: int) -> dict[str, Any] | None:
+    q = sa.select(t.incidents).where(t.incidents.c.id == incident_id)
+    if uow.dialect == "postgresql":
+        q = q.with_for_update()
+    row = (await uow.conn.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def handle(
+    uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], event: Event, now: float
+) -> Decision:
+    """Decide and apply one event for one incident row (updated in place)."""
+    decision = decide(esc_state(row), plan_of(row), event, now)
+    if decision.refused is None:
+        await apply(uow, catalog, row, decision, now)
+    return decision
+
+
+async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decision, now: float) -> None:
+    old, new = esc_state(row), d.state
+    changes: dict[str, Any] = {
+        "status": new.status.value,
+        "esc_step": new.step,
+        "esc_loop": new.loop,
+        "esc_version": new.version,
+        "esc_started_at": new.started_at,
+        "esc_step_started_at": new.step_started_at,
+        "esc_exhausted": new.exhausted,
+        "updated_at": now,
+    }
+    for a in d.actions:
+        if isinstance(a, Note) and a.kind in ("acknowledged", "resolved"):
+            prefix = "acknowledged" if a.kind == "acknowledged" else "resolved"
+            changes.update({f"{prefix}_at": now, f"{prefix}_by": a.actor, f"{prefix}_via": a.via})
+    if new.status is Status.RESOLVED:
+        changes["open_key"] = None
+    if new.status is Status.TRIGGERED and old.status is Status.ACKNOWLEDGED:
+        changes.update(acknowledged_at=None, acknowledged_by=None, acknowledged_via=None)
+    if row.get("id") is not None and old.version != new.version:
+        res = await uow.conn.execute(
+            sa.update(t.incidents)
+            .where(t.incidents.c.id == row["id"], t.incidents.c.esc_version == old.version)
+            .values(**changes)
+        )
+        if res.rowcount != 1:
+            raise StaleIncident(row["id"])
+    row.update(changes)
+    incident_id = row["id"]
+    for a in d.actions:
+        if isinstance(a, Note):
+            uow.note(incident_id, now, a.kind, a.actor, a.via, dict(a.data) or None)
+        elif isinstance(a, Notify):
+            uow.deliveries.append(page_delivery(incident_id, a, catalog, now))
+            uow.wake = True
+        elif isinstance(a, NotifyUpdate):
+            await _updates(uow, incident_id, new.version, a.status, now)
+    if new.status is not Status.TRIGGERED:
+        # Pages not yet sent are moot; one already in flight is fenced by the sender's re-check.
+        await uow.conn.execute(
+            sa.update(t.deliveries)
+            .where(
+                t.deliveries.c.incident_id == incident_id,
+                t.deliveries.c.kind == "page",
+                t.deliveries.c.state == "pending",
+            )
+            .values(state="canceled", due_at=None, settled_at=now, error=f"incident {new.status.value}")
+        )
+    if new.version != old.version:
+        uow.drop_timers_below[incident_id] = new.version
+    if d.next_due is not None:
+        uow.jobs.append(
+            {
+                "kind": "escalate",
+                "ref": incident_id,
+                "fence": new.version,
+                "due_at": d.next_due,
+                "created_at": now,
+            }
+        )
+
+
+def page_delivery(incident_id: int, a: Notify, catalog: Catalog, now: float) -> dict[str, Any]:
+    person = a.target.person_for(a.loop)
+    ch = catalog.channels.get(a.target.channel)
+    return {
+        "key": f"{incident_id}:{a.step}:{a.target.key(a.loop)}:{a.loop}",
+        "incident_id": incident_id,
+        "kind": "page",
+        "channel_id": a.target.channel,
+        "channel_type": ch.type if ch else "unknown",
+        "person_id": person,
+        "address": "",
+        "step": a.step,
+        "loop": a.loop,
+        "state": "pending",
+        "attempts": 0,
+        "meta": {},
+        "created_at": now,
+        "due_at": now,
+    }
+
+
+async def _updates(uow: UnitOfWork, incident_id: int, version: int, status: Status, now: float) -> None:
+    """One update per channel message already out (Slack edits in place, PagerDuty acks/resolves)."""
+    d = t.deliveries.c
+    rows = await uow.conn.execute(
+        sa.select(d.channel_id, d.channel_type, d.person_id, d.meta, d.provider_ref).where(
+            d.incident_id == incident_id,
+            d.kind == "page",
+            d.state.in_(SETTLED_SENT),
+            d.channel_type.in_(UPDATABLE_TYPES),
+        )
+    )
+    seen: set[tuple[str, str | None]] = set()
+    for r in rows:
+        if (r.channel_id, r.person_id) in seen:
+            continue
+        seen.add((r.channel_id, r.person_id))
+        who = f"/{r.person_id}" if r.person_id else ""
+        uow.deliveries.append(
+            {
+                "key": f"{incident_id}:update:{version}:{r.channel_id}{who}",
+                "incident_id": incident_id,
+                "kind": "update",
+                "channel_id": r.channel_id,
+                "channel_type": r.channel_type,
+                "person_id": r.person_id,
+                "address": "",
+                "step": -1,
+                "loop": 0,
+                "state": "pending",
+                "attempts": 0,
+                "meta": {"status": status.value, "previous": r.meta or {}, "provider_ref": r.provider_ref},
+                "created_at": now,
+                "due_at": now,
+            }
+        )
+        uow.wake = True

@@ -1,0 +1,143 @@
+"""The running koban: one object wiring the database, clock, config snapshot, queues and workers.
+
+API, scheduler and workers share it in one asyncio loop; several processes (``koban serve`` /
+``koban worker``) on one PostgreSQL database coordinate only through rows and leases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import socket
+from typing import Any
+
+import orjson
+
+from koban.channels.base import Channel
+from koban.channels.registry import build_channel
+from koban.db.engine import Database
+from koban.db.migrate import upgrade
+from koban.engine.actions import Actions
+from koban.engine.catalog import Catalog, fingerprint, load_catalog
+from koban.engine.clock import SystemClock
+from koban.engine.ingest import IngestBatcher
+from koban.engine.metrics import Metrics
+from koban.engine.worker import Worker
+from koban.settings import Settings
+
+log = logging.getLogger("koban")
+CATALOG_CHECK_SECONDS = 2.0
+
+
+class ChannelContext:
+    """What channels may use besides their own settings."""
+
+    def __init__(self, k: Kernel) -> None:
+        self.public_url = k.public_url
+        self.signing_key = k.signing_key
+        self.clock = k.clock
+        self.actions = k.actions
+        self.settings = k.settings
+
+
+class Kernel:
+    def __init__(self, settings: Settings, *, clock: Any = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.db = Database(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        self.owner = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.public_url = settings.effective_public_url
+        self.signing_key = settings.signing_key()
+        self.metrics = Metrics()
+        self.catalog = Catalog()
+        self.actions = Actions(self)
+        self.batcher = IngestBatcher(self)
+        self.worker = Worker(self)
+        self.context = ChannelContext(self)
+        self._channels: dict[str, tuple[bytes, Channel]] = {}
+        self._wake: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self, *, worker: bool = True, migrate: bool = True) -> None:
+        if migrate:
+            await asyncio.to_thread(
+                upgrade, self.settings.effective_database_url, "head", self.settings.sqlite_synchronous
+            )
+        await self.refresh_catalog(force=True)
+        self.batcher.start()
+        self._tasks.append(asyncio.create_task(self._catalog_loop(), name="koban-catalog"))
+        if worker:
+            self._tasks.append(asyncio.create_task(self.worker.run(), name="koban-worker"))
+
+    async def stop(self) -> None:
+        self.worker.stop()
+        await self.batcher.close()
+        for task in self._tasks:
+            if task.get_name() == "koban-worker":
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=self.settings.lease_seconds)
+            else:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._tasks.clear()
+        for _, ch in self._channels.values():
+            close = getattr(ch, "aclose", None)
+            if close is not None:
+                await close()
+        from koban import outbound
+
+        await outbound.close()
+        await self.db.dispose()
+
+    # -- wake-ups ------------------------------------------------------------------------------------
+
+    def _event(self) -> asyncio.Event:
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        return self._wake
+
+    def wake(self) -> None:
+        self._event().set()
+
+    async def wait_for_wake(self, timeout: float) -> None:
+        ev = self._event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ev.wait(), timeout)
+        ev.clear()
+
+    # -- configuration snapshot -------------------------------------------------------------------------
+
+    async def refresh_catalog(self, force: bool = False) -> None:
+        async with self.db.read() as conn:
+            if not force and await fingerprint(conn) == self.catalog.fingerprint:
+                return
+            self.catalog = await load_catalog(conn)
+
+    async def _catalog_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CATALOG_CHECK_SECONDS)
+            try:
+                await self.refresh_catalog()
+            except Exception:
+                log.exception("catalog refresh failed")
+
+    def channel(self, channel_id: str) -> Channel:
+        cfg = self.catalog.channels[channel_id]
+        digest = hashlib.sha256(orjson.dumps(cfg.model_dump(), option=orjson.OPT_SORT_KEYS)).digest()
+        cached = self._channels.get(channel_id)
+        if cached and cached[0] == digest:
+            return cached[1]
+        inst = build_channel(cfg.type, cfg.settings(), self.context)
+        self._channels[channel_id] = (digest, inst)
+        return inst
+
+    def links_for(self, delivery: dict[str, Any], incident: dict[str, Any]) -> dict[str, str]:
+        """Signed one-click links for the person a page goes to (empty for team channels)."""
+        return {}

@@ -1,0 +1,46 @@
+"""Prometheus metrics, one registry per kernel (no module-level state: tests run several kernels)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.alerts = Counter(
+            "koban_alerts_received_total", "Alerts accepted and stored.", ["source"], registry=self.registry
+        )
+        self.rejected = Counter(
+            "koban_alerts_rejected_total",
+            "Inbound requests refused.",
+            ["source", "reason"],
+            registry=self.registry,
+        )
+        self.notifications = Counter(
+            "koban_notifications_total",
+            "Notification attempts by channel and outcome.",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.first = Histogram(
+            "koban_alert_to_first_notification_seconds",
+            "Time from an incident's first alert to its first notification leaving.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=self.registry,
+        )
+
+    def alert(self, source: str, n: int = 1) -> None:
+        self.alerts.labels(source).inc(n)
+
+    def reject(self, source: str, reason: str) -> None:
+        self.rejected.labels(source, reason).inc()
+
+    def notification(self, channel: str, outcome: str) -> None:
+        self.notifications.labels(channel, outcome).inc()
+
+    def first_notification(self, seconds: float) -> None:
+        self.first.observe(max(0.0, seconds))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

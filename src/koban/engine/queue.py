@@ -1,0 +1,46 @@
+"""Claiming due rows with a lease: the database is the queue.
+
+PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so concurrent workers never wait on or take the same row.
+SQLite: a single conditional UPDATE under ``BEGIN IMMEDIATE`` (one writer at a time by design).
+A lease that runs out (its worker died) makes the row claimable again; whoever acts on a row must
+still hold its lease when it commits (``lease_owner = me`` in the final UPDATE/DELETE), which fences
+a worker that paused past its lease.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+async def claim(
+    conn: AsyncConnection,
+    table: sa.Table,
+    *,
+    dialect: str,
+    owner: str,
+    now: float,
+    lease: float,
+    limit: int,
+) -> list[dict[str, Any]]:
+    c = table.c
+    due = sa.and_(
+        c.due_at.is_not(None), c.due_at <= now, sa.or_(c.lease_until.is_(None), c.lease_until < now)
+    )
+    pick = sa.select(c.id).where(due).order_by(c.due_at).limit(limit)
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (
+        sa.update(table)
+        .where(c.id.in_(pick.scalar_subquery()))
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(*table.c)
+    )
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def next_due(conn: AsyncConnection, table: sa.Table) -> float | None:
+    c = table.c
+    return (await conn.execute(sa.select(sa.func.min(c.due_at)).where(c.due_at.is_not(None)))).scalar()

@@ -1,0 +1,100 @@
+"""Settings from ``KOBAN_*`` environment variables, parsed once into typed values.
+
+Every setting has a default and help text; a bad value fails at start with a message naming the
+variable. Secrets are ``SecretStr`` so they never print.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KOBAN_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Where the default SQLite file and state live.")
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql://user@host/db. Default: SQLite in data_dir.",
+    )
+    host: str = Field("127.0.0.1", description="Listen address of the HTTP server.")
+    port: int = Field(8080, ge=1, le=65535, description="Listen port of the HTTP server.")
+    public_url: str = Field("", description="Base URL people and vendors reach koban at (links, callbacks).")
+    secret_key: SecretStr = Field(
+        SecretStr(""),
+        description="Signs links and tokens. Required outside the demo; generated into data_dir otherwise.",
+    )
+    sqlite_synchronous: str = Field(
+        "FULL",
+        description="SQLite synchronous pragma: FULL survives power loss, NORMAL only process crashes.",
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted inbound request body.")
+    lease_seconds: float = Field(
+        30.0, gt=0, description="How long a worker holds a claimed job before others may take it."
+    )
+    poll_seconds: float = Field(0.5, gt=0, description="How often workers look for due work when not woken.")
+    worker_concurrency: int = Field(64, ge=1, description="Deliveries sent at once per process.")
+    max_delivery_attempts: int = Field(
+        8, ge=1, description="Transient failures retried this often before giving up."
+    )
+    instance_name: str = Field("", description="Names this process in leases and logs (default: host:pid).")
+    config_file: Path | None = Field(
+        None, description="YAML configuration applied at start (config as code)."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _sync(cls, v: str) -> str:
+        v = v.upper()
+        if v not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError("must be one of OFF, NORMAL, FULL, EXTRA")
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("only sqlite:/// and postgresql:// URLs are supported")
+        return v
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'koban.db').resolve()}"
+
+    @cached_property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def signing_key(self) -> bytes:
+        """The secret key, or one generated once into data_dir (demo and single-box installs)."""
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "KOBAN_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

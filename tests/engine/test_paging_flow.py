@@ -1,0 +1,67 @@
+"""The paging core end to end inside one process: alert -> incident -> steps -> notifications."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from koban.channels.actions import IncidentAction
+from koban.db import schema as t
+from tests.support.factories import make_alert, make_config
+from tests.support.kernel import running_kernel
+
+
+async def drain(k) -> None:
+    """Run the worker until nothing is due now (the fake clock does not move by itself)."""
+    for _ in range(50):
+        if not await k.worker.tick():
+            if not k.worker.inflight:
+                return
+        if k.worker.inflight:
+            import asyncio
+
+            await asyncio.gather(*list(k.worker.inflight))
+    raise AssertionError("worker kept finding work")
+
+
+async def deliveries(k) -> list[tuple[str, str, str]]:
+    async with k.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(t.deliveries.c.person_id, t.deliveries.c.kind, t.deliveries.c.state).order_by(
+                t.deliveries.c.id
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
+async def test_alert_pages_current_on_call_then_escalates_to_next_step(db_url, tmp_path):
+    async with running_kernel(db_url, make_config(), tmp_path) as k:
+        [res] = await k.batcher.submit("web-generic", [make_alert()])
+        assert res.created and res.status == "triggered"
+        await drain(k)
+        assert await deliveries(k) == [("alice", "page", "sent")]
+        k.clock.advance(301)
+        await drain(k)
+        assert await deliveries(k) == [("alice", "page", "sent"), ("carol", "page", "sent")]
+
+
+async def test_repeats_update_one_open_incident_and_resolve_closes_it(db_url, tmp_path):
+    async with running_kernel(db_url, make_config(), tmp_path) as k:
+        a = await k.batcher.submit("web-generic", [make_alert(), make_alert()])
+        assert a[0].incident_id == a[1].incident_id
+        [r] = await k.batcher.submit("web-generic", [make_alert(action="resolve")])
+        assert r.status == "resolved"
+        [again] = await k.batcher.submit("web-generic", [make_alert()])
+        assert again.created and again.incident_id != a[0].incident_id
+
+
+async def test_acknowledge_stops_escalation(db_url, tmp_path):
+    async with running_kernel(db_url, make_config(), tmp_path) as k:
+        [res] = await k.batcher.submit("web-generic", [make_alert()])
+        await drain(k)
+        out = await k.actions.act(res.incident_id, IncidentAction.ACKNOWLEDGE, actor="alice", via="api")
+        assert out.ok and out.status == "acknowledged"
+        k.clock.advance(3600)
+        await drain(k)
+        assert [d for d in await deliveries(k) if d[1] == "page"] == [("alice", "page", "sent")]
+        again = await k.actions.act(res.incident_id, IncidentAction.ACKNOWLEDGE, actor="bob", via="api")
+        assert not again.ok and "already acknowledged by alice" in again.message
