@@ -1,0 +1,71 @@
+"""Alertmanager ``POST /api/v2/alerts`` compatible ingest: a bare JSON list of postable alerts.
+
+This is what Prometheus itself sends to an Alertmanager, so ``alertmanagers:`` can point at us.
+The alert's identity is its label set (fingerprint = Alertmanager's label hash). An alert is
+firing while ``endsAt`` is in the future; without ``endsAt`` it is firing until now +
+``resolve_timeout`` (setting, seconds, default 300). Either way ``ends_at`` is on the event so the
+engine resolves alerts that stop being re-sent. ``endsAt`` ≤ receive time means resolved.
+
+Settings: ``severity_label``, ``default_severity``, ``resolve_timeout``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from koban.domain.alerts import AlertAction, AlertEvent
+from koban.sources import _fields as f
+from koban.sources.alertmanager import alert_severity, alert_summary
+from koban.sources.base import InboundRequest, PayloadError
+
+DEFAULT_RESOLVE_TIMEOUT = timedelta(minutes=5)
+
+
+class PrometheusSource:
+    kind: ClassVar[str] = "prometheus"
+
+    def parse(self, request: InboundRequest, settings: Mapping[str, Any]) -> list[AlertEvent]:
+        items = f.as_list(request.json, "")
+        timeout = settings.get("resolve_timeout")
+        resolve_timeout = timedelta(seconds=float(timeout)) if timeout else DEFAULT_RESOLVE_TIMEOUT
+        now = request.received_at
+        events = []
+        for i, raw in enumerate(items):
+            where = f"[{i}]"
+            alert = f.as_object(raw, where)
+            labels = f.string_map(alert.get("labels"), f"{where}.labels", required=True)
+            if not labels:
+                raise PayloadError(f"{where}.labels must not be empty", f"{where}.labels")
+            annotations = f.string_map(alert.get("annotations"), f"{where}.annotations")
+            starts_at = f.parse_time(alert.get("startsAt"), f"{where}.startsAt") or now
+            ends_at = f.parse_time(alert.get("endsAt"), f"{where}.endsAt")
+            if ends_at is not None and ends_at < starts_at:
+                raise PayloadError(f"{where}.endsAt is before startsAt", f"{where}.endsAt")
+            generator = f.optional_str(alert, "generatorURL", where)
+            resolved = ends_at is not None and ends_at <= now
+            events.append(
+                AlertEvent(
+                    dedup_key=f.label_fingerprint(labels),
+                    action=AlertAction.RESOLVE if resolved else AlertAction.TRIGGER,
+                    severity=alert_severity(labels, settings),
+                    summary=alert_summary(labels, annotations),
+                    source=labels.get("instance") or labels.get("job") or "prometheus",
+                    details={"annotations": annotations, "startsAt": starts_at.isoformat()},
+                    labels=labels,
+                    links=_links(generator, annotations),
+                    occurred_at=ends_at if resolved else starts_at,
+                    ends_at=ends_at or now + resolve_timeout,
+                )
+            )
+        return events
+
+
+def _links(generator: str | None, annotations: Mapping[str, str]) -> tuple[Mapping[str, str], ...]:
+    links = []
+    if generator:
+        links.append({"href": generator, "text": "Source"})
+    if annotations.get("runbook_url"):
+        links.append({"href": annotations["runbook_url"], "text": "Runbook"})
+    return tuple(links)
