@@ -1,0 +1,99 @@
+"""Pure rendering of a notification into an email (text and HTML parts), via Jinja2's sandbox.
+
+User templates (``subject_template``, ``text_template``, ``html_template``) see ``incident``, ``kind``,
+``recipient``, ``links``, ``step``, ``loop``. The HTML environment autoescapes, so alert text from
+monitors cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from email.utils import formatdate
+from importlib import resources
+from typing import Any
+
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from koban.channels.base import Notification
+
+# The one documented incident shape, shared with the webhook body.
+from koban.channels.webhook.payload import incident_dict
+
+_TEXT = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+_HTML = ImmutableSandboxedEnvironment(autoescape=True)
+
+DEFAULT_SUBJECT = (
+    "{% if incident.status == 'resolved' %}[RESOLVED]{% elif incident.status == 'acknowledged' %}[ACK]"
+    "{% else %}[{{ incident.severity|upper }}]{% endif %} {{ incident.summary }} (incident {{ incident.id }})"
+)
+DEFAULT_TEXT = """{{ incident.summary }}
+
+Service:  {{ incident.service }}
+Severity: {{ incident.severity }}
+Status:   {{ incident.status }}{% if incident.acknowledged_by %} by {{ incident.acknowledged_by }}\
+{% if incident.acknowledged_via %} via {{ incident.acknowledged_via }}{% endif %}{% endif %}
+{% if incident.source %}Source:   {{ incident.source }}
+{% endif %}{% if incident.url %}
+Incident: {{ incident.url }}
+{% endif %}{% for link in incident.links %}{{ link.text or 'Link' }}: {{ link.href }}
+{% endfor %}{% if links %}
+One-click actions (each link asks you to confirm):
+{% for action, url in links.items() %}  {{ action|capitalize }}: {{ url }}
+{% endfor %}{% endif %}
+-- koban
+"""
+# Long markup lives in a package file; user templates come from config.
+DEFAULT_HTML = (resources.files(__package__) / "templates" / "default.html.j2").read_text("utf-8")
+
+
+class TemplateProblem(ValueError):
+    """A user template failed; the delivery fails permanently with this message."""
+
+
+def _context(n: Notification) -> dict[str, Any]:
+    return {
+        "incident": incident_dict(n.incident),
+        "kind": n.kind,
+        "recipient": {"person": n.recipient.person, "name": n.recipient.name, "address": n.recipient.address},
+        "links": dict(n.links),
+        "step": n.step,
+        "loop": n.loop,
+    }
+
+
+def _render(env: ImmutableSandboxedEnvironment, source: str, context: dict[str, Any], what: str) -> str:
+    try:
+        return env.from_string(source).render(**context)
+    except TemplateError as exc:
+        raise TemplateProblem(f"email {what} template failed: {exc}") from exc
+
+
+def _msgid_part(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.\-_+]", "-", value)
+
+
+def build_email(n: Notification, sender: str, domain: str, now: float) -> EmailMessage:
+    """Raises TemplateProblem. Message-ID derives from the delivery key so a resend is recognisable;
+    every mail about one incident references the same thread id so mail clients group them."""
+    ctx = _context(n)
+    config = n.config
+    subject = _render(_TEXT, config.get("subject_template") or DEFAULT_SUBJECT, ctx, "subject")
+    text = _render(_TEXT, config.get("text_template") or DEFAULT_TEXT, ctx, "text")
+    html = _render(_HTML, config.get("html_template") or DEFAULT_HTML, ctx, "html")
+    msg = EmailMessage()
+    msg["Subject"] = " ".join(subject.split())  # no header injection through newlines
+    msg["From"] = sender
+    msg["To"] = n.recipient.address
+    msg["Date"] = formatdate(now, usegmt=True)
+    msg["Message-ID"] = f"<{_msgid_part(n.key)}@{domain}>"
+    thread = f"<koban-incident-{n.incident.id}@{domain}>"
+    msg["References"] = thread
+    msg["In-Reply-To"] = thread
+    msg["X-Koban-Delivery"] = n.key
+    msg["X-Koban-Incident"] = str(n.incident.id)
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders stay quiet
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg
