@@ -42,3 +42,8 @@ def test_alertmanager_without_webhook_drops_notifications():
 def test_nginx_runs_workers_as_root_only_when_started_as_root():
     assert "user root;" in nginx_config(port=1, workdir="/w", as_root=True)
     assert "user root;" not in nginx_config(port=1, workdir="/w", as_root=False)
+
+
+def test_single_worker_nginx_runs_as_one_process_so_it_dies_with_the_runner():
+    assert "master_process off;" in nginx_config(port=1, workdir="/w", as_root=True)
+    assert "master_process off;" not in nginx_config(port=1, workdir="/w", as_root=True, worker_processes=2)

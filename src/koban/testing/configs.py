@@ -134,11 +134,14 @@ def prometheus_config(
 def nginx_config(*, port: int, workdir: str, as_root: bool, worker_processes: int | str = 1) -> str:
     """Foreground nginx with every writable path in ``workdir``, so it never touches /var."""
     user = "user root;\n" if as_root else ""  # workers as nobody could not read a 0700 tmp dir
+    # One worker: run it as the only process, so PR_SET_PDEATHSIG covers it; a master's workers
+    # would outlive a SIGKILLed test runner.
+    master = "master_process off;\n" if worker_processes == 1 else ""
     temp = "\n".join(
         f"    {kind}_temp_path {workdir}/temp/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    return f"""{user}daemon off;
+    return f"""{user}{master}daemon off;
 worker_processes {worker_processes};
 pid {workdir}/nginx.pid;
 error_log {workdir}/nginx.log warn;
