@@ -1,0 +1,1 @@
+"""Pure routing decisions: route tree, grouping timers, silences, maintenance, inhibition, limits."""

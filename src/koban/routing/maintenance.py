@@ -1,0 +1,102 @@
+"""Maintenance windows per service: one-off, weekly recurring, or cron + duration, in a time zone.
+
+Recurring windows are evaluated in wall-clock time of their zone, so "Sunday 02:00-04:00
+Europe/Paris" stays at 02:00 across DST changes. A weekly window whose end is not after its start
+runs overnight (Mon 22:00 → Tue 02:00). ``active_from``/``active_until`` bound any window.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from koban.routing.cron import parse_cron
+
+MAX_CRON_DURATION = timedelta(days=7)
+
+
+class WindowKind(enum.StrEnum):
+    ONE_OFF = "one-off"
+    WEEKLY = "weekly"
+    CRON = "cron"
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    id: str
+    title: str
+    service_ids: frozenset[str]
+    kind: WindowKind
+    timezone: str = "UTC"
+    starts_at: datetime | None = None  # one-off
+    ends_at: datetime | None = None  # one-off
+    weekdays: frozenset[int] = frozenset()  # weekly; 0 = Monday … 6 = Sunday
+    start_time: time | None = None  # weekly
+    end_time: time | None = None  # weekly
+    cron: str | None = None  # cron
+    duration: timedelta | None = None  # cron
+    active_from: datetime | None = None
+    active_until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        ZoneInfo(self.timezone)  # unknown zones fail when the window is saved
+        if self.kind is WindowKind.ONE_OFF and not (self.starts_at and self.ends_at):
+            raise ValueError("a one-off window needs starts_at and ends_at")
+        if self.kind is WindowKind.WEEKLY and not (self.weekdays and self.start_time and self.end_time):
+            raise ValueError("a weekly window needs weekdays, start_time and end_time")
+        if self.kind is WindowKind.CRON:
+            if not self.cron or not self.duration or self.duration > MAX_CRON_DURATION:
+                raise ValueError("a cron window needs a cron expression and a duration of at most 7 days")
+            parse_cron(self.cron)
+
+
+def is_active(window: MaintenanceWindow, now: datetime) -> bool:
+    if window.active_from and now < window.active_from:
+        return False
+    if window.active_until and now >= window.active_until:
+        return False
+    if window.kind is WindowKind.ONE_OFF:
+        assert window.starts_at and window.ends_at
+        return window.starts_at <= now < window.ends_at
+    local = now.astimezone(ZoneInfo(window.timezone))
+    if window.kind is WindowKind.WEEKLY:
+        return _weekly_active(window, local)
+    return _cron_active(window, local)
+
+
+def _weekly_active(window: MaintenanceWindow, local: datetime) -> bool:
+    assert window.start_time and window.end_time
+    start, end, clock = window.start_time, window.end_time, local.time().replace(tzinfo=None)
+    today = local.weekday()
+    if start < end:
+        return today in window.weekdays and start <= clock < end
+    # Overnight: today's window from `start`, or yesterday's window spilling until `end`.
+    return (today in window.weekdays and clock >= start) or (
+        (today - 1) % 7 in window.weekdays and clock < end
+    )
+
+
+def _cron_active(window: MaintenanceWindow, local: datetime) -> bool:
+    """Active if the cron fired at some minute in (now - duration, now]."""
+    assert window.cron and window.duration
+    cron = parse_cron(window.cron)
+    minute = local.replace(second=0, microsecond=0, tzinfo=None)
+    earliest = local.replace(tzinfo=None) - window.duration
+    while minute > earliest:
+        if cron.matches(minute):
+            return True
+        minute -= timedelta(minutes=1)
+    return False
+
+
+def active_windows(
+    windows: Iterable[MaintenanceWindow], service_id: str, now: datetime
+) -> list[MaintenanceWindow]:
+    return [w for w in windows if service_id in w.service_ids and is_active(w, now)]
+
+
+def reason(window: MaintenanceWindow) -> str:
+    return f"muted because maintenance window {window.title!r} ({window.id}) is active"
