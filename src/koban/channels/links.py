@@ -1,0 +1,191 @@
+"""Signed one-click links: ``/l/<token>`` acknowledges/resolves/escalates as one person, once.
+
+A token is ``base64url(claims).base64url(HMAC-SHA256)`` binding person, incident, action, expiry and a
+nonce. ``verify`` is pure. Single use is enforced by a ``NonceStore`` the engine implements (a unique
+row). ``GET`` only shows a confirmation page because mail and chat link scanners prefetch URLs; the
+page's button POSTs, and only the POST acts (through ``IncidentActions`` with ``via="link"``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from koban.channels.actions import IncidentAction, IncidentActions
+
+_DOMAIN = b"koban-link-v1."  # keeps these MACs distinct from anything else signed with the same secret
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClaims:
+    person: str
+    incident_id: int
+    action: IncidentAction
+    expires_at: int
+    nonce: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkError:
+    reason: str  # "expired" | "forged" | "malformed"
+
+    @property
+    def message(self) -> str:
+        return _ERROR_TEXT[self.reason][1]
+
+    @property
+    def status(self) -> int:
+        return _ERROR_TEXT[self.reason][0]
+
+
+_ERROR_TEXT = {
+    "expired": (410, "This link has expired. Open the incident in koban to act on it."),
+    "forged": (
+        403,
+        "This link is not valid. It may have been altered; use the link from the original message.",
+    ),
+    "malformed": (400, "This link is incomplete. Copy the whole link from the original message."),
+}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class LinkSigner:
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            raise ValueError("link signing secret must not be empty")
+        self._key = secret.encode("utf-8")
+
+    def _mac(self, body: str) -> str:
+        return _b64(hmac.new(self._key, _DOMAIN + body.encode("ascii"), hashlib.sha256).digest())
+
+    def sign(
+        self, *, person: str, incident_id: int, action: IncidentAction, expires_at: float, nonce: str
+    ) -> str:
+        claims = {"p": person, "i": incident_id, "a": str(action), "e": int(expires_at), "n": nonce}
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+        return f"{body}.{self._mac(body)}"
+
+    def verify(self, token: str, now: float) -> LinkClaims | LinkError:
+        body, dot, mac = token.partition(".")
+        if not dot or not body or not mac:
+            return LinkError("malformed")
+        try:
+            body.encode("ascii")
+        except UnicodeEncodeError:
+            return LinkError("malformed")
+        if not hmac.compare_digest(mac, self._mac(body)):
+            return LinkError("forged")
+        try:
+            raw = json.loads(_unb64(body))
+            claims = LinkClaims(
+                person=str(raw["p"]),
+                incident_id=int(raw["i"]),
+                action=IncidentAction(raw["a"]),
+                expires_at=int(raw["e"]),
+                nonce=str(raw["n"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            return LinkError("malformed")  # signed by us but unreadable: an old format
+        if now >= claims.expires_at:
+            return LinkError("expired")
+        return claims
+
+
+class NonceStore(Protocol):
+    async def consume(self, nonce: str) -> bool:
+        """True the first time a nonce is consumed, False ever after (the engine: a unique row)."""
+        ...
+
+
+@dataclass
+class MemoryNonceStore:
+    """For tests and the demo only: forgets everything on restart."""
+
+    used: set[str] = field(default_factory=set)
+
+    async def consume(self, nonce: str) -> bool:
+        if nonce in self.used:
+            return False
+        self.used.add(nonce)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDeps:
+    signer: LinkSigner
+    store: NonceStore
+    actions: IncidentActions
+    clock: Callable[[], float] = time.time
+    prefix: str = "/l"
+
+
+_VERBS = {
+    IncidentAction.ACKNOWLEDGE: "Acknowledge",
+    IncidentAction.RESOLVE: "Resolve",
+    IncidentAction.ESCALATE: "Escalate",
+}
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    document = (
+        "<!doctype html><html><head><meta charset='utf-8'><meta name='robots' content='noindex'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title></head>"
+        f"<body style='font-family:sans-serif;max-width:32em;margin:3em auto'><h1>{html.escape(title)}</h1>"
+        f"{body}</body></html>"
+    )
+    return HTMLResponse(document, status_code=status, headers=_HEADERS)
+
+
+def _error_page(error: LinkError) -> HTMLResponse:
+    return _page("Link not usable", f"<p>{html.escape(error.message)}</p>", error.status)
+
+
+def build_routes(deps: LinkDeps) -> list[Route]:
+    async def confirm(request: Request) -> HTMLResponse:
+        claims = deps.signer.verify(request.path_params["token"], deps.clock())
+        if isinstance(claims, LinkError):
+            return _error_page(claims)
+        verb = _VERBS[claims.action]
+        body = (
+            f"<p>{verb} incident {claims.incident_id} as <b>{html.escape(claims.person)}</b>?</p>"
+            "<form method='post'><button type='submit' style='font-size:1.2em;padding:.5em 1.5em'>"
+            f"{verb}</button></form>"
+        )
+        return _page(f"{verb} incident {claims.incident_id}", body)
+
+    async def apply(request: Request) -> HTMLResponse:
+        claims = deps.signer.verify(request.path_params["token"], deps.clock())
+        if isinstance(claims, LinkError):
+            return _error_page(claims)
+        if not await deps.store.consume(claims.nonce):
+            text = (
+                "This link was already used. Each link works once; "
+                "open the incident in koban to see its state."
+            )
+            return _page("Link already used", f"<p>{html.escape(text)}</p>", 409)
+        result = await deps.actions.act(claims.incident_id, claims.action, actor=claims.person, via="link")
+        title = "Done" if result.ok else "Nothing changed"
+        return _page(title, f"<p>{html.escape(result.message)}</p>")
+
+    path = f"{deps.prefix}/{{token}}"
+    return [Route(path, confirm, methods=["GET"]), Route(path, apply, methods=["POST"])]

@@ -1,0 +1,99 @@
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from koban.channels.actions import IncidentAction
+from koban.channels.links import LinkClaims, LinkDeps, LinkError, LinkSigner, MemoryNonceStore, build_routes
+from tests.channels.factories import FakeActions
+
+NOW = 1_772_366_400.0
+signer = LinkSigner("link-secret")
+
+
+def make_token(action=IncidentAction.ACKNOWLEDGE, expires_in=600.0, nonce="n1", person="alice") -> str:
+    return signer.sign(person=person, incident_id=42, action=action, expires_at=NOW + expires_in, nonce=nonce)
+
+
+def test_signed_token_verifies_to_its_claims():
+    claims = signer.verify(make_token(), NOW)
+    assert claims == LinkClaims("alice", 42, IncidentAction.ACKNOWLEDGE, int(NOW + 600), "n1")
+
+
+def test_expired_token_is_refused():
+    assert signer.verify(make_token(expires_in=60), NOW + 60) == LinkError("expired")
+
+
+def test_token_from_another_secret_is_forged():
+    assert LinkSigner("other").verify(make_token(), NOW) == LinkError("forged")
+
+
+def test_token_with_edited_claims_is_forged():
+    mac = make_token().split(".")[1]
+    evil = LinkSigner("x").sign(
+        person="mallory", incident_id=42, action="resolve", expires_at=NOW + 9, nonce="n"
+    )
+    assert signer.verify(f"{evil.split('.')[0]}.{mac}", NOW) == LinkError("forged")
+
+
+@pytest.mark.parametrize("token", ["", "abc", "abc.", ".abc", "é.é"])
+def test_garbage_token_is_malformed(token):
+    assert signer.verify(token, NOW) == LinkError("malformed")
+
+
+def client(
+    actions: FakeActions, store: MemoryNonceStore | None = None, now: float = NOW
+) -> httpx.AsyncClient:
+    deps = LinkDeps(signer=signer, store=store or MemoryNonceStore(), actions=actions, clock=lambda: now)
+    app = Starlette(routes=build_routes(deps))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://koban.test")
+
+
+async def test_get_only_shows_a_confirmation_page_and_never_acts():
+    actions = FakeActions()
+    async with client(actions) as c:
+        for _ in range(3):  # link scanners prefetch, sometimes repeatedly
+            resp = await c.get(f"/l/{make_token()}")
+            assert resp.status_code == 200 and "<form method='post'>" in resp.text
+    assert actions.calls == []
+    assert resp.headers["cache-control"] == "no-store" and resp.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_post_acts_once_as_the_person_via_link():
+    actions = FakeActions()
+    async with client(actions) as c:
+        resp = await c.post(f"/l/{make_token(IncidentAction.RESOLVE)}")
+    assert resp.status_code == 200 and "resolve by alice" in resp.text
+    assert actions.calls == [(42, IncidentAction.RESOLVE, "alice", "link")]
+
+
+async def test_replayed_link_explains_it_was_used_and_does_not_act_again():
+    actions, store = FakeActions(), MemoryNonceStore()
+    token = make_token()
+    async with client(actions, store) as c:
+        assert (await c.post(f"/l/{token}")).status_code == 200
+        again = await c.post(f"/l/{token}")
+    assert again.status_code == 409 and "already used" in again.text
+    assert len(actions.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "words"),
+    [
+        (make_token(expires_in=-1), 410, "expired"),
+        (
+            LinkSigner("other").sign(
+                person="a", incident_id=1, action="resolve", expires_at=NOW + 60, nonce="x"
+            ),
+            403,
+            "not valid",
+        ),
+        ("nonsense", 400, "incomplete"),
+    ],
+)
+async def test_unusable_links_explain_themselves_with_a_4xx_page(token, status, words):
+    actions = FakeActions()
+    async with client(actions) as c:
+        for method in ("GET", "POST"):
+            resp = await c.request(method, f"/l/{token}")
+            assert resp.status_code == status and words in resp.text
+    assert actions.calls == []
