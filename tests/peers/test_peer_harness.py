@@ -15,6 +15,7 @@ import pytest
 from koban.testing.process import start_peer
 from tests.support import peers as support
 from tests.support.peers import (
+    AlertmanagerTarget,
     PeerStartError,
     blackbox_scrape_config,
     peer_binary,
@@ -160,3 +161,21 @@ async def wait_for_probe_success(prom_url: str, expected: str, within: float) ->
         raise AssertionError(
             f"probe_success stayed {values}, wanted [{expected!r}] within {within}s"
         ) from None
+
+
+async def test_prometheus_posts_alerts_to_any_v2_endpoint_with_prefix_and_bearer(
+    tmp_path, recorder: Recorder
+):
+    # The wiring the lead uses for koban: Prometheus' alertmanager target pointed at koban's base URL.
+    rule = {"alert": "AlwaysFiring", "expr": "vector(1)", "labels": {"severity": "info"}}
+    async with run_prometheus(
+        tmp_path,
+        rules=[{"name": "always", "rules": [rule]}],
+        alertmanagers=[AlertmanagerTarget(recorder.url + "/koban", bearer_token="k3y")],
+        resend_delay=1,  # the first send precedes alertmanager discovery and is dropped
+        binary=peer_binary("prometheus"),
+    ):
+        hit = await recorder.wait_for(lambda r: r.path == "/koban/api/v2/alerts", timeout=15)
+    assert hit.method == "POST"
+    assert hit.headers["Authorization"] == "Bearer k3y"
+    assert [a["labels"]["alertname"] for a in hit.json] == ["AlwaysFiring"]

@@ -26,6 +26,7 @@ from koban.testing.configs import (
     AlertmanagerTarget,
     Duration,
     alertmanager_config,
+    go_duration,
     nginx_config,
     prometheus_config,
 )
@@ -86,10 +87,15 @@ async def run_prometheus(
     rules: Sequence[Mapping[str, Any]] = (),
     alertmanagers: Sequence[str | AlertmanagerTarget] = (),
     scrape_configs: Sequence[Mapping[str, Any]] = (),
+    resend_delay: Duration | None = None,
     binary: str | None = None,
     extra_args: Sequence[str] = (),
 ) -> AsyncIterator[Peer]:
-    """``rules`` are rule groups (``{"name": ..., "rules": [...]}``) written to a rules.yml for you."""
+    """``rules`` are rule groups (``{"name": ..., "rules": [...]}``) written to a rules.yml for you.
+
+    Prometheus finds its alertmanagers ~5 s after start and drops alerts sent before that until the
+    next re-send (``resend_delay``, default 1 m): pass ``resend_delay=1`` when a rule fires at once.
+    """
     exe = binary or require_binary("prometheus")
     async with _peer_dir("prometheus", workdir) as path:
         files = [str(f) for f in rule_files]
@@ -111,6 +117,11 @@ async def run_prometheus(
                 f"--storage.tsdb.path={path / 'data'}",
                 f"--web.listen-address={LOOPBACK}:{port}",
                 "--web.enable-lifecycle",
+                *(
+                    [f"--rules.alert.resend-delay={go_duration(resend_delay)}"]
+                    if resend_delay is not None
+                    else []
+                ),
                 *extra_args,
             ]
 
