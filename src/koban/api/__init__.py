@@ -1,0 +1,1 @@
+"""HTTP: the REST API (FastAPI, OpenAPI at /openapi.json) and the lean ingest routes."""

@@ -1,0 +1,122 @@
+"""REST: incidents (list, get with timeline and deliveries, acknowledge, resolve, escalate)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from koban.channels.actions import IncidentAction
+from koban.db import schema as t
+from koban.engine.actions import NotFound
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+def iso(v: float | None) -> str | None:
+    return datetime.fromtimestamp(v, UTC).isoformat() if v else None
+
+
+class ActionBody(BaseModel):
+    actor: str | None = Field(None, description="Person id acting (shown on the timeline).")
+    note: str | None = Field(None, max_length=2000)
+
+
+class ActionOut(BaseModel):
+    ok: bool
+    status: str
+    message: str
+
+
+def incident_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id, "service": r.service_id, "key": r.incident_key, "status": r.status, "severity": r.severity,
+        "summary": r.summary, "source": r.source, "labels": r.labels, "details": r.details, "links": r.links,
+        "alert_count": r.alert_count, "created_at": iso(r.created_at), "updated_at": iso(r.updated_at),
+        "acknowledged_at": iso(r.acknowledged_at), "acknowledged_by": r.acknowledged_by,
+        "acknowledged_via": r.acknowledged_via, "resolved_at": iso(r.resolved_at), "resolved_by": r.resolved_by,
+        "first_notified_at": iso(r.first_notified_at), "policy": r.policy_id,
+        "escalation": {"step": r.esc_step, "loop": r.esc_loop, "exhausted": bool(r.esc_exhausted)},
+    }
+
+
+@router.get("", summary="List incidents, newest first")
+async def list_incidents(
+    request: Request,
+    status: Literal["triggered", "acknowledged", "resolved", "open"] | None = None,
+    service: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    before: int | None = Query(None, description="Only incidents with a smaller id (paging)."),
+) -> dict[str, Any]:
+    k = request.app.state.kernel
+    c = t.incidents.c
+    q = sa.select(t.incidents).order_by(c.id.desc()).limit(limit)
+    if status == "open":
+        q = q.where(c.status != "resolved")
+    elif status:
+        q = q.where(c.status == status)
+    if service:
+        q = q.where(c.service_id == service)
+    if before:
+        q = q.where(c.id < before)
+    async with k.db.read() as conn:
+        rows = (await conn.execute(q)).all()
+    return {"incidents": [incident_json(r) for r in rows]}
+
+
+@router.get("/{incident_id}", summary="One incident with its timeline, alerts and notifications")
+async def get_incident(request: Request, incident_id: int) -> dict[str, Any]:
+    k = request.app.state.kernel
+    async with k.db.read() as conn:
+        r = (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))).first()
+        if r is None:
+            raise HTTPException(404, f"incident {incident_id} does not exist")
+        tl = (await conn.execute(
+            sa.select(t.timeline).where(t.timeline.c.incident_id == incident_id).order_by(t.timeline.c.id)
+        )).all()
+        dl = (await conn.execute(
+            sa.select(t.deliveries).where(t.deliveries.c.incident_id == incident_id).order_by(t.deliveries.c.id)
+        )).all()
+    out = incident_json(r)
+    out["plan"] = r.plan
+    out["timeline"] = [
+        {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "via": e.via, "data": e.data} for e in tl
+    ]
+    out["notifications"] = [
+        {"key": d.key, "kind": d.kind, "channel": d.channel_id, "type": d.channel_type, "person": d.person_id,
+         "step": d.step, "loop": d.loop, "state": d.state, "attempts": d.attempts, "error": d.error,
+         "sent_at": iso(d.sent_at), "provider_ref": d.provider_ref}
+        for d in dl
+    ]
+    return out
+
+
+async def _act(request: Request, incident_id: int, action: IncidentAction, body: ActionBody | None) -> ActionOut:
+    k = request.app.state.kernel
+    body = body or ActionBody()
+    try:
+        res = await k.actions.act(incident_id, action, actor=body.actor, via="api", note=body.note)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    if not res.ok:
+        raise HTTPException(409, res.message)
+    return ActionOut(ok=res.ok, status=res.status, message=res.message)
+
+
+@router.post("/{incident_id}/acknowledge", response_model=ActionOut, responses={404: {}, 409: {}})
+async def acknowledge(request: Request, incident_id: int, body: ActionBody | None = None) -> ActionOut:
+    return await _act(request, incident_id, IncidentAction.ACKNOWLEDGE, body)
+
+
+@router.post("/{incident_id}/resolve", response_model=ActionOut, responses={404: {}, 409: {}})
+async def resolve(request: Request, incident_id: int, body: ActionBody | None = None) -> ActionOut:
+    return await _act(request, incident_id, IncidentAction.RESOLVE, body)
+
+
+@router.post("/{incident_id}/escalate", response_model=ActionOut, responses={404: {}, 409: {}},
+             summary="Escalate now: move to the next step without waiting")
+async def escalate(request: Request, incident_id: int, body: ActionBody | None = None) -> ActionOut:
+    return await _act(request, incident_id, IncidentAction.ESCALATE, body)

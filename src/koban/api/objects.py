@@ -1,0 +1,99 @@
+"""REST: the configuration objects (people, rotations, channels, policies, services), the same
+shapes as the YAML file, validated the same way (including cross-references)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from koban.config.model import Channel, Person, Policy, Rotation, Service
+from koban.config.references import check_references
+from koban.db import schema as t
+from koban.engine.catalog import hash_key
+from koban.engine.config_apply import apply_config
+
+router = APIRouter(prefix="/api/v1", tags=["configuration"])
+
+KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
+    "people": (Person, t.people), "rotations": (Rotation, t.rotations), "channels": (Channel, t.channels),
+    "policies": (Policy, t.policies), "services": (Service, t.services),
+}
+
+
+async def _save(request: Request, kind: str, obj: BaseModel | None, ident: str) -> None:
+    """Write one object by applying the whole config with it replaced: one validation path for both doors."""
+    k = request.app.state.kernel
+    await k.refresh_catalog()
+    cfg = k.catalog.as_config()
+    items = [o for o in getattr(cfg, kind) if o.id != ident] + ([obj] if obj is not None else [])
+    new = cfg.model_copy(update={kind: items})
+    problems = check_references(new)
+    if problems:
+        raise HTTPException(422, [{"loc": list(loc), "msg": msg} for loc, msg in problems])
+    async with k.db.begin() as conn:
+        await apply_config(conn, new, k.clock.now())
+    await k.refresh_catalog(force=True)
+
+
+def _register(kind: str, model: type[BaseModel]) -> None:
+    async def list_objects(request: Request) -> dict[str, Any]:
+        k = request.app.state.kernel
+        await k.refresh_catalog()
+        return {kind: [o.model_dump(mode="json") for o in getattr(k.catalog, kind).values()]}
+
+    async def get_object(request: Request, ident: str) -> dict[str, Any]:
+        k = request.app.state.kernel
+        await k.refresh_catalog()
+        obj = getattr(k.catalog, kind).get(ident)
+        if obj is None:
+            raise HTTPException(404, f"{kind}/{ident} does not exist")
+        return obj.model_dump(mode="json")
+
+    async def put_object(request: Request, ident: str, body: model) -> dict[str, Any]:  # type: ignore[valid-type]
+        if body.id != ident:  # type: ignore[attr-defined]
+            raise HTTPException(422, f"the body's id {body.id!r} differs from the URL's {ident!r}")  # type: ignore[attr-defined]
+        await _save(request, kind, body, ident)
+        return body.model_dump(mode="json")  # type: ignore[attr-defined]
+
+    async def delete_object(request: Request, ident: str) -> dict[str, str]:
+        k = request.app.state.kernel
+        if ident not in getattr(k.catalog, kind):
+            raise HTTPException(404, f"{kind}/{ident} does not exist")
+        await _save(request, kind, None, ident)
+        return {"deleted": f"{kind}/{ident}"}
+
+    # Annotations are strings under __future__ annotations; hand FastAPI the real model class.
+    put_object.__annotations__["body"] = model
+    router.add_api_route(f"/{kind}", list_objects, methods=["GET"], summary=f"List {kind}")
+    router.add_api_route(f"/{kind}/{{ident}}", get_object, methods=["GET"], summary=f"Get one of {kind}")
+    router.add_api_route(f"/{kind}/{{ident}}", put_object, methods=["PUT"], summary=f"Create or replace one of {kind}")
+    router.add_api_route(f"/{kind}/{{ident}}", delete_object, methods=["DELETE"], summary=f"Delete one of {kind}")
+
+
+for _kind, (_model, _) in KINDS.items():
+    _register(_kind, _model)
+
+
+class NewKey(BaseModel):
+    integration: str
+    key: str
+    prefix: str
+    note: str = "shown once: koban stores only its hash"
+
+
+@router.post("/integrations/{ident}/keys", response_model=NewKey, tags=["integrations"],
+             summary="Create an integration key (two may be active during rotation)")
+async def create_key(request: Request, ident: str) -> NewKey:
+    k = request.app.state.kernel
+    if ident not in k.catalog.integrations:
+        raise HTTPException(404, f"integration {ident!r} does not exist")
+    key = secrets.token_urlsafe(24)
+    async with k.db.begin() as conn:
+        await conn.execute(sa.insert(t.integration_keys).values(
+            integration_id=ident, key_hash=hash_key(key), prefix=key[:8], created_at=k.clock.now()))
+    await k.refresh_catalog(force=True)
+    return NewKey(integration=ident, key=key, prefix=key[:8])

@@ -1,0 +1,1 @@
+"""The ``koban`` command: one CLI, servers and workers as subcommands."""

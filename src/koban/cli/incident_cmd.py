@@ -1,0 +1,88 @@
+"""``koban incident list|ack|resolve`` (straight to the database) and ``koban alert send`` (over HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import sqlalchemy as sa
+import typer
+
+from koban.channels.actions import IncidentAction
+from koban.cli.runtime import kernel, settings_or_exit
+from koban.db import schema as t
+
+app = typer.Typer(help="Incidents.", no_args_is_help=True)
+alert_app = typer.Typer(help="Alerts.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(status: str = typer.Option("open", help="open, triggered, acknowledged, resolved or all")) -> None:
+    """List incidents, newest first."""
+
+    async def main() -> list:
+        async with kernel(settings_or_exit()) as k, k.db.read() as conn:
+            c = t.incidents.c
+            q = sa.select(c.id, c.status, c.severity, c.service_id, c.summary).order_by(c.id.desc()).limit(100)
+            if status == "open":
+                q = q.where(c.status != "resolved")
+            elif status != "all":
+                q = q.where(c.status == status)
+            return (await conn.execute(q)).all()
+
+    for r in asyncio.run(main()):
+        typer.echo(f"#{r.id:<6} {r.status:<13} {r.severity:<9} {r.service_id:<16} {r.summary}")
+
+
+def _act(incident_id: int, action: IncidentAction, actor: str | None) -> None:
+    async def main():  # noqa: ANN202
+        async with kernel(settings_or_exit()) as k:
+            return await k.actions.act(incident_id, action, actor=actor, via="cli")
+
+    res = asyncio.run(main())
+    typer.echo(res.message)
+    if not res.ok:
+        raise typer.Exit(1)
+
+
+@app.command("ack")
+def ack(incident_id: int, actor: str = typer.Option(None, help="Person id acknowledging.")) -> None:
+    """Acknowledge an incident: escalation stops."""
+    _act(incident_id, IncidentAction.ACKNOWLEDGE, actor)
+
+
+@app.command("resolve")
+def resolve(incident_id: int, actor: str = typer.Option(None, help="Person id resolving.")) -> None:
+    """Resolve an incident."""
+    _act(incident_id, IncidentAction.RESOLVE, actor)
+
+
+@app.command("escalate")
+def escalate(incident_id: int, actor: str = typer.Option(None)) -> None:
+    """Move an incident to its next escalation step now."""
+    _act(incident_id, IncidentAction.ESCALATE, actor)
+
+
+@alert_app.command("send")
+def send(
+    key: str = typer.Option(..., envvar="KOBAN_INTEGRATION_KEY", help="Integration key."),
+    summary: str = typer.Option("Test alert from koban alert send"),
+    severity: str = typer.Option("critical"),
+    dedup_key: str = typer.Option("koban-test-alert"),
+    resolve: bool = typer.Option(False, help="Send a resolve for the dedup key instead."),
+    url: str = typer.Option(None, help="koban base URL (default: KOBAN_PUBLIC_URL or host:port)."),
+) -> None:
+    """Send a test alert to a running koban over HTTP."""
+    base = (url or settings_or_exit().effective_public_url).rstrip("/")
+    body = {"summary": summary, "severity": severity, "dedup_key": dedup_key,
+            "action": "resolve" if resolve else "trigger", "source": "koban-cli"}
+    req = urllib.request.Request(f"{base}/api/v1/ingest", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            typer.echo(resp.read().decode())
+    except urllib.error.HTTPError as exc:
+        typer.echo(f"{exc.code}: {exc.read().decode()}", err=True)
+        raise typer.Exit(1) from None
