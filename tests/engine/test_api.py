@@ -16,13 +16,20 @@ def client(k) -> httpx.AsyncClient:
 
 async def test_generic_alert_is_accepted_with_incident_id_and_listed(db_url, tmp_path):
     async with running_kernel(db_url, make_config(), tmp_path) as k, client(k) as c:
-        r = await c.post("/api/v1/ingest", json={"summary": "db down", "dedup_key": "db", "severity": "critical"},
-                         headers={"Authorization": f"Bearer {KEY}"})
+        r = await c.post(
+            "/api/v1/ingest",
+            json={"summary": "db down", "dedup_key": "db", "severity": "critical"},
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
         assert r.status_code == 202, r.text
         incident_id = r.json()["incidents"][0]["incident_id"]
         got = (await c.get(f"/api/v1/incidents/{incident_id}")).json()
         assert got["status"] == "triggered"
-        assert [e["kind"] for e in got["timeline"]][:3] == ["alert.received", "incident.triggered", "step.started"]
+        assert [e["kind"] for e in got["timeline"]][:3] == [
+            "alert.received",
+            "incident.triggered",
+            "step.started",
+        ]
         ack = await c.post(f"/api/v1/incidents/{incident_id}/acknowledge", json={"actor": "alice"})
         assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
         assert (await c.post(f"/api/v1/incidents/{incident_id}/acknowledge")).status_code == 409
@@ -31,7 +38,9 @@ async def test_generic_alert_is_accepted_with_incident_id_and_listed(db_url, tmp
 async def test_key_in_path_and_x_api_key_work_and_unknown_key_is_401(db_url, tmp_path):
     async with running_kernel(db_url, make_config(), tmp_path) as k, client(k) as c:
         assert (await c.post(f"/api/v1/ingest/{KEY}", json={"summary": "x"})).status_code == 202
-        assert (await c.post("/api/v1/ingest", json={"summary": "x"}, headers={"X-Api-Key": KEY})).status_code == 202
+        assert (
+            await c.post("/api/v1/ingest", json={"summary": "x"}, headers={"X-Api-Key": KEY})
+        ).status_code == 202
         r = await c.post("/api/v1/ingest", json={"summary": "x"}, headers={"X-Api-Key": "nope"})
         assert r.status_code == 401 and "unknown" in r.json()["error"]
         assert (await c.post("/api/v1/ingest", json={"summary": "x"})).status_code == 401

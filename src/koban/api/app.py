@@ -47,8 +47,12 @@ def create_app(kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool
             if manage_kernel:
                 await kernel.stop()
 
-    app = FastAPI(title="koban", version=__version__, lifespan=lifespan,
-                  description="Monitoring and on-call: alerts in, incidents, escalation, notifications out.")
+    app = FastAPI(
+        title="koban",
+        version=__version__,
+        lifespan=lifespan,
+        description="Monitoring and on-call: alerts in, incidents, escalation, notifications out.",
+    )
     app.state.kernel = kernel
     app.include_router(incidents.router)
     app.include_router(objects.router)
@@ -60,7 +64,12 @@ def create_app(kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool
     async def healthz() -> dict[str, Any]:
         async with kernel.db.read() as conn:
             await conn.execute(sa.text("SELECT 1"))
-        return {"status": "ok", "version": __version__, "database": kernel.db.dialect, "instance": kernel.owner}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": kernel.db.dialect,
+            "instance": kernel.owner,
+        }
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:
@@ -89,7 +98,8 @@ def _document_ingest(app: FastAPI) -> None:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},
             "responses": {
                 "202": {"description": "Accepted and committed; incident ids per alert"},
-                "400": {"description": "Not JSON, or empty"}, "401": {"description": "Missing or unknown key"},
+                "400": {"description": "Not JSON, or empty"},
+                "401": {"description": "Missing or unknown key"},
                 "413": {"description": "Body over the size limit"},
                 "422": {"description": "JSON that does not describe an alert; names the field"},
             },
@@ -97,9 +107,14 @@ def _document_ingest(app: FastAPI) -> None:
         }
         paths = spec.setdefault("paths", {})
         paths["/api/v1/ingest"] = {"post": {**op, "operationId": "ingest"}}
-        paths["/api/v1/ingest/{key}"] = {"post": {
-            **op, "operationId": "ingest_with_key_in_path", "security": [],
-            "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}]}}
+        paths["/api/v1/ingest/{key}"] = {
+            "post": {
+                **op,
+                "operationId": "ingest_with_key_in_path",
+                "security": [],
+                "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+            }
+        }
         paths["/api/v2/alerts"] = {"post": {**op, "operationId": "ingest_alertmanager_api_v2"}}
         spec.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer"},

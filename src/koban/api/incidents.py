@@ -33,12 +33,26 @@ class ActionOut(BaseModel):
 
 def incident_json(r: Any) -> dict[str, Any]:
     return {
-        "id": r.id, "service": r.service_id, "key": r.incident_key, "status": r.status, "severity": r.severity,
-        "summary": r.summary, "source": r.source, "labels": r.labels, "details": r.details, "links": r.links,
-        "alert_count": r.alert_count, "created_at": iso(r.created_at), "updated_at": iso(r.updated_at),
-        "acknowledged_at": iso(r.acknowledged_at), "acknowledged_by": r.acknowledged_by,
-        "acknowledged_via": r.acknowledged_via, "resolved_at": iso(r.resolved_at), "resolved_by": r.resolved_by,
-        "first_notified_at": iso(r.first_notified_at), "policy": r.policy_id,
+        "id": r.id,
+        "service": r.service_id,
+        "key": r.incident_key,
+        "status": r.status,
+        "severity": r.severity,
+        "summary": r.summary,
+        "source": r.source,
+        "labels": r.labels,
+        "details": r.details,
+        "links": r.links,
+        "alert_count": r.alert_count,
+        "created_at": iso(r.created_at),
+        "updated_at": iso(r.updated_at),
+        "acknowledged_at": iso(r.acknowledged_at),
+        "acknowledged_by": r.acknowledged_by,
+        "acknowledged_via": r.acknowledged_via,
+        "resolved_at": iso(r.resolved_at),
+        "resolved_by": r.resolved_by,
+        "first_notified_at": iso(r.first_notified_at),
+        "policy": r.policy_id,
         "escalation": {"step": r.esc_step, "loop": r.esc_loop, "exhausted": bool(r.esc_exhausted)},
     }
 
@@ -74,27 +88,46 @@ async def get_incident(request: Request, incident_id: int) -> dict[str, Any]:
         r = (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))).first()
         if r is None:
             raise HTTPException(404, f"incident {incident_id} does not exist")
-        tl = (await conn.execute(
-            sa.select(t.timeline).where(t.timeline.c.incident_id == incident_id).order_by(t.timeline.c.id)
-        )).all()
-        dl = (await conn.execute(
-            sa.select(t.deliveries).where(t.deliveries.c.incident_id == incident_id).order_by(t.deliveries.c.id)
-        )).all()
+        tl = (
+            await conn.execute(
+                sa.select(t.timeline).where(t.timeline.c.incident_id == incident_id).order_by(t.timeline.c.id)
+            )
+        ).all()
+        dl = (
+            await conn.execute(
+                sa.select(t.deliveries)
+                .where(t.deliveries.c.incident_id == incident_id)
+                .order_by(t.deliveries.c.id)
+            )
+        ).all()
     out = incident_json(r)
     out["plan"] = r.plan
     out["timeline"] = [
         {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "via": e.via, "data": e.data} for e in tl
     ]
     out["notifications"] = [
-        {"key": d.key, "kind": d.kind, "channel": d.channel_id, "type": d.channel_type, "person": d.person_id,
-         "step": d.step, "loop": d.loop, "state": d.state, "attempts": d.attempts, "error": d.error,
-         "sent_at": iso(d.sent_at), "provider_ref": d.provider_ref}
+        {
+            "key": d.key,
+            "kind": d.kind,
+            "channel": d.channel_id,
+            "type": d.channel_type,
+            "person": d.person_id,
+            "step": d.step,
+            "loop": d.loop,
+            "state": d.state,
+            "attempts": d.attempts,
+            "error": d.error,
+            "sent_at": iso(d.sent_at),
+            "provider_ref": d.provider_ref,
+        }
         for d in dl
     ]
     return out
 
 
-async def _act(request: Request, incident_id: int, action: IncidentAction, body: ActionBody | None) -> ActionOut:
+async def _act(
+    request: Request, incident_id: int, action: IncidentAction, body: ActionBody | None
+) -> ActionOut:
     k = request.app.state.kernel
     body = body or ActionBody()
     try:
@@ -116,7 +149,11 @@ async def resolve(request: Request, incident_id: int, body: ActionBody | None = 
     return await _act(request, incident_id, IncidentAction.RESOLVE, body)
 
 
-@router.post("/{incident_id}/escalate", response_model=ActionOut, responses={404: {}, 409: {}},
-             summary="Escalate now: move to the next step without waiting")
+@router.post(
+    "/{incident_id}/escalate",
+    response_model=ActionOut,
+    responses={404: {}, 409: {}},
+    summary="Escalate now: move to the next step without waiting",
+)
 async def escalate(request: Request, incident_id: int, body: ActionBody | None = None) -> ActionOut:
     return await _act(request, incident_id, IncidentAction.ESCALATE, body)

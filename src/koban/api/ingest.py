@@ -67,8 +67,12 @@ async def accept(k: Kernel, integration_id: str, inbound: InboundRequest) -> Res
             "status": "accepted",
             "alerts": len(events),
             "incidents": [
-                {"dedup_key": e.dedup_key, "incident_id": o.incident_id, "status": o.status,
-                 **({"note": o.ignored} if o.ignored else {})}
+                {
+                    "dedup_key": e.dedup_key,
+                    "incident_id": o.incident_id,
+                    "status": o.status,
+                    **({"note": o.ignored} if o.ignored else {}),
+                }
                 for e, o in zip(events, outcomes, strict=True)
             ],
         },
@@ -77,8 +81,12 @@ async def accept(k: Kernel, integration_id: str, inbound: InboundRequest) -> Res
 
 def _inbound(request: Request, body: bytes, data: Any) -> InboundRequest:
     return InboundRequest(
-        body=body, json=data, headers=request.headers, query=request.query_params,
-        received_at=datetime.now(UTC), path_params=request.path_params,
+        body=body,
+        json=data,
+        headers=request.headers,
+        query=request.query_params,
+        received_at=datetime.now(UTC),
+        path_params=request.path_params,
     )
 
 
@@ -87,8 +95,13 @@ def ingest_routes(k: Kernel) -> list[Route]:
         key = request.path_params.get("key") or key_from_headers(request.headers)
         if not key:
             k.metrics.reject("unknown", "no key")
-            return _json(401, {"error": "no integration key: use Authorization: Bearer <key>, "
-                                        "X-Api-Key, basic auth, or /api/v1/ingest/<key>"})
+            return _json(
+                401,
+                {
+                    "error": "no integration key: use Authorization: Bearer <key>, "
+                    "X-Api-Key, basic auth, or /api/v1/ingest/<key>"
+                },
+            )
         integ = k.catalog.integration_for_key(key)
         if integ is None:
             k.metrics.reject("unknown", "bad key")

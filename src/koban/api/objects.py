@@ -19,8 +19,11 @@ from koban.engine.config_apply import apply_config
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
 
 KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
-    "people": (Person, t.people), "rotations": (Rotation, t.rotations), "channels": (Channel, t.channels),
-    "policies": (Policy, t.policies), "services": (Service, t.services),
+    "people": (Person, t.people),
+    "rotations": (Rotation, t.rotations),
+    "channels": (Channel, t.channels),
+    "policies": (Policy, t.policies),
+    "services": (Service, t.services),
 }
 
 
@@ -70,8 +73,12 @@ def _register(kind: str, model: type[BaseModel]) -> None:
     put_object.__annotations__["body"] = model
     router.add_api_route(f"/{kind}", list_objects, methods=["GET"], summary=f"List {kind}")
     router.add_api_route(f"/{kind}/{{ident}}", get_object, methods=["GET"], summary=f"Get one of {kind}")
-    router.add_api_route(f"/{kind}/{{ident}}", put_object, methods=["PUT"], summary=f"Create or replace one of {kind}")
-    router.add_api_route(f"/{kind}/{{ident}}", delete_object, methods=["DELETE"], summary=f"Delete one of {kind}")
+    router.add_api_route(
+        f"/{kind}/{{ident}}", put_object, methods=["PUT"], summary=f"Create or replace one of {kind}"
+    )
+    router.add_api_route(
+        f"/{kind}/{{ident}}", delete_object, methods=["DELETE"], summary=f"Delete one of {kind}"
+    )
 
 
 for _kind, (_model, _) in KINDS.items():
@@ -85,15 +92,22 @@ class NewKey(BaseModel):
     note: str = "shown once: koban stores only its hash"
 
 
-@router.post("/integrations/{ident}/keys", response_model=NewKey, tags=["integrations"],
-             summary="Create an integration key (two may be active during rotation)")
+@router.post(
+    "/integrations/{ident}/keys",
+    response_model=NewKey,
+    tags=["integrations"],
+    summary="Create an integration key (two may be active during rotation)",
+)
 async def create_key(request: Request, ident: str) -> NewKey:
     k = request.app.state.kernel
     if ident not in k.catalog.integrations:
         raise HTTPException(404, f"integration {ident!r} does not exist")
     key = secrets.token_urlsafe(24)
     async with k.db.begin() as conn:
-        await conn.execute(sa.insert(t.integration_keys).values(
-            integration_id=ident, key_hash=hash_key(key), prefix=key[:8], created_at=k.clock.now()))
+        await conn.execute(
+            sa.insert(t.integration_keys).values(
+                integration_id=ident, key_hash=hash_key(key), prefix=key[:8], created_at=k.clock.now()
+            )
+        )
     await k.refresh_catalog(force=True)
     return NewKey(integration=ident, key=key, prefix=key[:8])

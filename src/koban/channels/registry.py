@@ -49,6 +49,25 @@ def channel_class(kind: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
+def _clock(context: Any) -> Any:
+    return context.clock.now if context is not None else None
+
+
+# How each kind is constructed. Most channels read their settings from ``Notification.config`` at
+# send time and only need the clock; the console keeps a per-instance prefix.
+_FACTORIES: dict[str, Any] = {
+    "console": lambda cls, settings, ctx: cls(settings, ctx),
+    "webhook": lambda cls, settings, ctx: cls(clock=_clock(ctx)) if ctx else cls(),
+    "email": lambda cls, settings, ctx: cls(clock=_clock(ctx)) if ctx else cls(),
+    "slack": lambda cls, settings, ctx: cls(),
+    "pagerduty": lambda cls, settings, ctx: cls(),
+}
+
+
 def build_channel(kind: str, settings: Mapping[str, Any], context: Any) -> Channel:
     """Instantiate a channel with its settings and the shared context (keys, public URL, clock)."""
-    return channel_class(kind)(settings, context)
+    cls = channel_class(kind)
+    factory = _FACTORIES.get(kind)
+    if factory is None:
+        raise ValueError(f"channel type {kind!r} is not wired into the engine yet")
+    return factory(cls, settings, context)

@@ -25,7 +25,11 @@ def list_(status: str = typer.Option("open", help="open, triggered, acknowledged
     async def main() -> list:
         async with kernel(settings_or_exit()) as k, k.db.read() as conn:
             c = t.incidents.c
-            q = sa.select(c.id, c.status, c.severity, c.service_id, c.summary).order_by(c.id.desc()).limit(100)
+            q = (
+                sa.select(c.id, c.status, c.severity, c.service_id, c.summary)
+                .order_by(c.id.desc())
+                .limit(100)
+            )
             if status == "open":
                 q = q.where(c.status != "resolved")
             elif status != "all":
@@ -76,10 +80,19 @@ def send(
 ) -> None:
     """Send a test alert to a running koban over HTTP."""
     base = (url or settings_or_exit().effective_public_url).rstrip("/")
-    body = {"summary": summary, "severity": severity, "dedup_key": dedup_key,
-            "action": "resolve" if resolve else "trigger", "source": "koban-cli"}
-    req = urllib.request.Request(f"{base}/api/v1/ingest", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    body = {
+        "summary": summary,
+        "severity": severity,
+        "dedup_key": dedup_key,
+        "action": "resolve" if resolve else "trigger",
+        "source": "koban-cli",
+    }
+    req = urllib.request.Request(
+        f"{base}/api/v1/ingest",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             typer.echo(resp.read().decode())
