@@ -3,7 +3,7 @@
 # Best effort on a developer machine: without root or apt-get it says so and the tests skip.
 set -u
 need=()
-for bin in prometheus-alertmanager prometheus prometheus-blackbox-exporter nginx; do
+for bin in prometheus-alertmanager prometheus prometheus-blackbox-exporter nginx wrk; do
   command -v "$bin" >/dev/null 2>&1 || need+=("$bin")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
@@ -15,7 +15,7 @@ echo "install-peers: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null 2>&1 || true
 apt-get install -y -qq --no-install-recommends prometheus-alertmanager prometheus \
-  prometheus-blackbox-exporter nginx >/dev/null 2>&1 || echo "install-peers: apt-get install failed"
+  prometheus-blackbox-exporter nginx wrk >/dev/null 2>&1 || echo "install-peers: apt-get install failed"
 # Debian starts nothing without systemd, but stop any nginx a package script may have started.
 pkill -x nginx >/dev/null 2>&1 || true
 exit 0

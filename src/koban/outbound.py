@@ -81,7 +81,7 @@ async def request(
     *,
     headers: Mapping[str, str] | None = None,
     body: bytes | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - a per-request budget handed to aiohttp
 ) -> OutboundResponse:
     hdrs = dict(headers or {})
     if _override is not None:

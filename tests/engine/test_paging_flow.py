@@ -13,9 +13,8 @@ from tests.support.kernel import running_kernel
 async def drain(k) -> None:
     """Run the worker until nothing is due now (the fake clock does not move by itself)."""
     for _ in range(50):
-        if not await k.worker.tick():
-            if not k.worker.inflight:
-                return
+        if not await k.worker.tick() and not k.worker.inflight:
+            return
         if k.worker.inflight:
             import asyncio
 

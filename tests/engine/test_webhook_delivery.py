@@ -24,14 +24,15 @@ async def test_a_page_reaches_the_webhook_once_signed_with_the_delivery_key(db_u
     from tests.support.kernel import running_kernel
 
     clock = FakeClock()
-    async with RecordingReceiver("s3cret", clock=clock.now) as recv:
-        async with running_kernel(db_url, webhook_config(recv.url), tmp_path, clock=clock) as k:
-            [res] = await k.batcher.submit("web-generic", [make_alert()])
-            await drain(k)
-            assert len(recv.deliveries) == 1
-            got = recv.deliveries[0]
-            assert got["idempotency_key"] == f"{res.incident_id}:0:hook:0"
-            assert ("page", "sent") in [(d[1], d[2]) for d in await deliveries(k)]
+    async with (
+        RecordingReceiver("s3cret", clock=clock.now) as recv,
+        running_kernel(db_url, webhook_config(recv.url), tmp_path, clock=clock) as k,
+    ):
+        [res] = await k.batcher.submit("web-generic", [make_alert()])
+        await drain(k)
+        assert len(recv.deliveries) == 1
+        assert recv.deliveries[0]["idempotency_key"] == f"{res.incident_id}:0:hook:0"
+        assert ("page", "sent") in [(d[1], d[2]) for d in await deliveries(k)]
 
 
 async def test_a_transient_failure_is_retried_and_delivered_once(db_url, tmp_path):

@@ -94,7 +94,7 @@ def _document_ingest(app: FastAPI) -> None:
         spec = base()
         op = {
             "tags": ["ingest"],
-            "summary": "Send alerts; the integration key picks the parser (generic, alertmanager, grafana...)",
+            "summary": "Send alerts; the integration key picks the parser (generic, alertmanager...)",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},
             "responses": {
                 "202": {"description": "Accepted and committed; incident ids per alert"},

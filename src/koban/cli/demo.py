@@ -31,7 +31,8 @@ def run_demo(port: int) -> None:
         f"    curl -s -X POST {base}/api/v1/ingest -H 'Authorization: Bearer {DEMO_KEY}' \\\n"
         "      -H 'Content-Type: application/json' \\\n"
         '      -d \'{"summary": "web-1 is down", "severity": "critical", "dedup_key": "web-1"}\'\n'
-        f'  acknowledge it:  curl -s -X POST {base}/api/v1/incidents/1/acknowledge -d \'{{"actor": "bob"}}\'\n'
+        f"  acknowledge it:\n    curl -s -X POST {base}/api/v1/incidents/1/acknowledge"
+        ' -d \'{"actor": "bob"}\'\n'
     )
     from koban.cli.main import serve
 

@@ -23,7 +23,7 @@ class Severity(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: str | None, default: Severity | None = None) -> Severity:
-        """Accepts common spellings (``P1``, ``high``, ``disaster``...) so sources need no table of their own."""
+        """Accepts common spellings (``P1``, ``high``, ``disaster``...): no table per source."""
         if value is None or value == "":
             if default is None:
                 raise ValueError("severity is required")

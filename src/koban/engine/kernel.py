@@ -106,10 +106,10 @@ class Kernel:
     def wake(self) -> None:
         self._event().set()
 
-    async def wait_for_wake(self, timeout: float) -> None:
+    async def wait_for_wake(self, seconds: float) -> None:
         ev = self._event()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ev.wait(), timeout)
+            await asyncio.wait_for(ev.wait(), seconds)
         ev.clear()
 
     # -- configuration snapshot -------------------------------------------------------------------------

@@ -1,0 +1,19 @@
+"""``make bench``: every peer-side benchmark in one run (each prints its own table)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import blackbox_peer, ingest_vs_alertmanager
+
+
+def main() -> int:
+    status = 0
+    for mod in (ingest_vs_alertmanager, blackbox_peer):
+        print(f"== {mod.__name__}", flush=True)
+        status |= mod.main([]) or 0
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
