@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the default SQLite file and state live.")
     database_url: str = Field(
         "",
-        description="SQLAlchemy URL (sqlite:///path.db or postgresql://user@host/db); default: data_dir SQLite.",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql://user@host/db (default: SQLite).",
     )
     host: str = Field("127.0.0.1", description="Listen address of the HTTP server.")
     port: int = Field(8080, ge=1, le=65535, description="Listen port of the HTTP server.")
