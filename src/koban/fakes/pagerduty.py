@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from koban.fakes._server import LocalServer
+
 RATE_LIMIT = 120
 WINDOW = 60.0
 ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -49,7 +51,7 @@ def validate(event: Any) -> list[str]:
     return errors
 
 
-class FakePagerDuty:
+class FakePagerDuty(LocalServer):
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] = time.time):
         self.host, self.port, self.clock = host, port, clock
         self.events: list[dict[str, Any]] = []  # every accepted event, in order
@@ -130,24 +132,6 @@ class FakePagerDuty:
     async def _list_alerts(self, request: web.Request) -> web.Response:
         alerts = [{"routing_key": rk, **alert} for (rk, _), alert in self.alerts.items()]
         return web.json_response({"alerts": alerts})
-
-    async def start(self) -> FakePagerDuty:
-        self._runner = web.AppRunner(self.app(), shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakePagerDuty:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
 
 def main(argv: list[str] | None = None) -> None:

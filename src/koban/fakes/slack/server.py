@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 import aiohttp
 from aiohttp import web
 
+from koban.fakes._server import LocalServer
 from koban.fakes.slack.clicks import block_actions_payload, signed_form
 
 
@@ -34,7 +35,7 @@ class Failure:
 WEBHOOK = "webhook"  # method name used to script incoming-webhook failures
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     def __init__(
         self,
         *,
@@ -263,22 +264,3 @@ class FakeSlack:
         spec = await request.json()
         status = await self.click(spec["message_ts"], spec["action_id"], spec["user_id"])
         return web.json_response({"ok": True, "status": status})
-
-    # -- lifecycle --------------------------------------------------------------------------------
-    async def start(self) -> FakeSlack:
-        self._runner = web.AppRunner(self.app(), shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlack:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
