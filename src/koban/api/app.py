@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from koban import __version__
 from koban.api import incidents, objects
 from koban.api.ingest import ingest_routes
+from koban.api.mounts import integration_routes
 from koban.engine.kernel import Kernel
 
 log = logging.getLogger("koban.api")
@@ -56,7 +57,7 @@ def create_app(kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool
     app.state.kernel = kernel
     app.include_router(incidents.router)
     app.include_router(objects.router)
-    for route in ingest_routes(kernel):
+    for route in [*ingest_routes(kernel), *integration_routes(kernel)]:
         app.router.routes.append(route)
     app.add_middleware(BodyLimit, limit=kernel.settings.max_body_bytes)
 

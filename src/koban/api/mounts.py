@@ -1,0 +1,27 @@
+"""Inbound routes owned by integrations: Twilio callbacks, Slack clicks, signed links, vendor paths.
+
+Each integration folder exposes a builder ``(kernel) -> list[BaseRoute]``; listing it here is the
+one line that mounts it. Builders wire the engine's stores and the ``IncidentActions`` port into
+the integration's own ``build_routes(deps)``, so the integration never imports the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from starlette.routing import BaseRoute
+
+if TYPE_CHECKING:
+    from koban.engine.kernel import Kernel
+
+RouteBuilder = Callable[["Kernel"], list[BaseRoute]]
+
+BUILDERS: list[RouteBuilder] = []
+
+
+def integration_routes(kernel: Kernel) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for build in BUILDERS:
+        routes.extend(build(kernel))
+    return routes
