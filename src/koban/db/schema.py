@@ -210,3 +210,6 @@ counters = Table(
     Column("count", Integer, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+
+from koban.db import schema_probes as _schema_probes  # noqa: E402,F401  (monitors, probe results)
+from koban.db import schema_twilio as _schema_twilio  # noqa: E402,F401  (call states, contact problems)

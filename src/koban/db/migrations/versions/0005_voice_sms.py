@@ -4,8 +4,8 @@ Revision ID: 0005
 Revises: 0004
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"
@@ -14,8 +14,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "call_states",
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.Float(), nullable=False),
+    )
+    op.create_table(
+        "contact_problems",
+        sa.Column("person_id", sa.String(128), primary_key=True),
+        sa.Column("contact", sa.String(32), primary_key=True),
+        sa.Column("address", sa.Text(), nullable=False),
+        sa.Column("code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("at", sa.Float(), nullable=False),
+    )
+    op.create_index("ix_contact_problems_at", "contact_problems", ["at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_contact_problems_at", table_name="contact_problems")
+    op.drop_table("contact_problems")
+    op.drop_table("call_states")
