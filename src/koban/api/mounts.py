@@ -12,12 +12,19 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
+from koban.api import channel_status
+from koban.engine.wiring import links, slack
+
 if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
 
 RouteBuilder = Callable[["Kernel"], list[BaseRoute]]
 
-BUILDERS: list[RouteBuilder] = []
+BUILDERS: list[RouteBuilder] = [
+    links.routes,
+    slack.routes,
+    channel_status.routes,
+]
 
 
 def integration_routes(kernel: Kernel) -> list[BaseRoute]:

@@ -42,6 +42,9 @@ class DeliveryResult:
     awaits_outcome: bool = False
     # Channel-specific facts to keep on the delivery row (e.g. Slack channel id + ts for chat.update).
     meta: Mapping[str, Any] = field(default_factory=dict)
+    # PERMANENT for the channel as a whole (archived channel, revoked token), not just this recipient:
+    # the engine marks the channel broken (shown in the API) and skips it until its config changes.
+    channel_broken: bool = False
 
     @classmethod
     def sent(cls, provider_ref: str | None = None, **kw: Any) -> DeliveryResult:
@@ -54,6 +57,10 @@ class DeliveryResult:
     @classmethod
     def permanent(cls, error: str) -> DeliveryResult:
         return cls(DeliveryStatus.PERMANENT, error=error)
+
+    @classmethod
+    def broken(cls, error: str) -> DeliveryResult:
+        return cls(DeliveryStatus.PERMANENT, error=error, channel_broken=True)
 
     @classmethod
     def in_doubt(cls, error: str) -> DeliveryResult:

@@ -183,9 +183,16 @@ def build_routes(deps: LinkDeps) -> list[Route]:
                 "open the incident in koban to see its state."
             )
             return _page("Link already used", f"<p>{html.escape(text)}</p>", 409)
-        result = await deps.actions.act(claims.incident_id, claims.action, actor=claims.person, via="link")
-        title = "Done" if result.ok else "Nothing changed"
-        return _page(title, f"<p>{html.escape(result.message)}</p>")
+        try:
+            result = await deps.actions.act(
+                claims.incident_id, claims.action, actor=claims.person, via="link"
+            )
+        except LookupError:
+            text = f"Incident {claims.incident_id} no longer exists, so nothing was changed."
+            return _page("Nothing changed", f"<p>{html.escape(text)}</p>", 404)
+        if not result.ok:  # e.g. already acknowledged by someone else: say so, with a 4xx
+            return _page("Nothing changed", f"<p>{html.escape(result.message)}</p>", 409)
+        return _page("Done", f"<p>{html.escape(result.message)}</p>")
 
     path = f"{deps.prefix}/{{token}}"
     return [Route(path, confirm, methods=["GET"]), Route(path, apply, methods=["POST"])]

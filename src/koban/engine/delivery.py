@@ -21,6 +21,7 @@ from koban.channels.base import DeliveryResult, DeliveryStatus
 from koban.db import schema as t
 from koban.domain.escalation import StepExhausted
 from koban.engine.backoff import retry_delay
+from koban.engine.broken_channels import mark_broken
 from koban.engine.incidents import handle, load_incident
 from koban.engine.notifications import Unreachable, build_notification
 from koban.engine.uow import UnitOfWork
@@ -137,9 +138,21 @@ async def record(k: Kernel, delivery: dict[str, Any], result: DeliveryResult) ->
             )
         if result.status is DeliveryStatus.SENT and delivery["kind"] == "page":
             await _first_notification(k, conn, delivery["incident_id"], now)
+        broken = result.status is DeliveryStatus.PERMANENT and result.channel_broken
+        if broken and await mark_broken(conn, delivery["channel_id"], result.error or "unusable", now):
+            uow.note(
+                delivery["incident_id"],
+                now,
+                "channel.broken",
+                None,
+                delivery["channel_id"],
+                {"reason": result.error},
+            )
         if exhausted:
             await step_settled(k, uow, delivery["incident_id"], delivery["step"], delivery["loop"], now)
         await uow.flush()
+    if broken:
+        await k.refresh_catalog(force=True)  # stop using it here at once; other instances within seconds
     k.metrics.notification(delivery["channel_type"], values["state"])
     if uow.wake:
         k.wake()

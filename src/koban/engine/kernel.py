@@ -140,4 +140,6 @@ class Kernel:
 
     def links_for(self, delivery: dict[str, Any], incident: dict[str, Any]) -> dict[str, str]:
         """Signed one-click links for the person a page goes to (empty for team channels)."""
-        return {}
+        from koban.engine.wiring.links import links_for
+
+        return links_for(self, delivery, incident)

@@ -24,10 +24,10 @@ DEFAULT_BASE_URL = "https://slack.com/api/"
 DEFAULT_TIMEOUT = 10
 
 
-def _api_error(exc: SlackApiError) -> DeliveryResult:
+def _api_error(exc: SlackApiError, to_person: bool) -> DeliveryResult:
     resp = exc.response
     error = resp.get("error", "") if isinstance(resp.data, dict) else str(resp.data or "")
-    return classify(resp.status_code, error, resp.headers)
+    return classify(resp.status_code, error, resp.headers, to_person=to_person)
 
 
 def _network_error(exc: Exception, may_have_posted: bool) -> DeliveryResult:
@@ -45,7 +45,7 @@ class SlackChannel:
             return await self._send_bot(notification)
         if config.get("webhook_url"):
             return await self._send_webhook(notification)
-        return DeliveryResult.permanent("slack channel needs a webhook_url or a token and channel")
+        return DeliveryResult.broken("slack channel needs a webhook_url or a token and channel")
 
     async def reconcile(self, notification: Notification, provider_ref: str | None) -> DeliveryResult:
         # Slack has no idempotency key: a possible duplicate message beats a page nobody saw.
@@ -73,13 +73,15 @@ class SlackChannel:
                             channel=str(channel_id), thread_ts=str(ts), text=timeline_text(n)
                         )
                     return updated
-            if not config.get("channel"):
-                return DeliveryResult.permanent("slack bot mode needs a channel")
+            # A page to a person goes to their DM (contacts.slack); a team target to the channel.
+            destination = n.recipient.address or config.get("channel")
+            if not destination:
+                return DeliveryResult.broken("slack bot mode needs a channel")
             posting = True
-            resp = await client.chat_postMessage(channel=str(config["channel"]), **message)
+            resp = await client.chat_postMessage(channel=str(destination), **message)
             return DeliveryResult.sent(resp["ts"], meta={"channel": resp["channel"], "ts": resp["ts"]})
         except SlackApiError as exc:
-            return _api_error(exc)
+            return _api_error(exc, to_person=bool(n.recipient.address))
         except (TimeoutError, aiohttp.ClientError) as exc:
             return _network_error(exc, posting)
 
@@ -114,4 +116,4 @@ class SlackChannel:
             return _network_error(exc, may_have_posted=True)
         if resp.status_code == 200 and resp.body == "ok":
             return DeliveryResult.sent(meta={"mode": "webhook"})
-        return classify(resp.status_code, resp.body, resp.headers)
+        return classify(resp.status_code, resp.body, resp.headers)  # the webhook fixes the destination

@@ -21,6 +21,14 @@ PERMANENT_HINTS = {
     "account_inactive": "the bot user was deactivated",
     "missing_scope": "the bot token lacks the chat:write scope",
 }
+# Errors that say the configured channel/app/token is unusable for every message, not just this one:
+# the engine marks the channel broken. Destination errors count only when the destination is the
+# channel's own (a person's DM that is gone says nothing about the channel).
+CREDENTIAL_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "invalid_token", "no_service", "account_inactive"}
+    | {"missing_scope"}
+)
+DESTINATION_ERRORS = frozenset({"channel_not_found", "is_archived", "channel_is_archived", "not_in_channel"})
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
@@ -40,8 +48,11 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
     return None
 
 
-def classify(status: int, error: str, headers: Mapping[str, str] | None = None) -> DeliveryResult:
-    """``status`` is the HTTP status, ``error`` Slack's error code (JSON ``error`` or webhook body)."""
+def classify(
+    status: int, error: str, headers: Mapping[str, str] | None = None, *, to_person: bool = False
+) -> DeliveryResult:
+    """``status`` is the HTTP status, ``error`` Slack's error code (JSON ``error`` or webhook body);
+    ``to_person`` when the message went to a person's DM rather than the channel's own destination."""
     error = (error or "").strip()
     if status == 429 or error in ("ratelimited", "rate_limited"):
         return DeliveryResult.transient(f"slack: rate limited ({error or status})", retry_after(headers))
@@ -49,4 +60,7 @@ def classify(status: int, error: str, headers: Mapping[str, str] | None = None) 
         return DeliveryResult.transient(f"slack: {error or f'HTTP {status}'}", retry_after(headers))
     hint = PERMANENT_HINTS.get(error)
     reason = f"slack: {error or f'HTTP {status}'}"
-    return DeliveryResult.permanent(f"{reason} ({hint})" if hint else reason)
+    text = f"{reason} ({hint})" if hint else reason
+    if error in CREDENTIAL_ERRORS or (error in DESTINATION_ERRORS and not to_person):
+        return DeliveryResult.broken(text)
+    return DeliveryResult.permanent(text)

@@ -9,10 +9,11 @@ courtesy: the engine's durable ``update`` deliveries also rewrite the message.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -59,6 +60,11 @@ class SlackDeps:
     require_known_user: bool = False
     reply_to_clicker: bool = True
     path: str = "/integrations/slack/interactivity"
+    # Read per request when given (secrets live in channel config that may change at runtime); a
+    # request is valid if any one verifies, so two Slack apps (or a rotation) can share the route.
+    signing_secrets: Callable[[], Sequence[str]] | None = None
+    # Slack gives up after 3 s; an action slower than this is answered first and finished after.
+    answer_within: float = 2.5
 
 
 class _InjectedClock(Clock):
@@ -116,12 +122,32 @@ async def _after(deps: SlackDeps, click: SlackClick, result: ActionResult | None
         await _reply(click.response_url, text)
 
 
+def _verifiers(deps: SlackDeps) -> Callable[[], list[SignatureVerifier]]:
+    clock = _InjectedClock(deps.clock)
+    fixed = [SignatureVerifier(deps.signing_secret, clock=clock)] if deps.signing_secret else []
+    if deps.signing_secrets is None:
+        return lambda: fixed
+    return lambda: [SignatureVerifier(s, clock=clock) for s in deps.signing_secrets() if s] + fixed
+
+
+async def _act(deps: SlackDeps, click: SlackClick, person: str | None) -> ActionResult:
+    note = None if person else f"slack user {click.user_id} ({click.user_name})"
+    try:
+        return await deps.actions.act(click.incident_id, click.action, actor=person, via="slack", note=note)
+    except LookupError:
+        return ActionResult(False, "unknown", f"incident {click.incident_id} does not exist")
+
+
 def build_routes(deps: SlackDeps) -> list[Route]:
-    verifier = SignatureVerifier(deps.signing_secret, clock=_InjectedClock(deps.clock))
+    verifiers = _verifiers(deps)
 
     async def interactivity(request: Request) -> Response:
         body = await request.body()
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        candidates = verifiers()
+        if not candidates:
+            return Response("slack interactivity has no signing secret configured", status_code=503)
+        headers = dict(request.headers)
+        if not any(v.is_valid_request(body, headers) for v in candidates):
             return Response("invalid signature", status_code=401)
         click = parse_click(body)
         if click is None:
@@ -130,9 +156,25 @@ def build_routes(deps: SlackDeps) -> list[Route]:
         if person is None and deps.require_known_user:
             text = "Your Slack account is not linked to a koban person, so nothing was changed."
             return Response(status_code=200, background=BackgroundTask(_after, deps, click, None, text))
-        note = None if person else f"slack user {click.user_id} ({click.user_name})"
-        result = await deps.actions.act(click.incident_id, click.action, actor=person, via="slack", note=note)
-        task = BackgroundTask(_after, deps, click, result, result.message)
-        return Response(status_code=200, background=task)
+        # The action normally commits before the answer, so a click is never lost; if the database is
+        # slow, Slack still gets its answer in time and the action finishes (shielded) afterwards.
+        task = asyncio.ensure_future(_act(deps, click, person))
+        try:
+            result = await asyncio.wait_for(asyncio.shield(task), deps.answer_within)
+        except TimeoutError:
+            return Response(status_code=200, background=BackgroundTask(_finish_late, deps, click, task))
+        return Response(
+            status_code=200, background=BackgroundTask(_after, deps, click, result, result.message)
+        )
 
     return [Route(deps.path, interactivity, methods=["POST"])]
+
+
+async def _finish_late(deps: SlackDeps, click: SlackClick, task: asyncio.Future[ActionResult]) -> None:
+    try:
+        result = await task
+    except Exception:
+        log.exception("slack click on incident %s failed", click.incident_id)
+        await _after(deps, click, None, "koban could not apply this click; please try again.")
+        return
+    await _after(deps, click, result, result.message)
