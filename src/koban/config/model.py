@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from koban.config.durations import Duration
+from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
 from koban.domain.alerts import Severity
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
@@ -116,6 +117,8 @@ class Route(Strict):
     policy: str | None = None
     # Record the alert and open the incident, but page no one.
     suppress: bool = False
+    # Alertmanager-style grouping for alerts of this route (unset fields: the service's grouping).
+    grouping: Grouping | None = None
 
 
 class Integration(Identified):
@@ -131,6 +134,8 @@ class Service(Identified):
     integrations: list[Integration] = Field(default_factory=list)
     # Page again when a new alert arrives for an acknowledged incident.
     retrigger_acknowledged: bool = False
+    # Alertmanager-style grouping for single alerts (config/model_routing.py); None: no grouping.
+    grouping: Grouping | None = None
 
 
 class ConfigFile(Strict):
@@ -139,3 +144,7 @@ class ConfigFile(Strict):
     channels: list[Channel] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
+    silences: list[Silence] = Field(default_factory=list)
+    maintenance: list[Maintenance] = Field(default_factory=list)
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list)
+    heartbeats: list[Heartbeat] = Field(default_factory=list)
