@@ -8,6 +8,7 @@ from typing import Any
 from koban.channels.base import IncidentView, Notification, Recipient
 from koban.channels.registry import CONTACT_FIELD
 from koban.engine.catalog import Catalog
+from koban.engine.on_call import on_call_names
 
 
 class Unreachable(ValueError):
@@ -76,9 +77,19 @@ def build_notification(
         incident=incident_view(incident, public_url),
         recipient=recipient,
         channel=ch.id,
-        config=ch.settings(),
+        config=_with_on_call(ch.settings(), incident, catalog) if ch.type == "slack" else ch.settings(),
         step=delivery["step"],
         loop=delivery["loop"],
         links=links or {},
         previous=meta.get("previous", {}),
     )
+
+
+def _with_on_call(config: dict[str, Any], incident: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """Channels that show who is on call get it from the frozen plan unless the config names them."""
+    if "on_call" in config:
+        return config
+    names = on_call_names(
+        incident.get("plan"), incident.get("esc_step", 0), incident.get("esc_loop", 0), catalog.people
+    )
+    return {**config, "on_call": names} if names else config
