@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from koban import __version__
 from koban.api import incidents, objects
 from koban.api.ingest import ingest_routes
+from koban.api.ingest_keys import router as ingest_keys_router
+from koban.api.ingest_pagerduty import enqueue_openapi, enqueue_routes
 from koban.api.mounts import integration_routes
 from koban.engine.kernel import Kernel
 
@@ -57,7 +59,8 @@ def create_app(kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool
     app.state.kernel = kernel
     app.include_router(incidents.router)
     app.include_router(objects.router)
-    for route in [*ingest_routes(kernel), *integration_routes(kernel)]:
+    app.include_router(ingest_keys_router)
+    for route in [*ingest_routes(kernel), *enqueue_routes(kernel), *integration_routes(kernel)]:
         app.router.routes.append(route)
     app.add_middleware(BodyLimit, limit=kernel.settings.max_body_bytes)
 
@@ -103,6 +106,7 @@ def _document_ingest(app: FastAPI) -> None:
                 "401": {"description": "Missing or unknown key"},
                 "413": {"description": "Body over the size limit"},
                 "422": {"description": "JSON that does not describe an alert; names the field"},
+                "429": {"description": "Over the integration's rate limit or daily quota; see Retry-After"},
             },
             "security": [{"bearer": []}, {"apiKey": []}],
         }
@@ -117,6 +121,10 @@ def _document_ingest(app: FastAPI) -> None:
             }
         }
         paths["/api/v2/alerts"] = {"post": {**op, "operationId": "ingest_alertmanager_api_v2"}}
+        paths["/api/v1/ingest/{key}/api/v2/alerts"] = {
+            "post": {**paths["/api/v1/ingest/{key}"]["post"], "operationId": "ingest_api_v2_key_in_path"}
+        }
+        paths["/v2/enqueue"] = enqueue_openapi()
         spec.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},

@@ -2,7 +2,10 @@
 
 The integration key names the integration; its type picks the parser (koban.sources.registry).
 Answers: 202 with the incident ids once the alerts are committed; 401 unknown key; 400/422 naming
-the problem; 413 over the size limit. A body that parsed is never lost: it is committed or refused.
+the problem; 413 over the size limit; 429 with ``Retry-After`` over the integration's limits. A
+body that parsed is never lost: it is committed or refused. The key may sit in the URL path for
+tools that cannot set headers: ``/api/v1/ingest/<key>`` (any source type), and
+``/api/v1/ingest/<key>/api/v2/alerts`` for Prometheus' ``path_prefix``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from starlette.routing import Route
 
 from koban.api.auth import key_from_headers
 from koban.engine.kernel import Kernel
+from koban.engine.limits import RateLimited
 from koban.sources.base import InboundRequest, PayloadError
 from koban.sources.registry import get_source
 
@@ -45,9 +49,26 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise PayloadError("the body is empty; send a JSON document", status=400)
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise PayloadError(f"the body is not valid JSON: {exc}", status=400) from None
+    # PostgreSQL cannot store NUL in text; it carries no meaning in an alert, so it goes here.
+    return _without_nul(data) if b"\\u0000" in body else data
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k.replace("\x00", ""): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def too_many(exc: RateLimited, body: Any | None = None) -> Response:
+    headers = {"Retry-After": str(exc.retry_after)}
+    return _json(429, body or {"error": exc.reason, "retry_after": exc.retry_after}, headers)
 
 
 async def accept(k: Kernel, integration_id: str, inbound: InboundRequest) -> Response:
@@ -59,7 +80,11 @@ async def accept(k: Kernel, integration_id: str, inbound: InboundRequest) -> Res
         return _json(exc.status, exc.as_dict())
     if not events:
         return _json(202, {"status": "accepted", "alerts": 0, "incidents": []})
-    outcomes = await k.batcher.submit(integration_id, events)
+    try:
+        outcomes = await k.batcher.submit(integration_id, events, integ.limits and integ.limits.as_limits())
+    except RateLimited as exc:
+        k.metrics.reject(integ.type, "rate limit")
+        return too_many(exc)
     k.metrics.alert(integ.type, len(events))
     return _json(
         202,
@@ -79,13 +104,13 @@ async def accept(k: Kernel, integration_id: str, inbound: InboundRequest) -> Res
     )
 
 
-def _inbound(request: Request, body: bytes, data: Any) -> InboundRequest:
+def _inbound(request: Request, body: bytes, data: Any, now: float) -> InboundRequest:
     return InboundRequest(
         body=body,
         json=data,
         headers=request.headers,
         query=request.query_params,
-        received_at=datetime.now(UTC),
+        received_at=datetime.fromtimestamp(now, UTC),
         path_params=request.path_params,
     )
 
@@ -102,7 +127,7 @@ def ingest_routes(k: Kernel) -> list[Route]:
                     "X-Api-Key, basic auth, or /api/v1/ingest/<key>"
                 },
             )
-        integ = k.catalog.integration_for_key(key)
+        integ = k.catalog.integration_for_key(key, k.clock.now())
         if integ is None:
             k.metrics.reject("unknown", "bad key")
             return _json(401, {"error": "unknown integration key"})
@@ -113,11 +138,12 @@ def ingest_routes(k: Kernel) -> list[Route]:
             data = parse_json(body)
         except PayloadError as exc:
             return _json(exc.status, exc.as_dict())
-        return await accept(k, integ.id, _inbound(request, body, data))
+        return await accept(k, integ.id, _inbound(request, body, data, k.clock.now()))
 
     return [
         Route("/api/v1/ingest", ingest, methods=["POST"]),
         Route("/api/v1/ingest/{key}", ingest, methods=["POST"]),
+        Route("/api/v1/ingest/{key}/api/v2/alerts", ingest, methods=["POST"]),
         # Prometheus/Alertmanager-compatible push: Prometheus can name koban as its Alertmanager.
         Route("/api/v2/alerts", ingest, methods=["POST"]),
     ]

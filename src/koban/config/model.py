@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from koban.config.durations import Duration
+from koban.config.model_integrations import IntegrationLimits
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
 from koban.domain.alerts import Severity
 
@@ -126,6 +127,7 @@ class Integration(Identified):
     # sha256 hex of accepted keys (``koban integration new-key`` prints a key and its hash).
     key_hashes: list[str] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)
+    limits: IntegrationLimits | None = None
 
 
 class Service(Identified):

@@ -34,11 +34,16 @@ class Catalog:
     integrations: Mapping[str, Integration] = field(default_factory=dict)
     integration_service: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
+    key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
     broken_channels: Mapping[str, str] = field(default_factory=dict)
     fingerprint: tuple = ()
 
-    def integration_for_key(self, key: str) -> Integration | None:
-        ident = self.keys.get(hash_key(key))
+    def integration_for_key(self, key: str, now: float | None = None) -> Integration | None:
+        digest = hash_key(key)
+        ident = self.keys.get(digest)
+        expires = self.key_expiry.get(digest)
+        if expires is not None and now is not None and now >= expires:
+            return None
         return self.integrations.get(ident) if ident else None
 
     def as_config(self) -> ConfigFile:
@@ -57,6 +62,8 @@ async def fingerprint(conn: AsyncConnection) -> tuple:
         col = table.c.created_at if table is t.integration_keys else table.c.updated_at
         row = (await conn.execute(sa.select(sa.func.count(), sa.func.max(col)))).one()
         parts.append((row[0], row[1]))
+    # A key given an expiry (rotation) changes no count or created_at: watch the expiries too.
+    parts.append((await conn.execute(sa.select(sa.func.sum(t.integration_keys.c.expires_at)))).scalar())
     broken = (await conn.execute(sa.select(sa.func.max(t.channels.c.broken_at)))).scalar()
     return (*parts, broken)
 
@@ -77,9 +84,13 @@ async def load_catalog(conn: AsyncConnection) -> Catalog:
             owner[integ.id] = svc.id
             for h in integ.key_hashes:
                 keys[h] = integ.id
-    rows = await conn.execute(sa.select(t.integration_keys.c.key_hash, t.integration_keys.c.integration_id))
-    for h, ident in rows:
+    expiry: dict[str, float] = {}
+    ik = t.integration_keys
+    rows = await conn.execute(sa.select(ik.c.key_hash, ik.c.integration_id, ik.c.expires_at))
+    for h, ident, expires in rows:
         keys[h] = ident
+        if expires is not None:
+            expiry[h] = expires
     broken = {
         r.id: r.broken_reason
         for r in await conn.execute(
@@ -97,6 +108,7 @@ async def load_catalog(conn: AsyncConnection) -> Catalog:
         integrations=integrations,
         integration_service=owner,
         keys=keys,
+        key_expiry=expiry,
         broken_channels=broken,
         fingerprint=fp,
     )

@@ -3,6 +3,9 @@
 Each request hands its parsed events to ``submit`` and waits. One task drains everything waiting into
 a single transaction (process alerts, write incidents, timeline, pages), commits, then answers all of
 them: "on disk before the 2xx" at the cost of one fsync per batch instead of one per alert.
+
+Rate limits are decided in the same transaction (``engine/limits.py``): a request over its limit
+raises ``RateLimited`` from ``submit`` and nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from koban.domain.alerts import AlertEvent
 from koban.engine.alerts import AlertOutcome, process_alerts
 from koban.engine.incidents import StaleIncident
+from koban.engine.limits import Ask, LimitGate, RateLimited
 from koban.engine.uow import UnitOfWork
+from koban.routing.ratelimit import Limits
 
 if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
@@ -24,7 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("koban.ingest")
 MAX_BATCH_EVENTS = 2000
 
-Item = tuple[str, list[AlertEvent], "asyncio.Future[list[AlertOutcome]]"]
+Result = list[AlertOutcome] | RateLimited
+Item = tuple[str, list[AlertEvent], Limits | None, "asyncio.Future[Result]"]
 
 
 class IngestBatcher:
@@ -34,6 +40,7 @@ class IngestBatcher:
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self.gate = LimitGate()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="koban-ingest")
@@ -44,16 +51,26 @@ class IngestBatcher:
         if self._task:
             await self._task
 
-    async def submit(self, integration_id: str, events: list[AlertEvent]) -> list[AlertOutcome]:
+    async def submit(
+        self, integration_id: str, events: list[AlertEvent], limits: Limits | None = None
+    ) -> list[AlertOutcome]:
+        """Commit ``events``; raises ``RateLimited`` (nothing stored) when over the integration's limits."""
+        if limits is not None:
+            refused = self.gate.precheck(integration_id, limits, self.k.clock.now())
+            if refused is not None:
+                raise refused
+        fut: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        item: Item = (integration_id, events, limits, fut)
         if self._task is None or self._task.done():
             # No batcher running (CLI, tests): commit directly.
-            return (
-                await self._commit([(integration_id, events, asyncio.get_running_loop().create_future())])
-            )[0]
-        fut: asyncio.Future[list[AlertOutcome]] = asyncio.get_running_loop().create_future()
-        self.pending.append((integration_id, events, fut))
-        self.ready.set()
-        return await fut
+            result = (await self._commit([item]))[0]
+        else:
+            self.pending.append(item)
+            self.ready.set()
+            result = await fut
+        if isinstance(result, RateLimited):
+            raise result
+        return result
 
     async def _run(self) -> None:
         while True:
@@ -69,26 +86,33 @@ class IngestBatcher:
                     results = await self._commit(batch)
                 except Exception as exc:
                     log.exception("ingest batch of %d failed", len(batch))
-                    for _, _, fut in batch:
+                    for *_, fut in batch:
                         if not fut.done():
                             fut.set_exception(exc)
                     continue
-                for (_, _, fut), res in zip(batch, results, strict=True):
+                for (*_, fut), res in zip(batch, results, strict=True):
                     if not fut.done():
                         fut.set_result(res)
             if self._closing:
                 return
 
-    async def _commit(self, batch: list[Item]) -> list[list[AlertOutcome]]:
+    async def _commit(self, batch: list[Item]) -> list[Result]:
         k = self.k
         for attempt in range(5):
             try:
                 now = k.clock.now()
+                asks = [
+                    Ask(integ, limits, len(events)) if limits else None for integ, events, limits, _ in batch
+                ]
                 async with k.db.begin() as conn:
                     uow = UnitOfWork(conn, k.db.dialect)
-                    results = [
-                        await process_alerts(uow, k.catalog, integ, events, now) for integ, events, _ in batch
-                    ]
+                    decisions = await self.gate.admit(conn, k.db.dialect, asks, now)
+                    results: list[Result] = []
+                    for (integ, events, _, _), d in zip(batch, decisions, strict=True):
+                        if d is not None and not d.allowed:
+                            results.append(RateLimited(d.retry_after, d.reason))
+                        else:
+                            results.append(await process_alerts(uow, k.catalog, integ, events, now))
                     await uow.flush()
                 if uow.wake:
                     k.wake()

@@ -1,0 +1,121 @@
+"""``POST /v2/enqueue``: PagerDuty's Events API v2, so any tool that pages PagerDuty pages koban
+by changing the host.
+
+The body's ``routing_key`` is a koban integration key (any integration: the endpoint, not the
+integration's type, says the body is a PagerDuty event). Answers in PagerDuty's own shapes, which
+its clients parse: 202 ``{status, message, dedup_key}``; 400 ``{status: "invalid event", message,
+errors: [...]}`` (Zabbix's media type shows ``errors[0]``); 429 with ``Retry-After`` when the
+integration is over its limits (clients retry); 413 over the size limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from koban.api.ingest import _inbound, _json, parse_json, read_body, too_many
+from koban.engine.kernel import Kernel
+from koban.engine.limits import RateLimited
+from koban.sources.base import PayloadError
+from koban.sources.pagerduty import PagerDutyEventError, PagerDutySource, accepted_body, invalid_body
+
+# What PagerDuty answers when throttling (its docs leave the body open; this is what it sends).
+THROTTLED = {
+    "status": "throttle event",
+    "message": "Requests for this service are arriving too quickly.  Please retry later.",
+}
+
+
+def _invalid(*errors: str) -> Response:
+    return _json(400, invalid_body(list(errors)))
+
+
+def enqueue_routes(k: Kernel) -> list[Route]:
+    source = PagerDutySource()
+
+    async def enqueue(request: Request) -> Response:
+        body = await read_body(request, k.settings.max_body_bytes)
+        if isinstance(body, Response):
+            return body
+        try:
+            data = parse_json(body)
+        except PayloadError as exc:
+            return _invalid(exc.message)
+        if not isinstance(data, Mapping):
+            return _invalid("Event object is not a JSON object")
+        routing_key = data.get("routing_key")
+        if not isinstance(routing_key, str) or not routing_key.strip():
+            k.metrics.reject("pagerduty", "no key")
+            return _invalid("'routing_key' is missing or blank")
+        now = k.clock.now()
+        integ = k.catalog.integration_for_key(routing_key.strip(), now)
+        if integ is None:
+            k.metrics.reject("pagerduty", "bad key")
+            return _invalid("'routing_key' is not a known integration key")
+        try:
+            events = source.parse(_inbound(request, body, data, now), integ.settings)
+        except PagerDutyEventError as exc:
+            k.metrics.reject("pagerduty", "payload")
+            return _json(400, exc.as_dict())
+        try:
+            await k.batcher.submit(integ.id, events, integ.limits and integ.limits.as_limits())
+        except RateLimited as exc:
+            k.metrics.reject("pagerduty", "rate limit")
+            return too_many(exc, THROTTLED)
+        k.metrics.alert("pagerduty", len(events))
+        return _json(202, accepted_body(events[0].dedup_key))
+
+    return [Route("/v2/enqueue", enqueue, methods=["POST"])]
+
+
+def enqueue_openapi() -> dict[str, Any]:
+    """The hand-written OpenAPI operation (the route bypasses FastAPI)."""
+    shape = {"type": "object", "properties": {"status": {"type": "string"}, "message": {"type": "string"}}}
+    return {
+        "post": {
+            "tags": ["ingest"],
+            "operationId": "pagerduty_events_v2_enqueue",
+            "summary": "PagerDuty Events API v2 compatible: routing_key is a koban integration key",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["routing_key", "event_action"],
+                            "properties": {
+                                "routing_key": {"type": "string"},
+                                "event_action": {
+                                    "type": "string",
+                                    "enum": ["trigger", "acknowledge", "resolve"],
+                                },
+                                "dedup_key": {"type": "string", "maxLength": 255},
+                                "payload": {"type": "object"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "202": {
+                    "description": "Event processed; dedup_key echoed or generated",
+                    "content": _c(shape),
+                },
+                "400": {"description": "Invalid event; errors lists every problem", "content": _c(shape)},
+                "413": {"description": "Body over the size limit"},
+                "429": {
+                    "description": "Over the integration's limits; see Retry-After",
+                    "content": _c(shape),
+                },
+            },
+            "security": [],
+        }
+    }
+
+
+def _c(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
