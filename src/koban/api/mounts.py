@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from starlette.routing import BaseRoute
 
 from koban.api import channel_status
-from koban.engine.wiring import links, slack
+from koban.engine.wiring import links, slack, twilio
 
 if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
@@ -24,6 +24,7 @@ BUILDERS: list[RouteBuilder] = [
     links.routes,
     slack.routes,
     channel_status.routes,
+    twilio.routes,
 ]
 
 

@@ -61,7 +61,16 @@ _FACTORIES: dict[str, Any] = {
     "email": lambda cls, settings, ctx: cls(clock=_clock(ctx)) if ctx else cls(),
     "slack": lambda cls, settings, ctx: cls(),
     "pagerduty": lambda cls, settings, ctx: cls(),
+    "voice": lambda cls, settings, ctx: _twilio("voice", settings, ctx),
+    "sms": lambda cls, settings, ctx: _twilio("sms", settings, ctx),
 }
+
+
+def _twilio(kind: str, settings: Mapping[str, Any], ctx: Any) -> Channel:
+    # Calls need the engine's stores (call states, contact problems): built by its wiring module.
+    from koban.engine.wiring.twilio import make_channel
+
+    return make_channel(kind, settings, ctx)
 
 
 def build_channel(kind: str, settings: Mapping[str, Any], context: Any) -> Channel:

@@ -42,6 +42,9 @@ class ChannelContext:
         self.clock = k.clock
         self.actions = k.actions
         self.settings = k.settings
+        self.db = k.db
+        # Per-process state channels share (e.g. one Twilio pacer per account), never module globals.
+        self.shared: dict[Any, Any] = {}
 
 
 class Kernel:
@@ -74,6 +77,9 @@ class Kernel:
         self._tasks.append(asyncio.create_task(self._catalog_loop(), name="koban-catalog"))
         if worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="koban-worker"))
+            from koban.engine.wiring.twilio_sweep import run_sweeper  # calls whose callback never came
+
+            self._tasks.append(asyncio.create_task(run_sweeper(self), name="koban-twilio-sweep"))
 
     async def stop(self) -> None:
         self.worker.stop()

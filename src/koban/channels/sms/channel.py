@@ -41,7 +41,11 @@ class SmsChannel:
     async def send(self, notification: Notification) -> DeliveryResult:
         to = notification.recipient.address
         if not E164.match(to):
-            return DeliveryResult.permanent(f"not an E.164 phone number: {to!r}")
+            return DeliveryResult(
+                DeliveryStatus.PERMANENT,
+                error=f"not an E.164 phone number: {to!r}",
+                meta={"bad_contact": True},
+            )
         now = datetime.fromtimestamp(self._clock(), UTC)
         body = page_text(notification, self.settings.token_secrets, now)
         try:

@@ -33,7 +33,7 @@ from koban.channels.base import DeliveryResult, DeliveryStatus, Notification
 from koban.channels.voice.client import make_client
 from koban.channels.voice.deps import new_token_id
 from koban.channels.voice.errors import classify_rest_error, classify_transport_error
-from koban.channels.voice.pacing import Bucket, release, reserve
+from koban.channels.voice.pacing import Pacer
 from koban.channels.voice.routes import STATUS_PATH, TWIML_PATH, token_url
 from koban.channels.voice.settings import TwilioSettings
 from koban.channels.voice.state import CallStateStore
@@ -77,20 +77,26 @@ class VoiceChannel:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         new_id: Callable[[], str] = new_token_id,
+        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings
         self.client = client or make_client(settings)
         self._states = call_states
         self._clock, self._sleep, self._new_id = clock, sleep, new_id
-        self._bucket = Bucket(rate=settings.calls_per_second, burst=1.0)
+        # Pacing is per account: the engine hands every channel on one account the same Pacer.
+        self.pacer = pacer or Pacer(settings.calls_per_second)
 
     async def send(self, notification: Notification) -> DeliveryResult:
         to = notification.recipient.address
         if not E164.match(to):
-            return DeliveryResult.permanent(f"not an E.164 phone number: {to!r}")
-        self._bucket, wait = reserve(self._bucket, self._clock())
+            return DeliveryResult(
+                DeliveryStatus.PERMANENT,
+                error=f"not an E.164 phone number: {to!r}",
+                meta={"bad_contact": True},
+            )
+        wait = self.pacer.reserve(self._clock())
         if wait > MAX_PACING_WAIT:
-            self._bucket = release(self._bucket)
+            self.pacer.release()
             return DeliveryResult.transient("paced: calls-per-second limit", retry_after=wait)
         if wait > 0:
             await self._sleep(wait)

@@ -6,7 +6,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from koban.channels.base import DeliveryResult
+from koban.channels.base import DeliveryResult, DeliveryStatus
 
 # Codes that will fail the same way every time: the escalation moves on and shows the reason.
 PERMANENT_REASONS = {
@@ -40,7 +40,16 @@ def classify_rest_error(exc: TwilioRestException) -> DeliveryResult:
     if exc.status >= 500:
         return DeliveryResult.transient(f"Twilio HTTP {exc.status} (code {code})")
     reason = PERMANENT_REASONS.get(code) or (exc.msg or "request rejected").split(": ", 1)[-1]
-    return DeliveryResult.permanent(f"Twilio {code}: {reason}")
+    # The code travels in meta so the engine can tell a bad number (the person's contact) from a bad account.
+    return DeliveryResult(
+        DeliveryStatus.PERMANENT, error=f"Twilio {code}: {reason}", meta={"twilio_code": code}
+    )
+
+
+# Codes that say the *callee's number* is unusable: recorded on the person's contact, skipped until changed.
+CONTACT_CODES = frozenset(
+    {21211, 21214, 21215, 21216, 21217, 21219, 21401, 21408, 21608, 21610, 21612, 21614}
+)
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

@@ -35,3 +35,17 @@ def reserve(bucket: Bucket, now: float) -> tuple[Bucket, float]:
 def release(bucket: Bucket) -> Bucket:
     """Give back a reserved token the caller decided not to use (it answered TRANSIENT instead)."""
     return replace(bucket, tokens=min(bucket.burst, bucket.tokens + 1.0))
+
+
+class Pacer:
+    """The one mutable holder of an account's bucket, shared by every channel on that account."""
+
+    def __init__(self, rate: float) -> None:
+        self.bucket = Bucket(rate=rate, burst=1.0)
+
+    def reserve(self, now: float) -> float:
+        self.bucket, wait = reserve(self.bucket, now)
+        return wait
+
+    def release(self) -> None:
+        self.bucket = release(self.bucket)

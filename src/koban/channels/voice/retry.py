@@ -47,3 +47,25 @@ def parse_rules(data: Mapping[str, Mapping[str, float]]) -> dict[str, RetryRule]
             raise ValueError(f"retry rule for {detail!r} must not be negative")
         rules[detail] = rule
     return rules
+
+
+@dataclass(frozen=True, slots=True)
+class RetryAttempt:
+    key: str  # the new delivery's key: the first attempt's key + ":r<n>"
+    attempt: int  # 2 for the first retry
+    delay_seconds: float
+    first_key: str
+
+
+def retry_attempt(
+    key: str, meta: Mapping[str, object], outcome_detail: str, rules: Mapping[str, RetryRule] = DEFAULT_RULES
+) -> RetryAttempt | None:
+    """The next call to the same person after ``outcome_detail``, or None (the escalation moves on).
+
+    A retry is a new delivery with its own key, so it gets its own at-most-once guarantee."""
+    attempt = int(meta.get("attempt", 1) or 1)  # type: ignore[call-overload]
+    delay = decide_retry(outcome_detail, attempt, rules)
+    if delay is None:
+        return None
+    first = str(meta.get("retry_of") or key)
+    return RetryAttempt(f"{first}:r{attempt}", attempt + 1, delay, first)

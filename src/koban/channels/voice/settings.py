@@ -32,6 +32,7 @@ class TwilioSettings:
     twiml_token_ttl: int = 900  # queue + ring + talk time for the first TwiML fetch
     status_token_ttl: int = 7200  # callbacks keep coming until the call ends
     reconcile_window: int = 900  # how far back reconcile looks for a call placed before a crash
+    overdue_after: int = 300  # after ring timeout + this with no final callback, ask the API and settle
     voices: Mapping[str, str] = field(default_factory=lambda: dict(VOICES))
     retry_rules: Mapping[str, RetryRule] = field(default_factory=lambda: dict(DEFAULT_RULES))
 
