@@ -51,6 +51,18 @@ class Settings(BaseSettings):
         None, description="YAML configuration applied at start (config as code)."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    probe_enabled: bool = Field(True, description="koban serve also runs the prober for probe_location.")
+    probe_location: str = Field(
+        "local", min_length=1, max_length=64, description="The location this process probes monitors for."
+    )
+    probe_concurrency: int = Field(500, ge=1, description="Probes in flight at once per prober.")
+    probe_raw_retention_days: float = Field(7.0, gt=0, description="Raw probe results are kept this long.")
+    probe_minute_retention_days: float = Field(
+        400.0, gt=0, description="Per-minute probe rollups are kept this long (lower it for many monitors)."
+    )
+    probe_rollup_retention_days: float = Field(
+        400.0, gt=0, description="Per-hour and per-day probe rollups are kept this long."
+    )
 
     @field_validator("sqlite_synchronous")
     @classmethod

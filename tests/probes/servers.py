@@ -124,7 +124,8 @@ class HttpServer:
         return f"{scheme}://127.0.0.1:{self.port}"
 
     async def start(self) -> HttpServer:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl_context)
+        # Port 0 the first time; a restart after stop() comes back on the same port ("target is back").
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, ssl=self.ssl_context)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

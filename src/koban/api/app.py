@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
-from koban.api import incidents, objects
+from koban.api import incidents, monitors, objects
 from koban.api.ingest import ingest_routes
 from koban.api.ingest_keys import router as ingest_keys_router
 from koban.api.ingest_pagerduty import enqueue_openapi, enqueue_routes
@@ -59,6 +59,7 @@ def create_app(kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool
     app.state.kernel = kernel
     app.include_router(incidents.router)
     app.include_router(objects.router)
+    app.include_router(monitors.router)
     app.include_router(ingest_keys_router)
     for route in [*ingest_routes(kernel), *enqueue_routes(kernel), *integration_routes(kernel)]:
         app.router.routes.append(route)
@@ -77,7 +78,8 @@ def create_app(kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:
-        return Response(kernel.metrics.exposition(), media_type="text/plain; version=0.0.4")
+        probes = (await monitors.probe_exposition(kernel)).encode()
+        return Response(kernel.metrics.exposition() + probes, media_type="text/plain; version=0.0.4")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from koban.cli import config_cmd, incident_cmd
+from koban.cli import config_cmd, incident_cmd, probe_cmd
 from koban.cli.runtime import settings_or_exit, setup_logging
 
 app = typer.Typer(help="koban: monitoring and on-call.", no_args_is_help=True, add_completion=False)
@@ -18,6 +18,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(incident_cmd.app, name="incident")
 app.add_typer(incident_cmd.alert_app, name="alert")
 app.add_typer(config_cmd.integration_app, name="integration")
+app.command("probe")(probe_cmd.probe)
 
 
 @db_app.command("upgrade")
@@ -53,6 +54,7 @@ def serve(
     if s.config_file:
         config_cmd.apply_file(s, s.config_file, quiet=False)
     k = Kernel(s)
+    k.probe_location = s.probe_location if s.probe_enabled else None
     api = create_app(k, start_worker=worker)
     typer.echo(f"koban serving on {s.effective_public_url} (database: {k.db.dialect})")
     uvicorn.run(api, host=s.host, port=s.port, log_level="warning", lifespan="on")

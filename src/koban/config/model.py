@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -12,6 +12,9 @@ from koban.config.durations import Duration
 from koban.config.model_integrations import IntegrationLimits
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
 from koban.domain.alerts import Severity
+
+if TYPE_CHECKING:
+    from koban.config.model_monitors import Monitor  # resolved by model_monitors (imported in __init__)
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
@@ -146,6 +149,7 @@ class ConfigFile(Strict):
     channels: list[Channel] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
+    monitors: list[Monitor] = Field(default_factory=list)
     silences: list[Silence] = Field(default_factory=list)
     maintenance: list[Maintenance] = Field(default_factory=list)
     inhibit_rules: list[InhibitRule] = Field(default_factory=list)

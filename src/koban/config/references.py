@@ -27,7 +27,7 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
     rotations = {r.id for r in cfg.rotations}
     channels = {c.id for c in cfg.channels}
     policies = {p.id for p in cfg.policies}
-    for section in ("people", "rotations", "channels", "policies", "services"):
+    for section in ("people", "rotations", "channels", "policies", "services", "monitors"):
         yield from _duplicates(section, [o.id for o in getattr(cfg, section)])
     all_integrations = [
         (si, ii, i.id) for si, s in enumerate(cfg.services) for ii, i in enumerate(s.integrations)
@@ -68,3 +68,7 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
         for ri, route in enumerate(svc.routes):
             if route.policy and route.policy not in policies:
                 yield ("services", si, "routes", ri, "policy"), f"unknown policy {route.policy!r}"
+    services = {s.id for s in cfg.services}
+    for mi, mon in enumerate(cfg.monitors):
+        if mon.service not in services:
+            yield ("monitors", mi, "service"), f"unknown service {mon.service!r}"

@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
+from koban.config.model_monitors import Monitor
 from koban.db import schema as t
+from koban.db.schema_probes import monitors as monitors_table
 
-CONFIG_TABLES = (t.people, t.rotations, t.channels, t.policies, t.services, t.integrations)
+CONFIG_TABLES = (t.people, t.rotations, t.channels, t.policies, t.services, t.integrations, monitors_table)
 
 
 def hash_key(key: str) -> str:
@@ -32,6 +34,7 @@ class Catalog:
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
     integrations: Mapping[str, Integration] = field(default_factory=dict)
+    monitors: Mapping[str, Monitor] = field(default_factory=dict)
     integration_service: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
     key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
@@ -53,6 +56,7 @@ class Catalog:
             channels=list(self.channels.values()),
             policies=list(self.policies.values()),
             services=list(self.services.values()),
+            monitors=list(self.monitors.values()),
         )
 
 
@@ -105,6 +109,7 @@ async def load_catalog(conn: AsyncConnection) -> Catalog:
         channels={c.id: c for c in (Channel.model_validate(d) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},
+        monitors={m.id: m for m in (Monitor.model_validate(d) for d in await defs(monitors_table))},
         integrations=integrations,
         integration_service=owner,
         keys=keys,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.config.model import ConfigFile
 from koban.db import schema as t
+from koban.db.schema_probes import monitors
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
     ("channels", t.channels),
     ("policies", t.policies),
     ("services", t.services),
+    ("monitors", monitors),
 )
 
 
@@ -71,6 +73,8 @@ async def apply_config(
         if ch.kind == "channels":
             # A changed channel gets a fresh chance: clear what made it broken.
             values.update(type=obj.type, broken_reason=None, broken_at=None)  # type: ignore[attr-defined]
+        if ch.kind == "monitors":
+            values.update(service_id=obj.service, type=obj.type)  # type: ignore[attr-defined]
         if ch.op == "+":
             await conn.execute(sa.insert(table).values(id=ch.id, **values))
         else:

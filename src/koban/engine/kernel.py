@@ -24,6 +24,7 @@ from koban.db.migrate import upgrade
 from koban.engine.actions import Actions
 from koban.engine.catalog import Catalog, fingerprint, load_catalog
 from koban.engine.clock import SystemClock
+from koban.engine.due_signal import DueListener
 from koban.engine.ingest import IngestBatcher
 from koban.engine.metrics import Metrics
 from koban.engine.worker import Worker
@@ -64,6 +65,10 @@ class Kernel:
         self._channels: dict[str, tuple[bytes, Channel]] = {}
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self.listener: DueListener | None = None
+        # Set by `koban serve` / `koban probe`: run the prober of this location (engine/probing.py).
+        self.probe_location: str | None = None
+        self.prober: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -77,11 +82,25 @@ class Kernel:
         self._tasks.append(asyncio.create_task(self._catalog_loop(), name="koban-catalog"))
         if worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="koban-worker"))
+            if self.db.dialect == "postgresql":  # other instances' commits wake us (engine/due_signal.py)
+                self.listener = DueListener(self.settings.effective_database_url, self.wake)
+                self.listener.start()
             from koban.engine.wiring.twilio_sweep import run_sweeper  # calls whose callback never came
 
             self._tasks.append(asyncio.create_task(run_sweeper(self), name="koban-twilio-sweep"))
+        if self.probe_location:
+            from koban.engine.probing import Prober
+
+            self.prober = Prober(self, self.probe_location)
+            await self.prober.start()
 
     async def stop(self) -> None:
+        if self.prober is not None:
+            await self.prober.stop()
+            self.prober = None
+        if self.listener is not None:
+            await self.listener.stop()
+            self.listener = None
         self.worker.stop()
         await self.batcher.close()
         for task in self._tasks:

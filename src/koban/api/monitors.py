@@ -1,0 +1,110 @@
+"""REST: monitors (the YAML shapes, written by applying the whole config with one object replaced, as
+``api/objects.py`` does), their status, their history for graphs, and the probe part of /metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from koban.api.objects import _save
+from koban.config.durations import parse_duration
+from koban.config.model_monitors import Monitor
+from koban.engine import probe_queries
+from koban.probes.exposition import exposition
+
+router = APIRouter(prefix="/api/v1/monitors", tags=["monitors"])
+
+
+def _time(value: str | None, default: float, now: float) -> float:
+    """ISO 8601, epoch seconds, or a duration meaning that long ago (``24h``)."""
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        pass
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        raise HTTPException(
+            422, f"{value!r} is not a time: use ISO 8601, epoch seconds or e.g. 24h"
+        ) from None
+
+
+def _monitor(request: Request, ident: str) -> Monitor:
+    mon = request.app.state.kernel.catalog.monitors.get(ident)
+    if mon is None:
+        raise HTTPException(404, f"monitors/{ident} does not exist")
+    return mon
+
+
+@router.get("", summary="List monitors with their current status")
+async def list_monitors(
+    request: Request, offset: int = Query(0, ge=0), limit: int = Query(1000, ge=1, le=10_000)
+) -> dict[str, Any]:
+    k = request.app.state.kernel
+    await k.refresh_catalog()
+    page = [k.catalog.monitors[i] for i in sorted(k.catalog.monitors)[offset : offset + limit]]
+    async with k.db.read() as conn:
+        states = await probe_queries.states(conn, [m.id for m in page])
+    return {
+        "total": len(k.catalog.monitors),
+        "monitors": [{**m.model_dump(mode="json"), "status": states.get(m.id, "unknown")} for m in page],
+    }
+
+
+@router.get("/{ident}", summary="One monitor, its state and each location's latest result")
+async def get_monitor(request: Request, ident: str) -> dict[str, Any]:
+    k = request.app.state.kernel
+    await k.refresh_catalog()
+    mon = _monitor(request, ident)
+    async with k.db.read() as conn:
+        return {**mon.model_dump(mode="json"), "state": await probe_queries.status(conn, ident)}
+
+
+@router.put("/{ident}", summary="Create or replace a monitor")
+async def put_monitor(request: Request, ident: str, body: Monitor) -> dict[str, Any]:
+    if body.id != ident:
+        raise HTTPException(422, f"the body's id {body.id!r} differs from the URL's {ident!r}")
+    await _save(request, "monitors", body, ident)
+    return body.model_dump(mode="json")
+
+
+@router.delete("/{ident}", summary="Delete a monitor (its history stays until pruned)")
+async def delete_monitor(request: Request, ident: str) -> dict[str, str]:
+    _monitor(request, ident)
+    await _save(request, "monitors", None, ident)
+    return {"deleted": f"monitors/{ident}"}
+
+
+@router.get("/{ident}/results", summary="History for graphs: rollups (minute, hour, day) or raw results")
+async def results(
+    request: Request,
+    ident: str,
+    since: str | None = Query(None, description="ISO 8601, epoch seconds, or e.g. 24h (ago). Default 24h."),
+    until: str | None = Query(None, description="ISO 8601 or epoch seconds. Default now."),
+    step: str | None = Query(None, description="raw, minute, hour or day; default picks by range."),
+    location: str | None = Query(None, description="One location; default merges all of them."),
+) -> dict[str, Any]:
+    k = request.app.state.kernel
+    _monitor(request, ident)
+    now = k.clock.now()
+    t0, t1 = _time(since, now - 86400, now), _time(until, now, now)
+    if step is not None and step not in probe_queries.STEPS:
+        raise HTTPException(422, f"step must be one of {', '.join(probe_queries.STEPS)}")
+    chosen = step or probe_queries.pick_step(t0, t1)
+    async with k.db.read() as conn:
+        points = await probe_queries.history(conn, ident, t0, t1, chosen, location)
+    return {"monitor": ident, "step": chosen, "points": points}
+
+
+async def probe_exposition(kernel: Any) -> str:
+    """The latest result per monitor and location in blackbox_exporter's metric names."""
+    async with kernel.db.read() as conn:
+        return exposition(await probe_queries.latest_results(conn))

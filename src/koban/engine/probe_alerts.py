@@ -1,0 +1,167 @@
+"""Judging stored results and raising or resolving alerts through the ingest path.
+
+After each stored batch, the monitors it touched are judged (``rules.evaluate``) on the latest final
+result of *every* location, read from ``probe_latest``, so probers in several places compare through
+the database (N of M). A transition is claimed by a conditional UPDATE on ``monitor_state.version``
+in the same transaction that feeds the event to ``engine.alerts.process_alerts`` (the code path of
+ingested alerts: routes, dedup on ``monitor:<id>``, frozen plan, pages). Whoever loses the claim (another
+location judged first) drops its event. A new incident gets a ``probe.failed`` timeline entry stamped
+with the first failed probe's time, placed first on the timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.config.model_monitors import Monitor
+from koban.db.schema_probes import monitor_state, probe_latest
+from koban.domain.alerts import AlertAction, AlertEvent
+from koban.engine.alerts import process_alerts
+from koban.engine.incidents import StaleIncident
+from koban.engine.probe_store import dt, snapshot_of
+from koban.engine.uow import UnitOfWork
+from koban.probes.rules import MonitorState, Rule, evaluate
+
+if TYPE_CHECKING:
+    from koban.engine.kernel import Kernel
+
+log = logging.getLogger("koban.probes")
+CHUNK = 500
+
+
+def integration_id(monitor_id: str) -> str:
+    """What the alert rows name as their integration (the column holds 128 characters)."""
+    return f"monitor:{monitor_id}"[:128]
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    monitor_id: str
+    version: int | None  # None: no state row yet
+    new: MonitorState
+    events: list[AlertEvent]
+
+
+async def judge(
+    k: Kernel, monitors: Mapping[str, Monitor], rules: Mapping[str, Rule], ids: set[str], now: datetime
+) -> list[Transition]:
+    """Evaluate the given monitors on every location's latest result; apply the transitions."""
+    ids = {i for i in ids if i in monitors and i in rules}
+    if not ids:
+        return []
+    latest: dict[str, dict] = {}
+    states: dict[str, sa.Row] = {}
+    async with k.db.read() as conn:
+        for chunk in _chunks(sorted(ids)):
+            for r in await conn.execute(sa.select(probe_latest).where(probe_latest.c.monitor_id.in_(chunk))):
+                latest.setdefault(r.monitor_id, {})[r.location] = snapshot_of(r)
+            q = sa.select(monitor_state).where(monitor_state.c.monitor_id.in_(chunk))
+            states.update({r.monitor_id: r for r in await conn.execute(q)})
+    transitions = []
+    for ident in sorted(ids):
+        wanted = set(monitors[ident].locations)
+        row = states.get(ident)
+        state = MonitorState(
+            status=row.status if row else "unknown",
+            reason=row.reason if row else "",
+            since=dt(row.since) if row else None,
+            latest={loc: s for loc, s in latest.get(ident, {}).items() if loc in wanted},
+        )
+        new, events = evaluate(state, rules[ident], now)
+        if (new.status, new.reason) != (state.status, state.reason):
+            transitions.append(Transition(ident, row.version if row else None, new, events))
+    if transitions:
+        await _apply(k, monitors, transitions)
+    return transitions
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+async def _apply(k: Kernel, monitors: Mapping[str, Monitor], transitions: list[Transition]) -> None:
+    for attempt in range(5):
+        try:
+            now = k.clock.now()
+            catalog = k.catalog
+            owners = {integration_id(t.monitor_id): monitors[t.monitor_id].service for t in transitions}
+            catalog = replace(catalog, integration_service={**catalog.integration_service, **owners})
+            async with k.db.begin() as conn:
+                uow = UnitOfWork(conn, k.db.dialect)
+                for t in transitions:
+                    if t.monitor_id not in monitors or monitors[t.monitor_id].service not in catalog.services:
+                        continue
+                    if not await _claim(conn, k.db.dialect, t, now):
+                        continue  # another prober announced this transition first
+                    if t.events:
+                        outcomes = await process_alerts(
+                            uow, catalog, integration_id(t.monitor_id), t.events, now
+                        )
+                        _note_first_failure(uow, t, outcomes[0].incident_id, outcomes[0].created)
+                        await conn.execute(
+                            sa.update(monitor_state)
+                            .where(monitor_state.c.monitor_id == t.monitor_id)
+                            .values(incident_id=outcomes[0].incident_id)
+                        )
+                await uow.flush()
+            if uow.wake:
+                k.wake()
+            return
+        except (StaleIncident, IntegrityError):
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.01 * (attempt + 1))
+
+
+async def _claim(conn: AsyncConnection, dialect: str, t: Transition, now: float) -> bool:
+    values = {
+        "status": t.new.status,
+        "reason": t.new.reason,
+        "since": t.new.since.timestamp() if t.new.since else now,
+        "updated_at": now,
+    }
+    if t.version is None:
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(monitor_state)
+        stmt = ins.values(monitor_id=t.monitor_id, version=1, **values).on_conflict_do_nothing()
+    else:
+        c = monitor_state.c
+        stmt = (
+            sa.update(monitor_state)
+            .where(c.monitor_id == t.monitor_id, c.version == t.version)
+            .values(version=c.version + 1, **values)
+        )
+    return (await conn.execute(stmt)).rowcount == 1
+
+
+def _note_first_failure(uow: UnitOfWork, t: Transition, incident_id: int | None, created: bool) -> None:
+    ev = t.events[0]
+    if not created or incident_id is None or ev.action is not AlertAction.TRIGGER:
+        return
+    first = ev.occurred_at or datetime.now(UTC)
+    # First on the timeline: the outage began before koban decided to page.
+    uow.timeline.insert(
+        0,
+        {
+            "incident_id": incident_id,
+            "at": first.timestamp(),
+            "kind": "probe.failed",
+            "actor": None,
+            "via": "koban.probes",
+            "data": {
+                "monitor": t.monitor_id,
+                "reason": ev.details.get("reason"),
+                "locations": ev.details.get("locations"),
+                "first_failed_at": ev.details.get("first_failed_at"),
+            },
+        },
+    )
