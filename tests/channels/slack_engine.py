@@ -23,7 +23,9 @@ PATH = "/integrations/slack/interactivity"
 SLACK_IDS = {"alice": "U_ALICE", "bob": "U_BOB", "carol": "U_CAROL"}
 
 
-def slack_config(slack_base: str, hook_url: str, *, steps: list[dict] | None = None) -> ConfigFile:
+def slack_config(
+    slack_base: str, hook_url: str, *, steps: list[dict] | None = None, channel: str = "#alerts"
+) -> ConfigFile:
     """Step 1: the #alerts channel; step 2 (after 5 min): a webhook standing in for the phone calls."""
     people = [
         {
@@ -47,7 +49,7 @@ def slack_config(slack_base: str, hook_url: str, *, steps: list[dict] | None = N
                     "id": "slack",
                     "type": "slack",
                     "token": "xoxb-test",
-                    "channel": "#alerts",
+                    "channel": channel,
                     "base_url": slack_base,
                     "signing_secret": SECRET,
                     "timeout": 2,
@@ -76,7 +78,7 @@ class SlackRig:
 
 @asynccontextmanager
 async def slack_rig(
-    db_url: str, tmp_path: Any, *, steps: list[dict] | None = None
+    db_url: str, tmp_path: Any, *, steps: list[dict] | None = None, channel: str = "#alerts"
 ) -> AsyncIterator[SlackRig]:
     from koban.api.mounts import integration_routes
 
@@ -85,7 +87,7 @@ async def slack_rig(
         FakeSlack(signing_secret=SECRET, clock=clock.now) as fake,
         RecordingReceiver(HOOK_SECRET, clock=clock.now) as hook,
         running_kernel(
-            db_url, slack_config(fake.base_url, hook.url, steps=steps), tmp_path, clock=clock
+            db_url, slack_config(fake.base_url, hook.url, steps=steps, channel=channel), tmp_path, clock=clock
         ) as k,
         serve(integration_routes(k)) as base,
     ):

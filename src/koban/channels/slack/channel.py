@@ -9,6 +9,7 @@ back as ``Notification.previous``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import aiohttp
@@ -16,8 +17,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from koban.channels.base import DeliveryResult, Notification
+from koban.channels.base import DeliveryResult, DeliveryStatus, Notification
 from koban.channels.slack.classify import GONE_MESSAGE_ERRORS, classify
+from koban.channels.slack.lookup import delivery_metadata, find_posted, is_conversation_id
 from koban.channels.slack.message import build_message, esc, timeline_text, title
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
@@ -48,18 +50,42 @@ class SlackChannel:
         return DeliveryResult.broken("slack channel needs a webhook_url or a token and channel")
 
     async def reconcile(self, notification: Notification, provider_ref: str | None) -> DeliveryResult:
-        # Slack has no idempotency key: a possible duplicate message beats a page nobody saw.
-        return await self.send(notification)
+        """Slack has no idempotency key, but a bot's first post carries the delivery key in its message
+        metadata: look for it in the channel's recent history before posting again. Where that is not
+        possible (webhook mode, a channel given by name) a possible duplicate beats a page nobody saw."""
+        n = notification
+        destination = str(n.recipient.address or n.config.get("channel") or "")
+        if provider_ref or not n.config.get("token") or n.previous or not is_conversation_id(destination):
+            return await self.send(n)
+        client = self._client(n.config)
+        try:
+            found = await find_posted(client, destination, n.key)
+        except SlackApiError as exc:
+            answer = _api_error(exc, to_person=bool(n.recipient.address))
+            if answer.status is DeliveryStatus.TRANSIENT:  # rate limited or down: look again later
+                return DeliveryResult(
+                    DeliveryStatus.IN_DOUBT, error=answer.error, retry_after=answer.retry_after
+                )
+            return await self.send(n)  # cannot look (e.g. no history scope): post rather than miss
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return DeliveryResult.in_doubt(f"slack: history lookup failed: {type(exc).__name__}: {exc}")
+        if found is None:
+            return DeliveryResult(DeliveryStatus.NOT_SENT)
+        return DeliveryResult.sent(found, meta={"channel": destination, "ts": found})
 
-    # -- bot token --------------------------------------------------------------------------------
-    async def _send_bot(self, n: Notification) -> DeliveryResult:
-        config = n.config
-        client = AsyncWebClient(
+    @staticmethod
+    def _client(config: Mapping[str, Any]) -> AsyncWebClient:
+        return AsyncWebClient(
             token=str(config["token"]),
             base_url=str(config.get("base_url") or DEFAULT_BASE_URL),
             timeout=config.get("timeout", DEFAULT_TIMEOUT),
             retry_handlers=[],  # retries belong to the delivery worker, which honours Retry-After
         )
+
+    # -- bot token --------------------------------------------------------------------------------
+    async def _send_bot(self, n: Notification) -> DeliveryResult:
+        config = n.config
+        client = self._client(config)
         message = build_message(n)
         channel_id, ts = n.previous.get("channel"), n.previous.get("ts")
         posting = False
@@ -78,7 +104,9 @@ class SlackChannel:
             if not destination:
                 return DeliveryResult.broken("slack bot mode needs a channel")
             posting = True
-            resp = await client.chat_postMessage(channel=str(destination), **message)
+            resp = await client.chat_postMessage(
+                channel=str(destination), metadata=delivery_metadata(n.key), **message
+            )
             return DeliveryResult.sent(resp["ts"], meta={"channel": resp["channel"], "ts": resp["ts"]})
         except SlackApiError as exc:
             return _api_error(exc, to_person=bool(n.recipient.address))

@@ -31,6 +31,10 @@ class Failure:
     retry_after: int | None = None
     delay: float = 0.0  # answer (normally, unless status/error given) after this many seconds
 
+    @property
+    def delay_only(self) -> bool:
+        return self.status == 200 and self.error is None
+
 
 WEBHOOK = "webhook"  # method name used to script incoming-webhook failures
 
@@ -127,6 +131,7 @@ class FakeSlack(LocalServer):
         app.router.add_post("/api/auth.test", self._auth_test)
         app.router.add_post("/api/chat.postMessage", self._post_message)
         app.router.add_post("/api/chat.update", self._update)
+        app.router.add_route("*", "/api/conversations.history", self._history)
         app.router.add_post("/services/{tail:.*}", self._incoming_webhook)
         app.router.add_post("/actions/{tail:.*}", self._response_url)
         app.router.add_get("/_fake/messages", self._inspect)
@@ -134,15 +139,19 @@ class FakeSlack(LocalServer):
         app.router.add_post("/_fake/click", self._control_click)
         return app
 
-    async def _scripted(self, method: str) -> Failure | None:
+    async def _scripted(self, method: str, *, slow_after: bool = False) -> Failure | None:
+        """The scripted failure for this call, after its delay. A slow-only script returns None, or
+        with ``slow_after`` is returned undelayed: the caller does the work, then answers late (as
+        Slack does when it posted but the answer is slow)."""
         self.requests.append(method)
         queue = self._script.get(method)
         failure = queue.pop(0) if queue else None
+        slow_only = failure is not None and failure.delay_only
+        if slow_only and slow_after:
+            return failure
         if failure is not None and failure.delay:
             await asyncio.sleep(failure.delay)
-        if failure is not None and failure.status == 200 and failure.error is None:
-            return None  # only slow
-        return failure
+        return None if slow_only else failure
 
     @staticmethod
     def _api_failure(failure: Failure) -> web.Response:
@@ -154,6 +163,8 @@ class FakeSlack(LocalServer):
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or (self.token is not None and auth[7:] != self.token):
             return None
+        if request.method == "GET":
+            return {}
         if request.content_type == "application/json":
             return dict(await request.json())
         form = {k: v[0] for k, v in parse_qs((await request.read()).decode()).items()}
@@ -179,8 +190,8 @@ class FakeSlack(LocalServer):
         args = await self._args(request)
         if args is None:
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        failure = await self._scripted("chat.postMessage")
-        if failure is not None:
+        failure = await self._scripted("chat.postMessage", slow_after=True)
+        if failure is not None and not failure.delay_only:
             return self._api_failure(failure)
         if not args.get("channel"):
             return web.json_response({"ok": False, "error": "channel_not_found"})
@@ -197,8 +208,11 @@ class FakeSlack(LocalServer):
             "attachments": args.get("attachments") or [],
             "updates": [],
             "via": "api",
+            "metadata": args.get("metadata") or None,
         }
         self.messages.append(message)
+        if failure is not None:
+            await asyncio.sleep(failure.delay)  # posted, but the answer comes late
         return web.json_response({"ok": True, "channel": message["channel"], "ts": ts, "message": message})
 
     async def _update(self, request: web.Request) -> web.Response:
@@ -221,6 +235,25 @@ class FakeSlack(LocalServer):
             attachments=args.get("attachments") or [],
         )
         return web.json_response({"ok": True, "channel": message["channel"], "ts": message["ts"]})
+
+    async def _history(self, request: web.Request) -> web.Response:
+        args = await self._args(request)
+        if args is None:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        args.update(request.query)  # slack_sdk sends this method as a GET with query parameters
+        failure = await self._scripted("conversations.history")
+        if failure is not None:
+            return self._api_failure(failure)
+        channel = str(args.get("channel", ""))
+        with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [m for m in reversed(self.messages) if m["channel"] == channel and not m["thread_ts"]]
+        found = found[: int(args.get("limit") or 100)]
+        out = [
+            {"type": "message", "ts": m["ts"], "text": m["text"]}
+            | ({"metadata": m["metadata"]} if with_meta and m.get("metadata") else {})
+            for m in found
+        ]
+        return web.json_response({"ok": True, "messages": out, "has_more": False})
 
     async def _incoming_webhook(self, request: web.Request) -> web.Response:
         failure = await self._scripted(WEBHOOK)
