@@ -1,13 +1,17 @@
-"""``koban demo``: SQLite in ./data/demo, the example config, and a curl line to try."""
+"""``koban demo``: SQLite in ./data/demo, the example config, the Twilio simulator, and a curl line to try."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import typer
 
 DEMO_KEY = "demo-key-change-me"
+SIM_TOKEN = "demo-twilio-token"  # the simulator's auth token: only ever talks to 127.0.0.1
 
 
 def _examples() -> Path:
@@ -18,21 +22,45 @@ def _examples() -> Path:
     raise typer.BadParameter("examples/demo.yaml not found; run from a koban checkout")
 
 
+def start_twilio_simulator(examples: Path, koban_url: str) -> str:
+    """The Twilio simulator as a child process (killed when the demo exits); returns its URL."""
+    from koban.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER
+    from koban.testing.ports import free_port
+
+    port = free_port()
+    args = [sys.executable, "-m", "koban.fakes.twilio", "--port", str(port), "--auth-token", SIM_TOKEN]
+    args += [
+        "--personas",
+        str(examples / "demo-personas.yaml"),
+        "--sms-url",
+        f"{koban_url}/twilio/sms/inbound",
+    ]
+    proc = subprocess.Popen(args)
+    atexit.register(proc.terminate)
+    url = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("KOBAN_TWILIO_ACCOUNT_SID", DEFAULT_ACCOUNT_SID)
+    os.environ.setdefault("KOBAN_TWILIO_AUTH_TOKENS", SIM_TOKEN)
+    os.environ.setdefault("KOBAN_TWILIO_FROM_NUMBER", DEFAULT_NUMBER)
+    os.environ.setdefault("KOBAN_TWILIO_API_BASE_URL", url)
+    return url
+
+
 def run_demo(port: int) -> None:
     os.environ.setdefault("KOBAN_DATA_DIR", str(Path("data/demo").resolve()))
     os.environ.setdefault("KOBAN_PORT", str(port))
     os.environ.setdefault("KOBAN_CONFIG_FILE", str(_examples() / "demo.yaml"))
     base = f"http://127.0.0.1:{os.environ['KOBAN_PORT']}"
+    sim = start_twilio_simulator(_examples(), base)
     typer.echo(
         "\nkoban demo\n"
         f"  API docs:   {base}/docs\n"
         f"  incidents:  {base}/api/v1/incidents\n"
-        "  send a critical alert (pages the channel, then alice, bob, carol in turn every 20 s):\n"
+        f"  Twilio simulator: {sim}/_sim/calls (alice never answers, bob is busy, carol presses 1)\n"
+        "  send a critical alert (posts to the team channel, then phones alice, bob, carol in turn):\n"
         f"    curl -s -X POST {base}/api/v1/ingest -H 'Authorization: Bearer {DEMO_KEY}' \\\n"
         "      -H 'Content-Type: application/json' \\\n"
         '      -d \'{"summary": "web-1 is down", "severity": "critical", "dedup_key": "web-1"}\'\n'
-        f"  acknowledge it:\n    curl -s -X POST {base}/api/v1/incidents/1/acknowledge"
-        ' -d \'{"actor": "bob"}\'\n'
+        f"  the timeline (calls, key presses, who acknowledged):\n    curl -s {base}/api/v1/incidents/1\n"
     )
     from koban.cli.main import serve
 

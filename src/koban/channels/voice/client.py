@@ -9,6 +9,8 @@ SDK (``max_retries`` unset): creating a call is not idempotent, ``reconcile`` de
 
 from __future__ import annotations
 
+import logging
+
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -16,6 +18,8 @@ from koban.channels.voice.settings import TwilioSettings
 
 
 def make_client(settings: TwilioSettings) -> Client:
+    # The SDK logs every request and header at INFO; our own log says what matters (who, outcome).
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     http = TwilioHttpClient(timeout=settings.request_timeout)
     client = Client(settings.account_sid, settings.auth_tokens[0], http_client=http)
     if settings.api_base_url:

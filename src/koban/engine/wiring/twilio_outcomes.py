@@ -13,6 +13,7 @@ here because a phone outcome needs two things the generic path lacks:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from koban.engine.uow import UnitOfWork
 if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
 
+log = logging.getLogger("koban.twilio")
 OPEN = ("awaiting", "sent", "sending", "in_doubt")
 RulesFor = Callable[[str], Mapping[str, RetryRule]]
 
@@ -70,6 +72,9 @@ class TwilioActions:
     async def note(
         self, incident_id: int, kind: str, *, actor: str | None, via: str, data: Mapping[str, Any]
     ) -> None:
+        # The log tells the same story as the timeline: call progress and keys, with who.
+        shown = {k: v for k, v in data.items() if k in ("status", "digit", "answered_by", "to")}
+        log.info("incident %s: %s %s %s", incident_id, kind, actor or "-", shown)
         await self.k.actions.note(incident_id, kind, actor=actor, via=via, data=data)
 
     async def record_outcome(
@@ -104,6 +109,9 @@ class TwilioActions:
                 data = {"key": delivery_key, "ref": values["provider_ref"], "recorded_by": "callback"}
                 uow.note(inc, now, "notification.sent", who, via, data)
             uow.note(inc, now, f"notification.{state}", who, via, {"key": delivery_key, **detail})
+            log.info(
+                "incident %s: call to %s %s (%s)", inc, who, state.replace("_", " "), detail.get("detail")
+            )
             if state == "not_reached" and row["kind"] == "page":
                 await self._next(uow, row, str(detail.get("detail", "")), now)
             await uow.flush()
