@@ -1,0 +1,61 @@
+"""A real koban HTTP server (uvicorn, loopback) in a background thread, for synchronous tests.
+
+Hypothesis drives plain functions; the server keeps its own event loop and kernel, so hundreds of
+examples reuse one running instance over real sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from koban.api.app import create_app
+from koban.config.model import ConfigFile
+from koban.testing.ports import free_port
+from tests.support.kernel import running_kernel
+
+
+@contextmanager
+def live_koban(db_url: str, cfg: ConfigFile, tmp_path: Path, **settings: Any) -> Iterator[str]:
+    port = free_port()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with running_kernel(db_url, cfg, tmp_path, **settings) as k:
+            app = create_app(k, manage_kernel=False)
+            server = uvicorn.Server(
+                uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+            )
+            holder["server"] = server
+            task = asyncio.create_task(server.serve())
+            for _ in range(1500):  # uvicorn offers no start event; 30 s at most
+                if server.started or task.done():
+                    break
+                await asyncio.sleep(0.02)
+            ready.set()
+            await task
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # surfaced to the test below
+            holder["error"] = exc
+            ready.set()
+
+    thread = threading.Thread(target=run, name="koban-live", daemon=True)
+    thread.start()
+    ready.wait(30)
+    if "error" in holder:
+        raise holder["error"]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        holder["server"].should_exit = True
+        thread.join(30)
