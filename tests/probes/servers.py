@@ -52,6 +52,11 @@ async def _slow(w: asyncio.StreamWriter, r: Request) -> None:
     w.write(response(200, b"late"))
 
 
+async def _sluggish(w: asyncio.StreamWriter, r: Request) -> None:
+    await asyncio.sleep(0.3)
+    w.write(response(200, b"eventually"))
+
+
 async def _slow_body(w: asyncio.StreamWriter, r: Request) -> None:
     w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
     await w.drain()
@@ -105,6 +110,7 @@ class HttpServer:
                 "/chunked": _chunked,
                 "/until-close": _until_close,
                 "/slow": _slow,
+                "/sluggish": _sluggish,
                 "/slow-body": _slow_body,
                 "/truncated": _truncated,
                 "/echo": _echo,
