@@ -51,6 +51,9 @@ def run_demo(port: int) -> None:
     os.environ.setdefault("KOBAN_CONFIG_FILE", str(_examples() / "demo.yaml"))
     base = f"http://127.0.0.1:{os.environ['KOBAN_PORT']}"
     sim = start_twilio_simulator(_examples(), base)
+    from koban.fakes.slack.demo import click_hint, start_fake_slack
+
+    slack = start_fake_slack(base)
     typer.echo(
         "\nkoban demo\n"
         f"  API docs:   {base}/docs\n"
@@ -61,6 +64,7 @@ def run_demo(port: int) -> None:
         "      -H 'Content-Type: application/json' \\\n"
         '      -d \'{"summary": "web-1 is down", "severity": "critical", "dedup_key": "web-1"}\'\n'
         f"  the timeline (calls, key presses, who acknowledged):\n    curl -s {base}/api/v1/incidents/1\n"
+        + click_hint(slack)
     )
     from koban.cli.main import serve
 

@@ -21,6 +21,7 @@ from koban.channels.base import DeliveryResult, DeliveryStatus, Notification
 from koban.channels.slack.classify import GONE_MESSAGE_ERRORS, classify
 from koban.channels.slack.lookup import delivery_metadata, find_posted, is_conversation_id
 from koban.channels.slack.message import build_message, esc, timeline_text, title
+from koban.channels.slack.settings import SlackSettings
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
 DEFAULT_TIMEOUT = 10
@@ -40,6 +41,10 @@ def _network_error(exc: Exception, may_have_posted: bool) -> DeliveryResult:
 
 class SlackChannel:
     kind: ClassVar[str] = "slack"
+
+    def __init__(self, api_base_url: str | None = None) -> None:
+        # A channel's own base_url wins; else KOBAN_SLACK_API_BASE_URL (the demo's fake); else Slack.
+        self.api_base_url = api_base_url or SlackSettings().api_base_url or DEFAULT_BASE_URL
 
     async def send(self, notification: Notification) -> DeliveryResult:
         config = notification.config
@@ -73,11 +78,10 @@ class SlackChannel:
             return DeliveryResult(DeliveryStatus.NOT_SENT)
         return DeliveryResult.sent(found, meta={"channel": destination, "ts": found})
 
-    @staticmethod
-    def _client(config: Mapping[str, Any]) -> AsyncWebClient:
+    def _client(self, config: Mapping[str, Any]) -> AsyncWebClient:
         return AsyncWebClient(
             token=str(config["token"]),
-            base_url=str(config.get("base_url") or DEFAULT_BASE_URL),
+            base_url=str(config.get("base_url") or self.api_base_url),
             timeout=config.get("timeout", DEFAULT_TIMEOUT),
             retry_handlers=[],  # retries belong to the delivery worker, which honours Retry-After
         )

@@ -14,6 +14,10 @@ class SlackSettings(BaseSettings):
         description="Verifies button clicks (the Slack app's Signing Secret), besides any channel's "
         "signing_secret key.",
     )
+    api_base_url: str = Field(
+        "",
+        description="Web API root for bot-mode channels without base_url (the fake Slack in the demo).",
+    )
     require_known_user: bool = Field(
         False,
         description="Refuse clicks from Slack users no koban person lists as contacts.slack.",
