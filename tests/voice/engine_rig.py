@@ -8,8 +8,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import sqlalchemy as sa
 import uvicorn
+from twilio.request_validator import RequestValidator
 
 from koban.api.app import create_app
 from koban.config.model import ConfigFile
@@ -33,6 +35,7 @@ def voice_config(
     escalate_after: str = "60s",
     channel: Mapping[str, Any] | None = None,
     languages: Mapping[str, str] | None = None,
+    via: list[str] | None = None,
 ) -> ConfigFile:
     """alice, bob, carol called in turn through one voice channel on the simulator's account."""
     phone = {
@@ -68,7 +71,7 @@ def voice_config(
                     "id": "critical",
                     "steps": [
                         {
-                            "notify": [{"rotation": "primary", "mode": "in_turn"}],
+                            "notify": [{"rotation": "primary", "mode": "in_turn", "via": via or []}],
                             "escalate_after": escalate_after,
                         }
                     ],
@@ -117,13 +120,31 @@ class Rig:
         kinds = [(e["kind"], e["actor"]) for e in await self.timeline(incident_id)]
         raise AssertionError(f"no {kind} {match} on the timeline: {kinds}")
 
+    async def post(self, url: str, form: Mapping[str, str], *, token: str | None = AUTH_TOKEN) -> int:
+        """POST a form as Twilio would, signed with ``token`` (None: unsigned); returns the status."""
+        headers = {}
+        if token is not None:
+            headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(url, dict(form))
+        async with aiohttp.ClientSession() as http, http.post(url, data=dict(form), headers=headers) as resp:
+            return resp.status
+
+    async def delivery(self, key_part: str) -> dict[str, Any]:
+        async with self.k.db.read() as conn:
+            rows = await conn.execute(sa.select(t.deliveries).where(t.deliveries.c.key.contains(key_part)))
+            return dict(rows.mappings().first() or {})
+
     def calls_to(self, person: str) -> list[Any]:
         return [c for c in self.sim.calls.values() if c.to == PHONES[person]]
 
 
 @asynccontextmanager
 async def koban_and_simulator(
-    db_url: str, tmp_path: Any, personas: Mapping[str, Any] = SCENARIO, speed: float = 20.0, **cfg: Any
+    db_url: str,
+    tmp_path: Any,
+    personas: Mapping[str, Any] = SCENARIO,
+    speed: float = 20.0,
+    sim_kwargs: Mapping[str, Any] | None = None,
+    **cfg: Any,
 ) -> AsyncIterator[Rig]:
     port = free_port()
     public = f"http://127.0.0.1:{port}"
