@@ -3,6 +3,9 @@
 Self-contained: nothing here touches the database or the alert pipeline. The caller wires
 ``Runner(probe, store)`` to its storage and feeds stored results to ``rules.observe``, whose
 AlertEvents go to the pipeline. See docs/integrations/probes.md.
+
+Running monitors from the config against the database (storage, rollups, alerts) is
+``koban.engine.probing.Prober``: its docstring shows how to run one programmatically; docs/probes.md.
 """
 
 from koban.probes.conditions import Condition, Conditions, ConditionSyntaxError, apply_conditions
