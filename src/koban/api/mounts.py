@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
-from koban.api import channel_status
+from koban.api import channel_status, heartbeats, silences
 from koban.engine.wiring import links, slack, twilio
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 RouteBuilder = Callable[["Kernel"], list[BaseRoute]]
 
 BUILDERS: list[RouteBuilder] = [
+    silences.routes,
+    heartbeats.routes,
     links.routes,
     slack.routes,
     channel_status.routes,

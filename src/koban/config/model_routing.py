@@ -73,7 +73,6 @@ class Grouping(_Strict):
     group_wait: Duration | None = None
     group_interval: Duration | None = None
     repeat_interval: Duration | None = None
-    send_resolved: bool | None = None
 
     @field_validator("group_by")
     @classmethod
@@ -102,7 +101,8 @@ class Grouping(_Strict):
             group_wait=_or(self.group_wait, d.group_wait),
             group_interval=_or(self.group_interval, d.group_interval),
             repeat_interval=_or(self.repeat_interval, d.repeat_interval),
-            send_resolved=d.send_resolved if self.send_resolved is None else self.send_resolved,
+            # Always on: a resolved member must reach its incident, or the incident never closes.
+            send_resolved=True,
         )
 
 

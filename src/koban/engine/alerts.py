@@ -1,8 +1,11 @@
-"""Alert events -> incidents, inside one transaction per ingest batch.
+"""Alert events -> incidents, inside one transaction per ingest batch: the I/O around
+``domain/incident_rules.decide``.
 
-At most one open incident per (service, incident key): repeats update it, a resolve closes it, an
-acknowledge from the source acknowledges it. Grouped alerts (Alertmanager groups) keep their members
-on the incident; the incident resolves when every member has.
+Per batch: lock the alert keys' clocks, then the open incidents they map to, then for each event
+ask the pure rules what it does (open, repeat, acknowledge, resolve, or record only) and carry it
+out. Muting (silences, maintenance, inhibition: ``engine/muting.py``) is decided before; alerts a
+service groups (``grouping`` in its config) go to their aggregation group (``engine/grouping.py``),
+whose flushes come back here as member events of one incident.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from koban.config.model import Service
 from koban.db import schema as t
 from koban.domain.alerts import AlertAction, AlertEvent, Severity
 from koban.domain.escalation import Acknowledge, Resolve, Retrigger, Start, Status
 from koban.domain.freeze import freeze
+from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdict, decide
 from koban.domain.routes import choose_route
 from koban.engine.catalog import Catalog
 from koban.engine.incidents import handle
+from koban.engine.key_clocks import clock_key, lock_clocks, store_clocks
+from koban.engine.muting import Muter, matcher_labels
 from koban.engine.uow import UnitOfWork
 
 
@@ -54,75 +61,157 @@ async def process_alerts(
     uow: UnitOfWork, catalog: Catalog, integration_id: str, events: list[AlertEvent], now: float
 ) -> list[AlertOutcome]:
     service_id = catalog.integration_service[integration_id]
+    return await process_service_alerts(uow, catalog, service_id, events, now, integration_id=integration_id)
+
+
+async def process_service_alerts(
+    uow: UnitOfWork,
+    catalog: Catalog,
+    service_id: str,
+    events: list[AlertEvent],
+    now: float,
+    *,
+    integration_id: str | None = None,
+    record: bool = True,
+) -> list[AlertOutcome]:
+    """``record=False`` for events koban made itself (group flushes): their alerts are already stored."""
+    from koban.engine import grouping  # grouping feeds its flushes back into this module
+
     service = catalog.services[service_id]
-    keys = list({open_key(service_id, e.incident_key) for e in events})
-    open_rows: dict[str, dict[str, Any]] = {}
-    q = sa.select(t.incidents).where(t.incidents.c.open_key.in_(keys))
-    if uow.dialect == "postgresql":
-        q = q.with_for_update()
-    for r in (await uow.conn.execute(q)).mappings():
-        open_rows[r["open_key"]] = dict(r)
-    out: list[AlertOutcome] = []
-    for ev in events:
+    grouped = [i for i, ev in enumerate(events) if grouping.applies(service, ev)]
+    direct = [i for i in range(len(events)) if i not in set(grouped)]
+    keys = {
+        clock_key(service_id, events[i].incident_key, events[i].dedup_key)
+        for i in direct
+        if events[i].action is not AlertAction.ACKNOWLEDGE
+    }
+    clocks = await lock_clocks(uow, keys, now)
+    open_rows = await _lock_open(uow, {open_key(service_id, events[i].incident_key) for i in direct})
+    muter = Muter(uow, catalog.routing, now)
+    out: dict[int, AlertOutcome] = {}
+    touched: dict[str, KeyClock] = {}
+    for i in direct:
+        ev = events[i]
         ok = open_key(service_id, ev.incident_key)
+        ck = clock_key(service_id, ev.incident_key, ev.dedup_key)
+        muted = await muter.reason(service_id, ev, ok)
         row = open_rows.get(ok)
-        if ev.action is AlertAction.TRIGGER and row is None:
-            result, open_rows[ok] = await _open(uow, catalog, service, integration_id, ev, now)
-        else:
-            result = await _existing(uow, catalog, service, ev, row, now)
-            if row is not None and row["status"] == Status.RESOLVED.value:
-                open_rows.pop(ok, None)
-        out.append(result)
-        uow.alerts.append(
-            {
-                "incident_id": result.incident_id,
-                "integration_id": integration_id,
-                "service_id": service_id,
-                "dedup_key": ev.dedup_key,
-                "action": ev.action.value,
-                "severity": ev.severity.value,
-                "summary": ev.summary[:2000],
-                "event": _event_json(ev),
-                "received_at": now,
-                "muted_reason": result.ignored,
-            }
+        d = decide(
+            _view(row),
+            clocks.get(ck, KeyClock()),
+            ev,
+            now,
+            muted=muted,
+            retrigger_acknowledged=service.retrigger_acknowledged,
         )
-    return out
+        if ev.action is not AlertAction.ACKNOWLEDGE:
+            clocks[ck] = touched[ck] = d.clock
+        result = await _carry_out(uow, catalog, service, integration_id, ev, row, d, now)
+        if d.verdict is Verdict.OPEN:
+            open_rows[ok] = result[1]
+            muter.firing_added(ok, matcher_labels(ev.labels, ev.severity.value, service_id))
+        elif row is not None and row["status"] == Status.RESOLVED.value:
+            open_rows.pop(ok, None)
+        if muted is not None and row is not None:
+            uow.note(row["id"], now, "alert.muted", via=ev.source or None, data={"reason": muted})
+        out[i] = result[0]
+        if record:
+            _record(uow, integration_id, service_id, ev, result[0], now)
+    await store_clocks(uow, touched, now)
+    if grouped:
+        for i, res in zip(
+            grouped,
+            await grouping.admit(uow, catalog, service, [events[i] for i in grouped], now, muter),
+            strict=True,
+        ):
+            out[i] = res
+            if record:
+                _record(uow, integration_id, service_id, events[i], res, now)
+    return [out[i] for i in range(len(events))]
 
 
-async def _existing(
-    uow: UnitOfWork, catalog: Catalog, service: Any, ev: AlertEvent, row: dict[str, Any] | None, now: float
-) -> AlertOutcome:
-    if ev.action is AlertAction.TRIGGER and row is not None:
-        return await _repeat(uow, catalog, service, ev, row, now)
-    if row is None:
-        return AlertOutcome(None, None, ignored=f"no open incident for {ev.dedup_key!r}")
-    if ev.action is AlertAction.ACKNOWLEDGE:
-        d = await handle(uow, catalog, row, Acknowledge(actor=None, via=ev.source or "source"), now)
-        return AlertOutcome(row["id"], row["status"], ignored=d.refused)
-    # Resolve: a grouped incident closes only when its last firing member resolves.
-    members = dict(row.get("members") or {})
-    if ev.group_key and ev.dedup_key in members:
-        members[ev.dedup_key] = "resolved"
-        await _set_members(uow, row, members)
-        if any(v == "firing" for v in members.values()):
-            uow.note(
-                row["id"], now, "alert.resolved", via=ev.source or None, data={"dedup_key": ev.dedup_key}
-            )
-            return AlertOutcome(row["id"], row["status"])
-    d = await handle(uow, catalog, row, Resolve(actor=None, via=ev.source or "source"), now)
-    return AlertOutcome(row["id"], row["status"], ignored=d.refused)
-
-
-async def _set_members(uow: UnitOfWork, row: dict[str, Any], members: dict[str, str]) -> None:
-    row["members"] = members
-    await uow.conn.execute(
-        sa.update(t.incidents).where(t.incidents.c.id == row["id"]).values(members=members)
+def _record(
+    uow: UnitOfWork,
+    integration_id: str | None,
+    service_id: str,
+    ev: AlertEvent,
+    res: AlertOutcome,
+    now: float,
+) -> None:
+    uow.alerts.append(
+        {
+            "incident_id": res.incident_id,
+            "integration_id": integration_id,
+            "service_id": service_id,
+            "dedup_key": ev.dedup_key,
+            "action": ev.action.value,
+            "severity": ev.severity.value,
+            "summary": ev.summary[:2000],
+            "event": _event_json(ev),
+            "received_at": now,
+            "muted_reason": res.ignored,
+        }
     )
 
 
+async def _lock_open(uow: UnitOfWork, keys: set[str]) -> dict[str, dict[str, Any]]:
+    if not keys:
+        return {}
+    q = sa.select(t.incidents).where(t.incidents.c.open_key.in_(sorted(keys)))
+    if uow.dialect == "postgresql":
+        q = q.order_by(t.incidents.c.open_key).with_for_update()
+    return {r["open_key"]: dict(r) for r in (await uow.conn.execute(q)).mappings()}
+
+
+def _view(row: dict[str, Any] | None) -> OpenIncident | None:
+    if row is None or row["status"] == Status.RESOLVED.value:
+        return None
+    return OpenIncident(row["status"], Severity(row["severity"]), dict(row.get("members") or {}))
+
+
+async def _carry_out(
+    uow: UnitOfWork,
+    catalog: Catalog,
+    service: Service,
+    integration_id: str | None,
+    ev: AlertEvent,
+    row: dict[str, Any] | None,
+    d: Decision,
+    now: float,
+) -> tuple[AlertOutcome, dict[str, Any] | None]:
+    via = ev.source or "source"
+    if d.verdict is Verdict.OPEN:
+        return await _open(uow, catalog, service, integration_id, ev, d, now)
+    if d.verdict is Verdict.IGNORE or row is None:
+        return AlertOutcome(row["id"] if row else None, row["status"] if row else None, ignored=d.reason), row
+    if d.members is not None:
+        await _update(uow, row, {"members": dict(d.members)})
+    if d.verdict is Verdict.REPEAT:
+        await _repeat(uow, catalog, ev, row, d, now)
+    elif d.verdict is Verdict.ACKNOWLEDGE:
+        refused = (await handle(uow, catalog, row, Acknowledge(actor=None, via=via), now)).refused
+        return AlertOutcome(row["id"], row["status"], ignored=refused), row
+    elif d.verdict is Verdict.MEMBER_RESOLVED:
+        uow.note(row["id"], now, "alert.resolved", via=ev.source or None, data={"dedup_key": ev.dedup_key})
+    elif d.verdict is Verdict.RESOLVE:
+        refused = (await handle(uow, catalog, row, Resolve(actor=None, via=via), now)).refused
+        return AlertOutcome(row["id"], row["status"], ignored=refused), row
+    return AlertOutcome(row["id"], row["status"]), row
+
+
+async def _update(uow: UnitOfWork, row: dict[str, Any], changes: dict[str, Any]) -> None:
+    await uow.conn.execute(sa.update(t.incidents).where(t.incidents.c.id == row["id"]).values(**changes))
+    row.update(changes)
+
+
 async def _open(
-    uow: UnitOfWork, catalog: Catalog, service: Any, integration_id: str, ev: AlertEvent, now: float
+    uow: UnitOfWork,
+    catalog: Catalog,
+    service: Service,
+    integration_id: str | None,
+    ev: AlertEvent,
+    d: Decision,
+    now: float,
 ) -> tuple[AlertOutcome, dict[str, Any]]:
     route = choose_route(service, ev)
     policy = catalog.policies.get(route.policy) if route.policy and not route.suppressed else None
@@ -139,7 +228,7 @@ async def _open(
         "labels": dict(ev.labels),
         "links": [dict(x) for x in ev.links],
         "alert_count": 1,
-        "members": {ev.dedup_key: "firing"} if ev.group_key else {},
+        "members": dict(d.members or {}),
         "created_at": now,
         "updated_at": now,
         "policy_id": policy.id if policy else None,
@@ -171,20 +260,16 @@ async def _open(
 
 
 async def _repeat(
-    uow: UnitOfWork, catalog: Catalog, service: Any, ev: AlertEvent, row: dict[str, Any], now: float
-) -> AlertOutcome:
+    uow: UnitOfWork, catalog: Catalog, ev: AlertEvent, row: dict[str, Any], d: Decision, now: float
+) -> None:
     changes: dict[str, Any] = {"alert_count": row["alert_count"] + 1, "updated_at": now}
-    if Severity(row["severity"]).rank < ev.severity.rank:
-        changes["severity"] = ev.severity.value
-        uow.note(row["id"], now, "severity.raised", data={"from": row["severity"], "to": ev.severity.value})
-    if ev.group_key:
-        members = dict(row.get("members") or {})
-        if members.get(ev.dedup_key) != "firing":
-            members[ev.dedup_key] = "firing"
-            changes["members"] = members
-            uow.note(row["id"], now, "alert.added", via=ev.source or None, data={"dedup_key": ev.dedup_key})
-    await uow.conn.execute(sa.update(t.incidents).where(t.incidents.c.id == row["id"]).values(**changes))
-    row.update(changes)
-    if row["status"] == Status.ACKNOWLEDGED.value and service.retrigger_acknowledged:
+    if d.raise_severity is not None:
+        changes["severity"] = d.raise_severity.value
+        uow.note(
+            row["id"], now, "severity.raised", data={"from": row["severity"], "to": d.raise_severity.value}
+        )
+    if d.member_added:
+        uow.note(row["id"], now, "alert.added", via=ev.source or None, data={"dedup_key": ev.dedup_key})
+    await _update(uow, row, changes)
+    if d.retrigger:
         await handle(uow, catalog, row, Retrigger(), now)
-    return AlertOutcome(row["id"], row["status"])

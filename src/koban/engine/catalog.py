@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_monitors import Monitor
 from koban.db import schema as t
+from koban.engine.routing_catalog import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.db.schema_probes import monitors as monitors_table
 
 CONFIG_TABLES = (t.people, t.rotations, t.channels, t.policies, t.services, t.integrations, monitors_table)
@@ -39,6 +40,7 @@ class Catalog:
     keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
     key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
     broken_channels: Mapping[str, str] = field(default_factory=dict)
+    routing: RoutingSnapshot = field(default_factory=RoutingSnapshot)
     fingerprint: tuple = ()
 
     def integration_for_key(self, key: str, now: float | None = None) -> Integration | None:
@@ -56,6 +58,7 @@ class Catalog:
             channels=list(self.channels.values()),
             policies=list(self.policies.values()),
             services=list(self.services.values()),
+            **self.routing.config_sections(),
             monitors=list(self.monitors.values()),
         )
 
@@ -69,7 +72,7 @@ async def fingerprint(conn: AsyncConnection) -> tuple:
     # A key given an expiry (rotation) changes no count or created_at: watch the expiries too.
     parts.append((await conn.execute(sa.select(sa.func.sum(t.integration_keys.c.expires_at)))).scalar())
     broken = (await conn.execute(sa.select(sa.func.max(t.channels.c.broken_at)))).scalar()
-    return (*parts, broken)
+    return (*parts, broken, await routing_fingerprint(conn))
 
 
 async def load_catalog(conn: AsyncConnection) -> Catalog:
@@ -115,5 +118,6 @@ async def load_catalog(conn: AsyncConnection) -> Catalog:
         keys=keys,
         key_expiry=expiry,
         broken_channels=broken,
+        routing=await load_routing(conn),
         fingerprint=fp,
     )

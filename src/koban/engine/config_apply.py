@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.config.model import ConfigFile
 from koban.db import schema as t
+from koban.engine.routing_apply import apply_routing, plan_routing
 from koban.db.schema_probes import monitors
 
 
@@ -54,13 +55,14 @@ async def plan_changes(conn: AsyncConnection, cfg: ConfigFile, prune: bool = Tru
                 changes.append(Change("~", section, ident))
         if prune:
             changes.extend(Change("-", section, ident) for ident in current if ident not in wanted)
+    changes.extend(Change(*c) for c in await plan_routing(conn, cfg, prune))
     return changes
 
 
 async def apply_config(
     conn: AsyncConnection, cfg: ConfigFile, now: float, prune: bool = True
 ) -> list[Change]:
-    changes = await plan_changes(conn, cfg, prune)
+    changes = [c for c in await plan_changes(conn, cfg, prune) if c.kind in dict(SECTIONS)]
     objects = {(s, o.id): o for s, _ in SECTIONS for o in getattr(cfg, s)}
     tables = dict(SECTIONS)
     for ch in changes:
@@ -80,7 +82,8 @@ async def apply_config(
         else:
             await conn.execute(sa.update(table).where(table.c.id == ch.id).values(**values))
     await _sync_integrations(conn, cfg, now)
-    return changes
+    # Silences, maintenance, inhibition, heartbeats: API-made objects are not pruned (routing_apply.py).
+    return changes + [Change(*c) for c in await apply_routing(conn, cfg, now, prune)]
 
 
 async def _sync_integrations(conn: AsyncConnection, cfg: ConfigFile, now: float) -> None:

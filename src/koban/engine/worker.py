@@ -18,6 +18,7 @@ from koban.domain.escalation import Timer
 from koban.engine.delivery import run_delivery
 from koban.engine.incidents import StaleIncident, handle, load_incident
 from koban.engine.queue import claim, next_due
+from koban.engine.routing_worker import RoutingWork
 from koban.engine.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class Worker:
         self.slots = asyncio.Semaphore(k.settings.worker_concurrency)
         self.inflight: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
+        self.routing = RoutingWork(k)  # aggregation groups, heartbeat checks
 
     def stop(self) -> None:
         self._stop.set()
@@ -60,13 +62,14 @@ class Worker:
         wait = k.settings.poll_seconds
         async with k.db.read() as conn:
             soonest = [x for x in (await next_due(conn, t.jobs), await next_due(conn, t.deliveries)) if x]
+            soonest += await self.routing.soonest(conn)
         if soonest:
             wait = max(0.0, min(wait, min(soonest) - k.clock.now()))
         if wait > 0:
             await k.wait_for_wake(wait)
 
     async def tick(self) -> bool:
-        return bool(await self.timers()) | bool(await self.deliveries())
+        return bool(await self.timers()) | bool(await self.deliveries()) | bool(await self.routing.tick())
 
     async def timers(self) -> int:
         k = self.k

@@ -44,6 +44,7 @@ class CheckState:
     last_ping_at: datetime | None = None
     started_at: datetime | None = None  # outstanding /start ping
     manual_resume: bool = False  # paused checks ignore pings until resumed by a person
+    severity: Severity = Severity.CRITICAL
 
     @property
     def dedup_key(self) -> str:
@@ -116,7 +117,7 @@ def _event(state: CheckState, action: AlertAction, summary: str) -> AlertEvent:
     return AlertEvent(
         dedup_key=state.dedup_key,
         action=action,
-        severity=Severity.CRITICAL,
+        severity=state.severity,
         summary=summary,
         source="heartbeat",
         details={

@@ -1,0 +1,63 @@
+"""Storage for the per-key clocks of ``domain/incident_rules.py``.
+
+``lock_clocks`` makes sure a row exists for every key of a batch and locks them, in key order, so
+two instances ingesting the same alert serialise on it (PostgreSQL: row locks; SQLite: one writer
+anyway). The rows are small and expire: a key's clock only has to outlive the deliveries that may
+still be duplicated or reordered, and every event for the key pushes the expiry out again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+
+from koban.db import schema_routing as r
+from koban.domain.incident_rules import KeyClock
+from koban.engine.uow import UnitOfWork
+
+CLOCK_TTL_SECONDS = 7 * 86400.0
+_c = r.alert_clocks.c
+
+
+def clock_key(service_id: str, incident_key: str, dedup_key: str) -> str:
+    return hashlib.sha256(f"{service_id}\x1f{incident_key}\x1f{dedup_key}".encode()).hexdigest()
+
+
+async def lock_clocks(uow: UnitOfWork, keys: set[str], now: float) -> dict[str, KeyClock]:
+    if not keys:
+        return {}
+    ordered = sorted(keys)
+    expires = now + CLOCK_TTL_SECONDS
+    await uow.conn.execute(
+        uow._insert_ignore(r.alert_clocks),
+        [{"key_hash": k, "fired_at": None, "resolved_at": None, "expires_at": expires} for k in ordered],
+    )
+    q = sa.select(_c.key_hash, _c.fired_at, _c.resolved_at, _c.expires_at).where(_c.key_hash.in_(ordered))
+    if uow.dialect == "postgresql":
+        q = q.order_by(_c.key_hash).with_for_update()
+    out: dict[str, KeyClock] = {}
+    for row in await uow.conn.execute(q):
+        # An expired row is forgotten history, even if the cleanup has not deleted it yet.
+        out[row.key_hash] = KeyClock() if row.expires_at < now else KeyClock(row.fired_at, row.resolved_at)
+    return out
+
+
+async def store_clocks(uow: UnitOfWork, clocks: dict[str, KeyClock], now: float) -> None:
+    if not clocks:
+        return
+    stmt = (
+        sa.update(r.alert_clocks)
+        .where(_c.key_hash == sa.bindparam("k"))
+        .values(fired_at=sa.bindparam("f"), resolved_at=sa.bindparam("r"), expires_at=sa.bindparam("e"))
+    )
+    rows = [
+        {"k": k, "f": c.fired_at, "r": c.resolved_at, "e": now + CLOCK_TTL_SECONDS}
+        for k, c in sorted(clocks.items())
+    ]
+    await uow.conn.execute(stmt, rows)
+
+
+async def forget_expired(uow: UnitOfWork, now: float) -> int:
+    res = await uow.conn.execute(sa.delete(r.alert_clocks).where(_c.expires_at < now))
+    return res.rowcount or 0

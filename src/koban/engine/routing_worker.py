@@ -1,0 +1,41 @@
+"""The worker's share of routing: due aggregation groups, due heartbeat checks, and forgetting
+expired key clocks. Called from ``Worker.tick``; every piece is a leased row (or an idempotent
+delete), so any instance may run it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.db import schema_routing as r
+from koban.engine import grouping, heartbeats
+from koban.engine.key_clocks import forget_expired
+from koban.engine.queue import next_due
+from koban.engine.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from koban.engine.kernel import Kernel
+
+CLEANUP_EVERY_SECONDS = 300.0
+
+
+class RoutingWork:
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+        self.last_cleanup = 0.0
+
+    async def tick(self) -> int:
+        k = self.k
+        done = await grouping.run_due(k) + await heartbeats.run_due(k)
+        now = k.clock.now()
+        if now - self.last_cleanup >= CLEANUP_EVERY_SECONDS:
+            self.last_cleanup = now
+            async with k.db.begin() as conn:
+                await forget_expired(UnitOfWork(conn, k.db.dialect), now)
+        return done
+
+    @staticmethod
+    async def soonest(conn: AsyncConnection) -> list[float]:
+        found = [await next_due(conn, r.alert_groups), await next_due(conn, r.heartbeat_state)]
+        return [x for x in found if x is not None]
