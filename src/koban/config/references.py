@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from koban.config.model import ConfigFile
+from koban.config.references_routing import routing_problems
 
 Loc = tuple[Any, ...]
 
@@ -72,3 +73,4 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
     for mi, mon in enumerate(cfg.monitors):
         if mon.service not in services:
             yield ("monitors", mi, "service"), f"unknown service {mon.service!r}"
+    yield from routing_problems(cfg)
