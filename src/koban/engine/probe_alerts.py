@@ -98,7 +98,11 @@ async def _apply(k: Kernel, monitors: Mapping[str, Monitor], transitions: list[T
             catalog = replace(catalog, integration_service={**catalog.integration_service, **owners})
             async with k.db.begin() as conn:
                 uow = UnitOfWork(conn, k.db.dialect)
+                first = [t for t in transitions if t.version is None and not t.events]
+                await _claim_first_silently(conn, k.db.dialect, first, now)
                 for t in transitions:
+                    if t.version is None and not t.events:
+                        continue  # claimed above, in bulk
                     if t.monitor_id not in monitors or monitors[t.monitor_id].service not in catalog.services:
                         continue
                     if not await _claim(conn, k.db.dialect, t, now):
@@ -121,6 +125,29 @@ async def _apply(k: Kernel, monitors: Mapping[str, Monitor], transitions: list[T
             if attempt == 4:
                 raise
             await asyncio.sleep(0.01 * (attempt + 1))
+
+
+async def _claim_first_silently(
+    conn: AsyncConnection, dialect: str, ts: list[Transition], now: float
+) -> None:
+    """First results that announce nothing (unknown -> up), in one executemany: a start with many
+    monitors would otherwise cost one round trip each and stall the prober's store for seconds.
+    Losing the race to another prober is harmless here: there is no event to raise."""
+    if not ts:
+        return
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(monitor_state)
+    rows = [
+        {
+            "monitor_id": t.monitor_id,
+            "status": t.new.status,
+            "reason": t.new.reason,
+            "since": t.new.since.timestamp() if t.new.since else now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for t in ts
+    ]
+    await conn.execute(ins.on_conflict_do_nothing(), rows)
 
 
 async def _claim(conn: AsyncConnection, dialect: str, t: Transition, now: float) -> bool:
