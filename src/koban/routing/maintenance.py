@@ -11,7 +11,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from koban.routing.cron import parse_cron
 
@@ -42,7 +42,10 @@ class MaintenanceWindow:
     active_until: datetime | None = None
 
     def __post_init__(self) -> None:
-        ZoneInfo(self.timezone)  # unknown zones fail when the window is saved
+        try:  # unknown zones fail when the window is saved (ZoneInfo raises a KeyError: a 422, not a 500)
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
         if self.kind is WindowKind.ONE_OFF and not (self.starts_at and self.ends_at):
             raise ValueError("a one-off window needs starts_at and ends_at")
         if self.kind is WindowKind.WEEKLY and not (self.weekdays and self.start_time and self.end_time):
