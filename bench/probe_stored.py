@@ -2,10 +2,11 @@
 
     .venv/bin/python -m bench.probe_stored [--seconds 10] [--database-url URL] [--concurrency 100]
 
-One nginx worker serves a tiny file. koban: the scheduler Runner with more monitors due than it can
-serve (every monitor at a 1 s interval), a fresh connection per probe, each result committed to the
-database in batches (SQLite with koban's defaults: WAL, synchronous=FULL; or ``--database-url``).
-Counted: results *committed*, not probes started. Peer: ``wrk`` asking blackbox_exporter's
+One nginx worker serves a tiny file. koban: the production prober (``engine.probing.Prober``: runner,
+batched store of raw results and latest-per-monitor, state rules, rollups) with more monitors due than
+it can serve (every monitor at a 1 s interval), a fresh connection per probe, results committed in
+batches (SQLite with koban's defaults: WAL, synchronous=FULL; or ``--database-url`` naming an empty
+database). Counted: results *committed*, not probes started. Peer: ``wrk`` asking blackbox_exporter's
 ``/probe?module=http_2xx`` for the same file (blackbox keeps nothing; Prometheus would store it).
 Both run in turns on the same 2 cores (``--rounds`` alternations; the median of each side is reported,
 so load from other processes hits both alike), and each side's own CPU time is read too: probes per
@@ -20,16 +21,21 @@ import contextlib
 import os
 import resource
 import statistics
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
+
+import sqlalchemy as sa
 
 from bench.common import machine
 from bench.load import LoadResult, have_wrk, run_load, run_wrk
-from bench.probe_storage import ResultStore, bench_database
-from koban.probes.http import HttpProbeConfig, probe_http
-from koban.probes.runner import Monitor, Runner
+from bench.probe_seed import seeded_kernel
+from koban.db.schema_probes import probe_results
+from koban.engine.kernel import Kernel
+from koban.engine.probing import Prober
 from koban.testing.peers import run_blackbox, run_nginx
 
 
@@ -59,31 +65,30 @@ def use_uvloop() -> str:
 async def koban_stored_rate(
     url: str, database_url: str | None, seconds: float, concurrency: int, monitors: int, warmup: float
 ) -> StoredRate:
-    cfg = HttpProbeConfig(url, timeout=5.0)
+    """The production pipeline: Prober = Runner -> ProbeStore.write (raw rows + latest per monitor in
+    one transaction per batch) -> judge (state rules on what was stored); rollups flushed every 10 s."""
+    with tempfile.TemporaryDirectory(prefix="koban-probe-bench-") as tmp:
+        async with seeded_kernel(
+            Path(tmp), database_url=database_url, monitors=monitors, target=url, interval=1.0, timeout=5.0
+        ) as k:
+            prober = Prober(k, "local", concurrency=concurrency)
+            await prober.start()
+            try:
+                stats = prober.runner.stats
+                await asyncio.sleep(warmup)
+                stored0, cpu0, t0 = stats.stored, time.process_time(), time.perf_counter()
+                await asyncio.sleep(seconds)
+                stored1, cpu1, t1 = stats.stored, time.process_time(), time.perf_counter()
+                failed = await count_failed(k)
+            finally:
+                await prober.stop()
+            return StoredRate(stored1 - stored0, failed, t1 - t0, cpu1 - cpu0, stats.store_errors)
 
-    async def probe(_m: Monitor):
-        return await probe_http(cfg)
 
-    async with bench_database(database_url) as db:
-        failed = 0
-        store = ResultStore(db)
-
-        async def counting_store(batch):
-            nonlocal failed
-            failed += sum(not r.success for r in batch)
-            await store(batch)
-
-        runner = Runner(probe, counting_store, concurrency=concurrency, batch_size=500, flush_interval=0.2)
-        for i in range(monitors):
-            runner.add(Monitor(id=f"m{i}", interval=1.0))
-        task = asyncio.create_task(runner.run())
-        await asyncio.sleep(warmup)
-        stored0, cpu0, t0 = runner.stats.stored, time.process_time(), time.perf_counter()
-        await asyncio.sleep(seconds)
-        stored1, cpu1, t1 = runner.stats.stored, time.process_time(), time.perf_counter()
-        await runner.stop()
-        await task
-        return StoredRate(stored1 - stored0, failed, t1 - t0, cpu1 - cpu0, runner.stats.store_errors)
+async def count_failed(k: Kernel) -> int:
+    async with k.db.read() as conn:
+        q = sa.select(sa.func.count()).select_from(probe_results).where(probe_results.c.success.is_(False))
+        return int((await conn.execute(q)).scalar() or 0)
 
 
 def cpu_seconds(pid: int) -> float:

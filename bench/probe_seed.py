@@ -1,0 +1,119 @@
+"""A koban instance with N monitors for the probe benches, set up fast.
+
+Monitors are written straight into the ``monitors`` config table in bulk (one validated definition
+copied N times with its id changed), because applying a 100,000-monitor YAML one object at a time
+would make the set-up longer than the measurement. The kernel's catalog loads and validates them
+exactly as it loads monitors from ``koban config apply``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from koban.config.model import ConfigFile
+from koban.config.model_monitors import Monitor
+from koban.db.engine import Database
+from koban.db.schema_probes import monitors as monitors_table
+from koban.engine.config_apply import apply_config
+from koban.engine.kernel import Kernel
+from koban.settings import load_settings
+
+SERVICE = "web"
+CHUNK = 5000
+
+
+def base_config(hook_url: str | None = None) -> ConfigFile:
+    """One service whose pages go to a console channel (or a webhook when ``hook_url`` is given)."""
+    channel = (
+        {"id": "ops", "type": "webhook", "url": hook_url} if hook_url else {"id": "ops", "type": "console"}
+    )
+    return ConfigFile.model_validate(
+        {
+            "channels": [channel],
+            "policies": [{"id": "page", "steps": [{"notify": [{"channel": "ops"}], "escalate_after": "1h"}]}],
+            "services": [{"id": SERVICE, "policy": "page"}],
+        }
+    )
+
+
+def monitor_id(i: int) -> str:
+    return f"m{i:06d}"
+
+
+def monitor_rows(count: int, target: str, interval: float, **fields: Any) -> Iterable[dict[str, Any]]:
+    """Rows of the monitors table; ``target`` may hold ``{i}`` to give each monitor its own URL."""
+    template = Monitor.model_validate(
+        {
+            "id": monitor_id(0),
+            "service": SERVICE,
+            "target": target.format(i=0),
+            "interval": interval,
+            **fields,
+        }
+    ).model_dump(mode="json")
+    now = time.time()
+    for i in range(count):
+        ident = monitor_id(i)
+        definition = {**template, "id": ident, "target": target.format(i=i)}
+        yield {
+            "id": ident,
+            "name": "",
+            "service_id": SERVICE,
+            "type": template["type"],
+            "definition": definition,
+            "updated_at": now,
+        }
+
+
+async def insert_monitors(db: Database, rows: Iterable[dict[str, Any]]) -> int:
+    n = 0
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            n += await _insert(db, batch)
+            batch = []
+    if batch:
+        n += await _insert(db, batch)
+    return n
+
+
+async def _insert(db: Database, batch: list[dict[str, Any]]) -> int:
+    async with db.begin() as conn:
+        await conn.execute(sa.insert(monitors_table), batch)
+    return len(batch)
+
+
+@asynccontextmanager
+async def seeded_kernel(
+    workdir: Path,
+    *,
+    database_url: str | None,
+    monitors: int,
+    target: str,
+    interval: float,
+    hook_url: str | None = None,
+    **monitor_fields: Any,
+) -> AsyncIterator[Kernel]:
+    """A started kernel (no worker, no prober) whose catalog holds ``monitors`` monitors."""
+    settings = load_settings(
+        database_url=database_url or f"sqlite:///{workdir / 'koban.db'}",
+        data_dir=workdir,
+        secret_key="bench-secret",
+    )
+    k = Kernel(settings)
+    await k.start(worker=False)
+    try:
+        async with k.db.begin() as conn:
+            await apply_config(conn, base_config(hook_url), k.clock.now())
+        await insert_monitors(k.db, monitor_rows(monitors, target, interval, **monitor_fields))
+        await k.refresh_catalog(force=True)
+        yield k
+    finally:
+        await k.stop()
