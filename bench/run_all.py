@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import blackbox_peer, ingest_vs_alertmanager
+from bench import blackbox_peer, calls_pacing, ingest_vs_alertmanager
 
 
 def main() -> int:
     status = 0
-    for mod in (ingest_vs_alertmanager, blackbox_peer):
+    for mod in (ingest_vs_alertmanager, blackbox_peer, calls_pacing):
         print(f"== {mod.__name__}", flush=True)
         status |= mod.main([]) or 0
     return status

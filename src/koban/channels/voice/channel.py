@@ -9,11 +9,13 @@ sending the create request and recording its answer:
 2. ``reconcile(notification, provider_ref)`` settles a delivery left ``sending`` or IN_DOUBT:
    - sid known (``provider_ref``, or the call state stored by a callback) → fetch it → SENT (a 404
      means Twilio never had it → NOT_SENT);
-   - sid unknown → list calls to the same number from our caller id started within
-     ``reconcile_window`` (and calls still queued, which have no start time). None → NOT_SENT:
-     definitely not placed, safe to send again. Some → IN_DOUBT: one of them may be ours and its
-     callbacks (which would name the key) have not arrived; ask again later. The REST resource does
-     not echo our Url, so the listing alone can never prove a call is someone else's.
+   - sid unknown (the process died before any callback could name the key: they went to a dead
+     server) → list calls to the same number from our caller id started within ``reconcile_window``
+     (and calls still queued, which have no start time). None → NOT_SENT: definitely not placed,
+     safe to send again. Exactly one → adopted as ours: SENT with that sid, and its outcome (from a
+     callback or, failing that, the API) drives the escalation. Several → IN_DOUBT: ask again later;
+     the step's timeout moves the escalation on meanwhile. The REST resource does not echo our Url,
+     so a listed call is never proven someone else's: when unsure we would rather not call again.
 """
 
 from __future__ import annotations
@@ -142,4 +144,8 @@ class VoiceChannel:
         sids = sorted({c.sid for c in [*started, *queued]})
         if not sids:
             return DeliveryResult(DeliveryStatus.NOT_SENT)
+        if len(sids) == 1:
+            return DeliveryResult.sent(
+                sids[0], awaits_outcome=True, meta={"call_sid": sids[0], "adopted": True}
+            )
         return DeliveryResult.in_doubt(f"recent call(s) {', '.join(sids)} to this number not yet matched")
