@@ -1,0 +1,330 @@
+"""100,000 monitors at a 60 s interval in one ``koban serve`` on SQLite: does it keep up, and at what cost?
+
+    .venv/bin/python -m bench.monitors_scale [--monitors 100000] [--interval 60] [--warmup 60] [--window 150]
+
+Set-up (not timed): the monitors go straight into the config table (bench/probe_seed.py), each with its
+own URL on one local nginx (``/tiny?m=<i>``), and 24 h of synthetic history is written for
+``--history-monitors`` of them (a raw result and a minute rollup per minute, plus hour rollups), so the
+graph query reads a table that already holds a day. Then the real ``koban serve`` starts (API,
+worker and prober in one process, default settings: SQLite WAL synchronous=FULL, 500 probes in flight).
+
+Measured after ``--warmup`` seconds, over ``--window`` seconds:
+- achieved probes/s and the share of monitors probed, from the stored results themselves;
+- scheduling lateness: each scheduled probe's start minus its grid slot (``probes.schedule``), p50/p99/max;
+- monitors that skipped a slot (a gap > 1.5 intervals between two probes inside the window);
+- koban's RSS (max over the window) and CPU;
+- API p50/p95 of ``GET /api/v1/monitors?offset=..&limit=100`` and of one monitor's 24 h graph
+  (``GET /api/v1/monitors/{id}/results?since=24h``), a few requests per second while it probes.
+For scale: Uptime Kuma's maintainers describe ~500-1,000 monitors as where it starts to struggle
+(a documented figure, not measured here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import orjson
+
+from bench.common import machine
+from bench.load import percentile
+from bench.probe_seed import monitor_id, seeded_kernel
+from koban.probes.result import Phases, ProbeResult
+from koban.probes.rollup import merge, rollup_results
+from koban.probes.schedule import phase_offset
+from koban.testing.peers import run_nginx
+from koban.testing.process import Peer, start_peer
+
+DAY = 86400
+KOBAN = str(Path(sys.executable).with_name("koban"))
+
+
+# -- set-up ------------------------------------------------------------------------------------------
+
+
+async def seed_monitors(workdir: Path, count: int, target: str, interval: float) -> Path:
+    async with seeded_kernel(
+        workdir, database_url=None, monitors=count, target=target, interval=interval, timeout=10.0
+    ):
+        pass
+    return workdir / "koban.db"
+
+
+def _rollup_json(ms: float) -> tuple[str, str]:
+    """(minute metrics JSON, hour metrics JSON) for a probe taking about ``ms``."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    results = [
+        ProbeResult(
+            kind="http",
+            target="",
+            success=True,
+            started_at=start + timedelta(seconds=i),
+            duration=ms / 1000 * (1 + i / 10),
+            phases=Phases(connect=ms / 4000, processing=ms / 2000, transfer=ms / 8000),
+            monitor_id="x",
+            final=True,
+        )
+        for i in range(3)
+    ]
+    minute = rollup_results(results[:1], "minute")[0]
+    hour = merge(rollup_results(results, "minute"), "hour")[0]
+    dump = lambda r: orjson.dumps({k: h.to_dict() for k, h in r.metrics.items()}).decode()  # noqa: E731
+    return dump(minute), dump(hour)
+
+
+def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
+    """24 h of one raw result and one minute rollup per minute, and 24 hour rollups, per monitor."""
+    variants = [_rollup_json(ms) for ms in (0.4, 0.7, 1.2, 3.0)]
+    rows = 0
+    with sqlite3.connect(db) as conn:
+        for i in range(monitors):
+            ident = monitor_id(i)
+            minute0 = math.floor((now - DAY) / 60) * 60
+            raw, minutes = [], []
+            for m in range(DAY // 60):
+                t = minute0 + m * 60
+                ok = m % 997 != 0
+                raw.append(
+                    (ident, "local", t + 7, 0.001, ok, True, 0, 200 if ok else 0, "" if ok else "refused")
+                )
+                minutes.append((ident, "minute", t, "local", 1, 0 if ok else 1, variants[m % 4][0]))
+            hour0 = math.floor((now - DAY) / 3600) * 3600
+            hours = [(ident, "hour", hour0 + h * 3600, "local", 60, 0, variants[h % 4][1]) for h in range(25)]
+            conn.executemany(
+                "INSERT INTO probe_results (monitor_id, location, started_at, duration, success, final,"
+                " attempt, status_code, error, resolve, connect, tls, processing, transfer) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+                raw,
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO probe_rollups (monitor_id, resolution, start, location, count,"
+                " failures, metrics) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                minutes + hours,
+            )
+            rows += len(raw) + len(minutes) + len(hours)
+    return rows
+
+
+async def start_koban(workdir: Path, db: Path) -> Peer:
+    def argv(port: int) -> list[str]:
+        return [
+            "env",
+            f"KOBAN_DATABASE_URL=sqlite:///{db}",
+            f"KOBAN_DATA_DIR={workdir}",
+            "KOBAN_SECRET_KEY=bench-secret",
+            "KOBAN_LOG_LEVEL=WARNING",
+            KOBAN,
+            "serve",
+            "--host=127.0.0.1",
+            f"--port={port}",
+        ]
+
+    # Loading and validating 100,000 monitors happens before /healthz answers.
+    return await start_peer("koban", argv, workdir, ready_path="/healthz", ready_within=600)
+
+
+# -- measuring -----------------------------------------------------------------------------------------
+
+
+def proc_rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def sample_rss(pid: int, until: float, out: list[float]) -> None:
+    while time.monotonic() < until:
+        out.append(proc_rss_mib(pid))
+        await asyncio.sleep(2)
+
+
+async def api_load(
+    base: str, monitors: int, history_monitors: int, until: float, per_second: float
+) -> dict[str, list[float]]:
+    """Alternate a list page and a 24 h graph, ``per_second`` requests per second of each."""
+    times: dict[str, list[float]] = {"list": [], "graph": [], "errors": []}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as s:
+        while time.monotonic() < until:
+            tick = time.monotonic()
+            offset = random.randrange(0, max(1, monitors - 100))
+            ident = monitor_id(random.randrange(max(1, history_monitors)))
+            for kind, url in (
+                ("list", f"{base}/api/v1/monitors?offset={offset}&limit=100"),
+                ("graph", f"{base}/api/v1/monitors/{ident}/results?since=24h"),
+            ):
+                t = time.perf_counter()
+                async with s.get(url) as r:
+                    body = await r.read()
+                    ok = r.status == 200
+                elapsed = (time.perf_counter() - t) * 1000
+                times[kind if ok else "errors"].append(elapsed)
+                if kind == "graph" and ok and not orjson.loads(body)["points"]:
+                    times["errors"].append(elapsed)  # an empty graph means the seed was not read
+            await asyncio.sleep(max(0.0, 1 / per_second - (time.monotonic() - tick)))
+    return times
+
+
+def schedule_report(db: Path, t0: float, t1: float, interval: float, monitors: int) -> dict[str, float]:
+    """Lateness of scheduled probes (attempt 0) that started inside [t0, t1), from the stored rows."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute(
+            "SELECT monitor_id, started_at FROM probe_results WHERE attempt = 0 AND started_at >= ? "
+            "AND started_at < ? ORDER BY started_at",
+            (t0, t1),
+        ).fetchall()
+        failed = conn.execute(
+            "SELECT COUNT(*) FROM probe_results WHERE success = 0 AND started_at >= ? AND started_at < ?",
+            (t0, t1),
+        ).fetchone()[0]
+    late: list[float] = []
+    offsets: dict[str, float] = {}
+    seen: dict[str, list[float]] = defaultdict(list)
+    for ident, started in rows:
+        off = offsets.get(ident)
+        if off is None:
+            off = offsets[ident] = phase_offset(ident, interval)
+        slot = off + math.floor((started - off) / interval) * interval
+        late.append(started - slot)
+        seen[ident].append(started)
+    skipped = sum(
+        any(b - a > 1.5 * interval for a, b in zip(ts, ts[1:], strict=False)) for ts in seen.values()
+    )
+    late.sort()
+    span = t1 - t0
+    return {
+        "probes": len(rows),
+        "rate": len(rows) / span,
+        "wanted_rate": monitors / interval,
+        "covered": len(seen) / monitors,
+        "expected_covered": min(1.0, span / interval),
+        "late_p50": percentile(late, 50),
+        "late_p99": percentile(late, 99),
+        "late_max": late[-1] if late else 0.0,
+        "skipped": skipped,
+        "failed": failed,
+    }
+
+
+async def run(args: argparse.Namespace) -> None:
+    print(f"# {machine()}; {args.monitors:,} monitors every {args.interval:g}s; SQLite WAL synchronous=FULL")
+    with tempfile.TemporaryDirectory(prefix="koban-scale-") as tmp:
+        workdir = Path(tmp)
+        async with run_nginx(workdir) as nginx:
+            t = time.monotonic()
+            db = await seed_monitors(workdir, args.monitors, nginx.url + "/tiny?m={i}", args.interval)
+            print(f"set-up: {args.monitors:,} monitors inserted in {time.monotonic() - t:.0f}s", flush=True)
+            t = time.monotonic()
+            rows = await asyncio.to_thread(
+                seed_history, db, args.history_monitors, args.interval, time.time()
+            )
+            print(
+                f"set-up: 24 h of history for {args.history_monitors:,} monitors ({rows:,} rows) in "
+                f"{time.monotonic() - t:.0f}s; database {db.stat().st_size / 2**20:,.0f} MiB",
+                flush=True,
+            )
+            t = time.monotonic()
+            koban = await start_koban(workdir, db)
+            try:
+                pid = koban.process.pid
+                print(
+                    f"koban serve ready in {time.monotonic() - t:.0f}s, RSS {proc_rss_mib(pid):,.0f} MiB",
+                    flush=True,
+                )
+                await asyncio.sleep(args.warmup)
+                size0 = db.stat().st_size + _wal_size(db)
+                t0, cpu0, mono0 = time.time(), proc_cpu_seconds(pid), time.monotonic()
+                until = mono0 + args.window
+                rss: list[float] = []
+                api, _ = await asyncio.gather(
+                    api_load(koban.url, args.monitors, args.history_monitors, until, args.api_rate),
+                    sample_rss(pid, until, rss),
+                )
+                t1, cpu1 = time.time(), proc_cpu_seconds(pid)
+                size1 = db.stat().st_size + _wal_size(db)
+            finally:
+                await koban.stop()
+            # Rows of probes started near t1 may still have been in the batch buffer: stop flushed them.
+            report = schedule_report(db, t0, t1 - 2, args.interval, args.monitors)
+    print_report(args, report, rss, api, (cpu1 - cpu0) / (t1 - t0), (size1 - size0) / (t1 - t0))
+
+
+def _wal_size(db: Path) -> int:
+    wal = db.with_name(db.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def print_report(
+    args: argparse.Namespace,
+    r: dict[str, float],
+    rss: list[float],
+    api: dict[str, list[float]],
+    cpu_share: float,
+    bytes_per_s: float,
+) -> None:
+    def ms(values: list[float], pct: float) -> str:
+        return f"{percentile(sorted(values), pct):,.1f} ms" if values else "-"
+
+    print(
+        f"window {args.window:g}s after {args.warmup:g}s warm-up: {r['probes']:,} scheduled probes = "
+        f"{r['rate']:,.0f}/s (wanted {r['wanted_rate']:,.0f}/s, {r['rate'] / r['wanted_rate']:.1%}); "
+        f"monitors probed {r['covered']:.1%} (expected {r['expected_covered']:.1%}); "
+        f"{r['failed']} failed results"
+    )
+    print(
+        f"lateness vs grid slot: p50 {r['late_p50'] * 1000:,.0f} ms, p99 {r['late_p99'] * 1000:,.0f} ms, "
+        f"max {r['late_max']:.1f} s; monitors that skipped a slot: {r['skipped']:,}"
+    )
+    print(
+        f"koban process: RSS max {max(rss, default=0):,.0f} MiB (end {rss[-1] if rss else 0:,.0f} MiB), "
+        f"CPU {cpu_share:.0%} of one core; database grows {bytes_per_s * 3600 / 2**30:,.2f} GiB/hour"
+    )
+    print(
+        f"API while probing: list 100 of {args.monitors:,} p50 {ms(api['list'], 50)} "
+        f"p95 {ms(api['list'], 95)} "
+        f"(n={len(api['list'])}); 24 h graph p50 {ms(api['graph'], 50)} p95 {ms(api['graph'], 95)} "
+        f"(n={len(api['graph'])}); errors {len(api['errors'])}"
+    )
+    keeps_up = r["rate"] >= 0.97 * r["wanted_rate"] and r["late_p99"] < args.interval / 2
+    print(
+        f"RESULT {args.monitors:,} monitors at {args.interval:g}s: "
+        f"{'sustained' if keeps_up else 'FELL BEHIND'} "
+        f"({r['rate']:,.0f} of {r['wanted_rate']:,.0f} probes/s, "
+        f"lateness p99 {r['late_p99'] * 1000:,.0f} ms); RSS {max(rss, default=0):,.0f} MiB; "
+        f"API p95 list {ms(api['list'], 95)}, graph {ms(api['graph'], 95)}. "
+        f"Uptime Kuma (documented, not measured): ~500-1,000 monitors"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--monitors", type=int, default=100_000)
+    parser.add_argument("--interval", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds before the window opens")
+    parser.add_argument("--window", type=float, default=150.0, help="measured seconds")
+    parser.add_argument("--history-monitors", type=int, default=300, help="monitors given 24 h of history")
+    parser.add_argument("--api-rate", type=float, default=2.0, help="list + graph requests per second")
+    asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
