@@ -151,7 +151,11 @@ async def koban_and_simulator(
     async with AsyncExitStack() as stack:
         sim = await stack.enter_async_context(
             TwilioSimulator(
-                AUTH_TOKEN, personas=personas, speed=speed, sms_url=f"{public}/twilio/sms/inbound"
+                AUTH_TOKEN,
+                personas=personas,
+                speed=speed,
+                sms_url=f"{public}/twilio/sms/inbound",
+                **(sim_kwargs or {}),
             )
         )
         cfg_file = voice_config(sim, **cfg)
