@@ -1,7 +1,8 @@
 """Alert ingest: Alertmanager's own ``POST /api/v2/alerts`` vs any compatible endpoint (koban).
 
-    python -m bench.ingest_vs_alertmanager                       # Alertmanager only
+    python -m bench.ingest_vs_alertmanager                       # Alertmanager and a koban it starts
     python -m bench.ingest_vs_alertmanager --koban-url http://127.0.0.1:8000 --koban-key KEY
+    python -m bench.ingest_vs_alertmanager --no-koban            # Alertmanager only
 
 Each target is a base URL plus headers, loaded in the same run with the same bodies: 1 and 100
 distinct alerts per request, ``--concurrency`` connections, ``--duration`` seconds per cell.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bench.common import Row, print_table
+from bench.koban_server import KobanServer, run_koban
 from bench.load import LoadResult, have_wrk, run_load, run_wrk
 from koban.testing.peers import run_alertmanager
 
@@ -93,9 +95,21 @@ async def measure(
 
 
 async def run(args: argparse.Namespace) -> None:
+    if args.koban_url or args.no_koban:
+        await compare(args, None)
+        return
+    # koban as shipped: `koban serve`, SQLite with its defaults (WAL, synchronous=FULL).
+    async with run_koban("prometheus") as koban:
+        await compare(args, koban)
+        print(f"# koban stored {koban.stored_alerts():,} alert rows (each committed before its 2xx)")
+
+
+async def compare(args: argparse.Namespace, koban: KobanServer | None) -> None:
     async with run_alertmanager(webhook_url=None, group_wait="30s", group_interval="5m") as am:
         targets = [Target("alertmanager", am.url)]
-        if args.koban_url:
+        if koban is not None:
+            targets.append(Target("koban", koban.url, {"Authorization": f"Bearer {koban.key}"}))
+        elif args.koban_url:
             auth = {"Authorization": f"Bearer {args.koban_key}"} if args.koban_key else {}
             targets.append(Target("koban", args.koban_url, auth))
         rows: list[Row] = []
@@ -116,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--koban-url", help="base URL whose /api/v2/alerts takes Alertmanager's format")
     parser.add_argument("--koban-key", help="sent as 'Authorization: Bearer KEY'")
+    parser.add_argument("--no-koban", action="store_true", help="measure Alertmanager alone")
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell (max 60)")
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 100], help="alerts per request")

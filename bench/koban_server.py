@@ -1,0 +1,93 @@
+"""Start a real ``koban serve`` (SQLite, default settings) for a bench, with one keyed integration.
+
+The service has no policy, so the bench measures what issue 4 asks: alerts accepted and durably
+stored (committed before the 2xx), not paging. ``stored_alerts`` counts the rows afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import yaml
+
+from koban.engine.catalog import hash_key
+from koban.testing.ports import free_port
+
+BENCH_KEY = "bench-key-0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class KobanServer:
+    url: str
+    database: Path
+    key: str = BENCH_KEY
+
+    def stored_alerts(self) -> int:
+        with sqlite3.connect(self.database) as conn:
+            return conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
+
+
+def _config(kind: str) -> dict:
+    integration = {"id": "bench", "type": kind, "key_hashes": [hash_key(BENCH_KEY)]}
+    return {"services": [{"id": "bench", "integrations": [integration]}]}
+
+
+@asynccontextmanager
+async def run_koban(
+    kind: str = "prometheus", *, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[KobanServer]:
+    tmp = Path(tempfile.mkdtemp(prefix="koban-bench-"))
+    port = free_port()
+    (tmp / "koban.yaml").write_text(yaml.safe_dump(_config(kind)))
+    env = {
+        **os.environ,
+        "KOBAN_DATA_DIR": str(tmp),
+        "KOBAN_SECRET_KEY": "bench",
+        "KOBAN_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    argv = [sys.executable, "-c", "from koban.cli.main import app; app()", "serve", "--port", str(port)]
+    argv += ["--config", str(tmp / "koban.yaml"), "--no-worker"]
+    proc = _spawn(argv, env, tmp / "koban.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ready(url, proc, tmp)
+        yield KobanServer(url, tmp / "koban.db")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("wb") as err:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+
+async def _wait_ready(url: str, proc: subprocess.Popen, tmp: Path) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise RuntimeError(f"koban exited: {(tmp / 'koban.log').read_text()[-2000:]}")
+            try:
+                async with session.get(url + "/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("koban did not become ready in 30 s")
