@@ -1,4 +1,4 @@
-"""``koban config check|apply`` and ``koban integration new-key``."""
+"""``koban config check|apply`` and ``koban integration new-key|keys|revoke-key``."""
 
 from __future__ import annotations
 
@@ -66,3 +66,47 @@ def new_key() -> None:
     """Print a fresh key and the sha256 to put in an integration's key_hashes."""
     key = secrets.token_urlsafe(24)
     typer.echo(f"key:  {key}\nhash: {hash_key(key)}")
+
+
+@integration_app.command("keys")
+def list_keys(integration: str) -> None:
+    """List an integration's API-created keys: id, first characters, created, expiry."""
+    import sqlalchemy as sa
+
+    from koban.db import schema as t
+
+    async def main() -> list:
+        async with kernel(settings_or_exit()) as k, k.db.read() as conn:
+            ik = t.integration_keys
+            q = sa.select(ik).where(ik.c.integration_id == integration).order_by(ik.c.id)
+            return list(await conn.execute(q))
+
+    for r in asyncio.run(main()):
+        typer.echo(f"{r.id}\t{r.prefix}…\tcreated {r.created_at:.0f}\texpires {r.expires_at or 'never'}")
+
+
+@integration_app.command("revoke-key")
+def revoke_key(
+    integration: str,
+    key_id: int,
+    after: float = typer.Option(0, help="Seconds the key keeps working (rotation grace); 0 = now."),
+) -> None:
+    """Revoke a key now, or let it expire after a grace period while senders move to the new one."""
+    import sqlalchemy as sa
+
+    from koban.db import schema as t
+
+    async def main() -> int:
+        async with kernel(settings_or_exit()) as k, k.db.begin() as conn:
+            ik = t.integration_keys
+            where = sa.and_(ik.c.id == key_id, ik.c.integration_id == integration)
+            if after:
+                done = await conn.execute(sa.update(ik).where(where).values(expires_at=k.clock.now() + after))
+            else:
+                done = await conn.execute(sa.delete(ik).where(where))
+            return done.rowcount
+
+    if not asyncio.run(main()):
+        typer.echo(f"integration {integration!r} has no key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"key {key_id} of {integration}: " + (f"expires in {after:g}s" if after else "revoked"))
