@@ -76,6 +76,7 @@ class Prober:
         self.monitors: dict[str, Monitor] = {}  # what this location runs, by id
         self.rules: dict[str, Rule] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._synced: object = None  # the catalog's monitors mapping the runner last matched
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -106,6 +107,12 @@ class Prober:
 
     async def sync(self) -> None:
         """Add, replace or remove runner entries so they match the catalog's monitors for this location."""
+        catalog_monitors = self.k.catalog.monitors
+        if catalog_monitors is self._synced:
+            # A config change replaces the catalog, never mutates it: comparing 100,000 monitors every
+            # second would keep the event loop (probes, API) busy for seconds at a time.
+            return
+        self._synced = catalog_monitors
         wanted = {
             m.id: m for m in self.k.catalog.monitors.values() if m.enabled and self.location in m.locations
         }
