@@ -39,11 +39,13 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool = True) -> FastAPI:
+def create_app(
+    kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool = True, migrate: bool = True
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_kernel:
-            await kernel.start(worker=start_worker)
+            await kernel.start(worker=start_worker, migrate=migrate)
         try:
             yield
         finally:

@@ -1,4 +1,4 @@
-"""REST: incidents (list, get with timeline and deliveries, acknowledge, resolve, escalate)."""
+"""REST: incidents (list, get with timeline and deliveries, acknowledge, resolve, escalate, reassign)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ def iso(v: float | None) -> str | None:
 class ActionBody(BaseModel):
     actor: str | None = Field(None, description="Person id acting (shown on the timeline).")
     note: str | None = Field(None, max_length=2000)
+
+
+class ReassignBody(ActionBody):
+    person: str = Field(..., description="Person id the incident is handed to; paged at once.")
 
 
 class ActionOut(BaseModel):
@@ -157,3 +161,20 @@ async def resolve(request: Request, incident_id: int, body: ActionBody | None = 
 )
 async def escalate(request: Request, incident_id: int, body: ActionBody | None = None) -> ActionOut:
     return await _act(request, incident_id, IncidentAction.ESCALATE, body)
+
+
+@router.post(
+    "/{incident_id}/reassign",
+    response_model=ActionOut,
+    responses={404: {}, 409: {}},
+    summary="Reassign to a person: page them now; escalation resumes if they do not acknowledge",
+)
+async def reassign(request: Request, incident_id: int, body: ReassignBody) -> ActionOut:
+    k = request.app.state.kernel
+    try:
+        res = await k.actions.reassign(incident_id, body.person, actor=body.actor, via="api", note=body.note)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    if not res.ok:
+        raise HTTPException(409, res.message)
+    return ActionOut(ok=res.ok, status=res.status, message=res.message)

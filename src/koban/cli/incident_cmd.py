@@ -1,4 +1,4 @@
-"""``koban incident list|ack|resolve`` (straight to the database) and ``koban alert send`` (over HTTP)."""
+"""``koban incident list|ack|resolve|escalate|reassign`` (straight to the database), ``koban alert send``."""
 
 from __future__ import annotations
 
@@ -45,7 +45,13 @@ def _act(incident_id: int, action: IncidentAction, actor: str | None) -> None:
         async with kernel(settings_or_exit()) as k:
             return await k.actions.act(incident_id, action, actor=actor, via="cli")
 
-    res = asyncio.run(main())
+    from koban.engine.actions import NotFound
+
+    try:
+        res = asyncio.run(main())
+    except NotFound as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     typer.echo(res.message)
     if not res.ok:
         raise typer.Exit(1)
@@ -67,6 +73,29 @@ def resolve(incident_id: int, actor: str = typer.Option(None, help="Person id re
 def escalate(incident_id: int, actor: str = typer.Option(None)) -> None:
     """Move an incident to its next escalation step now."""
     _act(incident_id, IncidentAction.ESCALATE, actor)
+
+
+@app.command("reassign")
+def reassign(
+    incident_id: int,
+    person: str = typer.Argument(..., help="Person id to hand the incident to."),
+    actor: str = typer.Option(None, help="Person id reassigning."),
+) -> None:
+    """Hand an incident to a person: they are paged now."""
+    from koban.engine.actions import NotFound
+
+    async def main():  # noqa: ANN202
+        async with kernel(settings_or_exit()) as k:
+            return await k.actions.reassign(incident_id, person, actor=actor, via="cli")
+
+    try:
+        res = asyncio.run(main())
+    except NotFound as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(res.message)
+    if not res.ok:
+        raise typer.Exit(1)
 
 
 @alert_app.command("send")

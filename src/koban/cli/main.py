@@ -55,13 +55,15 @@ def serve(
         config_cmd.apply_file(s, s.config_file, quiet=False)
     k = Kernel(s)
     k.probe_location = s.probe_location if s.probe_enabled else None
-    api = create_app(k, start_worker=worker)
+    api = create_app(k, start_worker=worker, migrate=False)  # done above, or told not to
     typer.echo(f"koban serving on {s.effective_public_url} (database: {k.db.dialect})")
     uvicorn.run(api, host=s.host, port=s.port, log_level="warning", lifespan="on")
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    migrate: bool = typer.Option(True, help="Upgrade the database schema on start."),
+) -> None:
     """Run only the escalation and delivery worker (scale out beside serve on PostgreSQL)."""
     from koban.engine.kernel import Kernel
 
@@ -70,7 +72,7 @@ def worker() -> None:
 
     async def main() -> None:
         k = Kernel(s)
-        await k.start(worker=True)
+        await k.start(worker=True, migrate=migrate)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -7,6 +7,7 @@ Read-only transactions (``Database.read``) use a plain deferred BEGIN and never 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -71,6 +72,7 @@ class Database:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = make_url(url).drivername.startswith("sqlite")
+        self._writer: asyncio.Lock | None = None
         kw: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
         if self.is_sqlite:
             _prepare_sqlite_file(url)
@@ -87,8 +89,20 @@ class Database:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction; commits on success."""
-        async with self.engine.begin() as conn:
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        # SQLite has one writer. Queued here, a transaction starts the moment the previous one
+        # commits; left to SQLite's busy handler, it polls with sleeps of up to 100 ms (the source
+        # of second pages arriving hundreds of ms after the first).
+        async with self._write_lock(), self.engine.begin() as conn:
             yield conn
+
+    def _write_lock(self) -> asyncio.Lock:
+        if self._writer is None:
+            self._writer = asyncio.Lock()
+        return self._writer
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -66,6 +66,17 @@ class EscalateNow:
 
 
 @dataclass(frozen=True, slots=True)
+class Reassign:
+    """Hand the incident to one person now: they are paged on ``targets`` (their channels, resolved
+    by the caller) and have the current step's timeout to acknowledge before escalation goes on."""
+
+    person: str
+    targets: tuple[PlanTarget, ...]
+    actor: str | None = None
+    via: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
 class StepExhausted:
     """Every target of (step, loop) ended without reaching anyone (failed, busy, no answer)."""
 
@@ -78,7 +89,7 @@ class Retrigger:
     """A new alert for an acknowledged incident of a service configured to re-page."""
 
 
-Event = Start | Timer | Acknowledge | Resolve | EscalateNow | StepExhausted | Retrigger
+Event = Start | Timer | Acknowledge | Resolve | EscalateNow | Reassign | StepExhausted | Retrigger
 
 # ---- actions ------------------------------------------------------------------------------------
 
@@ -88,6 +99,8 @@ class Notify:
     step: int
     loop: int
     target: PlanTarget
+    # Set for pages outside the plan's own rounds (a reassignment): keeps their delivery keys apart.
+    round: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +148,8 @@ def decide(state: EscState, plan: Plan | None, event: Event, now: float) -> Deci
             note = Note("escalated", actor, via)
             d = _advance(base, plan, now, reason="manual")
             return replace(d, actions=(note, *d.actions))
+        case Reassign():
+            return _reassign(state, plan, event, now)
         case StepExhausted(step=step, loop=loop):
             if state.status is not Status.TRIGGERED or (step, loop) != (state.step, state.loop):
                 return Decision(state, refused="step already left")
@@ -159,6 +174,21 @@ def decide(state: EscState, plan: Plan | None, event: Event, now: float) -> Deci
             d = _start(base, plan, now)
             return replace(d, actions=(Note("retriggered"), *d.actions))
     raise TypeError(f"unknown event {event!r}")
+
+
+def _reassign(state: EscState, plan: Plan | None, event: Reassign, now: float) -> Decision:
+    if state.status is Status.RESOLVED:
+        return Decision(state, refused="incident is resolved")
+    if not event.targets:
+        return Decision(state, refused=f"{event.person} has no notification channels")
+    step = max(state.step, 0)
+    # A fresh version fences the old timer; the new assignee must acknowledge, so an acked incident
+    # goes back to triggered.
+    new = replace(state, status=Status.TRIGGERED, version=state.version + 1, step_started_at=now)
+    note = Note("reassigned", event.actor, event.via, {"to": event.person})
+    pages = tuple(Notify(step, new.loop, t, round=f"r{new.version}") for t in event.targets)
+    timeout = plan.steps[step].timeout if plan and step < len(plan.steps) else 0.0
+    return Decision(new, (note, *pages), now + timeout if timeout > 0 else None)
 
 
 def _start(state: EscState, plan: Plan | None, now: float) -> Decision:

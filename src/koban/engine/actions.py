@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from koban.channels.actions import ActionResult, IncidentAction, Outcome
 from koban.db import schema as t
-from koban.domain.escalation import Acknowledge, EscalateNow, Resolve
+from koban.domain.escalation import Acknowledge, EscalateNow, Reassign, Resolve
+from koban.domain.plan import PlanTarget
 from koban.engine.delivery import step_settled
 from koban.engine.incidents import StaleIncident, handle, load_incident
 from koban.engine.uow import UnitOfWork
@@ -47,6 +48,26 @@ class Actions:
                 return await self._act(incident_id, event, actor, via, note)
             except StaleIncident:
                 continue
+        return ActionResult(False, "unknown", "the incident is changing too fast; try again")
+
+    async def reassign(
+        self, incident_id: int, person: str, *, actor: str | None, via: str, note: str | None = None
+    ) -> ActionResult:
+        """Hand the incident to ``person``: paged now on their channels, escalation resumes after the
+        current step's timeout unless they acknowledge."""
+        p = self.k.catalog.people.get(person)
+        if p is None:
+            raise NotFound(f"person {person!r} does not exist")
+        targets = tuple(PlanTarget(channel=c, person=person) for c in p.notify)
+        event = Reassign(person, targets, actor=actor, via=via)
+        for _ in range(5):
+            try:
+                res = await self._act(incident_id, event, actor, via, note)
+            except StaleIncident:
+                continue
+            if res.ok:
+                return ActionResult(True, res.status, f"incident {incident_id} reassigned to {person}")
+            return res
         return ActionResult(False, "unknown", "the incident is changing too fast; try again")
 
     async def _act(

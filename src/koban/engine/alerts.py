@@ -19,11 +19,12 @@ from koban.config.model import Service
 from koban.db import schema as t
 from koban.domain.alerts import AlertAction, AlertEvent, Severity
 from koban.domain.escalation import Acknowledge, Resolve, Retrigger, Start, Status
+from koban.domain.escalation import decide as decide_escalation
 from koban.domain.freeze import freeze
 from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdict, decide
 from koban.domain.routes import choose_route
 from koban.engine.catalog import Catalog
-from koban.engine.incidents import handle
+from koban.engine.incidents import apply, esc_state, handle, state_columns
 from koban.engine.key_clocks import clock_key, lock_clocks, store_clocks
 from koban.engine.muting import Muter, matcher_labels
 from koban.engine.uow import UnitOfWork
@@ -79,7 +80,7 @@ async def process_service_alerts(
 
     service = catalog.services[service_id]
     grouped = [i for i, ev in enumerate(events) if grouping.applies(service, ev)]
-    direct = [i for i in range(len(events)) if i not in set(grouped)]
+    direct = sorted(set(range(len(events))) - set(grouped))
     keys = {
         clock_key(service_id, events[i].incident_key, events[i].dedup_key)
         for i in direct
@@ -238,10 +239,18 @@ async def _open(
         "esc_version": 0,
         "esc_exhausted": False,
     }
+    row = {"id": None, **values, "esc_started_at": None, "esc_step_started_at": None}
+    # Escalation starts in the INSERT itself (one statement per new incident, not INSERT + UPDATE).
+    started = decide_escalation(esc_state(row), plan, Start(), now)
+    row.update(state_columns(started.state))
     new_id = (
-        await uow.conn.execute(sa.insert(t.incidents).values(**values).returning(t.incidents.c.id))
+        await uow.conn.execute(
+            sa.insert(t.incidents)
+            .values(**{k: v for k, v in row.items() if k != "id"})
+            .returning(t.incidents.c.id)
+        )
     ).scalar_one()
-    row = {"id": new_id, **values, "esc_started_at": None, "esc_step_started_at": None}
+    row["id"] = new_id
     uow.note(
         new_id,
         now,
@@ -255,7 +264,7 @@ async def _open(
         "incident.triggered",
         data={"policy": values["policy_id"], "route": route.route_index, "suppressed": route.suppressed},
     )
-    await handle(uow, catalog, row, Start(), now)
+    await apply(uow, catalog, row, started, now)
     return AlertOutcome(new_id, row["status"], created=True), row
 
 

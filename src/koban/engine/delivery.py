@@ -1,9 +1,10 @@
-"""Send one claimed delivery, at most once per key.
+"""Send claimed deliveries, at most once per key.
 
-1. In a transaction: re-check the delivery (still ours?) and the incident (a page for an
-   acknowledged or resolved incident is dropped), then mark it ``sending`` and commit.
-2. Outside any transaction: the channel sends.
-3. In a transaction: record what the channel said, only if we still hold the lease.
+1. In the claiming transaction (``prepare``): re-check each incident (a page for an acknowledged or
+   resolved incident is dropped), mark the rest ``sending``, commit.
+2. Outside any transaction: the channels send, concurrently.
+3. In one transaction per group of finished sends (``record_many``): record what each channel said,
+   only for rows whose lease we still hold.
 
 A crash between 1 and 3 leaves the row ``sending``; when its lease runs out another worker claims it
 and asks the channel to ``reconcile`` instead of sending blind (Twilio: look the call up; webhooks:
@@ -13,6 +14,7 @@ resend with the same Idempotency-Key, which receivers dedup on).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -33,37 +35,57 @@ log = logging.getLogger("koban.delivery")
 NOT_REACHED = ("failed", "not_reached", "canceled")
 
 
-async def run_delivery(k: Kernel, claimed: dict[str, Any]) -> None:
-    now = k.clock.now()
+@dataclass(frozen=True, slots=True)
+class Sending:
+    delivery: dict[str, Any]
+    incident: dict[str, Any]
+    mode: str  # send | reconcile (a crash may have left an earlier attempt in doubt)
+
+
+async def prepare(k: Kernel, conn: Any, claimed: list[dict[str, Any]], now: float) -> list[Sending]:
+    """In the claiming transaction: drop or cancel what no longer applies, mark the rest ``sending``.
+
+    Set-based (a few statements per batch, not per row): a burst of thousands of pages must not
+    cost thousands of transactions. The lease was taken in this same transaction, so these rows
+    are ours.
+    """
+    if not claimed:
+        return []
     d = t.deliveries.c
-    async with k.db.begin() as conn:
-        row = await conn.execute(
-            sa.select(t.deliveries).where(d.id == claimed["id"], d.lease_owner == k.owner)
-        )
-        delivery = row.mappings().first()
-        if delivery is None:
-            return  # our lease ran out and someone else has it
-        delivery = dict(delivery)
-        uow = UnitOfWork(conn, k.db.dialect)
-        incident = await load_incident(uow, delivery["incident_id"])
-        if incident is None:
-            await conn.execute(sa.update(t.deliveries).where(d.id == delivery["id"]).values(due_at=None))
-            return
-        mode = "send" if delivery["state"] == "pending" else "reconcile"
-        if delivery["kind"] == "page" and incident["status"] != "triggered" and mode == "send":
-            await conn.execute(
-                sa.update(t.deliveries)
-                .where(d.id == delivery["id"])
-                .values(state="canceled", due_at=None, settled_at=now, error=f"incident {incident['status']}")
-            )
-            return
+    ids = {r["incident_id"] for r in claimed}
+    incidents = {
+        r["id"]: dict(r)
+        for r in (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id.in_(ids)))).mappings()
+    }
+    gone, moot, out = [], [], []
+    for row in claimed:
+        inc = incidents.get(row["incident_id"])
+        mode = "send" if row["state"] == "pending" else "reconcile"
+        if inc is None:
+            gone.append(row["id"])
+        elif row["kind"] == "page" and inc["status"] != "triggered" and mode == "send":
+            moot.append(row["id"])
+        else:
+            out.append(Sending(row, inc, mode))
+    if gone:
+        await conn.execute(sa.update(t.deliveries).where(d.id.in_(gone)).values(due_at=None))
+    if moot:
         await conn.execute(
             sa.update(t.deliveries)
-            .where(d.id == delivery["id"])
+            .where(d.id.in_(moot))
+            .values(state="canceled", due_at=None, settled_at=now, error="incident no longer triggered")
+        )
+    if out:
+        await conn.execute(
+            sa.update(t.deliveries)
+            .where(d.id.in_([s.delivery["id"] for s in out]))
             .values(state="sending", attempts=d.attempts + 1, sending_at=now)
         )
-    result = await _send(k, delivery, incident, mode)
-    await record(k, delivery, result)
+    return out
+
+
+async def send(k: Kernel, item: Sending) -> DeliveryResult:
+    return await _send(k, item.delivery, item.incident, item.mode)
 
 
 async def _send(k: Kernel, delivery: dict[str, Any], incident: dict[str, Any], mode: str) -> DeliveryResult:
@@ -85,9 +107,10 @@ async def _send(k: Kernel, delivery: dict[str, Any], incident: dict[str, Any], m
         return DeliveryResult.transient(f"{type(exc).__name__}: {exc}")
 
 
-async def record(k: Kernel, delivery: dict[str, Any], result: DeliveryResult) -> None:
-    now = k.clock.now()
-    d = t.deliveries.c
+def outcome(
+    k: Kernel, delivery: dict[str, Any], result: DeliveryResult, now: float
+) -> tuple[dict[str, Any], str | None, bool]:
+    """The row's new values, the timeline entry to write, and whether the page is given up."""
     values: dict[str, Any] = {"error": result.error, "lease_owner": None, "lease_until": None}
     note_kind, exhausted = None, False
     attempts = delivery["attempts"] + 1
@@ -113,62 +136,90 @@ async def record(k: Kernel, delivery: dict[str, Any], result: DeliveryResult) ->
         case _:
             values.update(state="failed", due_at=None, settled_at=now)
             note_kind, exhausted = "notification.failed", delivery["kind"] == "page"
+    return values, note_kind, exhausted
+
+
+async def record(k: Kernel, delivery: dict[str, Any], result: DeliveryResult) -> None:
+    await record_many(k, [(delivery, result)])
+
+
+async def record_many(k: Kernel, done: list[tuple[dict[str, Any], DeliveryResult]]) -> None:
+    """Record what the channels said, in one transaction for every send that finished meanwhile.
+
+    Each row is written only while we still hold its lease (``lease_owner = me``).
+    """
+    now = k.clock.now()
+    d = t.deliveries.c
+    recorded: list[tuple[str, str]] = []
+    first: list[int] = []
+    refresh = False
     async with k.db.begin() as conn:
-        res = await conn.execute(
-            sa.update(t.deliveries).where(d.id == delivery["id"], d.lease_owner == k.owner).values(**values)
-        )
-        if res.rowcount != 1:
-            log.warning("lost the lease on delivery %s before recording %s", delivery["key"], result.status)
-            return
         uow = UnitOfWork(conn, k.db.dialect)
-        if note_kind:
-            uow.note(
-                delivery["incident_id"],
-                now,
-                note_kind,
-                actor=delivery.get("person_id"),
-                via=delivery["channel_id"],
-                data={
-                    "key": delivery["key"],
-                    "kind": delivery["kind"],
-                    "error": result.error,
-                    "attempt": attempts,
-                    "ref": result.provider_ref,
-                },
+        for delivery, result in done:
+            values, note_kind, exhausted = outcome(k, delivery, result, now)
+            res = await conn.execute(
+                sa.update(t.deliveries)
+                .where(d.id == delivery["id"], d.lease_owner == k.owner)
+                .values(**values)
             )
-        if result.status is DeliveryStatus.SENT and delivery["kind"] == "page":
-            await _first_notification(k, conn, delivery["incident_id"], now)
-        broken = result.status is DeliveryStatus.PERMANENT and result.channel_broken
-        if broken and await mark_broken(conn, delivery["channel_id"], result.error or "unusable", now):
-            uow.note(
-                delivery["incident_id"],
-                now,
-                "channel.broken",
-                None,
-                delivery["channel_id"],
-                {"reason": result.error},
-            )
-        if exhausted:
-            await step_settled(k, uow, delivery["incident_id"], delivery["step"], delivery["loop"], now)
+            if res.rowcount != 1:
+                log.warning(
+                    "lost the lease on delivery %s before recording %s", delivery["key"], result.status
+                )
+                continue
+            recorded.append((delivery["channel_type"], values["state"]))
+            if note_kind:
+                uow.note(
+                    delivery["incident_id"],
+                    now,
+                    note_kind,
+                    actor=delivery.get("person_id"),
+                    via=delivery["channel_id"],
+                    data={
+                        "key": delivery["key"],
+                        "kind": delivery["kind"],
+                        "error": result.error,
+                        "attempt": delivery["attempts"] + 1,
+                        "ref": result.provider_ref,
+                    },
+                )
+            if result.status is DeliveryStatus.SENT and delivery["kind"] == "page":
+                first.append(delivery["incident_id"])
+            broken = result.status is DeliveryStatus.PERMANENT and result.channel_broken
+            if broken and await mark_broken(conn, delivery["channel_id"], result.error or "unusable", now):
+                refresh = True
+                uow.note(
+                    delivery["incident_id"],
+                    now,
+                    "channel.broken",
+                    None,
+                    delivery["channel_id"],
+                    {"reason": result.error},
+                )
+            if exhausted:
+                await step_settled(k, uow, delivery["incident_id"], delivery["step"], delivery["loop"], now)
+        if first:
+            await _first_notifications(k, conn, first, now)
         await uow.flush()
-    if broken:
+    if refresh:
         await k.refresh_catalog(force=True)  # stop using it here at once; other instances within seconds
-    k.metrics.notification(delivery["channel_type"], values["state"])
+    for channel_type, state in recorded:
+        k.metrics.notification(channel_type, state)
     if uow.wake:
         k.wake()
 
 
-async def _first_notification(k: Kernel, conn: Any, incident_id: int, now: float) -> None:
+async def _first_notifications(k: Kernel, conn: Any, incident_ids: list[int], now: float) -> None:
     i = t.incidents.c
-    res = await conn.execute(
-        sa.update(t.incidents)
-        .where(i.id == incident_id, i.first_notified_at.is_(None))
-        .values(first_notified_at=now)
-        .returning(i.created_at)
-    )
-    created = res.scalar()
-    if created is not None:
-        k.metrics.first_notification(now - created)
+    fresh = sa.and_(i.id.in_(set(incident_ids)), i.first_notified_at.is_(None))
+    q = sa.select(i.created_at).where(fresh)
+    if k.db.dialect == "postgresql":
+        q = q.with_for_update()  # two instances must not both count the same incident
+    created = (await conn.execute(q)).scalars().all()
+    if created:
+        await conn.execute(sa.update(t.incidents).where(fresh).values(first_notified_at=now))
+    for c in created:
+        k.metrics.first_notification(now - c)
 
 
 async def step_settled(

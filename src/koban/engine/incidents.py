@@ -53,6 +53,15 @@ async def load_incident(uow: UnitOfWork, incident_id: int) -> dict[str, Any] | N
     return dict(row) if row else None
 
 
+async def load_incidents(uow: UnitOfWork, ids: set[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    q = sa.select(t.incidents).where(t.incidents.c.id.in_(ids)).order_by(t.incidents.c.id)
+    if uow.dialect == "postgresql":
+        q = q.with_for_update()  # in id order, so two batches cannot deadlock
+    return {r["id"]: dict(r) for r in (await uow.conn.execute(q)).mappings()}
+
+
 async def handle(
     uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], event: Event, now: float
 ) -> Decision:
@@ -63,18 +72,22 @@ async def handle(
     return decision
 
 
-async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decision, now: float) -> None:
-    old, new = esc_state(row), d.state
-    changes: dict[str, Any] = {
-        "status": new.status.value,
-        "esc_step": new.step,
-        "esc_loop": new.loop,
-        "esc_version": new.version,
-        "esc_started_at": new.started_at,
-        "esc_step_started_at": new.step_started_at,
-        "esc_exhausted": new.exhausted,
-        "updated_at": now,
+def state_columns(s: EscState) -> dict[str, Any]:
+    return {
+        "status": s.status.value,
+        "esc_step": s.step,
+        "esc_loop": s.loop,
+        "esc_version": s.version,
+        "esc_started_at": s.started_at,
+        "esc_step_started_at": s.step_started_at,
+        "esc_exhausted": s.exhausted,
     }
+
+
+async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decision, now: float) -> None:
+    """Write ``d`` for ``row``; a row already holding ``d.state`` (a new incident) gets no UPDATE."""
+    old, new = esc_state(row), d.state
+    changes: dict[str, Any] = {**state_columns(new), "updated_at": now}
     for a in d.actions:
         if isinstance(a, Note) and a.kind in ("acknowledged", "resolved"):
             prefix = "acknowledged" if a.kind == "acknowledged" else "resolved"
@@ -130,7 +143,7 @@ def page_delivery(incident_id: int, a: Notify, catalog: Catalog, now: float) -> 
     person = a.target.person_for(a.loop)
     ch = catalog.channels.get(a.target.channel)
     return {
-        "key": f"{incident_id}:{a.step}:{a.target.key(a.loop)}:{a.loop}",
+        "key": f"{incident_id}:{a.step}:{a.target.key(a.loop)}:{a.loop}" + (f":{a.round}" if a.round else ""),
         "incident_id": incident_id,
         "kind": "page",
         "channel_id": a.target.channel,

@@ -42,5 +42,11 @@ async def claim(
 
 
 async def next_due(conn: AsyncConnection, table: sa.Table) -> float | None:
+    """When a row next becomes claimable: its due time, or the end of a lease someone holds on it.
+
+    Counting leased rows as due now made an idle worker spin (claim nothing, look again) while its
+    own sends were in flight, contending for SQLite's write lock with the very sends it waited on.
+    """
     c = table.c
-    return (await conn.execute(sa.select(sa.func.min(c.due_at)).where(c.due_at.is_not(None)))).scalar()
+    ready = sa.case((c.lease_until > c.due_at, c.lease_until), else_=c.due_at)
+    return (await conn.execute(sa.select(sa.func.min(ready)).where(c.due_at.is_not(None)))).scalar()

@@ -54,6 +54,9 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         c = self.conn
+        if self.dialect == "postgresql" and (self.wake or self.jobs):
+            # Delivered to other instances only when this transaction commits (engine/due_signal.py).
+            await c.execute(sa.text("SELECT pg_notify('koban_due', '')"))
         if self.timeline:
             await c.execute(sa.insert(t.timeline), self.timeline)
         if self.alerts:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from koban.channels.base import DeliveryResult
 from koban.db import schema as t
 from koban.domain.escalation import Timer
-from koban.engine.delivery import run_delivery
-from koban.engine.incidents import StaleIncident, handle, load_incident
+from koban.engine.delivery import Sending, prepare, record_many, send
+from koban.engine.incidents import StaleIncident, handle, load_incidents
 from koban.engine.queue import claim, next_due
 from koban.engine.routing_worker import RoutingWork
 from koban.engine.uow import UnitOfWork
@@ -33,6 +34,8 @@ class Worker:
         self.k = k
         self.slots = asyncio.Semaphore(k.settings.worker_concurrency)
         self.inflight: set[asyncio.Task[None]] = set()
+        self._done: list[tuple[dict, DeliveryResult]] = []
+        self._recorder: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.routing = RoutingWork(k)  # aggregation groups, heartbeat checks
 
@@ -54,8 +57,10 @@ class Worker:
                 await asyncio.sleep(min(30.0, 0.5 * 2**failures))
             if not busy:
                 await self._idle()
-        if self.inflight:
-            await asyncio.wait(self.inflight, timeout=self.k.settings.lease_seconds)
+        while self.inflight:  # sends, then the recorder they start
+            done, _ = await asyncio.wait(set(self.inflight), timeout=self.k.settings.lease_seconds)
+            if not done:
+                break
 
     async def _idle(self) -> None:
         k = self.k
@@ -84,28 +89,38 @@ class Worker:
                 lease=k.settings.lease_seconds,
                 limit=TIMER_BATCH,
             )
-        for job in jobs:
-            for _ in range(3):
-                try:
-                    await self._timer(job)
-                    break
-                except StaleIncident:
-                    continue
+        if not jobs:
+            return 0
+        try:
+            await self._timers(jobs)
+        except StaleIncident:
+            # Another instance moved one of these incidents first: redo them one by one, fresh.
+            for job in jobs:
+                for _ in range(3):
+                    try:
+                        await self._timers([job])
+                        break
+                    except StaleIncident:
+                        continue
         return len(jobs)
 
-    async def _timer(self, job: dict) -> None:
+    async def _timers(self, jobs: list[dict]) -> None:
+        """Fire a batch of timers in one transaction (one commit for hundreds of steps)."""
         k = self.k
         now = k.clock.now()
         async with k.db.begin() as conn:
             res = await conn.execute(
-                sa.delete(t.jobs).where(t.jobs.c.id == job["id"], t.jobs.c.lease_owner == k.owner)
+                sa.delete(t.jobs)
+                .where(t.jobs.c.id.in_([j["id"] for j in jobs]), t.jobs.c.lease_owner == k.owner)
+                .returning(t.jobs.c.id)
             )
-            if res.rowcount != 1:
-                return  # lease lost: whoever holds it now acts
+            held = set(res.scalars())  # a lease we lost belongs to whoever holds it now
             uow = UnitOfWork(conn, k.db.dialect)
-            row = await load_incident(uow, job["ref"])
-            if row is not None:
-                await handle(uow, k.catalog, row, Timer(job["fence"]), now)
+            rows = await load_incidents(uow, {j["ref"] for j in jobs if j["id"] in held})
+            for job in jobs:
+                row = rows.get(job["ref"])
+                if job["id"] in held and row is not None:
+                    await handle(uow, k.catalog, row, Timer(job["fence"]), now)
             await uow.flush()
         if uow.wake:
             k.wake()
@@ -115,27 +130,41 @@ class Worker:
         free = k.settings.worker_concurrency - len(self.inflight)
         if free <= 0:
             return 0
+        now = k.clock.now()
         async with k.db.begin() as conn:
             rows = await claim(
                 conn,
                 t.deliveries,
                 dialect=k.db.dialect,
                 owner=k.owner,
-                now=k.clock.now(),
+                now=now,
                 lease=k.settings.lease_seconds,
                 limit=free,
             )
-        for row in rows:
-            task = asyncio.create_task(self._deliver(row))
-            self.inflight.add(task)
-            task.add_done_callback(self.inflight.discard)
+            items = await prepare(k, conn, rows, now)
+        for item in items:
+            self._track(self._deliver(item))
         return len(rows)
 
-    async def _deliver(self, row: dict) -> None:
-        try:
-            await run_delivery(self.k, row)
-        except Exception:
-            # The row keeps its lease and due time: it is retried when the lease runs out.
-            log.exception("delivery %s failed unexpectedly", row.get("key"))
-        finally:
-            self.k.wake()
+    def _track(self, coro: Any) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+        return task
+
+    async def _deliver(self, item: Sending) -> None:
+        result = await send(self.k, item)
+        self._done.append((item.delivery, result))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = self._track(self._record())
+
+    async def _record(self) -> None:
+        """Group commit for results: whatever finished while the last write ran goes in the next."""
+        while self._done:
+            batch, self._done = self._done, []
+            try:
+                await record_many(self.k, batch)
+            except Exception:
+                # The rows keep their lease; when it ends they are claimed again and reconciled.
+                log.exception("recording %d deliveries failed", len(batch))
+        self.k.wake()
