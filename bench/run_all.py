@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import sys
 
-from bench import blackbox_peer, calls_pacing, ingest_vs_alertmanager
+from bench import (
+    blackbox_peer,
+    calls_pacing,
+    ingest_vs_alertmanager,
+    paging_burst,
+    paging_latency,
+    paging_lateness,
+)
 
 
 def main() -> int:
     status = 0
-    for mod in (ingest_vs_alertmanager, blackbox_peer, calls_pacing):
+    for mod in (
+        ingest_vs_alertmanager,
+        blackbox_peer,
+        calls_pacing,
+        paging_burst,
+        paging_lateness,
+        paging_latency,
+    ):
         print(f"== {mod.__name__}", flush=True)
         status |= mod.main([]) or 0
     return status
