@@ -134,8 +134,8 @@ class ProbeStore:
         self.rollups.add(batch)
         return [r for r in finals if r.monitor_id in latest]
 
-    async def flush_rollups(self) -> int:
-        return await self.rollups.flush(self.db)
+    async def flush_rollups(self, *, coarse: bool = True) -> int:
+        return await self.rollups.flush(self.db, coarse=coarse)
 
     async def forget(self, monitor_ids: set[str]) -> None:
         """A monitor left this location: drop its latest row so /metrics and N-of-M stop seeing it."""

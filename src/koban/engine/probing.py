@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
 
 log = logging.getLogger("koban.probes")
+COARSE_ROLLUP_SECONDS = 300.0
 
 
 class Prober:
@@ -131,7 +132,7 @@ class Prober:
 
     async def _maintain(self) -> None:
         loop = asyncio.get_running_loop()
-        next_rollup = next_prune = loop.time()
+        next_rollup = next_prune = next_coarse = loop.time()
         while True:
             await asyncio.sleep(self.sync_interval)
             now = loop.time()
@@ -139,7 +140,12 @@ class Prober:
                 await self.sync()
                 if now >= next_rollup:
                     next_rollup = now + self.rollup_interval
-                    await self.store.flush_rollups()
+                    # Hour/day rows less often: rewriting them for every monitor every few seconds
+                    # costs more than the probing itself at 100,000 monitors.
+                    coarse = now >= next_coarse
+                    if coarse:
+                        next_coarse = now + COARSE_ROLLUP_SECONDS
+                    await self.store.flush_rollups(coarse=coarse)
                 if now >= next_prune:
                     next_prune = now + self.prune_interval
                     s = self.k.settings
