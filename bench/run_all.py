@@ -8,9 +8,12 @@ from bench import (
     blackbox_peer,
     calls_pacing,
     ingest_vs_alertmanager,
+    monitors_scale,
     paging_burst,
     paging_latency,
     paging_lateness,
+    probe_stored,
+    wake_vs_prometheus,
 )
 
 
@@ -23,6 +26,9 @@ def main() -> int:
         paging_burst,
         paging_lateness,
         paging_latency,
+        probe_stored,
+        wake_vs_prometheus,
+        monitors_scale,  # last: ~7 minutes (100,000 monitors, 24 h of seeded history)
     ):
         print(f"== {mod.__name__}", flush=True)
         status |= mod.main([]) or 0
