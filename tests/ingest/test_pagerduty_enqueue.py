@@ -51,6 +51,11 @@ async def test_invalid_events_get_pagerdutys_400_listing_every_problem(db_url, t
         assert r.status_code == 400 and "routing_key" in r.json()["errors"][0]
         r = await c.post("/v2/enqueue", content=b"{oops", headers={"Content-Type": "application/json"})
         assert r.status_code == 400 and r.json()["status"] == "invalid event"
+        for action in (["trigger"], {"a": 1}, 7):  # found by the fuzz test: was a 500
+            body = s.pagerduty_body() | {"event_action": action}
+            for path in ("/v2/enqueue", "/api/v1/ingest"):
+                r = await c.post(path, json=body, headers=s.bearer("pagerduty"))
+                assert r.status_code == 400 and "event_action" in r.text, (path, action)
         r = await c.post("/v2/enqueue", json=[1, 2])
         assert r.status_code == 400 and r.json()["errors"]
         assert (await c.get("/api/v1/incidents")).json()["incidents"] == []

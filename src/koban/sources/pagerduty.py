@@ -62,7 +62,9 @@ class PagerDutySource:
 
 def parse_event(body: Mapping[str, Any]) -> AlertEvent:
     errors: list[tuple[str, str]] = []  # (message, field)
-    action = _ACTIONS.get(body.get("event_action"))  # type: ignore[arg-type]
+    raw_action = body.get("event_action")
+    # Only a string can name an action (a list or object here is unhashable, and wrong).
+    action = _ACTIONS.get(raw_action) if isinstance(raw_action, str) else None
     if body.get("event_action") in (None, ""):
         errors.append(("'event_action' is missing or blank", "event_action"))
     elif action is None:
