@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_monitors import Monitor
 from koban.db import schema as t
-from koban.engine.routing_catalog import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.db.schema_probes import monitors as monitors_table
+from koban.engine.routing_catalog import RoutingSnapshot, load_routing, routing_fingerprint
 
 CONFIG_TABLES = (t.people, t.rotations, t.channels, t.policies, t.services, t.integrations, monitors_table)
 
@@ -58,8 +58,8 @@ class Catalog:
             channels=list(self.channels.values()),
             policies=list(self.policies.values()),
             services=list(self.services.values()),
-            **self.routing.config_sections(),
             monitors=list(self.monitors.values()),
+            **self.routing.config_sections(),
         )
 
 

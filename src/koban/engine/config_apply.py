@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.config.model import ConfigFile
 from koban.db import schema as t
-from koban.engine.routing_apply import apply_routing, plan_routing
 from koban.db.schema_probes import monitors
+from koban.engine.routing_apply import apply_routing, plan_routing
 
 
 @dataclass(frozen=True, slots=True)
