@@ -208,7 +208,10 @@ def _advance(state: EscState, plan: Plan | None, now: float, reason: str) -> Dec
     if step >= len(plan.steps):
         step, loop = 0, loop + 1
         out_of_loops = loop >= plan.loops
-        out_of_time = plan.max_seconds is not None and now - (state.started_at or now) >= plan.max_seconds
+        out_of_time = (
+            plan.max_seconds is not None
+            and now - (now if state.started_at is None else state.started_at) >= plan.max_seconds
+        )
         if out_of_loops or out_of_time:
             new = replace(state, version=state.version + 1, exhausted=True)
             why = "loops" if out_of_loops else "time"
