@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
+from koban.api.redact import redact, restore
 from koban.config.model import Channel, Person, Policy, Rotation, Service
 from koban.config.references import check_references
 from koban.db import schema as t
@@ -46,7 +47,7 @@ def _register(kind: str, model: type[BaseModel]) -> None:
     async def list_objects(request: Request) -> dict[str, Any]:
         k = request.app.state.kernel
         await k.refresh_catalog()
-        return {kind: [o.model_dump(mode="json") for o in getattr(k.catalog, kind).values()]}
+        return {kind: [redact(o.model_dump(mode="json")) for o in getattr(k.catalog, kind).values()]}
 
     async def get_object(request: Request, ident: str) -> dict[str, Any]:
         k = request.app.state.kernel
@@ -54,13 +55,17 @@ def _register(kind: str, model: type[BaseModel]) -> None:
         obj = getattr(k.catalog, kind).get(ident)
         if obj is None:
             raise HTTPException(404, f"{kind}/{ident} does not exist")
-        return obj.model_dump(mode="json")
+        return redact(obj.model_dump(mode="json"))
 
     async def put_object(request: Request, ident: str, body: model) -> dict[str, Any]:  # type: ignore[valid-type]
         if body.id != ident:  # type: ignore[attr-defined]
             raise HTTPException(422, f"the body's id {body.id!r} differs from the URL's {ident!r}")  # type: ignore[attr-defined]
+        old = getattr(request.app.state.kernel.catalog, kind).get(ident)
+        if old is not None:
+            merged = restore(body.model_dump(mode="json"), old.model_dump(mode="json"))  # type: ignore[attr-defined]
+            body = model.model_validate(merged)
         await _save(request, kind, body, ident)
-        return body.model_dump(mode="json")  # type: ignore[attr-defined]
+        return redact(body.model_dump(mode="json"))  # type: ignore[attr-defined]
 
     async def delete_object(request: Request, ident: str) -> dict[str, str]:
         k = request.app.state.kernel
