@@ -31,17 +31,31 @@ class ConfigError(ValueError):
         super().__init__(head + "; ".join(str(p) for p in problems))
 
 
-def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
-    """Build plain data from the YAML node tree, remembering the line of every path."""
+def _to_python(
+    node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], dups: list[Problem]
+) -> Any:
+    """Build plain data from the YAML node tree, remembering the line of every path.
+
+    A key given twice in one mapping is a problem, not "last one wins": a pasted second
+    ``monitors:`` section would otherwise silently replace the first."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = yaml.safe_load(yaml.serialize(key_node))
-            out[key] = _to_python(value_node, (*path, key), lines)
+            if key in out:
+                first = lines.get((*path, key))
+                dups.append(
+                    Problem(
+                        key_node.start_mark.line + 1,
+                        _dotted((*path, key)),
+                        f"given twice (first on line {first})",
+                    )
+                )
+            out[key] = _to_python(value_node, (*path, key), lines, dups)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, (*path, i), lines) for i, v in enumerate(node.value)]
+        return [_to_python(v, (*path, i), lines, dups) for i, v in enumerate(node.value)]
     return yaml.safe_load(yaml.serialize(node))
 
 
@@ -69,7 +83,10 @@ def parse_config(text: str, source: str = "") -> ConfigFile:
             [Problem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], source
         ) from None
     lines: dict[tuple[Any, ...], int] = {}
-    data = _to_python(node, (), lines) if node is not None else {}
+    dups: list[Problem] = []
+    data = _to_python(node, (), lines, dups) if node is not None else {}
+    if dups:
+        raise ConfigError(dups, source)
     if not isinstance(data, dict):
         raise ConfigError([Problem(1, "", "the file must be a mapping of people, rotations, ...")], source)
     try:

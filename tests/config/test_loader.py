@@ -1,0 +1,43 @@
+"""`koban config check`: problems come back with line numbers and a reason, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from koban.config.loader import ConfigError, load_config, parse_config
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        parse_config(text, "f.yaml")
+    return [str(p) for p in exc.value.problems]
+
+
+def test_a_section_given_twice_is_reported_with_both_lines() -> None:
+    assert problems("people: []\nservices: []\npeople: []\n") == [
+        "line 3: people: given twice (first on line 1)"
+    ]
+
+
+def test_a_key_given_twice_inside_an_object_is_reported() -> None:
+    got = problems("people:\n  - id: a\n    name: A\n    name: B\n")
+    assert got == ["line 4: people[0].name: given twice (first on line 3)"]
+
+
+def test_duplicate_ids_and_unknown_fields_name_the_line() -> None:
+    assert any("duplicate id 'a'" in p for p in problems("people:\n  - id: a\n  - id: a\n"))
+    assert problems("people:\n  - id: a\n    nmae: A\n") == ["line 3: people[0].nmae: unknown field"]
+
+
+def test_not_yaml_names_the_line() -> None:
+    (only,) = problems("people:\n  - id: [a\n")
+    assert "not valid YAML" in only
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "routing.yaml", "seed-002-slack-calls.yaml"])
+def test_shipped_examples_pass_the_check(name: str) -> None:
+    load_config(EXAMPLES / name)
