@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -31,6 +32,14 @@ def test_page_text_is_short_and_carries_the_reply_codes():
     )
     ja = page_text(make_notification(language="ja-JP"), SECRETS, T0 + timedelta(minutes=5))
     assert f"「1 {CODE}」" in ja and "緊急" in ja and "5分" in ja
+
+
+def test_page_text_carries_the_signed_acknowledge_link_when_there_is_one():
+    n = replace(
+        make_notification(), links={"acknowledge": "https://k.test/l/tok", "resolve": "https://k.test/l/r"}
+    )
+    text = page_text(n, SECRETS, T0 + timedelta(minutes=5))
+    assert text.endswith(" Ack: https://k.test/l/tok") and f"Reply 1 {CODE}" in text
 
 
 @pytest.mark.parametrize(

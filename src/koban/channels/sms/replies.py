@@ -36,6 +36,8 @@ TEMPLATES = {
     "確認は「1 {code}」、解決は「3 {code}」と返信してください。",
 }
 
+LINK_LABEL = {"en-US": "Ack:", "ja-JP": "確認:"}
+
 
 class ReplyError(ValueError):
     """The reply cannot be acted on; the message is sent back to the person."""
@@ -62,9 +64,12 @@ def page_text(n: Notification, secrets: Sequence[str], now: datetime) -> str:
     summary = v["summary"] if len(v["summary"]) <= MAX_SUMMARY else v["summary"][: MAX_SUMMARY - 1] + "…"
     severity = v["severity"].upper() if lang == "en-US" else v["severity"]
     code = incident_code(n.incident.id, secrets)
-    return TEMPLATES[lang].format(
+    text = TEMPLATES[lang].format(
         severity=severity, service=v["service"], summary=summary, since=v["since"], code=code
     )
+    # A signed one-click link for phones where replying is awkward (the reply codes still work).
+    link = n.links.get("acknowledge")
+    return f"{text} {LINK_LABEL[lang]} {link}" if link else text
 
 
 def parse_reply(body: str, secrets: Sequence[str]) -> Reply:
