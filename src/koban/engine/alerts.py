@@ -22,9 +22,10 @@ from koban.domain.escalation import Acknowledge, Resolve, Retrigger, Start, Stat
 from koban.domain.escalation import decide as decide_escalation
 from koban.domain.freeze import freeze
 from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdict, decide
+from koban.domain.plan import Plan
 from koban.domain.routes import choose_route
 from koban.engine.catalog import Catalog
-from koban.engine.incidents import apply, esc_state, handle, state_columns
+from koban.engine.incidents import apply, esc_state, handle, state_columns, update_params, update_stmt
 from koban.engine.key_clocks import clock_key, lock_clocks, store_clocks
 from koban.engine.muting import Muter, matcher_labels
 from koban.engine.uow import UnitOfWork
@@ -158,6 +159,8 @@ def _record(
 async def _lock_open(uow: UnitOfWork, keys: set[str]) -> dict[str, dict[str, Any]]:
     if not keys:
         return {}
+    if not keys.isdisjoint(uow.pending_open):
+        await uow.flush_incidents()  # a key opened earlier in this transaction must be found, not reopened
     q = sa.select(t.incidents).where(t.incidents.c.open_key.in_(sorted(keys)))
     if uow.dialect == "postgresql":
         q = q.order_by(t.incidents.c.open_key).with_for_update()
@@ -201,7 +204,8 @@ async def _carry_out(
 
 
 async def _update(uow: UnitOfWork, row: dict[str, Any], changes: dict[str, Any]) -> None:
-    await uow.conn.execute(sa.update(t.incidents).where(t.incidents.c.id == row["id"]).values(**changes))
+    await uow.flush_incidents()
+    await uow.conn.execute(update_stmt(tuple(changes), versioned=False), update_params(row["id"], changes))
     row.update(changes)
 
 
@@ -216,7 +220,7 @@ async def _open(
 ) -> tuple[AlertOutcome, dict[str, Any]]:
     route = choose_route(service, ev)
     policy = catalog.policies.get(route.policy) if route.policy and not route.suppressed else None
-    plan = freeze(policy, catalog.rotations, catalog.people, now) if policy else None
+    plan, plan_json = _frozen(uow, catalog, policy, now) if policy else (None, None)
     values = {
         "service_id": service.id,
         "incident_key": ev.incident_key,
@@ -233,24 +237,19 @@ async def _open(
         "created_at": now,
         "updated_at": now,
         "policy_id": policy.id if policy else None,
-        "plan": plan.to_json() if plan else None,
+        "plan": plan_json,
         "esc_step": -1,
         "esc_loop": 0,
         "esc_version": 0,
         "esc_exhausted": False,
     }
     row = {"id": None, **values, "esc_started_at": None, "esc_step_started_at": None}
-    # Escalation starts in the INSERT itself (one statement per new incident, not INSERT + UPDATE).
+    # Escalation starts in the INSERT itself, and the INSERT joins the batch's one executemany
+    # (uow.flush_incidents): building a statement per incident cost ~2 ms of SQLAlchemy each.
     started = decide_escalation(esc_state(row), plan, Start(), now)
     row.update(state_columns(started.state))
-    new_id = (
-        await uow.conn.execute(
-            sa.insert(t.incidents)
-            .values(**{k: v for k, v in row.items() if k != "id"})
-            .returning(t.incidents.c.id)
-        )
-    ).scalar_one()
-    row["id"] = new_id
+    new_id = row["id"] = await uow.new_incident_id()
+    uow.add_incident(row)
     uow.note(
         new_id,
         now,
@@ -266,6 +265,16 @@ async def _open(
     )
     await apply(uow, catalog, row, started, now)
     return AlertOutcome(new_id, row["status"], created=True), row
+
+
+def _frozen(uow: UnitOfWork, catalog: Catalog, policy: Any, now: float) -> tuple[Plan, dict[str, Any]]:
+    """Freeze once per (policy, now) per transaction: a burst of 100s of incidents shares one plan."""
+    key = ("plan", id(catalog), policy.id, now)
+    hit = uow.memo.get(key)
+    if hit is None:
+        plan = freeze(policy, catalog.rotations, catalog.people, now)
+        hit = uow.memo[key] = (plan, plan.to_json())
+    return hit
 
 
 async def _repeat(
