@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from koban.channels.actions import IncidentAction
@@ -14,6 +14,9 @@ from koban.db import schema as t
 from koban.engine.actions import NotFound
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+# Ids are 64-bit in both databases; a larger number is a 422, not a driver overflow (a 500).
+IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def iso(v: float | None) -> str | None:
@@ -86,7 +89,7 @@ async def list_incidents(
 
 
 @router.get("/{incident_id}", summary="One incident with its timeline, alerts and notifications")
-async def get_incident(request: Request, incident_id: int) -> dict[str, Any]:
+async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, Any]:
     k = request.app.state.kernel
     async with k.db.read() as conn:
         r = (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))).first()
@@ -130,7 +133,7 @@ async def get_incident(request: Request, incident_id: int) -> dict[str, Any]:
 
 
 async def _act(
-    request: Request, incident_id: int, action: IncidentAction, body: ActionBody | None
+    request: Request, incident_id: IncidentId, action: IncidentAction, body: ActionBody | None
 ) -> ActionOut:
     k = request.app.state.kernel
     body = body or ActionBody()
@@ -144,12 +147,12 @@ async def _act(
 
 
 @router.post("/{incident_id}/acknowledge", response_model=ActionOut, responses={404: {}, 409: {}})
-async def acknowledge(request: Request, incident_id: int, body: ActionBody | None = None) -> ActionOut:
+async def acknowledge(request: Request, incident_id: IncidentId, body: ActionBody | None = None) -> ActionOut:
     return await _act(request, incident_id, IncidentAction.ACKNOWLEDGE, body)
 
 
 @router.post("/{incident_id}/resolve", response_model=ActionOut, responses={404: {}, 409: {}})
-async def resolve(request: Request, incident_id: int, body: ActionBody | None = None) -> ActionOut:
+async def resolve(request: Request, incident_id: IncidentId, body: ActionBody | None = None) -> ActionOut:
     return await _act(request, incident_id, IncidentAction.RESOLVE, body)
 
 
@@ -159,7 +162,7 @@ async def resolve(request: Request, incident_id: int, body: ActionBody | None = 
     responses={404: {}, 409: {}},
     summary="Escalate now: move to the next step without waiting",
 )
-async def escalate(request: Request, incident_id: int, body: ActionBody | None = None) -> ActionOut:
+async def escalate(request: Request, incident_id: IncidentId, body: ActionBody | None = None) -> ActionOut:
     return await _act(request, incident_id, IncidentAction.ESCALATE, body)
 
 
@@ -169,7 +172,7 @@ async def escalate(request: Request, incident_id: int, body: ActionBody | None =
     responses={404: {}, 409: {}},
     summary="Reassign to a person: page them now; escalation resumes if they do not acknowledge",
 )
-async def reassign(request: Request, incident_id: int, body: ReassignBody) -> ActionOut:
+async def reassign(request: Request, incident_id: IncidentId, body: ReassignBody) -> ActionOut:
     k = request.app.state.kernel
     try:
         res = await k.actions.reassign(incident_id, body.person, actor=body.actor, via="api", note=body.note)

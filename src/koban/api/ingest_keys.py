@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
 from koban.db import schema as t
@@ -84,7 +84,7 @@ async def list_keys(request: Request, ident: str) -> KeyList:
 async def revoke_key(
     request: Request,
     ident: str,
-    key_id: int,
+    key_id: int = Path(ge=1, le=2**63 - 1),
     after: float = Query(0, ge=0, le=366 * 86400, description="Seconds the key keeps working"),
 ) -> Revoked:
     k = request.app.state.kernel
