@@ -72,6 +72,31 @@ async def handle(
     return decision
 
 
+_UPDATES: dict[tuple[tuple[str, ...], bool], Any] = {}
+
+
+def update_stmt(columns: tuple[str, ...], *, versioned: bool) -> Any:
+    """UPDATE incidents SET <columns> by id (and esc_version when ``versioned``), built once per shape.
+
+    ``.values(**changes)`` with literals made SQLAlchemy coerce values and compute a cache key on
+    every call (~2 ms per incident); bound parameters hit the compiled cache.
+    """
+    key = (columns, versioned)
+    stmt = _UPDATES.get(key)
+    if stmt is None:
+        c = t.incidents.c
+        where = [c.id == sa.bindparam("_id")]
+        if versioned:
+            where.append(c.esc_version == sa.bindparam("_v"))
+        stmt = sa.update(t.incidents).where(*where).values({k: sa.bindparam(f"v_{k}") for k in columns})
+        _UPDATES[key] = stmt
+    return stmt
+
+
+def update_params(incident_id: int, changes: dict[str, Any], version: int | None = None) -> dict[str, Any]:
+    return {"_id": incident_id, "_v": version, **{f"v_{k}": v for k, v in changes.items()}}
+
+
 def state_columns(s: EscState) -> dict[str, Any]:
     return {
         "status": s.status.value,
@@ -97,10 +122,9 @@ async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decis
     if new.status is Status.TRIGGERED and old.status is Status.ACKNOWLEDGED:
         changes.update(acknowledged_at=None, acknowledged_by=None, acknowledged_via=None)
     if row.get("id") is not None and old.version != new.version:
+        await uow.flush_incidents()
         res = await uow.conn.execute(
-            sa.update(t.incidents)
-            .where(t.incidents.c.id == row["id"], t.incidents.c.esc_version == old.version)
-            .values(**changes)
+            update_stmt(tuple(changes), versioned=True), update_params(row["id"], changes, old.version)
         )
         if res.rowcount != 1:
             raise StaleIncident(row["id"])

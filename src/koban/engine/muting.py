@@ -62,6 +62,7 @@ class Muter:
 
     async def _sources(self) -> list[ActiveAlert]:
         if self._firing is None:
+            await self.uow.flush_incidents()  # incidents this batch opened are sources too
             c = t.incidents.c
             rows = await self.uow.conn.execute(
                 sa.select(c.open_key, c.labels, c.severity, c.service_id).where(
