@@ -26,6 +26,10 @@ from koban.probes.rules import should_recheck
 from koban.probes.schedule import check_interval, first_due, next_due, phase_offset
 
 log = logging.getLogger(__name__)
+# Batches allowed to wait for the store before new probes pause. Probing and storing share one event
+# loop; without this, a CPU-starved process keeps probing while stored results lag minutes behind
+# and the buffer grows without bound. Paused, it is late instead (visible as late_skips) and bounded.
+MAX_QUEUED_BATCHES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,7 @@ class RunnerStats:
     stored: int = 0
     store_errors: int = 0
     late_skips: int = 0
+    store_waits: int = 0  # times probing paused because results waited for the store
 
 
 class Runner:
@@ -78,6 +83,9 @@ class Runner:
         self._buffer: list[ProbeResult] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._store_lock = asyncio.Lock()
+        self._queued_batches = 0
+        self._store_drained = asyncio.Event()
+        self._store_drained.set()
         self._waker: asyncio.Future[None] | None = None
         self._stopping = False
         self._last_flush = 0.0
@@ -123,6 +131,9 @@ class Runner:
                     if nxt > due + monitor.interval * 1.5:
                         self.stats.late_skips += 1
                     heapq.heappush(heap, (nxt, next(self._seq), monitor_id, gen))
+                if not self._store_drained.is_set():
+                    self.stats.store_waits += 1
+                    await self._store_drained.wait()
                 await self._sem.acquire()
                 task = asyncio.create_task(self._execute(monitor))
                 self._tasks.add(task)
@@ -191,6 +202,9 @@ class Runner:
             return
         batch, self._buffer = self._buffer, []
         self._last_flush = self._clock()
+        self._queued_batches += 1
+        if self._queued_batches > MAX_QUEUED_BATCHES:
+            self._store_drained.clear()
         task = asyncio.create_task(self._store_batch(batch))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -206,6 +220,10 @@ class Runner:
                 # Probe history is not must-deliver (the next probe supersedes it): log and go on.
                 self.stats.store_errors += 1
                 log.exception("storing %d probe results failed", len(batch))
+            finally:
+                self._queued_batches -= 1
+                if self._queued_batches <= MAX_QUEUED_BATCHES:
+                    self._store_drained.set()
 
     # -- sleeping that add()/stop() can cut short ---------------------------
     async def _sleep(self, seconds: float) -> None:
