@@ -139,6 +139,21 @@ def outcome(
     return values, note_kind, exhausted
 
 
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _update_stmt(columns: tuple[str, ...]) -> Any:
+    """UPDATE deliveries SET <columns> by id, built once per shape so the compiled cache hits."""
+    stmt = _UPDATES.get(columns)
+    if stmt is None:
+        stmt = _UPDATES[columns] = (
+            sa.update(t.deliveries)
+            .where(t.deliveries.c.id == sa.bindparam("_id"))
+            .values({c: sa.bindparam(f"v_{c}") for c in columns})
+        )
+    return stmt
+
+
 async def record(k: Kernel, delivery: dict[str, Any], result: DeliveryResult) -> None:
     await record_many(k, [(delivery, result)])
 
@@ -152,21 +167,27 @@ async def record_many(k: Kernel, done: list[tuple[dict[str, Any], DeliveryResult
     d = t.deliveries.c
     recorded: list[tuple[str, str]] = []
     first: list[int] = []
+    settled: dict[tuple[int, int, int], None] = {}  # ordered, once per step
     refresh = False
     async with k.db.begin() as conn:
         uow = UnitOfWork(conn, k.db.dialect)
+        # Which leases we still hold, in one statement (locked on PostgreSQL until commit; SQLite
+        # holds the write lock), so the UPDATEs below can go as one executemany per shape.
+        q = sa.select(d.id).where(d.id.in_([x["id"] for x, _ in done]), d.lease_owner == k.owner)
+        if k.db.dialect == "postgresql":
+            q = q.order_by(d.id).with_for_update()
+        held = set((await conn.execute(q)).scalars())
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for delivery, result in done:
-            values, note_kind, exhausted = outcome(k, delivery, result, now)
-            res = await conn.execute(
-                sa.update(t.deliveries)
-                .where(d.id == delivery["id"], d.lease_owner == k.owner)
-                .values(**values)
-            )
-            if res.rowcount != 1:
+            if delivery["id"] not in held:
                 log.warning(
                     "lost the lease on delivery %s before recording %s", delivery["key"], result.status
                 )
                 continue
+            values, note_kind, exhausted = outcome(k, delivery, result, now)
+            updates.setdefault(tuple(values), []).append(
+                {"_id": delivery["id"], **{f"v_{c}": v for c, v in values.items()}}
+            )
             recorded.append((delivery["channel_type"], values["state"]))
             if note_kind:
                 uow.note(
@@ -197,7 +218,12 @@ async def record_many(k: Kernel, done: list[tuple[dict[str, Any], DeliveryResult
                     {"reason": result.error},
                 )
             if exhausted:
-                await step_settled(k, uow, delivery["incident_id"], delivery["step"], delivery["loop"], now)
+                settled[(delivery["incident_id"], delivery["step"], delivery["loop"])] = None
+        for columns, params in updates.items():
+            await conn.execute(_update_stmt(columns), params)
+        # After the UPDATEs: whether a step is settled depends on the states just written.
+        for incident_id, step, loop in settled:
+            await step_settled(k, uow, incident_id, step, loop, now)
         if first:
             await _first_notifications(k, conn, first, now)
         await uow.flush()
