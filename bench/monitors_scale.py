@@ -56,7 +56,13 @@ KOBAN = str(Path(sys.executable).with_name("koban"))
 
 async def seed_monitors(workdir: Path, count: int, target: str, interval: float) -> Path:
     async with seeded_kernel(
-        workdir, database_url=None, monitors=count, target=target, interval=interval, timeout=10.0
+        workdir,
+        database_url=None,
+        monitors=count,
+        target=target,
+        interval=interval,
+        timeout=10.0,
+        load_catalog=False,
     ):
         pass
     return workdir / "koban.db"
@@ -262,7 +268,7 @@ async def run(args: argparse.Namespace) -> None:
                 t1, cpu1 = time.time(), proc_cpu_seconds(pid)
                 size1 = db.stat().st_size + _wal_size(db)
             finally:
-                await koban.stop()
+                await koban.stop(grace=60)  # let it store what is buffered
             # Rows of probes started near t1 may still have been in the batch buffer: stop flushed them.
             report = schedule_report(db, t0, t1 - 2, args.interval, args.monitors)
     print_report(args, report, rss, api, (cpu1 - cpu0) / (t1 - t0), (size1 - size0) / (t1 - t0))

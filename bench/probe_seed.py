@@ -8,13 +8,15 @@ exactly as it loads monitors from ``koban config apply``.
 
 from __future__ import annotations
 
+import secrets
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from koban.config.model import ConfigFile
 from koban.config.model_monitors import Monitor
@@ -90,6 +92,30 @@ async def _insert(db: Database, batch: list[dict[str, Any]]) -> int:
     return len(batch)
 
 
+@contextmanager
+def fresh_postgres(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``admin_url``, dropped afterwards."""
+    import psycopg
+
+    name = f"koban_bench_{secrets.token_hex(4)}"
+    u = make_url(admin_url)
+    conninfo = {
+        "host": u.host or "127.0.0.1",
+        "port": u.port or 5432,
+        "user": u.username or "postgres",
+        "password": u.password or None,
+        "dbname": u.database or "postgres",
+        "autocommit": True,
+    }
+    with psycopg.connect(**conninfo) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield u.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**conninfo) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @asynccontextmanager
 async def seeded_kernel(
     workdir: Path,
@@ -99,9 +125,11 @@ async def seeded_kernel(
     target: str,
     interval: float,
     hook_url: str | None = None,
+    load_catalog: bool = True,
     **monitor_fields: Any,
 ) -> AsyncIterator[Kernel]:
-    """A started kernel (no worker, no prober) whose catalog holds ``monitors`` monitors."""
+    """A started kernel (no worker, no prober) whose catalog holds ``monitors`` monitors (unless
+    ``load_catalog`` is False: set-up for another process, which loads them itself)."""
     settings = load_settings(
         database_url=database_url or f"sqlite:///{workdir / 'koban.db'}",
         data_dir=workdir,
@@ -113,7 +141,8 @@ async def seeded_kernel(
         async with k.db.begin() as conn:
             await apply_config(conn, base_config(hook_url), k.clock.now())
         await insert_monitors(k.db, monitor_rows(monitors, target, interval, **monitor_fields))
-        await k.refresh_catalog(force=True)
+        if load_catalog:
+            await k.refresh_catalog(force=True)
         yield k
     finally:
         await k.stop()

@@ -5,9 +5,10 @@
 One nginx worker serves a tiny file. koban: the production prober (``engine.probing.Prober``: runner,
 batched store of raw results and latest-per-monitor, state rules, rollups) with more monitors due than
 it can serve (every monitor at a 1 s interval), a fresh connection per probe, results committed in
-batches (SQLite with koban's defaults: WAL, synchronous=FULL; or ``--database-url`` naming an empty
-database). Counted: results *committed*, not probes started. Peer: ``wrk`` asking blackbox_exporter's
-``/probe?module=http_2xx`` for the same file (blackbox keeps nothing; Prometheus would store it).
+batches (SQLite with koban's defaults: WAL, synchronous=FULL; or ``--database-url postgresql://...``,
+on whose server a fresh database is made for each round). Counted: results *committed*, not probes
+started. Peer: ``wrk`` asking blackbox_exporter's ``/probe?module=http_2xx`` for the same file
+(blackbox keeps nothing; Prometheus would store it).
 Both run in turns on the same 2 cores (``--rounds`` alternations; the median of each side is reported,
 so load from other processes hits both alike), and each side's own CPU time is read too: probes per
 CPU-second is the figure least distorted by a busy machine.
@@ -32,7 +33,7 @@ import sqlalchemy as sa
 
 from bench.common import machine
 from bench.load import LoadResult, have_wrk, run_load, run_wrk
-from bench.probe_seed import seeded_kernel
+from bench.probe_seed import fresh_postgres, seeded_kernel
 from koban.db.schema_probes import probe_results
 from koban.engine.kernel import Kernel
 from koban.engine.probing import Prober
@@ -67,7 +68,10 @@ async def koban_stored_rate(
 ) -> StoredRate:
     """The production pipeline: Prober = Runner -> ProbeStore.write (raw rows + latest per monitor in
     one transaction per batch) -> judge (state rules on what was stored); rollups flushed every 10 s."""
-    with tempfile.TemporaryDirectory(prefix="koban-probe-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="koban-probe-bench-"))
+        if database_url and database_url.startswith("postgres"):
+            database_url = stack.enter_context(fresh_postgres(database_url))  # a new database per round
         async with seeded_kernel(
             Path(tmp), database_url=database_url, monitors=monitors, target=url, interval=1.0, timeout=5.0
         ) as k:
@@ -163,7 +167,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per side")
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: a fresh SQLite file; postgresql://...: a fresh database is created on that server",
+    )
     parser.add_argument("--concurrency", type=int, default=100, help="probes in flight")
     parser.add_argument("--monitors", type=int, default=20_000, help="all at 1 s: more than can be served")
     parser.add_argument("--connections", type=int, default=20, help="wrk connections to blackbox")
