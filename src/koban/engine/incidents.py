@@ -20,13 +20,12 @@ from koban.domain.escalation import (
 )
 from koban.domain.plan import Plan
 from koban.engine.catalog import Catalog
+
+# StaleIncident lives with the UnitOfWork (which raises it at flush); callers import it from here.
+from koban.engine.uow import StaleIncident as StaleIncident
 from koban.engine.uow import UnitOfWork
 
 SETTLED_SENT = ("sent", "awaiting", "reached", "not_reached")
-
-
-class StaleIncident(RuntimeError):
-    """Another transaction moved the incident on first; the caller retries with fresh state."""
 
 
 def esc_state(row: dict[str, Any]) -> EscState:
@@ -122,12 +121,9 @@ async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decis
     if new.status is Status.TRIGGERED and old.status is Status.ACKNOWLEDGED:
         changes.update(acknowledged_at=None, acknowledged_by=None, acknowledged_via=None)
     if row.get("id") is not None and old.version != new.version:
-        await uow.flush_incidents()
-        res = await uow.conn.execute(
+        await uow.update_incident(
             update_stmt(tuple(changes), versioned=True), update_params(row["id"], changes, old.version)
         )
-        if res.rowcount != 1:
-            raise StaleIncident(row["id"])
     row.update(changes)
     incident_id = row["id"]
     for a in d.actions:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db import schema_routing as r
-from koban.engine import grouping, heartbeats
+from koban.engine import grouping
+from koban.engine import heartbeats as hb
 from koban.engine.key_clocks import forget_expired
 from koban.engine.queue import next_due
 from koban.engine.uow import UnitOfWork
@@ -25,9 +26,10 @@ class RoutingWork:
         self.k = k
         self.last_cleanup = 0.0
 
-    async def tick(self) -> int:
+    async def tick(self, *, groups: bool = True, heartbeats: bool = True) -> int:
+        """``groups``/``heartbeats`` False when the caller already knows none is due."""
         k = self.k
-        done = await grouping.run_due(k) + await heartbeats.run_due(k)
+        done = (await grouping.run_due(k) if groups else 0) + (await hb.run_due(k) if heartbeats else 0)
         now = k.clock.now()
         if now - self.last_cleanup >= CLEANUP_EVERY_SECONDS:
             self.last_cleanup = now

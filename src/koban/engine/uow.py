@@ -22,6 +22,13 @@ from koban.db import schema as t
 ID_CHUNK = 100
 # Built once: every new incident row carries every column, so one compiled statement serves all.
 _INSERT_INCIDENTS = sa.insert(t.incidents)
+_DROP_TIMERS = sa.delete(t.jobs).where(
+    t.jobs.c.kind == "escalate", t.jobs.c.ref == sa.bindparam("_ref"), t.jobs.c.fence < sa.bindparam("_fence")
+)
+
+
+class StaleIncident(RuntimeError):
+    """Another transaction moved the incident on first; the caller retries with fresh state."""
 
 
 @dataclass
@@ -32,14 +39,16 @@ class UnitOfWork:
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
-    # open_key -> pending incident row, so a batch can tell when it touches one it opened itself.
-    pending_open: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Per-transaction memo for pure work repeated across a batch (frozen plans: same policy, same now).
     memo: dict[Any, Any] = field(default_factory=dict)
     _ids: list[int] = field(default_factory=list)
     _next_id: int | None = None
     jobs: list[dict[str, Any]] = field(default_factory=list)
     drop_timers_below: dict[int, int] = field(default_factory=dict)
+    # Versioned incident UPDATEs held for one executemany (SQLite batches that loaded their rows
+    # in this transaction: the timer batch). Checked by total rowcount at flush.
+    defer_incident_updates: bool = False
+    _incident_updates: list[tuple[Any, dict[str, Any], bool]] = field(default_factory=list)
     # Set when something became due now, so the caller wakes the workers after commit.
     wake: bool = False
 
@@ -58,7 +67,9 @@ class UnitOfWork:
                 "at": now,
                 "kind": kind,
                 "actor": actor,
-                "via": via,
+                # The column is 32 wide; a source name from a payload can be longer (PostgreSQL
+                # refuses it, which turned an accepted alert into a 500).
+                "via": via[:32] if via else via,
                 "data": data or {},
             }
         )
@@ -89,14 +100,41 @@ class UnitOfWork:
 
     def add_incident(self, row: dict[str, Any]) -> None:
         self.incidents.append(dict(row))
-        if row.get("open_key"):
-            self.pending_open[row["open_key"]] = row
+
+    async def update_incident(self, stmt: Any, params: dict[str, Any]) -> None:
+        """A versioned UPDATE (``esc_version = :_v``); raises ``StaleIncident`` when it matched no row."""
+        if self.defer_incident_updates and self.dialect == "sqlite":
+            self._incident_updates.append((stmt, params, True))
+            return
+        await self.flush_incidents()
+        if (await self.conn.execute(stmt, params)).rowcount != 1:
+            raise StaleIncident(params["_id"])
+
+    def update_incident_later(self, stmt: Any, params: dict[str, Any]) -> None:
+        """An unversioned UPDATE (a repeat's count, members), sent with its like at the next flush."""
+        self._incident_updates.append((stmt, params, False))
+
+    @property
+    def incidents_pending(self) -> bool:
+        return bool(self.incidents or self._incident_updates)
 
     async def flush_incidents(self) -> None:
-        """INSERT the incidents opened so far (one executemany) before SQL touches them."""
+        """Write the incidents opened or moved so far (an executemany each) before SQL reads them."""
         if self.incidents:
-            rows, self.incidents, self.pending_open = self.incidents, [], {}
+            rows, self.incidents = self.incidents, []
             await self.conn.execute(_INSERT_INCIDENTS, rows)
+        pending, self._incident_updates = self._incident_updates, []
+        i = 0
+        while i < len(pending):
+            # Consecutive runs of one statement: the same incident moved twice stays in order.
+            j = i
+            while j < len(pending) and pending[j][0] is pending[i][0]:
+                j += 1
+            params = [p for _, p, _ in pending[i:j]]
+            res = await self.conn.execute(pending[i][0], params)
+            if pending[i][2] and res.rowcount != len(params):
+                raise StaleIncident(params[0]["_id"])
+            i = j
 
     async def flush(self) -> None:
         c = self.conn
@@ -111,12 +149,9 @@ class UnitOfWork:
         if self.deliveries:
             # The unique key makes a repeated step a no-op instead of a second page.
             await c.execute(self._insert_ignore(t.deliveries), self.deliveries)
-        for incident_id, version in self.drop_timers_below.items():
-            await c.execute(
-                sa.delete(t.jobs).where(
-                    t.jobs.c.kind == "escalate", t.jobs.c.ref == incident_id, t.jobs.c.fence < version
-                )
-            )
+        if self.drop_timers_below:
+            drops = [{"_ref": ref, "_fence": v} for ref, v in self.drop_timers_below.items()]
+            await c.execute(_DROP_TIMERS, drops)
         if self.jobs:
             await c.execute(self._insert_ignore(t.jobs), self.jobs)
         self.timeline, self.alerts, self.deliveries, self.jobs = [], [], [], []

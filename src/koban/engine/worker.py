@@ -15,10 +15,11 @@ import sqlalchemy as sa
 
 from koban.channels.base import DeliveryResult
 from koban.db import schema as t
+from koban.db import schema_routing as r
 from koban.domain.escalation import Timer
 from koban.engine.delivery import Sending, prepare, record_many, send
 from koban.engine.incidents import StaleIncident, handle, load_incidents
-from koban.engine.queue import claim, next_due
+from koban.engine.queue import claim, due_now, next_due
 from koban.engine.routing_worker import RoutingWork
 from koban.engine.uow import UnitOfWork
 
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
 
 log = logging.getLogger("koban.worker")
-TIMER_BATCH = 200
+TIMER_BATCH = 500
+TIMER_ROUNDS = 4
+_QUEUES = (t.jobs, t.deliveries, r.alert_groups, r.heartbeat_state)
 
 
 class Worker:
@@ -74,7 +77,21 @@ class Worker:
             await k.wait_for_wake(wait)
 
     async def tick(self) -> bool:
-        return bool(await self.timers()) | bool(await self.deliveries()) | bool(await self.routing.tick())
+        k = self.k
+        async with k.db.read() as conn:
+            due = await due_now(conn, _QUEUES, k.clock.now())
+        busy = False
+        if "jobs" in due:
+            # Timers first, up to a few full batches: they are what creates the next pages.
+            for _ in range(TIMER_ROUNDS):
+                n = await self.timers()
+                busy |= n > 0
+                if n < TIMER_BATCH:
+                    break
+        if "deliveries" in due:
+            busy |= bool(await self.deliveries())
+        routing = await self.routing.tick(groups="alert_groups" in due, heartbeats="heartbeat_state" in due)
+        return busy | bool(routing)
 
     async def timers(self) -> int:
         k = self.k
@@ -115,7 +132,8 @@ class Worker:
                 .returning(t.jobs.c.id)
             )
             held = set(res.scalars())  # a lease we lost belongs to whoever holds it now
-            uow = UnitOfWork(conn, k.db.dialect)
+            # Rows loaded below, in this write transaction: their UPDATEs can wait for one executemany.
+            uow = UnitOfWork(conn, k.db.dialect, defer_incident_updates=True)
             rows = await load_incidents(uow, {j["ref"] for j in jobs if j["id"] in held})
             for job in jobs:
                 row = rows.get(job["ref"])
