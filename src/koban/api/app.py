@@ -83,6 +83,11 @@ def create_app(
         probes = (await monitors.probe_exposition(kernel)).encode()
         return Response(kernel.metrics.exposition() + probes, media_type="text/plain; version=0.0.4")
 
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        # A number past what the database stores (64-bit): the client's input, not our fault.
+        return JSONResponse({"error": f"a number in the request is out of range: {exc}"}, 422)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

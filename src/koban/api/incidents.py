@@ -70,7 +70,9 @@ async def list_incidents(
     status: Literal["triggered", "acknowledged", "resolved", "open"] | None = None,
     service: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    before: int | None = Query(None, description="Only incidents with a smaller id (paging)."),
+    before: int | None = Query(
+        None, ge=1, le=2**63 - 1, description="Only incidents with a smaller id (paging)."
+    ),
 ) -> dict[str, Any]:
     k = request.app.state.kernel
     c = t.incidents.c

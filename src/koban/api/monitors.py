@@ -46,7 +46,7 @@ def _monitor(request: Request, ident: str) -> Monitor:
 
 @router.get("", summary="List monitors with their current status")
 async def list_monitors(
-    request: Request, offset: int = Query(0, ge=0), limit: int = Query(1000, ge=1, le=10_000)
+    request: Request, offset: int = Query(0, ge=0, le=2**63 - 1), limit: int = Query(1000, ge=1, le=10_000)
 ) -> dict[str, Any]:
     k = request.app.state.kernel
     await k.refresh_catalog()
