@@ -73,6 +73,7 @@ class Database:
         self.url = url
         self.is_sqlite = make_url(url).drivername.startswith("sqlite")
         self._writer: asyncio.Lock | None = None
+        self._writer_task: asyncio.Task[Any] | None = None
         kw: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
         if self.is_sqlite:
             _prepare_sqlite_file(url)
@@ -96,8 +97,17 @@ class Database:
         # SQLite has one writer. Queued here, a transaction starts the moment the previous one
         # commits; left to SQLite's busy handler, it polls with sleeps of up to 100 ms (the source
         # of second pages arriving hundreds of ms after the first).
-        async with self._write_lock(), self.engine.begin() as conn:
-            yield conn
+        me = asyncio.current_task()
+        if me is not None and self._writer_task is me:
+            # Waiting for our own lock would hang forever; on SQLite a nested write is always a bug.
+            raise RuntimeError("nested write transaction on SQLite: finish the outer one first")
+        async with self._write_lock():
+            self._writer_task = me
+            try:
+                async with self.engine.begin() as conn:
+                    yield conn
+            finally:
+                self._writer_task = None
 
     def _write_lock(self) -> asyncio.Lock:
         if self._writer is None:
