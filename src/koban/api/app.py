@@ -63,7 +63,11 @@ def create_app(
     app.include_router(objects.router)
     app.include_router(monitors.router)
     app.include_router(ingest_keys_router)
-    for route in [*ingest_routes(kernel), *enqueue_routes(kernel), *integration_routes(kernel)]:
+    # Alert ingest first: routes are matched in order, and behind every REST route each alert POST
+    # was tested against them all (16% of the event loop at 1 alert per request). They are POST-only
+    # on paths no REST route serves, so nothing else is shadowed.
+    app.router.routes[0:0] = ingest_routes(kernel)
+    for route in [*enqueue_routes(kernel), *integration_routes(kernel)]:
         app.router.routes.append(route)
     app.add_middleware(BodyLimit, limit=kernel.settings.max_body_bytes)
 
