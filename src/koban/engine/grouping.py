@@ -10,7 +10,6 @@ members on later ticks and resolves when every member has.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,8 +23,8 @@ from koban.domain.alerts import AlertAction, AlertEvent
 from koban.domain.routes import choose_route
 from koban.engine.catalog import Catalog
 from koban.engine.group_codec import state_from_json, state_to_json, ts
+from koban.engine.leased_rows import run_due_rows
 from koban.engine.muting import Muter, matcher_labels
-from koban.engine.queue import claim
 from koban.engine.uow import UnitOfWork
 from koban.routing.alertstore import GroupAlert, alert_from_event
 from koban.routing.grouping import Flush, GroupState, new_group, step
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from koban.engine.alerts import AlertOutcome
     from koban.engine.kernel import Kernel
 
-log = logging.getLogger("koban.grouping")
 _g = r.alert_groups.c
 
 
@@ -167,24 +165,9 @@ async def carry_out(uow: UnitOfWork, catalog: Catalog, service_id: str, flush: F
 
 async def run_due(k: Kernel, limit: int = 100) -> int:
     """Claim due groups, tick them, carry out their flushes: one transaction per group."""
-    now = k.clock.now()
-    async with k.db.begin() as conn:
-        rows = await claim(
-            conn,
-            r.alert_groups,
-            dialect=k.db.dialect,
-            owner=k.owner,
-            now=now,
-            lease=k.settings.lease_seconds,
-            limit=limit,
-        )
-    for row in rows:
-        try:
-            await _tick(k, row["id"])
-        except Exception:
-            # The lease runs out and another tick retries; one bad group must not stop the others.
-            log.exception("group %s tick failed", row["group_key"])
-    return len(rows)
+    return await run_due_rows(
+        k, r.alert_groups, lambda k, row: _tick(k, row["id"]), what="group tick", limit=limit
+    )
 
 
 async def _tick(k: Kernel, group_id: int) -> None:

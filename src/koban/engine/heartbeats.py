@@ -9,7 +9,6 @@ commit), so the incident opens, and later resolves, exactly once.
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from koban.config.model_routing import Heartbeat
 from koban.db import schema_routing as r
 from koban.engine.alerts import process_service_alerts
 from koban.engine.group_codec import dt, ts
-from koban.engine.queue import claim
+from koban.engine.leased_rows import run_due_rows
 from koban.engine.routing_apply import ensure_heartbeat_state
 from koban.engine.uow import UnitOfWork
 from koban.sources.heartbeat import CheckState, CheckStatus, PingKind, evaluate, on_ping
@@ -27,7 +26,6 @@ from koban.sources.heartbeat import CheckState, CheckStatus, PingKind, evaluate,
 if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
 
-log = logging.getLogger("koban.heartbeats")
 _s = r.heartbeat_state.c
 
 
@@ -89,23 +87,9 @@ async def ping(k: Kernel, hb: Heartbeat, kind: PingKind, now: float) -> CheckSta
 
 
 async def run_due(k: Kernel, limit: int = 100) -> int:
-    now = k.clock.now()
-    async with k.db.begin() as conn:
-        rows = await claim(
-            conn,
-            r.heartbeat_state,
-            dialect=k.db.dialect,
-            owner=k.owner,
-            now=now,
-            lease=k.settings.lease_seconds,
-            limit=limit,
-        )
-    for row in rows:
-        try:
-            await _check(k, row["id"])
-        except Exception:
-            log.exception("heartbeat %s check failed", row["id"])
-    return len(rows)
+    return await run_due_rows(
+        k, r.heartbeat_state, lambda k, row: _check(k, row["id"]), what="heartbeat check", limit=limit
+    )
 
 
 async def _check(k: Kernel, ident: str) -> None:
