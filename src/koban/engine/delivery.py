@@ -42,6 +42,22 @@ class Sending:
     mode: str  # send | reconcile (a crash may have left an earlier attempt in doubt)
 
 
+_VIEW_COLUMNS = tuple(
+    t.incidents.c[n]
+    for n in (
+        "id", "service_id", "incident_key", "status", "severity", "summary", "source", "details",
+        "labels", "links", "alert_count", "created_at", "acknowledged_at", "acknowledged_by",
+        "acknowledged_via", "resolved_at",
+    )
+)  # fmt: skip
+_ON_CALL_COLUMNS = (t.incidents.c.plan, t.incidents.c.esc_step, t.incidents.c.esc_loop)
+
+
+def _shows_on_call(k: Kernel, delivery: dict[str, Any]) -> bool:
+    ch = k.catalog.channels.get(delivery["channel_id"])
+    return delivery.get("channel_type") == "slack" or (ch is not None and ch.type == "slack")
+
+
 async def prepare(k: Kernel, conn: Any, claimed: list[dict[str, Any]], now: float) -> list[Sending]:
     """In the claiming transaction: drop or cancel what no longer applies, mark the rest ``sending``.
 
@@ -53,9 +69,14 @@ async def prepare(k: Kernel, conn: Any, claimed: list[dict[str, Any]], now: floa
         return []
     d = t.deliveries.c
     ids = {r["incident_id"] for r in claimed}
+    # Only what a notification shows: decoding every incident's frozen plan and member list was a
+    # visible share of a burst. The plan is read only when a channel shows who is on call (Slack).
+    cols = _VIEW_COLUMNS
+    if any(_shows_on_call(k, r) for r in claimed):
+        cols = cols + _ON_CALL_COLUMNS
     incidents = {
         r["id"]: dict(r)
-        for r in (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id.in_(ids)))).mappings()
+        for r in (await conn.execute(sa.select(*cols).where(t.incidents.c.id.in_(ids)))).mappings()
     }
     gone, moot, out = [], [], []
     for row in claimed:
