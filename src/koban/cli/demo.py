@@ -45,10 +45,21 @@ def start_twilio_simulator(examples: Path, koban_url: str) -> str:
     return url
 
 
+def _demo_config(port: int) -> Path:
+    """The demo config; on another port, a copy whose self-monitor probes that port."""
+    shipped = _examples() / "demo.yaml"
+    if port == 8080:
+        return shipped
+    copy = Path(os.environ["KOBAN_DATA_DIR"]) / "demo.yaml"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(shipped.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+    return copy
+
+
 def run_demo(port: int) -> None:
     os.environ.setdefault("KOBAN_DATA_DIR", str(Path("data/demo").resolve()))
     os.environ.setdefault("KOBAN_PORT", str(port))
-    os.environ.setdefault("KOBAN_CONFIG_FILE", str(_examples() / "demo.yaml"))
+    os.environ.setdefault("KOBAN_CONFIG_FILE", str(_demo_config(int(os.environ["KOBAN_PORT"]))))
     base = f"http://127.0.0.1:{os.environ['KOBAN_PORT']}"
     sim = start_twilio_simulator(_examples(), base)
     from koban.fakes.slack.demo import click_hint, start_fake_slack
