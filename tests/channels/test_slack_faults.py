@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import sqlalchemy as sa
 
@@ -73,8 +75,14 @@ async def test_timeout_before_anything_landed_is_posted_once_after_lookup(db_url
         await rig.k.batcher.submit("web-generic", [make_alert()])
         rig.fake.fail_next("chat.postMessage", status=503, delay=2.5)  # slow, then refuses
         await drain(rig.k)
-        rig.k.clock.advance(60)
-        await drain(rig.k)
+        for _ in range(10):
+            # On a loaded machine the lookup-then-post can itself time out and stay in doubt for
+            # another round; whatever the rounds, it must end in exactly one message.
+            rig.k.clock.advance(60)
+            await drain(rig.k)
+            if posts(rig.fake):
+                break
+            await asyncio.sleep(0.5)
         assert "conversations.history" in rig.fake.requests
         assert len(posts(rig.fake)) == 1
 
