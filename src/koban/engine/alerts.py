@@ -25,6 +25,7 @@ from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdic
 from koban.domain.plan import Plan
 from koban.domain.routes import choose_route
 from koban.engine.catalog import Catalog
+from koban.engine.group_codec import event_to_json
 from koban.engine.incidents import apply, esc_state, handle, state_columns, update_params, update_stmt
 from koban.engine.key_clocks import clock_key, lock_clocks, store_clocks
 from koban.engine.muting import Muter, matcher_labels
@@ -41,22 +42,6 @@ class AlertOutcome:
 
 def open_key(service_id: str, incident_key: str) -> str:
     return f"{service_id}\x1f{incident_key}"
-
-
-def _event_json(ev: AlertEvent) -> dict[str, Any]:
-    return {
-        "dedup_key": ev.dedup_key,
-        "action": ev.action.value,
-        "severity": ev.severity.value,
-        "summary": ev.summary,
-        "source": ev.source,
-        "details": dict(ev.details),
-        "labels": dict(ev.labels),
-        "links": [dict(x) for x in ev.links],
-        "group_key": ev.group_key,
-        "occurred_at": ev.occurred_at.timestamp() if ev.occurred_at else None,
-        "ends_at": ev.ends_at.timestamp() if ev.ends_at else None,
-    }
 
 
 async def process_alerts(
@@ -149,7 +134,7 @@ def _record(
             "action": ev.action.value,
             "severity": ev.severity.value,
             "summary": ev.summary[:2000],
-            "event": _event_json(ev),
+            "event": event_to_json(ev),
             "received_at": now,
             "muted_reason": res.ignored,
         }
