@@ -6,6 +6,8 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import sqlalchemy as sa
 import typer
@@ -41,11 +43,16 @@ def list_(status: str = typer.Option("open", help="open, triggered, acknowledged
 
 
 def _act(incident_id: int, action: IncidentAction, actor: str | None) -> None:
+    _report(lambda k: k.actions.act(incident_id, action, actor=actor, via="cli"))
+
+
+def _report(call: Callable[[Any], Awaitable[Any]]) -> None:
+    """Run one lifecycle call against the database and print its answer; exit 1 if refused."""
+    from koban.engine.actions import NotFound
+
     async def main():  # noqa: ANN202
         async with kernel(settings_or_exit()) as k:
-            return await k.actions.act(incident_id, action, actor=actor, via="cli")
-
-    from koban.engine.actions import NotFound
+            return await call(k)
 
     try:
         res = asyncio.run(main())
@@ -82,20 +89,7 @@ def reassign(
     actor: str = typer.Option(None, help="Person id reassigning."),
 ) -> None:
     """Hand an incident to a person: they are paged now."""
-    from koban.engine.actions import NotFound
-
-    async def main():  # noqa: ANN202
-        async with kernel(settings_or_exit()) as k:
-            return await k.actions.reassign(incident_id, person, actor=actor, via="cli")
-
-    try:
-        res = asyncio.run(main())
-    except NotFound as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    typer.echo(res.message)
-    if not res.ok:
-        raise typer.Exit(1)
+    _report(lambda k: k.actions.reassign(incident_id, person, actor=actor, via="cli"))
 
 
 @alert_app.command("send")
