@@ -42,6 +42,7 @@ async def test_a_request_over_the_per_minute_limit_is_429_with_retry_after_and_s
         assert usage["limits"]["per_minute"] == 3 and usage["usage"][0]["used"] == 3
         clock.advance(15)
         assert (await c.post("/api/v1/ingest", json=alert(9), headers=h)).status_code == 202
+        await k.drain.drain_all()  # the kibana delivery waits in the inbox for the worker
         listed = (await c.get("/api/v1/incidents", params={"limit": 500})).json()["incidents"]
         assert sorted(i["summary"] for i in listed) == sorted(
             [*(f"alert {n}" for n in (0, 1, 2, 9)), "Errors in checkout: checkout-api"]

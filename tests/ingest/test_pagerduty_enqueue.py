@@ -13,12 +13,15 @@ async def test_trigger_ack_resolve_with_pagerduty_response_shapes(db_url, tmp_pa
         r = await c.post("/v2/enqueue", json=s.pagerduty_body("trigger", "db-1/disk"))
         assert r.status_code == 202
         assert r.json() == {"status": "success", "message": "Event processed", "dedup_key": "db-1/disk"}
+        await k.drain.drain_all()  # committed to the inbox before the 202; the worker makes the incident
         [incident] = (await c.get("/api/v1/incidents")).json()["incidents"]
         assert incident["status"] == "triggered" and incident["summary"] == "disk full on db-1"
         assert (await c.post("/v2/enqueue", json=s.pagerduty_body("acknowledge"))).status_code == 202
+        await k.drain.drain_all()
         got = (await c.get(f"/api/v1/incidents/{incident['id']}")).json()
         assert got["status"] == "acknowledged"
         assert (await c.post("/v2/enqueue", json=s.pagerduty_body("resolve"))).status_code == 202
+        await k.drain.drain_all()
         assert (await c.get(f"/api/v1/incidents/{incident['id']}")).json()["status"] == "resolved"
         # Resolving a key with nothing open is dropped silently, as PagerDuty does: still 202.
         r = await c.post("/v2/enqueue", json=s.pagerduty_body("resolve", "never-opened"))
@@ -31,6 +34,7 @@ async def test_a_trigger_without_dedup_key_gets_a_generated_uuid_that_a_retry_re
         first = (await c.post("/v2/enqueue", json=body)).json()["dedup_key"]
         assert uuid.UUID(first)
         assert (await c.post("/v2/enqueue", json=body)).json()["dedup_key"] == first
+        await k.drain.drain_all()
         assert len((await c.get("/api/v1/incidents")).json()["incidents"]) == 1
 
 
@@ -58,6 +62,7 @@ async def test_invalid_events_get_pagerdutys_400_listing_every_problem(db_url, t
                 assert r.status_code == 400 and "event_action" in r.text, (path, action)
         r = await c.post("/v2/enqueue", json=[1, 2])
         assert r.status_code == 400 and r.json()["errors"]
+        assert await k.drain.drain_all() == 0  # nothing refused was stored
         assert (await c.get("/api/v1/incidents")).json()["incidents"] == []
 
 

@@ -1,7 +1,9 @@
 """Inbound alert routes, kept off FastAPI's per-request machinery because they are the hot path.
 
 The integration key names the integration; its type picks the parser (koban.sources.registry).
-Answers: 202 with the incident ids once the alerts are committed; 401 unknown key; 400/422 naming
+Answers: 202 once the alerts are committed (with the incident ids for generic JSON; the queued
+sources' bodies go to the inbox, ``engine/inbox.py``, and the worker makes the incidents); 401
+unknown key; 400/422 naming
 the problem; 413 over the size limit; 429 with ``Retry-After`` over the integration's limits. A
 body that parsed is never lost: it is committed or refused. The key may sit in the URL path for
 tools that cannot set headers: ``/api/v1/ingest/<key>`` (any source type), and
@@ -20,10 +22,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from koban.api.auth import key_from_headers
+from koban.engine.inbox import Delivery
 from koban.engine.kernel import Kernel
 from koban.engine.limits import RateLimited
 from koban.sources.base import InboundRequest, PayloadError
-from koban.sources.registry import get_source
+from koban.sources.json_body import parse_json
+from koban.sources.registry import QUEUED_KINDS, get_source
 
 log = logging.getLogger("koban.ingest")
 
@@ -45,27 +49,6 @@ async def read_body(request: Request, limit: int) -> bytes | Response:
     return b"".join(chunks)
 
 
-def parse_json(body: bytes) -> Any:
-    if not body.strip():
-        raise PayloadError("the body is empty; send a JSON document", status=400)
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise PayloadError(f"the body is not valid JSON: {exc}", status=400) from None
-    # PostgreSQL cannot store NUL in text; it carries no meaning in an alert, so it goes here.
-    return _without_nul(data) if b"\\u0000" in body else data
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {k.replace("\x00", ""): _without_nul(v) for k, v in value.items()}
-    return value
-
-
 def too_many(exc: RateLimited, body: Any | None = None) -> Response:
     headers = {"Retry-After": str(exc.retry_after)}
     return _json(429, body or {"error": exc.reason, "retry_after": exc.retry_after}, headers)
@@ -80,8 +63,20 @@ async def accept(k: Kernel, integration_id: str, inbound: InboundRequest) -> Res
         return _json(exc.status, exc.as_dict())
     if not events:
         return _json(202, {"status": "accepted", "alerts": 0, "incidents": []})
+    limits = integ.limits and integ.limits.as_limits()
+    if integ.type in QUEUED_KINDS:
+        delivery = Delivery(
+            integration_id, integ.type, inbound.received_at.timestamp(), len(events), inbound.body
+        )
+        try:
+            await k.inbox.submit(delivery, limits)
+        except RateLimited as exc:
+            k.metrics.reject(integ.type, "rate limit")
+            return too_many(exc)
+        k.metrics.alert(integ.type, len(events))
+        return _json(202, {"status": "accepted", "alerts": len(events)})
     try:
-        outcomes = await k.batcher.submit(integration_id, events, integ.limits and integ.limits.as_limits())
+        outcomes = await k.batcher.submit(integration_id, events, limits)
     except RateLimited as exc:
         k.metrics.reject(integ.type, "rate limit")
         return too_many(exc)

@@ -4,7 +4,8 @@ by changing the host.
 The body's ``routing_key`` is a koban integration key (any integration: the endpoint, not the
 integration's type, says the body is a PagerDuty event). Answers in PagerDuty's own shapes, which
 its clients parse: 202 ``{status, message, dedup_key}``; 400 ``{status: "invalid event", message,
-errors: [...]}`` (Zabbix's media type shows ``errors[0]``); 429 with ``Retry-After`` when the
+errors: [...]}`` (Zabbix's media type shows ``errors[0]``), the event committed to the inbox
+(``engine/inbox.py``) before the 202; 429 with ``Retry-After`` when the
 integration is over its limits (clients retry); 413 over the size limit.
 """
 
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from koban.api.ingest import _inbound, _json, parse_json, read_body, too_many
+from koban.engine.inbox import Delivery
 from koban.engine.kernel import Kernel
 from koban.engine.limits import RateLimited
 from koban.sources.base import PayloadError
@@ -62,7 +64,10 @@ def enqueue_routes(k: Kernel) -> list[Route]:
             k.metrics.reject("pagerduty", "payload")
             return _json(400, exc.as_dict())
         try:
-            await k.batcher.submit(integ.id, events, integ.limits and integ.limits.as_limits())
+            # The answer carries only the dedup key (derived from the body when absent, so the
+            # drain derives the same one): commit to the inbox, the worker makes the incident.
+            delivery = Delivery(integ.id, "pagerduty", now, len(events), body)
+            await k.inbox.submit(delivery, integ.limits and integ.limits.as_limits())
         except RateLimited as exc:
             k.metrics.reject("pagerduty", "rate limit")
             return too_many(exc, THROTTLED)

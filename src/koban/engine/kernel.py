@@ -25,6 +25,8 @@ from koban.engine.actions import Actions
 from koban.engine.catalog import Catalog, fingerprint, load_catalog
 from koban.engine.clock import SystemClock
 from koban.engine.due_signal import DueListener
+from koban.engine.inbox import InboxWriter
+from koban.engine.inbox_drain import InboxDrain
 from koban.engine.ingest import IngestBatcher
 from koban.engine.metrics import Metrics
 from koban.engine.worker import Worker
@@ -60,6 +62,9 @@ class Kernel:
         self.catalog = Catalog()
         self.actions = Actions(self)
         self.batcher = IngestBatcher(self)
+        # Queued sources: the edge commits the body (inbox), the worker's drain makes incidents.
+        self.inbox = InboxWriter(self, self.batcher.gate)
+        self.drain = InboxDrain(self)
         self.worker = Worker(self)
         self.context = ChannelContext(self)
         self._channels: dict[str, tuple[Any, bytes, Channel]] = {}
@@ -79,9 +84,11 @@ class Kernel:
             )
         await self.refresh_catalog(force=True)
         self.batcher.start()
+        self.inbox.start()
         self._tasks.append(asyncio.create_task(self._catalog_loop(), name="koban-catalog"))
         if worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="koban-worker"))
+            self._tasks.append(asyncio.create_task(self.drain.run(), name="koban-inbox-drain"))
             if self.db.dialect == "postgresql":  # other instances' commits wake us (engine/due_signal.py)
                 self.listener = DueListener(self.settings.effective_database_url, self.wake)
                 self.listener.start()
@@ -102,9 +109,11 @@ class Kernel:
             await self.listener.stop()
             self.listener = None
         self.worker.stop()
+        self.drain.stop()
+        await self.inbox.close()
         await self.batcher.close()
         for task in self._tasks:
-            if task.get_name() == "koban-worker":
+            if task.get_name() in ("koban-worker", "koban-inbox-drain"):  # let the batch finish
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=self.settings.lease_seconds)
             else:
@@ -130,6 +139,7 @@ class Kernel:
 
     def wake(self) -> None:
         self._event().set()
+        self.drain.wake()  # PostgreSQL: another instance's edge committed inbox rows (same signal)
 
     async def wait_for_wake(self, seconds: float) -> None:
         ev = self._event()

@@ -24,6 +24,11 @@ SOURCES: dict[str, type[Source]] = {
     )
 }
 
+# Kinds whose HTTP answer needs no incident id: the edge validates and commits the body to the inbox
+# (engine/inbox.py) and the worker's drain turns it into incidents. Generic JSON stays synchronous:
+# its 202 carries the incident ids (issue 2).
+QUEUED_KINDS = frozenset({"alertmanager", "prometheus", "grafana", "kibana", "zabbix", "pagerduty"})
+
 
 def get_source(kind: str) -> Source:
     """A ready parser for ``kind``; KeyError names the known kinds."""

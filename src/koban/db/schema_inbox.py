@@ -1,0 +1,27 @@
+"""The ingest inbox: deliveries accepted at the edge and not yet turned into incidents.
+
+One row per accepted request whose answer needs no incident id (Alertmanager, Prometheus, Grafana,
+Kibana, Zabbix, PagerDuty). The edge commits the raw body before its 2xx; the drain
+(``engine/inbox_drain.py``) parses it with the same source, runs the alert rules and deletes the row
+in one transaction. ``id`` is the arrival order the drain keeps.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Integer, LargeBinary, String, Table, Text
+
+from koban.db.schema import Id, metadata
+
+ingest_inbox = Table(
+    "ingest_inbox",
+    metadata,
+    # 64-bit on PostgreSQL (a busy edge passes 2^31 requests within weeks); SQLite's rowid.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("integration_id", Id, nullable=False),
+    Column("parser", String(32), nullable=False),  # the source kind that parses ``body``
+    Column("received_at", Float, nullable=False),
+    Column("alerts", Integer, nullable=False),  # events the body holds (metrics, the bench's count)
+    Column("body", LargeBinary, nullable=False),
+    # Set when the drain could not process the row on its own: kept for a person, never dropped.
+    Column("error", Text, nullable=True),
+)
