@@ -1,7 +1,9 @@
 """Reads for graphs, status views and /metrics. Graphs over long ranges read rollups, never raw rows.
 
 ``history`` walks the rollups' primary key (monitor_id, resolution, start, location), so one monitor's
-24 h graph reads 1,440 minute rows (or 24 hour rows) whatever the size of the table.
+24 h graph reads 1,440 minute rows (or 24 hour rows) whatever the size of the table. A window measured
+from one location (the usual case) is charted from the p50/p95 stored with each histogram; only
+windows with several locations rebuild and merge histograms.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups
 from koban.engine.probe_rollups import from_row
 from koban.probes.result import PHASES, CertInfo, Phases, ProbeResult
-from koban.probes.rollup import RESOLUTIONS, merge
+from koban.probes.rollup import RESOLUTIONS, merge, summary_of
 
 STEPS = ("raw", "minute", "hour", "day")
 RAW_LIMIT = 10_000
@@ -51,22 +53,40 @@ async def history(
     )
     if location is not None:
         q = q.where(c.location == location)
-    rollups = [from_row(r) for r in await conn.execute(q.order_by(c.start, c.location))]
-    if location is None:
-        # One series over all locations: merge each window's per-location histograms (exact).
-        rollups = merge(replace(r, location="") for r in rollups)
-        rollups.sort(key=lambda r: r.start)
-    return [
-        {
-            "start": r.start.isoformat(),
-            "location": r.location or None,
-            "count": r.count,
-            "failures": r.failures,
-            "uptime": (r.count - r.failures) / r.count if r.count else None,
-            "seconds": r.summary(),
-        }
-        for r in rollups
-    ]
+    rows = (await conn.execute(q.order_by(c.start, c.location))).all()
+    points = []
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        if location is None:  # one series over all locations: the rows of one window go together
+            while j < len(rows) and rows[j].start == rows[i].start:
+                j += 1
+        points.append(_point(rows[i:j], location))
+        i = j
+    return points
+
+
+def _point(rows: list[sa.Row], location: str | None) -> dict[str, Any]:
+    first = rows[0]
+    seconds = None
+    if len(rows) == 1:
+        fast = {m: summary_of(h) for m, h in first.metrics.items()}
+        if all(v is not None for v in fast.values()):
+            seconds = fast
+    if seconds is None:
+        # Several locations (or an old row): merge the histograms, exactly, and summarize.
+        r = merge(replace(from_row(x), location="") for x in rows)[0]
+        seconds = r.summary()
+    count = sum(x.count for x in rows)
+    failures = sum(x.failures for x in rows)
+    return {
+        "start": _iso(first.start),
+        "location": first.location if location is not None else None,
+        "count": count,
+        "failures": failures,
+        "uptime": (count - failures) / count if count else None,
+        "seconds": seconds,
+    }
 
 
 async def _raw(

@@ -2,7 +2,8 @@
 
 ``koban serve`` runs one for ``KOBAN_PROBE_LOCATION`` (default ``local``; ``KOBAN_PROBE_ENABLED=false``
 turns it off) and ``koban probe --location NAME`` runs one as its own process on the same database.
-Each probes every enabled monitor whose ``locations`` lists its location; they share nothing but
+Each probes every enabled monitor whose ``locations`` lists its location (``shard`` i/n: only its
+stable hash share of them, so one location can use several processes); they share nothing but
 the database (results, latest per location, monitor state), exactly like workers.
 
 Programmatic use (benchmarks, tests)::
@@ -39,6 +40,7 @@ from koban.engine.probe_store import ProbeStore, prune
 from koban.probes.result import ProbeResult
 from koban.probes.rules import Rule
 from koban.probes.runner import Runner
+from koban.probes.shard import Shard
 
 if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
@@ -59,8 +61,10 @@ class Prober:
         sync_interval: float = 1.0,
         rollup_interval: float = 10.0,
         prune_interval: float = 3600.0,
+        shard: Shard | None = None,
     ) -> None:
         self.k, self.location = k, location
+        self.shard = shard or Shard()
         self.store = ProbeStore(k.db, location)
         self.runner = Runner(
             run_spec,
@@ -114,8 +118,11 @@ class Prober:
             # second would keep the event loop (probes, API) busy for seconds at a time.
             return
         self._synced = catalog_monitors
+        shard = self.shard
         wanted = {
-            m.id: m for m in self.k.catalog.monitors.values() if m.enabled and self.location in m.locations
+            m.id: m
+            for m in self.k.catalog.monitors.values()
+            if m.enabled and self.location in m.locations and shard.owns(m.id)
         }
         gone = set(self.monitors) - set(wanted)
         for ident in gone:

@@ -9,7 +9,7 @@ phases are summed over redirect hops, as blackbox does.
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import ssl
 import time
 from collections.abc import Mapping
@@ -43,6 +43,9 @@ class HttpProbeConfig:
     body_limit: int = 64 * 1024  # bytes kept for conditions; the rest is read and counted, not kept
     valid_status: tuple[int, ...] = ()  # empty: any 2xx (used only when there are no conditions)
     conditions: Conditions | None = None
+    # The URL taken apart once per definition, not per probe (100,000 monitors each have their own URL,
+    # so a shared cache would miss every time); None when it has no host (reported by the probe).
+    plan: tuple[bool, str, int, str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         scheme = urlsplit(self.url).scheme
@@ -50,6 +53,8 @@ class HttpProbeConfig:
             raise ValueError(f"probe URL must be http:// or https://, got {self.url!r}")
         if self.timeout <= 0:
             raise ValueError("timeout must be positive")
+        with contextlib.suppress(ProbeError):
+            object.__setattr__(self, "plan", _plan(self.url))
 
 
 class _Trace:
@@ -128,8 +133,9 @@ def _status_error(cfg: HttpProbeConfig, code: int) -> str:
 
 async def _follow(cfg: HttpProbeConfig, trace: _Trace, ssl_context: ssl.SSLContext | None) -> None:
     url, method, body = cfg.url, cfg.method.upper(), cfg.body
+    plan = cfg.plan or _plan(url)
     while True:
-        await _hop(cfg, trace, url, method, body, ssl_context)
+        await _hop(cfg, trace, plan, method, body, ssl_context)
         location = trace.headers.get("location")
         if not (cfg.follow_redirects and trace.status in _REDIRECTS and location):
             trace.phase = "done"
@@ -138,14 +144,14 @@ async def _follow(cfg: HttpProbeConfig, trace: _Trace, ssl_context: ssl.SSLConte
             raise ProbeError(f"stopped after {cfg.max_redirects} redirects (next: {location})")
         trace.redirects += 1
         url = urljoin(url, location)
+        plan = _plan(url)
         # Browsers and Go's client turn POST into GET on 301/302 and everything but HEAD on 303.
         if trace.status == 303 and method != "HEAD" or trace.status in (301, 302) and method == "POST":
             method, body = "GET", b""
 
 
-@functools.lru_cache(maxsize=8192)
 def _plan(url: str) -> tuple[bool, str, int, str, str]:
-    """(https, host, port, request target, Host header) for a URL; cached since monitors repeat URLs."""
+    """(https, host, port, request target, Host header) for a URL."""
     parts = urlsplit(url)
     https = parts.scheme == "https"
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -164,12 +170,12 @@ def _plan(url: str) -> tuple[bool, str, int, str, str]:
 async def _hop(
     cfg: HttpProbeConfig,
     trace: _Trace,
-    url: str,
+    plan: tuple[bool, str, int, str, str],
     method: str,
     body: bytes,
     ssl_context: ssl.SSLContext | None,
 ) -> None:
-    https, host, port, target, host_header = _plan(url)
+    https, host, port, target, host_header = plan
     trace.phase = "resolve"
     resolved = await resolve(host, port, cfg.ip_protocol, cfg.ip_fallback)
     trace.phases.resolve += resolved.seconds
