@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from koban.channels.actions import ActionResult, IncidentAction, Outcome
 from koban.channels.base import IncidentView, Notification, Recipient
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -41,34 +40,3 @@ def make_notification(config: Mapping[str, Any], **kw: Any) -> Notification:
         config=config,
         **kw,
     )
-
-
-@dataclass
-class FakeActions:
-    """In-test IncidentActions: records calls, answers like the engine would."""
-
-    calls: list[tuple[int, IncidentAction, str | None, str]] = field(default_factory=list)
-    status: str = "triggered"
-
-    async def act(
-        self,
-        incident_id: int,
-        action: IncidentAction,
-        *,
-        actor: str | None,
-        via: str,
-        note: str | None = None,
-    ) -> ActionResult:
-        self.calls.append((incident_id, action, actor, via))
-        self.status = {"acknowledge": "acknowledged", "resolve": "resolved"}.get(action, self.status)
-        return ActionResult(ok=True, status=self.status, message=f"{action} by {actor}")
-
-    async def record_outcome(
-        self, delivery_key: str, outcome: Outcome, *, detail: Mapping[str, Any] | None = None
-    ) -> None:
-        return None
-
-    async def note(
-        self, incident_id: int, kind: str, *, actor: str | None, via: str, data: Mapping[str, Any]
-    ) -> None:
-        return None

@@ -4,7 +4,7 @@ from starlette.applications import Starlette
 
 from koban.channels.actions import IncidentAction
 from koban.channels.links import LinkClaims, LinkDeps, LinkError, LinkSigner, MemoryNonceStore, build_routes
-from tests.channels.factories import FakeActions
+from tests.support.actions import RecordingActions
 
 NOW = 1_772_366_400.0
 signer = LinkSigner("link-secret")
@@ -41,7 +41,7 @@ def test_garbage_token_is_malformed(token):
 
 
 def client(
-    actions: FakeActions, store: MemoryNonceStore | None = None, now: float = NOW
+    actions: RecordingActions, store: MemoryNonceStore | None = None, now: float = NOW
 ) -> httpx.AsyncClient:
     deps = LinkDeps(signer=signer, store=store or MemoryNonceStore(), actions=actions, clock=lambda: now)
     app = Starlette(routes=build_routes(deps))
@@ -49,7 +49,7 @@ def client(
 
 
 async def test_get_only_shows_a_confirmation_page_and_never_acts():
-    actions = FakeActions()
+    actions = RecordingActions()
     async with client(actions) as c:
         for _ in range(3):  # link scanners prefetch, sometimes repeatedly
             resp = await c.get(f"/l/{make_token()}")
@@ -59,7 +59,7 @@ async def test_get_only_shows_a_confirmation_page_and_never_acts():
 
 
 async def test_post_acts_once_as_the_person_via_link():
-    actions = FakeActions()
+    actions = RecordingActions()
     async with client(actions) as c:
         resp = await c.post(f"/l/{make_token(IncidentAction.RESOLVE)}")
     assert resp.status_code == 200 and "resolve by alice" in resp.text
@@ -67,7 +67,7 @@ async def test_post_acts_once_as_the_person_via_link():
 
 
 async def test_replayed_link_explains_it_was_used_and_does_not_act_again():
-    actions, store = FakeActions(), MemoryNonceStore()
+    actions, store = RecordingActions(), MemoryNonceStore()
     token = make_token()
     async with client(actions, store) as c:
         assert (await c.post(f"/l/{token}")).status_code == 200
@@ -91,7 +91,7 @@ async def test_replayed_link_explains_it_was_used_and_does_not_act_again():
     ],
 )
 async def test_unusable_links_explain_themselves_with_a_4xx_page(token, status, words):
-    actions = FakeActions()
+    actions = RecordingActions()
     async with client(actions) as c:
         for method in ("GET", "POST"):
             resp = await c.request(method, f"/l/{token}")

@@ -12,7 +12,8 @@ from koban.channels.slack import SlackChannel, SlackDeps, build_routes, parse_cl
 from koban.fakes.slack import FakeSlack
 from koban.fakes.slack.clicks import signed_form
 from tests.channels.asgi import serve
-from tests.channels.factories import FakeActions, make_notification
+from tests.channels.factories import make_notification
+from tests.support.actions import RecordingActions
 
 SECRET = "slack-signing-secret"
 PATH = "/integrations/slack/interactivity"
@@ -23,7 +24,7 @@ async def lookup(user_id: str) -> str | None:
     return PEOPLE.get(user_id)
 
 
-def make_deps(actions: FakeActions, **kw) -> SlackDeps:
+def make_deps(actions: RecordingActions, **kw) -> SlackDeps:
     return SlackDeps(signing_secret=SECRET, actions=actions, person_for_user=lookup, **kw)
 
 
@@ -34,7 +35,7 @@ async def post_message(fake: FakeSlack) -> str:
 
 
 async def test_signed_click_acknowledges_as_the_mapped_person_and_tells_the_clicker():
-    actions = FakeActions()
+    actions = RecordingActions()
     refreshed: list[tuple[int, str, str]] = []
 
     async def refresh(incident_id: int, channel_id: str, ts: str) -> None:
@@ -58,7 +59,7 @@ async def test_signed_click_acknowledges_as_the_mapped_person_and_tells_the_clic
 
 @pytest.mark.parametrize(("action_id", "expected"), [("resolve", "resolve"), ("escalate", "escalate")])
 async def test_resolve_and_escalate_buttons_map_to_their_actions(action_id, expected):
-    actions = FakeActions()
+    actions = RecordingActions()
     async with (
         serve(build_routes(make_deps(actions, reply_to_clicker=False))) as base,
         FakeSlack(signing_secret=SECRET, interactivity_url=base + PATH) as fake,
@@ -69,7 +70,7 @@ async def test_resolve_and_escalate_buttons_map_to_their_actions(action_id, expe
 
 
 async def test_forged_signature_is_refused_and_changes_nothing():
-    actions = FakeActions()
+    actions = RecordingActions()
     async with (
         serve(build_routes(make_deps(actions))) as base,
         FakeSlack(signing_secret=SECRET, interactivity_url=base + PATH) as fake,
@@ -80,7 +81,7 @@ async def test_forged_signature_is_refused_and_changes_nothing():
 
 
 async def test_stale_timestamp_is_refused_and_changes_nothing():
-    actions = FakeActions()
+    actions = RecordingActions()
     async with (
         serve(build_routes(make_deps(actions))) as base,
         FakeSlack(signing_secret=SECRET, interactivity_url=base + PATH) as fake,
@@ -106,7 +107,7 @@ def _block_actions(action_id: str, value: str, user: str = "U_ALICE") -> dict:
 
 
 async def test_unknown_slack_user_acts_anonymously_with_a_note_by_default():
-    actions = FakeActions()
+    actions = RecordingActions()
     body, headers = signed_form(
         _block_actions("ack", "incident:7", user="U_MALLORY"), SECRET, int(time.time())
     )
@@ -117,7 +118,7 @@ async def test_unknown_slack_user_acts_anonymously_with_a_note_by_default():
 
 
 async def test_unknown_slack_user_is_refused_when_mapping_is_required():
-    actions = FakeActions()
+    actions = RecordingActions()
     body, headers = signed_form(
         _block_actions("ack", "incident:7", user="U_MALLORY"), SECRET, int(time.time())
     )
@@ -136,7 +137,7 @@ async def test_unknown_slack_user_is_refused_when_mapping_is_required():
     ],
 )
 async def test_clicks_that_are_not_ours_are_answered_and_ignored(payload):
-    actions = FakeActions()
+    actions = RecordingActions()
     body, headers = signed_form(payload, SECRET, int(time.time()))
     async with _asgi_client(make_deps(actions)) as client:
         resp = await client.post(PATH, content=body, headers=headers)
@@ -169,7 +170,7 @@ VECTOR_SIG = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b50
 
 @pytest.mark.parametrize(("offset", "status"), [(0, 200), (300, 200), (301, 401), (-301, 401)])
 async def test_slack_sdk_signature_vector_is_accepted_only_within_five_minutes(offset, status):
-    actions = FakeActions()
+    actions = RecordingActions()
     deps = SlackDeps(
         signing_secret=VECTOR_SECRET,
         actions=actions,

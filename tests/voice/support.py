@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,6 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from koban.channels.actions import ActionResult, IncidentAction, Outcome
 from koban.channels.base import IncidentView, Notification, Recipient
 from koban.channels.voice.settings import TwilioSettings
 from koban.fakes.twilio import DEFAULT_ACCOUNT_SID
@@ -64,42 +63,6 @@ def make_notification(
         config=kw.pop("config", {}),
         **kw,
     )
-
-
-@dataclass
-class RecordingActions:
-    """IncidentActions that records everything, answering like the engine would."""
-
-    acts: list[tuple[int, IncidentAction, str | None, str]] = field(default_factory=list)
-    notes: list[tuple[int, str, str | None, Mapping[str, Any]]] = field(default_factory=list)
-    outcomes: list[tuple[str, Outcome, Mapping[str, Any]]] = field(default_factory=list)
-    settled: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def act(
-        self,
-        incident_id: int,
-        action: IncidentAction,
-        *,
-        actor: str | None,
-        via: str,
-        note: str | None = None,
-    ) -> ActionResult:
-        self.acts.append((incident_id, action, actor, via))
-        return ActionResult(ok=True, status=str(action), message=f"{action} by {actor}")
-
-    async def record_outcome(
-        self, delivery_key: str, outcome: Outcome, *, detail: Mapping[str, Any] | None = None
-    ) -> None:
-        self.outcomes.append((delivery_key, outcome, dict(detail or {})))
-        self.settled.set()
-
-    async def note(
-        self, incident_id: int, kind: str, *, actor: str | None, via: str, data: Mapping[str, Any]
-    ) -> None:
-        self.notes.append((incident_id, kind, actor, dict(data)))
-
-    def kinds(self) -> list[str]:
-        return [kind for _, kind, _, _ in self.notes]
 
 
 @asynccontextmanager

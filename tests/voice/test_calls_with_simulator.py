@@ -20,7 +20,8 @@ from koban.channels.voice import (
     settle_overdue_call,
 )
 from koban.fakes.twilio import TwilioSimulator
-from tests.voice.support import AUTH_TOKEN, RecordingActions, make_notification, make_settings, serve
+from tests.support.actions import RecordingActions
+from tests.voice.support import AUTH_TOKEN, make_notification, make_settings, serve
 
 PERSONAS = {
     "numbers": {
@@ -81,7 +82,7 @@ def texts(call) -> list[str]:
 
 async def test_pressing_1_acknowledges_as_the_person_via_voice_and_is_confirmed_aloud(rig):
     n, call = await rig.page("+15550000001")
-    assert rig.actions.acts == [(42, IncidentAction.ACKNOWLEDGE, "alice", "voice")]
+    assert rig.actions.calls == [(42, IncidentAction.ACKNOWLEDGE, "alice", "voice")]
     assert rig.actions.outcomes == [
         (n.key, Outcome.REACHED, {"detail": "key-1", "call_sid": call.sid, "answered_by": "human"})
     ]
@@ -115,7 +116,7 @@ async def test_voicemail_counts_as_not_reached_and_hears_nothing(rig):
         Outcome.NOT_REACHED,
         {"detail": "machine", "call_sid": call.sid, "answered_by": "machine_start"},
     )
-    assert call.spoken == [] and rig.actions.acts == []
+    assert call.spoken == [] and rig.actions.calls == []
 
 
 async def test_no_key_hears_the_message_three_times_then_goodbye_and_is_not_reached(rig):
@@ -125,12 +126,12 @@ async def test_no_key_hears_the_message_three_times_then_goodbye_and_is_not_reac
     assert (
         rig.actions.outcomes[0][1] is Outcome.NOT_REACHED and rig.actions.outcomes[0][2]["detail"] == "no-key"
     )
-    assert rig.actions.acts == []
+    assert rig.actions.calls == []
 
 
 async def test_pressing_2_passes_to_the_next_person_now(rig):
     n, call = await rig.page("+15550000005", "erin")
-    assert rig.actions.acts == [(42, IncidentAction.ESCALATE, "erin", "voice")]
+    assert rig.actions.calls == [(42, IncidentAction.ESCALATE, "erin", "voice")]
     assert texts(call)[-1] == "Passing this to the next person now."
     assert rig.actions.outcomes[0][2]["detail"] == "key-2"
 
@@ -139,7 +140,7 @@ async def test_star_repeats_the_message_then_1_acknowledges(rig):
     n, call = await rig.page("+15550000006", "frank")
     assert "Repeating the message." in texts(call) and call.digits == ["*", "1"]
     assert [k for k in rig.actions.kinds() if k == "key.pressed"] == ["key.pressed", "key.pressed"]
-    assert rig.actions.acts == [(42, IncidentAction.ACKNOWLEDGE, "frank", "voice")]
+    assert rig.actions.calls == [(42, IncidentAction.ACKNOWLEDGE, "frank", "voice")]
 
 
 async def test_japanese_speaker_hears_japanese_with_a_japanese_voice(rig):

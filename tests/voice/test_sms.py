@@ -11,11 +11,11 @@ from koban.channels.sms import SmsChannel, build_sms_routes, incident_code, page
 from koban.channels.sms.replies import ReplyError
 from koban.channels.voice import MemoryCallStateStore, MemoryTokenStore, TwilioDeps, close_client
 from koban.fakes.twilio import TwilioSimulator
+from tests.support.actions import RecordingActions
 from tests.voice.support import (
     AUTH_TOKEN,
     SECRET,
     T0,
-    RecordingActions,
     make_notification,
     make_settings,
     serve,
@@ -90,8 +90,8 @@ async def test_sms_is_sent_through_twilio_and_a_signed_reply_acknowledges():
         assert f"Reply 1 {CODE} to ack" in sim.messages[0].body
         status, body = await sim.reply_sms("+15550000001", f"1 {CODE}")
         assert status == 200 and "<Message>#42: acknowledge by alice</Message>" in body
-        assert actions.acts == [(42, IncidentAction.ACKNOWLEDGE, "alice", "sms")]
+        assert actions.calls == [(42, IncidentAction.ACKNOWLEDGE, "alice", "sms")]
         status, body = await sim.reply_sms("+15550000009", f"1 {CODE}")
-        assert status == 200 and "not registered" in body and len(actions.acts) == 1
+        assert status == 200 and "not registered" in body and len(actions.calls) == 1
         status, body = await sim.reply_sms("+15550000001", "yes")
-        assert status == 200 and "Reply with 1" in body and len(actions.acts) == 1
+        assert status == 200 and "Reply with 1" in body and len(actions.calls) == 1

@@ -12,7 +12,8 @@ from twilio.request_validator import RequestValidator
 from koban.channels.sms import build_sms_routes
 from koban.channels.voice import MemoryCallStateStore, MemoryTokenStore, TwilioDeps, build_routes
 from koban.channels.voice.tokens import Claims, sign
-from tests.voice.support import AUTH_TOKEN, SECRET, RecordingActions, make_notification, make_settings
+from tests.support.actions import RecordingActions
+from tests.voice.support import AUTH_TOKEN, SECRET, make_notification, make_settings
 
 NOW = 1_800_000_000
 BASE = "https://oncall.example"
