@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
-from koban.api import channel_status, heartbeats, silences
+from koban.api import channel_status, contact_problems, heartbeats, silences
 from koban.engine.wiring import links, slack, twilio
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ BUILDERS: list[RouteBuilder] = [
     links.routes,
     slack.routes,
     channel_status.routes,
+    contact_problems.routes,
     twilio.routes,
 ]
 
