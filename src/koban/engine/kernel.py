@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import os
@@ -83,6 +84,12 @@ class Kernel:
                 upgrade, self.settings.effective_database_url, "head", self.settings.sqlite_synchronous
             )
         await self.refresh_catalog(force=True)
+        if not gc.get_freeze_count():
+            # Once per process: modules, settings and the catalog live as long as it does. Left in the
+            # collected heap, every full collection rescanned them (~100k objects): a burst paid
+            # ~0.3 s of CPU per 6,000 incidents for collections that could free nothing there.
+            gc.collect()
+            gc.freeze()
         self.batcher.start()
         self.inbox.start()
         self._tasks.append(asyncio.create_task(self._catalog_loop(), name="koban-catalog"))
