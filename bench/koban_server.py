@@ -34,8 +34,14 @@ class KobanServer:
     key: str = BENCH_KEY
 
     def stored_alerts(self) -> int:
+        """Accepted alerts on disk: still in the inbox (queued sources) plus already processed."""
         with sqlite3.connect(self.database) as conn:
-            return conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
+            queued = conn.execute("SELECT coalesce(sum(alerts), 0) FROM ingest_inbox").fetchone()[0]
+            return queued + conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
+
+    def queued_alerts(self) -> int:
+        with sqlite3.connect(self.database) as conn:
+            return conn.execute("SELECT coalesce(sum(alerts), 0) FROM ingest_inbox").fetchone()[0]
 
 
 def _config(kind: str) -> dict:

@@ -14,9 +14,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
 from koban.api import incidents, monitors, objects
-from koban.api.ingest import ingest_routes
+from koban.api.ingest import Ingest, ingest_routes
+from koban.api.ingest_edge import IngestEdge
 from koban.api.ingest_keys import router as ingest_keys_router
-from koban.api.ingest_pagerduty import enqueue_openapi, enqueue_routes
+from koban.api.ingest_pagerduty import Enqueue, enqueue_openapi, enqueue_routes
 from koban.api.mounts import integration_routes
 from koban.engine.kernel import Kernel
 
@@ -98,7 +99,18 @@ def create_app(
         return JSONResponse({"error": "internal error; see the server log"}, 500)
 
     _document_ingest(app)
+    _ingest_outermost(app, kernel)
     return app
+
+
+def _ingest_outermost(app: FastAPI, kernel: Kernel) -> None:
+    """Alert POSTs skip the middleware stack and the router (api/ingest_edge.py)."""
+    build = app.build_middleware_stack
+
+    def build_with_edge() -> ASGIApp:
+        return IngestEdge(build(), Ingest(kernel), Enqueue(kernel))
+
+    app.build_middleware_stack = build_with_edge  # type: ignore[method-assign]
 
 
 def _document_ingest(app: FastAPI) -> None:

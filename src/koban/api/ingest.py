@@ -1,25 +1,28 @@
-"""Inbound alert routes, kept off FastAPI's per-request machinery because they are the hot path.
+"""Inbound alert routes: plain ASGI endpoints, kept off FastAPI's per-request machinery (the hot path).
 
 The integration key names the integration; its type picks the parser (koban.sources.registry).
-Answers: 202 once the alerts are committed (with the incident ids for generic JSON; the queued
+Answers: 202 once the alerts are committed (generic JSON: with the incident ids; the queued
 sources' bodies go to the inbox, ``engine/inbox.py``, and the worker makes the incidents); 401
-unknown key; 400/422 naming
-the problem; 413 over the size limit; 429 with ``Retry-After`` over the integration's limits. A
-body that parsed is never lost: it is committed or refused. The key may sit in the URL path for
-tools that cannot set headers: ``/api/v1/ingest/<key>`` (any source type), and
+unknown key; 400/422 naming the problem; 413 over the size limit; 429 with ``Retry-After`` over the
+integration's limits. A body that parsed is never lost: it is committed or refused. The key may sit
+in the URL path for tools that cannot set headers: ``/api/v1/ingest/<key>`` (any source type), and
 ``/api/v1/ingest/<key>/api/v2/alerts`` for Prometheus' ``path_prefix``.
+
+``api/ingest_edge.py`` sends POSTs on these paths straight here; the Starlette routes below serve
+the rest (405 for other methods) and the OpenAPI document.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers, QueryParams
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from koban.api.auth import key_from_headers
 from koban.engine.inbox import Delivery
@@ -31,114 +34,163 @@ from koban.sources.registry import QUEUED_KINDS, get_source
 
 log = logging.getLogger("koban.ingest")
 
+# (status, JSON-able body, extra headers)
+Reply = tuple[int, Any, Mapping[str, str] | None]
+_JSON = (b"content-type", b"application/json")
+_INTERNAL = orjson.dumps({"error": "internal error; see the server log"})
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+def reply(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
+    return status, body, headers
 
 
-async def read_body(request: Request, limit: int) -> bytes | Response:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return _json(413, {"error": f"body is larger than the {limit}-byte limit"})
+class Endpoint:
+    """An ASGI app around ``handle(scope, receive) -> Reply``; an unexpected error is a logged 500."""
+
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    async def handle(self, scope: Scope, receive: Receive) -> Reply:
+        raise NotImplementedError
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            status, body, extra = await self.handle(scope, receive)
+            payload = orjson.dumps(body)
+        except Exception:
+            log.exception("unhandled error on POST %s", scope.get("path"))
+            status, payload, extra = 500, _INTERNAL, None
+        headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+        if extra:
+            headers += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def too_large(limit: int) -> Reply:
+    return 413, {"error": f"body is larger than the {limit}-byte limit"}, None
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | Reply:
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            return too_large(limit)
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away: nobody reads the answer
+            return 400, {"error": "the request body did not arrive"}, None
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return _json(413, {"error": f"body is larger than the {limit}-byte limit"})
+            return too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def too_many(exc: RateLimited, body: Any | None = None) -> Response:
+def too_many(exc: RateLimited, body: Any | None = None) -> Reply:
     headers = {"Retry-After": str(exc.retry_after)}
-    return _json(429, body or {"error": exc.reason, "retry_after": exc.retry_after}, headers)
+    return 429, body or {"error": exc.reason, "retry_after": exc.retry_after}, headers
 
 
-async def accept(k: Kernel, integration_id: str, inbound: InboundRequest) -> Response:
+def inbound(scope: Scope, headers: Headers, body: bytes, data: Any, now: float) -> InboundRequest:
+    return InboundRequest(
+        body=body,
+        json=data,
+        headers=headers,
+        query=QueryParams(scope.get("query_string", b"")),
+        received_at=datetime.fromtimestamp(now, UTC),
+        path_params=scope.get("path_params") or {},
+    )
+
+
+async def accept(k: Kernel, integration_id: str, request: InboundRequest) -> Reply:
     integ = k.catalog.integrations[integration_id]
-    try:
-        events = get_source(integ.type).parse(inbound, integ.settings)
-    except PayloadError as exc:
-        k.metrics.reject(integ.type, "payload")
-        return _json(exc.status, exc.as_dict())
-    if not events:
-        return _json(202, {"status": "accepted", "alerts": 0, "incidents": []})
+    source = get_source(integ.type)
     limits = integ.limits and integ.limits.as_limits()
     if integ.type in QUEUED_KINDS:
-        delivery = Delivery(
-            integration_id, integ.type, inbound.received_at.timestamp(), len(events), inbound.body
-        )
+        # Validate only; the drain parses again. A cheap check vouches for the common shapes; when
+        # it cannot, the full parse decides and names the problem.
+        check = getattr(source, "check", None)
+        count = check(request.json, integ.settings) if check else None
         try:
-            await k.inbox.submit(delivery, limits)
-        except RateLimited as exc:
-            k.metrics.reject(integ.type, "rate limit")
-            return too_many(exc)
-        k.metrics.alert(integ.type, len(events))
-        return _json(202, {"status": "accepted", "alerts": len(events)})
+            if count is None:
+                count = len(source.parse(request, integ.settings))
+        except PayloadError as exc:
+            k.metrics.reject(integ.type, "payload")
+            return exc.status, exc.as_dict(), None
+        if count:
+            try:
+                received = request.received_at.timestamp()
+                await k.inbox.submit(
+                    Delivery(integration_id, integ.type, received, count, request.body), limits
+                )
+            except RateLimited as exc:
+                k.metrics.reject(integ.type, "rate limit")
+                return too_many(exc)
+            k.metrics.alert(integ.type, count)
+        return 202, {"status": "accepted", "alerts": count}, None
+    try:
+        events = source.parse(request, integ.settings)
+    except PayloadError as exc:
+        k.metrics.reject(integ.type, "payload")
+        return exc.status, exc.as_dict(), None
+    if not events:
+        return 202, {"status": "accepted", "alerts": 0, "incidents": []}, None
     try:
         outcomes = await k.batcher.submit(integration_id, events, limits)
     except RateLimited as exc:
         k.metrics.reject(integ.type, "rate limit")
         return too_many(exc)
     k.metrics.alert(integ.type, len(events))
-    return _json(
-        202,
+    incidents = [
         {
-            "status": "accepted",
-            "alerts": len(events),
-            "incidents": [
-                {
-                    "dedup_key": e.dedup_key,
-                    "incident_id": o.incident_id,
-                    "status": o.status,
-                    **({"note": o.ignored} if o.ignored else {}),
-                }
-                for e, o in zip(events, outcomes, strict=True)
-            ],
-        },
-    )
+            "dedup_key": e.dedup_key,
+            "incident_id": o.incident_id,
+            "status": o.status,
+            **({"note": o.ignored} if o.ignored else {}),
+        }
+        for e, o in zip(events, outcomes, strict=True)
+    ]
+    return 202, {"status": "accepted", "alerts": len(events), "incidents": incidents}, None
 
 
-def _inbound(request: Request, body: bytes, data: Any, now: float) -> InboundRequest:
-    return InboundRequest(
-        body=body,
-        json=data,
-        headers=request.headers,
-        query=request.query_params,
-        received_at=datetime.fromtimestamp(now, UTC),
-        path_params=request.path_params,
-    )
+NO_KEY = {
+    "error": "no integration key: use Authorization: Bearer <key>, "
+    "X-Api-Key, basic auth, or /api/v1/ingest/<key>"
+}
 
 
-def ingest_routes(k: Kernel) -> list[Route]:
-    async def ingest(request: Request) -> Response:
-        key = request.path_params.get("key") or key_from_headers(request.headers)
+class Ingest(Endpoint):
+    async def handle(self, scope: Scope, receive: Receive) -> Reply:
+        k = self.k
+        headers = Headers(scope=scope)
+        key = (scope.get("path_params") or {}).get("key") or key_from_headers(headers)
         if not key:
             k.metrics.reject("unknown", "no key")
-            return _json(
-                401,
-                {
-                    "error": "no integration key: use Authorization: Bearer <key>, "
-                    "X-Api-Key, basic auth, or /api/v1/ingest/<key>"
-                },
-            )
-        integ = k.catalog.integration_for_key(key, k.clock.now())
+            return 401, NO_KEY, None
+        now = k.clock.now()
+        integ = k.catalog.integration_for_key(key, now)
         if integ is None:
             k.metrics.reject("unknown", "bad key")
-            return _json(401, {"error": "unknown integration key"})
-        body = await read_body(request, k.settings.max_body_bytes)
-        if isinstance(body, Response):
+            return 401, {"error": "unknown integration key"}, None
+        body = await read_body(scope, receive, k.settings.max_body_bytes)
+        if isinstance(body, tuple):
             return body
         try:
             data = parse_json(body)
         except PayloadError as exc:
-            return _json(exc.status, exc.as_dict())
-        return await accept(k, integ.id, _inbound(request, body, data, k.clock.now()))
+            return exc.status, exc.as_dict(), None
+        return await accept(k, integ.id, inbound(scope, headers, body, data, now))
 
+
+def ingest_routes(k: Kernel) -> list[Route]:
+    endpoint = Ingest(k)
     return [
-        Route("/api/v1/ingest", ingest, methods=["POST"]),
-        Route("/api/v1/ingest/{key}", ingest, methods=["POST"]),
-        Route("/api/v1/ingest/{key}/api/v2/alerts", ingest, methods=["POST"]),
+        Route("/api/v1/ingest", endpoint, methods=["POST"]),
+        Route("/api/v1/ingest/{key}", endpoint, methods=["POST"]),
+        Route("/api/v1/ingest/{key}/api/v2/alerts", endpoint, methods=["POST"]),
         # Prometheus/Alertmanager-compatible push: Prometheus can name koban as its Alertmanager.
-        Route("/api/v2/alerts", ingest, methods=["POST"]),
+        Route("/api/v2/alerts", endpoint, methods=["POST"]),
     ]

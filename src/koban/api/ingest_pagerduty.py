@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers
 from starlette.routing import Route
+from starlette.types import Receive, Scope
 
-from koban.api.ingest import _inbound, _json, parse_json, read_body, too_many
+from koban.api.ingest import Endpoint, Reply, inbound, read_body, too_many
 from koban.engine.inbox import Delivery
 from koban.engine.kernel import Kernel
 from koban.engine.limits import RateLimited
 from koban.sources.base import PayloadError
+from koban.sources.json_body import parse_json
 from koban.sources.pagerduty import PagerDutyEventError, PagerDutySource, accepted_body, invalid_body
 
 # What PagerDuty answers when throttling (its docs leave the body open; this is what it sends).
@@ -32,16 +33,17 @@ THROTTLED = {
 }
 
 
-def _invalid(*errors: str) -> Response:
-    return _json(400, invalid_body(list(errors)))
+def _invalid(*errors: str) -> Reply:
+    return 400, invalid_body(list(errors)), None
 
 
-def enqueue_routes(k: Kernel) -> list[Route]:
+class Enqueue(Endpoint):
     source = PagerDutySource()
 
-    async def enqueue(request: Request) -> Response:
-        body = await read_body(request, k.settings.max_body_bytes)
-        if isinstance(body, Response):
+    async def handle(self, scope: Scope, receive: Receive) -> Reply:
+        k = self.k
+        body = await read_body(scope, receive, k.settings.max_body_bytes)
+        if isinstance(body, tuple):
             return body
         try:
             data = parse_json(body)
@@ -59,10 +61,10 @@ def enqueue_routes(k: Kernel) -> list[Route]:
             k.metrics.reject("pagerduty", "bad key")
             return _invalid("'routing_key' is not a known integration key")
         try:
-            events = source.parse(_inbound(request, body, data, now), integ.settings)
+            events = self.source.parse(inbound(scope, Headers(scope=scope), body, data, now), integ.settings)
         except PagerDutyEventError as exc:
             k.metrics.reject("pagerduty", "payload")
-            return _json(400, exc.as_dict())
+            return 400, exc.as_dict(), None
         try:
             # The answer carries only the dedup key (derived from the body when absent, so the
             # drain derives the same one): commit to the inbox, the worker makes the incident.
@@ -72,9 +74,11 @@ def enqueue_routes(k: Kernel) -> list[Route]:
             k.metrics.reject("pagerduty", "rate limit")
             return too_many(exc, THROTTLED)
         k.metrics.alert("pagerduty", len(events))
-        return _json(202, accepted_body(events[0].dedup_key))
+        return 202, accepted_body(events[0].dedup_key), None
 
-    return [Route("/v2/enqueue", enqueue, methods=["POST"])]
+
+def enqueue_routes(k: Kernel) -> list[Route]:
+    return [Route("/v2/enqueue", Enqueue(k), methods=["POST"])]
 
 
 def enqueue_openapi() -> dict[str, Any]:
