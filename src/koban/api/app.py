@@ -53,7 +53,7 @@ def create_app(
             if manage_kernel:
                 await kernel.stop()
 
-    app = FastAPI(
+    app = KobanApp(
         title="koban",
         version=__version__,
         lifespan=lifespan,
@@ -99,18 +99,20 @@ def create_app(
         return JSONResponse({"error": "internal error; see the server log"}, 500)
 
     _document_ingest(app)
-    _ingest_outermost(app, kernel)
+    app.edge = IngestEdge(super(KobanApp, app).__call__, Ingest(kernel), Enqueue(kernel))
     return app
 
 
-def _ingest_outermost(app: FastAPI, kernel: Kernel) -> None:
-    """Alert POSTs skip the middleware stack and the router (api/ingest_edge.py)."""
-    build = app.build_middleware_stack
+class KobanApp(FastAPI):
+    """FastAPI, with alert POSTs answered before anything of FastAPI runs (api/ingest_edge.py)."""
 
-    def build_with_edge() -> ASGIApp:
-        return IngestEdge(build(), Ingest(kernel), Enqueue(kernel))
+    edge: ASGIApp | None = None
 
-    app.build_middleware_stack = build_with_edge  # type: ignore[method-assign]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.edge is not None:
+            await self.edge(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def _document_ingest(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from koban.db.schema_inbox import ingest_inbox
+from koban.engine.inbox_sqlite import SqliteInboxWriter, sqlite_path
 from koban.engine.limits import Ask, LimitGate, RateLimited
 from koban.routing.ratelimit import Limits
 
@@ -51,6 +52,9 @@ class InboxWriter:
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        path = sqlite_path(k.settings.effective_database_url)
+        # SQLite: batches without rate limits skip the async driver (engine/inbox_sqlite.py).
+        self.raw = SqliteInboxWriter(k.db, path, k.settings.sqlite_synchronous) if path else None
 
     def start(self) -> None:
         self._closing = False
@@ -62,6 +66,8 @@ class InboxWriter:
         if self._task:
             await self._task
             self._task = None
+        if self.raw is not None:
+            self.raw.close()
 
     async def submit(self, delivery: Delivery, limits: Limits | None) -> None:
         """Return once ``delivery`` is committed; raise ``RateLimited`` (nothing stored) when over limits."""
@@ -104,6 +110,12 @@ class InboxWriter:
         k = self.k
         now = k.clock.now()
         asks = [Ask(d.integration_id, limits, d.alerts) if limits else None for d, limits, _ in batch]
+        if self.raw is not None and not any(asks):
+            await self.raw.write(
+                [(d.integration_id, d.parser, d.received_at, d.alerts, d.body) for d, _, _ in batch]
+            )
+            k.drain.wake()
+            return [None] * len(batch)
         results: list[RateLimited | None] = []
         rows = []
         async with k.db.begin() as conn:
