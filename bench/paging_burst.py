@@ -22,7 +22,7 @@ PER_REQUEST = 100
 async def run(database_url: str, incidents: int = INCIDENTS) -> dict[str, float]:
     async with bench_kernel(database_url, bench_config()) as k:
         worker = asyncio.create_task(k.worker.run())
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         await asyncio.gather(
             *(
                 k.batcher.submit(INTEGRATION, [alert(n) for n in range(i, min(i + PER_REQUEST, incidents))])
@@ -40,9 +40,10 @@ async def run(database_url: str, incidents: int = INCIDENTS) -> dict[str, float]
                 break
             await asyncio.sleep(0.02)
         total = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
         k.worker.stop()
         await worker
-    return {"incidents": incidents, "accepted_s": accepted, "all_first_sent_s": total}
+    return {"incidents": incidents, "accepted_s": accepted, "all_first_sent_s": total, "cpu_s": cpu}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     engine = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
     print(
         f"burst {r['incidents']:,} incidents on {engine}: all accepted in {r['accepted_s']:.2f} s, "
-        f"every first notification sent after {r['all_first_sent_s']:.2f} s (target < 5 s)"
+        f"every first notification sent after {r['all_first_sent_s']:.2f} s (target < 5 s); "
+        f"process CPU {r['cpu_s']:.2f} s"
     )
     return 0
 

@@ -154,6 +154,7 @@ async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decis
                 "ref": incident_id,
                 "fence": new.version,
                 "due_at": d.next_due,
+                "attempts": 0,
                 "created_at": now,
             }
         )

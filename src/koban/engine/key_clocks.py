@@ -14,10 +14,20 @@ import sqlalchemy as sa
 
 from koban.db import schema_routing as r
 from koban.domain.incident_rules import KeyClock
+from koban.engine.bulk import Bulk, BulkInsert
 from koban.engine.uow import UnitOfWork
 
 CLOCK_TTL_SECONDS = 7 * 86400.0
 _c = r.alert_clocks.c
+# Driver-level executemany (engine/bulk.py): a burst touches one clock per alert, twice.
+_INSERT_CLOCKS = BulkInsert(r.alert_clocks, ignore_conflicts=True)
+_STORE_CLOCKS = Bulk(
+    lambda _dialect: (
+        sa.update(r.alert_clocks)
+        .where(_c.key_hash == sa.bindparam("k"))
+        .values(fired_at=sa.bindparam("f"), resolved_at=sa.bindparam("r"), expires_at=sa.bindparam("e"))
+    )
+)
 
 
 def clock_key(service_id: str, incident_key: str, dedup_key: str) -> str:
@@ -29,8 +39,8 @@ async def lock_clocks(uow: UnitOfWork, keys: set[str], now: float) -> dict[str, 
         return {}
     ordered = sorted(keys)
     expires = now + CLOCK_TTL_SECONDS
-    await uow.conn.execute(
-        uow._insert_ignore(r.alert_clocks),
+    await _INSERT_CLOCKS.run(
+        uow.conn,
         [{"key_hash": k, "fired_at": None, "resolved_at": None, "expires_at": expires} for k in ordered],
     )
     q = sa.select(_c.key_hash, _c.fired_at, _c.resolved_at, _c.expires_at).where(_c.key_hash.in_(ordered))
@@ -46,16 +56,11 @@ async def lock_clocks(uow: UnitOfWork, keys: set[str], now: float) -> dict[str, 
 async def store_clocks(uow: UnitOfWork, clocks: dict[str, KeyClock], now: float) -> None:
     if not clocks:
         return
-    stmt = (
-        sa.update(r.alert_clocks)
-        .where(_c.key_hash == sa.bindparam("k"))
-        .values(fired_at=sa.bindparam("f"), resolved_at=sa.bindparam("r"), expires_at=sa.bindparam("e"))
-    )
     rows = [
         {"k": k, "f": c.fired_at, "r": c.resolved_at, "e": now + CLOCK_TTL_SECONDS}
         for k, c in sorted(clocks.items())
     ]
-    await uow.conn.execute(stmt, rows)
+    await _STORE_CLOCKS.run(uow.conn, rows)
 
 
 async def forget_expired(uow: UnitOfWork, now: float) -> int:

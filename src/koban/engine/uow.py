@@ -14,17 +14,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db import schema as t
+from koban.engine.bulk import Bulk, BulkInsert
 
 ID_CHUNK = 100
-# Built once: every new incident row carries every column, so one compiled statement serves all.
-_INSERT_INCIDENTS = sa.insert(t.incidents)
-_DROP_TIMERS = sa.delete(t.jobs).where(
-    t.jobs.c.kind == "escalate", t.jobs.c.ref == sa.bindparam("_ref"), t.jobs.c.fence < sa.bindparam("_fence")
+# Driver-level executemany (engine/bulk.py): the bulk rows of a batch skip SQLAlchemy's per-row
+# parameter processing. Every row of a list carries the same columns.
+_INSERT_INCIDENTS = BulkInsert(t.incidents)
+_INSERT_TIMELINE = BulkInsert(t.timeline)
+_INSERT_ALERTS = BulkInsert(t.alerts)
+# The unique keys make a repeated step a no-op instead of a second page or timer.
+_INSERT_DELIVERIES = BulkInsert(t.deliveries, ignore_conflicts=True)
+_INSERT_JOBS = BulkInsert(t.jobs, ignore_conflicts=True)
+_DROP_TIMERS = Bulk(
+    lambda _dialect: sa.delete(t.jobs).where(
+        t.jobs.c.kind == "escalate",
+        t.jobs.c.ref == sa.bindparam("_ref"),
+        t.jobs.c.fence < sa.bindparam("_fence"),
+    )
 )
+# Incident UPDATE statements (built once per shape by engine/incidents.update_stmt) as driver-level
+# executemany, one per statement object.
+_BULK_UPDATES: dict[Any, Bulk] = {}
+
+
+def _bulk_update(stmt: Any) -> Bulk:
+    bulk = _BULK_UPDATES.get(stmt)
+    if bulk is None:
+        bulk = _BULK_UPDATES[stmt] = Bulk(lambda _dialect: stmt)
+    return bulk
 
 
 class StaleIncident(RuntimeError):
@@ -74,10 +94,6 @@ class UnitOfWork:
             }
         )
 
-    def _insert_ignore(self, table: sa.Table) -> Any:
-        ins = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
-        return ins.on_conflict_do_nothing()
-
     async def new_incident_id(self) -> int:
         """An id for an incident whose INSERT waits for ``flush_incidents``.
 
@@ -122,7 +138,7 @@ class UnitOfWork:
         """Write the incidents opened or moved so far (an executemany each) before SQL reads them."""
         if self.incidents:
             rows, self.incidents = self.incidents, []
-            await self.conn.execute(_INSERT_INCIDENTS, rows)
+            await _INSERT_INCIDENTS.run(self.conn, rows)
         pending, self._incident_updates = self._incident_updates, []
         i = 0
         while i < len(pending):
@@ -131,8 +147,9 @@ class UnitOfWork:
             while j < len(pending) and pending[j][0] is pending[i][0]:
                 j += 1
             params = [p for _, p, _ in pending[i:j]]
-            res = await self.conn.execute(pending[i][0], params)
-            if pending[i][2] and res.rowcount != len(params):
+            res = await _bulk_update(pending[i][0]).run(self.conn, params)
+            # sqlite3 sums rowcount over an executemany (versioned updates are deferred on SQLite only).
+            if pending[i][2] and res is not None and res.rowcount != len(params):
                 raise StaleIncident(params[0]["_id"])
             i = j
 
@@ -142,17 +159,12 @@ class UnitOfWork:
         if self.dialect == "postgresql" and (self.wake or self.jobs):
             # Delivered to other instances only when this transaction commits (engine/due_signal.py).
             await c.execute(sa.text("SELECT pg_notify('koban_due', '')"))
-        if self.timeline:
-            await c.execute(sa.insert(t.timeline), self.timeline)
-        if self.alerts:
-            await c.execute(sa.insert(t.alerts), self.alerts)
-        if self.deliveries:
-            # The unique key makes a repeated step a no-op instead of a second page.
-            await c.execute(self._insert_ignore(t.deliveries), self.deliveries)
+        await _INSERT_TIMELINE.run(c, self.timeline)
+        await _INSERT_ALERTS.run(c, self.alerts)
+        await _INSERT_DELIVERIES.run(c, self.deliveries)
         if self.drop_timers_below:
             drops = [{"_ref": ref, "_fence": v} for ref, v in self.drop_timers_below.items()]
-            await c.execute(_DROP_TIMERS, drops)
-        if self.jobs:
-            await c.execute(self._insert_ignore(t.jobs), self.jobs)
+            await _DROP_TIMERS.run(c, drops)
+        await _INSERT_JOBS.run(c, self.jobs)
         self.timeline, self.alerts, self.deliveries, self.jobs = [], [], [], []
         self.drop_timers_below = {}
