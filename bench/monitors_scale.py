@@ -1,18 +1,23 @@
-"""100,000 monitors at a 60 s interval in one ``koban serve`` on SQLite: does it keep up, and at what cost?
+"""100,000 monitors at a 60 s interval with ``koban serve`` on SQLite: does it keep up, and at what cost?
 
     .venv/bin/python -m bench.monitors_scale [--monitors 100000] [--interval 60] [--warmup 60] [--window 150]
+        [--probers N]
 
 Set-up (not timed): the monitors go straight into the config table (bench/probe_seed.py), each with its
 own URL on one local nginx (``/tiny?m=<i>``), and 24 h of synthetic history is written for
 ``--history-monitors`` of them (a raw result and a minute rollup per minute, plus hour rollups), so the
-graph query reads a table that already holds a day. Then the real ``koban serve`` starts (API,
-worker and prober in one process, default settings: SQLite WAL synchronous=FULL, 500 probes in flight).
+graph query reads a table that already holds a day. Then the real ``koban serve`` starts (default
+settings: SQLite WAL synchronous=FULL, 500 probes in flight per prober). ``--probers 0``: API, worker
+and prober in that one process. ``--probers N`` (default 2, one per core): ``koban serve`` runs the
+API and worker with its prober off, and N ``koban probe --shard i/N`` processes each probe a stable
+hash share of the monitors (one Python process uses one core at most). The output says which.
 
 Measured after ``--warmup`` seconds, over ``--window`` seconds:
 - achieved probes/s and the share of monitors probed, from the stored results themselves;
 - scheduling lateness: each scheduled probe's start minus its grid slot (``probes.schedule``), p50/p99/max;
 - monitors that skipped a slot (a gap > 1.5 intervals between two probes inside the window);
-- koban's RSS (max over the window) and CPU;
+- koban's RSS (max over the window, summed over its processes) and CPU (all processes), CPU per
+  stored probe, and the load average;
 - API p50/p95 of ``GET /api/v1/monitors?offset=..&limit=100`` and of one monitor's 24 h graph
   (``GET /api/v1/monitors/{id}/results?since=24h``), a few requests per second while it probes.
 For scale: Uptime Kuma's maintainers describe ~500-1,000 monitors as where it starts to struggle
@@ -26,7 +31,9 @@ import asyncio
 import math
 import os
 import random
+import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +52,7 @@ from koban.probes.result import Phases, ProbeResult
 from koban.probes.rollup import merge, rollup_results
 from koban.probes.schedule import phase_offset
 from koban.testing.peers import run_nginx
-from koban.testing.process import Peer, start_peer
+from koban.testing.process import Peer, _die_with_parent, start_peer
 
 DAY = 86400
 KOBAN = str(Path(sys.executable).with_name("koban"))
@@ -123,14 +130,21 @@ def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
     return rows
 
 
-async def start_koban(workdir: Path, db: Path) -> Peer:
+def _env(workdir: Path, db: Path) -> list[str]:
+    return [
+        "env",
+        f"KOBAN_DATABASE_URL=sqlite:///{db}",
+        f"KOBAN_DATA_DIR={workdir}",
+        "KOBAN_SECRET_KEY=bench-secret",
+        "KOBAN_LOG_LEVEL=WARNING",
+    ]
+
+
+async def start_koban(workdir: Path, db: Path, probe: bool) -> Peer:
     def argv(port: int) -> list[str]:
         return [
-            "env",
-            f"KOBAN_DATABASE_URL=sqlite:///{db}",
-            f"KOBAN_DATA_DIR={workdir}",
-            "KOBAN_SECRET_KEY=bench-secret",
-            "KOBAN_LOG_LEVEL=WARNING",
+            *_env(workdir, db),
+            f"KOBAN_PROBE_ENABLED={'true' if probe else 'false'}",
             KOBAN,
             "serve",
             "--host=127.0.0.1",
@@ -139,6 +153,46 @@ async def start_koban(workdir: Path, db: Path) -> Peer:
 
     # Loading and validating 100,000 monitors happens before /healthz answers.
     return await start_peer("koban", argv, workdir, ready_path="/healthz", ready_within=600)
+
+
+async def start_probers(workdir: Path, db: Path, count: int) -> list[subprocess.Popen[bytes]]:
+    """``koban probe --shard i/count`` processes; returns once each says it runs its monitors."""
+    procs, logs = [], []
+    for i in range(1, count + 1):
+        log = workdir / f"prober-{i}.log"
+        logs.append(log)
+        with log.open("wb") as out:
+            argv = [*_env(workdir, db), KOBAN, "probe", "--location=local", f"--shard={i}/{count}"]
+            procs.append(
+                subprocess.Popen(  # noqa: ASYNC220 - forked from the loop thread (see testing.process)
+                    [*argv, "--no-migrate"],
+                    cwd=workdir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
+            )
+    deadline = time.monotonic() + 600
+    while not all("running" in log.read_text() for log in logs):
+        for p, log in zip(procs, logs, strict=True):
+            if p.poll() is not None:
+                raise RuntimeError(f"prober exited {p.returncode}: {log.read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError("probers did not start within 600 s")
+        await asyncio.sleep(0.5)
+    return procs
+
+
+async def stop_probers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)  # each stores what it buffered and flushes its rollups
+    for p in procs:
+        try:
+            await asyncio.to_thread(p.wait, 120)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 # -- measuring -----------------------------------------------------------------------------------------
@@ -158,9 +212,9 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def sample_rss(pid: int, until: float, out: list[float]) -> None:
+async def sample_rss(pids: list[int], until: float, out: list[float]) -> None:
     while time.monotonic() < until:
-        out.append(proc_rss_mib(pid))
+        out.append(sum(proc_rss_mib(pid) for pid in pids))
         await asyncio.sleep(2)
 
 
@@ -249,29 +303,44 @@ async def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
             t = time.monotonic()
-            koban = await start_koban(workdir, db)
+            koban = await start_koban(workdir, db, probe=not args.probers)
+            probers: list[subprocess.Popen[bytes]] = []
             try:
-                pid = koban.process.pid
+                probers = await start_probers(workdir, db, args.probers) if args.probers else []
+                pids = [koban.process.pid, *(p.pid for p in probers)]
                 print(
-                    f"koban serve ready in {time.monotonic() - t:.0f}s, RSS {proc_rss_mib(pid):,.0f} MiB",
+                    f"koban ready in {time.monotonic() - t:.0f}s ({_layout(args.probers)}), "
+                    f"RSS {sum(map(proc_rss_mib, pids)):,.0f} MiB",
                     flush=True,
                 )
                 await asyncio.sleep(args.warmup)
                 size0 = db.stat().st_size + _wal_size(db)
-                t0, cpu0, mono0 = time.time(), proc_cpu_seconds(pid), time.monotonic()
+                cpu0 = [proc_cpu_seconds(p) for p in pids]
+                t0, mono0 = time.time(), time.monotonic()
                 until = mono0 + args.window
                 rss: list[float] = []
+                loads = [os.getloadavg()[0]]
                 api, _ = await asyncio.gather(
                     api_load(koban.url, args.monitors, args.history_monitors, until, args.api_rate),
-                    sample_rss(pid, until, rss),
+                    sample_rss(pids, until, rss),
                 )
-                t1, cpu1 = time.time(), proc_cpu_seconds(pid)
+                loads.append(os.getloadavg()[0])
+                t1 = time.time()
+                cpu = [proc_cpu_seconds(p) - c0 for p, c0 in zip(pids, cpu0, strict=True)]
                 size1 = db.stat().st_size + _wal_size(db)
             finally:
+                await stop_probers(probers)
                 await koban.stop(grace=60)  # let it store what is buffered
             # Rows of probes started near t1 may still have been in the batch buffer: stop flushed them.
             report = schedule_report(db, t0, t1 - 2, args.interval, args.monitors)
-    print_report(args, report, rss, api, (cpu1 - cpu0) / (t1 - t0), (size1 - size0) / (t1 - t0))
+    report["load"] = max(loads)
+    print_report(args, report, rss, api, [c / (t1 - t0) for c in cpu], (size1 - size0) / (t1 - t0))
+
+
+def _layout(probers: int) -> str:
+    if not probers:
+        return "one koban serve process: API, worker and prober"
+    return f"koban serve (API, worker) + {probers} koban probe --shard i/{probers} processes"
 
 
 def _wal_size(db: Path) -> int:
@@ -284,9 +353,12 @@ def print_report(
     r: dict[str, float],
     rss: list[float],
     api: dict[str, list[float]],
-    cpu_share: float,
+    cpu_shares: list[float],
     bytes_per_s: float,
 ) -> None:
+    cpu_share = sum(cpu_shares)
+    per_process = " + ".join(f"{c:.0%}" for c in cpu_shares)
+
     def ms(values: list[float], pct: float) -> str:
         return f"{percentile(sorted(values), pct):,.1f} ms" if values else "-"
 
@@ -301,8 +373,11 @@ def print_report(
         f"max {r['late_max']:.1f} s; monitors that skipped a slot: {r['skipped']:,}"
     )
     print(
-        f"koban process: RSS max {max(rss, default=0):,.0f} MiB (end {rss[-1] if rss else 0:,.0f} MiB), "
-        f"CPU {cpu_share:.0%} of one core; database grows {bytes_per_s * 3600 / 2**30:,.2f} GiB/hour"
+        f"koban ({_layout(args.probers)}): RSS max {max(rss, default=0):,.0f} MiB "
+        f"(end {rss[-1] if rss else 0:,.0f} MiB), CPU {cpu_share:.0%} of one core ({per_process}), "
+        f"{cpu_share / max(r['rate'], 1e-9) * 1000:.2f} ms CPU per stored probe (API load included); "
+        f"database grows {bytes_per_s * 3600 / 2**30:,.2f} GiB/hour; load average (1 min) up to "
+        f"{r['load']:.1f} on {os.cpu_count()} cores"
     )
     print(
         f"API while probing: list 100 of {args.monitors:,} p50 {ms(api['list'], 50)} "
@@ -312,7 +387,7 @@ def print_report(
     )
     keeps_up = r["rate"] >= 0.97 * r["wanted_rate"] and r["late_p99"] < args.interval / 2
     print(
-        f"RESULT {args.monitors:,} monitors at {args.interval:g}s: "
+        f"RESULT {args.monitors:,} monitors at {args.interval:g}s ({_layout(args.probers)}): "
         f"{'sustained' if keeps_up else 'FELL BEHIND'} "
         f"({r['rate']:,.0f} of {r['wanted_rate']:,.0f} probes/s, "
         f"lateness p99 {r['late_p99'] * 1000:,.0f} ms); RSS {max(rss, default=0):,.0f} MiB; "
@@ -328,6 +403,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=60.0, help="seconds before the window opens")
     parser.add_argument("--window", type=float, default=150.0, help="measured seconds")
     parser.add_argument("--history-monitors", type=int, default=300, help="monitors given 24 h of history")
+    parser.add_argument(
+        "--probers", type=int, default=2, help="koban probe --shard processes (0: serve probes itself)"
+    )
     parser.add_argument("--api-rate", type=float, default=2.0, help="list + graph requests per second")
     asyncio.run(run(parser.parse_args(argv)))
 

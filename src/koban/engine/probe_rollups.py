@@ -1,26 +1,46 @@
-"""Per-minute / hour / day rollups of one location's results, accumulated in memory, merged into the DB.
+"""Per-minute / hour / day rollups of one location's results, kept whole in memory, written as upserts.
 
-Each stored batch is folded into pending rollups (``koban.probes.rollup``: exact histogram merges).
-``flush`` reads the rows those windows already have, merges, and upserts the sums: one SELECT per
-resolution and chunk of monitors, one executemany per resolution. Only the prober of a location writes
-that location's rows, so this read-merge-write needs no lock; a flush every few seconds keeps the DB
-work proportional to the number of monitors, not to the number of probes.
+Only the prober of a location (or of its shard: ``koban.probes.shard``) writes that location's rows
+for its monitors, so the copy in memory *is* the row: each open window (the current minute, hour and
+day of every monitor) is accumulated in place as results arrive (``add``: a histogram ``add`` per
+phase per resolution), and ``flush`` overwrites the changed rows with plain upserts: no read, no
+merge, no JSON parsing on the write path. The one exception is a window this buffer did not hold
+from its start: it opened before the process started (a restart, or a monitor moved between shards)
+or was already dropped from memory (a late result for a closed window). Such a window may already
+have a row, so its first flush reads that row and merges it in (exact: histograms merge by adding
+counts); from then on memory holds the whole window again.
+
+Minute rows are written at every flush; hour/day rows only when ``coarse`` (every few minutes: at
+100,000 monitors that is 200,000 rows). Writes go in chunks, one short transaction each, so on
+SQLite the other writers (another shard, the worker paging someone) wait milliseconds, not the
+length of the whole flush. ``Prober.stop`` flushes everything, so a clean restart loses nothing;
+a crash loses at most the unflushed interval, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from koban.db.engine import Database
 from koban.db.schema_probes import probe_rollups
+from koban.engine.probe_sql import driver_insert
 from koban.probes.result import PHASES, ProbeResult
-from koban.probes.rollup import METRICS, RESOLUTIONS, Histogram, Rollup, merge, window_start
+from koban.probes.rollup import METRICS, RESOLUTIONS, Histogram, Rollup, bucket_of
 
-CHUNK = 500
+CHUNK = 500  # rows per SELECT (merges) and per write transaction
+# A closed window stays in memory this long after its end, for results that arrive late (a probe
+# started in it that ran until its timeout, a batch waiting for the store).
+LATE_GRACE = 120.0
+ROLLUP_COLUMNS = ("monitor_id", "resolution", "start", "location", "count", "failures", "metrics")
+ROLLUP_KEYS = ("monitor_id", "resolution", "start", "location")
 
 
 def upsert(dialect: str, table: sa.Table, keys: list[str], columns: Iterable[str]) -> sa.Insert:
@@ -53,106 +73,120 @@ def from_row(row: sa.Row) -> Rollup:
     )
 
 
+# (monitor id, location, resolution, window start in epoch seconds)
+Key = tuple[str, str, str, float]
+
+
+class _Window:
+    """One open window; ``whole``: memory holds all of it (else the stored row must be merged in)."""
+
+    __slots__ = ("count", "failures", "metrics", "whole")
+
+    def __init__(self, whole: bool) -> None:
+        self.count = 0
+        self.failures = 0
+        self.metrics = {m: Histogram() for m in METRICS}
+        self.whole = whole
+
+    def absorb(self, stored: Rollup) -> None:
+        self.count += stored.count
+        self.failures += stored.failures
+        for m, h in stored.metrics.items():
+            self.metrics[m] = self.metrics[m].merged(h) if m in self.metrics else h
+        self.whole = True
+
+
 class RollupBuffer:
-    """Minute windows accumulated in place (one histogram ``add`` per phase per result: a batch of 500
-    must cost milliseconds, not the ~0.4 s that building and merging Rollup objects per result took);
-    hour and day windows are derived from them at flush time.
-
-    ``flush(coarse=False)`` writes only minute rows and keeps the hour/day deltas in memory, so a prober
-    with 100,000 monitors does not read-merge-rewrite every hour and day row every few seconds; graphs of
-    up to 25 h read minute rows, which are always current.
-    """
-
-    def __init__(self) -> None:
-        self._minutes: dict[tuple[str, str, datetime], tuple[list[int], dict[str, Histogram]]] = {}
-        self._coarse: dict[tuple[str, str, str, datetime], Rollup] = {}
+    def __init__(self, now: float | None = None) -> None:
+        self._open: dict[Key, _Window] = {}
+        self._dirty: set[Key] = set()
+        # Windows starting before this (per resolution) may have rows this buffer did not write.
+        started = time.time() if now is None else now
+        self._known_from = dict.fromkeys(RESOLUTIONS, started)
 
     def __len__(self) -> int:
-        return len(self._minutes) + len(self._coarse)
+        return len(self._dirty)
 
     def add(self, results: list[ProbeResult]) -> None:
-        minutes = self._minutes
+        opened, dirty, known_from = self._open, self._dirty, self._known_from
+        widths = tuple(RESOLUTIONS.items())
         for r in results:
             if not r.final:
                 continue
-            key = (r.monitor_id, r.location, window_start(r.started_at, "minute"))
-            acc = minutes.get(key)
-            if acc is None:
-                acc = minutes[key] = ([0, 0], {m: Histogram() for m in METRICS})
-            counts, hists = acc
-            counts[0] += 1
-            counts[1] += not r.success
-            hists["total"].add(r.duration)
-            phases = r.phases
-            for phase in PHASES:
-                hists[phase].add(getattr(phases, phase))
+            ts = r.started_at.timestamp()
+            values = [r.duration, *(getattr(r.phases, p) for p in PHASES)]
+            measured = list(zip(METRICS, values, map(bucket_of, values), strict=True))
+            failed = not r.success
+            for res, width in widths:
+                key = (r.monitor_id, r.location, res, math.floor(ts / width) * width)
+                w = opened.get(key)
+                if w is None:
+                    w = opened[key] = _Window(key[3] >= known_from[res])
+                dirty.add(key)
+                w.count += 1
+                w.failures += failed
+                hists = w.metrics
+                for m, v, b in measured:
+                    hists[m].add(v, b)
 
-    async def flush(self, db: Database, *, coarse: bool = True) -> int:
-        if not self._minutes and not (coarse and self._coarse):
-            return 0
-        pending, self._minutes = self._minutes, {}
-        minutes = [
-            Rollup(m, loc, "minute", start, c[0], c[1], h) for (m, loc, start), (c, h) in pending.items()
-        ]
-        for res in RESOLUTIONS:
-            if res != "minute":
-                self._keep(merge(minutes, res))
-        out = minutes
-        if coarse:
-            out = out + list(self._coarse.values())
-            held, self._coarse = self._coarse, {}
-        try:
-            return await self._write(db, out)
-        except BaseException:
-            # Put the deltas back so the next flush retries them (history is not lost to a DB hiccup).
-            self._keep(minutes)
-            if coarse:
-                self._keep(held.values())
-            raise
+    async def flush(self, db: Database, *, coarse: bool = True, now: float | None = None) -> int:
+        """Write the changed windows (minute ones only unless ``coarse``); returns rows written."""
+        keys = [k for k in self._dirty if coarse or k[2] == "minute"]
+        await self._merge_stored(db, [k for k in keys if not self._open[k].whole])
+        sql = driver_insert(db.dialect, "probe_rollups", ROLLUP_COLUMNS, ROLLUP_KEYS)
+        for i in range(0, len(keys), CHUNK):
+            chunk = keys[i : i + CHUNK]
+            rows = [self._row(k) for k in chunk]
+            # Clean from the moment they are encoded: results added while this chunk is written
+            # mark their window dirty again, for the next flush.
+            self._dirty.difference_update(chunk)
+            try:
+                async with db.begin() as conn:
+                    await conn.exec_driver_sql(sql, rows)
+            except BaseException:
+                self._dirty.update(chunk)  # memory still holds them whole: the next flush retries
+                raise
+            await asyncio.sleep(0)  # let probes and the API run between chunks
+        self._evict(time.time() if now is None else now)
+        return len(keys)
 
-    def _keep(self, rollups: Iterable[Rollup]) -> None:
-        for r in rollups:
-            if r.resolution == "minute":
-                key = (r.monitor_id, r.location, r.start)
-                acc = self._minutes.get(key)
-                if acc is None:
-                    # Copies: these histograms are also in hour/day deltas; accumulators grow in place.
-                    fresh = {m: Histogram().merged(h) for m, h in r.metrics.items()}
-                    self._minutes[key] = ([r.count, r.failures], fresh)
-                    continue
-                acc[0][0] += r.count
-                acc[0][1] += r.failures
-                for m, h in r.metrics.items():
-                    acc[1][m] = acc[1][m].merged(h) if m in acc[1] else h
-                continue
-            have = self._coarse.get(r.key)
-            self._coarse[r.key] = r if have is None else merge([have, r])[0]
+    async def _merge_stored(self, db: Database, keys: list[Key]) -> None:
+        groups: dict[tuple[str, str], list[Key]] = {}
+        for k in keys:
+            groups.setdefault((k[2], k[1]), []).append(k)
+        c = probe_rollups.c
+        for (res, location), group in groups.items():
+            for i in range(0, len(group), CHUNK):
+                chunk = group[i : i + CHUNK]
+                q = sa.select(probe_rollups).where(
+                    c.resolution == res,
+                    c.location == location,
+                    c.start.in_(sorted({k[3] for k in chunk})),
+                    c.monitor_id.in_(sorted({k[0] for k in chunk})),
+                )
+                async with db.read() as conn:
+                    stored = {(x.monitor_id, x.start): x for x in await conn.execute(q)}
+                for k in chunk:
+                    w = self._open[k]
+                    if w.whole:
+                        continue
+                    row = stored.get((k[0], k[3]))
+                    if row is None:
+                        w.whole = True
+                    else:
+                        w.absorb(from_row(row))
 
-    async def _write(self, db: Database, rollups: list[Rollup]) -> int:
-        by_res: dict[tuple[str, str], list[Rollup]] = {}
-        for r in rollups:
-            by_res.setdefault((r.resolution, r.location), []).append(r)
-        stmt = upsert(
-            db.dialect,
-            probe_rollups,
-            ["monitor_id", "resolution", "start", "location"],
-            ("count", "failures", "metrics"),
-        )
-        async with db.begin() as conn:
-            for (res, location), group in by_res.items():
-                for i in range(0, len(group), CHUNK):
-                    chunk = group[i : i + CHUNK]
-                    c = probe_rollups.c
-                    q = sa.select(probe_rollups).where(
-                        c.resolution == res,
-                        c.location == location,
-                        c.start.in_(sorted({r.start.timestamp() for r in chunk})),
-                        c.monitor_id.in_(sorted({r.monitor_id for r in chunk})),
-                    )
-                    stored = {(x.monitor_id, x.start): from_row(x) for x in await conn.execute(q)}
-                    rows = []
-                    for r in chunk:
-                        have = stored.get((r.monitor_id, r.start.timestamp()))
-                        rows.append(_row(r if have is None else merge([have, r])[0]))
-                    await conn.execute(stmt, rows)
-        return len(rollups)
+    def _row(self, k: Key) -> tuple:
+        """A ``probe_rollups`` row in ``ROLLUP_COLUMNS`` order."""
+        w = self._open[k]
+        metrics = orjson.dumps({m: h.to_dict() for m, h in w.metrics.items()}).decode()
+        return (k[0], k[2], k[3], k[1], w.count, w.failures, metrics)
+
+    def _evict(self, now: float) -> None:
+        """Drop written windows that closed more than ``LATE_GRACE`` ago (a late result reopens one,
+        marked to merge with its row)."""
+        for k in [k for k in self._open if k not in self._dirty]:
+            end = k[3] + RESOLUTIONS[k[2]]
+            if end + LATE_GRACE < now:
+                del self._open[k]
+                self._known_from[k[2]] = max(self._known_from[k[2]], end)

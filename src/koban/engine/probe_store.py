@@ -3,16 +3,14 @@
 ``write(batch)`` is the Runner's store callback: one transaction, one executemany into
 ``probe_results`` and one upsert-executemany into ``probe_latest`` (group commit: one fsync per batch
 however many results it holds). Both go to the driver as plain tuples with SQL written once
-(``driver_insert``): SQLAlchemy's per-row parameter processing cost more than the insert itself
-at thousands of results per second. The failing/slow streak of each monitor at this location
+(``probe_sql.driver_insert``). The failing/slow streak of each monitor at this location
 (``rules.record``) is kept in memory, loaded once at start, because this prober is its only writer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cache
 
 import orjson
 import sqlalchemy as sa
@@ -20,6 +18,7 @@ import sqlalchemy as sa
 from koban.db.engine import Database
 from koban.db.schema_probes import probe_latest, probe_results, probe_rollups
 from koban.engine.probe_rollups import RollupBuffer
+from koban.engine.probe_sql import driver_insert
 from koban.probes.result import ProbeResult
 from koban.probes.rules import MonitorState, Rule, Snapshot, record
 
@@ -64,18 +63,6 @@ def _ts(at: datetime | None) -> float | None:
 
 def dt(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts is not None else None
-
-
-@cache
-def driver_insert(dialect: str, table: str, columns: Sequence[str], conflict: Sequence[str] = ()) -> str:
-    """``INSERT INTO table (columns) VALUES (?, ..)`` in the driver's own placeholders (``?`` for
-    sqlite3, ``$n`` for asyncpg); with ``conflict``, an upsert of the other columns (same SQL on both)."""
-    marks = [f"${i}" for i in range(1, len(columns) + 1)] if dialect == "postgresql" else ["?"] * len(columns)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
-    if conflict:
-        sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in conflict)
-        sql += f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}"
-    return sql
 
 
 def raw_row(r: ProbeResult) -> tuple:

@@ -46,13 +46,17 @@ class Histogram:
     min: float = math.inf
     max: float = 0.0
 
-    def add(self, value: float) -> None:
-        b = bucket_of(value)
-        self.counts[b] = self.counts.get(b, 0) + 1
+    def add(self, value: float, bucket: int | None = None) -> None:
+        """Count ``value``; ``bucket`` is ``bucket_of(value)`` when the caller already has it."""
+        b = bucket_of(value) if bucket is None else bucket
+        counts = self.counts
+        counts[b] = counts.get(b, 0) + 1
         self.count += 1
         self.total += value
-        self.min = min(self.min, value)
-        self.max = max(self.max, value)
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
 
     def merged(self, other: Histogram) -> Histogram:
         counts = dict(self.counts)

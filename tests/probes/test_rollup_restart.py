@@ -1,0 +1,76 @@
+"""Rollups live whole in memory and are written as upserts; a restart (a new buffer) or a window
+dropped from memory must still add to what is stored, never overwrite it. Both databases."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from koban.db.engine import Database
+from koban.db.migrate import upgrade
+from koban.db.schema_probes import probe_rollups
+from koban.engine.probe_store import ProbeStore
+from koban.probes.result import Phases, ProbeResult
+from koban.probes.rules import Rule
+
+RULES = {"shop": Rule(monitor_id="shop", service="web")}
+
+
+def result(at: datetime, ok: bool = True, ms: float = 100) -> ProbeResult:
+    return ProbeResult(
+        kind="http",
+        target="http://shop",
+        success=ok,
+        started_at=at,
+        duration=ms / 1000,
+        phases=Phases(connect=0.002, processing=ms / 1000 - 0.003, transfer=0.001),
+        monitor_id="shop",
+        location="tokyo",
+    )
+
+
+async def _rows(db: Database) -> dict[str, tuple[int, int, float]]:
+    async with db.read() as conn:
+        rows = await conn.execute(sa.select(probe_rollups))
+        return {r.resolution: (r.count, r.failures, r.metrics["total"]["max"]) for r in rows}
+
+
+async def test_a_restarted_prober_adds_to_the_windows_stored_before_it_started(db_url):
+    upgrade(db_url)
+    db = Database(db_url, sqlite_synchronous="NORMAL")
+    try:
+        minute = datetime.fromtimestamp(time.time() // 60 * 60, UTC)
+        before = ProbeStore(db, "tokyo")
+        await before.write([result(minute), result(minute + timedelta(seconds=1), ok=False)], RULES)
+        await before.flush_rollups()  # what Prober.stop does
+        assert await _rows(db) == {r: (2, 1, 0.1) for r in ("minute", "hour", "day")}
+
+        after = ProbeStore(db, "tokyo")  # a new process: nothing in memory
+        await after.write([result(minute + timedelta(seconds=2), ms=700)], RULES)
+        await after.flush_rollups(coarse=False)
+        rows = await _rows(db)
+        assert rows["minute"] == (3, 1, 0.7) and rows["hour"] == (2, 1, 0.1)  # hour/day wait for coarse
+        await after.write([result(minute + timedelta(seconds=3))], RULES)
+        await after.flush_rollups()
+        assert await _rows(db) == {r: (4, 1, 0.7) for r in ("minute", "hour", "day")}
+    finally:
+        await db.dispose()
+
+
+async def test_a_late_result_for_a_window_dropped_from_memory_merges_with_its_row(db_url):
+    upgrade(db_url)
+    db = Database(db_url, sqlite_synchronous="NORMAL")
+    try:
+        store = ProbeStore(db, "tokyo")
+        at = datetime.fromtimestamp(time.time() // 86400 * 86400, UTC)  # today 00:00
+        await store.write([result(at), result(at + timedelta(seconds=5))], RULES)
+        later = at.timestamp() + 3 * 86400  # every window closed long ago: dropped after writing
+        assert await store.rollups.flush(db, now=later) == 3
+        assert not store.rollups._open
+        await store.write([result(at + timedelta(seconds=30), ok=False, ms=400)], RULES)
+        await store.rollups.flush(db, now=later)
+        assert await _rows(db) == {r: (3, 1, 0.4) for r in ("minute", "hour", "day")}
+    finally:
+        await db.dispose()
