@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from bench.paging_common import INTEGRATION, alert, bench_config, bench_kernel, parser
 from koban.db import schema as t
+from koban.engine.kernel import Kernel
 
 INCIDENTS = 6000
 PER_REQUEST = 100
@@ -32,18 +33,32 @@ async def run(database_url: str, incidents: int = INCIDENTS) -> dict[str, float]
         accepted = time.perf_counter() - t0
         c = t.incidents.c
         while True:
-            async with k.db.read() as conn:
-                done = (
-                    await conn.execute(sa.select(sa.func.count()).where(c.first_notified_at.is_not(None)))
-                ).scalar()
-            if done >= incidents:
-                break
+            # The in-process first-notification count gates the database check: a full scan of the
+            # incidents every 20 ms (~5 ms each at 6,000) competed with the work being measured.
+            # The metric moves inside the recording transaction, so the clock stops only once the
+            # database shows every first_notified_at committed.
+            if _first_notifications(k) >= incidents:
+                async with k.db.read() as conn:
+                    done = (
+                        await conn.execute(sa.select(sa.func.count()).where(c.first_notified_at.is_not(None)))
+                    ).scalar()
+                if done >= incidents:
+                    break
             await asyncio.sleep(0.02)
         total = time.perf_counter() - t0
         cpu = time.process_time() - cpu0
         k.worker.stop()
         await worker
     return {"incidents": incidents, "accepted_s": accepted, "all_first_sent_s": total, "cpu_s": cpu}
+
+
+def _first_notifications(k: Kernel) -> float:
+    """How many first notifications this process has recorded (koban_alert_to_first_notification_seconds)."""
+    for metric in k.metrics.first.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_count"):
+                return sample.value
+    return 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
