@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -84,13 +83,13 @@ class InboxDrain:
             total += n
         return total
 
-    async def drain_once(self) -> int:
-        """One batch; the number of rows it took off the inbox (0: nothing waiting)."""
+    async def drain_once(self, limit: int = BATCH_ROWS) -> int:
+        """One batch of up to ``limit`` rows; the number it took off the inbox (0: nothing waiting)."""
         async with self.k.db.read() as conn:  # a cheap look first: claiming takes the write lock
             if (await conn.execute(sa.select(ib.c.id).where(ib.c.error.is_(None)).limit(1))).first() is None:
                 return 0
         try:
-            return await self._retrying(BATCH_ROWS)
+            return await self._retrying(limit)
         except Exception:
             # One bad row must not hold the queue: retry the oldest alone; if it fails alone, park it.
             log.exception("inbox batch failed; isolating its first row")
@@ -118,9 +117,9 @@ class InboxDrain:
             if not rows:
                 return 0
             now = k.clock.now()
-            events, failed = await self._parse(rows)
+            runs, failed = await self._parse(rows)
             uow = UnitOfWork(conn, k.db.dialect)
-            for integration_id, evs in events.items():
+            for integration_id, evs in runs:
                 await process_alerts(uow, k.catalog, integration_id, evs, now)
             await uow.flush()
             for row_id, error in failed.items():
@@ -132,9 +131,11 @@ class InboxDrain:
             k.wake()
         return len(rows)
 
-    async def _parse(self, rows: list[Any]) -> tuple[dict[str, list[AlertEvent]], dict[int, str]]:
-        """Events per integration in arrival order, and the rows that cannot become events."""
-        events: dict[str, list[AlertEvent]] = defaultdict(list)
+    async def _parse(self, rows: list[Any]) -> tuple[list[tuple[str, list[AlertEvent]]], dict[int, str]]:
+        """Runs of consecutive rows of one integration as (integration, events), in arrival order,
+        and the rows that cannot become events. One ``process_alerts`` per run keeps the order of
+        the deliveries exactly (a busy integration is one run for the whole batch)."""
+        runs: list[tuple[str, list[AlertEvent]]] = []
         failed: dict[int, str] = {}
         for row in rows:
             integ = self.k.catalog.integrations.get(row.integration_id)
@@ -152,12 +153,17 @@ class InboxDrain:
                     query={},
                     received_at=datetime.fromtimestamp(row.received_at, UTC),
                 )
-                events[row.integration_id] += get_source(row.parser).parse(inbound, integ.settings)
+                events = get_source(row.parser).parse(inbound, integ.settings)
             except PayloadError as exc:  # the edge accepted it: only changed settings get here
                 failed[row.id] = f"cannot parse any more: {exc.message}"
+                continue
+            if runs and runs[-1][0] == row.integration_id:
+                runs[-1][1].extend(events)
+            else:
+                runs.append((row.integration_id, events))
         for row_id, error in failed.items():
             log.error("inbox row %d kept unprocessed: %s", row_id, error)
-        return events, failed
+        return runs, failed
 
     async def _park_oldest(self, error: str) -> None:
         async with self.k.db.begin() as conn:
