@@ -14,6 +14,7 @@ resend with the same Idempotency-Key, which receivers dedup on).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -179,10 +180,16 @@ async def record(k: Kernel, delivery: dict[str, Any], result: DeliveryResult) ->
     await record_many(k, [(delivery, result)])
 
 
-async def record_many(k: Kernel, done: list[tuple[dict[str, Any], DeliveryResult]]) -> None:
+async def record_many(
+    k: Kernel,
+    done: list[tuple[dict[str, Any], DeliveryResult]],
+    *,
+    then: Callable[[Any, float], Awaitable[None]] | None = None,
+) -> None:
     """Record what the channels said, in one transaction for every send that finished meanwhile.
 
-    Each row is written only while we still hold its lease (``lease_owner = me``).
+    Each row is written only while we still hold its lease (``lease_owner = me``). ``then(conn, now)``
+    runs last in the same transaction (the worker claims its next deliveries there).
     """
     now = k.clock.now()
     d = t.deliveries.c
@@ -248,6 +255,8 @@ async def record_many(k: Kernel, done: list[tuple[dict[str, Any], DeliveryResult
         if first:
             await _first_notifications(k, conn, first, now)
         await uow.flush()
+        if then is not None:
+            await then(conn, now)
     if refresh:
         await k.refresh_catalog(force=True)  # stop using it here at once; other instances within seconds
     for channel_type, state in recorded:

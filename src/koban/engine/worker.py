@@ -8,6 +8,7 @@ each is a database row first, so a task lost with its process is re-claimed when
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,10 @@ class Worker:
     async def _idle(self) -> None:
         k = self.k
         wait = k.settings.poll_seconds
+        if self._recording():
+            # Its commit wakes us (and claims the due deliveries itself): no need to look for when.
+            await k.wait_for_wake(wait)
+            return
         async with k.db.read() as conn:
             soonest = [x for x in (await next_due(conn, t.jobs), await next_due(conn, t.deliveries)) if x]
             soonest += await self.routing.soonest(conn)
@@ -144,25 +149,45 @@ class Worker:
             k.wake()
 
     async def deliveries(self) -> int:
-        k = self.k
-        free = k.settings.worker_concurrency - len(self.inflight)
-        if free <= 0:
+        if self._free() <= 0 or self._recording():
+            # A recorder at work claims for the slots its sends freed, in its own transaction;
+            # claiming here too would split each cycle into two write transactions again.
             return 0
-        now = k.clock.now()
-        async with k.db.begin() as conn:
-            rows = await claim(
-                conn,
-                t.deliveries,
-                dialect=k.db.dialect,
-                owner=k.owner,
-                now=now,
-                lease=k.settings.lease_seconds,
-                limit=free,
-            )
-            items = await prepare(k, conn, rows, now)
+        async with self.k.db.begin() as conn:
+            items, claimed = await self._claim(conn, self.k.clock.now())
+        self._start(items)
+        return claimed
+
+    def _recording(self) -> bool:
+        return self._recorder is not None and not self._recorder.done()
+
+    def _free(self) -> int:
+        return self.k.settings.worker_concurrency - len(self.inflight)
+
+    async def _claim(self, conn: Any, now: float) -> tuple[list[Sending], int]:
+        """Claim and mark ``sending`` as many due deliveries as there are free slots, in ``conn``'s
+        transaction; the sends start only after it commits (``_start``)."""
+        k = self.k
+        free = self._free()
+        if free <= 0:
+            return [], 0
+        rows = await claim(
+            conn,
+            t.deliveries,
+            dialect=k.db.dialect,
+            owner=k.owner,
+            now=now,
+            lease=k.settings.lease_seconds,
+            limit=free,
+        )
+        return await prepare(k, conn, rows, now), len(rows)
+
+    async def _claim_into(self, out: list[Sending], conn: Any, now: float) -> None:
+        out.extend((await self._claim(conn, now))[0])
+
+    def _start(self, items: list[Sending]) -> None:
         for item in items:
             self._track(self._deliver(item))
-        return len(rows)
 
     def _track(self, coro: Any) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
@@ -177,12 +202,18 @@ class Worker:
             self._recorder = self._track(self._record())
 
     async def _record(self) -> None:
-        """Group commit for results: whatever finished while the last write ran goes in the next."""
+        """Group commit for results: whatever finished while the last write ran goes in the next.
+
+        The same transaction claims the next deliveries for the slots these sends freed: one write
+        transaction per cycle instead of a second one (and a wake-up, and a read) to claim."""
         while self._done:
             batch, self._done = self._done, []
+            claimed: list[Sending] = []
             try:
-                await record_many(self.k, batch)
+                await record_many(self.k, batch, then=functools.partial(self._claim_into, claimed))
             except Exception:
                 # The rows keep their lease; when it ends they are claimed again and reconciled.
                 log.exception("recording %d deliveries failed", len(batch))
+                continue
+            self._start(claimed)  # committed: marked sending, so a crash now is reconciled, not resent
         self.k.wake()
