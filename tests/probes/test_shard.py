@@ -43,3 +43,12 @@ async def test_two_shard_probers_of_a_location_split_its_monitors(db_url, tmp_pa
         assert first and second and not first & second
         assert first | second == {f"shop-{i}" for i in range(40)}
         assert set(halves[0].runner._monitors) == first
+
+
+def test_probe_command_refuses_a_bad_shard_before_starting() -> None:
+    from typer.testing import CliRunner
+
+    from koban.cli.main import app
+
+    out = CliRunner().invoke(app, ["probe", "--shard", "3/2"])
+    assert out.exit_code == 2 and "shard must be i/n" in out.output

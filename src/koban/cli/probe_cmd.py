@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Coroutine
+from typing import Any
 
 import typer
 
@@ -56,4 +58,15 @@ def probe(
         await stop.wait()
         await k.stop()
 
-    asyncio.run(main())
+    _run(main())
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    """On uvloop when installed, as ``koban serve`` is (uvicorn picks it): asyncio's own loop costs
+    about twice the CPU per new connection, and a prober opens one per probe."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+        return
+    uvloop.run(coro)

@@ -36,9 +36,10 @@ from koban.probes.result import PHASES, ProbeResult
 from koban.probes.rollup import METRICS, RESOLUTIONS, Histogram, Rollup, bucket_of
 
 CHUNK = 500  # rows per SELECT (merges) and per write transaction
-# A closed window stays in memory this long after its end, for results that arrive late (a probe
-# started in it that ran until its timeout, a batch waiting for the store).
-LATE_GRACE = 120.0
+# A written window stays in memory this long after its end, for results that arrive late (a probe
+# started in it that ran until its timeout, a batch waiting for the store); later ones still count,
+# through a merge with the row. Short, because 100,000 monitors' minute windows are most of the memory.
+LATE_GRACE = 30.0
 ROLLUP_COLUMNS = ("monitor_id", "resolution", "start", "location", "count", "failures", "metrics")
 ROLLUP_KEYS = ("monitor_id", "resolution", "start", "location")
 
