@@ -30,7 +30,7 @@ from koban.engine.alerts import process_alerts
 from koban.engine.incidents import StaleIncident
 from koban.engine.probe_store import dt, snapshot_of
 from koban.engine.uow import UnitOfWork
-from koban.probes.rules import MonitorState, Rule, evaluate
+from koban.probes.rules import MonitorState, Rule, Snapshot, evaluate
 
 if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
@@ -53,18 +53,38 @@ class Transition:
 
 
 async def judge(
-    k: Kernel, monitors: Mapping[str, Monitor], rules: Mapping[str, Rule], ids: set[str], now: datetime
+    k: Kernel,
+    monitors: Mapping[str, Monitor],
+    rules: Mapping[str, Rule],
+    ids: set[str],
+    now: datetime,
+    local: tuple[str, Mapping[str, Snapshot]] | None = None,
 ) -> list[Transition]:
-    """Evaluate the given monitors on every location's latest result; apply the transitions."""
+    """Evaluate the given monitors on every location's latest result; apply the transitions.
+
+    ``local``: (this prober's location, its latest snapshots), which it alone writes: monitors
+    probed only from there are judged from memory instead of reading their ``probe_latest`` rows.
+    """
     ids = {i for i in ids if i in monitors and i in rules}
     if not ids:
         return []
     latest: dict[str, dict] = {}
+    remote = sorted(ids)
+    if local is not None:
+        here, snapshots = local
+        remote = []
+        for ident in sorted(ids):
+            snap = snapshots.get(ident)
+            if snap is not None and monitors[ident].locations == [here]:
+                latest[ident] = {here: snap}
+            else:
+                remote.append(ident)
     states: dict[str, sa.Row] = {}
     async with k.db.read() as conn:
-        for chunk in _chunks(sorted(ids)):
+        for chunk in _chunks(remote):
             for r in await conn.execute(sa.select(probe_latest).where(probe_latest.c.monitor_id.in_(chunk))):
                 latest.setdefault(r.monitor_id, {})[r.location] = snapshot_of(r)
+        for chunk in _chunks(sorted(ids)):
             q = sa.select(monitor_state).where(monitor_state.c.monitor_id.in_(chunk))
             states.update({r.monitor_id: r for r in await conn.execute(q)})
     transitions = []

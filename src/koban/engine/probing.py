@@ -175,4 +175,5 @@ class Prober:
 
     async def judge(self, ids: set[str], now: datetime | None = None) -> None:
         monitors: Mapping[str, Monitor] = self.k.catalog.monitors
-        await judge(self.k, monitors, self.rules, ids, now or datetime.now(UTC))
+        local = (self.location, self.store.snapshots)
+        await judge(self.k, monitors, self.rules, ids, now or datetime.now(UTC), local)
