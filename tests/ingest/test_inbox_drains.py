@@ -1,0 +1,73 @@
+"""Inbox drains on one database: every accepted delivery is processed exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from koban.db import schema as t
+from koban.db.schema_inbox import ingest_inbox
+from koban.engine.clock import FakeClock
+from koban.engine.inbox import Delivery
+from tests.ingest import support as s
+from tests.support.kernel import running_kernel
+
+T0 = 1_800_000_000.0
+
+
+def trigger(key: str) -> bytes:
+    body = {
+        "event_action": "trigger",
+        "dedup_key": key,
+        "payload": {"summary": key, "source": "db", "severity": "info"},
+    }
+    return orjson.dumps(body)
+
+
+async def test_two_drains_on_postgres_never_process_a_row_twice(db_url, tmp_path):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several instances share a database on PostgreSQL")
+    clock = FakeClock(T0)
+    async with (
+        running_kernel(db_url, s.edge_config(), tmp_path / "a", clock=clock, instance_name="a") as a,
+        running_kernel(db_url, s.edge_config(), tmp_path / "b", clock=clock, instance_name="b") as b,
+    ):
+        keys = [f"k{n}" for n in range(300)]
+
+        # Deliveries keep arriving while both drain, so claims interleave with new rows.
+        async def send() -> None:
+            for n, key in enumerate(keys):
+                await (a if n % 2 else b).inbox.submit(
+                    Delivery("in-pagerduty", "pagerduty", T0, 1, trigger(key)), None
+                )
+
+        async def drain(k, rounds: int = 400) -> int:
+            done = 0
+            for _ in range(rounds):
+                done += await k.drain.drain_once(limit=7)
+                await asyncio.sleep(0)
+            return done
+
+        _, da, db = await asyncio.gather(send(), drain(a), drain(b))
+        da += await a.drain.drain_all()
+        assert da + db == len(keys) and da and db
+        async with a.db.read() as conn:
+            alerts = (await conn.execute(sa.select(t.alerts.c.dedup_key))).scalars().all()
+            incidents = (await conn.execute(sa.select(sa.func.count()).select_from(t.incidents))).scalar()
+            left = (await conn.execute(sa.select(sa.func.count()).select_from(ingest_inbox))).scalar()
+        assert sorted(alerts) == sorted(keys) and incidents == len(keys) and left == 0
+
+
+async def test_a_row_the_drain_cannot_process_is_kept_with_its_error_and_the_rest_flows(db_url, tmp_path):
+    async with running_kernel(db_url, s.edge_config(), tmp_path, clock=FakeClock(T0)) as k:
+        await k.inbox.submit(Delivery("gone", "pagerduty", T0, 1, trigger("lost?")), None)
+        await k.inbox.submit(Delivery("in-pagerduty", "pagerduty", T0, 1, trigger("fine")), None)
+        assert await k.drain.drain_all() == 2
+        async with k.db.read() as conn:
+            kept = (await conn.execute(sa.select(ingest_inbox.c.integration_id, ingest_inbox.c.error))).all()
+            keys = (await conn.execute(sa.select(t.alerts.c.dedup_key))).scalars().all()
+        assert kept == [("gone", "integration 'gone' no longer exists")]
+        assert keys == ["fine"]
