@@ -66,6 +66,13 @@ def _plan(stmt: sa.Executable, dialect: Any) -> _Plan:
     return compiled.string, rows_of
 
 
+def dict_rows(result: Any) -> list[dict[str, Any]]:
+    """A result's rows as plain dicts: ``dict(zip(keys, row))`` is about twice as fast as
+    ``dict(row_mapping)`` (the worker turns thousands of claimed rows into dicts per burst)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
 class Bulk:
     """One statement with named bind parameters, run as a driver-level executemany."""
 

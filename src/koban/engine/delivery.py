@@ -25,6 +25,7 @@ from koban.db import schema as t
 from koban.domain.escalation import StepExhausted
 from koban.engine.backoff import retry_delay
 from koban.engine.broken_channels import mark_broken
+from koban.engine.bulk import Bulk, dict_rows
 from koban.engine.incidents import handle, load_incident
 from koban.engine.notifications import Unreachable, build_notification
 from koban.engine.uow import UnitOfWork
@@ -75,10 +76,8 @@ async def prepare(k: Kernel, conn: Any, claimed: list[dict[str, Any]], now: floa
     cols = _VIEW_COLUMNS
     if any(_shows_on_call(k, r) for r in claimed):
         cols = cols + _ON_CALL_COLUMNS
-    incidents = {
-        r["id"]: dict(r)
-        for r in (await conn.execute(sa.select(*cols).where(t.incidents.c.id.in_(ids)))).mappings()
-    }
+    found = dict_rows(await conn.execute(sa.select(*cols).where(t.incidents.c.id.in_(ids))))
+    incidents = {r["id"]: r for r in found}
     gone, moot, out = [], [], []
     for row in claimed:
         inc = incidents.get(row["incident_id"])
@@ -161,17 +160,19 @@ def outcome(
     return values, note_kind, exhausted
 
 
-_UPDATES: dict[tuple[str, ...], Any] = {}
+_UPDATES: dict[tuple[str, ...], Bulk] = {}
 
 
-def _update_stmt(columns: tuple[str, ...]) -> Any:
-    """UPDATE deliveries SET <columns> by id, built once per shape so the compiled cache hits."""
+def _update_stmt(columns: tuple[str, ...]) -> Bulk:
+    """UPDATE deliveries SET <columns> by id, one driver-level executemany plan per shape."""
     stmt = _UPDATES.get(columns)
     if stmt is None:
-        stmt = _UPDATES[columns] = (
-            sa.update(t.deliveries)
-            .where(t.deliveries.c.id == sa.bindparam("_id"))
-            .values({c: sa.bindparam(f"v_{c}") for c in columns})
+        stmt = _UPDATES[columns] = Bulk(
+            lambda _dialect: (
+                sa.update(t.deliveries)
+                .where(t.deliveries.c.id == sa.bindparam("_id"))
+                .values({c: sa.bindparam(f"v_{c}") for c in columns})
+            )
         )
     return stmt
 
@@ -248,7 +249,7 @@ async def record_many(
             if exhausted:
                 settled[(delivery["incident_id"], delivery["step"], delivery["loop"])] = None
         for columns, params in updates.items():
-            await conn.execute(_update_stmt(columns), params)
+            await _update_stmt(columns).run(conn, params)
         # After the UPDATEs: whether a step is settled depends on the states just written.
         for incident_id, step, loop in settled:
             await step_settled(k, uow, incident_id, step, loop, now)

@@ -14,6 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from koban.engine.bulk import dict_rows
+
 
 async def claim(
     conn: AsyncConnection,
@@ -38,7 +40,7 @@ async def claim(
         .values(lease_owner=owner, lease_until=now + lease)
         .returning(*table.c)
     )
-    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    return dict_rows(await conn.execute(stmt))
 
 
 async def next_due(conn: AsyncConnection, table: sa.Table) -> float | None:
