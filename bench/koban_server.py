@@ -1,7 +1,10 @@
 """Start a real ``koban serve`` (SQLite, default settings) for a bench, with one keyed integration.
 
 The service has no policy, so the bench measures what issue 4 asks: alerts accepted and durably
-stored (committed before the 2xx), not paging. ``stored_alerts`` counts the rows afterwards.
+stored (committed before the 2xx), not paging. ``stored_alerts`` counts them afterwards: alerts
+still in the ingest inbox (queued sources, ``--no-worker``) plus alert rows already processed.
+``drain`` then starts a ``koban worker`` on the same database and measures how fast it turns the
+backlog into incidents, so the accept rate is never read as a processing rate.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ BENCH_KEY = "bench-key-0123456789abcdef"
 class KobanServer:
     url: str
     database: Path
+    env: dict[str, str]
     key: str = BENCH_KEY
 
     def stored_alerts(self) -> int:
@@ -42,6 +46,24 @@ class KobanServer:
     def queued_alerts(self) -> int:
         with sqlite3.connect(self.database) as conn:
             return conn.execute("SELECT coalesce(sum(alerts), 0) FROM ingest_inbox").fetchone()[0]
+
+    async def drain(self, seconds: float) -> tuple[int, float, int]:
+        """Run ``koban worker`` for up to ``seconds`` (or until the inbox is empty):
+        (alerts processed, seconds taken, alerts still queued)."""
+        before = self.queued_alerts()
+        argv = [sys.executable, "-c", "from koban.cli.main import app; app()", "worker", "--no-migrate"]
+        proc = _spawn(argv, self.env, self.database.with_name("worker.log"))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        left = before
+        try:
+            while left and loop.time() - started < seconds:
+                await asyncio.sleep(0.25)
+                left = self.queued_alerts()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        return before - left, loop.time() - started, left
 
 
 def _config(kind: str) -> dict:
@@ -69,7 +91,7 @@ async def run_koban(
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_ready(url, proc, tmp)
-        yield KobanServer(url, tmp / "koban.db")
+        yield KobanServer(url, tmp / "koban.db", env)
     finally:
         proc.terminate()
         try:

@@ -36,7 +36,9 @@ def serve(
     host: str = typer.Option(None, help="Listen address (KOBAN_HOST)."),
     port: int = typer.Option(None, help="Listen port (KOBAN_PORT)."),
     config: Path = typer.Option(None, help="Apply this YAML config at start (KOBAN_CONFIG_FILE)."),
-    worker: bool = typer.Option(True, help="Also run the escalation and delivery worker in this process."),
+    worker: bool = typer.Option(
+        True, help="Also run the worker (escalation, delivery, the ingest inbox drain) in this process."
+    ),
     migrate: bool = typer.Option(True, help="Upgrade the database schema on start."),
 ) -> None:
     """Run the HTTP API, ingest and (by default) the worker in one process."""
@@ -64,7 +66,7 @@ def serve(
 def worker(
     migrate: bool = typer.Option(True, help="Upgrade the database schema on start."),
 ) -> None:
-    """Run only the escalation and delivery worker (scale out beside serve on PostgreSQL)."""
+    """Run only the worker: escalation, delivery and the ingest inbox drain (scale out beside serve)."""
     from koban.engine.kernel import Kernel
 
     s = settings_or_exit()
