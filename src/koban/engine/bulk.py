@@ -50,6 +50,17 @@ def _plan(stmt: sa.Executable, dialect: Any) -> _Plan:
         def rows_of(rows: Rows) -> list[tuple[Any, ...]]:
             return [get(r) for r in rows]
 
+    elif len(from_row) == len(binds):
+
+        def rows_of(rows: Rows) -> list[tuple[Any, ...]]:
+            out = []
+            for r in rows:
+                v = list(get(r))
+                for i, p in row_procs:
+                    v[i] = p(v[i])
+                out.append(tuple(v))
+            return out
+
     else:
 
         def rows_of(rows: Rows) -> list[tuple[Any, ...]]:
