@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_rollups
+from koban.engine.probe_rollups import COARSE_SECONDS
 from koban.engine.probe_store import ProbeStore
 from koban.probes.result import Phases, ProbeResult
 from koban.probes.rules import Rule
@@ -49,12 +50,17 @@ async def test_a_restarted_prober_adds_to_the_windows_stored_before_it_started(d
 
         after = ProbeStore(db, "tokyo")  # a new process: nothing in memory
         await after.write([result(minute + timedelta(seconds=2), ms=700)], RULES)
-        await after.flush_rollups(coarse=False)
+        t = minute.timestamp()
+        await after.rollups.flush(db, coarse=False, now=t + 2)
         rows = await _rows(db)
-        assert rows["minute"] == (3, 1, 0.7) and rows["hour"] == (2, 1, 0.1)  # hour/day wait for coarse
+        assert rows["minute"] == (3, 1, 0.7) and rows["hour"] == (2, 1, 0.1)  # hour/day come later
         await after.write([result(minute + timedelta(seconds=3))], RULES)
-        await after.flush_rollups()
+        # Within one coarse period every changed hour/day row is written, without coarse=True.
+        await after.rollups.flush(db, coarse=False, now=t + COARSE_SECONDS + 1)
         assert await _rows(db) == {r: (4, 1, 0.7) for r in ("minute", "hour", "day")}
+        await after.write([result(minute + timedelta(seconds=4))], RULES)
+        await after.flush_rollups()  # on stop: everything
+        assert await _rows(db) == {r: (5, 1, 0.7) for r in ("minute", "hour", "day")}
     finally:
         await db.dispose()
 

@@ -10,11 +10,13 @@ or was already dropped from memory (a late result for a closed window). Such a w
 have a row, so its first flush reads that row and merges it in (exact: histograms merge by adding
 counts); from then on memory holds the whole window again.
 
-Minute rows are written at every flush; hour/day rows only when ``coarse`` (every few minutes: at
-100,000 monitors that is 200,000 rows). Writes go in chunks, one short transaction each, so on
-SQLite the other writers (another shard, the worker paging someone) wait milliseconds, not the
-length of the whole flush. ``Prober.stop`` flushes everything, so a clean restart loses nothing;
-a crash loses at most the unflushed interval, as before.
+Minute rows are written at every flush; a changed hour/day row about every ``COARSE_SECONDS``
+(at 100,000 monitors there are 200,000 of them), each monitor on its own phase of that period
+(a stable hash of its id), so every flush writes a thin, even slice of them rather than all at
+once every few minutes; ``coarse=True`` (on stop) writes them all. Writes go in chunks, one short
+transaction each, so on SQLite the other writers (another shard, the worker paging someone) wait
+milliseconds, not the length of the whole flush. ``Prober.stop`` flushes everything, so a clean
+restart loses nothing; a crash loses at most the unflushed interval, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -36,6 +39,7 @@ from koban.probes.result import PHASES, ProbeResult
 from koban.probes.rollup import METRICS, RESOLUTIONS, Histogram, Rollup, bucket_of
 
 CHUNK = 500  # rows per SELECT (merges) and per write transaction
+COARSE_SECONDS = 300.0  # how often a changed hour/day row is rewritten (graphs of up to 25 h read minutes)
 # A written window stays in memory this long after its end, for results that arrive late (a probe
 # started in it that ran until its timeout, a batch waiting for the store); later ones still count,
 # through a merge with the row. Short, because 100,000 monitors' minute windows are most of the memory.
@@ -79,15 +83,30 @@ Key = tuple[str, str, str, float]
 
 
 class _Window:
-    """One open window; ``whole``: memory holds all of it (else the stored row must be merged in)."""
+    """One open window; ``whole``: memory holds all of it (else the stored row must be merged in);
+    ``slot``: the coarse period (``coarse_slot``) it was last written in or opened in."""
 
-    __slots__ = ("count", "failures", "metrics", "whole")
+    __slots__ = ("count", "failures", "metrics", "whole", "slot")
 
-    def __init__(self, whole: bool) -> None:
+    def __init__(self, whole: bool, slot: int = 0) -> None:
         self.count = 0
         self.failures = 0
         self.metrics = {m: Histogram() for m in METRICS}
         self.whole = whole
+        self.slot = slot
+
+    def absorb(self, stored: Rollup) -> None:
+        self.count += stored.count
+        self.failures += stored.failures
+        for m, h in stored.metrics.items():
+            self.metrics[m] = self.metrics[m].merged(h) if m in self.metrics else h
+        self.whole = True
+
+
+def coarse_slot(monitor_id: str, now: float) -> int:
+    """The monitor's current ``COARSE_SECONDS`` period, shifted by a stable per-monitor phase."""
+    phase = zlib.crc32(monitor_id.encode()) % 1000 / 1000 * COARSE_SECONDS
+    return math.floor((now + phase) / COARSE_SECONDS)
 
     def absorb(self, stored: Rollup) -> None:
         self.count += stored.count
@@ -122,7 +141,8 @@ class RollupBuffer:
                 key = (r.monitor_id, r.location, res, math.floor(ts / width) * width)
                 w = opened.get(key)
                 if w is None:
-                    w = opened[key] = _Window(key[3] >= known_from[res])
+                    slot = coarse_slot(r.monitor_id, ts) if res != "minute" else 0
+                    w = opened[key] = _Window(key[3] >= known_from[res], slot)
                 dirty.add(key)
                 w.count += 1
                 w.failures += failed
@@ -131,8 +151,18 @@ class RollupBuffer:
                     hists[m].add(v, b)
 
     async def flush(self, db: Database, *, coarse: bool = True, now: float | None = None) -> int:
-        """Write the changed windows (minute ones only unless ``coarse``); returns rows written."""
-        keys = [k for k in self._dirty if coarse or k[2] == "minute"]
+        """Write the changed minute windows and the changed hour/day windows whose period came
+        round (all of them when ``coarse``); returns rows written."""
+        now = time.time() if now is None else now
+        keys = []
+        for k in self._dirty:
+            if k[2] != "minute" and not coarse:
+                w = self._open[k]
+                slot = coarse_slot(k[0], now)
+                if slot <= w.slot:
+                    continue
+                w.slot = slot
+            keys.append(k)
         await self._merge_stored(db, [k for k in keys if not self._open[k].whole])
         sql = driver_insert(db.dialect, "probe_rollups", ROLLUP_COLUMNS, ROLLUP_KEYS)
         for i in range(0, len(keys), CHUNK):
@@ -148,7 +178,7 @@ class RollupBuffer:
                 self._dirty.update(chunk)  # memory still holds them whole: the next flush retries
                 raise
             await asyncio.sleep(0)  # let probes and the API run between chunks
-        self._evict(time.time() if now is None else now)
+        self._evict(now)
         return len(keys)
 
     async def _merge_stored(self, db: Database, keys: list[Key]) -> None:

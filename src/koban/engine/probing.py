@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from koban.engine.kernel import Kernel
 
 log = logging.getLogger("koban.probes")
-COARSE_ROLLUP_SECONDS = 300.0
 
 
 class Prober:
@@ -139,7 +138,7 @@ class Prober:
 
     async def _maintain(self) -> None:
         loop = asyncio.get_running_loop()
-        next_rollup = next_prune = next_coarse = loop.time()
+        next_rollup = next_prune = loop.time()
         while True:
             await asyncio.sleep(self.sync_interval)
             now = loop.time()
@@ -147,12 +146,10 @@ class Prober:
                 await self.sync()
                 if now >= next_rollup:
                     next_rollup = now + self.rollup_interval
-                    # Hour/day rows less often: rewriting them for every monitor every few seconds
-                    # costs more than the probing itself at 100,000 monitors.
-                    coarse = now >= next_coarse
-                    if coarse:
-                        next_coarse = now + COARSE_ROLLUP_SECONDS
-                    await self.store.flush_rollups(coarse=coarse)
+                    # Minute rows; hour/day rows only every few minutes, spread over the flushes
+                    # (probe_rollups.COARSE_SECONDS): at 100,000 monitors rewriting them all at
+                    # once, or every time, costs more than the probing itself.
+                    await self.store.flush_rollups(coarse=False)
                 if now >= next_prune:
                     next_prune = now + self.prune_interval
                     s = self.k.settings
