@@ -12,8 +12,9 @@ and ``FOR UPDATE SKIP LOCKED`` keeps a row that one transaction holds out of any
 client that waits for its 2xx before sending the next event therefore has its events applied in
 the order it sent them, as with the synchronous path.
 
-A row that cannot be processed (its integration was deleted, or the alert rules fail on it) is not
-dropped: it keeps an ``error`` and stays for a person to see, and the rest flows on.
+A row that cannot be processed (its integration was deleted, or the alert rules fail on that row
+alone, not the database) is not dropped: it keeps an ``error`` and stays for a person to see, and
+the rest flows on; clearing ``error`` queues it again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from koban.db.schema_inbox import ingest_inbox as ib
 from koban.domain.alerts import AlertEvent
@@ -43,6 +44,8 @@ log = logging.getLogger("koban.inbox")
 BATCH_ROWS = 500
 BATCH_ALERTS = 2000
 RETRIES = 5
+# Failures of the database rather than of a row's content: never a reason to park a row.
+TRANSIENT = (DBAPIError, OSError, TimeoutError)
 # pg_advisory_xact_lock key: "koban inbox" (any constant no other lock uses).
 ADVISORY_KEY = 0x6B6F62616E696E62
 
@@ -90,11 +93,15 @@ class InboxDrain:
                 return 0
         try:
             return await self._retrying(limit)
+        except TRANSIENT:
+            raise  # the database, not a row: the loop backs off and tries again
         except Exception:
             # One bad row must not hold the queue: retry the oldest alone; if it fails alone, park it.
             log.exception("inbox batch failed; isolating its first row")
             try:
                 return await self._retrying(1)
+            except TRANSIENT:
+                raise
             except Exception as exc:
                 await self._park_oldest(f"processing failed: {type(exc).__name__}: {exc}"[:2000])
                 return 1
