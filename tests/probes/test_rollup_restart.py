@@ -3,17 +3,20 @@ dropped from memory must still add to what is stored, never overwrite it. Both d
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_rollups
-from koban.engine.probe_rollups import COARSE_SECONDS
+from koban.engine.probe_rollups import COARSE_SECONDS, from_row
 from koban.engine.probe_store import ProbeStore
 from koban.probes.result import Phases, ProbeResult
+from koban.probes.rollup import rollup_results
 from koban.probes.rules import Rule
 
 RULES = {"shop": Rule(monitor_id="shop", service="web")}
@@ -78,5 +81,34 @@ async def test_a_late_result_for_a_window_dropped_from_memory_merges_with_its_ro
         await store.write([result(at + timedelta(seconds=30), ok=False, ms=400)], RULES)
         await store.rollups.flush(db, now=later)
         assert await _rows(db) == {r: (3, 1, 0.4) for r in ("minute", "hour", "day")}
+    finally:
+        await db.dispose()
+
+
+async def test_stored_windows_equal_the_rollups_of_the_same_results(db_url):
+    upgrade(db_url)
+    db = Database(db_url, sqlite_synchronous="NORMAL")
+    try:
+        rng = random.Random(5)
+        t0 = datetime.fromtimestamp(time.time() // 3600 * 3600, UTC)
+        batch = [
+            result(t0 + timedelta(seconds=rng.uniform(0, 300)), ok=rng.random() > 0.2, ms=rng.uniform(4, 900))
+            for _ in range(200)
+        ]
+        store = ProbeStore(db, "tokyo")
+        await store.write(batch, RULES)
+        await store.flush_rollups()
+        async with db.read() as conn:
+            stored = {
+                (r.resolution, r.start): from_row(r) for r in await conn.execute(sa.select(probe_rollups))
+            }
+        for res in ("minute", "hour", "day"):
+            for want in rollup_results(batch, res):
+                got = stored[(res, want.start.timestamp())]
+                assert (got.count, got.failures) == (want.count, want.failures)
+                for m, h in want.metrics.items():
+                    g = got.metrics[m]
+                    assert (g.counts, g.count, g.min, g.max) == (h.counts, h.count, h.min, h.max)
+                    assert g.total == pytest.approx(h.total)
     finally:
         await db.dispose()

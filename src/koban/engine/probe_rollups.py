@@ -25,6 +25,7 @@ import asyncio
 import math
 import time
 import zlib
+from array import array
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -82,24 +83,67 @@ def from_row(row: sa.Row) -> Rollup:
 Key = tuple[str, str, str, float]
 
 
-class _Window:
-    """One open window; ``whole``: memory holds all of it (else the stored row must be merged in);
-    ``slot``: the coarse period (``coarse_slot``) it was last written in or opened in."""
+_SHIFT = 12  # a bucket index stays far below 4,096 (bucket 400 is ~12 days)
+_METRIC_INDEX = {m: i for i, m in enumerate(METRICS)}
+_EMPTY_STATS = [0.0, math.inf, 0.0] * len(METRICS)  # per metric: sum, min, max
 
-    __slots__ = ("count", "failures", "metrics", "whole", "slot")
+
+class _Window:
+    """One open window, compact (100,000 monitors keep ~300,000 of them): one dict of bucket counts
+    for all metrics (``metric index << _SHIFT | bucket``) and an array of sum/min/max per metric,
+    instead of six Histogram objects; ``histograms()`` rebuilds those to write the row.
+    ``whole``: memory holds all of the window (else the stored row must be merged in); ``slot``:
+    the coarse period (``coarse_slot``) it was last written or opened in."""
+
+    __slots__ = ("count", "failures", "buckets", "stats", "whole", "slot")
 
     def __init__(self, whole: bool, slot: int = 0) -> None:
         self.count = 0
         self.failures = 0
-        self.metrics = {m: Histogram() for m in METRICS}
+        self.buckets: dict[int, int] = {}
+        self.stats = array("d", _EMPTY_STATS)
         self.whole = whole
         self.slot = slot
 
+    def add(self, measured: list[tuple[int, float]], failed: bool) -> None:
+        """One result: ``(metric index << _SHIFT | bucket, value)`` per metric, in METRICS order."""
+        self.count += 1
+        self.failures += failed
+        buckets, stats = self.buckets, self.stats
+        o = 0
+        for key, v in measured:
+            buckets[key] = buckets.get(key, 0) + 1
+            stats[o] += v
+            if v < stats[o + 1]:
+                stats[o + 1] = v
+            if v > stats[o + 2]:
+                stats[o + 2] = v
+            o += 3
+
+    def histograms(self) -> dict[str, Histogram]:
+        counts: list[dict[int, int]] = [{} for _ in METRICS]
+        mask = (1 << _SHIFT) - 1
+        for key, n in self.buckets.items():
+            counts[key >> _SHIFT][key & mask] = n
+        st = self.stats
+        return {
+            m: Histogram(counts[i], self.count, st[3 * i], st[3 * i + 1], st[3 * i + 2])
+            for i, m in enumerate(METRICS)
+        }
+
     def absorb(self, stored: Rollup) -> None:
+        """Merge the window's stored row in (exact: bucket counts add up)."""
         self.count += stored.count
         self.failures += stored.failures
+        buckets, stats = self.buckets, self.stats
         for m, h in stored.metrics.items():
-            self.metrics[m] = self.metrics[m].merged(h) if m in self.metrics else h
+            i = _METRIC_INDEX[m]
+            for b, n in h.counts.items():
+                key = i << _SHIFT | b
+                buckets[key] = buckets.get(key, 0) + n
+            stats[3 * i] += h.total
+            stats[3 * i + 1] = min(stats[3 * i + 1], h.min)
+            stats[3 * i + 2] = max(stats[3 * i + 2], h.max)
         self.whole = True
 
 
@@ -107,13 +151,6 @@ def coarse_slot(monitor_id: str, now: float) -> int:
     """The monitor's current ``COARSE_SECONDS`` period, shifted by a stable per-monitor phase."""
     phase = zlib.crc32(monitor_id.encode()) % 1000 / 1000 * COARSE_SECONDS
     return math.floor((now + phase) / COARSE_SECONDS)
-
-    def absorb(self, stored: Rollup) -> None:
-        self.count += stored.count
-        self.failures += stored.failures
-        for m, h in stored.metrics.items():
-            self.metrics[m] = self.metrics[m].merged(h) if m in self.metrics else h
-        self.whole = True
 
 
 class RollupBuffer:
@@ -135,7 +172,7 @@ class RollupBuffer:
                 continue
             ts = r.started_at.timestamp()
             values = [r.duration, *(getattr(r.phases, p) for p in PHASES)]
-            measured = list(zip(METRICS, values, map(bucket_of, values), strict=True))
+            measured = [(i << _SHIFT | bucket_of(v), v) for i, v in enumerate(values)]
             failed = not r.success
             for res, width in widths:
                 key = (r.monitor_id, r.location, res, math.floor(ts / width) * width)
@@ -144,11 +181,7 @@ class RollupBuffer:
                     slot = coarse_slot(r.monitor_id, ts) if res != "minute" else 0
                     w = opened[key] = _Window(key[3] >= known_from[res], slot)
                 dirty.add(key)
-                w.count += 1
-                w.failures += failed
-                hists = w.metrics
-                for m, v, b in measured:
-                    hists[m].add(v, b)
+                w.add(measured, failed)
 
     async def flush(self, db: Database, *, coarse: bool = True, now: float | None = None) -> int:
         """Write the changed minute windows and the changed hour/day windows whose period came
@@ -210,7 +243,7 @@ class RollupBuffer:
     def _row(self, k: Key) -> tuple:
         """A ``probe_rollups`` row in ``ROLLUP_COLUMNS`` order."""
         w = self._open[k]
-        metrics = orjson.dumps({m: h.to_dict() for m, h in w.metrics.items()}).decode()
+        metrics = orjson.dumps({m: h.to_dict() for m, h in w.histograms().items()}).decode()
         return (k[0], k[2], k[3], k[1], w.count, w.failures, metrics)
 
     def _evict(self, now: float) -> None:
