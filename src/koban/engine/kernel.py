@@ -146,7 +146,10 @@ class Kernel:
 
     def wake(self) -> None:
         self._event().set()
-        self.drain.wake()  # PostgreSQL: another instance's edge committed inbox rows (same signal)
+        if self.listener is not None:
+            # Maybe another instance's edge committed inbox rows (same koban_due signal). This
+            # process's own edge wakes the drain directly, so SQLite needs no extra look per wake.
+            self.drain.wake()
 
     async def wait_for_wake(self, seconds: float) -> None:
         ev = self._event()
