@@ -71,3 +71,34 @@ async def test_a_row_the_drain_cannot_process_is_kept_with_its_error_and_the_res
             keys = (await conn.execute(sa.select(t.alerts.c.dedup_key))).scalars().all()
         assert kept == [("gone", "integration 'gone' no longer exists")]
         assert keys == ["fine"]
+
+
+async def test_on_postgres_another_instances_drain_is_woken_by_the_commit(db_url, tmp_path):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several instances share a database on PostgreSQL")
+    from koban.engine.clock import SystemClock
+
+    async with (
+        running_kernel(
+            db_url, s.edge_config(), tmp_path / "edge", clock=SystemClock(), instance_name="edge"
+        ) as edge,
+        running_kernel(
+            db_url,
+            s.edge_config(),
+            tmp_path / "w",
+            clock=SystemClock(),
+            worker=True,
+            instance_name="w",
+            poll_seconds=30,
+        ) as worker,
+    ):
+        assert worker.listener is not None
+        await asyncio.wait_for(worker.listener.connected.wait(), 10)
+        await edge.inbox.submit(Delivery("in-pagerduty", "pagerduty", T0, 1, trigger("woken")), None)
+        # Polling is 30 s here: only the NOTIFY can make this quick.
+        async with asyncio.timeout(5):
+            while True:
+                async with worker.db.read() as conn:
+                    if (await conn.execute(sa.select(t.alerts.c.dedup_key))).scalars().all() == ["woken"]:
+                        break
+                await asyncio.sleep(0.05)
