@@ -14,6 +14,7 @@ resend with the same Idempotency-Key, which receivers dedup on).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,16 @@ _VIEW_COLUMNS = tuple(
     )
 )  # fmt: skip
 _ON_CALL_COLUMNS = (t.incidents.c.plan, t.incidents.c.esc_step, t.incidents.c.esc_loop)
+# What sending and recording a claimed delivery read (build_notification, links, outcome, the
+# timeline): the RETURNING of every column, times, lease and error included, was per-row work for
+# nothing.
+CLAIM_COLUMNS = tuple(
+    t.deliveries.c[n]
+    for n in (
+        "id", "key", "incident_id", "kind", "channel_id", "channel_type", "person_id", "step", "loop",
+        "state", "attempts", "provider_ref", "meta",
+    )
+)  # fmt: skip
 
 
 def _shows_on_call(k: Kernel, delivery: dict[str, Any]) -> bool:
@@ -194,7 +205,7 @@ async def record_many(
     """
     now = k.clock.now()
     d = t.deliveries.c
-    recorded: list[tuple[str, str]] = []
+    recorded: Counter[tuple[str, str]] = Counter()  # one metric increment per outcome, not per row
     first: list[int] = []
     settled: dict[tuple[int, int, int], None] = {}  # ordered, once per step
     refresh = False
@@ -217,7 +228,7 @@ async def record_many(
             updates.setdefault(tuple(values), []).append(
                 {"_id": delivery["id"], **{f"v_{c}": v for c, v in values.items()}}
             )
-            recorded.append((delivery["channel_type"], values["state"]))
+            recorded[(delivery["channel_type"], values["state"])] += 1
             if note_kind:
                 uow.note(
                     delivery["incident_id"],
@@ -260,8 +271,8 @@ async def record_many(
             await then(conn, now)
     if refresh:
         await k.refresh_catalog(force=True)  # stop using it here at once; other instances within seconds
-    for channel_type, state in recorded:
-        k.metrics.notification(channel_type, state)
+    for (channel_type, state), n in recorded.items():
+        k.metrics.notification(channel_type, state, n)
     if uow.wake:
         k.wake()
 

@@ -36,8 +36,8 @@ class Metrics:
     def reject(self, source: str, reason: str) -> None:
         self.rejected.labels(source, reason).inc()
 
-    def notification(self, channel: str, outcome: str) -> None:
-        self.notifications.labels(channel, outcome).inc()
+    def notification(self, channel: str, outcome: str, n: int = 1) -> None:
+        self.notifications.labels(channel, outcome).inc(n)
 
     def first_notification(self, seconds: float) -> None:
         self.first.observe(max(0.0, seconds))

@@ -9,6 +9,7 @@ a worker that paused past its lease.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +27,9 @@ async def claim(
     now: float,
     lease: float,
     limit: int,
+    columns: Sequence[sa.ColumnElement[Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Lease up to ``limit`` due rows; returns ``columns`` of them (default: every column)."""
     c = table.c
     due = sa.and_(
         c.due_at.is_not(None), c.due_at <= now, sa.or_(c.lease_until.is_(None), c.lease_until < now)
@@ -38,7 +41,7 @@ async def claim(
         sa.update(table)
         .where(c.id.in_(pick.scalar_subquery()))
         .values(lease_owner=owner, lease_until=now + lease)
-        .returning(*table.c)
+        .returning(*(table.c if columns is None else columns))
     )
     return dict_rows(await conn.execute(stmt))
 

@@ -18,7 +18,7 @@ from koban.channels.base import DeliveryResult
 from koban.db import schema as t
 from koban.db import schema_routing as r
 from koban.domain.escalation import Timer
-from koban.engine.delivery import Sending, prepare, record_many, send
+from koban.engine.delivery import CLAIM_COLUMNS, Sending, prepare, record_many, send
 from koban.engine.incidents import StaleIncident, handle, load_incidents
 from koban.engine.queue import claim, due_now, next_due
 from koban.engine.routing_worker import RoutingWork
@@ -179,6 +179,7 @@ class Worker:
             now=now,
             lease=k.settings.lease_seconds,
             limit=free,
+            columns=CLAIM_COLUMNS,
         )
         return await prepare(k, conn, rows, now), len(rows)
 
