@@ -128,7 +128,10 @@ def _document_ingest(app: FastAPI) -> None:
             "summary": "Send alerts; the integration key picks the parser (generic, alertmanager...)",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},
             "responses": {
-                "202": {"description": "Accepted and committed; incident ids per alert"},
+                "202": {
+                    "description": "Accepted and committed: generic JSON with incident ids per alert; "
+                    "other sources' deliveries wait in the ingest inbox for the worker"
+                },
                 "400": {"description": "Not JSON, or empty"},
                 "401": {"description": "Missing or unknown key"},
                 "413": {"description": "Body over the size limit"},
