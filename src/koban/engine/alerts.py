@@ -19,6 +19,7 @@ from koban.config.model import Service
 from koban.db import schema as t
 from koban.domain.alerts import AlertAction, AlertEvent, Severity
 from koban.domain.escalation import Acknowledge, Resolve, Retrigger, Start, Status
+from koban.domain.escalation import Decision as EscDecision
 from koban.domain.escalation import decide as decide_escalation
 from koban.domain.freeze import freeze
 from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdict, decide
@@ -231,7 +232,7 @@ async def _open(
     row = {"id": None, **values, "esc_started_at": None, "esc_step_started_at": None}
     # Escalation starts in the INSERT itself, and the INSERT joins the batch's one executemany
     # (uow.flush_incidents): building a statement per incident cost ~2 ms of SQLAlchemy each.
-    started = decide_escalation(esc_state(row), plan, Start(), now)
+    started = _started(uow, catalog, policy, plan, row, now)
     row.update(state_columns(started.state))
     new_id = row["id"] = await uow.new_incident_id()
     uow.add_incident(row)
@@ -259,6 +260,19 @@ def _frozen(uow: UnitOfWork, catalog: Catalog, policy: Any, now: float) -> tuple
     if hit is None:
         plan = freeze(policy, catalog.rotations, catalog.people, now)
         hit = uow.memo[key] = (plan, plan.to_json())
+    return hit
+
+
+def _started(
+    uow: UnitOfWork, catalog: Catalog, policy: Any, plan: Plan | None, row: dict[str, Any], now: float
+) -> EscDecision:
+    """Escalation's start for a new incident row. A new row always holds the initial state, so the
+    decision is pure in (plan, now): a burst decides it once per policy and shares the (immutable)
+    result; ``apply`` writes its rows per incident."""
+    key = ("start", id(catalog), policy.id if policy else None, now)
+    hit = uow.memo.get(key)
+    if hit is None:
+        hit = uow.memo[key] = decide_escalation(esc_state(row), plan, Start(), now)
     return hit
 
 

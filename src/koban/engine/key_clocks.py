@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from koban.db import schema_routing as r
 from koban.domain.incident_rules import KeyClock
@@ -21,13 +22,17 @@ CLOCK_TTL_SECONDS = 7 * 86400.0
 _c = r.alert_clocks.c
 # Driver-level executemany (engine/bulk.py): a burst touches one clock per alert, twice.
 _INSERT_CLOCKS = BulkInsert(r.alert_clocks, ignore_conflicts=True)
-_STORE_CLOCKS = Bulk(
-    lambda _dialect: (
-        sa.update(r.alert_clocks)
-        .where(_c.key_hash == sa.bindparam("k"))
-        .values(fired_at=sa.bindparam("f"), resolved_at=sa.bindparam("r"), expires_at=sa.bindparam("e"))
-    )
-)
+_VALUES = {"fired_at": sa.bindparam("f"), "resolved_at": sa.bindparam("r"), "expires_at": sa.bindparam("e")}
+
+
+def _store_stmt(dialect: str) -> sa.Executable:
+    if dialect == "postgresql":  # every row exists and is locked (lock_clocks)
+        return sa.update(r.alert_clocks).where(_c.key_hash == sa.bindparam("k")).values(_VALUES)
+    ins = sqlite.insert(r.alert_clocks).values(key_hash=sa.bindparam("k"), **_VALUES)
+    return ins.on_conflict_do_update(index_elements=[_c.key_hash], set_=_VALUES)
+
+
+_STORE_CLOCKS = Bulk(_store_stmt)
 
 
 def clock_key(service_id: str, incident_key: str, dedup_key: str) -> str:
@@ -38,11 +43,15 @@ async def lock_clocks(uow: UnitOfWork, keys: set[str], now: float) -> dict[str, 
     if not keys:
         return {}
     ordered = sorted(keys)
-    expires = now + CLOCK_TTL_SECONDS
-    await _INSERT_CLOCKS.run(
-        uow.conn,
-        [{"key_hash": k, "fired_at": None, "resolved_at": None, "expires_at": expires} for k in ordered],
-    )
+    if uow.dialect == "postgresql":
+        # A row to lock for every key, so two instances ingesting the same alert serialise on it.
+        # SQLite needs none: the batch's transaction holds the one write lock, and store_clocks
+        # upserts (a burst of new keys was one more 6,000-row statement).
+        expires = now + CLOCK_TTL_SECONDS
+        await _INSERT_CLOCKS.run(
+            uow.conn,
+            [{"key_hash": k, "fired_at": None, "resolved_at": None, "expires_at": expires} for k in ordered],
+        )
     q = sa.select(_c.key_hash, _c.fired_at, _c.resolved_at, _c.expires_at).where(_c.key_hash.in_(ordered))
     if uow.dialect == "postgresql":
         q = q.order_by(_c.key_hash).with_for_update()
