@@ -15,7 +15,7 @@ the rest (405 for other methods) and the OpenAPI document.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ log = logging.getLogger("koban.ingest")
 
 # (status, JSON-able body, extra headers)
 Reply = tuple[int, Any, Mapping[str, str] | None]
+Counted = Callable[[str, int], None]
 _JSON = (b"content-type", b"application/json")
 _INTERNAL = orjson.dumps({"error": "internal error; see the server log"})
 
@@ -71,10 +72,15 @@ def too_large(limit: int) -> Reply:
     return 413, {"error": f"body is larger than the {limit}-byte limit"}, None
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | Reply:
-    for name, value in scope["headers"]:
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            return too_large(limit)
+async def read_body(
+    scope: Scope, receive: Receive, limit: int, declared: bytes | None = None
+) -> bytes | Reply:
+    """The body, or 413 over ``limit`` (before reading when Content-Length says so; ``declared``:
+    that header when the caller has already looked)."""
+    if declared is None:
+        declared = next((v for n, v in scope["headers"] if n == b"content-length"), None)
+    if declared and declared.isdigit() and int(declared) > limit:
+        return too_large(limit)
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -109,7 +115,9 @@ def inbound(scope: Scope, headers: Headers, body: bytes, data: Any, now: float) 
     )
 
 
-async def enqueue(k: Kernel, integ: Any, count: int, body: bytes, received_at: float) -> Reply:
+async def enqueue(
+    k: Kernel, integ: Any, count: int, body: bytes, received_at: float, counted: Counted | None = None
+) -> Reply:
     """Commit a validated delivery of a queued source to the inbox; the worker's drain parses it."""
     if count:
         try:
@@ -118,7 +126,7 @@ async def enqueue(k: Kernel, integ: Any, count: int, body: bytes, received_at: f
         except RateLimited as exc:
             k.metrics.reject(integ.type, "rate limit")
             return too_many(exc)
-        k.metrics.alert(integ.type, count)
+        (counted or k.metrics.alert)(integ.type, count)
     return 202, {"status": "accepted", "alerts": count}, None
 
 
@@ -165,13 +173,16 @@ NO_KEY = {
 }
 
 
-def _auth_headers(scope: Scope) -> dict[str, str]:
-    """Just the headers a key can travel in (cheaper than a full ``Headers`` on the hot path)."""
-    found = {}
+def _hot_headers(scope: Scope) -> tuple[dict[str, str], bytes | None]:
+    """The headers a key can travel in, and Content-Length: one pass, no full ``Headers``."""
+    found: dict[str, str] = {}
+    length = None
     for name, value in scope["headers"]:
-        if name == b"authorization" or name == b"x-api-key":
+        if name == b"content-length":
+            length = value
+        elif name == b"authorization" or name == b"x-api-key":
             found.setdefault(name.decode(), value.decode("latin-1"))
-    return found
+    return found, length
 
 
 class Ingest(Endpoint):
@@ -180,10 +191,19 @@ class Ingest(Endpoint):
         # Cheap validators of queued sources (e.g. PrometheusSource.check): vouch for a body
         # without building its events; when they cannot, the full parse decides.
         self.checks = {kind: getattr(get_source(kind), "check", None) for kind in QUEUED_KINDS}
+        self._alert_counters: dict[str, Any] = {}
+
+    def counted(self, kind: str, n: int) -> None:
+        """``Metrics.alert`` with the labelled child kept (``labels()`` was ~3% per request)."""
+        child = self._alert_counters.get(kind)
+        if child is None:
+            child = self._alert_counters[kind] = self.k.metrics.alerts.labels(kind)
+        child.inc(n)
 
     async def handle(self, scope: Scope, receive: Receive) -> Reply:
         k = self.k
-        key = (scope.get("path_params") or {}).get("key") or key_from_headers(_auth_headers(scope))
+        auth, declared = _hot_headers(scope)
+        key = (scope.get("path_params") or {}).get("key") or key_from_headers(auth)
         if not key:
             k.metrics.reject("unknown", "no key")
             return 401, NO_KEY, None
@@ -192,7 +212,7 @@ class Ingest(Endpoint):
         if integ is None:
             k.metrics.reject("unknown", "bad key")
             return 401, {"error": "unknown integration key"}, None
-        body = await read_body(scope, receive, k.settings.max_body_bytes)
+        body = await read_body(scope, receive, k.settings.max_body_bytes, declared or b"")
         if isinstance(body, tuple):
             return body
         try:
@@ -202,7 +222,7 @@ class Ingest(Endpoint):
         check = self.checks.get(integ.type)
         count = check(data, integ.settings) if check else None
         if count is not None:
-            return await enqueue(k, integ, count, body, now)
+            return await enqueue(k, integ, count, body, now, self.counted)
         return await accept(k, integ.id, inbound(scope, Headers(scope=scope), body, data, now))
 
 
