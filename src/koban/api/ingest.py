@@ -58,6 +58,10 @@ class Endpoint:
         try:
             status, body, extra = await self.handle(scope, receive)
             payload = orjson.dumps(body)
+        except OverflowError as exc:
+            # As the app's handler says it: a number past what the database stores is the client's.
+            status, extra = 422, None
+            payload = orjson.dumps({"error": f"a number in the request is out of range: {exc}"})
         except Exception:
             log.exception("unhandled error on POST %s", scope.get("path"))
             status, payload, extra = 500, _INTERNAL, None
