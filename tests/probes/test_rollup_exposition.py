@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from koban.probes import CertInfo, Histogram, Phases, ProbeResult, Rollup, exposition, merge, rollup_results
-from koban.probes.rollup import bucket_of, bucket_value
+from koban.probes.rollup import bucket_of, bucket_value, summary_of
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -117,3 +117,17 @@ def test_exposition_matches_blackbox_names_with_zero_filled_phases() -> None:
 
 def test_exposition_of_nothing_is_empty() -> None:
     assert exposition([]) == ""
+
+
+def test_stored_histogram_is_rounded_and_one_value_needs_no_stored_quantiles() -> None:
+    one = Histogram()
+    one.add(0.012345678912)
+    d = one.to_dict()
+    assert "p50" not in d and d["max"] == 0.0123457
+    assert summary_of(d) == {"p50": 0.0123457, "p95": 0.0123457, "max": 0.0123457, "avg": 0.0123457}
+    assert summary_of(Histogram().to_dict()) == {"p50": 0.0, "p95": 0.0, "max": 0.0, "avg": 0.0}
+    many = Histogram()
+    for v in (0.01, 0.02, 0.03):
+        many.add(v)
+    assert summary_of(many.to_dict())["p95"] == many.quantile(0.95)
+    assert summary_of({k: v for k, v in many.to_dict().items() if k not in ("p50", "p95")}) is None
