@@ -63,3 +63,56 @@ async def test_probe_process_stores_results_for_its_location_and_stops_on_sigter
             proc.kill()
             await proc.wait()
         engine.dispose()
+
+
+async def test_two_shard_processes_of_a_location_probe_every_monitor_once(db_url, tmp_path, http_server):
+    idents = [f"shop-{i}" for i in range(6)]
+    cfg = config_with(*(http_monitor(f"{http_server.base}/ok", ident=i, locations=["tokyo"]) for i in idents))
+    path = tmp_path / "koban.yaml"
+    path.write_text(cfg.model_dump_json())
+    env = {
+        **os.environ,
+        "KOBAN_DATABASE_URL": db_url,
+        "KOBAN_DATA_DIR": str(tmp_path),
+        "KOBAN_SECRET_KEY": "t",
+    }
+    applied = await asyncio.create_subprocess_exec(
+        KOBAN, "config", "apply", str(path), env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    assert await applied.wait() == 0
+    procs = [
+        await asyncio.create_subprocess_exec(
+            KOBAN,
+            "probe",
+            "--location=tokyo",
+            f"--shard={i}/2",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for i in (1, 2)
+    ]
+    engine = make_sync_engine(db_url)
+    try:
+
+        async def stored() -> list:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT monitor_id FROM probe_latest")).all()
+            return rows if len(rows) == len(idents) else []
+
+        rows = await until(stored, "both shards to store every monitor", seconds=60)
+        assert sorted(r[0] for r in rows) == idents
+        counts = []
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+            output = (await proc.stdout.read()).decode()
+            assert "shard " in output
+            counts.append(int(output.split("(")[1].split(" monitors")[0]))
+        assert sum(counts) == len(idents)  # disjoint shares that cover the location
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        engine.dispose()
