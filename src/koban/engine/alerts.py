@@ -25,6 +25,7 @@ from koban.domain.freeze import freeze
 from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdict, decide
 from koban.domain.plan import Plan
 from koban.domain.routes import choose_route
+from koban.engine.bulk import dict_rows
 from koban.engine.catalog import Catalog
 from koban.engine.group_codec import event_to_json
 from koban.engine.incidents import apply, esc_state, handle, state_columns, update_params, update_stmt
@@ -150,7 +151,7 @@ async def _lock_open(uow: UnitOfWork, keys: set[str]) -> dict[str, dict[str, Any
     q = sa.select(t.incidents).where(t.incidents.c.open_key.in_(sorted(keys)))
     if uow.dialect == "postgresql":
         q = q.order_by(t.incidents.c.open_key).with_for_update()
-    return {r["open_key"]: dict(r) for r in (await uow.conn.execute(q)).mappings()}
+    return {r["open_key"]: r for r in dict_rows(await uow.conn.execute(q))}
 
 
 def _view(row: dict[str, Any] | None) -> OpenIncident | None:

@@ -19,6 +19,7 @@ from koban.domain.escalation import (
     decide,
 )
 from koban.domain.plan import Plan
+from koban.engine.bulk import dict_rows
 from koban.engine.catalog import Catalog
 
 # StaleIncident lives with the UnitOfWork (which raises it at flush); callers import it from here.
@@ -58,7 +59,7 @@ async def load_incidents(uow: UnitOfWork, ids: set[int]) -> dict[int, dict[str, 
     q = sa.select(t.incidents).where(t.incidents.c.id.in_(ids)).order_by(t.incidents.c.id)
     if uow.dialect == "postgresql":
         q = q.with_for_update()  # in id order, so two batches cannot deadlock
-    return {r["id"]: dict(r) for r in (await uow.conn.execute(q)).mappings()}
+    return {r["id"]: r for r in dict_rows(await uow.conn.execute(q))}
 
 
 async def handle(
