@@ -69,3 +69,29 @@ async def _is(check, value) -> bool:  # noqa: ANN001
 
 def _ts(value: str | float) -> float:
     return float(value) if isinstance(value, int | float) else datetime.fromisoformat(value).timestamp()
+
+
+async def test_deleting_a_down_monitor_resolves_its_incident(db_url, tmp_path):
+    server = await HttpServer().start()
+    await server.stop()  # down from the first probe
+    cfg = config_with(http_monitor(f"{server.base}/ok", confirmations=1))
+    async with (
+        running_kernel(db_url, cfg, tmp_path, worker=True, clock=SystemClock(), poll_seconds=0.1) as k,
+        running_prober(k),
+        api(k) as c,
+    ):
+
+        async def incident() -> dict | None:
+            items = (await c.get("/api/v1/incidents")).json()["incidents"]
+            return items[0] if items else None
+
+        inc = await until(incident, "an incident for the dead target")
+        assert (await c.delete("/api/v1/monitors/web-health")).status_code == 200
+
+        async def resolved() -> dict | None:
+            body = (await c.get(f"/api/v1/incidents/{inc['id']}")).json()
+            return body if body["status"] == "resolved" else None
+
+        got = await until(resolved, "the deleted monitor's incident to resolve")  # the target is still dead
+        assert [e["via"] for e in got["timeline"] if e["kind"] == "resolved"] == ["koban.probes"]
+        assert (await c.get("/api/v1/monitors/web-health")).status_code == 404

@@ -24,8 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.config.model_monitors import Monitor
+from koban.db import schema as t_core
 from koban.db.schema_probes import monitor_state, probe_latest
-from koban.domain.alerts import AlertAction, AlertEvent
+from koban.domain.alerts import AlertAction, AlertEvent, Severity
 from koban.engine.alerts import process_alerts
 from koban.engine.incidents import StaleIncident
 from koban.engine.probe_store import dt, snapshot_of
@@ -212,3 +213,69 @@ def _note_first_failure(uow: UnitOfWork, t: Transition, incident_id: int | None,
             },
         },
     )
+
+
+async def retire_gone(k: Kernel, monitors: Mapping[str, Monitor]) -> list[str]:
+    """Resolve what monitors that no longer run (deleted, or disabled) left down, and forget their state.
+
+    Nothing would ever judge such a monitor again, so its incident stayed open for good. Every
+    prober calls this when the catalog changes; the conditional DELETE on ``version`` lets exactly
+    one of them (any location or shard) announce each monitor's retirement.
+    """
+    c, inc = monitor_state.c, t_core.incidents.c
+    q = (
+        sa.select(c.monitor_id, c.reason, c.version, c.incident_id, inc.service_id)
+        .select_from(monitor_state.outerjoin(t_core.incidents, inc.id == c.incident_id))
+        .where(c.status == "down")
+    )
+    async with k.db.read() as conn:
+        rows = [r for r in await conn.execute(q) if not _runs(monitors.get(r.monitor_id))]
+    retired: list[str] = []
+    for r in rows:
+        if await _retire(k, r, "deleted" if r.monitor_id not in monitors else "disabled"):
+            retired.append(r.monitor_id)
+    return retired
+
+
+def _runs(monitor: Monitor | None) -> bool:
+    return monitor is not None and monitor.enabled
+
+
+async def _retire(k: Kernel, row: sa.Row, why: str) -> bool:
+    for attempt in range(5):
+        try:
+            now = k.clock.now()
+            async with k.db.begin() as conn:
+                c = monitor_state.c
+                gone = await conn.execute(
+                    sa.delete(monitor_state).where(c.monitor_id == row.monitor_id, c.version == row.version)
+                )
+                if gone.rowcount != 1:
+                    return False  # another prober retired it, or a result moved it meanwhile
+                if row.service_id is None or row.service_id not in k.catalog.services:
+                    return True  # no incident to resolve (or its service is gone too)
+                ident = integration_id(row.monitor_id)
+                catalog = replace(
+                    k.catalog, integration_service={**k.catalog.integration_service, ident: row.service_id}
+                )
+                uow = UnitOfWork(conn, k.db.dialect)
+                event = AlertEvent(
+                    dedup_key=f"monitor:{row.monitor_id}",
+                    action=AlertAction.RESOLVE,
+                    severity=Severity.CRITICAL,
+                    summary=f"monitor {row.monitor_id} was {why} while down",
+                    source="koban.probes",
+                    details={"monitor_id": row.monitor_id, "was": row.reason, "retired": why},
+                    labels={"service": row.service_id, "monitor": row.monitor_id},
+                    occurred_at=datetime.fromtimestamp(now, UTC),
+                )
+                await process_alerts(uow, catalog, ident, [event], now)
+                await uow.flush()
+            if uow.wake:
+                k.wake()
+            return True
+        except (StaleIncident, IntegrityError):
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.01 * (attempt + 1))
+    return False

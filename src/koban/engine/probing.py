@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from koban.config.model_monitors import Monitor
-from koban.engine.probe_alerts import judge
+from koban.engine.probe_alerts import judge, retire_gone
 from koban.engine.probe_build import rule, run_spec, scheduled
 from koban.engine.probe_store import ProbeStore, prune
 from koban.probes.result import ProbeResult
@@ -135,6 +135,13 @@ class Prober:
                 self.runner.add(scheduled(mon, self.location))
         if gone:
             await self.store.forget(gone)
+        try:
+            retired = await retire_gone(self.k, catalog_monitors)
+        except Exception:  # next catalog change tries again; probing must go on meanwhile
+            log.exception("resolving incidents of removed monitors failed")
+        else:
+            if retired:
+                log.info("resolved the incidents of %d removed or disabled monitors", len(retired))
 
     async def _maintain(self) -> None:
         loop = asyncio.get_running_loop()
