@@ -16,13 +16,17 @@ from typing import Any
 import uvicorn
 
 from koban.api.app import create_app
+from koban.api.http_protocol import direct_protocol
 from koban.config.model import ConfigFile
 from koban.testing.ports import free_port
 from tests.support.kernel import running_kernel
 
 
 @contextmanager
-def live_koban(db_url: str, cfg: ConfigFile, tmp_path: Path, **settings: Any) -> Iterator[str]:
+def live_koban(
+    db_url: str, cfg: ConfigFile, tmp_path: Path, *, direct: bool = True, **settings: Any
+) -> Iterator[str]:
+    """``direct``: uvicorn with ``koban serve``'s protocol (alert POSTs answered without ASGI)."""
     port = free_port()
     ready = threading.Event()
     holder: dict[str, Any] = {}
@@ -30,8 +34,11 @@ def live_koban(db_url: str, cfg: ConfigFile, tmp_path: Path, **settings: Any) ->
     async def main() -> None:
         async with running_kernel(db_url, cfg, tmp_path, **settings) as k:
             app = create_app(k, manage_kernel=False)
+            http: Any = direct_protocol(app.edge.ingest) if direct else "auto"  # type: ignore[union-attr]
             server = uvicorn.Server(
-                uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+                uvicorn.Config(
+                    app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", http=http
+                )
             )
             holder["server"] = server
             task = asyncio.create_task(server.serve())

@@ -14,6 +14,7 @@ the rest (405 for other methods) and the OpenAPI document.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -54,22 +55,41 @@ class Endpoint:
     async def handle(self, scope: Scope, receive: Receive) -> Reply:
         raise NotImplementedError
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, receive: Receive) -> Answer:
         try:
-            status, body, extra = await self.handle(scope, receive)
-            payload = orjson.dumps(body)
-        except OverflowError as exc:
-            # As the app's handler says it: a number past what the database stores is the client's.
-            status, extra = 422, None
-            payload = orjson.dumps({"error": f"a number in the request is out of range: {exc}"})
-        except Exception:
-            log.exception("unhandled error on POST %s", scope.get("path"))
-            status, payload, extra = 500, _INTERNAL, None
-        headers = [_JSON, (b"content-length", str(len(payload)).encode())]
-        if extra:
-            headers += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
+            return encode(*await self.handle(scope, receive))
+        except Exception as exc:
+            return failed(exc, scope.get("path"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status, headers, payload = await self.answer(scope, receive)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+# (status, headers, body bytes): a reply as it goes on the wire
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def encode(status: int, body: Any, extra: Mapping[str, str] | None) -> Answer:
+    try:
+        payload = orjson.dumps(body)
+    except Exception as exc:
+        return failed(exc, None)
+    headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+    if extra:
+        headers += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
+    return status, headers, payload
+
+
+def failed(exc: Exception, path: str | None) -> Answer:
+    """An error out of a handler: OverflowError is the client's 422, anything else a logged 500."""
+    if isinstance(exc, OverflowError):
+        # As the app's handler says it: a number past what the database stores is the client's.
+        payload = orjson.dumps({"error": f"a number in the request is out of range: {exc}"})
+        return 422, [_JSON, (b"content-length", str(len(payload)).encode())], payload
+    log.error("unhandled error on POST %s", path, exc_info=exc)
+    return 500, [_JSON, (b"content-length", str(len(_INTERNAL)).encode())], _INTERNAL
 
 
 def too_large(limit: int) -> Reply:
@@ -177,11 +197,11 @@ NO_KEY = {
 }
 
 
-def _hot_headers(scope: Scope) -> tuple[dict[str, str], bytes | None]:
+def _hot_headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], bytes | None]:
     """The headers a key can travel in, and Content-Length: one pass, no full ``Headers``."""
     found: dict[str, str] = {}
     length = None
-    for name, value in scope["headers"]:
+    for name, value in headers:
         if name == b"content-length":
             length = value
         elif name == b"authorization" or name == b"x-api-key":
@@ -206,7 +226,7 @@ class Ingest(Endpoint):
 
     async def handle(self, scope: Scope, receive: Receive) -> Reply:
         k = self.k
-        auth, declared = _hot_headers(scope)
+        auth, declared = _hot_headers(scope["headers"])
         key = (scope.get("path_params") or {}).get("key") or key_from_headers(auth)
         if not key:
             k.metrics.reject("unknown", "no key")
@@ -228,6 +248,56 @@ class Ingest(Endpoint):
         if count is not None:
             return await enqueue(k, integ, count, body, now, self.counted)
         return await accept(k, integ.id, inbound(scope, Headers(scope=scope), body, data, now))
+
+    def direct(
+        self, params: Mapping[str, str], headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> Reply | Pending | None:
+        """The common case without a coroutine, for the HTTP protocol's direct path: a known key, a
+        body within the limit that the source's cheap check vouches for. Returns the reply, or a
+        ``Pending`` commit, or None when anything is unusual: then ``handle`` decides it all again
+        (same 4xx, same counters), so this path has no answers of its own to keep in step."""
+        k = self.k
+        try:
+            auth, _ = _hot_headers(headers)
+            key = params.get("key") or key_from_headers(auth)
+            if not key or len(body) > k.settings.max_body_bytes:
+                return None
+            now = k.clock.now()
+            integ = k.catalog.integration_for_key(key, now)
+            check = integ and self.checks.get(integ.type)
+            if check is None:
+                return None
+            count = check(parse_json(body), integ.settings)
+        except Exception:  # PayloadError and anything else: handle() says it properly
+            return None
+        if count is None:
+            return None
+        if not count:
+            return 202, {"status": "accepted", "alerts": 0}, None
+        limits = integ.limits and integ.limits.as_limits()
+        try:
+            fut = k.inbox.submit_nowait(Delivery(integ.id, integ.type, now, count, body), limits)
+        except RateLimited as exc:
+            k.metrics.reject(integ.type, "rate limit")
+            return too_many(exc)
+        return None if fut is None else Pending(self, fut, integ.type, count)
+
+
+class Pending:
+    """A direct-path request waiting for its inbox commit; ``reply`` once the future is done."""
+
+    __slots__ = ("endpoint", "fut", "kind", "count")
+
+    def __init__(self, endpoint: Ingest, fut: asyncio.Future[Any], kind: str, count: int) -> None:
+        self.endpoint, self.fut, self.kind, self.count = endpoint, fut, kind, count
+
+    def reply(self) -> Reply:
+        refused = self.fut.result()  # the batch's error, if any, raises here
+        if refused is not None:
+            self.endpoint.k.metrics.reject(self.kind, "rate limit")
+            return too_many(refused)
+        self.endpoint.counted(self.kind, self.count)
+        return 202, {"status": "accepted", "alerts": self.count}, None
 
 
 def ingest_routes(k: Kernel) -> list[Route]:

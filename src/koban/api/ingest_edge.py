@@ -13,6 +13,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 PREFIX = "/api/v1/ingest/"
 
 
+def ingest_params(path: str) -> dict[str, str] | None:
+    """The path parameters of an ingest POST path (``Ingest``'s routes), or None for any other path."""
+    if path == "/api/v2/alerts" or path == "/api/v1/ingest":
+        return {}
+    if path.startswith(PREFIX):
+        key, slash, tail = path[len(PREFIX) :].partition("/")
+        # The same shapes the routes accept: /ingest/<key> and /ingest/<key>/api/v2/alerts.
+        if key and (not slash or tail == "api/v2/alerts"):
+            return {"key": key}
+    return None
+
+
 class IngestEdge:
     def __init__(self, app: ASGIApp, ingest: ASGIApp, enqueue: ASGIApp) -> None:
         self.app, self.ingest, self.enqueue = app, ingest, enqueue
@@ -20,15 +32,10 @@ class IngestEdge:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
-            if path == "/api/v2/alerts" or path == "/api/v1/ingest":
-                scope["path_params"] = {}
-                return await self.ingest(scope, receive, send)
             if path == "/v2/enqueue":
                 return await self.enqueue(scope, receive, send)
-            if path.startswith(PREFIX):
-                key, slash, tail = path[len(PREFIX) :].partition("/")
-                # The same shapes the routes accept: /ingest/<key> and /ingest/<key>/api/v2/alerts.
-                if key and (not slash or tail == "api/v2/alerts"):
-                    scope["path_params"] = {"key": key}
-                    return await self.ingest(scope, receive, send)
+            params = ingest_params(path)
+            if params is not None:
+                scope["path_params"] = params
+                return await self.ingest(scope, receive, send)
         await self.app(scope, receive, send)

@@ -45,7 +45,7 @@ def serve(
     import uvicorn
 
     from koban.api.app import create_app
-    from koban.api.http_protocol import CorkedHttpToolsProtocol
+    from koban.api.http_protocol import direct_protocol
     from koban.engine.kernel import Kernel
 
     s = settings_or_exit(host=host, port=port, config_file=config)
@@ -60,10 +60,9 @@ def serve(
     k.probe_location = s.probe_location if s.probe_enabled else None
     api = create_app(k, start_worker=worker, migrate=False)  # done above, or told not to
     typer.echo(f"koban serving on {s.effective_public_url} (database: {k.db.dialect})")
-    # One socket write per response (api/http_protocol.py).
-    uvicorn.run(
-        api, host=s.host, port=s.port, log_level="warning", lifespan="on", http=CorkedHttpToolsProtocol
-    )
+    # One socket write per response; alert POSTs answered without ASGI (api/http_protocol.py).
+    protocol = direct_protocol(api.edge.ingest)  # type: ignore[union-attr]
+    uvicorn.run(api, host=s.host, port=s.port, log_level="warning", lifespan="on", http=protocol)
 
 
 @app.command()

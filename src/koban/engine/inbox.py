@@ -86,6 +86,24 @@ class InboxWriter:
         if result is not None:
             raise result
 
+    def submit_nowait(
+        self, delivery: Delivery, limits: Limits | None
+    ) -> asyncio.Future[RateLimited | None] | None:
+        """``submit`` without a coroutine, for the HTTP protocol's direct path (api/http_protocol.py):
+        a future that resolves after commit to None (stored) or the ``RateLimited`` refusal (nothing
+        stored), or fails with the batch's error. Raises ``RateLimited`` when refused from memory.
+        None when no writer task runs (the caller takes ``submit``)."""
+        if self._task is None or self._task.done():
+            return None
+        if limits is not None:
+            refused = self.gate.precheck(delivery.integration_id, limits, self.k.clock.now())
+            if refused is not None:
+                raise refused
+        fut: asyncio.Future[RateLimited | None] = asyncio.get_running_loop().create_future()
+        self.pending.append((delivery, limits, fut))
+        self.ready.set()
+        return fut
+
     async def _run(self) -> None:
         while True:
             await self.ready.wait()
