@@ -196,12 +196,16 @@ async def record_many(
     k: Kernel,
     done: list[tuple[dict[str, Any], DeliveryResult]],
     *,
-    then: Callable[[Any, float], Awaitable[None]] | None = None,
+    then: Callable[[Any], Awaitable[None]] | None = None,
 ) -> None:
     """Record what the channels said, in one transaction for every send that finished meanwhile.
 
-    Each row is written only while we still hold its lease (``lease_owner = me``). ``then(conn, now)``
-    runs last in the same transaction (the worker claims its next deliveries there).
+    Each row is written only while we still hold the claim the send was made under: our lease
+    (``lease_owner = me``) and its attempt (``attempts`` as ``prepare`` set it). A lease that ran out
+    while the send was in flight may have been claimed again, by this very process too; the later
+    claim owns the row then, and the earlier result is dropped (the resend carries the same key).
+    ``then(conn)`` runs last in the same transaction (the worker claims its next deliveries there).
+    Raises only when nothing was committed.
     """
     now = k.clock.now()
     d = t.deliveries.c
@@ -213,13 +217,13 @@ async def record_many(
         uow = UnitOfWork(conn, k.db.dialect)
         # Which leases we still hold, in one statement (locked on PostgreSQL until commit; SQLite
         # holds the write lock), so the UPDATEs below can go as one executemany per shape.
-        q = sa.select(d.id).where(d.id.in_([x["id"] for x, _ in done]), d.lease_owner == k.owner)
+        q = sa.select(d.id, d.attempts).where(d.id.in_([x["id"] for x, _ in done]), d.lease_owner == k.owner)
         if k.db.dialect == "postgresql":
             q = q.order_by(d.id).with_for_update()
-        held = set((await conn.execute(q)).scalars())
+        attempt = {i: n for i, n in await conn.execute(q)}
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for delivery, result in done:
-            if delivery["id"] not in held:
+            if attempt.get(delivery["id"]) != delivery["attempts"] + 1:
                 log.warning(
                     "lost the lease on delivery %s before recording %s", delivery["key"], result.status
                 )
@@ -268,11 +272,14 @@ async def record_many(
             await _first_notifications(k, conn, first, now)
         await uow.flush()
         if then is not None:
-            await then(conn, now)
-    if refresh:
-        await k.refresh_catalog(force=True)  # stop using it here at once; other instances within seconds
-    for (channel_type, state), n in recorded.items():
-        k.metrics.notification(channel_type, state, n)
+            await then(conn)
+    try:  # committed: what follows must not make the caller think otherwise
+        if refresh:
+            await k.refresh_catalog(force=True)  # stop using it here at once; others within seconds
+        for (channel_type, state), n in recorded.items():
+            k.metrics.notification(channel_type, state, n)
+    except Exception:
+        log.exception("after recording %d deliveries", len(done))
     if uow.wake:
         k.wake()
 

@@ -161,7 +161,7 @@ class Worker:
             # claiming here too would split each cycle into two write transactions again.
             return 0
         async with self.k.db.begin() as conn:
-            items, claimed = await self._claim(conn, self.k.clock.now())
+            items, claimed = await self._claim(conn)
         self._start(items)
         return claimed
 
@@ -171,13 +171,17 @@ class Worker:
     def _free(self) -> int:
         return self.k.settings.worker_concurrency - len(self.inflight)
 
-    async def _claim(self, conn: Any, now: float) -> tuple[list[Sending], int]:
+    async def _claim(self, conn: Any) -> tuple[list[Sending], int]:
         """Claim and mark ``sending`` as many due deliveries as there are free slots, in ``conn``'s
         transaction; the sends start only after it commits (``_start``)."""
         k = self.k
         free = self._free()
         if free <= 0:
             return [], 0
+        # The clock read here, in the transaction: a time taken before waiting for the write lock
+        # (or before recording a batch) would start the lease in the past, and a short lease could
+        # run out before the sends even began.
+        now = k.clock.now()
         rows = await claim(
             conn,
             t.deliveries,
@@ -190,9 +194,9 @@ class Worker:
         )
         return await prepare(k, conn, rows, now), len(rows)
 
-    async def _claim_into(self, out: list[Sending], conn: Any, now: float) -> None:
+    async def _claim_into(self, out: list[Sending], conn: Any) -> None:
         if not self._timer_backlog:
-            out.extend((await self._claim(conn, now))[0])
+            out.extend((await self._claim(conn))[0])
 
     def _start(self, items: list[Sending]) -> None:
         for item in items:
