@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import asyncpg
 import pytest
 
 from koban.fakes.webhook_receiver import RecordingReceiver
@@ -34,9 +35,17 @@ async def test_two_workers_share_one_queue_and_never_send_a_page_twice(db_url, t
         workers: list[asyncio.subprocess.Process] = []
         try:
             await kp.wait_healthy(base, serve, serve_log)
+            before = await _listeners(db_url)
             for i, log in enumerate(logs):
                 env = kp.koban_env(db_url, tmp_path, instance_name=f"w{i + 1}")
                 workers.append(await kp.start(["worker", "--no-migrate"], env, log))
+
+            async def both_listening() -> bool:
+                return await _listeners(db_url) >= before + 2
+
+            # Pages sent before the second worker is up could all go to the first one: wait until
+            # both listen for due work, so "both took part" tests sharing, not start-up speed.
+            await kp.wait_for(both_listening, 60, "both workers to listen for due work", every=0.1)
             ids = await _send_alerts(base)
             assert len(set(ids)) == INCIDENTS
             expected = set().union(*(kp.expected_keys(i) for i in ids))
@@ -56,6 +65,17 @@ async def test_two_workers_share_one_queue_and_never_send_a_page_twice(db_url, t
     # The console target of step 0 logs in the process that sent it: both did part of the work.
     sent_by = [log.read_text().count(kp.CONSOLE_PREFIX) for log in logs]
     assert sum(sent_by) == INCIDENTS and min(sent_by) > 0, sent_by
+
+
+async def _listeners(db_url: str) -> int:
+    conn = await asyncpg.connect(db_url)
+    try:
+        return await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+        )
+    finally:
+        await conn.close()
 
 
 async def _send_alerts(base: str) -> list[int]:
