@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -154,9 +155,23 @@ class KobanHttpProtocol(CorkedHttpToolsProtocol):
 
     ingest: Ingest | None = None  # set by ``direct_protocol``
 
+    def on_message_begin(self) -> None:
+        # uvicorn builds the ASGI scope here; only a request that takes its path needs one
+        # (``_asgi_scope``), so the direct path skips it.
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+
+    def _asgi_scope(self) -> None:
+        url, headers, expect = self.url, self.headers, self.expect_100_continue
+        super().on_message_begin()  # uvicorn's scope, exactly; it resets what the parser filled
+        self.url, self.headers, self.expect_100_continue = url, headers, expect
+        self.scope["headers"] = headers
+
     def on_headers_complete(self) -> None:
         cycle = self._direct_cycle()
         if cycle is None:
+            self._asgi_scope()
             super().on_headers_complete()
             return
         existing = self.cycle
@@ -232,13 +247,13 @@ class KobanHttpProtocol(CorkedHttpToolsProtocol):
             task.add_done_callback(self.tasks.discard)
             self.tasks.add(task)
         elif type(out) is Pending:
-            out.fut.add_done_callback(lambda _: self._committed(cycle, out))
+            out.fut.add_done_callback(partial(self._committed, cycle, out))
         else:
             self._respond(cycle, encode(*out))  # type: ignore[misc]
 
-    def _committed(self, cycle: DirectCycle, pending: Pending) -> None:
+    def _committed(self, cycle: DirectCycle, pending: Pending, _: Any) -> None:
         try:
-            answer = encode(*pending.reply())
+            answer = pending.answer()
         except Exception as exc:
             answer = failed(exc, "(direct)")
         self._respond(cycle, answer)
@@ -268,22 +283,46 @@ class KobanHttpProtocol(CorkedHttpToolsProtocol):
         self._respond(cycle, await ingest.answer(scope, receive))
 
     def _respond(self, cycle: DirectCycle, answer: Answer) -> None:
-        status, headers, payload = answer
-        out = [STATUS_LINE[status]]
-        for name, value in self.server_state.default_headers:
-            out += [name, b": ", value, b"\r\n"]
-        for name, value in headers:
-            out += [name, b": ", value, b"\r\n"]
-        if not cycle.keep_alive:
-            out.append(b"connection: close\r\n")
-        out += [b"\r\n", payload]
         cycle.response_complete = True
         if self.transport.is_closing():  # the client left; the commit stands, nobody to tell
             return
-        self.transport.write_now(b"".join(out))  # type: ignore[attr-defined]
+        self.transport.write_now(self._wire(answer, cycle.keep_alive))  # type: ignore[attr-defined]
         if not cycle.keep_alive:
             self.transport.close()
         self.on_response_complete()
+
+    def _wire(self, answer: Answer, keep_alive: bool) -> bytes:
+        """The response's bytes; the common answers' are kept until the Date header changes (uvicorn
+        replaces ``default_headers`` once a second)."""
+        defaults = self.server_state.default_headers
+        if _WIRE.defaults is not defaults:
+            _WIRE.defaults, _WIRE.cache = defaults, {}
+        key = answer if len(answer[1]) == 2 else None  # only the two headers encode() always sets
+        if key is not None:
+            done = _WIRE.cache.get((answer[0], answer[2], keep_alive))
+            if done is not None:
+                return done
+        status, headers, payload = answer
+        out = [STATUS_LINE[status]]
+        for name, value in defaults:
+            out += [name, b": ", value, b"\r\n"]
+        for name, value in headers:
+            out += [name, b": ", value, b"\r\n"]
+        if not keep_alive:
+            out.append(b"connection: close\r\n")
+        out += [b"\r\n", payload]
+        data = b"".join(out)
+        if key is not None and len(_WIRE.cache) < 64:
+            _WIRE.cache[(status, payload, keep_alive)] = data
+        return data
+
+
+class _WireCache:
+    defaults: Any = None
+    cache: dict[tuple[int, bytes, bool], bytes] = {}  # noqa: RUF012
+
+
+_WIRE = _WireCache()
 
 
 def direct_protocol(ingest: Ingest) -> type[KobanHttpProtocol]:
