@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("koban.ingest")
 MAX_BATCH_ROWS = 1000
+LEASE_SECONDS = 0.005  # longest run of back-to-back inbox commits before other writers' turn
 _INSERT = sa.insert(ingest_inbox)
 
 
@@ -48,7 +51,7 @@ class InboxWriter:
     def __init__(self, k: Kernel, gate: LimitGate) -> None:
         self.k = k
         self.gate = gate  # shared with the synchronous path: one view of which windows are full
-        self.pending: list[Item] = []
+        self.pending: deque[Item] = deque()  # appended on the loop, taken on the loop or by _burst
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -105,24 +108,71 @@ class InboxWriter:
         return fut
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self.ready.wait()
             self.ready.clear()
             while self.pending:
-                batch, self.pending = self.pending[:MAX_BATCH_ROWS], self.pending[MAX_BATCH_ROWS:]
+                if self.raw is not None and self.pending[0][1] is None:
+                    # Without limits, on SQLite: the writer thread commits back to back (_burst).
+                    async with self.k.db._write_lock():  # noqa: SLF001  (the one SQLite writer queue)
+                        await asyncio.wrap_future(self.raw._thread.submit(self._burst, loop))  # noqa: SLF001
+                    continue
+                batch = [self.pending.popleft() for _ in range(min(MAX_BATCH_ROWS, len(self.pending)))]
                 try:
                     results = await self._commit(batch)
                 except Exception as exc:
-                    log.exception("inbox batch of %d failed", len(batch))
-                    for *_, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
+                    self._settle(batch, exc)
                     continue
                 for (*_, fut), res in zip(batch, results, strict=True):
                     if not fut.done():
                         fut.set_result(res)
             if self._closing:
                 return
+
+    def _burst(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the SQLite writer's thread, under the process's write lock: commit the requests
+        waiting without rate limits, one transaction per batch, and go straight on with those that
+        queued during the fsync, for at most ``LEASE_SECONDS`` (then the lock is released and taken
+        again, so the worker and the drain get their turn). Each batch's callers are answered in one
+        callback on the loop. Going back to the loop between commits cost more than the fsync: the
+        writer was busy 98% of the time for ~9 requests per ~730 us cycle, of which ~250 us fsync."""
+        raw = self.raw
+        assert raw is not None
+        pending = self.pending
+        ends = time.monotonic() + LEASE_SECONDS
+        while True:
+            items: list[Item] = []
+            # Only this thread takes from ``pending`` meanwhile (the loop only appends: deque ops
+            # are atomic), so the head seen is the head taken.
+            while pending and len(items) < MAX_BATCH_ROWS and pending[0][1] is None:
+                items.append(pending.popleft())
+            if not items:
+                return
+            error: Exception | None = None
+            try:
+                raw._write(  # noqa: SLF001
+                    [(d.integration_id, d.parser, d.received_at, d.alerts, d.body) for d, _, _ in items]
+                )
+            except Exception as exc:
+                error = exc
+            loop.call_soon_threadsafe(self._settle, items, error)
+            if time.monotonic() >= ends:
+                return
+
+    def _settle(self, items: list[Item], error: Exception | None) -> None:
+        """Answer a committed batch's callers (``error``: the batch failed, nothing of it stored)."""
+        if error is None:
+            self.k.drain.wake()
+        else:
+            log.error("inbox batch of %d failed", len(items), exc_info=error)
+        for *_, fut in items:
+            if fut.done():  # the caller went away; its row is committed all the same
+                continue
+            if error is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(error)
 
     async def _commit(self, batch: list[Item]) -> list[RateLimited | None]:
         k = self.k
