@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from koban.api.http_protocol import KobanHttpProtocol
+from koban.engine.clock import FakeClock
 from tests.ingest import support as s
 from tests.ingest.live import live_koban
 
@@ -229,3 +230,21 @@ def test_other_paths_and_methods_are_unaffected(addr):
         assert c.response()[0] == 202
     finally:
         c.close()
+
+
+def test_rate_limits_answer_429_with_retry_after_on_the_direct_path(db_url, tmp_path):
+    """Refused in the commit's transaction, then from memory; a fixed clock keeps one minute."""
+    cfg = s.edge_config(limits={"per_minute": 3})
+    with live_koban(db_url, cfg, tmp_path, clock=FakeClock(1_800_000_000.0 + 30)) as url:
+        parts = urlsplit(url)
+        c = Conn((parts.hostname or "127.0.0.1", parts.port or 80))
+        try:
+            c.send(b"".join(post("/api/v2/alerts", ALERT) for _ in range(5)))
+            answers = [c.response() for _ in range(5)]
+            assert [a[0] for a in answers] == [202, 202, 202, 429, 429]
+            assert all(int(a[1]["retry-after"]) > 0 for a in answers[3:])
+            assert orjson.loads(answers[3][2])["error"]
+            c.send(post("/api/v2/alerts", ALERT))
+            assert c.response()[0] == 429
+        finally:
+            c.close()
