@@ -16,7 +16,7 @@ import time
 import orjson
 import sqlalchemy as sa
 
-from bench.paging_common import bench_config, bench_kernel, parser, percentile
+from bench.paging_common import bench_config, bench_kernel, parser, print_latency, rows_once
 from koban.config.model import ConfigFile
 from koban.db import schema as t
 from koban.engine.inbox import Delivery
@@ -42,12 +42,7 @@ async def run(database_url: str, alerts: int) -> list[float]:
             .where(d.sending_at.is_not(None))
             .group_by(i.incident_key)
         )
-        while True:
-            async with k.db.read() as conn:
-                rows = (await conn.execute(first)).all()
-            if len(rows) >= alerts:
-                break
-            await asyncio.sleep(0.1)
+        rows = await rows_once(k, first, alerts)
         k.worker.stop()
         k.drain.stop()
         await asyncio.gather(*tasks)
@@ -59,11 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--alerts", type=int, default=300)
     args = p.parse_args(argv)
     lat = asyncio.run(run(args.database_url, args.alerts))
-    print(
-        f"alert committed to the inbox -> first notification leaves ({args.alerts} alerts, one at a time): "
-        f"p50 {percentile(lat, 0.5) * 1000:.1f} ms, p99 {percentile(lat, 0.99) * 1000:.1f} ms "
-        "(target p99 < 250 ms)"
-    )
+    print_latency("alert committed to the inbox -> first notification leaves", args.alerts, lat)
     return 0
 
 

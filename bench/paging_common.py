@@ -7,6 +7,7 @@ The sink is the console channel with its logger silenced, so the figures are kob
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import tempfile
 import time
@@ -91,3 +92,21 @@ def percentile(values: list[float], q: float) -> float:
 
 def stamp() -> float:
     return time.time()
+
+
+async def rows_once(k: Kernel, query: Any, count: int, every: float = 0.1) -> list[Any]:
+    """Poll ``query`` until it returns ``count`` rows (the latency benches' "every page has left")."""
+    while True:
+        async with k.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        if len(rows) >= count:
+            return rows
+        await asyncio.sleep(every)
+
+
+def print_latency(what: str, alerts: int, lat: list[float]) -> None:
+    print(
+        f"{what} ({alerts} alerts, one at a time): "
+        f"p50 {percentile(lat, 0.5) * 1000:.1f} ms, p99 {percentile(lat, 0.99) * 1000:.1f} ms "
+        "(target p99 < 250 ms)"
+    )

@@ -13,7 +13,15 @@ import time
 
 import sqlalchemy as sa
 
-from bench.paging_common import INTEGRATION, alert, bench_config, bench_kernel, parser, percentile
+from bench.paging_common import (
+    INTEGRATION,
+    alert,
+    bench_config,
+    bench_kernel,
+    parser,
+    print_latency,
+    rows_once,
+)
 from koban.db import schema as t
 
 
@@ -26,14 +34,8 @@ async def run(database_url: str, alerts: int) -> list[float]:
             accepted[res.incident_id] = time.time()  # type: ignore[index]
             await asyncio.sleep(0.05)
         d = t.deliveries.c
-        while True:
-            async with k.db.read() as conn:
-                rows = (
-                    await conn.execute(sa.select(d.incident_id, d.sending_at).where(d.sent_at.is_not(None)))
-                ).all()
-            if len(rows) >= alerts:
-                break
-            await asyncio.sleep(0.1)
+        sent = sa.select(d.incident_id, d.sending_at).where(d.sent_at.is_not(None))
+        rows = await rows_once(k, sent, alerts)
         k.worker.stop()
         await worker
     return [max(0.0, sending - accepted[i]) for i, sending in rows]
@@ -44,11 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--alerts", type=int, default=300)
     args = p.parse_args(argv)
     lat = asyncio.run(run(args.database_url, args.alerts))
-    print(
-        f"alert accepted -> first notification leaves ({args.alerts} alerts, one at a time): "
-        f"p50 {percentile(lat, 0.5) * 1000:.1f} ms, p99 {percentile(lat, 0.99) * 1000:.1f} ms "
-        "(target p99 < 250 ms)"
-    )
+    print_latency("alert accepted -> first notification leaves", args.alerts, lat)
     return 0
 
 
