@@ -56,7 +56,9 @@ PROMETHEUS = st.builds(
 DELIVERIES = st.lists(st.one_of(PAGERDUTY, PROMETHEUS), min_size=1, max_size=12)
 
 
-async def _final_state(deliveries: list[tuple[str, str, Any]], batches: list[int], rest: int) -> list[tuple]:
+async def _final_state(
+    deliveries: list[tuple[str, str, Any]], batches: list[int], rest: int
+) -> list[list[tuple]]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'koban.db'}"
         # The clock sits before the Prometheus alerts' endsAt: which of them fire depends on it.
@@ -70,10 +72,20 @@ async def _final_state(deliveries: list[tuple[str, str, Any]], batches: list[int
             while await k.drain.drain_once(next(sizes, rest)):
                 pass
             async with k.db.read() as conn:
-                rows = await conn.execute(
-                    sa.select(t.incidents.c.incident_key, t.incidents.c.status, t.incidents.c.alert_count)
+                i, a, tl = t.incidents.c, t.alerts.c, t.timeline.c
+                incidents = await conn.execute(
+                    sa.select(
+                        i.id, i.incident_key, i.status, i.alert_count, i.severity, i.updated_at,
+                        i.acknowledged_at, i.resolved_at, i.esc_version, i.members,
+                    )
+                )  # fmt: skip
+                alerts = await conn.execute(
+                    sa.select(a.incident_id, a.dedup_key, a.action, a.muted_reason, a.received_at)
                 )
-                return sorted(tuple(r) for r in rows)
+                timeline = await conn.execute(sa.select(tl.incident_id, tl.kind, tl.at))
+                # Every stored outcome, not just the incidents: alert rows (their incident and
+                # muted reason) and the timeline end the same however the rows were batched.
+                return [sorted(tuple(map(repr, r)) for r in rows) for rows in (incidents, alerts, timeline)]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -69,20 +69,26 @@ async def process_service_alerts(
     service = catalog.services[service_id]
     grouped = [i for i, ev in enumerate(events) if grouping.applies(service, ev)]
     direct = sorted(set(range(len(events))) - set(grouped))
-    keys = {
-        clock_key(service_id, events[i].incident_key, events[i].dedup_key)
-        for i in direct
-        if events[i].action is not AlertAction.ACKNOWLEDGE
-    }
+    # Each key once per event (a sha256 each): the lock below and the loop both need them.
+    cks = {i: clock_key(service_id, events[i].incident_key, events[i].dedup_key) for i in direct}
+    keys = {cks[i] for i in direct if events[i].action is not AlertAction.ACKNOWLEDGE}
     clocks = await lock_clocks(uow, keys, now)
-    open_rows = await _lock_open(uow, {open_key(service_id, events[i].incident_key) for i in direct})
+    open_rows = await _lock_open(
+        uow,
+        {open_key(service_id, events[i].incident_key) for i in direct},
+        {
+            open_key(service_id, events[i].incident_key)
+            for i in direct
+            if events[i].action is not AlertAction.TRIGGER
+        },
+    )
     muter = Muter(uow, catalog.routing, now)
     out: dict[int, AlertOutcome] = {}
     touched: dict[str, KeyClock] = {}
     for i in direct:
         ev = events[i]
         ok = open_key(service_id, ev.incident_key)
-        ck = clock_key(service_id, ev.incident_key, ev.dedup_key)
+        ck = cks[i]
         muted = await muter.reason(service_id, ev, ok)
         row = open_rows.get(ok)
         d = decide(
@@ -143,15 +149,51 @@ def _record(
     )
 
 
-async def _lock_open(uow: UnitOfWork, keys: set[str]) -> dict[str, dict[str, Any]]:
+# The columns a repeat reads (``_view``, ``_repeat``, the outcome): locked rows are read with only
+# these, and ``_fill`` adds the rest (the frozen plan, escalation state, the first alert's details)
+# before escalation (``handle``) needs the whole row. Decoding the whole row for every repeat of a
+# flood was a fifth of the drain's time.
+_REPEAT_COLUMNS = [
+    t.incidents.c[n] for n in ("id", "open_key", "status", "severity", "members", "alert_count")
+]
+
+
+async def _lock_open(uow: UnitOfWork, keys: set[str], whole: set[str]) -> dict[str, dict[str, Any]]:
+    """The open incidents of ``keys``, locked; those of ``whole`` (keys a resolve or an
+    acknowledgement is for) read whole in a second statement, the others as ``_REPEAT_COLUMNS``."""
     if not keys:
         return {}
     if uow.incidents_pending:
         await uow.flush_incidents()  # a key opened or updated earlier in this transaction is read as is
-    q = sa.select(t.incidents).where(t.incidents.c.open_key.in_(sorted(keys)))
+    q = sa.select(*_REPEAT_COLUMNS).where(t.incidents.c.open_key.in_(sorted(keys)))
     if uow.dialect == "postgresql":
-        q = q.order_by(t.incidents.c.open_key).with_for_update()
-    return {r["open_key"]: r for r in dict_rows(await uow.conn.execute(q))}
+        q = q.order_by(t.incidents.c.open_key).with_for_update()  # all of them, in one order
+    rows = {r["open_key"]: r for r in dict_rows(await uow.conn.execute(q))}
+    await _fill(uow, [rows[k] for k in sorted(whole) if k in rows])
+    return rows
+
+
+async def _fill(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Add the columns ``_lock_open`` left out to ``rows`` (in place; they are locked already).
+    Only left-out columns are read: nothing in a batch writes them before ``handle`` (a repeat's
+    count and time, members and severity are all among ``_REPEAT_COLUMNS`` or set on the row)."""
+    missing = [c for c in t.incidents.c if rows and c.name not in rows[0]]
+    if not missing:
+        return
+    c = t.incidents.c
+    by_id = {r["id"]: r for r in rows}
+    q = sa.select(c.id, *missing).where(c.id.in_(sorted(by_id)))
+    names = [col.name for col in missing]
+    for got in await uow.conn.execute(q):
+        row = by_id[got[0]]
+        for name, value in zip(names, got[1:], strict=True):
+            row.setdefault(name, value)
+
+
+async def _full(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` whole, for ``handle`` (a retrigger of a repeat's row)."""
+    await _fill(uow, [row])
+    return row
 
 
 def _view(row: dict[str, Any] | None) -> OpenIncident | None:
@@ -180,12 +222,16 @@ async def _carry_out(
     if d.verdict is Verdict.REPEAT:
         await _repeat(uow, catalog, ev, row, d, now)
     elif d.verdict is Verdict.ACKNOWLEDGE:
-        refused = (await handle(uow, catalog, row, Acknowledge(actor=None, via=via), now)).refused
+        refused = (
+            await handle(uow, catalog, await _full(uow, row), Acknowledge(actor=None, via=via), now)
+        ).refused
         return AlertOutcome(row["id"], row["status"], ignored=refused), row
     elif d.verdict is Verdict.MEMBER_RESOLVED:
         uow.note(row["id"], now, "alert.resolved", via=ev.source or None, data={"dedup_key": ev.dedup_key})
     elif d.verdict is Verdict.RESOLVE:
-        refused = (await handle(uow, catalog, row, Resolve(actor=None, via=via), now)).refused
+        refused = (
+            await handle(uow, catalog, await _full(uow, row), Resolve(actor=None, via=via), now)
+        ).refused
         return AlertOutcome(row["id"], row["status"], ignored=refused), row
     return AlertOutcome(row["id"], row["status"]), row
 
@@ -290,4 +336,4 @@ async def _repeat(
         uow.note(row["id"], now, "alert.added", via=ev.source or None, data={"dedup_key": ev.dedup_key})
     await _update(uow, row, changes)
     if d.retrigger:
-        await handle(uow, catalog, row, Retrigger(), now)
+        await handle(uow, catalog, await _full(uow, row), Retrigger(), now)

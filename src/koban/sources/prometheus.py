@@ -12,12 +12,12 @@ Settings: ``severity_label``, ``default_severity``, ``resolve_timeout``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from koban.domain.alerts import AlertAction, AlertEvent
+from koban.domain.alerts import AlertAction, AlertEvent, Severity
 from koban.sources import _fields as f
-from koban.sources.alertmanager import alert_severity, alert_summary
+from koban.sources.alertmanager import alert_summary
 from koban.sources.base import InboundRequest, PayloadError
 
 DEFAULT_RESOLVE_TIMEOUT = timedelta(minutes=5)
@@ -57,6 +57,14 @@ class PrometheusSource:
         timeout = settings.get("resolve_timeout")
         resolve_timeout = timedelta(seconds=float(timeout)) if timeout else DEFAULT_RESOLVE_TIMEOUT
         now = request.received_at
+        # Per request, not per alert (the drain parses floods of these): the settings' severity,
+        # the default expiry, and each distinct time string and severity label value once.
+        expires = now + resolve_timeout
+        severity_label = str(settings.get("severity_label") or "severity")
+        default_severity: Severity | None = None  # read with the first alert, as it always was
+        severities: dict[str | None, Severity] = {}
+        times: dict[Any, datetime | None] = {}
+        isoformats: dict[datetime, str] = {}
         events = []
         for i, raw in enumerate(items):
             where = f"[{i}]"
@@ -65,27 +73,47 @@ class PrometheusSource:
             if not labels:
                 raise PayloadError(f"{where}.labels must not be empty", f"{where}.labels")
             annotations = f.string_map(alert.get("annotations"), f"{where}.annotations")
-            starts_at = f.parse_time(alert.get("startsAt"), f"{where}.startsAt") or now
-            ends_at = f.parse_time(alert.get("endsAt"), f"{where}.endsAt")
+            starts_at = _time(times, alert.get("startsAt"), f"{where}.startsAt") or now
+            ends_at = _time(times, alert.get("endsAt"), f"{where}.endsAt")
             if ends_at is not None and ends_at < starts_at:
                 raise PayloadError(f"{where}.endsAt is before startsAt", f"{where}.endsAt")
             generator = f.optional_str(alert, "generatorURL", where)
             resolved = ends_at is not None and ends_at <= now
+            if default_severity is None:
+                default_severity = f.settings_severity(settings)
+            level = labels.get(severity_label)
+            severity = severities.get(level)
+            if severity is None:
+                severity = severities[level] = f.severity_or(level, default_severity)
+            started = isoformats.get(starts_at)
+            if started is None:
+                started = isoformats[starts_at] = starts_at.isoformat()
             events.append(
                 AlertEvent(
                     dedup_key=f.label_fingerprint(labels),
                     action=AlertAction.RESOLVE if resolved else AlertAction.TRIGGER,
-                    severity=alert_severity(labels, settings),
+                    severity=severity,
                     summary=alert_summary(labels, annotations),
                     source=labels.get("instance") or labels.get("job") or "prometheus",
-                    details={"annotations": annotations, "startsAt": starts_at.isoformat()},
+                    details={"annotations": annotations, "startsAt": started},
                     labels=labels,
                     links=_links(generator, annotations),
                     occurred_at=ends_at if resolved else starts_at,
-                    ends_at=ends_at or now + resolve_timeout,
+                    ends_at=ends_at or expires,
                 )
             )
         return events
+
+
+def _time(seen: dict[Any, datetime | None], value: Any, field: str) -> datetime | None:
+    """``f.parse_time``, once per distinct string of a request (a rule's alerts share their times)."""
+    if type(value) is not str:
+        return f.parse_time(value, field)  # None, or the error naming the field
+    try:
+        return seen[value]
+    except KeyError:
+        parsed = seen[value] = f.parse_time(value, field)
+        return parsed
 
 
 def _all_str(values: Mapping[str, Any]) -> bool:
