@@ -93,7 +93,7 @@ async def process_service_alerts(
         row = open_rows.get(ok)
         d = decide(
             _view(row),
-            clocks.get(ck, KeyClock()),
+            clocks.get(ck, _NO_CLOCK),
             ev,
             now,
             muted=muted,
@@ -196,10 +196,16 @@ async def _full(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# Immutable, so shared: a fresh KeyClock and Severity(...) per event were measurable in a flood.
+_NO_CLOCK = KeyClock()
+_SEVERITY = {s.value: s for s in Severity}
+_RESOLVED = Status.RESOLVED.value
+
+
 def _view(row: dict[str, Any] | None) -> OpenIncident | None:
-    if row is None or row["status"] == Status.RESOLVED.value:
+    if row is None or row["status"] == _RESOLVED:
         return None
-    return OpenIncident(row["status"], Severity(row["severity"]), dict(row.get("members") or {}))
+    return OpenIncident(row["status"], _SEVERITY[row["severity"]], dict(row.get("members") or {}))
 
 
 async def _carry_out(
