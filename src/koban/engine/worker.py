@@ -107,8 +107,8 @@ class Worker:
 
     async def timers(self) -> int:
         k = self.k
-        now = k.clock.now()
         async with k.db.begin() as conn:
+            now = k.clock.now()  # after waiting for the write lock, as for deliveries: a lease from the past
             jobs = await claim(
                 conn,
                 t.jobs,
