@@ -39,7 +39,6 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -47,14 +46,11 @@ import orjson
 
 from bench.common import machine
 from bench.load import percentile
-from bench.probe_seed import monitor_id, seeded_kernel
-from koban.probes.result import Phases, ProbeResult
-from koban.probes.rollup import merge, rollup_results
+from bench.probe_seed import monitor_id, seed_history, seeded_kernel
 from koban.probes.schedule import phase_offset
 from koban.testing.peers import run_nginx
 from koban.testing.process import Peer, _die_with_parent, start_peer
 
-DAY = 86400
 KOBAN = str(Path(sys.executable).with_name("koban"))
 
 
@@ -73,61 +69,6 @@ async def seed_monitors(workdir: Path, count: int, target: str, interval: float)
     ):
         pass
     return workdir / "koban.db"
-
-
-def _rollup_json(ms: float) -> tuple[str, str]:
-    """(minute metrics JSON, hour metrics JSON) for a probe taking about ``ms``."""
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    results = [
-        ProbeResult(
-            kind="http",
-            target="",
-            success=True,
-            started_at=start + timedelta(seconds=i),
-            duration=ms / 1000 * (1 + i / 10),
-            phases=Phases(connect=ms / 4000, processing=ms / 2000, transfer=ms / 8000),
-            monitor_id="x",
-            final=True,
-        )
-        for i in range(3)
-    ]
-    minute = rollup_results(results[:1], "minute")[0]
-    hour = merge(rollup_results(results, "minute"), "hour")[0]
-    dump = lambda r: orjson.dumps({k: h.to_dict() for k, h in r.metrics.items()}).decode()  # noqa: E731
-    return dump(minute), dump(hour)
-
-
-def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
-    """24 h of one raw result and one minute rollup per minute, and 24 hour rollups, per monitor."""
-    variants = [_rollup_json(ms) for ms in (0.4, 0.7, 1.2, 3.0)]
-    rows = 0
-    with sqlite3.connect(db) as conn:
-        for i in range(monitors):
-            ident = monitor_id(i)
-            minute0 = math.floor((now - DAY) / 60) * 60
-            raw, minutes = [], []
-            for m in range(DAY // 60):
-                t = minute0 + m * 60
-                ok = m % 997 != 0
-                raw.append(
-                    (ident, "local", t + 7, 0.001, ok, True, 0, 200 if ok else 0, "" if ok else "refused")
-                )
-                minutes.append((ident, "minute", t, "local", 1, 0 if ok else 1, variants[m % 4][0]))
-            hour0 = math.floor((now - DAY) / 3600) * 3600
-            hours = [(ident, "hour", hour0 + h * 3600, "local", 60, 0, variants[h % 4][1]) for h in range(25)]
-            conn.executemany(
-                "INSERT INTO probe_results (monitor_id, location, started_at, duration, success, final,"
-                " attempt, status_code, error, resolve, connect, tls, processing, transfer) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
-                raw,
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO probe_rollups (monitor_id, resolution, start, location, count,"
-                " failures, metrics) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                minutes + hours,
-            )
-            rows += len(raw) + len(minutes) + len(hours)
-    return rows
 
 
 def _env(workdir: Path, db: Path) -> list[str]:

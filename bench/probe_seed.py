@@ -8,13 +8,17 @@ exactly as it loads monitors from ``koban config apply``.
 
 from __future__ import annotations
 
+import math
 import secrets
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -24,6 +28,8 @@ from koban.db.engine import Database
 from koban.db.schema_probes import monitors as monitors_table
 from koban.engine.config_apply import apply_config
 from koban.engine.kernel import Kernel
+from koban.probes.result import Phases, ProbeResult
+from koban.probes.rollup import merge, rollup_results
 from koban.settings import load_settings
 
 SERVICE = "web"
@@ -146,3 +152,63 @@ async def seeded_kernel(
         yield k
     finally:
         await k.stop()
+
+
+# -- history for graph queries ----------------------------------------------------------------------
+
+DAY = 86400
+
+
+def _rollup_json(ms: float) -> tuple[str, str]:
+    """(minute metrics JSON, hour metrics JSON) for a probe taking about ``ms``."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    results = [
+        ProbeResult(
+            kind="http",
+            target="",
+            success=True,
+            started_at=start + timedelta(seconds=i),
+            duration=ms / 1000 * (1 + i / 10),
+            phases=Phases(connect=ms / 4000, processing=ms / 2000, transfer=ms / 8000),
+            monitor_id="x",
+            final=True,
+        )
+        for i in range(3)
+    ]
+    minute = rollup_results(results[:1], "minute")[0]
+    hour = merge(rollup_results(results, "minute"), "hour")[0]
+    dump = lambda r: orjson.dumps({k: h.to_dict() for k, h in r.metrics.items()}).decode()  # noqa: E731
+    return dump(minute), dump(hour)
+
+
+def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
+    """24 h of one raw result and one minute rollup per minute, and 24 hour rollups, per monitor."""
+    variants = [_rollup_json(ms) for ms in (0.4, 0.7, 1.2, 3.0)]
+    rows = 0
+    with sqlite3.connect(db) as conn:
+        for i in range(monitors):
+            ident = monitor_id(i)
+            minute0 = math.floor((now - DAY) / 60) * 60
+            raw, minutes = [], []
+            for m in range(DAY // 60):
+                t = minute0 + m * 60
+                ok = m % 997 != 0
+                raw.append(
+                    (ident, "local", t + 7, 0.001, ok, True, 0, 200 if ok else 0, "" if ok else "refused")
+                )
+                minutes.append((ident, "minute", t, "local", 1, 0 if ok else 1, variants[m % 4][0]))
+            hour0 = math.floor((now - DAY) / 3600) * 3600
+            hours = [(ident, "hour", hour0 + h * 3600, "local", 60, 0, variants[h % 4][1]) for h in range(25)]
+            conn.executemany(
+                "INSERT INTO probe_results (monitor_id, location, started_at, duration, success, final,"
+                " attempt, status_code, error, resolve, connect, tls, processing, transfer) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+                raw,
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO probe_rollups (monitor_id, resolution, start, location, count,"
+                " failures, metrics) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                minutes + hours,
+            )
+            rows += len(raw) + len(minutes) + len(hours)
+    return rows
