@@ -74,20 +74,22 @@ class InboxWriter:
 
     async def submit(self, delivery: Delivery, limits: Limits | None) -> None:
         """Return once ``delivery`` is committed; raise ``RateLimited`` (nothing stored) when over limits."""
+        fut = self.submit_nowait(delivery, limits)
+        if fut is not None:
+            result = await fut
+        else:  # no writer task (CLI, tests): commit directly
+            self._precheck(delivery, limits)
+            done: asyncio.Future[RateLimited | None] = asyncio.get_running_loop().create_future()
+            result = (await self._commit([(delivery, limits, done)]))[0]
+        if result is not None:
+            raise result
+
+    def _precheck(self, delivery: Delivery, limits: Limits | None) -> None:
+        """Refuse from memory a request whose window is already known to be full."""
         if limits is not None:
             refused = self.gate.precheck(delivery.integration_id, limits, self.k.clock.now())
             if refused is not None:
                 raise refused
-        fut: asyncio.Future[RateLimited | None] = asyncio.get_running_loop().create_future()
-        item: Item = (delivery, limits, fut)
-        if self._task is None or self._task.done():
-            result = (await self._commit([item]))[0]  # no writer task (CLI, tests): commit directly
-        else:
-            self.pending.append(item)
-            self.ready.set()
-            result = await fut
-        if result is not None:
-            raise result
 
     def submit_nowait(
         self, delivery: Delivery, limits: Limits | None
@@ -98,10 +100,7 @@ class InboxWriter:
         None when no writer task runs (the caller takes ``submit``)."""
         if self._task is None or self._task.done():
             return None
-        if limits is not None:
-            refused = self.gate.precheck(delivery.integration_id, limits, self.k.clock.now())
-            if refused is not None:
-                raise refused
+        self._precheck(delivery, limits)
         fut: asyncio.Future[RateLimited | None] = asyncio.get_running_loop().create_future()
         self.pending.append((delivery, limits, fut))
         self.ready.set()
