@@ -26,14 +26,14 @@ from typing import Any
 import sqlalchemy as sa
 import uvicorn
 
-from koban.api.app import create_app
+from koban.bootstrap.app import create_app
+from koban.bootstrap.system import Kernel
+from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
+from koban.core.settings import Settings
 from koban.db import schema as t
 from koban.domain.alerts import AlertAction, AlertEvent, Severity
-from koban.engine.config_apply import apply_config
-from koban.engine.kernel import Kernel
 from koban.fakes.twilio import TwilioSimulator
-from koban.settings import Settings
 from koban.testing.ports import free_port
 
 TOKEN = "bench-twilio-token"

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from bench.paging_common import bench_config, bench_kernel, parser, print_latency, rows_once
 from koban.config.model import ConfigFile
 from koban.db import schema as t
-from koban.engine.inbox import Delivery
+from koban.ingest.inbox import Delivery
 from koban.sources._fields import label_fingerprint
 
 

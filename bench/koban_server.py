@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 import yaml
 
-from koban.engine.catalog import hash_key
+from koban.catalog.snapshot import hash_key
 from koban.testing.ports import free_port
 
 BENCH_KEY = "bench-key-0123456789abcdef"

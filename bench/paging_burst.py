@@ -13,8 +13,8 @@ import time
 import sqlalchemy as sa
 
 from bench.paging_common import INTEGRATION, alert, bench_config, bench_kernel, parser
+from koban.bootstrap.system import Kernel
 from koban.db import schema as t
-from koban.engine.kernel import Kernel
 
 INCIDENTS = 6000
 PER_REQUEST = 100

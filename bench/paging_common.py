@@ -16,11 +16,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from koban.bootstrap.system import Kernel
+from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
+from koban.core.settings import Settings
 from koban.domain.alerts import AlertAction, AlertEvent, Severity
-from koban.engine.config_apply import apply_config
-from koban.engine.kernel import Kernel
-from koban.settings import Settings
 
 INTEGRATION = "bench-generic"
 

@@ -22,15 +22,15 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from koban.bootstrap.system import Kernel
+from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
 from koban.config.model_monitors import Monitor
+from koban.core.settings import load_settings
 from koban.db.engine import Database
 from koban.db.schema_probes import monitors as monitors_table
-from koban.engine.config_apply import apply_config
-from koban.engine.kernel import Kernel
 from koban.probes.result import Phases, ProbeResult
 from koban.probes.rollup import merge, rollup_results
-from koban.settings import load_settings
 
 SERVICE = "web"
 CHUNK = 5000

@@ -34,9 +34,9 @@ import sqlalchemy as sa
 from bench.common import machine
 from bench.load import LoadResult, have_wrk, run_load, run_wrk
 from bench.probe_seed import fresh_postgres, seeded_kernel
+from koban.bootstrap.system import Kernel
 from koban.db.schema_probes import probe_results
-from koban.engine.kernel import Kernel
-from koban.engine.probing import Prober
+from koban.monitoring.prober import Prober
 from koban.testing.peers import run_blackbox, run_nginx
 
 

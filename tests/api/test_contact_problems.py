@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from koban.api.app import create_app
-from koban.engine.wiring.twilio_store import known_bad, record_problem
+from koban.bootstrap.app import create_app
+from koban.bootstrap.wiring.twilio_store import known_bad, record_problem
 from tests.support.factories import make_config
 from tests.support.kernel import running_kernel
 

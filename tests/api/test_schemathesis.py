@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 
-from koban.api.app import create_app
-from koban.engine.kernel import Kernel
-from koban.settings import Settings
+from koban.bootstrap.app import create_app
+from koban.bootstrap.system import Kernel
+from koban.core.settings import Settings
 from tests.ingest import support as s
 from tests.support.kernel import running_kernel
 

@@ -2,7 +2,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from koban import outbound
+from koban.core import outbound
 
 
 @pytest.fixture(autouse=True)

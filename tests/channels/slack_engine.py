@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from koban.bootstrap.system import Kernel
+from koban.catalog.snapshot import hash_key
 from koban.config.model import ConfigFile
-from koban.engine.catalog import hash_key
-from koban.engine.clock import FakeClock
-from koban.engine.kernel import Kernel
+from koban.core.clock import FakeClock
 from koban.fakes.slack import FakeSlack
 from koban.fakes.webhook_receiver import RecordingReceiver
 from tests.channels.asgi import serve
@@ -80,7 +80,7 @@ class SlackRig:
 async def slack_rig(
     db_url: str, tmp_path: Any, *, steps: list[dict] | None = None, channel: str = "#alerts"
 ) -> AsyncIterator[SlackRig]:
-    from koban.api.mounts import integration_routes
+    from koban.bootstrap.mounts import integration_routes
 
     clock = FakeClock()
     async with (

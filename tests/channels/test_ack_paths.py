@@ -10,7 +10,7 @@ import httpx
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from koban.api.app import create_app
+from koban.bootstrap.app import create_app
 from koban.cli.main import app as cli
 from koban.db import schema as t
 from koban.fakes.slack.clicks import iter_buttons

@@ -8,10 +8,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from koban.catalog.snapshot import hash_key
 from koban.cli.main import app as cli
 from koban.config.loader import load_config
 from koban.db import schema as t
-from koban.engine.catalog import hash_key
 from tests.support.factories import make_alert
 from tests.support.kernel import running_kernel
 

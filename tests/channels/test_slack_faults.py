@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import sqlalchemy as sa
 
-from koban.api.app import create_app
+from koban.bootstrap.app import create_app
 from koban.db import schema as t
 from tests.channels.slack_engine import slack_rig
 from tests.engine.test_paging_flow import drain

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from koban.engine.catalog import hash_key
+from koban.catalog.snapshot import hash_key
 
 KEY = "e2e-key-0123456789abcdef"
 SECRET = "hook-secret"

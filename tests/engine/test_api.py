@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from koban.api.app import create_app
+from koban.bootstrap.app import create_app
 from tests.support.factories import KEY, make_config
 from tests.support.kernel import running_kernel
 

@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 from koban.config.model import ConfigFile
+from koban.core.clock import SystemClock
 from koban.db import schema as t
-from koban.engine.clock import SystemClock
 from koban.fakes.webhook_receiver import RecordingReceiver
 from tests.engine import koban_proc as kp
 from tests.support.factories import make_alert

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from koban.core.clock import FakeClock
 from koban.db import schema as t
-from koban.engine.clock import FakeClock
 from tests.engine.test_paging_flow import drain
 from tests.support.factories import make_alert, make_config
 from tests.support.kernel import running_kernel

@@ -59,7 +59,7 @@ async def test_heartbeats_made_through_the_api_are_checked_and_survive_config_ap
         assert (await c.put("/api/v1/heartbeats/backup", json={**body, "id": "backup"})).status_code == 409
         await c.post(f"/api/v1/heartbeats/etl/ping/{KEY}?kind=fail")
         assert ("heartbeat:etl", "triggered") in await open_incidents(k)
-        from koban.engine.config_apply import apply_config
+        from koban.catalog.apply import apply_config
 
         async with k.db.begin() as conn:
             await apply_config(conn, config(), k.clock.now())

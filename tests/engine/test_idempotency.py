@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from koban.core.clock import FakeClock
 from koban.db import schema as t
-from koban.engine.clock import FakeClock
 from tests.support.factories import make_alert, make_config
 from tests.support.kernel import running_kernel
 

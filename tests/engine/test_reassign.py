@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from koban.channels.actions import IncidentAction
-from koban.engine.actions import NotFound
+from koban.paging.actions import NotFound
 from tests.engine.test_paging_flow import deliveries, drain
 from tests.support.factories import make_alert, make_config
 from tests.support.kernel import running_kernel

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from koban.core.clock import FakeClock
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
-from koban.engine.clock import FakeClock
-from koban.engine.tokens import DbNonceStore
+from koban.db.tokens import DbNonceStore
 
 
 async def test_a_nonce_is_consumed_once_even_when_racing(db_url: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from koban.engine.clock import FakeClock
+from koban.core.clock import FakeClock
 from koban.fakes.webhook_receiver import RecordingReceiver
 from tests.engine.test_paging_flow import deliveries, drain
 from tests.support.factories import make_alert, make_config

@@ -32,8 +32,8 @@ def child(log_path: str) -> None:
 
 def main() -> None:
     log_path = sys.argv[1]
+    import koban.bootstrap.system  # noqa: F401
     import koban.cli.main  # noqa: F401  (the expensive part, paid once)
-    import koban.engine.kernel  # noqa: F401
 
     print("ready", flush=True)
     for line in sys.stdin:

@@ -15,9 +15,9 @@ from typing import Any
 
 import uvicorn
 
-from koban.api.app import create_app
-from koban.api.http_protocol import direct_protocol
+from koban.bootstrap.app import create_app
 from koban.config.model import ConfigFile
+from koban.ingest.http_protocol import direct_protocol
 from koban.testing.ports import free_port
 from tests.support.kernel import running_kernel
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from koban.api.app import create_app
+from koban.bootstrap.app import create_app
+from koban.catalog.snapshot import hash_key
 from koban.config.model import ConfigFile
-from koban.engine.catalog import hash_key
 from tests.support.factories import make_config
 
 SAMPLES = Path("/work/shared/samples")

@@ -1,4 +1,4 @@
-"""``koban serve``'s direct path for alert POSTs (api/http_protocol.py), over raw sockets.
+"""``koban serve``'s direct path for alert POSTs (ingest/http_protocol.py), over raw sockets.
 
 The parser callbacks answer ingest POSTs without ASGI; these check the HTTP around it: several
 requests on one connection, pipelined requests answered in order (direct and ASGI ones mixed),
@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import orjson
 import pytest
 
-from koban.api.http_protocol import KobanHttpProtocol
-from koban.engine.clock import FakeClock
+from koban.core.clock import FakeClock
+from koban.ingest.http_protocol import KobanHttpProtocol
 from tests.ingest import support as s
 from tests.ingest.live import live_koban
 

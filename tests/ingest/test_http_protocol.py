@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from koban.api.http_protocol import CorkedTransport
+from koban.ingest.http_protocol import CorkedTransport
 
 
 class RecordingTransport:

@@ -14,10 +14,10 @@ import signal
 import aiohttp
 import sqlalchemy as sa
 
+from koban.catalog.snapshot import hash_key
 from koban.db import schema as t
 from koban.db.engine import make_sync_engine
 from koban.db.schema_inbox import ingest_inbox
-from koban.engine.catalog import hash_key
 from koban.sources._fields import label_fingerprint
 from koban.testing.ports import free_port
 from tests.engine import koban_proc as kp

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from koban.core.clock import FakeClock
 from koban.db import schema as t
-from koban.engine.clock import FakeClock
-from koban.engine.inbox import Delivery
+from koban.ingest.inbox import Delivery
 from tests.ingest import support as s
 from tests.support.kernel import running_kernel
 

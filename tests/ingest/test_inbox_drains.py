@@ -8,10 +8,10 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
+from koban.core.clock import FakeClock
 from koban.db import schema as t
 from koban.db.schema_inbox import ingest_inbox
-from koban.engine.clock import FakeClock
-from koban.engine.inbox import Delivery
+from koban.ingest.inbox import Delivery
 from tests.ingest import support as s
 from tests.support.kernel import running_kernel
 
@@ -76,7 +76,7 @@ async def test_a_row_the_drain_cannot_process_is_kept_with_its_error_and_the_res
 async def test_on_postgres_another_instances_drain_is_woken_by_the_commit(db_url, tmp_path):
     if not db_url.startswith("postgresql"):
         pytest.skip("several instances share a database on PostgreSQL")
-    from koban.engine.clock import SystemClock
+    from koban.core.clock import SystemClock
 
     async with (
         running_kernel(

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from koban.engine.clock import FakeClock
-from koban.engine.limits import LimitGate
+from koban.core.clock import FakeClock
+from koban.ingest.limits import LimitGate
 from koban.routing.ratelimit import Limits
 from tests.ingest import support as s
 from tests.support.kernel import running_kernel

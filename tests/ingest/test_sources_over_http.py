@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from koban.engine.clock import FakeClock
+from koban.core.clock import FakeClock
 from koban.sources.registry import QUEUED_KINDS
 from tests.ingest import support as s
 from tests.support.kernel import running_kernel

@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from koban.api.app import create_app
+from koban.bootstrap.app import create_app
 from koban.testing.ports import free_port
 
 

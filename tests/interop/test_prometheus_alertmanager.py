@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from koban.engine.clock import SystemClock
+from koban.core.clock import SystemClock
 from koban.testing.configs import AlertmanagerTarget
 from tests.ingest import support as s
 from tests.interop.conftest import Target, serve_koban

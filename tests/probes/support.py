@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from koban.api.app import create_app
+from koban.bootstrap.app import create_app
+from koban.bootstrap.system import Kernel
 from koban.config.model import ConfigFile
-from koban.engine.kernel import Kernel
-from koban.engine.probing import Prober
+from koban.monitoring.prober import Prober
 from tests.support.factories import make_config
 
 

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_rollups
-from koban.engine import probe_queries
-from koban.engine.probe_rollups import _row
+from koban.monitoring import queries as probe_queries
+from koban.monitoring.rollups import _row
 from koban.probes.result import Phases, ProbeResult
 from koban.probes.rollup import merge, rollup_results
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from koban.core.clock import SystemClock
 from koban.db.schema import incidents
 from koban.db.schema_probes import monitor_state
-from koban.engine.clock import SystemClock
-from koban.engine.probing import Prober
+from koban.monitoring.prober import Prober
 from koban.probes.result import ProbeResult
 from tests.probes.support import config_with, http_monitor, running_prober, until
 from tests.support.kernel import running_kernel

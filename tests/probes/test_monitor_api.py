@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from koban.config.model import ConfigFile
 from koban.config.references import check_references
-from koban.engine.clock import SystemClock
+from koban.core.clock import SystemClock
 from tests.probes.servers import HttpServer
 from tests.probes.support import api, config_with, http_monitor, running_prober, until
 from tests.support.factories import make_config

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_latest, probe_results, probe_rollups
-from koban.engine import probe_queries
-from koban.engine.probe_store import ProbeStore, prune
+from koban.monitoring import queries as probe_queries
+from koban.monitoring.store import ProbeStore, prune
 from koban.probes.result import Phases, ProbeResult
 from koban.probes.rules import Rule
 

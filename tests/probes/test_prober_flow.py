@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from koban.engine.clock import SystemClock
+from koban.core.clock import SystemClock
 from tests.probes.servers import HttpServer
 from tests.probes.support import api, config_with, http_monitor, running_prober, until
 from tests.support.kernel import running_kernel

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_rollups
-from koban.engine.probe_rollups import COARSE_SECONDS, from_row
-from koban.engine.probe_store import ProbeStore
+from koban.monitoring.rollups import COARSE_SECONDS, from_row
+from koban.monitoring.store import ProbeStore
 from koban.probes.result import Phases, ProbeResult
 from koban.probes.rollup import rollup_results
 from koban.probes.rules import Rule

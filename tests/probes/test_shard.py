@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from koban.engine.probing import Prober
+from koban.monitoring.prober import Prober
 from koban.probes.shard import Shard
 from tests.probes.support import config_with, http_monitor
 from tests.support.kernel import running_kernel

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from koban.catalog.snapshot import hash_key
 from koban.config.model import ConfigFile
 from koban.domain.alerts import AlertAction, AlertEvent, Severity
-from koban.engine.catalog import hash_key
 
 KEY = "test-key-0123456789abcdef"
 

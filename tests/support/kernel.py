@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from koban.bootstrap.system import Kernel
+from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
-from koban.engine.clock import FakeClock
-from koban.engine.config_apply import apply_config
-from koban.engine.kernel import Kernel
-from koban.settings import Settings
+from koban.core.clock import FakeClock
+from koban.core.settings import Settings
 
 
 @asynccontextmanager

@@ -13,12 +13,12 @@ import sqlalchemy as sa
 import uvicorn
 from twilio.request_validator import RequestValidator
 
-from koban.api.app import create_app
+from koban.bootstrap.app import create_app
+from koban.bootstrap.system import Kernel
+from koban.catalog.snapshot import hash_key
 from koban.config.model import ConfigFile
+from koban.core.clock import SystemClock
 from koban.db import schema as t
-from koban.engine.catalog import hash_key
-from koban.engine.clock import SystemClock
-from koban.engine.kernel import Kernel
 from koban.fakes.twilio import TwilioSimulator
 from koban.testing.ports import free_port
 from tests.support.kernel import running_kernel

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from koban.bootstrap.wiring.twilio_sweep import SweepItem, sweep_plan
 from koban.channels.actions import Outcome
 from koban.channels.voice.state import CallState
-from koban.engine.wiring.twilio_sweep import SweepItem, sweep_plan
 from tests.support.factories import make_alert
 from tests.voice.engine_rig import AUTH_TOKEN, PHONES, koban_and_simulator
 

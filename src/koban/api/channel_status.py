@@ -1,6 +1,6 @@
 """REST: which channels work, which are broken and why (and clearing the mark once fixed).
 
-Routes built per kernel and mounted through ``api/mounts.py``; they are FastAPI routes, so they appear
+Routes built per kernel and mounted through ``bootstrap/mounts.py``; they are FastAPI routes, so they appear
 in ``/openapi.json`` beside the configuration objects.
 """
 
@@ -12,10 +12,10 @@ from fastapi import APIRouter, HTTPException
 from starlette.routing import BaseRoute
 
 from koban.api.incidents import iso
-from koban.engine.broken_channels import channel_states, clear_broken
+from koban.paging.broken_channels import channel_states, clear_broken
 
 if TYPE_CHECKING:
-    from koban.engine.kernel import Kernel
+    from koban.bootstrap.system import Kernel
 
 
 def _public(state: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from koban.api.incidents import iso
 from koban.db import schema_twilio as tw
 
 if TYPE_CHECKING:
-    from koban.engine.kernel import Kernel
+    from koban.bootstrap.system import Kernel
 
 
 def _public(row: Any) -> dict[str, Any]:

@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from starlette.routing import BaseRoute
 
-from koban.api.auth import key_from_headers
+from koban.catalog.routing_apply import ensure_heartbeat_state, row_values
 from koban.config.model_routing import Heartbeat
 from koban.db import schema_routing as r
-from koban.engine import heartbeats
-from koban.engine.routing_apply import ensure_heartbeat_state, row_values
+from koban.ingest.key_auth import key_from_headers
 from koban.sources.heartbeat import PingKind
+from koban.triage import heartbeats
 
 router = APIRouter(prefix="/api/v1", tags=["heartbeats"])
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from koban.channels.actions import IncidentAction
 from koban.db import schema as t
-from koban.engine.actions import NotFound
+from koban.paging.actions import NotFound
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 

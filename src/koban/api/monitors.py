@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from koban.api.objects import _save
 from koban.config.durations import parse_duration
 from koban.config.model_monitors import Monitor
-from koban.engine import probe_queries
+from koban.monitoring import queries as probe_queries
 from koban.probes.exposition import exposition
 
 router = APIRouter(prefix="/api/v1/monitors", tags=["monitors"])

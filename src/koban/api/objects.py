@@ -11,11 +11,11 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from koban.api.redact import redact, restore
+from koban.catalog.apply import apply_config
+from koban.catalog.snapshot import hash_key
 from koban.config.model import Channel, Person, Policy, Rotation, Service
 from koban.config.references import check_references
 from koban.db import schema as t
-from koban.engine.catalog import hash_key
-from koban.engine.config_apply import apply_config
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
 

@@ -16,9 +16,9 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
+from koban.catalog.routing_apply import row_values
 from koban.config.model_routing import Maintenance, MatcherSpec, Silence
 from koban.db import schema_routing as r
-from koban.engine.routing_apply import row_values
 from koban.routing.silences import expire
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])

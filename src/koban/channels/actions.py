@@ -1,7 +1,7 @@
 """The port through which channels act back on incidents (keypad, SMS reply, Slack button, signed link).
 
 Every path lands in the same lifecycle function with the same timeline entry shape, so channels never
-write core tables themselves: they call this protocol, implemented by ``koban.engine``.
+write core tables themselves: they call this protocol, implemented by ``koban.paging.actions``.
 """
 
 from __future__ import annotations

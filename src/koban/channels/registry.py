@@ -68,7 +68,7 @@ _FACTORIES: dict[str, Any] = {
 
 def _twilio(kind: str, settings: Mapping[str, Any], ctx: Any) -> Channel:
     # Calls need the engine's stores (call states, contact problems): built by its wiring module.
-    from koban.engine.wiring.twilio import make_channel
+    from koban.bootstrap.wiring.twilio import make_channel
 
     return make_channel(kind, settings, ctx)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import typer
 
+from koban.catalog.apply import apply_config, plan_changes
+from koban.catalog.snapshot import hash_key
 from koban.cli.runtime import kernel, settings_or_exit
 from koban.config.loader import ConfigError, load_config
-from koban.engine.catalog import hash_key
-from koban.engine.config_apply import apply_config, plan_changes
-from koban.settings import Settings
+from koban.core.settings import Settings
 
 app = typer.Typer(help="Configuration as code.", no_args_is_help=True)
 integration_app = typer.Typer(help="Integration keys.", no_args_is_help=True)

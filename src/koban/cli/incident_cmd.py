@@ -48,7 +48,7 @@ def _act(incident_id: int, action: IncidentAction, actor: str | None) -> None:
 
 def _report(call: Callable[[Any], Awaitable[Any]]) -> None:
     """Run one lifecycle call against the database and print its answer; exit 1 if refused."""
-    from koban.engine.actions import NotFound
+    from koban.paging.actions import NotFound
 
     async def main():  # noqa: ANN202
         async with kernel(settings_or_exit()) as k:

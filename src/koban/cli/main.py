@@ -44,9 +44,9 @@ def serve(
     """Run the HTTP API, ingest and (by default) the worker in one process."""
     import uvicorn
 
-    from koban.api.app import create_app
-    from koban.api.http_protocol import direct_protocol
-    from koban.engine.kernel import Kernel
+    from koban.bootstrap.app import create_app
+    from koban.bootstrap.system import Kernel
+    from koban.ingest.http_protocol import direct_protocol
 
     s = settings_or_exit(host=host, port=port, config_file=config)
     setup_logging(s.log_level)
@@ -60,7 +60,7 @@ def serve(
     k.probe_location = s.probe_location if s.probe_enabled else None
     api = create_app(k, start_worker=worker, migrate=False)  # done above, or told not to
     typer.echo(f"koban serving on {s.effective_public_url} (database: {k.db.dialect})")
-    # One socket write per response; alert POSTs answered without ASGI (api/http_protocol.py).
+    # One socket write per response; alert POSTs answered without ASGI (ingest/http_protocol.py).
     protocol = direct_protocol(api.edge.ingest)  # type: ignore[union-attr]
     uvicorn.run(api, host=s.host, port=s.port, log_level="warning", lifespan="on", http=protocol)
 
@@ -70,7 +70,7 @@ def worker(
     migrate: bool = typer.Option(True, help="Upgrade the database schema on start."),
 ) -> None:
     """Run only the worker: escalation, delivery and the ingest inbox drain (scale out beside serve)."""
-    from koban.engine.kernel import Kernel
+    from koban.bootstrap.system import Kernel
 
     s = settings_or_exit()
     setup_logging(s.log_level)

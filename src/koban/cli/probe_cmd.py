@@ -29,8 +29,8 @@ def probe(
     migrate: bool = typer.Option(True, help="Upgrade the database schema on start."),
 ) -> None:
     """Run the monitors that list this location; store results; raise and resolve their alerts."""
-    from koban.engine.kernel import Kernel
-    from koban.engine.probing import Prober
+    from koban.bootstrap.system import Kernel
+    from koban.monitoring.prober import Prober
     from koban.probes.shard import Shard
 
     try:

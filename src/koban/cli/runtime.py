@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 import typer
 
-from koban.engine.kernel import Kernel
-from koban.settings import Settings, SettingsError, load_settings
+from koban.bootstrap.system import Kernel
+from koban.core.settings import Settings, SettingsError, load_settings
 
 
 def settings_or_exit(**overrides: object) -> Settings:

@@ -2,7 +2,7 @@
 
 One row per accepted request whose answer needs no incident id (Alertmanager, Prometheus, Grafana,
 Kibana, Zabbix, PagerDuty). The edge commits the raw body before its 2xx; the drain
-(``engine/inbox_drain.py``) parses it with the same source, runs the alert rules and deletes the row
+(``ingest/drain.py``) parses it with the same source, runs the alert rules and deletes the row
 in one transaction. ``id`` is the arrival order the drain keeps.
 """
 

@@ -5,7 +5,7 @@ Self-contained: nothing here touches the database or the alert pipeline. The cal
 AlertEvents go to the pipeline. See docs/integrations/probes.md.
 
 Running monitors from the config against the database (storage, rollups, alerts) is
-``koban.engine.probing.Prober``: its docstring shows how to run one programmatically; docs/probes.md.
+``koban.monitoring.prober.Prober``: its docstring shows how to run one programmatically; docs/probes.md.
 """
 
 from koban.probes.conditions import Condition, Conditions, ConditionSyntaxError, apply_conditions

@@ -25,7 +25,7 @@ SOURCES: dict[str, type[Source]] = {
 }
 
 # Kinds whose HTTP answer needs no incident id: the edge validates and commits the body to the inbox
-# (engine/inbox.py) and the worker's drain turns it into incidents. Generic JSON stays synchronous:
+# (ingest/inbox.py) and the worker's drain turns it into incidents. Generic JSON stays synchronous:
 # its 202 carries the incident ids (issue 2).
 QUEUED_KINDS = frozenset({"alertmanager", "prometheus", "grafana", "kibana", "zabbix", "pagerduty"})
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from koban import outbound
 from koban.channels.base import DeliveryResult, Notification
 from koban.channels.pagerduty.events import build_event, classify
+from koban.core import outbound
 
 DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from koban.channels.base import DeliveryResult, Notification
-from koban.outbound import OutboundResponse
+from koban.core.outbound import OutboundResponse
 
 SEVERITIES = ("critical", "error", "warning", "info")
 

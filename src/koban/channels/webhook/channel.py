@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from koban import outbound
 from koban.channels.base import DeliveryResult, Notification
 from koban.channels.webhook.classify import classify_error, classify_response
 from koban.channels.webhook.payload import TemplateProblem, render_body
 from koban.channels.webhook.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from koban.core import outbound
 
 # Headers the channel owns; user-configured extra headers cannot override them.
 _RESERVED = {SIGNATURE_HEADER.lower(), TIMESTAMP_HEADER.lower(), "idempotency-key", "x-koban-delivery"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from koban.channels.base import DeliveryResult
-from koban.outbound import OutboundError, OutboundResponse
+from koban.core.outbound import OutboundError, OutboundResponse
 
 
 def classify_response(resp: OutboundResponse) -> DeliveryResult:

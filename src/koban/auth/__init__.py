@@ -1,0 +1,1 @@
+"""Logins, sessions, API tokens and permissions (to come)."""

@@ -1,0 +1,1 @@
+"""The composition root: builds the running system (database, clock, catalog, channels, workers, routes)."""

@@ -1,0 +1,80 @@
+"""Signed one-click links wired to the engine: minting them for a page, and the ``/l/<token>`` routes.
+
+A link is bound to the person a delivery goes to and to its incident, expires after ``LINK_TTL``
+and works once (``DbNonceStore``: a row per used nonce, shared by every instance). Only pages to a
+person through a channel that shows links get them; team channels act through their own buttons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from starlette.routing import BaseRoute
+
+from koban.channels.actions import IncidentAction
+from koban.channels.links import LinkDeps, LinkSigner, build_routes
+from koban.db.tokens import DbNonceStore
+
+if TYPE_CHECKING:
+    from koban.bootstrap.system import Kernel
+
+# Long enough to act on a page read the next morning, short enough that an old mail is harmless.
+LINK_TTL = 24 * 3600.0
+LINK_PREFIX = "/l"
+LINK_CHANNEL_TYPES = frozenset({"slack", "email", "sms"})
+LINK_ACTIONS = (IncidentAction.ACKNOWLEDGE, IncidentAction.RESOLVE)
+
+
+def signer_for(k: Kernel) -> LinkSigner:
+    return LinkSigner(k.signing_key.decode("utf-8", "replace"))
+
+
+def nonce_for(delivery: dict[str, Any], action: IncidentAction) -> str:
+    """Deterministic per (delivery, attempt, action): a resend carries fresh links, a link stays unique."""
+    raw = f"{delivery['key']}|{delivery.get('attempts', 0)}|{action}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def mint_links(
+    signer: LinkSigner,
+    public_url: str,
+    delivery: dict[str, Any],
+    incident: dict[str, Any],
+    now: float,
+    ttl: float = LINK_TTL,
+) -> dict[str, str]:
+    """Pure: ``{"acknowledge": url, "resolve": url}`` for a page to a person, else ``{}``."""
+    person = delivery.get("person_id")
+    if not person or delivery.get("channel_type") not in LINK_CHANNEL_TYPES:
+        return {}
+    if incident.get("status") == "resolved":
+        return {}
+    out = {}
+    for action in LINK_ACTIONS:
+        if action is IncidentAction.ACKNOWLEDGE and incident.get("status") == "acknowledged":
+            continue
+        token = signer.sign(
+            person=str(person),
+            incident_id=int(incident["id"]),
+            action=action,
+            expires_at=now + ttl,
+            nonce=nonce_for(delivery, action),
+        )
+        out[str(action)] = f"{public_url}{LINK_PREFIX}/{token}"
+    return out
+
+
+def links_for(k: Kernel, delivery: dict[str, Any], incident: dict[str, Any]) -> dict[str, str]:
+    return mint_links(signer_for(k), k.public_url, delivery, incident, k.clock.now())
+
+
+def routes(k: Kernel) -> list[BaseRoute]:
+    deps = LinkDeps(
+        signer=signer_for(k),
+        store=DbNonceStore(k.db, k.clock),
+        actions=k.actions,
+        clock=k.clock.now,
+        prefix=LINK_PREFIX,
+    )
+    return list(build_routes(deps))

@@ -1,0 +1,180 @@
+"""Twilio voice and SMS wired into the engine: channels, webhook deps and routes.
+
+- ``make_channel(kind, settings, ctx)``: the registry's factory for ``voice`` and ``sms``. Settings come
+  from the channel config and ``KOBAN_TWILIO_*`` (``channels/voice/config.py``); every channel on one
+  account shares one pacer; the channel is wrapped so numbers Twilio refused for good are recorded on
+  the person's contact and skipped until the number changes.
+- ``routes(kernel)``: ``/twilio/voice/{twiml,gather,status}`` and ``/twilio/sms/inbound``, built from
+  deps that follow the configuration snapshot (listed in ``bootstrap/mounts.py``).
+- Deps: single-use tokens in ``used_tokens`` (``DbNonceStore``), call states in ``call_states``
+  (compare-and-set), ``resolve_delivery`` rebuilding the Notification from the delivery row, and
+  ``person_for_phone`` from the people's phone contacts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from koban.bootstrap.wiring.twilio_outcomes import TwilioActions
+from koban.bootstrap.wiring.twilio_store import DbCallStateStore, known_bad, record_problem
+from koban.channels.base import DeliveryResult, DeliveryStatus, Notification
+from koban.channels.sms import SmsChannel, build_sms_routes
+from koban.channels.voice import TwilioDeps, VoiceChannel, build_routes, close_client
+from koban.channels.voice.config import settings_from_config
+from koban.channels.voice.errors import CONTACT_CODES
+from koban.channels.voice.pacing import Pacer
+from koban.channels.voice.retry import DEFAULT_RULES, RetryRule
+from koban.channels.voice.settings import TwilioSettings
+from koban.db import schema as t
+from koban.db.tokens import DbNonceStore
+from koban.paging.notifications import Unreachable, build_notification
+
+if TYPE_CHECKING:
+    from koban.bootstrap.system import Kernel
+
+KINDS = ("voice", "sms")
+PREFIX = "/twilio"  # where the engine mounts the routes, whatever a channel's path_prefix says
+PATHS = ("/voice/twiml", "/voice/gather", "/voice/status", "/sms/inbound")
+
+
+def channel_settings(ctx: Any, config: Mapping[str, Any]) -> TwilioSettings:
+    s = settings_from_config(config, public_url=ctx.public_url, signing_key=ctx.signing_key, env=os.environ)
+    return replace(s, path_prefix=PREFIX)
+
+
+class PhoneChannel:
+    """A voice or SMS channel plus the person's-contact bookkeeping (the inner channel stays pure)."""
+
+    def __init__(self, inner: VoiceChannel | SmsChannel, ctx: Any) -> None:
+        self.inner, self.ctx = inner, ctx
+        self.kind = inner.kind
+
+    async def send(self, n: Notification) -> DeliveryResult:
+        person, address = n.recipient.person, n.recipient.address
+        if person:
+            bad = await known_bad(self.ctx.db, person, "phone", address)
+            if bad is not None:
+                return DeliveryResult.permanent(f"{address} was refused before ({bad['error']}); skipped")
+        result = await self.inner.send(n)
+        bad_contact = result.meta.get("bad_contact") or result.meta.get("twilio_code") in CONTACT_CODES
+        if result.status is DeliveryStatus.PERMANENT and person and bad_contact:
+            code = result.meta.get("twilio_code")
+            await record_problem(
+                self.ctx.db, person, "phone", address, code, result.error or "", self.ctx.clock.now()
+            )
+            data = {"contact": "phone", "address": address, "code": code, "error": result.error}
+            await self.ctx.actions.note(
+                n.incident.id, "contact.invalid", actor=person, via=n.channel, data=data
+            )
+        return result
+
+    async def reconcile(self, n: Notification, provider_ref: str | None) -> DeliveryResult:
+        return await self.inner.reconcile(n, provider_ref)
+
+    async def aclose(self) -> None:
+        close_client(self.inner.client)
+
+
+def make_channel(kind: str, config: Mapping[str, Any], ctx: Any) -> PhoneChannel:
+    if ctx is None:
+        raise ValueError(f"{kind} channels need the engine (database, clock)")
+    s = channel_settings(ctx, config)
+    if kind == "sms":
+        return PhoneChannel(SmsChannel(s, clock=ctx.clock.now), ctx)
+    pacer = ctx.shared.setdefault(("twilio-pacer", s.account_sid), Pacer(s.calls_per_second))
+    states = DbCallStateStore(ctx.db, ctx.clock)
+    return PhoneChannel(VoiceChannel(s, call_states=states, clock=ctx.clock.now, pacer=pacer), ctx)
+
+
+class TwilioWiring:
+    """Deps for the webhooks, rebuilt when the configuration snapshot changes."""
+
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+        self._catalog: object = None
+        self._deps: TwilioDeps | None = None
+        self._endpoints: dict[str, Any] = {}
+
+    def settings_by_channel(self) -> dict[str, TwilioSettings]:
+        out = {}
+        for ch in self.k.catalog.channels.values():
+            if ch.type in KINDS:
+                try:
+                    out[ch.id] = channel_settings(self.k.context, ch.settings())
+                except ValueError:
+                    continue  # shown where it is used: the delivery fails with the reason
+        return out
+
+    def rules_for(self, channel_id: str) -> Mapping[str, RetryRule]:
+        s = self.settings_by_channel().get(channel_id)
+        return s.retry_rules if s else DEFAULT_RULES
+
+    def deps(self) -> TwilioDeps | None:
+        if self._catalog is self.k.catalog:
+            return self._deps
+        every = list(self.settings_by_channel().values())
+        self._catalog, self._deps = self.k.catalog, None
+        if every:
+            # Webhooks accept any configured account's tokens (rotation puts two on one account).
+            tokens = tuple(dict.fromkeys(tok for s in every for tok in s.auth_tokens))
+            k = self.k
+            self._deps = TwilioDeps(
+                settings=replace(every[0], auth_tokens=tokens),
+                actions=TwilioActions(k, self.rules_for),
+                tokens=DbNonceStore(k.db, k.clock),
+                call_states=DbCallStateStore(k.db, k.clock),
+                resolve_delivery=self.resolve_delivery,
+                person_for_phone=self.person_for_phone,
+                clock=k.clock.now,
+            )
+            routes = [*build_routes(self._deps), *build_sms_routes(self._deps)]
+            self._endpoints = {r.path: r.endpoint for r in routes}
+        return self._deps
+
+    async def resolve_delivery(self, key: str) -> Notification | None:
+        k = self.k
+        async with k.db.read() as conn:
+            row = (
+                (await conn.execute(sa.select(t.deliveries).where(t.deliveries.c.key == key)))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            incident = (
+                (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id == row["incident_id"])))
+                .mappings()
+                .first()
+            )
+        if incident is None:
+            return None
+        try:
+            return build_notification(dict(row), dict(incident), k.catalog, k.public_url)
+        except Unreachable:
+            return None
+
+    async def person_for_phone(self, number: str) -> str | None:
+        for person in self.k.catalog.people.values():
+            if person.contacts.get("phone") == number:
+                return person.id
+        return None
+
+    async def dispatch(self, request: Request) -> Response:
+        deps = self.deps()
+        endpoint = self._endpoints.get(request.url.path) if deps is not None else None
+        if endpoint is None:
+            return PlainTextResponse("no Twilio channel is configured\n", status_code=404)
+        return await endpoint(request)
+
+
+def routes(k: Kernel) -> list[BaseRoute]:
+    wiring = TwilioWiring(k)
+    return [Route(PREFIX + path, wiring.dispatch, methods=["POST"]) for path in PATHS]

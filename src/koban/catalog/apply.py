@@ -1,0 +1,107 @@
+"""``koban config apply``: make the database match a config file; report what changed.
+
+Idempotent: applying the same file twice changes nothing the second time. Objects missing from the
+file are removed (``prune``), except integration keys created through the API, which belong to
+their integration and go only with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.catalog.routing_apply import apply_routing, plan_routing
+from koban.config.model import ConfigFile
+from koban.db import schema as t
+from koban.db.schema_probes import monitors
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    op: str  # + ~ -
+    kind: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.kind}/{self.id}"
+
+
+SECTIONS: tuple[tuple[str, sa.Table], ...] = (
+    ("people", t.people),
+    ("rotations", t.rotations),
+    ("channels", t.channels),
+    ("policies", t.policies),
+    ("services", t.services),
+    ("monitors", monitors),
+)
+
+
+def _definition(obj: BaseModel) -> dict:
+    return obj.model_dump(mode="json", exclude_defaults=False)
+
+
+async def plan_changes(conn: AsyncConnection, cfg: ConfigFile, prune: bool = True) -> list[Change]:
+    changes: list[Change] = []
+    for section, table in SECTIONS:
+        current = {r.id: r.definition for r in await conn.execute(sa.select(table.c.id, table.c.definition))}
+        wanted = {o.id: _definition(o) for o in getattr(cfg, section)}
+        for ident, definition in wanted.items():
+            if ident not in current:
+                changes.append(Change("+", section, ident))
+            elif current[ident] != definition:
+                changes.append(Change("~", section, ident))
+        if prune:
+            changes.extend(Change("-", section, ident) for ident in current if ident not in wanted)
+    changes.extend(Change(*c) for c in await plan_routing(conn, cfg, prune))
+    return changes
+
+
+async def apply_config(
+    conn: AsyncConnection, cfg: ConfigFile, now: float, prune: bool = True
+) -> list[Change]:
+    changes = [c for c in await plan_changes(conn, cfg, prune) if c.kind in dict(SECTIONS)]
+    objects = {(s, o.id): o for s, _ in SECTIONS for o in getattr(cfg, s)}
+    tables = dict(SECTIONS)
+    for ch in changes:
+        table = tables[ch.kind]
+        if ch.op == "-":
+            await conn.execute(sa.delete(table).where(table.c.id == ch.id))
+            continue
+        obj = objects[(ch.kind, ch.id)]
+        values = {"name": getattr(obj, "name", "") or "", "definition": _definition(obj), "updated_at": now}
+        if ch.kind == "channels":
+            # A changed channel gets a fresh chance: clear what made it broken.
+            values.update(type=obj.type, broken_reason=None, broken_at=None)  # type: ignore[attr-defined]
+        if ch.kind == "monitors":
+            values.update(service_id=obj.service, type=obj.type)  # type: ignore[attr-defined]
+        if ch.op == "+":
+            await conn.execute(sa.insert(table).values(id=ch.id, **values))
+        else:
+            await conn.execute(sa.update(table).where(table.c.id == ch.id).values(**values))
+    await _sync_integrations(conn, cfg, now)
+    # Silences, maintenance, inhibition, heartbeats: API-made objects are not pruned (routing_apply.py).
+    return changes + [Change(*c) for c in await apply_routing(conn, cfg, now, prune)]
+
+
+async def _sync_integrations(conn: AsyncConnection, cfg: ConfigFile, now: float) -> None:
+    """Integrations live inside services in the file; a table of their own serves key lookups."""
+    wanted = {i.id: (s.id, i) for s in cfg.services for i in s.integrations}
+    current = {r.id: r for r in await conn.execute(sa.select(t.integrations))}
+    for ident in set(current) - set(wanted):
+        await conn.execute(sa.delete(t.integration_keys).where(t.integration_keys.c.integration_id == ident))
+        await conn.execute(sa.delete(t.integrations).where(t.integrations.c.id == ident))
+    for ident, (service_id, integ) in wanted.items():
+        values = {
+            "service_id": service_id,
+            "type": integ.type,
+            "name": integ.name,
+            "definition": _definition(integ),
+            "updated_at": now,
+        }
+        if ident not in current:
+            await conn.execute(sa.insert(t.integrations).values(id=ident, **values))
+        elif current[ident].definition != values["definition"] or current[ident].service_id != service_id:
+            await conn.execute(sa.update(t.integrations).where(t.integrations.c.id == ident).values(**values))

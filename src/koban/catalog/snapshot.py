@@ -1,0 +1,123 @@
+"""An in-memory snapshot of the configuration objects, rebuilt when the database says they changed.
+
+The hot paths (ingest, escalation) read config from here instead of querying it per alert. Every
+instance checks a cheap fingerprint (row counts and newest ``updated_at``) at most every few
+seconds, so an ``apply`` on one instance reaches the others without any other coordination.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
+from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
+from koban.config.model_monitors import Monitor
+from koban.db import schema as t
+from koban.db.schema_probes import monitors as monitors_table
+
+CONFIG_TABLES = (t.people, t.rotations, t.channels, t.policies, t.services, t.integrations, monitors_table)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    people: Mapping[str, Person] = field(default_factory=dict)
+    rotations: Mapping[str, Rotation] = field(default_factory=dict)
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    policies: Mapping[str, Policy] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
+    integrations: Mapping[str, Integration] = field(default_factory=dict)
+    monitors: Mapping[str, Monitor] = field(default_factory=dict)
+    integration_service: Mapping[str, str] = field(default_factory=dict)
+    keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
+    key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
+    broken_channels: Mapping[str, str] = field(default_factory=dict)
+    routing: RoutingSnapshot = field(default_factory=RoutingSnapshot)
+    fingerprint: tuple = ()
+
+    def integration_for_key(self, key: str, now: float | None = None) -> Integration | None:
+        digest = hash_key(key)
+        ident = self.keys.get(digest)
+        expires = self.key_expiry.get(digest)
+        if expires is not None and now is not None and now >= expires:
+            return None
+        return self.integrations.get(ident) if ident else None
+
+    def as_config(self) -> ConfigFile:
+        return ConfigFile(
+            people=list(self.people.values()),
+            rotations=list(self.rotations.values()),
+            channels=list(self.channels.values()),
+            policies=list(self.policies.values()),
+            services=list(self.services.values()),
+            monitors=list(self.monitors.values()),
+            **self.routing.config_sections(),
+        )
+
+
+async def fingerprint(conn: AsyncConnection) -> tuple:
+    parts = []
+    for table in (*CONFIG_TABLES, t.integration_keys):
+        col = table.c.created_at if table is t.integration_keys else table.c.updated_at
+        row = (await conn.execute(sa.select(sa.func.count(), sa.func.max(col)))).one()
+        parts.append((row[0], row[1]))
+    # A key given an expiry (rotation) changes no count or created_at: watch the expiries too.
+    parts.append((await conn.execute(sa.select(sa.func.sum(t.integration_keys.c.expires_at)))).scalar())
+    broken = (await conn.execute(sa.select(sa.func.max(t.channels.c.broken_at)))).scalar()
+    return (*parts, broken, await routing_fingerprint(conn))
+
+
+async def load_catalog(conn: AsyncConnection) -> Catalog:
+    fp = await fingerprint(conn)
+
+    async def defs(table: sa.Table) -> list[dict]:
+        return [r.definition for r in (await conn.execute(sa.select(table.c.definition)))]
+
+    services = [Service.model_validate(d) for d in await defs(t.services)]
+    integrations: dict[str, Integration] = {}
+    owner: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for svc in services:
+        for integ in svc.integrations:
+            integrations[integ.id] = integ
+            owner[integ.id] = svc.id
+            for h in integ.key_hashes:
+                keys[h] = integ.id
+    expiry: dict[str, float] = {}
+    ik = t.integration_keys
+    rows = await conn.execute(sa.select(ik.c.key_hash, ik.c.integration_id, ik.c.expires_at))
+    for h, ident, expires in rows:
+        keys[h] = ident
+        if expires is not None:
+            expiry[h] = expires
+    broken = {
+        r.id: r.broken_reason
+        for r in await conn.execute(
+            sa.select(t.channels.c.id, t.channels.c.broken_reason).where(
+                t.channels.c.broken_reason.is_not(None)
+            )
+        )
+    }
+    return Catalog(
+        people={p.id: p for p in (Person.model_validate(d) for d in await defs(t.people))},
+        rotations={r.id: r for r in (Rotation.model_validate(d) for d in await defs(t.rotations))},
+        channels={c.id: c for c in (Channel.model_validate(d) for d in await defs(t.channels))},
+        policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
+        services={s.id: s for s in services},
+        monitors={m.id: m for m in (Monitor.model_validate(d) for d in await defs(monitors_table))},
+        integrations=integrations,
+        integration_service=owner,
+        keys=keys,
+        key_expiry=expiry,
+        broken_channels=broken,
+        routing=await load_routing(conn),
+        fingerprint=fp,
+    )

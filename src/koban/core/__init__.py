@@ -1,0 +1,1 @@
+"""Foundations every capability may use: the injected clock, settings, metrics, outbound HTTP."""

@@ -1,5 +1,0 @@
-"""Engine-side adapters: build an integration's deps (stores, actions port, lookups) from the Kernel.
-
-Integrations under ``koban/channels`` and ``koban/sources`` never import the engine; these modules
-are the only place both meet. Each exposes ``routes(kernel)`` listed in ``api/mounts.py``.
-"""

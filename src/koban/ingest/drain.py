@@ -1,0 +1,219 @@
+"""The worker's half of the ingest inbox: accepted deliveries → alert rules → incidents.
+
+Runs wherever the worker runs (``koban serve`` without ``--no-worker``, ``koban worker``). Each
+round claims the oldest rows, parses them with the source that validated them at the edge, calls
+``process_alerts`` once per integration for all their events in arrival order, and deletes the rows
+in the same transaction: a row is processed exactly once, or not at all and claimed again.
+
+Order matters for events without a time of their own (PagerDuty, Zabbix, Kibana): the rules order
+them by arrival (``domain/incident_rules.py``). So one drain runs at a time: SQLite has one writer
+anyway; on PostgreSQL a transaction-scoped advisory lock serialises the drains of all instances,
+and ``FOR UPDATE SKIP LOCKED`` keeps a row that one transaction holds out of any other claim. A
+client that waits for its 2xx before sending the next event therefore has its events applied in
+the order it sent them, as with the synchronous path.
+
+A row that cannot be processed (its integration was deleted, or the alert rules fail on that row
+alone, not the database) is not dropped: it keeps an ``error`` and stays for a person to see, and
+the rest flows on; clearing ``error`` queues it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from koban.db.schema_inbox import ingest_inbox as ib
+from koban.db.uow import UnitOfWork
+from koban.domain.alerts import AlertEvent
+from koban.paging.incidents import StaleIncident
+from koban.sources.base import InboundRequest, PayloadError
+from koban.sources.json_body import parse_json
+from koban.sources.registry import get_source
+from koban.triage.alerts import process_alerts
+
+if TYPE_CHECKING:
+    from koban.bootstrap.system import Kernel
+
+log = logging.getLogger("koban.inbox")
+BATCH_ROWS = 500
+# A batch holds the SQLite write lock while it runs; 500 alerts keep accepts waiting well under a
+# second behind it, and per-batch costs are already small against per-alert ones at that size.
+BATCH_ALERTS = 500
+RETRIES = 5
+# Failures of the database rather than of a row's content: never a reason to park a row.
+TRANSIENT = (DBAPIError, OSError, TimeoutError)
+# pg_advisory_xact_lock key: "koban inbox" (any constant no other lock uses).
+ADVISORY_KEY = 0x6B6F62616E696E62
+
+
+class InboxDrain:
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+        self.ready = asyncio.Event()
+        self._stop = False
+
+    def wake(self) -> None:
+        self.ready.set()
+
+    def stop(self) -> None:
+        self._stop = True
+        self.ready.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stop:
+            self.ready.clear()
+            try:
+                done = await self.drain_once()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("inbox drain failed (%d in a row)", failures)
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            if not done and not self._stop:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.ready.wait(), self.k.settings.poll_seconds)
+
+    async def drain_all(self) -> int:
+        """Process everything waiting (tests, the bench); the number of rows processed."""
+        total = 0
+        while n := await self.drain_once():
+            total += n
+        return total
+
+    async def drain_once(self, limit: int = BATCH_ROWS) -> int:
+        """One batch of up to ``limit`` rows; the number it took off the inbox (0: nothing waiting)."""
+        async with self.k.db.read() as conn:  # a cheap look first: claiming takes the write lock
+            if (await conn.execute(sa.select(ib.c.id).where(ib.c.error.is_(None)).limit(1))).first() is None:
+                return 0
+        try:
+            return await self._retrying(limit)
+        except TRANSIENT:
+            raise  # the database, not a row: the loop backs off and tries again
+        except Exception:
+            # One bad row must not hold the queue: retry the oldest alone; if it fails alone, park it.
+            log.exception("inbox batch failed; isolating its first row")
+            try:
+                return await self._retrying(1)
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                await self._park_oldest(f"processing failed: {type(exc).__name__}: {exc}"[:2000])
+                return 1
+
+    async def _retrying(self, limit: int) -> int:
+        for attempt in range(RETRIES):
+            try:
+                return await self._batch(limit)
+            except (StaleIncident, IntegrityError):
+                # Another instance's synchronous ingest moved the same incident first: fresh state.
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def _batch(self, limit: int) -> int:
+        k = self.k
+        async with k.db.begin() as conn:
+            rows = await _claim(conn, k.db.dialect, limit)
+            if not rows:
+                return 0
+            now = k.clock.now()
+            runs, failed = await self._parse(rows)
+            uow = UnitOfWork(conn, k.db.dialect)
+            for integration_id, evs in runs:
+                await process_alerts(uow, k.catalog, integration_id, evs, now)
+            await uow.flush()
+            for row_id, error in failed.items():
+                await conn.execute(sa.update(ib).where(ib.c.id == row_id).values(error=error))
+            done = [r.id for r in rows if r.id not in failed]
+            if done:
+                await conn.execute(sa.delete(ib).where(ib.c.id.in_(done)))
+        if uow.wake:
+            k.wake()
+        return len(rows)
+
+    async def _parse(self, rows: list[Any]) -> tuple[list[tuple[str, list[AlertEvent]]], dict[int, str]]:
+        """Runs of consecutive rows of one integration as (integration, events), in arrival order,
+        and the rows that cannot become events. One ``process_alerts`` per run keeps the order of
+        the deliveries exactly (a busy integration is one run for the whole batch)."""
+        runs: list[tuple[str, list[AlertEvent]]] = []
+        failed: dict[int, str] = {}
+        for row in rows:
+            integ = self.k.catalog.integrations.get(row.integration_id)
+            if integ is None:
+                await self.k.refresh_catalog(force=True)  # created since our last look?
+                integ = self.k.catalog.integrations.get(row.integration_id)
+            if integ is None:
+                failed[row.id] = f"integration {row.integration_id!r} no longer exists"
+                continue
+            try:
+                inbound = InboundRequest(
+                    body=row.body,
+                    json=parse_json(row.body),
+                    headers={},
+                    query={},
+                    received_at=datetime.fromtimestamp(row.received_at, UTC),
+                )
+                events = get_source(row.parser).parse(inbound, integ.settings)
+            except PayloadError as exc:  # the edge accepted it: only changed settings get here
+                failed[row.id] = f"cannot parse any more: {exc.message}"
+                continue
+            if runs and runs[-1][0] == row.integration_id:
+                runs[-1][1].extend(events)
+            else:
+                runs.append((row.integration_id, events))
+        for row_id, error in failed.items():
+            log.error("inbox row %d kept unprocessed: %s", row_id, error)
+        return runs, failed
+
+    async def _park_oldest(self, error: str) -> None:
+        async with self.k.db.begin() as conn:
+            rows = await _claim(conn, self.k.db.dialect, 1)
+            if rows:
+                log.error("inbox row %d kept unprocessed: %s", rows[0].id, error)
+                await conn.execute(sa.update(ib).where(ib.c.id == rows[0].id).values(error=error))
+
+
+async def _claim(conn: Any, dialect: str, limit: int) -> list[Any]:
+    """The oldest unprocessed rows, up to ``limit`` rows and about ``BATCH_ALERTS`` alerts.
+
+    Bodies are read for the rows taken only: at 100 alerts a row, reading ``limit`` bodies to keep
+    5 of them was the drain's costliest statement."""
+    q = (
+        sa.select(ib.c.id, ib.c.integration_id, ib.c.parser, ib.c.received_at, ib.c.alerts)
+        .where(ib.c.error.is_(None))
+        .order_by(ib.c.id)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
+        q = q.with_for_update(skip_locked=True)
+    rows, alerts = [], 0
+    for row in await conn.execute(q):
+        if rows and alerts + row.alerts > BATCH_ALERTS:
+            break
+        rows.append(row)
+        alerts += row.alerts
+    if not rows:
+        return []
+    bodies = dict(
+        (await conn.execute(sa.select(ib.c.id, ib.c.body).where(ib.c.id.in_([r.id for r in rows])))).all()
+    )
+    return [_Claimed(r.id, r.integration_id, r.parser, r.received_at, r.alerts, bodies[r.id]) for r in rows]
+
+
+class _Claimed(NamedTuple):
+    id: int
+    integration_id: str
+    parser: str
+    received_at: float
+    alerts: int
+    body: bytes

@@ -1,0 +1,134 @@
+"""REST: an integration's keys (rotation) and its limits with current usage.
+
+Rotation: ``POST /integrations/{id}/keys`` adds a key while the old ones keep working; the old
+one is then revoked now (``DELETE .../keys/{key_id}``) or after a grace period
+(``DELETE .../keys/{key_id}?after=3600``), so senders can be moved over without a gap. Only
+keys' hashes are stored; the listing shows each key's first characters to tell them apart.
+Keys written in the YAML file (``key_hashes``) are rotated by editing the file.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel
+
+from koban.db import schema as t
+from koban.ingest.limits import row_id
+from koban.routing.ratelimit import windows
+
+router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
+
+
+class KeyInfo(BaseModel):
+    id: int
+    prefix: str
+    created_at: float
+    expires_at: float | None
+    active: bool
+
+
+class KeyList(BaseModel):
+    integration: str
+    keys: list[KeyInfo]
+    # Hashes from the config file's key_hashes (not revocable here).
+    config_keys: int
+
+
+class Revoked(BaseModel):
+    integration: str
+    key_id: int
+    expires_at: float
+
+
+def _integration(request: Request, ident: str) -> Any:
+    k = request.app.state.kernel
+    integ = k.catalog.integrations.get(ident)
+    if integ is None:
+        raise HTTPException(404, f"integration {ident!r} does not exist")
+    return integ
+
+
+@router.get(
+    "/{ident}/keys", response_model=KeyList, summary="List an integration's keys (hashes stay hidden)"
+)
+async def list_keys(request: Request, ident: str) -> KeyList:
+    k = request.app.state.kernel
+    await k.refresh_catalog()
+    integ = _integration(request, ident)
+    now = k.clock.now()
+    ik = t.integration_keys
+    async with k.db.read() as conn:
+        rows = await conn.execute(sa.select(ik).where(ik.c.integration_id == ident).order_by(ik.c.id))
+        keys = [
+            KeyInfo(
+                id=r.id,
+                prefix=r.prefix,
+                created_at=r.created_at,
+                expires_at=r.expires_at,
+                active=r.expires_at is None or r.expires_at > now,
+            )
+            for r in rows
+        ]
+    return KeyList(integration=ident, keys=keys, config_keys=len(integ.key_hashes))
+
+
+@router.delete(
+    "/{ident}/keys/{key_id}",
+    response_model=Revoked,
+    summary="Revoke a key now, or after a grace period (rotation)",
+)
+async def revoke_key(
+    request: Request,
+    ident: str,
+    key_id: int = Path(ge=1, le=2**63 - 1),
+    after: float = Query(0, ge=0, le=366 * 86400, description="Seconds the key keeps working"),
+) -> Revoked:
+    k = request.app.state.kernel
+    _integration(request, ident)
+    ik = t.integration_keys
+    expires = k.clock.now() + after
+    async with k.db.begin() as conn:
+        where = sa.and_(ik.c.id == key_id, ik.c.integration_id == ident)
+        if after:
+            done = await conn.execute(sa.update(ik).where(where).values(expires_at=expires))
+        else:
+            done = await conn.execute(sa.delete(ik).where(where))
+    if done.rowcount == 0:
+        raise HTTPException(404, f"integration {ident!r} has no key {key_id}")
+    await k.refresh_catalog(force=True)
+    return Revoked(integration=ident, key_id=key_id, expires_at=expires)
+
+
+@router.get("/{ident}/limits", summary="An integration's rate limits and quota, with the counts so far")
+async def get_limits(request: Request, ident: str) -> dict[str, Any]:
+    k = request.app.state.kernel
+    await k.refresh_catalog()
+    integ = _integration(request, ident)
+    if integ.limits is None:
+        return {"integration": ident, "limits": None, "usage": []}
+    now = k.clock.now()
+    ws = windows(ident, integ.limits.as_limits(), datetime.fromtimestamp(now, UTC))
+    usage = []
+    async with k.db.read() as conn:
+        for w in ws:
+            key, window = row_id(w.counter_id)
+            count = (
+                await conn.execute(
+                    sa.select(t.counters.c.count).where(
+                        t.counters.c.key == key, t.counters.c.window == window
+                    )
+                )
+            ).scalar()
+            usage.append(
+                {
+                    "window": key.rsplit(":", 1)[1],
+                    "used": count or 0,
+                    "limit": w.limit,
+                    "resets_at": w.resets_at.timestamp(),
+                }
+            )
+    return {"integration": ident, "limits": integ.limits.model_dump(), "usage": usage}

@@ -1,0 +1,130 @@
+"""``POST /v2/enqueue``: PagerDuty's Events API v2, so any tool that pages PagerDuty pages koban
+by changing the host.
+
+The body's ``routing_key`` is a koban integration key (any integration: the endpoint, not the
+integration's type, says the body is a PagerDuty event). Answers in PagerDuty's own shapes, which
+its clients parse: 202 ``{status, message, dedup_key}``; 400 ``{status: "invalid event", message,
+errors: [...]}`` (Zabbix's media type shows ``errors[0]``), the event committed to the inbox
+(``ingest/inbox.py``) before the 202; 429 with ``Retry-After`` when the
+integration is over its limits (clients retry); 413 over the size limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.routing import Route
+from starlette.types import Receive, Scope
+
+from koban.bootstrap.system import Kernel
+from koban.ingest.inbox import Delivery
+from koban.ingest.limits import RateLimited
+from koban.ingest.routes import Endpoint, Reply, inbound, read_body, too_many
+from koban.sources.base import PayloadError
+from koban.sources.json_body import parse_json
+from koban.sources.pagerduty import PagerDutyEventError, PagerDutySource, accepted_body, invalid_body
+
+# What PagerDuty answers when throttling (its docs leave the body open; this is what it sends).
+THROTTLED = {
+    "status": "throttle event",
+    "message": "Requests for this service are arriving too quickly.  Please retry later.",
+}
+
+
+def _invalid(*errors: str) -> Reply:
+    return 400, invalid_body(list(errors)), None
+
+
+class Enqueue(Endpoint):
+    source = PagerDutySource()
+
+    async def handle(self, scope: Scope, receive: Receive) -> Reply:
+        k = self.k
+        body = await read_body(scope, receive, k.settings.max_body_bytes)
+        if isinstance(body, tuple):
+            return body
+        try:
+            data = parse_json(body)
+        except PayloadError as exc:
+            return _invalid(exc.message)
+        if not isinstance(data, Mapping):
+            return _invalid("Event object is not a JSON object")
+        routing_key = data.get("routing_key")
+        if not isinstance(routing_key, str) or not routing_key.strip():
+            k.metrics.reject("pagerduty", "no key")
+            return _invalid("'routing_key' is missing or blank")
+        now = k.clock.now()
+        integ = k.catalog.integration_for_key(routing_key.strip(), now)
+        if integ is None:
+            k.metrics.reject("pagerduty", "bad key")
+            return _invalid("'routing_key' is not a known integration key")
+        try:
+            events = self.source.parse(inbound(scope, Headers(scope=scope), body, data, now), integ.settings)
+        except PagerDutyEventError as exc:
+            k.metrics.reject("pagerduty", "payload")
+            return 400, exc.as_dict(), None
+        try:
+            # The answer carries only the dedup key (derived from the body when absent, so the
+            # drain derives the same one): commit to the inbox, the worker makes the incident.
+            delivery = Delivery(integ.id, "pagerduty", now, len(events), body)
+            await k.inbox.submit(delivery, integ.limits and integ.limits.as_limits())
+        except RateLimited as exc:
+            k.metrics.reject("pagerduty", "rate limit")
+            return too_many(exc, THROTTLED)
+        k.metrics.alert("pagerduty", len(events))
+        return 202, accepted_body(events[0].dedup_key), None
+
+
+def enqueue_routes(k: Kernel) -> list[Route]:
+    return [Route("/v2/enqueue", Enqueue(k), methods=["POST"])]
+
+
+def enqueue_openapi() -> dict[str, Any]:
+    """The hand-written OpenAPI operation (the route bypasses FastAPI)."""
+    shape = {"type": "object", "properties": {"status": {"type": "string"}, "message": {"type": "string"}}}
+    return {
+        "post": {
+            "tags": ["ingest"],
+            "operationId": "pagerduty_events_v2_enqueue",
+            "summary": "PagerDuty Events API v2 compatible: routing_key is a koban integration key",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["routing_key", "event_action"],
+                            "properties": {
+                                "routing_key": {"type": "string"},
+                                "event_action": {
+                                    "type": "string",
+                                    "enum": ["trigger", "acknowledge", "resolve"],
+                                },
+                                "dedup_key": {"type": "string", "maxLength": 255},
+                                "payload": {"type": "object"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "202": {
+                    "description": "Event processed; dedup_key echoed or generated",
+                    "content": _c(shape),
+                },
+                "400": {"description": "Invalid event; errors lists every problem", "content": _c(shape)},
+                "413": {"description": "Body over the size limit"},
+                "429": {
+                    "description": "Over the integration's limits; see Retry-After",
+                    "content": _c(shape),
+                },
+            },
+            "security": [],
+        }
+    }
+
+
+def _c(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}

@@ -1,0 +1,1 @@
+"""Log digests and log alert rules on Elasticsearch/OpenSearch (to come)."""

@@ -1,0 +1,1 @@
+"""Runs the configured monitors: schedules probes, stores history and rollups, raises alerts."""

@@ -1,0 +1,281 @@
+"""Judging stored results and raising or resolving alerts through the ingest path.
+
+After each stored batch, the monitors it touched are judged (``rules.evaluate``) on the latest final
+result of *every* location, read from ``probe_latest``, so probers in several places compare through
+the database (N of M). A transition is claimed by a conditional UPDATE on ``monitor_state.version``
+in the same transaction that feeds the event to ``engine.alerts.process_alerts`` (the code path of
+ingested alerts: routes, dedup on ``monitor:<id>``, frozen plan, pages). Whoever loses the claim (another
+location judged first) drops its event. A new incident gets a ``probe.failed`` timeline entry stamped
+with the first failed probe's time, placed first on the timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.config.model_monitors import Monitor
+from koban.db import schema as t_core
+from koban.db.schema_probes import monitor_state, probe_latest
+from koban.db.uow import UnitOfWork
+from koban.domain.alerts import AlertAction, AlertEvent, Severity
+from koban.monitoring.store import dt, snapshot_of
+from koban.paging.incidents import StaleIncident
+from koban.probes.rules import MonitorState, Rule, Snapshot, evaluate
+from koban.triage.alerts import process_alerts
+
+if TYPE_CHECKING:
+    from koban.bootstrap.system import Kernel
+
+log = logging.getLogger("koban.probes")
+CHUNK = 500
+
+
+def integration_id(monitor_id: str) -> str:
+    """What the alert rows name as their integration (the column holds 128 characters)."""
+    return f"monitor:{monitor_id}"[:128]
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    monitor_id: str
+    version: int | None  # None: no state row yet
+    new: MonitorState
+    events: list[AlertEvent]
+
+
+async def judge(
+    k: Kernel,
+    monitors: Mapping[str, Monitor],
+    rules: Mapping[str, Rule],
+    ids: set[str],
+    now: datetime,
+    local: tuple[str, Mapping[str, Snapshot]] | None = None,
+) -> list[Transition]:
+    """Evaluate the given monitors on every location's latest result; apply the transitions.
+
+    ``local``: (this prober's location, its latest snapshots), which it alone writes: monitors
+    probed only from there are judged from memory instead of reading their ``probe_latest`` rows.
+    """
+    ids = {i for i in ids if i in monitors and i in rules}
+    if not ids:
+        return []
+    latest: dict[str, dict] = {}
+    remote = sorted(ids)
+    if local is not None:
+        here, snapshots = local
+        remote = []
+        for ident in sorted(ids):
+            snap = snapshots.get(ident)
+            if snap is not None and monitors[ident].locations == [here]:
+                latest[ident] = {here: snap}
+            else:
+                remote.append(ident)
+    states: dict[str, sa.Row] = {}
+    async with k.db.read() as conn:
+        for chunk in _chunks(remote):
+            for r in await conn.execute(sa.select(probe_latest).where(probe_latest.c.monitor_id.in_(chunk))):
+                latest.setdefault(r.monitor_id, {})[r.location] = snapshot_of(r)
+        for chunk in _chunks(sorted(ids)):
+            q = sa.select(monitor_state).where(monitor_state.c.monitor_id.in_(chunk))
+            states.update({r.monitor_id: r for r in await conn.execute(q)})
+    transitions = []
+    for ident in sorted(ids):
+        wanted = set(monitors[ident].locations)
+        row = states.get(ident)
+        state = MonitorState(
+            status=row.status if row else "unknown",
+            reason=row.reason if row else "",
+            since=dt(row.since) if row else None,
+            latest={loc: s for loc, s in latest.get(ident, {}).items() if loc in wanted},
+        )
+        new, events = evaluate(state, rules[ident], now)
+        if (new.status, new.reason) != (state.status, state.reason):
+            transitions.append(Transition(ident, row.version if row else None, new, events))
+    if transitions:
+        await _apply(k, monitors, transitions)
+    return transitions
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+async def _apply(k: Kernel, monitors: Mapping[str, Monitor], transitions: list[Transition]) -> None:
+    for attempt in range(5):
+        try:
+            now = k.clock.now()
+            catalog = k.catalog
+            owners = {integration_id(t.monitor_id): monitors[t.monitor_id].service for t in transitions}
+            catalog = replace(catalog, integration_service={**catalog.integration_service, **owners})
+            async with k.db.begin() as conn:
+                uow = UnitOfWork(conn, k.db.dialect)
+                first = [t for t in transitions if t.version is None and not t.events]
+                await _claim_first_silently(conn, k.db.dialect, first, now)
+                for t in transitions:
+                    if t.version is None and not t.events:
+                        continue  # claimed above, in bulk
+                    if t.monitor_id not in monitors or monitors[t.monitor_id].service not in catalog.services:
+                        continue
+                    if not await _claim(conn, k.db.dialect, t, now):
+                        continue  # another prober announced this transition first
+                    if t.events:
+                        outcomes = await process_alerts(
+                            uow, catalog, integration_id(t.monitor_id), t.events, now
+                        )
+                        _note_first_failure(uow, t, outcomes[0].incident_id, outcomes[0].created)
+                        await conn.execute(
+                            sa.update(monitor_state)
+                            .where(monitor_state.c.monitor_id == t.monitor_id)
+                            .values(incident_id=outcomes[0].incident_id)
+                        )
+                await uow.flush()
+            if uow.wake:
+                k.wake()
+            return
+        except (StaleIncident, IntegrityError):
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.01 * (attempt + 1))
+
+
+async def _claim_first_silently(
+    conn: AsyncConnection, dialect: str, ts: list[Transition], now: float
+) -> None:
+    """First results that announce nothing (unknown -> up), in one executemany: a start with many
+    monitors would otherwise cost one round trip each and stall the prober's store for seconds.
+    Losing the race to another prober is harmless here: there is no event to raise."""
+    if not ts:
+        return
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(monitor_state)
+    rows = [
+        {
+            "monitor_id": t.monitor_id,
+            "status": t.new.status,
+            "reason": t.new.reason,
+            "since": t.new.since.timestamp() if t.new.since else now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for t in ts
+    ]
+    await conn.execute(ins.on_conflict_do_nothing(), rows)
+
+
+async def _claim(conn: AsyncConnection, dialect: str, t: Transition, now: float) -> bool:
+    values = {
+        "status": t.new.status,
+        "reason": t.new.reason,
+        "since": t.new.since.timestamp() if t.new.since else now,
+        "updated_at": now,
+    }
+    if t.version is None:
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(monitor_state)
+        stmt = ins.values(monitor_id=t.monitor_id, version=1, **values).on_conflict_do_nothing()
+    else:
+        c = monitor_state.c
+        stmt = (
+            sa.update(monitor_state)
+            .where(c.monitor_id == t.monitor_id, c.version == t.version)
+            .values(version=c.version + 1, **values)
+        )
+    return (await conn.execute(stmt)).rowcount == 1
+
+
+def _note_first_failure(uow: UnitOfWork, t: Transition, incident_id: int | None, created: bool) -> None:
+    ev = t.events[0]
+    if not created or incident_id is None or ev.action is not AlertAction.TRIGGER:
+        return
+    first = ev.occurred_at or datetime.now(UTC)
+    # First on the timeline: the outage began before koban decided to page.
+    uow.timeline.insert(
+        0,
+        {
+            "incident_id": incident_id,
+            "at": first.timestamp(),
+            "kind": "probe.failed",
+            "actor": None,
+            "via": "koban.probes",
+            "data": {
+                "monitor": t.monitor_id,
+                "reason": ev.details.get("reason"),
+                "locations": ev.details.get("locations"),
+                "first_failed_at": ev.details.get("first_failed_at"),
+            },
+        },
+    )
+
+
+async def retire_gone(k: Kernel, monitors: Mapping[str, Monitor]) -> list[str]:
+    """Resolve what monitors that no longer run (deleted, or disabled) left down, and forget their state.
+
+    Nothing would ever judge such a monitor again, so its incident stayed open for good. Every
+    prober calls this when the catalog changes; the conditional DELETE on ``version`` lets exactly
+    one of them (any location or shard) announce each monitor's retirement.
+    """
+    c, inc = monitor_state.c, t_core.incidents.c
+    q = (
+        sa.select(c.monitor_id, c.reason, c.version, c.incident_id, inc.service_id)
+        .select_from(monitor_state.outerjoin(t_core.incidents, inc.id == c.incident_id))
+        .where(c.status == "down")
+    )
+    async with k.db.read() as conn:
+        rows = [r for r in await conn.execute(q) if not _runs(monitors.get(r.monitor_id))]
+    retired: list[str] = []
+    for r in rows:
+        if await _retire(k, r, "deleted" if r.monitor_id not in monitors else "disabled"):
+            retired.append(r.monitor_id)
+    return retired
+
+
+def _runs(monitor: Monitor | None) -> bool:
+    return monitor is not None and monitor.enabled
+
+
+async def _retire(k: Kernel, row: sa.Row, why: str) -> bool:
+    for attempt in range(5):
+        try:
+            now = k.clock.now()
+            async with k.db.begin() as conn:
+                c = monitor_state.c
+                gone = await conn.execute(
+                    sa.delete(monitor_state).where(c.monitor_id == row.monitor_id, c.version == row.version)
+                )
+                if gone.rowcount != 1:
+                    return False  # another prober retired it, or a result moved it meanwhile
+                if row.service_id is None or row.service_id not in k.catalog.services:
+                    return True  # no incident to resolve (or its service is gone too)
+                ident = integration_id(row.monitor_id)
+                catalog = replace(
+                    k.catalog, integration_service={**k.catalog.integration_service, ident: row.service_id}
+                )
+                uow = UnitOfWork(conn, k.db.dialect)
+                event = AlertEvent(
+                    dedup_key=f"monitor:{row.monitor_id}",
+                    action=AlertAction.RESOLVE,
+                    severity=Severity.CRITICAL,
+                    summary=f"monitor {row.monitor_id} was {why} while down",
+                    source="koban.probes",
+                    details={"monitor_id": row.monitor_id, "was": row.reason, "retired": why},
+                    labels={"service": row.service_id, "monitor": row.monitor_id},
+                    occurred_at=datetime.fromtimestamp(now, UTC),
+                )
+                await process_alerts(uow, catalog, ident, [event], now)
+                await uow.flush()
+            if uow.wake:
+                k.wake()
+            return True
+        except (StaleIncident, IntegrityError):
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.01 * (attempt + 1))
+    return False

@@ -1,0 +1,183 @@
+"""The prober of one location: runs the configured monitors, stores results, raises and resolves alerts.
+
+``koban serve`` runs one for ``KOBAN_PROBE_LOCATION`` (default ``local``; ``KOBAN_PROBE_ENABLED=false``
+turns it off) and ``koban probe --location NAME`` runs one as its own process on the same database.
+Each probes every enabled monitor whose ``locations`` lists its location (``shard`` i/n: only its
+stable hash share of them, so one location can use several processes); they share nothing but
+the database (results, latest per location, monitor state), exactly like workers.
+
+Programmatic use (benchmarks, tests)::
+
+    from koban.bootstrap.system import Kernel
+    from koban.monitoring.prober import Prober
+    from koban.core.settings import load_settings
+
+    k = Kernel(load_settings(database_url="sqlite:///x.db"))
+    await k.start(worker=False)            # migrates; monitors come from the config tables
+    prober = Prober(k, "local", concurrency=500, batch_size=500, flush_interval=0.25)
+    await prober.start()                   # follows config changes every ``sync_interval``
+    ...                                    # prober.runner.stats: probes, rechecks, stored, late_skips
+    await prober.stop()                    # finishes probes in flight, stores and flushes rollups
+    await k.stop()
+
+The pipeline per batch: ``Runner`` (koban.probes: spread schedule, bounded concurrency, immediate
+re-checks) -> ``ProbeStore.write`` (one transaction) -> ``probe_alerts.judge`` (transitions only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from koban.config.model_monitors import Monitor
+from koban.monitoring.alerts import judge, retire_gone
+from koban.monitoring.build import rule, run_spec, scheduled
+from koban.monitoring.store import ProbeStore, prune
+from koban.probes.result import ProbeResult
+from koban.probes.rules import Rule
+from koban.probes.runner import Runner
+from koban.probes.shard import Shard
+
+if TYPE_CHECKING:
+    from koban.bootstrap.system import Kernel
+
+log = logging.getLogger("koban.probes")
+
+
+class Prober:
+    def __init__(
+        self,
+        k: Kernel,
+        location: str,
+        *,
+        concurrency: int | None = None,
+        batch_size: int = 500,
+        flush_interval: float = 0.25,
+        sync_interval: float = 1.0,
+        rollup_interval: float = 10.0,
+        prune_interval: float = 3600.0,
+        shard: Shard | None = None,
+    ) -> None:
+        self.k, self.location = k, location
+        self.shard = shard or Shard()
+        self.store = ProbeStore(k.db, location)
+        self.runner = Runner(
+            run_spec,
+            self._store,
+            concurrency=concurrency or k.settings.probe_concurrency,
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+        )
+        self.sync_interval, self.rollup_interval, self.prune_interval = (
+            sync_interval,
+            rollup_interval,
+            prune_interval,
+        )
+        self.monitors: dict[str, Monitor] = {}  # what this location runs, by id
+        self.rules: dict[str, Rule] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._synced: object = None  # the catalog's monitors mapping the runner last matched
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.load()
+        await self.sync()
+        self._tasks = [
+            asyncio.create_task(self.runner.run(), name=f"koban-prober-{self.location}"),
+            asyncio.create_task(self._maintain(), name=f"koban-prober-maintenance-{self.location}"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks[1:]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.runner.stop()
+        if self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tasks[0]
+        self._tasks = []
+        try:
+            await self.store.flush_rollups()
+        except Exception:
+            log.exception("final rollup flush failed")
+
+    # -- membership: follow the config ---------------------------------------------------------------
+
+    async def sync(self) -> None:
+        """Add, replace or remove runner entries so they match the catalog's monitors for this location."""
+        catalog_monitors = self.k.catalog.monitors
+        if catalog_monitors is self._synced:
+            # A config change replaces the catalog, never mutates it: comparing 100,000 monitors every
+            # second would keep the event loop (probes, API) busy for seconds at a time.
+            return
+        self._synced = catalog_monitors
+        shard = self.shard
+        wanted = {
+            m.id: m
+            for m in self.k.catalog.monitors.values()
+            if m.enabled and self.location in m.locations and shard.owns(m.id)
+        }
+        gone = set(self.monitors) - set(wanted)
+        for ident in gone:
+            self.runner.remove(ident)
+            self.monitors.pop(ident)
+            self.rules.pop(ident, None)
+        for ident, mon in wanted.items():
+            if self.monitors.get(ident) != mon:
+                self.monitors[ident] = mon
+                self.rules[ident] = rule(mon)
+                self.runner.add(scheduled(mon, self.location))
+        if gone:
+            await self.store.forget(gone)
+        try:
+            retired = await retire_gone(self.k, catalog_monitors)
+        except Exception:  # next catalog change tries again; probing must go on meanwhile
+            log.exception("resolving incidents of removed monitors failed")
+        else:
+            if retired:
+                log.info("resolved the incidents of %d removed or disabled monitors", len(retired))
+
+    async def _maintain(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_rollup = next_prune = loop.time()
+        while True:
+            await asyncio.sleep(self.sync_interval)
+            now = loop.time()
+            try:
+                await self.sync()
+                if now >= next_rollup:
+                    next_rollup = now + self.rollup_interval
+                    # Minute rows; hour/day rows only every few minutes, spread over the flushes
+                    # (probe_rollups.COARSE_SECONDS): at 100,000 monitors rewriting them all at
+                    # once, or every time, costs more than the probing itself.
+                    await self.store.flush_rollups(coarse=False)
+                if now >= next_prune:
+                    next_prune = now + self.prune_interval
+                    s = self.k.settings
+                    await prune(
+                        self.k.db,
+                        self.k.clock.now(),
+                        s.probe_raw_retention_days,
+                        s.probe_minute_retention_days,
+                        s.probe_rollup_retention_days,
+                    )
+            except Exception:
+                log.exception("prober maintenance failed")
+
+    # -- the runner's store callback ------------------------------------------------------------------
+
+    async def _store(self, batch: list[ProbeResult]) -> None:
+        finals = await self.store.write(batch, self.rules)
+        if finals:
+            await self.judge({r.monitor_id for r in finals})
+
+    async def judge(self, ids: set[str], now: datetime | None = None) -> None:
+        monitors: Mapping[str, Monitor] = self.k.catalog.monitors
+        local = (self.location, self.store.snapshots)
+        await judge(self.k, monitors, self.rules, ids, now or datetime.now(UTC), local)

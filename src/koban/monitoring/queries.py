@@ -1,0 +1,183 @@
+"""Reads for graphs, status views and /metrics. Graphs over long ranges read rollups, never raw rows.
+
+``history`` walks the rollups' primary key (monitor_id, resolution, start, location), so one monitor's
+24 h graph reads 1,440 minute rows (or 24 hour rows) whatever the size of the table. A window measured
+from one location (the usual case) is charted from the p50/p95 stored with each histogram; only
+windows with several locations rebuild and merge histograms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups
+from koban.monitoring.rollups import from_row
+from koban.probes.result import PHASES, CertInfo, Phases, ProbeResult
+from koban.probes.rollup import RESOLUTIONS, merge, summary_of
+
+STEPS = ("raw", "minute", "hour", "day")
+RAW_LIMIT = 10_000
+
+
+def pick_step(since: float, until: float) -> str:
+    """The finest resolution that keeps a graph under ~1,500 points."""
+    span = until - since
+    if span <= 25 * 3600:
+        return "minute"
+    if span <= 62 * 86400:
+        return "hour"
+    return "day"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+async def history(
+    conn: AsyncConnection, monitor_id: str, since: float, until: float, step: str, location: str | None = None
+) -> list[dict[str, Any]]:
+    if step == "raw":
+        return await _raw(conn, monitor_id, since, until, location)
+    c = probe_rollups.c
+    width = RESOLUTIONS[step]
+    q = sa.select(probe_rollups).where(
+        c.monitor_id == monitor_id,
+        c.resolution == step,
+        c.start > since - width,  # the window that contains ``since``
+        c.start < until,
+    )
+    if location is not None:
+        q = q.where(c.location == location)
+    rows = (await conn.execute(q.order_by(c.start, c.location))).all()
+    points = []
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        if location is None:  # one series over all locations: the rows of one window go together
+            while j < len(rows) and rows[j].start == rows[i].start:
+                j += 1
+        points.append(_point(rows[i:j], location))
+        i = j
+    return points
+
+
+def _point(rows: list[sa.Row], location: str | None) -> dict[str, Any]:
+    first = rows[0]
+    seconds = None
+    if len(rows) == 1:
+        fast = {m: summary_of(h) for m, h in first.metrics.items()}
+        if all(v is not None for v in fast.values()):
+            seconds = fast
+    if seconds is None:
+        # Several locations (or an old row): merge the histograms, exactly, and summarize.
+        r = merge(replace(from_row(x), location="") for x in rows)[0]
+        seconds = r.summary()
+    count = sum(x.count for x in rows)
+    failures = sum(x.failures for x in rows)
+    return {
+        "start": _iso(first.start),
+        "location": first.location if location is not None else None,
+        "count": count,
+        "failures": failures,
+        "uptime": (count - failures) / count if count else None,
+        "seconds": seconds,
+    }
+
+
+async def _raw(
+    conn: AsyncConnection, monitor_id: str, since: float, until: float, location: str | None
+) -> list[dict[str, Any]]:
+    c = probe_results.c
+    q = sa.select(probe_results).where(
+        c.monitor_id == monitor_id, c.started_at >= since, c.started_at < until
+    )
+    if location is not None:
+        q = q.where(c.location == location)
+    rows = await conn.execute(q.order_by(c.started_at).limit(RAW_LIMIT))
+    return [
+        {
+            "started_at": _iso(r.started_at),
+            "location": r.location,
+            "success": r.success,
+            "final": r.final,
+            "attempt": r.attempt,
+            "duration": r.duration,
+            "status_code": r.status_code,
+            "error": r.error,
+            "phases": {p: getattr(r, p) for p in PHASES},
+            "cert_expiry": _iso(r.cert_expiry) if r.cert_expiry is not None else None,
+        }
+        for r in rows
+    ]
+
+
+async def status(conn: AsyncConnection, monitor_id: str) -> dict[str, Any]:
+    """The announced state and the latest result of each location."""
+    state = (
+        await conn.execute(sa.select(monitor_state).where(monitor_state.c.monitor_id == monitor_id))
+    ).first()
+    rows = await conn.execute(
+        sa.select(probe_latest)
+        .where(probe_latest.c.monitor_id == monitor_id)
+        .order_by(probe_latest.c.location)
+    )
+    return {
+        "status": state.status if state else "unknown",
+        "reason": state.reason or None if state else None,
+        "since": _iso(state.since) if state and state.since else None,
+        "incident_id": state.incident_id if state else None,
+        "locations": {
+            r.location: {
+                "at": _iso(r.started_at),
+                "success": r.success,
+                "duration": r.duration,
+                "status_code": r.status_code,
+                "error": r.error,
+                "phases": r.phases,
+                "failing_since": _iso(r.fail_since) if r.fail_since else None,
+            }
+            for r in rows
+        },
+    }
+
+
+async def states(conn: AsyncConnection, monitor_ids: list[str]) -> dict[str, str]:
+    if not monitor_ids:
+        return {}
+    q = sa.select(monitor_state.c.monitor_id, monitor_state.c.status).where(
+        monitor_state.c.monitor_id.in_(monitor_ids)
+    )
+    return {r.monitor_id: r.status for r in await conn.execute(q)}
+
+
+async def latest_results(conn: AsyncConnection) -> list[ProbeResult]:
+    """``probe_latest`` as ProbeResults, for ``koban.probes.exposition``."""
+    out = []
+    for r in await conn.execute(sa.select(probe_latest)):
+        cert = None
+        if r.cert_expiry is not None:
+            expiry = datetime.fromtimestamp(r.cert_expiry, UTC)
+            cert = CertInfo(leaf_expiry=expiry, earliest_expiry=expiry)
+        out.append(
+            ProbeResult(
+                kind=r.kind,
+                target="",
+                success=r.success,
+                started_at=datetime.fromtimestamp(r.started_at, UTC),
+                duration=r.duration,
+                error=r.error,
+                phases=Phases(**{p: float(r.phases.get(p, 0.0)) for p in PHASES}),
+                status_code=r.status_code,
+                headers={"content-length": str(r.content_length)} if r.content_length >= 0 else {},
+                redirects=r.redirects,
+                cert=cert,
+                monitor_id=r.monitor_id,
+                location=r.location,
+            )
+        )
+    return out

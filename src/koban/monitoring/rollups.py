@@ -1,0 +1,256 @@
+"""Per-minute / hour / day rollups of one location's results, kept whole in memory, written as upserts.
+
+Only the prober of a location (or of its shard: ``koban.probes.shard``) writes that location's rows
+for its monitors, so the copy in memory *is* the row: each open window (the current minute, hour and
+day of every monitor) is accumulated in place as results arrive (``add``: a histogram ``add`` per
+phase per resolution), and ``flush`` overwrites the changed rows with plain upserts: no read, no
+merge, no JSON parsing on the write path. The one exception is a window this buffer did not hold
+from its start: it opened before the process started (a restart, or a monitor moved between shards)
+or was already dropped from memory (a late result for a closed window). Such a window may already
+have a row, so its first flush reads that row and merges it in (exact: histograms merge by adding
+counts); from then on memory holds the whole window again.
+
+Minute rows are written at every flush; a changed hour/day row about every ``COARSE_SECONDS``
+(at 100,000 monitors there are 200,000 of them), each monitor on its own phase of that period
+(a stable hash of its id), so every flush writes a thin, even slice of them rather than all at
+once every few minutes; ``coarse=True`` (on stop) writes them all. Writes go in chunks, one short
+transaction each, so on SQLite the other writers (another shard, the worker paging someone) wait
+milliseconds, not the length of the whole flush. ``Prober.stop`` flushes everything, so a clean
+restart loses nothing; a crash loses at most the unflushed interval, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import zlib
+from array import array
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from koban.db.engine import Database
+from koban.db.schema_probes import probe_rollups
+from koban.monitoring.sql import driver_insert
+from koban.probes.result import PHASES, ProbeResult
+from koban.probes.rollup import METRICS, RESOLUTIONS, Histogram, Rollup, bucket_of
+
+CHUNK = 500  # rows per SELECT (merges) and per write transaction
+COARSE_SECONDS = 300.0  # how often a changed hour/day row is rewritten (graphs of up to 25 h read minutes)
+# A written window stays in memory this long after its end, for results that arrive late (a probe
+# started in it that ran until its timeout, a batch waiting for the store); later ones still count,
+# through a merge with the row. Short, because 100,000 monitors' minute windows are most of the memory.
+LATE_GRACE = 30.0
+ROLLUP_COLUMNS = ("monitor_id", "resolution", "start", "location", "count", "failures", "metrics")
+ROLLUP_KEYS = ("monitor_id", "resolution", "start", "location")
+
+
+def upsert(dialect: str, table: sa.Table, keys: list[str], columns: Iterable[str]) -> sa.Insert:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET columns = excluded.columns, on either engine."""
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return ins.on_conflict_do_update(index_elements=keys, set_={c: ins.excluded[c] for c in columns})
+
+
+def _row(r: Rollup) -> dict:
+    return {
+        "monitor_id": r.monitor_id,
+        "resolution": r.resolution,
+        "start": r.start.timestamp(),
+        "location": r.location,
+        "count": r.count,
+        "failures": r.failures,
+        "metrics": {k: h.to_dict() for k, h in r.metrics.items()},
+    }
+
+
+def from_row(row: sa.Row) -> Rollup:
+    return Rollup(
+        row.monitor_id,
+        row.location,
+        row.resolution,
+        datetime.fromtimestamp(row.start, UTC),
+        row.count,
+        row.failures,
+        {k: Histogram.from_dict(v) for k, v in row.metrics.items()},
+    )
+
+
+# (monitor id, location, resolution, window start in epoch seconds)
+Key = tuple[str, str, str, float]
+
+
+_SHIFT = 12  # a bucket index stays far below 4,096 (bucket 400 is ~12 days)
+_METRIC_INDEX = {m: i for i, m in enumerate(METRICS)}
+_EMPTY_STATS = [0.0, math.inf, 0.0] * len(METRICS)  # per metric: sum, min, max
+
+
+class _Window:
+    """One open window, compact (100,000 monitors keep ~300,000 of them): one dict of bucket counts
+    for all metrics (``metric index << _SHIFT | bucket``) and an array of sum/min/max per metric,
+    instead of six Histogram objects; ``histograms()`` rebuilds those to write the row.
+    ``whole``: memory holds all of the window (else the stored row must be merged in); ``slot``:
+    the coarse period (``coarse_slot``) it was last written or opened in."""
+
+    __slots__ = ("count", "failures", "buckets", "stats", "whole", "slot")
+
+    def __init__(self, whole: bool, slot: int = 0) -> None:
+        self.count = 0
+        self.failures = 0
+        self.buckets: dict[int, int] = {}
+        self.stats = array("d", _EMPTY_STATS)
+        self.whole = whole
+        self.slot = slot
+
+    def add(self, measured: list[tuple[int, float]], failed: bool) -> None:
+        """One result: ``(metric index << _SHIFT | bucket, value)`` per metric, in METRICS order."""
+        self.count += 1
+        self.failures += failed
+        buckets, stats = self.buckets, self.stats
+        o = 0
+        for key, v in measured:
+            buckets[key] = buckets.get(key, 0) + 1
+            stats[o] += v
+            if v < stats[o + 1]:
+                stats[o + 1] = v
+            if v > stats[o + 2]:
+                stats[o + 2] = v
+            o += 3
+
+    def histograms(self) -> dict[str, Histogram]:
+        counts: list[dict[int, int]] = [{} for _ in METRICS]
+        mask = (1 << _SHIFT) - 1
+        for key, n in self.buckets.items():
+            counts[key >> _SHIFT][key & mask] = n
+        st = self.stats
+        return {
+            m: Histogram(counts[i], self.count, st[3 * i], st[3 * i + 1], st[3 * i + 2])
+            for i, m in enumerate(METRICS)
+        }
+
+    def absorb(self, stored: Rollup) -> None:
+        """Merge the window's stored row in (exact: bucket counts add up)."""
+        self.count += stored.count
+        self.failures += stored.failures
+        buckets, stats = self.buckets, self.stats
+        for m, h in stored.metrics.items():
+            i = _METRIC_INDEX[m]
+            for b, n in h.counts.items():
+                key = i << _SHIFT | b
+                buckets[key] = buckets.get(key, 0) + n
+            stats[3 * i] += h.total
+            stats[3 * i + 1] = min(stats[3 * i + 1], h.min)
+            stats[3 * i + 2] = max(stats[3 * i + 2], h.max)
+        self.whole = True
+
+
+def coarse_slot(monitor_id: str, now: float) -> int:
+    """The monitor's current ``COARSE_SECONDS`` period, shifted by a stable per-monitor phase."""
+    phase = zlib.crc32(monitor_id.encode()) % 1000 / 1000 * COARSE_SECONDS
+    return math.floor((now + phase) / COARSE_SECONDS)
+
+
+class RollupBuffer:
+    def __init__(self, now: float | None = None) -> None:
+        self._open: dict[Key, _Window] = {}
+        self._dirty: set[Key] = set()
+        # Windows starting before this (per resolution) may have rows this buffer did not write.
+        started = time.time() if now is None else now
+        self._known_from = dict.fromkeys(RESOLUTIONS, started)
+
+    def __len__(self) -> int:
+        return len(self._dirty)
+
+    def add(self, results: list[ProbeResult]) -> None:
+        opened, dirty, known_from = self._open, self._dirty, self._known_from
+        widths = tuple(RESOLUTIONS.items())
+        for r in results:
+            if not r.final:
+                continue
+            ts = r.started_at.timestamp()
+            values = [r.duration, *(getattr(r.phases, p) for p in PHASES)]
+            measured = [(i << _SHIFT | bucket_of(v), v) for i, v in enumerate(values)]
+            failed = not r.success
+            for res, width in widths:
+                key = (r.monitor_id, r.location, res, math.floor(ts / width) * width)
+                w = opened.get(key)
+                if w is None:
+                    slot = coarse_slot(r.monitor_id, ts) if res != "minute" else 0
+                    w = opened[key] = _Window(key[3] >= known_from[res], slot)
+                dirty.add(key)
+                w.add(measured, failed)
+
+    async def flush(self, db: Database, *, coarse: bool = True, now: float | None = None) -> int:
+        """Write the changed minute windows and the changed hour/day windows whose period came
+        round (all of them when ``coarse``); returns rows written."""
+        now = time.time() if now is None else now
+        keys = []
+        for k in self._dirty:
+            if k[2] != "minute" and not coarse:
+                w = self._open[k]
+                slot = coarse_slot(k[0], now)
+                if slot <= w.slot:
+                    continue
+                w.slot = slot
+            keys.append(k)
+        await self._merge_stored(db, [k for k in keys if not self._open[k].whole])
+        sql = driver_insert(db.dialect, "probe_rollups", ROLLUP_COLUMNS, ROLLUP_KEYS)
+        for i in range(0, len(keys), CHUNK):
+            chunk = keys[i : i + CHUNK]
+            rows = [self._row(k) for k in chunk]
+            # Clean from the moment they are encoded: results added while this chunk is written
+            # mark their window dirty again, for the next flush.
+            self._dirty.difference_update(chunk)
+            try:
+                async with db.begin() as conn:
+                    await conn.exec_driver_sql(sql, rows)
+            except BaseException:
+                self._dirty.update(chunk)  # memory still holds them whole: the next flush retries
+                raise
+            await asyncio.sleep(0)  # let probes and the API run between chunks
+        self._evict(now)
+        return len(keys)
+
+    async def _merge_stored(self, db: Database, keys: list[Key]) -> None:
+        groups: dict[tuple[str, str], list[Key]] = {}
+        for k in keys:
+            groups.setdefault((k[2], k[1]), []).append(k)
+        c = probe_rollups.c
+        for (res, location), group in groups.items():
+            for i in range(0, len(group), CHUNK):
+                chunk = group[i : i + CHUNK]
+                q = sa.select(probe_rollups).where(
+                    c.resolution == res,
+                    c.location == location,
+                    c.start.in_(sorted({k[3] for k in chunk})),
+                    c.monitor_id.in_(sorted({k[0] for k in chunk})),
+                )
+                async with db.read() as conn:
+                    stored = {(x.monitor_id, x.start): x for x in await conn.execute(q)}
+                for k in chunk:
+                    w = self._open[k]
+                    if w.whole:
+                        continue
+                    row = stored.get((k[0], k[3]))
+                    if row is None:
+                        w.whole = True
+                    else:
+                        w.absorb(from_row(row))
+
+    def _row(self, k: Key) -> tuple:
+        """A ``probe_rollups`` row in ``ROLLUP_COLUMNS`` order."""
+        w = self._open[k]
+        metrics = orjson.dumps({m: h.to_dict() for m, h in w.histograms().items()}).decode()
+        return (k[0], k[2], k[3], k[1], w.count, w.failures, metrics)
+
+    def _evict(self, now: float) -> None:
+        """Drop written windows that closed more than ``LATE_GRACE`` ago (a late result reopens one,
+        marked to merge with its row)."""
+        for k in [k for k in self._open if k not in self._dirty]:
+            end = k[3] + RESOLUTIONS[k[2]]
+            if end + LATE_GRACE < now:
+                del self._open[k]
+                self._known_from[k[2]] = max(self._known_from[k[2]], end)

@@ -1,0 +1,197 @@
+"""Storing one location's probe results: raw rows, the latest result per monitor, rollups, pruning.
+
+``write(batch)`` is the Runner's store callback: one transaction, one executemany into
+``probe_results`` and one upsert-executemany into ``probe_latest`` (group commit: one fsync per batch
+however many results it holds). Both go to the driver as plain tuples with SQL written once
+(``probe_sql.driver_insert``). The failing/slow streak of each monitor at this location
+(``rules.record``) is kept in memory, loaded once at start, because this prober is its only writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import orjson
+import sqlalchemy as sa
+
+from koban.db.engine import Database
+from koban.db.schema_probes import probe_latest, probe_results, probe_rollups
+from koban.monitoring.rollups import RollupBuffer
+from koban.monitoring.sql import driver_insert
+from koban.probes.result import ProbeResult
+from koban.probes.rules import MonitorState, Rule, Snapshot, record
+
+DAY = 86400.0
+RAW_COLUMNS = (
+    "monitor_id",
+    "location",
+    "started_at",
+    "duration",
+    "success",
+    "final",
+    "attempt",
+    "status_code",
+    "error",
+    "resolve",
+    "connect",
+    "tls",
+    "processing",
+    "transfer",
+    "cert_expiry",
+)
+LATEST_COLUMNS = (
+    "kind",
+    "started_at",
+    "duration",
+    "success",
+    "status_code",
+    "error",
+    "phases",
+    "cert_expiry",
+    "redirects",
+    "content_length",
+    "fail_since",
+    "slow_since",
+)
+LATEST_KEYS = ("monitor_id", "location")
+
+
+def _ts(at: datetime | None) -> float | None:
+    return at.timestamp() if at is not None else None
+
+
+def dt(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+
+def raw_row(r: ProbeResult) -> tuple:
+    """A ``probe_results`` row in ``RAW_COLUMNS`` order."""
+    p = r.phases
+    return (
+        r.monitor_id,
+        r.location,
+        r.started_at.timestamp(),
+        r.duration,
+        r.success,
+        r.final,
+        r.attempt,
+        r.status_code,
+        r.error[:2000],
+        p.resolve,
+        p.connect,
+        p.tls,
+        p.processing,
+        p.transfer,
+        r.cert.earliest_expiry.timestamp() if r.cert else None,
+    )
+
+
+def _content_length(r: ProbeResult) -> int:
+    try:
+        return int(r.headers.get("content-length", "-1"))
+    except ValueError:
+        return -1
+
+
+def latest_row(r: ProbeResult, snap: Snapshot) -> tuple:
+    """A ``probe_latest`` row: monitor_id, location, then ``LATEST_COLUMNS`` (JSON already encoded)."""
+    return (
+        r.monitor_id,
+        r.location,
+        r.kind[:8],
+        r.started_at.timestamp(),
+        r.duration,
+        r.success,
+        r.status_code,
+        r.error[:2000],
+        orjson.dumps(r.phases.as_dict()).decode(),
+        r.cert.earliest_expiry.timestamp() if r.cert else None,
+        r.redirects,
+        _content_length(r),
+        _ts(snap.fail_since),
+        _ts(snap.slow_since),
+    )
+
+
+def snapshot_of(row: sa.Row) -> Snapshot:
+    return Snapshot(
+        at=datetime.fromtimestamp(row.started_at, UTC),
+        success=row.success,
+        duration_ms=row.duration * 1000,
+        error=row.error,
+        fail_since=dt(row.fail_since),
+        slow_since=dt(row.slow_since),
+    )
+
+
+class ProbeStore:
+    def __init__(self, db: Database, location: str) -> None:
+        self.db, self.location = db, location
+        self.snapshots: dict[str, Snapshot] = {}
+        self.rollups = RollupBuffer()
+
+    async def load(self) -> None:
+        async with self.db.read() as conn:
+            rows = await conn.execute(sa.select(probe_latest).where(probe_latest.c.location == self.location))
+            self.snapshots = {r.monitor_id: snapshot_of(r) for r in rows}
+
+    async def write(self, batch: list[ProbeResult], rules: Mapping[str, Rule]) -> list[ProbeResult]:
+        """Store a batch; returns its final results (what the state rules judge), oldest first."""
+        finals = [r for r in batch if r.final]
+        latest: dict[str, tuple] = {}
+        for r in sorted(finals, key=lambda r: r.started_at):
+            rule = rules.get(r.monitor_id)
+            if rule is None:
+                continue  # removed from the config while in flight: keep history, judge nothing
+            prev = self.snapshots.get(r.monitor_id)
+            state = MonitorState(latest={r.location: prev} if prev else {})
+            snap = record(state, rule, r).latest[r.location]
+            self.snapshots[r.monitor_id] = snap
+            latest[r.monitor_id] = latest_row(r, snap)
+        dialect = self.db.dialect
+        raw = [raw_row(r) for r in batch]
+        async with self.db.begin() as conn:
+            await conn.exec_driver_sql(driver_insert(dialect, "probe_results", RAW_COLUMNS), raw)
+            if latest:
+                sql = driver_insert(dialect, "probe_latest", LATEST_KEYS + LATEST_COLUMNS, LATEST_KEYS)
+                await conn.exec_driver_sql(sql, list(latest.values()))
+        self.rollups.add(batch)
+        return [r for r in finals if r.monitor_id in latest]
+
+    async def flush_rollups(self, *, coarse: bool = True) -> int:
+        return await self.rollups.flush(self.db, coarse=coarse)
+
+    async def forget(self, monitor_ids: set[str]) -> None:
+        """A monitor left this location: drop its latest row so /metrics and N-of-M stop seeing it."""
+        for ident in monitor_ids:
+            self.snapshots.pop(ident, None)
+        if monitor_ids:
+            async with self.db.begin() as conn:
+                await conn.execute(
+                    sa.delete(probe_latest).where(
+                        probe_latest.c.location == self.location, probe_latest.c.monitor_id.in_(monitor_ids)
+                    )
+                )
+
+
+async def prune(db: Database, now: float, raw_days: float, minute_days: float, rollup_days: float) -> int:
+    """Delete history past its retention (idempotent: every prober may run it)."""
+    c = probe_rollups.c
+    async with db.begin() as conn:
+        n = (
+            await conn.execute(
+                sa.delete(probe_results).where(probe_results.c.started_at < now - raw_days * DAY)
+            )
+        ).rowcount
+        n += (
+            await conn.execute(
+                sa.delete(probe_rollups).where(c.resolution == "minute", c.start < now - minute_days * DAY)
+            )
+        ).rowcount
+        n += (
+            await conn.execute(
+                sa.delete(probe_rollups).where(c.resolution != "minute", c.start < now - rollup_days * DAY)
+            )
+        ).rowcount
+    return n

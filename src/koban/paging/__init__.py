@@ -1,0 +1,1 @@
+"""Incidents, escalation timers, deliveries, the worker and the actions port's implementation."""

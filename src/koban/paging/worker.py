@@ -1,0 +1,232 @@
+"""The worker loop: claim due escalation timers and deliveries, act, repeat.
+
+Woken at once when this process commits new due work (alert to first page in milliseconds); other
+instances find it within ``poll_seconds``. Sends run concurrently up to ``worker_concurrency``;
+each is a database row first, so a task lost with its process is re-claimed when its lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from koban.channels.base import DeliveryResult
+from koban.db import schema as t
+from koban.db import schema_routing as r
+from koban.db.queue import claim, due_now, next_due
+from koban.db.uow import UnitOfWork
+from koban.domain.escalation import Timer
+from koban.paging.delivery import CLAIM_COLUMNS, Sending, prepare, record_many, send
+from koban.paging.incidents import StaleIncident, handle, load_incidents
+from koban.triage.worker import RoutingWork
+
+if TYPE_CHECKING:
+    from koban.bootstrap.system import Kernel
+
+log = logging.getLogger("koban.worker")
+TIMER_BATCH = 500
+TIMER_ROUNDS = 4
+_QUEUES = (t.jobs, t.deliveries, r.alert_groups, r.heartbeat_state)
+
+
+class Worker:
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+        self.slots = asyncio.Semaphore(k.settings.worker_concurrency)
+        self.inflight: set[asyncio.Task[None]] = set()
+        self._done: list[tuple[dict, DeliveryResult]] = []
+        self._recorder: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._timer_backlog = False  # the last tick left due timers behind (full batches)
+        self.routing = RoutingWork(k)  # aggregation groups, heartbeat checks
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.k.wake()
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                busy = await self.tick()
+                failures = 0
+            except Exception:
+                # A database hiccup must not end the loop; back off so a persistent fault can't spin.
+                failures += 1
+                log.exception("worker tick failed (%d in a row)", failures)
+                busy = False
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+            if not busy:
+                await self._idle()
+        while self.inflight:  # sends, then the recorder they start
+            done, _ = await asyncio.wait(set(self.inflight), timeout=self.k.settings.lease_seconds)
+            if not done:
+                break
+
+    async def _idle(self) -> None:
+        k = self.k
+        wait = k.settings.poll_seconds
+        if self._recording():
+            # Its commit wakes us (and claims the due deliveries itself): no need to look for when.
+            await k.wait_for_wake(wait)
+            return
+        async with k.db.read() as conn:
+            soonest = [x for x in (await next_due(conn, t.jobs), await next_due(conn, t.deliveries)) if x]
+            soonest += await self.routing.soonest(conn)
+        if soonest:
+            wait = max(0.0, min(wait, min(soonest) - k.clock.now()))
+        if wait > 0:
+            await k.wait_for_wake(wait)
+
+    async def tick(self) -> bool:
+        k = self.k
+        async with k.db.read() as conn:
+            due = await due_now(conn, _QUEUES, k.clock.now())
+        busy = False
+        backlog = False
+        if "jobs" in due:
+            # Timers first, up to a few full batches: they are what creates the next pages.
+            for _ in range(TIMER_ROUNDS):
+                n = await self.timers()
+                busy |= n > 0
+                backlog = n >= TIMER_BATCH
+                if not backlog:
+                    break
+        # While timers are behind, deliveries are claimed here, after each round of timers, and not
+        # by the recorder too: a recorder claiming every cycle took half the write lock from them
+        # (10,000 steps due at once started ~2x later).
+        self._timer_backlog = backlog
+        if "deliveries" in due:
+            busy |= bool(await self.deliveries())
+        routing = await self.routing.tick(groups="alert_groups" in due, heartbeats="heartbeat_state" in due)
+        return busy | bool(routing)
+
+    async def timers(self) -> int:
+        k = self.k
+        async with k.db.begin() as conn:
+            now = k.clock.now()  # after waiting for the write lock, as for deliveries: a lease from the past
+            jobs = await claim(
+                conn,
+                t.jobs,
+                dialect=k.db.dialect,
+                owner=k.owner,
+                now=now,
+                lease=k.settings.lease_seconds,
+                limit=TIMER_BATCH,
+            )
+        if not jobs:
+            return 0
+        try:
+            await self._timers(jobs)
+        except StaleIncident:
+            # Another instance moved one of these incidents first: redo them one by one, fresh.
+            for job in jobs:
+                for _ in range(3):
+                    try:
+                        await self._timers([job])
+                        break
+                    except StaleIncident:
+                        continue
+        return len(jobs)
+
+    async def _timers(self, jobs: list[dict]) -> None:
+        """Fire a batch of timers in one transaction (one commit for hundreds of steps)."""
+        k = self.k
+        now = k.clock.now()
+        async with k.db.begin() as conn:
+            res = await conn.execute(
+                sa.delete(t.jobs)
+                .where(t.jobs.c.id.in_([j["id"] for j in jobs]), t.jobs.c.lease_owner == k.owner)
+                .returning(t.jobs.c.id)
+            )
+            held = set(res.scalars())  # a lease we lost belongs to whoever holds it now
+            # Rows loaded below, in this write transaction: their UPDATEs can wait for one executemany.
+            uow = UnitOfWork(conn, k.db.dialect, defer_incident_updates=True)
+            rows = await load_incidents(uow, {j["ref"] for j in jobs if j["id"] in held})
+            for job in jobs:
+                row = rows.get(job["ref"])
+                if job["id"] in held and row is not None:
+                    await handle(uow, k.catalog, row, Timer(job["fence"]), now)
+            await uow.flush()
+        if uow.wake:
+            k.wake()
+
+    async def deliveries(self) -> int:
+        if self._free() <= 0 or (self._recording() and not self._timer_backlog):
+            # A recorder at work claims for the slots its sends freed, in its own transaction;
+            # claiming here too would split each cycle into two write transactions again.
+            return 0
+        async with self.k.db.begin() as conn:
+            items, claimed = await self._claim(conn)
+        self._start(items)
+        return claimed
+
+    def _recording(self) -> bool:
+        return self._recorder is not None and not self._recorder.done()
+
+    def _free(self) -> int:
+        return self.k.settings.worker_concurrency - len(self.inflight)
+
+    async def _claim(self, conn: Any) -> tuple[list[Sending], int]:
+        """Claim and mark ``sending`` as many due deliveries as there are free slots, in ``conn``'s
+        transaction; the sends start only after it commits (``_start``)."""
+        k = self.k
+        free = self._free()
+        if free <= 0:
+            return [], 0
+        # The clock read here, in the transaction: a time taken before waiting for the write lock
+        # (or before recording a batch) would start the lease in the past, and a short lease could
+        # run out before the sends even began.
+        now = k.clock.now()
+        rows = await claim(
+            conn,
+            t.deliveries,
+            dialect=k.db.dialect,
+            owner=k.owner,
+            now=now,
+            lease=k.settings.lease_seconds,
+            limit=free,
+            columns=CLAIM_COLUMNS,
+        )
+        return await prepare(k, conn, rows, now), len(rows)
+
+    async def _claim_into(self, out: list[Sending], conn: Any) -> None:
+        if not self._timer_backlog:
+            out.extend((await self._claim(conn))[0])
+
+    def _start(self, items: list[Sending]) -> None:
+        for item in items:
+            self._track(self._deliver(item))
+
+    def _track(self, coro: Any) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+        return task
+
+    async def _deliver(self, item: Sending) -> None:
+        result = await send(self.k, item)
+        self._done.append((item.delivery, result))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = self._track(self._record())
+
+    async def _record(self) -> None:
+        """Group commit for results: whatever finished while the last write ran goes in the next.
+
+        The same transaction claims the next deliveries for the slots these sends freed: one write
+        transaction per cycle instead of a second one (and a wake-up, and a read) to claim."""
+        while self._done:
+            batch, self._done = self._done, []
+            claimed: list[Sending] = []
+            try:
+                await record_many(self.k, batch, then=functools.partial(self._claim_into, claimed))
+            except Exception:
+                # The rows keep their lease; when it ends they are claimed again and reconciled.
+                log.exception("recording %d deliveries failed", len(batch))
+                continue
+            self._start(claimed)  # committed: marked sending, so a crash now is reconciled, not resent
+        self.k.wake()

@@ -1,0 +1,1 @@
+"""Reports: response times, time to wake, load, availability (to come)."""

@@ -1,0 +1,1 @@
+"""On-call schedules, overrides and calendars (to come)."""
