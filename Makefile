@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench clean install peers
+.PHONY: run test check lint fmt bench clean install peers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,15 @@ fmt: $(STAMP)
 peers:
 	@bash scripts/install-peers.sh
 
-test: $(STAMP) peers
+# The static gates, in the order `make test` (and so CI, through .ci/run) runs them: lint, format,
+# the architecture's import contracts ([tool.importlinter] in pyproject.toml), types ([tool.mypy]).
+check: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: check peers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) peers

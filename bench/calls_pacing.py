@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import uvicorn
 
 from koban.bootstrap.app import create_app
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
 from koban.core.settings import Settings
@@ -84,14 +84,14 @@ async def run(cps: float, body: Any) -> Any:
                 port=port,
                 sqlite_synchronous="NORMAL",
             )
-            k = Kernel(s)
+            k = System(s)
             await k.start(worker=True)
             async with k.db.begin() as conn:
                 await apply_config(conn, config(sim, cps), k.clock.now())
             await k.refresh_catalog(force=True)
             server = uvicorn.Server(
                 uvicorn.Config(
-                    create_app(k, manage_kernel=False), host="127.0.0.1", port=port, log_level="error"
+                    create_app(k, manage_system=False), host="127.0.0.1", port=port, log_level="error"
                 )
             )
             task = asyncio.create_task(server.serve())
@@ -107,7 +107,7 @@ async def run(cps: float, body: Any) -> Any:
                 await k.stop()
 
 
-async def step_starts(k: Kernel) -> list[float]:
+async def step_starts(k: System) -> list[float]:
     async with k.db.read() as conn:
         rows = await conn.execute(
             sa.select(t.timeline.c.at).where(t.timeline.c.kind == "step.started").order_by(t.timeline.c.id)
@@ -115,7 +115,7 @@ async def step_starts(k: Kernel) -> list[float]:
         return [r[0] for r in rows]
 
 
-async def latency(k: Kernel, sim: TwilioSimulator, received: list[float], n: int) -> list[float]:
+async def latency(k: System, sim: TwilioSimulator, received: list[float], n: int) -> list[float]:
     for i in range(n):
         await k.batcher.submit("gen", [alert(f"lat-{i}")])
         for _ in range(2000):
@@ -126,7 +126,7 @@ async def latency(k: Kernel, sim: TwilioSimulator, received: list[float], n: int
     return [(r - s) * 1000 for r, s in zip(received, await step_starts(k), strict=False)]
 
 
-async def burst(k: Kernel, sim: TwilioSimulator, received: list[float], n: int) -> float:
+async def burst(k: System, sim: TwilioSimulator, received: list[float], n: int) -> float:
     await k.batcher.submit("gen", [alert(f"burst-{i}") for i in range(n)])
     for _ in range(6000):
         if len(received) >= n:

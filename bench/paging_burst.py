@@ -13,7 +13,7 @@ import time
 import sqlalchemy as sa
 
 from bench.paging_common import INTEGRATION, alert, bench_config, bench_kernel, parser
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.db import schema as t
 
 INCIDENTS = 6000
@@ -52,7 +52,7 @@ async def run(database_url: str, incidents: int = INCIDENTS) -> dict[str, float]
     return {"incidents": incidents, "accepted_s": accepted, "all_first_sent_s": total, "cpu_s": cpu}
 
 
-def _first_notifications(k: Kernel) -> float:
+def _first_notifications(k: System) -> float:
     """How many first notifications this process has recorded (koban_alert_to_first_notification_seconds)."""
     for metric in k.metrics.first.collect():
         for sample in metric.samples:

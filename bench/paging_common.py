@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
 from koban.core.settings import Settings
@@ -67,12 +67,12 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 
 @asynccontextmanager
-async def bench_kernel(database_url: str, cfg: ConfigFile, **settings: Any) -> AsyncIterator[Kernel]:
+async def bench_kernel(database_url: str, cfg: ConfigFile, **settings: Any) -> AsyncIterator[System]:
     logging.getLogger("koban.notify").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="koban-bench-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         s = Settings(database_url=url, data_dir=Path(tmp), secret_key="bench", **settings)
-        k = Kernel(s)
+        k = System(s)
         await k.start(worker=False)
         async with k.db.begin() as conn:
             await apply_config(conn, cfg, k.clock.now())
@@ -94,7 +94,7 @@ def stamp() -> float:
     return time.time()
 
 
-async def rows_once(k: Kernel, query: Any, count: int, every: float = 0.1) -> list[Any]:
+async def rows_once(k: System, query: Any, count: int, every: float = 0.1) -> list[Any]:
     """Poll ``query`` until it returns ``count`` rows (the latency benches' "every page has left")."""
     while True:
         async with k.db.read() as conn:

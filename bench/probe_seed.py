@@ -22,7 +22,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
 from koban.config.model_monitors import Monitor
@@ -133,7 +133,7 @@ async def seeded_kernel(
     hook_url: str | None = None,
     load_catalog: bool = True,
     **monitor_fields: Any,
-) -> AsyncIterator[Kernel]:
+) -> AsyncIterator[System]:
     """A started kernel (no worker, no prober) whose catalog holds ``monitors`` monitors (unless
     ``load_catalog`` is False: set-up for another process, which loads them itself)."""
     settings = load_settings(
@@ -141,7 +141,7 @@ async def seeded_kernel(
         data_dir=workdir,
         secret_key="bench-secret",
     )
-    k = Kernel(settings)
+    k = System(settings)
     await k.start(worker=False)
     try:
         async with k.db.begin() as conn:

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from bench.common import machine
 from bench.load import LoadResult, have_wrk, run_load, run_wrk
 from bench.probe_seed import fresh_postgres, seeded_kernel
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.db.schema_probes import probe_results
 from koban.monitoring.prober import Prober
 from koban.testing.peers import run_blackbox, run_nginx
@@ -75,7 +75,7 @@ async def koban_stored_rate(
         async with seeded_kernel(
             Path(tmp), database_url=database_url, monitors=monitors, target=url, interval=1.0, timeout=5.0
         ) as k:
-            prober = Prober(k, "local", concurrency=concurrency)
+            prober = Prober(k.deps, "local", concurrency=concurrency)
             await prober.start()
             try:
                 stats = prober.runner.stats
@@ -89,7 +89,7 @@ async def koban_stored_rate(
             return StoredRate(stored1 - stored0, failed, t1 - t0, cpu1 - cpu0, stats.store_errors)
 
 
-async def count_failed(k: Kernel) -> int:
+async def count_failed(k: System) -> int:
     async with k.db.read() as conn:
         q = sa.select(sa.func.count()).select_from(probe_results).where(probe_results.c.success.is_(False))
         return int((await conn.execute(q)).scalar() or 0)

@@ -14,7 +14,7 @@ async def test_recorded_problems_are_listed_and_a_cleared_one_is_tried_again(db_
     async with running_kernel(db_url, make_config(), tmp_path) as k:
         await record_problem(k.db, "alice", "phone", "+15550000", 21211, "invalid 'To' number", 1_700_000_000)
         await record_problem(k.db, "bob", "phone", "+15550001", 21219, "unverified number", 1_700_000_100)
-        api = httpx.ASGITransport(app=create_app(k, manage_kernel=False))
+        api = httpx.ASGITransport(app=create_app(k, manage_system=False))
         async with httpx.AsyncClient(transport=api, base_url="http://koban") as http:
             listed = (await http.get("/api/v1/contact-problems")).json()["problems"]
             assert [(p["person"], p["code"]) for p in listed] == [("bob", 21219), ("alice", 21211)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from koban.api.redact import MARKER
-from tests.engine.test_api import client
+from tests.api.test_api import client
 from tests.support.factories import make_config
 from tests.support.kernel import running_kernel
 

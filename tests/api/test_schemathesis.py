@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 
 from koban.bootstrap.app import create_app
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.core.settings import Settings
 from tests.ingest import support as s
 from tests.support.kernel import running_kernel
@@ -38,7 +38,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesi
     tmp = tmp_path_factory.mktemp("schemathesis")
     url = f"sqlite:///{tmp / 'koban.db'}"
     _seed(url, tmp)
-    kernel = Kernel(
+    kernel = System(
         Settings(database_url=url, data_dir=tmp, secret_key="test-secret", sqlite_synchronous="NORMAL")
     )
     app = create_app(kernel, start_worker=False)

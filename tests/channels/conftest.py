@@ -1,12 +1,1 @@
-from collections.abc import AsyncIterator
-
-import pytest
-
-from koban.core import outbound
-
-
-@pytest.fixture(autouse=True)
-async def _close_outbound_session() -> AsyncIterator[None]:
-    # outbound keeps one aiohttp session per loop; each test has its own loop, so close it per test.
-    yield
-    await outbound.close()
+from tests.support.outbound import _close_outbound_session  # noqa: F401  (autouse fixture)

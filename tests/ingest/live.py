@@ -33,7 +33,7 @@ def live_koban(
 
     async def main() -> None:
         async with running_kernel(db_url, cfg, tmp_path, **settings) as k:
-            app = create_app(k, manage_kernel=False)
+            app = create_app(k, manage_system=False)
             http: Any = direct_protocol(app.edge.ingest) if direct else "auto"  # type: ignore[union-attr]
             server = uvicorn.Server(
                 uvicorn.Config(

@@ -47,7 +47,7 @@ def edge_config(**per_integration: Any) -> ConfigFile:
 
 
 def client(k: Any) -> httpx.AsyncClient:
-    app = create_app(k, manage_kernel=False)
+    app = create_app(k, manage_system=False)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://koban.test")
 
 

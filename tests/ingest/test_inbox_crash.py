@@ -20,7 +20,7 @@ from koban.db.engine import make_sync_engine
 from koban.db.schema_inbox import ingest_inbox
 from koban.sources._fields import label_fingerprint
 from koban.testing.ports import free_port
-from tests.engine import koban_proc as kp
+from tests.support import koban_proc as kp
 
 SENDERS = 40
 KILL_AFTER = 300  # accepted requests per round

@@ -17,7 +17,7 @@ from koban.testing.ports import free_port
 async def serve_koban(k: Any) -> AsyncIterator[str]:
     """uvicorn in this test's event loop, around an already running kernel."""
     port = free_port()
-    app = create_app(k, manage_kernel=False)
+    app = create_app(k, manage_system=False)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

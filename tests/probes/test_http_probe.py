@@ -3,8 +3,8 @@ from __future__ import annotations
 import ssl
 
 from koban.probes import Conditions, HttpProbeConfig, probe_http
-from tests.probes.conftest import LEAF_EXPIRY
-from tests.probes.servers import HttpServer
+from tests.support.server_fixtures import LEAF_EXPIRY
+from tests.support.servers import HttpServer
 
 
 def make_config(url: str, **kw) -> HttpProbeConfig:

@@ -17,8 +17,8 @@ from koban.probes import (
     probe_tcp,
     probe_tls,
 )
-from tests.probes.conftest import LEAF_EXPIRY
-from tests.probes.servers import HttpServer
+from tests.support.server_fixtures import LEAF_EXPIRY
+from tests.support.servers import HttpServer
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Start a real Kernel on a test database with a fake clock and an applied config."""
+"""Start a real System on a test database with a fake clock and an applied config."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
 from koban.core.clock import FakeClock
@@ -16,7 +16,7 @@ from koban.core.settings import Settings
 @asynccontextmanager
 async def running_kernel(
     db_url: str, cfg: ConfigFile, tmp_path: Any, *, worker: bool = False, clock: Any = None, **settings: Any
-) -> AsyncIterator[Kernel]:
+) -> AsyncIterator[System]:
     s = Settings(
         database_url=db_url,
         data_dir=tmp_path,
@@ -24,7 +24,7 @@ async def running_kernel(
         sqlite_synchronous="NORMAL",
         **settings,
     )
-    k = Kernel(s, clock=clock or FakeClock())
+    k = System(s, clock=clock or FakeClock())
     await k.start(worker=worker)
     try:
         async with k.db.begin() as conn:

@@ -1,6 +1,6 @@
 """REST: which channels work, which are broken and why (and clearing the mark once fixed).
 
-Routes built per kernel and mounted through ``bootstrap/mounts.py``; they are FastAPI routes, so they appear
+Routes built per process and mounted through ``bootstrap/mounts.py``; they are FastAPI routes, so they appear
 in ``/openapi.json`` beside the configuration objects.
 """
 
@@ -15,24 +15,24 @@ from koban.api.incidents import iso
 from koban.paging.broken_channels import channel_states, clear_broken
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from koban.catalog.deps import StoreDeps
 
 
 def _public(state: dict[str, Any]) -> dict[str, Any]:
     return {**state, "broken_at": iso(state["broken_at"])}
 
 
-def routes(k: Kernel) -> list[BaseRoute]:
+def routes(deps: StoreDeps) -> list[BaseRoute]:
     router = APIRouter(prefix="/api/v1/channel-status", tags=["configuration"])
 
     @router.get("", summary="Every channel with whether it is broken and why")
     async def list_status() -> dict[str, Any]:
-        async with k.db.read() as conn:
+        async with deps.db.read() as conn:
             return {"channels": [_public(s) for s in await channel_states(conn)]}
 
     @router.get("/{ident}", summary="One channel's state", responses={404: {}})
     async def one_status(ident: str) -> dict[str, Any]:
-        async with k.db.read() as conn:
+        async with deps.db.read() as conn:
             found = [s for s in await channel_states(conn) if s["id"] == ident]
         if not found:
             raise HTTPException(404, f"channels/{ident} does not exist")
@@ -40,9 +40,9 @@ def routes(k: Kernel) -> list[BaseRoute]:
 
     @router.delete("/{ident}/broken", summary="Clear a broken mark after fixing the vendor side")
     async def repair(ident: str) -> dict[str, Any]:
-        async with k.db.begin() as conn:
+        async with deps.db.begin() as conn:
             cleared = await clear_broken(conn, ident)
-        await k.refresh_catalog(force=True)
+        await deps.refresh_catalog(force=True)
         return {"id": ident, "cleared": cleared}
 
     return list(router.routes)

@@ -17,7 +17,7 @@ from koban.api.incidents import iso
 from koban.db import schema_twilio as tw
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from koban.catalog.deps import StoreDeps
 
 
 def _public(row: Any) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def _public(row: Any) -> dict[str, Any]:
     }
 
 
-def routes(k: Kernel) -> list[BaseRoute]:
+def routes(deps: StoreDeps) -> list[BaseRoute]:
     router = APIRouter(prefix="/api/v1/contact-problems", tags=["people"])
     c = tw.contact_problems.c
 
@@ -40,7 +40,7 @@ def routes(k: Kernel) -> list[BaseRoute]:
         query = sa.select(tw.contact_problems).order_by(c.at.desc(), c.person_id, c.contact)
         if person is not None:
             query = query.where(c.person_id == person)
-        async with k.db.read() as conn:
+        async with deps.db.read() as conn:
             rows = (await conn.execute(query)).all()
         return {"problems": [_public(r) for r in rows]}
 
@@ -50,7 +50,7 @@ def routes(k: Kernel) -> list[BaseRoute]:
         responses={404: {}},
     )
     async def clear(person: str, contact: str) -> dict[str, Any]:
-        async with k.db.begin() as conn:
+        async with deps.db.begin() as conn:
             gone = await conn.execute(
                 sa.delete(tw.contact_problems).where(c.person_id == person, c.contact == contact)
             )

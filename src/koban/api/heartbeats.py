@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from starlette.routing import BaseRoute
 
+from koban.api.deps import ApiDeps, deps_of
 from koban.catalog.routing_apply import ensure_heartbeat_state, row_values
 from koban.config.model_routing import Heartbeat
 from koban.db import schema_routing as r
@@ -24,13 +25,15 @@ from koban.triage import heartbeats
 router = APIRouter(prefix="/api/v1", tags=["heartbeats"])
 
 
-async def _rows(k: Any, ident: str | None = None) -> dict[str, tuple[Heartbeat, str, dict[str, Any] | None]]:
+async def _rows(
+    deps: ApiDeps, ident: str | None = None
+) -> dict[str, tuple[Heartbeat, str, dict[str, Any] | None]]:
     hb, st = r.heartbeats, r.heartbeat_state
     q = sa.select(hb.c.definition, hb.c.origin, st).select_from(hb.outerjoin(st, st.c.id == hb.c.id))
     if ident is not None:
         q = q.where(hb.c.id == ident)
     out = {}
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         for row in (await conn.execute(q.order_by(hb.c.id))).mappings():
             model = Heartbeat.model_validate(row["definition"])
             state = dict(row) if row["status"] is not None else None
@@ -44,13 +47,13 @@ def _json(model: Heartbeat, origin: str, state: dict[str, Any] | None) -> dict[s
 
 @router.get("/heartbeats", summary="List heartbeats with their status")
 async def list_heartbeats(request: Request) -> dict[str, Any]:
-    rows = await _rows(request.app.state.kernel)
+    rows = await _rows(deps_of(request))
     return {"heartbeats": [_json(*v) for v in rows.values()]}
 
 
 @router.get("/heartbeats/{ident}", summary="One heartbeat and its status")
 async def get_heartbeat(request: Request, ident: str) -> dict[str, Any]:
-    rows = await _rows(request.app.state.kernel, ident)
+    rows = await _rows(deps_of(request), ident)
     if ident not in rows:
         raise HTTPException(404, f"heartbeat {ident} does not exist")
     return _json(*rows[ident])
@@ -58,14 +61,14 @@ async def get_heartbeat(request: Request, ident: str) -> dict[str, Any]:
 
 @router.put("/heartbeats/{ident}", summary="Create or replace a heartbeat (not one from the config file)")
 async def put_heartbeat(request: Request, ident: str, body: Heartbeat) -> dict[str, Any]:
-    k = request.app.state.kernel
+    deps = deps_of(request)
     if body.id != ident:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the URL's {ident!r}")
-    await k.refresh_catalog()
-    if body.service not in k.catalog.services:
+    await deps.refresh_catalog()
+    if body.service not in deps.catalog.services:
         raise HTTPException(422, f"unknown service {body.service!r}")
-    now = k.clock.now()
-    async with k.db.begin() as conn:
+    now = deps.clock.now()
+    async with deps.db.begin() as conn:
         found = (
             await conn.execute(sa.select(r.heartbeats.c.origin).where(r.heartbeats.c.id == ident))
         ).first()
@@ -77,14 +80,14 @@ async def put_heartbeat(request: Request, ident: str, body: Heartbeat) -> dict[s
         else:
             await conn.execute(sa.update(r.heartbeats).where(r.heartbeats.c.id == ident).values(**values))
         await ensure_heartbeat_state(conn, ident, now)
-    await k.refresh_catalog(force=True)
-    return _json(*(await _rows(k, ident))[ident])
+    await deps.refresh_catalog(force=True)
+    return _json(*(await _rows(deps, ident))[ident])
 
 
 @router.delete("/heartbeats/{ident}", status_code=204, summary="Delete a heartbeat made through the API")
 async def delete_heartbeat(request: Request, ident: str) -> None:
-    k = request.app.state.kernel
-    async with k.db.begin() as conn:
+    deps = deps_of(request)
+    async with deps.db.begin() as conn:
         found = (
             await conn.execute(sa.select(r.heartbeats.c.origin).where(r.heartbeats.c.id == ident))
         ).first()
@@ -94,23 +97,23 @@ async def delete_heartbeat(request: Request, ident: str) -> None:
             raise HTTPException(409, f"heartbeat {ident} comes from the config file; remove it there")
         await conn.execute(sa.delete(r.heartbeats).where(r.heartbeats.c.id == ident))
         await conn.execute(sa.delete(r.heartbeat_state).where(r.heartbeat_state.c.id == ident))
-    await k.refresh_catalog(force=True)
+    await deps.refresh_catalog(force=True)
 
 
 async def _ping(request: Request, ident: str, key: str | None, kind: PingKind) -> dict[str, Any]:
-    k = request.app.state.kernel
+    deps = deps_of(request)
     key = key or key_from_headers(request.headers)
-    now = k.clock.now()
-    integ = k.catalog.integration_for_key(key, now) if key else None
+    now = deps.clock.now()
+    integ = deps.catalog.integration_for_key(key, now) if key else None
     if integ is None:
         raise HTTPException(401, "a ping needs an integration key of the heartbeat's service")
-    hb = k.catalog.routing.heartbeats.get(ident)
+    hb = deps.catalog.routing.heartbeats.get(ident)
     if hb is None:
-        await k.refresh_catalog()
-        hb = k.catalog.routing.heartbeats.get(ident)
-    if hb is None or k.catalog.integration_service.get(integ.id) != hb.service:
+        await deps.refresh_catalog()
+        hb = deps.catalog.routing.heartbeats.get(ident)
+    if hb is None or deps.catalog.integration_service.get(integ.id) != hb.service:
         raise HTTPException(404, f"no heartbeat {ident} in this key's service")
-    state = await heartbeats.ping(k, hb, kind, now)
+    state = await heartbeats.ping(deps, hb, kind, now)
     return {"heartbeat": ident, "status": state.status.value}
 
 

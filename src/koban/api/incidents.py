@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from koban.api.deps import deps_of
 from koban.channels.actions import IncidentAction
 from koban.db import schema as t
 from koban.paging.actions import NotFound
@@ -74,7 +75,7 @@ async def list_incidents(
         None, ge=1, le=2**63 - 1, description="Only incidents with a smaller id (paging)."
     ),
 ) -> dict[str, Any]:
-    k = request.app.state.kernel
+    deps = deps_of(request)
     c = t.incidents.c
     q = sa.select(t.incidents).order_by(c.id.desc()).limit(limit)
     if status == "open":
@@ -85,15 +86,15 @@ async def list_incidents(
         q = q.where(c.service_id == service)
     if before:
         q = q.where(c.id < before)
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         rows = (await conn.execute(q)).all()
     return {"incidents": [incident_json(r) for r in rows]}
 
 
 @router.get("/{incident_id}", summary="One incident with its timeline, alerts and notifications")
 async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, Any]:
-    k = request.app.state.kernel
-    async with k.db.read() as conn:
+    deps = deps_of(request)
+    async with deps.db.read() as conn:
         r = (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))).first()
         if r is None:
             raise HTTPException(404, f"incident {incident_id} does not exist")
@@ -137,10 +138,10 @@ async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, A
 async def _act(
     request: Request, incident_id: IncidentId, action: IncidentAction, body: ActionBody | None
 ) -> ActionOut:
-    k = request.app.state.kernel
+    deps = deps_of(request)
     body = body or ActionBody()
     try:
-        res = await k.actions.act(incident_id, action, actor=body.actor, via="api", note=body.note)
+        res = await deps.actions.act(incident_id, action, actor=body.actor, via="api", note=body.note)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     if not res.ok:
@@ -175,9 +176,11 @@ async def escalate(request: Request, incident_id: IncidentId, body: ActionBody |
     summary="Reassign to a person: page them now; escalation resumes if they do not acknowledge",
 )
 async def reassign(request: Request, incident_id: IncidentId, body: ReassignBody) -> ActionOut:
-    k = request.app.state.kernel
+    deps = deps_of(request)
     try:
-        res = await k.actions.reassign(incident_id, body.person, actor=body.actor, via="api", note=body.note)
+        res = await deps.actions.reassign(
+            incident_id, body.person, actor=body.actor, via="api", note=body.note
+        )
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     if not res.ok:

@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from koban.api.deps import deps_of
 from koban.api.objects import _save
+from koban.catalog.deps import StoreDeps
 from koban.config.durations import parse_duration
 from koban.config.model_monitors import Monitor
 from koban.monitoring import queries as probe_queries
@@ -38,7 +40,7 @@ def _time(value: str | None, default: float, now: float) -> float:
 
 
 def _monitor(request: Request, ident: str) -> Monitor:
-    mon = request.app.state.kernel.catalog.monitors.get(ident)
+    mon = deps_of(request).catalog.monitors.get(ident)
     if mon is None:
         raise HTTPException(404, f"monitors/{ident} does not exist")
     return mon
@@ -59,24 +61,24 @@ def _sorted_ids(request: Request, monitors: Any) -> list[str]:
 async def list_monitors(
     request: Request, offset: int = Query(0, ge=0, le=2**63 - 1), limit: int = Query(1000, ge=1, le=10_000)
 ) -> dict[str, Any]:
-    k = request.app.state.kernel
-    await k.refresh_catalog()
-    monitors = k.catalog.monitors
+    deps = deps_of(request)
+    await deps.refresh_catalog()
+    monitors = deps.catalog.monitors
     page = [monitors[i] for i in _sorted_ids(request, monitors)[offset : offset + limit]]
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         states = await probe_queries.states(conn, [m.id for m in page])
     return {
-        "total": len(k.catalog.monitors),
+        "total": len(deps.catalog.monitors),
         "monitors": [{**m.model_dump(mode="json"), "status": states.get(m.id, "unknown")} for m in page],
     }
 
 
 @router.get("/{ident}", summary="One monitor, its state and each location's latest result")
 async def get_monitor(request: Request, ident: str) -> dict[str, Any]:
-    k = request.app.state.kernel
-    await k.refresh_catalog()
+    deps = deps_of(request)
+    await deps.refresh_catalog()
     mon = _monitor(request, ident)
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         return {**mon.model_dump(mode="json"), "state": await probe_queries.status(conn, ident)}
 
 
@@ -104,19 +106,19 @@ async def results(
     step: str | None = Query(None, description="raw, minute, hour or day; default picks by range."),
     location: str | None = Query(None, description="One location; default merges all of them."),
 ) -> dict[str, Any]:
-    k = request.app.state.kernel
+    deps = deps_of(request)
     _monitor(request, ident)
-    now = k.clock.now()
+    now = deps.clock.now()
     t0, t1 = _time(since, now - 86400, now), _time(until, now, now)
     if step is not None and step not in probe_queries.STEPS:
         raise HTTPException(422, f"step must be one of {', '.join(probe_queries.STEPS)}")
     chosen = step or probe_queries.pick_step(t0, t1)
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         points = await probe_queries.history(conn, ident, t0, t1, chosen, location)
     return {"monitor": ident, "step": chosen, "points": points}
 
 
-async def probe_exposition(kernel: Any) -> str:
+async def probe_exposition(deps: StoreDeps) -> str:
     """The latest result per monitor and location in blackbox_exporter's metric names."""
-    async with kernel.db.read() as conn:
+    async with deps.db.read() as conn:
         return exposition(await probe_queries.latest_results(conn))

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
+from koban.api.deps import deps_of
 from koban.api.redact import redact, restore
 from koban.catalog.apply import apply_config
 from koban.catalog.snapshot import hash_key
@@ -30,46 +31,52 @@ KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
 
 async def _save(request: Request, kind: str, obj: BaseModel | None, ident: str) -> None:
     """Write one object by applying the whole config with it replaced: one validation path for both doors."""
-    k = request.app.state.kernel
-    await k.refresh_catalog()
-    cfg = k.catalog.as_config()
+    deps = deps_of(request)
+    await deps.refresh_catalog()
+    cfg = deps.catalog.as_config()
     items = [o for o in getattr(cfg, kind) if o.id != ident] + ([obj] if obj is not None else [])
     new = cfg.model_copy(update={kind: items})
     problems = check_references(new)
     if problems:
         raise HTTPException(422, [{"loc": list(loc), "msg": msg} for loc, msg in problems])
-    async with k.db.begin() as conn:
-        await apply_config(conn, new, k.clock.now())
-    await k.refresh_catalog(force=True)
+    async with deps.db.begin() as conn:
+        await apply_config(conn, new, deps.clock.now())
+    await deps.refresh_catalog(force=True)
+
+
+def _shown(obj: BaseModel) -> dict[str, Any]:
+    """An object as the API shows it: its JSON shape (a dict stays a dict), secrets masked."""
+    shown: dict[str, Any] = redact(obj.model_dump(mode="json"))
+    return shown
 
 
 def _register(kind: str, model: type[BaseModel]) -> None:
     async def list_objects(request: Request) -> dict[str, Any]:
-        k = request.app.state.kernel
-        await k.refresh_catalog()
-        return {kind: [redact(o.model_dump(mode="json")) for o in getattr(k.catalog, kind).values()]}
+        deps = deps_of(request)
+        await deps.refresh_catalog()
+        return {kind: [redact(o.model_dump(mode="json")) for o in getattr(deps.catalog, kind).values()]}
 
     async def get_object(request: Request, ident: str) -> dict[str, Any]:
-        k = request.app.state.kernel
-        await k.refresh_catalog()
-        obj = getattr(k.catalog, kind).get(ident)
+        deps = deps_of(request)
+        await deps.refresh_catalog()
+        obj = getattr(deps.catalog, kind).get(ident)
         if obj is None:
             raise HTTPException(404, f"{kind}/{ident} does not exist")
-        return redact(obj.model_dump(mode="json"))
+        return _shown(obj)
 
     async def put_object(request: Request, ident: str, body: model) -> dict[str, Any]:  # type: ignore[valid-type]
         if body.id != ident:  # type: ignore[attr-defined]
             raise HTTPException(422, f"the body's id {body.id!r} differs from the URL's {ident!r}")  # type: ignore[attr-defined]
-        old = getattr(request.app.state.kernel.catalog, kind).get(ident)
+        old = getattr(deps_of(request).catalog, kind).get(ident)
         if old is not None:
             merged = restore(body.model_dump(mode="json"), old.model_dump(mode="json"))  # type: ignore[attr-defined]
             body = model.model_validate(merged)
         await _save(request, kind, body, ident)
-        return redact(body.model_dump(mode="json"))  # type: ignore[attr-defined]
+        return _shown(body)
 
     async def delete_object(request: Request, ident: str) -> dict[str, str]:
-        k = request.app.state.kernel
-        if ident not in getattr(k.catalog, kind):
+        deps = deps_of(request)
+        if ident not in getattr(deps.catalog, kind):
             raise HTTPException(404, f"{kind}/{ident} does not exist")
         await _save(request, kind, None, ident)
         return {"deleted": f"{kind}/{ident}"}
@@ -104,15 +111,15 @@ class NewKey(BaseModel):
     summary="Create an integration key (two may be active during rotation)",
 )
 async def create_key(request: Request, ident: str) -> NewKey:
-    k = request.app.state.kernel
-    if ident not in k.catalog.integrations:
+    deps = deps_of(request)
+    if ident not in deps.catalog.integrations:
         raise HTTPException(404, f"integration {ident!r} does not exist")
     key = secrets.token_urlsafe(24)
-    async with k.db.begin() as conn:
+    async with deps.db.begin() as conn:
         await conn.execute(
             sa.insert(t.integration_keys).values(
-                integration_id=ident, key_hash=hash_key(key), prefix=key[:8], created_at=k.clock.now()
+                integration_id=ident, key_hash=hash_key(key), prefix=key[:8], created_at=deps.clock.now()
             )
         )
-    await k.refresh_catalog(force=True)
+    await deps.refresh_catalog(force=True)
     return NewKey(integration=ident, key=key, prefix=key[:8])

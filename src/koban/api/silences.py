@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
+from koban.api.deps import ApiDeps, deps_of
 from koban.catalog.routing_apply import row_values
 from koban.config.model_routing import Maintenance, MatcherSpec, Silence
 from koban.db import schema_routing as r
@@ -34,12 +35,8 @@ class NewSilence(BaseModel):
     comment: str = ""
 
 
-def _kernel(request: Request) -> Any:
-    return request.app.state.kernel
-
-
-def _now(k: Any) -> datetime:
-    return datetime.fromtimestamp(k.clock.now(), UTC)
+def _now(deps: ApiDeps) -> datetime:
+    return datetime.fromtimestamp(deps.clock.now(), UTC)
 
 
 def _silence_json(model: Silence, updated_at: float, origin: str, now: datetime) -> dict[str, Any]:
@@ -49,27 +46,29 @@ def _silence_json(model: Silence, updated_at: float, origin: str, now: datetime)
 
 @router.post("/silences", status_code=201, summary="Create a silence")
 async def create_silence(request: Request, body: NewSilence) -> dict[str, Any]:
-    k = _kernel(request)
-    now = _now(k)
+    deps = deps_of(request)
+    now = _now(deps)
     try:
         model = Silence(
             id=f"sil-{secrets.token_hex(6)}", **{**body.model_dump(), "starts_at": body.starts_at or now}
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    async with k.db.begin() as conn:
+    async with deps.db.begin() as conn:
         await conn.execute(
-            sa.insert(r.silences).values(id=model.id, **row_values("silences", model, k.clock.now(), "api"))
+            sa.insert(r.silences).values(
+                id=model.id, **row_values("silences", model, deps.clock.now(), "api")
+            )
         )
-    await k.refresh_catalog(force=True)
-    return _silence_json(model, k.clock.now(), "api", now)
+    await deps.refresh_catalog(force=True)
+    return _silence_json(model, deps.clock.now(), "api", now)
 
 
 @router.get("/silences", summary="List silences with their state (pending, active, expired)")
 async def list_silences(request: Request, state: str | None = None) -> dict[str, Any]:
-    k = _kernel(request)
-    now = _now(k)
-    async with k.db.read() as conn:
+    deps = deps_of(request)
+    now = _now(deps)
+    async with deps.db.read() as conn:
         rows = list(await conn.execute(sa.select(r.silences).order_by(r.silences.c.ends_at.desc())))
     items = [_silence_json(Silence.model_validate(x.definition), x.updated_at, x.origin, now) for x in rows]
     return {"silences": [s for s in items if state is None or s["state"] == state]}
@@ -77,29 +76,29 @@ async def list_silences(request: Request, state: str | None = None) -> dict[str,
 
 @router.delete("/silences/{ident}", summary="Expire a silence now")
 async def expire_silence(request: Request, ident: str) -> dict[str, Any]:
-    k = _kernel(request)
-    now = _now(k)
-    async with k.db.begin() as conn:
+    deps = deps_of(request)
+    now = _now(deps)
+    async with deps.db.begin() as conn:
         row = (await conn.execute(sa.select(r.silences).where(r.silences.c.id == ident))).first()
         if row is None:
             raise HTTPException(404, f"silence {ident} does not exist")
         model = Silence.model_validate(row.definition)
         ended = expire(model.to_silence(datetime.fromtimestamp(row.updated_at, UTC)), now)
         model = model.model_copy(update={"starts_at": ended.starts_at, "ends_at": ended.ends_at})
-        values = row_values("silences", model, k.clock.now(), row.origin)
+        values = row_values("silences", model, deps.clock.now(), row.origin)
         await conn.execute(sa.update(r.silences).where(r.silences.c.id == ident).values(**values))
-    await k.refresh_catalog(force=True)
-    return _silence_json(model, k.clock.now(), row.origin, now)
+    await deps.refresh_catalog(force=True)
+    return _silence_json(model, deps.clock.now(), row.origin, now)
 
 
 @router.post("/maintenance", status_code=201, summary="Create a maintenance window")
 async def create_window(request: Request, body: Maintenance) -> dict[str, Any]:
-    k = _kernel(request)
-    await k.refresh_catalog()
-    unknown = [s for s in body.services if s not in k.catalog.services]
+    deps = deps_of(request)
+    await deps.refresh_catalog()
+    unknown = [s for s in body.services if s not in deps.catalog.services]
     if unknown:
         raise HTTPException(422, f"unknown service(s) {unknown}")
-    async with k.db.begin() as conn:
+    async with deps.db.begin() as conn:
         if (
             await conn.execute(
                 sa.select(r.maintenance_windows.c.id).where(r.maintenance_windows.c.id == body.id)
@@ -108,11 +107,11 @@ async def create_window(request: Request, body: Maintenance) -> dict[str, Any]:
             raise HTTPException(409, f"maintenance window {body.id} already exists")
         await conn.execute(
             sa.insert(r.maintenance_windows).values(
-                id=body.id, **row_values("maintenance", body, k.clock.now(), "api")
+                id=body.id, **row_values("maintenance", body, deps.clock.now(), "api")
             )
         )
-    await k.refresh_catalog(force=True)
-    return _window_json(body, "api", _now(k))
+    await deps.refresh_catalog(force=True)
+    return _window_json(body, "api", _now(deps))
 
 
 def _window_json(model: Maintenance, origin: str, now: datetime) -> dict[str, Any]:
@@ -123,24 +122,24 @@ def _window_json(model: Maintenance, origin: str, now: datetime) -> dict[str, An
 
 @router.get("/maintenance", summary="List maintenance windows and whether each is active now")
 async def list_windows(request: Request) -> dict[str, Any]:
-    k = _kernel(request)
-    async with k.db.read() as conn:
+    deps = deps_of(request)
+    async with deps.db.read() as conn:
         rows = list(await conn.execute(sa.select(r.maintenance_windows).order_by(r.maintenance_windows.c.id)))
     return {
         "maintenance": [
-            _window_json(Maintenance.model_validate(x.definition), x.origin, _now(k)) for x in rows
+            _window_json(Maintenance.model_validate(x.definition), x.origin, _now(deps)) for x in rows
         ]
     }
 
 
 @router.delete("/maintenance/{ident}", status_code=204, summary="Delete a maintenance window")
 async def delete_window(request: Request, ident: str) -> None:
-    k = _kernel(request)
-    async with k.db.begin() as conn:
+    deps = deps_of(request)
+    async with deps.db.begin() as conn:
         res = await conn.execute(sa.delete(r.maintenance_windows).where(r.maintenance_windows.c.id == ident))
     if not res.rowcount:
         raise HTTPException(404, f"maintenance window {ident} does not exist")
-    await k.refresh_catalog(force=True)
+    await deps.refresh_catalog(force=True)
 
 
 def routes(_k: Any) -> list[BaseRoute]:

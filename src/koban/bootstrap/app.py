@@ -1,4 +1,4 @@
-"""The ASGI application: REST API + ingest routes + health and metrics, around one Kernel."""
+"""The ASGI application: REST API + ingest routes + health and metrics, around one System."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from koban import __version__
 from koban.api import incidents, monitors, objects
 from koban.bootstrap.mounts import integration_routes
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.ingest.edge import IngestEdge
 from koban.ingest.keys import router as ingest_keys_router
 from koban.ingest.pagerduty import Enqueue, enqueue_openapi, enqueue_routes
@@ -41,17 +41,17 @@ class BodyLimit:
 
 
 def create_app(
-    kernel: Kernel, *, start_worker: bool = True, manage_kernel: bool = True, migrate: bool = True
-) -> FastAPI:
+    system: System, *, start_worker: bool = True, manage_system: bool = True, migrate: bool = True
+) -> KobanApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if manage_kernel:
-            await kernel.start(worker=start_worker, migrate=migrate)
+        if manage_system:
+            await system.start(worker=start_worker, migrate=migrate)
         try:
             yield
         finally:
-            if manage_kernel:
-                await kernel.stop()
+            if manage_system:
+                await system.stop()
 
     app = KobanApp(
         title="koban",
@@ -59,7 +59,7 @@ def create_app(
         lifespan=lifespan,
         description="Monitoring and on-call: alerts in, incidents, escalation, notifications out.",
     )
-    app.state.kernel = kernel
+    app.state.deps = system.api
     app.include_router(incidents.router)
     app.include_router(objects.router)
     app.include_router(monitors.router)
@@ -67,26 +67,26 @@ def create_app(
     # Alert ingest first: routes are matched in order, and behind every REST route each alert POST
     # was tested against them all (16% of the event loop at 1 alert per request). They are POST-only
     # on paths no REST route serves, so nothing else is shadowed.
-    app.router.routes[0:0] = ingest_routes(kernel)
-    for route in [*enqueue_routes(kernel), *integration_routes(kernel)]:
+    app.router.routes[0:0] = ingest_routes(system.ingest)
+    for route in [*enqueue_routes(system.ingest), *integration_routes(system)]:
         app.router.routes.append(route)
-    app.add_middleware(BodyLimit, limit=kernel.settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=system.settings.max_body_bytes)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")
     async def healthz() -> dict[str, Any]:
-        async with kernel.db.read() as conn:
+        async with system.db.read() as conn:
             await conn.execute(sa.text("SELECT 1"))
         return {
             "status": "ok",
             "version": __version__,
-            "database": kernel.db.dialect,
-            "instance": kernel.owner,
+            "database": system.db.dialect,
+            "instance": system.owner,
         }
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:
-        probes = (await monitors.probe_exposition(kernel)).encode()
-        return Response(kernel.metrics.exposition() + probes, media_type="text/plain; version=0.0.4")
+        probes = (await monitors.probe_exposition(system.deps)).encode()
+        return Response(system.metrics.exposition() + probes, media_type="text/plain; version=0.0.4")
 
     @app.exception_handler(OverflowError)
     async def out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
@@ -99,14 +99,14 @@ def create_app(
         return JSONResponse({"error": "internal error; see the server log"}, 500)
 
     _document_ingest(app)
-    app.edge = IngestEdge(super(KobanApp, app).__call__, Ingest(kernel), Enqueue(kernel))
+    app.edge = IngestEdge(super(KobanApp, app).__call__, Ingest(system.ingest), Enqueue(system.ingest))
     return app
 
 
 class KobanApp(FastAPI):
     """FastAPI, with alert POSTs answered before anything of FastAPI runs (ingest/edge.py)."""
 
-    edge: ASGIApp | None = None
+    edge: IngestEdge | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.edge is not None:

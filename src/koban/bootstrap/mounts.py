@@ -1,6 +1,6 @@
 """Inbound routes owned by integrations: Twilio callbacks, Slack clicks, signed links, vendor paths.
 
-Each integration folder exposes a builder ``(kernel) -> list[BaseRoute]``; listing it here is the
+Each integration folder exposes a builder ``(system) -> list[BaseRoute]``; listing it here is the
 one line that mounts it. Builders wire the engine's stores and the ``IncidentActions`` port into
 the integration's own ``build_routes(deps)``, so the integration never imports the engine.
 """
@@ -16,23 +16,23 @@ from koban.api import channel_status, contact_problems, heartbeats, silences
 from koban.bootstrap.wiring import links, slack, twilio
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from koban.bootstrap.system import System
 
-RouteBuilder = Callable[["Kernel"], list[BaseRoute]]
+RouteBuilder = Callable[["System"], list[BaseRoute]]
 
 BUILDERS: list[RouteBuilder] = [
-    silences.routes,
-    heartbeats.routes,
+    lambda system: silences.routes(system.api),
+    lambda system: heartbeats.routes(system.api),
     links.routes,
     slack.routes,
-    channel_status.routes,
-    contact_problems.routes,
+    lambda system: channel_status.routes(system.api),
+    lambda system: contact_problems.routes(system.api),
     twilio.routes,
 ]
 
 
-def integration_routes(kernel: Kernel) -> list[BaseRoute]:
+def integration_routes(system: System) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     for build in BUILDERS:
-        routes.extend(build(kernel))
+        routes.extend(build(system))
     return routes

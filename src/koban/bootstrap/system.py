@@ -1,16 +1,18 @@
-"""The running koban: one object wiring the database, clock, config snapshot, queues and workers.
+"""The running koban: the one place that builds the database, clock, config snapshot, queues and
+workers, and hands each capability the narrow deps it declares.
 
 API, scheduler and workers share it in one asyncio loop; several processes (``koban serve`` /
-``koban worker``) on one PostgreSQL database coordinate only through rows and leases.
+``koban worker``) on one PostgreSQL database coordinate only through rows and leases. Only the
+CLI, the app factory beside this module and the tests use it; capabilities never see it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import hashlib
-import logging
 import os
 import secrets
 import socket
@@ -18,56 +20,62 @@ from typing import Any
 
 import orjson
 
-from koban.catalog.snapshot import Catalog, fingerprint, load_catalog
+from koban.api.deps import ApiDeps
+from koban.bootstrap.wiring.links import links_for
+from koban.bootstrap.wiring.twilio import make_channel
+from koban.catalog.deps import StoreDeps
+from koban.catalog.snapshot import Catalog
+from koban.catalog.store import CatalogStore
 from koban.channels.base import Channel
-from koban.channels.registry import build_channel
-from koban.core.clock import SystemClock
+from koban.channels.registry import ChannelFactory, build_channel
+from koban.core import outbound
+from koban.core.clock import Clock, SystemClock
 from koban.core.metrics import Metrics
 from koban.core.settings import Settings
 from koban.db.due_signal import DueListener
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.ingest.batcher import IngestBatcher
+from koban.ingest.deps import IngestDeps
 from koban.ingest.drain import InboxDrain
 from koban.ingest.inbox import InboxWriter
 from koban.paging.actions import Actions
+from koban.paging.deps import PagingDeps
 from koban.paging.worker import Worker
+from koban.triage.worker import RoutingWork
 
-log = logging.getLogger("koban")
-CATALOG_CHECK_SECONDS = 2.0
+# Phone channels need the engine's stores (call states, contact problems, tokens): their wiring
+# module builds them, handed to the registry here so that no channel imports back up.
+WIRED_CHANNELS: dict[str, ChannelFactory] = {
+    "voice": lambda cls, settings, ctx: make_channel("voice", settings, ctx),
+    "sms": lambda cls, settings, ctx: make_channel("sms", settings, ctx),
+}
 
 
 class ChannelContext:
     """What channels may use besides their own settings."""
 
-    def __init__(self, k: Kernel) -> None:
-        self.public_url = k.public_url
-        self.signing_key = k.signing_key
-        self.clock = k.clock
-        self.actions = k.actions
-        self.settings = k.settings
-        self.db = k.db
+    def __init__(self, system: System) -> None:
+        self.public_url = system.public_url
+        self.signing_key = system.signing_key
+        self.clock = system.clock
+        self.actions = system.actions
+        self.settings = system.settings
+        self.db = system.db
         # Per-process state channels share (e.g. one Twilio pacer per account), never module globals.
         self.shared: dict[Any, Any] = {}
 
 
-class Kernel:
-    def __init__(self, settings: Settings, *, clock: Any = None) -> None:
+class System:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.clock = clock or SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self.db = Database(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.owner = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.public_url = settings.effective_public_url
         self.signing_key = settings.signing_key()
         self.metrics = Metrics()
-        self.catalog = Catalog()
-        self.actions = Actions(self)
-        self.batcher = IngestBatcher(self)
-        # Queued sources: the edge commits the body (inbox), the worker's drain makes incidents.
-        self.inbox = InboxWriter(self, self.batcher.gate)
-        self.drain = InboxDrain(self)
-        self.worker = Worker(self)
-        self.context = ChannelContext(self)
+        self.catalogs = CatalogStore(self.db)
         self._channels: dict[str, tuple[Any, bytes, Channel]] = {}
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -75,6 +83,32 @@ class Kernel:
         # Set by `koban serve` / `koban probe`: run the prober of this location (monitoring/prober.py).
         self.probe_location: str | None = None
         self.prober: Any = None
+
+        # What each capability is handed: the shared store deps, plus what it declares.
+        self.deps = StoreDeps(self.db, self.clock, self.catalogs, settings, self.owner, self.wake)
+        self.paging = PagingDeps(
+            **_fields(self.deps),
+            metrics=self.metrics,
+            public_url=self.public_url,
+            channel=self.channel,
+            links_for=self.links_for,
+            wait_for_wake=self.wait_for_wake,
+        )
+        self.actions = Actions(self.paging)
+        self.batcher = IngestBatcher(self.deps)
+        self.drain = InboxDrain(self.deps)
+        # Queued sources: the edge commits the body (inbox), the worker's drain makes incidents.
+        self.inbox = InboxWriter(self.deps, self.batcher.gate, self.drain.wake)
+        self.ingest = IngestDeps(
+            **_fields(self.deps), metrics=self.metrics, inbox=self.inbox, batcher=self.batcher
+        )
+        self.worker = Worker(self.paging, RoutingWork(self.deps))
+        self.api = ApiDeps(**_fields(self.deps), actions=self.actions, metrics=self.metrics)
+        self.context = ChannelContext(self)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.catalogs.current
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -92,7 +126,7 @@ class Kernel:
             gc.freeze()
         self.batcher.start()
         self.inbox.start()
-        self._tasks.append(asyncio.create_task(self._catalog_loop(), name="koban-catalog"))
+        self._tasks.append(asyncio.create_task(self.catalogs.follow(), name="koban-catalog"))
         if worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="koban-worker"))
             self._tasks.append(asyncio.create_task(self.drain.run(), name="koban-inbox-drain"))
@@ -105,7 +139,7 @@ class Kernel:
         if self.probe_location:
             from koban.monitoring.prober import Prober
 
-            self.prober = Prober(self, self.probe_location)
+            self.prober = Prober(self.deps, self.probe_location)
             await self.prober.start()
 
     async def stop(self) -> None:
@@ -132,8 +166,6 @@ class Kernel:
             close = getattr(ch, "aclose", None)
             if close is not None:
                 await close()
-        from koban.core import outbound
-
         await outbound.close()
         await self.db.dispose()
 
@@ -157,21 +189,10 @@ class Kernel:
             await asyncio.wait_for(ev.wait(), seconds)
         ev.clear()
 
-    # -- configuration snapshot -------------------------------------------------------------------------
+    # -- configuration snapshot and channels -----------------------------------------------------------
 
     async def refresh_catalog(self, force: bool = False) -> None:
-        async with self.db.read() as conn:
-            if not force and await fingerprint(conn) == self.catalog.fingerprint:
-                return
-            self.catalog = await load_catalog(conn)
-
-    async def _catalog_loop(self) -> None:
-        while True:
-            await asyncio.sleep(CATALOG_CHECK_SECONDS)
-            try:
-                await self.refresh_catalog()
-            except Exception:
-                log.exception("catalog refresh failed")
+        await self.catalogs.refresh(force=force)
 
     def channel(self, channel_id: str) -> Channel:
         cfg = self.catalog.channels[channel_id]
@@ -182,12 +203,15 @@ class Kernel:
         if cached and cached[1] == digest:
             self._channels[channel_id] = (cfg, digest, cached[2])
             return cached[2]
-        inst = build_channel(cfg.type, cfg.settings(), self.context)
+        inst = build_channel(cfg.type, cfg.settings(), self.context, WIRED_CHANNELS)
         self._channels[channel_id] = (cfg, digest, inst)
         return inst
 
     def links_for(self, delivery: dict[str, Any], incident: dict[str, Any]) -> dict[str, str]:
         """Signed one-click links for the person a page goes to (empty for team channels)."""
-        from koban.bootstrap.wiring.links import links_for
-
         return links_for(self, delivery, incident)
+
+
+def _fields(deps: StoreDeps) -> dict[str, Any]:
+    """The shared deps as keyword arguments, for the capabilities' deps that extend them."""
+    return {f.name: getattr(deps, f.name) for f in dataclasses.fields(deps)}

@@ -74,9 +74,9 @@ async def apply_config(
         values = {"name": getattr(obj, "name", "") or "", "definition": _definition(obj), "updated_at": now}
         if ch.kind == "channels":
             # A changed channel gets a fresh chance: clear what made it broken.
-            values.update(type=obj.type, broken_reason=None, broken_at=None)  # type: ignore[attr-defined]
+            values.update(type=obj.type, broken_reason=None, broken_at=None)
         if ch.kind == "monitors":
-            values.update(service_id=obj.service, type=obj.type)  # type: ignore[attr-defined]
+            values.update(service_id=obj.service, type=obj.type)
         if ch.op == "+":
             await conn.execute(sa.insert(table).values(id=ch.id, **values))
         else:

@@ -22,7 +22,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -121,7 +121,9 @@ class Notification:
 
 
 class Channel(Protocol):
-    kind: ClassVar[str]
+    # Read-only, so a class constant and a wrapper's per-instance kind (PhoneChannel) both satisfy it.
+    @property
+    def kind(self) -> str: ...
 
     async def send(self, notification: Notification) -> DeliveryResult: ...
 

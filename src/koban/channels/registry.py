@@ -6,7 +6,7 @@ Classes are imported lazily so a channel's SDK is loaded only when a config uses
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from koban.channels.base import Channel
@@ -32,6 +32,9 @@ CONTACT_FIELD: dict[str, str | None] = {
     "sms": "phone",
 }
 
+# Channels whose messages show who is on call (read from the incident's frozen plan).
+SHOWS_ON_CALL_TYPES: tuple[str, ...] = ("slack",)
+
 # Channels whose earlier message is updated when the incident changes state.
 UPDATABLE_TYPES: tuple[str, ...] = ("slack", "pagerduty", "webhook", "console")
 
@@ -46,7 +49,8 @@ def channel_class(kind: str) -> type:
     except KeyError:
         raise ValueError(f"unknown channel type {kind!r}; known: {', '.join(known_types())}") from None
     module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+    cls: type = getattr(importlib.import_module(module), name)
+    return cls
 
 
 def _clock(context: Any) -> Any:
@@ -55,28 +59,30 @@ def _clock(context: Any) -> Any:
 
 # How each kind is constructed. Most channels read their settings from ``Notification.config`` at
 # send time and only need the clock; the console keeps a per-instance prefix.
-_FACTORIES: dict[str, Any] = {
+# (the class from ``channel_class``, the channel's settings, the shared context) -> the channel
+ChannelFactory = Callable[[type, Mapping[str, Any], Any], Channel]
+
+_FACTORIES: dict[str, ChannelFactory] = {
     "console": lambda cls, settings, ctx: cls(settings, ctx),
     "webhook": lambda cls, settings, ctx: cls(clock=_clock(ctx)) if ctx else cls(),
     "email": lambda cls, settings, ctx: cls(clock=_clock(ctx)) if ctx else cls(),
     "slack": lambda cls, settings, ctx: cls(),
     "pagerduty": lambda cls, settings, ctx: cls(),
-    "voice": lambda cls, settings, ctx: _twilio("voice", settings, ctx),
-    "sms": lambda cls, settings, ctx: _twilio("sms", settings, ctx),
 }
+# "voice" and "sms" need the engine's stores (call states, contact problems, tokens): the
+# composition root passes their factories in (``wired``), so no channel imports back up.
 
 
-def _twilio(kind: str, settings: Mapping[str, Any], ctx: Any) -> Channel:
-    # Calls need the engine's stores (call states, contact problems): built by its wiring module.
-    from koban.bootstrap.wiring.twilio import make_channel
-
-    return make_channel(kind, settings, ctx)
-
-
-def build_channel(kind: str, settings: Mapping[str, Any], context: Any) -> Channel:
-    """Instantiate a channel with its settings and the shared context (keys, public URL, clock)."""
+def build_channel(
+    kind: str,
+    settings: Mapping[str, Any],
+    context: Any,
+    wired: Mapping[str, ChannelFactory] | None = None,
+) -> Channel:
+    """Instantiate a channel with its settings and the shared context (keys, public URL, clock);
+    ``wired``: factories the composition root adds for kinds built from the engine's stores."""
     cls = channel_class(kind)
-    factory = _FACTORIES.get(kind)
+    factory = (wired or {}).get(kind) or _FACTORIES.get(kind)
     if factory is None:
         raise ValueError(f"channel type {kind!r} is not wired into the engine yet")
     return factory(cls, settings, context)

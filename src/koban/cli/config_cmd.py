@@ -10,15 +10,16 @@ import typer
 
 from koban.catalog.apply import apply_config, plan_changes
 from koban.catalog.snapshot import hash_key
-from koban.cli.runtime import kernel, settings_or_exit
+from koban.cli.runtime import open_system, settings_or_exit
 from koban.config.loader import ConfigError, load_config
+from koban.config.model import ConfigFile
 from koban.core.settings import Settings
 
 app = typer.Typer(help="Configuration as code.", no_args_is_help=True)
 integration_app = typer.Typer(help="Integration keys.", no_args_is_help=True)
 
 
-def _load(path: Path):  # noqa: ANN202
+def _load(path: Path) -> ConfigFile:
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -42,7 +43,7 @@ def apply_file(s: Settings, path: Path, *, dry_run: bool = False, quiet: bool = 
     cfg = _load(path)
 
     async def main() -> list:
-        async with kernel(s) as k, k.db.begin() as conn:
+        async with open_system(s) as k, k.db.begin() as conn:
             if dry_run:
                 return await plan_changes(conn, cfg)
             return await apply_config(conn, cfg, k.clock.now())
@@ -76,7 +77,7 @@ def list_keys(integration: str) -> None:
     from koban.db import schema as t
 
     async def main() -> list:
-        async with kernel(settings_or_exit()) as k, k.db.read() as conn:
+        async with open_system(settings_or_exit()) as k, k.db.read() as conn:
             ik = t.integration_keys
             q = sa.select(ik).where(ik.c.integration_id == integration).order_by(ik.c.id)
             return list(await conn.execute(q))
@@ -97,7 +98,7 @@ def revoke_key(
     from koban.db import schema as t
 
     async def main() -> int:
-        async with kernel(settings_or_exit()) as k, k.db.begin() as conn:
+        async with open_system(settings_or_exit()) as k, k.db.begin() as conn:
             ik = t.integration_keys
             where = sa.and_(ik.c.id == key_id, ik.c.integration_id == integration)
             if after:

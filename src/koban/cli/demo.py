@@ -77,6 +77,6 @@ def run_demo(port: int) -> None:
         f"  the timeline (calls, key presses, who acknowledged):\n    curl -s {base}/api/v1/incidents/1\n"
         + click_hint(slack)
     )
-    from koban.cli.main import serve
+    from koban.cli.serve_cmd import serve
 
     serve(host=None, port=None, config=None, worker=True, migrate=True)

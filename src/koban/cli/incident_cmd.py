@@ -6,14 +6,14 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 import typer
 
 from koban.channels.actions import IncidentAction
-from koban.cli.runtime import kernel, settings_or_exit
+from koban.cli.runtime import open_system, settings_or_exit
 from koban.db import schema as t
 
 app = typer.Typer(help="Incidents.", no_args_is_help=True)
@@ -24,8 +24,8 @@ alert_app = typer.Typer(help="Alerts.", no_args_is_help=True)
 def list_(status: str = typer.Option("open", help="open, triggered, acknowledged, resolved or all")) -> None:
     """List incidents, newest first."""
 
-    async def main() -> list:
-        async with kernel(settings_or_exit()) as k, k.db.read() as conn:
+    async def main() -> Sequence[sa.Row[Any, Any, Any, Any, Any]]:  # id, status, severity, service, summary
+        async with open_system(settings_or_exit()) as k, k.db.read() as conn:
             c = t.incidents.c
             q = (
                 sa.select(c.id, c.status, c.severity, c.service_id, c.summary)
@@ -51,7 +51,7 @@ def _report(call: Callable[[Any], Awaitable[Any]]) -> None:
     from koban.paging.actions import NotFound
 
     async def main():  # noqa: ANN202
-        async with kernel(settings_or_exit()) as k:
+        async with open_system(settings_or_exit()) as k:
             return await call(k)
 
     try:

@@ -29,7 +29,7 @@ def probe(
     migrate: bool = typer.Option(True, help="Upgrade the database schema on start."),
 ) -> None:
     """Run the monitors that list this location; store results; raise and resolve their alerts."""
-    from koban.bootstrap.system import Kernel
+    from koban.bootstrap.system import System
     from koban.monitoring.prober import Prober
     from koban.probes.shard import Shard
 
@@ -41,10 +41,10 @@ def probe(
     setup_logging(s.log_level)
 
     async def main() -> None:
-        k = Kernel(s)
+        k = System(s)
         await k.start(worker=False, migrate=migrate)
-        # Made here rather than by the kernel so the shard reaches it; ``k.stop()`` stops it.
-        k.prober = Prober(k, s.probe_location, shard=share)
+        # Made here rather than by the system so the shard reaches it; ``k.stop()`` stops it.
+        k.prober = Prober(k.deps, s.probe_location, shard=share)
         await k.prober.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

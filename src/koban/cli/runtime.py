@@ -1,4 +1,4 @@
-"""Helpers the subcommands share: settings with a clear failure, logging, a kernel for one-off commands."""
+"""Helpers the subcommands share: settings with a clear failure, logging, a running system."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import typer
 
-from koban.bootstrap.system import Kernel
+from koban.bootstrap.system import System
 from koban.core.settings import Settings, SettingsError, load_settings
 
 
@@ -25,8 +25,8 @@ def setup_logging(level: str) -> None:
 
 
 @asynccontextmanager
-async def kernel(settings: Settings) -> AsyncIterator[Kernel]:
-    k = Kernel(settings)
+async def open_system(settings: Settings) -> AsyncIterator[System]:
+    k = System(settings)
     await k.start(worker=False)
     try:
         yield k

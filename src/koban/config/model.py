@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from koban.config.base import Identified, Strict
 from koban.config.durations import Duration
 from koban.config.model_integrations import IntegrationLimits
+from koban.config.model_monitors import Monitor
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
 from koban.domain.alerts import Severity
-
-if TYPE_CHECKING:
-    from koban.config.model_monitors import Monitor  # resolved by model_monitors (imported in __init__)
-
-ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Identified(Strict):
-    id: str
-    name: str = ""
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not ID.match(v):
-            raise ValueError(
-                "ids are letters, digits, '.', '_' or '-' (max 128), starting with a letter or digit"
-            )
-        return v
 
 
 class Person(Identified):

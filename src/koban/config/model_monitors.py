@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from koban.config.base import Identified, Strict
 from koban.config.durations import Duration
-from koban.config.model import Identified, Strict
 from koban.domain.alerts import Severity
 from koban.probes.conditions import Conditions, ConditionSyntaxError
 from koban.probes.schedule import MAX_INTERVAL, MIN_INTERVAL
@@ -140,12 +140,3 @@ class Monitor(Identified):
             "enabled": self.enabled,
             "locations": self.locations,
         }
-
-
-def _complete_config_file() -> None:
-    from koban.config.model import ConfigFile
-
-    ConfigFile.model_rebuild(_types_namespace={"Monitor": Monitor})
-
-
-_complete_config_file()

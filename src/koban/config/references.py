@@ -60,8 +60,8 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
                     if v not in channels:
                         yield (*loc, "via", vi), f"unknown channel {v!r}"
                 if t.person and not t.via:
-                    person = next((p for p in cfg.people if p.id == t.person), None)
-                    if person is not None and not person.notify:
+                    target = next((p for p in cfg.people if p.id == t.person), None)
+                    if target is not None and not target.notify:
                         yield loc, f"say how to reach {t.person!r}: add via, or notify on the person"
     for si, svc in enumerate(cfg.services):
         if svc.policy and svc.policy not in policies:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """The one way capabilities read the time: injected, so tests pin or advance it."""
+
+    def now(self) -> float: ...
 
 
 class SystemClock:

@@ -1,4 +1,4 @@
-"""Prometheus metrics, one registry per kernel (no module-level state: tests run several kernels)."""
+"""Prometheus metrics, one registry per running system (no module-level state: tests run several)."""
 
 from __future__ import annotations
 

@@ -116,7 +116,7 @@ class BulkInsert:
         self._by_columns: dict[tuple[str, ...], Bulk] = {}
 
     def _stmt(self, columns: tuple[str, ...], dialect: str) -> sa.Executable:
-        values = {c: sa.bindparam(c) for c in columns}
+        values: dict[str, sa.BindParameter[Any]] = {c: sa.bindparam(c) for c in columns}
         if not self.ignore_conflicts:
             return sa.insert(self.table).values(values)
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(self.table).values(values)

@@ -101,7 +101,7 @@ class Database:
         if me is not None and self._writer_task is me:
             # Waiting for our own lock would hang forever; on SQLite a nested write is always a bug.
             raise RuntimeError("nested write transaction on SQLite: finish the outer one first")
-        async with self._write_lock():
+        async with self.write_lock():
             self._writer_task = me
             try:
                 async with self.engine.begin() as conn:
@@ -109,7 +109,9 @@ class Database:
             finally:
                 self._writer_task = None
 
-    def _write_lock(self) -> asyncio.Lock:
+    def write_lock(self) -> asyncio.Lock:
+        """The process's one SQLite writer queue: held by every write transaction, and by writers
+        that commit through a connection of their own (the inbox's thread) while they write."""
         if self._writer is None:
             self._writer = asyncio.Lock()
         return self._writer

@@ -54,7 +54,10 @@ async def next_due(conn: AsyncConnection, table: sa.Table) -> float | None:
     """
     c = table.c
     ready = sa.case((c.lease_until > c.due_at, c.lease_until), else_=c.due_at)
-    return (await conn.execute(sa.select(sa.func.min(ready)).where(c.due_at.is_not(None)))).scalar()
+    due: float | None = (
+        await conn.execute(sa.select(sa.func.min(ready)).where(c.due_at.is_not(None)))
+    ).scalar()
+    return due
 
 
 _DUE: dict[tuple[str, ...], Any] = {}

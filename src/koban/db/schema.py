@@ -11,49 +11,25 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from koban.db.schema_base import Id, config_table, metadata
 
-Id = String(128)
-
-
-def _config_table(name: str, *cols: Column) -> Table:
-    """Objects from config-as-code: a stable id, a name, the validated definition, and when it changed."""
-    return Table(
-        name,
-        metadata,
-        Column("id", Id, primary_key=True),
-        Column("name", Text, nullable=False, default=""),
-        *cols,
-        Column("definition", JSON, nullable=False, default=dict),
-        Column("updated_at", Float, nullable=False),
-    )
-
-
-people = _config_table("people")
-rotations = _config_table("rotations")
-policies = _config_table("policies")
-services = _config_table("services")
-channels = _config_table(
+people = config_table("people")
+rotations = config_table("rotations")
+policies = config_table("policies")
+services = config_table("services")
+channels = config_table(
     "channels",
     Column("type", String(32), nullable=False),
     Column("broken_reason", Text, nullable=True),
     Column("broken_at", Float, nullable=True),
 )
-integrations = _config_table(
+integrations = config_table(
     "integrations",
     Column("service_id", Id, nullable=False),
     Column("type", String(32), nullable=False),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Integer, LargeBinary, String, Table, Text
 
-from koban.db.schema import Id, metadata
+from koban.db.schema_base import Id, metadata
 
 ingest_inbox = Table(
     "ingest_inbox",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, String, Table, Text
 
-from koban.db.schema import Id, _config_table, metadata
+from koban.db.schema_base import Id, config_table, metadata
 
-monitors = _config_table(
+monitors = config_table(
     "monitors",
     Column("service_id", Id, nullable=False),
     Column("type", String(8), nullable=False),

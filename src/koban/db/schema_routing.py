@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Float, Index, Integer, String, Table, Text, UniqueConstraint
 
-from koban.db.schema import Id, metadata
+from koban.db.schema_base import Id, metadata
 
 # Per alert key, the newest trigger and resolve times the sources reported (a last-writer-wins
 # register). Whether a key is firing depends only on these two maxima, so duplicated and

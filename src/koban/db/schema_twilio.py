@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
 
-from koban.db.schema import Id, metadata
+from koban.db.schema_base import Id, metadata
 
 # One row per call (delivery key): the reducer's state as canonical JSON text, so compare-and-set
 # is a plain equality on both engines.

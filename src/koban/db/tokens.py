@@ -12,6 +12,7 @@ import hashlib
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from koban.core.clock import Clock
 from koban.db import schema as t
 from koban.db.engine import Database
 
@@ -20,12 +21,12 @@ DEFAULT_RETENTION = 30 * 86400.0
 
 
 class DbNonceStore:
-    def __init__(self, db: Database, clock: object) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
     async def consume(self, nonce: str, *, expires_at: float | None = None) -> bool:
-        now = self.clock.now()  # type: ignore[attr-defined]
+        now = self.clock.now()
         insert = (postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert)(t.used_tokens)
         stmt = insert.values(
             nonce=_fit(nonce), used_at=now, expires_at=expires_at or now + DEFAULT_RETENTION
@@ -39,7 +40,7 @@ class DbNonceStore:
         async with self.db.begin() as conn:
             result = await conn.execute(
                 sa.delete(t.used_tokens).where(t.used_tokens.c.expires_at < self.clock.now())
-            )  # type: ignore[attr-defined]
+            )
         return result.rowcount
 
 

@@ -109,8 +109,8 @@ class UnitOfWork:
                 self._ids = sorted((await self.conn.execute(q, {"n": ID_CHUNK})).scalars(), reverse=True)
             return self._ids.pop()
         if self._next_id is None:
-            q = sa.select(sa.func.coalesce(sa.func.max(t.incidents.c.id), 0))
-            self._next_id = (await self.conn.execute(q)).scalar_one()
+            top = sa.select(sa.func.coalesce(sa.func.max(t.incidents.c.id), 0))
+            self._next_id = (await self.conn.execute(top)).scalar_one()
         self._next_id += 1
         return self._next_id
 

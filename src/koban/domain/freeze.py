@@ -1,15 +1,15 @@
-"""Freeze a policy into a Plan at escalation start (pure: config objects and ``now`` in, Plan out)."""
+"""Freeze a policy into a Plan at escalation start (pure: policy, rotations, people, ``now`` -> Plan)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from koban.config.model import Person, Policy, Rotation, Target
 from koban.domain.plan import Plan, PlanStep, PlanTarget
+from koban.domain.specs import PersonSpec, PolicySpec, RotationSpec, TargetSpec
 
 
-def on_call_index(rotation: Rotation, now: float) -> int:
+def on_call_index(rotation: RotationSpec, now: float) -> int:
     """Index of the member on call at ``now``: hand-offs every ``shift`` from ``start``."""
     if rotation.shift is None or rotation.start is None:
         return 0
@@ -18,21 +18,21 @@ def on_call_index(rotation: Rotation, now: float) -> int:
     return int(elapsed // rotation.shift) % len(rotation.members)
 
 
-def _channels_for(person: str, target: Target, people: Mapping[str, Person]) -> list[str]:
+def _channels_for(person: str, target: TargetSpec, people: Mapping[str, PersonSpec]) -> list[str]:
     if target.via:
         return list(target.via)
     p = people.get(person)
     return list(p.notify) if p else []
 
 
-def _direct(person: str, target: Target, people: Mapping[str, Person]) -> list[PlanTarget]:
+def _direct(person: str, target: TargetSpec, people: Mapping[str, PersonSpec]) -> list[PlanTarget]:
     return [PlanTarget(channel=c, person=person) for c in _channels_for(person, target, people)]
 
 
 def freeze(
-    policy: Policy,
-    rotations: Mapping[str, Rotation],
-    people: Mapping[str, Person],
+    policy: PolicySpec,
+    rotations: Mapping[str, RotationSpec],
+    people: Mapping[str, PersonSpec],
     now: float,
 ) -> Plan:
     steps: list[PlanStep] = []
@@ -48,7 +48,7 @@ def freeze(
             elif t.rotation:
                 rot = rotations[t.rotation]
                 cur = on_call_index(rot, now)
-                ordered = rot.members[cur:] + rot.members[:cur]
+                ordered = [*rot.members[cur:], *rot.members[:cur]]
                 if t.mode == "current":
                     plain.extend(_direct(ordered[0], t, people))
                 elif t.mode == "all":

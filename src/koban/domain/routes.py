@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from koban.config.model import Service
 from koban.domain.alerts import AlertEvent
+from koban.domain.specs import ServiceSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class RouteChoice:
     route_index: int | None
 
 
-def choose_route(service: Service, event: AlertEvent) -> RouteChoice:
+def choose_route(service: ServiceSpec, event: AlertEvent) -> RouteChoice:
     for i, route in enumerate(service.routes):
         m = route.match
         if m.severity and event.severity not in m.severity:

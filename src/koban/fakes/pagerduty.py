@@ -42,7 +42,8 @@ def validate(event: Any) -> list[str]:
     if action in ("acknowledge", "resolve") and not key:
         errors.append("'dedup_key' is required for acknowledge and resolve events")
     if action == "trigger":
-        payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
+        raw = event.get("payload")
+        payload = raw if isinstance(raw, dict) else {}
         for name in ("summary", "source"):
             if not payload.get(name):
                 errors.append(f"'payload.{name}' is missing or blank")

@@ -21,11 +21,11 @@ from koban.domain.alerts import AlertEvent
 from koban.ingest.limits import Ask, LimitGate, RateLimited
 from koban.paging.incidents import StaleIncident
 from koban.routing.ratelimit import Limits
-from koban.triage.alerts import AlertOutcome, process_alerts
+from koban.triage.alerts import process_alerts
+from koban.triage.outcome import AlertOutcome
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.catalog.deps import StoreDeps
 log = logging.getLogger("koban.ingest")
 MAX_BATCH_EVENTS = 2000
 
@@ -34,8 +34,8 @@ Item = tuple[str, list[AlertEvent], Limits | None, "asyncio.Future[Result]"]
 
 
 class IngestBatcher:
-    def __init__(self, k: Kernel) -> None:
-        self.k = k
+    def __init__(self, deps: StoreDeps) -> None:
+        self.deps = deps
         self.pending: list[Item] = []
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -56,7 +56,7 @@ class IngestBatcher:
     ) -> list[AlertOutcome]:
         """Commit ``events``; raises ``RateLimited`` (nothing stored) when over the integration's limits."""
         if limits is not None:
-            refused = self.gate.precheck(integration_id, limits, self.k.clock.now())
+            refused = self.gate.precheck(integration_id, limits, self.deps.clock.now())
             if refused is not None:
                 raise refused
         fut: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
@@ -97,16 +97,16 @@ class IngestBatcher:
                 return
 
     async def _commit(self, batch: list[Item]) -> list[Result]:
-        k = self.k
+        deps = self.deps
         for attempt in range(5):
             try:
-                now = k.clock.now()
+                now = deps.clock.now()
                 asks = [
                     Ask(integ, limits, len(events)) if limits else None for integ, events, limits, _ in batch
                 ]
-                async with k.db.begin() as conn:
-                    uow = UnitOfWork(conn, k.db.dialect)
-                    decisions = await self.gate.admit(conn, k.db.dialect, asks, now)
+                async with deps.db.begin() as conn:
+                    uow = UnitOfWork(conn, deps.db.dialect)
+                    decisions = await self.gate.admit(conn, deps.db.dialect, asks, now)
                     results: list[Result | None] = [None] * len(batch)
                     admitted: dict[str, list[int]] = {}
                     for n, ((integ, _, _, _), d) in enumerate(zip(batch, decisions, strict=True)):
@@ -119,14 +119,14 @@ class IngestBatcher:
                     # request (1 alert per request made them the whole cost of a batch).
                     for integ, ns in admitted.items():
                         events = [ev for n in ns for ev in batch[n][1]]
-                        outcomes = await process_alerts(uow, k.catalog, integ, events, now)
+                        outcomes = await process_alerts(uow, deps.catalog, integ, events, now)
                         at = 0
                         for n in ns:
                             results[n] = outcomes[at : at + len(batch[n][1])]
                             at += len(batch[n][1])
                     await uow.flush()
                 if uow.wake:
-                    k.wake()
+                    deps.wake()
                 return [r for r in results if r is not None]
             except (StaleIncident, IntegrityError):
                 # Another instance opened or moved the same incident first: redo with fresh state.

@@ -38,8 +38,7 @@ from koban.sources.registry import get_source
 from koban.triage.alerts import process_alerts
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.catalog.deps import StoreDeps
 log = logging.getLogger("koban.inbox")
 BATCH_ROWS = 500
 # A batch holds the SQLite write lock while it runs; 500 alerts keep accepts waiting well under a
@@ -53,8 +52,8 @@ ADVISORY_KEY = 0x6B6F62616E696E62
 
 
 class InboxDrain:
-    def __init__(self, k: Kernel) -> None:
-        self.k = k
+    def __init__(self, deps: StoreDeps) -> None:
+        self.deps = deps
         self.ready = asyncio.Event()
         self._stop = False
 
@@ -79,7 +78,7 @@ class InboxDrain:
                 continue
             if not done and not self._stop:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.ready.wait(), self.k.settings.poll_seconds)
+                    await asyncio.wait_for(self.ready.wait(), self.deps.settings.poll_seconds)
 
     async def drain_all(self) -> int:
         """Process everything waiting (tests, the bench); the number of rows processed."""
@@ -90,7 +89,7 @@ class InboxDrain:
 
     async def drain_once(self, limit: int = BATCH_ROWS) -> int:
         """One batch of up to ``limit`` rows; the number it took off the inbox (0: nothing waiting)."""
-        async with self.k.db.read() as conn:  # a cheap look first: claiming takes the write lock
+        async with self.deps.db.read() as conn:  # a cheap look first: claiming takes the write lock
             if (await conn.execute(sa.select(ib.c.id).where(ib.c.error.is_(None)).limit(1))).first() is None:
                 return 0
         try:
@@ -120,16 +119,16 @@ class InboxDrain:
         raise AssertionError("unreachable")
 
     async def _batch(self, limit: int) -> int:
-        k = self.k
-        async with k.db.begin() as conn:
-            rows = await _claim(conn, k.db.dialect, limit)
+        deps = self.deps
+        async with deps.db.begin() as conn:
+            rows = await _claim(conn, deps.db.dialect, limit)
             if not rows:
                 return 0
-            now = k.clock.now()
+            now = deps.clock.now()
             runs, failed = await self._parse(rows)
-            uow = UnitOfWork(conn, k.db.dialect)
+            uow = UnitOfWork(conn, deps.db.dialect)
             for integration_id, evs in runs:
-                await process_alerts(uow, k.catalog, integration_id, evs, now)
+                await process_alerts(uow, deps.catalog, integration_id, evs, now)
             await uow.flush()
             for row_id, error in failed.items():
                 await conn.execute(sa.update(ib).where(ib.c.id == row_id).values(error=error))
@@ -137,7 +136,7 @@ class InboxDrain:
             if done:
                 await conn.execute(sa.delete(ib).where(ib.c.id.in_(done)))
         if uow.wake:
-            k.wake()
+            deps.wake()
         return len(rows)
 
     async def _parse(self, rows: list[Any]) -> tuple[list[tuple[str, list[AlertEvent]]], dict[int, str]]:
@@ -147,10 +146,10 @@ class InboxDrain:
         runs: list[tuple[str, list[AlertEvent]]] = []
         failed: dict[int, str] = {}
         for row in rows:
-            integ = self.k.catalog.integrations.get(row.integration_id)
+            integ = self.deps.catalog.integrations.get(row.integration_id)
             if integ is None:
-                await self.k.refresh_catalog(force=True)  # created since our last look?
-                integ = self.k.catalog.integrations.get(row.integration_id)
+                await self.deps.refresh_catalog(force=True)  # created since our last look?
+                integ = self.deps.catalog.integrations.get(row.integration_id)
             if integ is None:
                 failed[row.id] = f"integration {row.integration_id!r} no longer exists"
                 continue
@@ -175,14 +174,14 @@ class InboxDrain:
         return runs, failed
 
     async def _park_oldest(self, error: str) -> None:
-        async with self.k.db.begin() as conn:
-            rows = await _claim(conn, self.k.db.dialect, 1)
+        async with self.deps.db.begin() as conn:
+            rows = await _claim(conn, self.deps.db.dialect, 1)
             if rows:
                 log.error("inbox row %d kept unprocessed: %s", rows[0].id, error)
                 await conn.execute(sa.update(ib).where(ib.c.id == rows[0].id).values(error=error))
 
 
-async def _claim(conn: Any, dialect: str, limit: int) -> list[Any]:
+async def _claim(conn: Any, dialect: str, limit: int) -> list[_Claimed]:
     """The oldest unprocessed rows, up to ``limit`` rows and about ``BATCH_ALERTS`` alerts.
 
     Bodies are read for the rows taken only: at 100 alerts a row, reading ``limit`` bodies to keep
@@ -196,7 +195,8 @@ async def _claim(conn: Any, dialect: str, limit: int) -> list[Any]:
     if dialect == "postgresql":
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
         q = q.with_for_update(skip_locked=True)
-    rows, alerts = [], 0
+    rows: list[sa.Row[Any, Any, Any, Any, Any]] = []  # id, integration_id, parser, received_at, alerts
+    alerts = 0
     for row in await conn.execute(q):
         if rows and alerts + row.alerts > BATCH_ALERTS:
             break

@@ -8,7 +8,12 @@ methods, which get their 405 from the router) passes through unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from koban.ingest.routes import Ingest
 
 PREFIX = "/api/v1/ingest/"
 
@@ -26,7 +31,7 @@ def ingest_params(path: str) -> dict[str, str] | None:
 
 
 class IngestEdge:
-    def __init__(self, app: ASGIApp, ingest: ASGIApp, enqueue: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, ingest: Ingest, enqueue: ASGIApp) -> None:
         self.app, self.ingest, self.enqueue = app, ingest, enqueue
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

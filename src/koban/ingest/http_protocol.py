@@ -11,7 +11,7 @@ sends what is pending first (``abort`` drops it, as it drops the transport's own
 
 The direct path (``KobanHttpProtocol``): at one alert per request, uvicorn's per-request ASGI
 machinery (scope dicts, a ``RequestResponseCycle`` and its task, receive/send messages, events)
-cost more than the alert. A plain ``POST`` to an ingest path (``api/ingest_edge.ingest_params``)
+cost more than the alert. A plain ``POST`` to an ingest path (``ingest/edge.ingest_params``)
 over HTTP/1.1 is instead collected by the parser callbacks and, once the whole body is in, handed
 to ``Ingest.direct``: the key, the size, the JSON and the source's cheap check, then the inbox
 commit's future, whose callback writes the response bytes. The 2xx still goes out only after the
@@ -22,6 +22,11 @@ the path, other methods, a root path, a concurrency limit), and anything
 batch) runs ``Ingest.handle`` in a task, so the answers stay those of one implementation. Keep-alive,
 ``Connection: close`` and pipelining go through uvicorn's own bookkeeping (``self.cycle``,
 ``self.pipeline``, ``on_response_complete``): a direct request is one more kind of cycle in it.
+
+All of this leans on uvicorn internals (``HttpToolsProtocol``'s callbacks and per-connection state,
+``STATUS_LINE``, what it reads of a cycle), which change without notice between minor versions:
+pyproject.toml bounds uvicorn to the minor version it is tested with, and
+tests/ingest/test_uvicorn_private_api.py fails, naming the installed version, when a member moves.
 """
 
 from __future__ import annotations
@@ -30,9 +35,9 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 from koban.ingest.edge import ingest_params
 from koban.ingest.routes import Answer, Ingest, Pending, encode, failed
@@ -154,6 +159,10 @@ class KobanHttpProtocol(CorkedHttpToolsProtocol):
     """Corked writes, and the ingest POSTs answered without ASGI (module docstring)."""
 
     ingest: Ingest | None = None  # set by ``direct_protocol``
+    if TYPE_CHECKING:
+        # uvicorn declares a RequestResponseCycle, but it is None before the first request (uvicorn
+        # ignores that itself) and, here, a DirectCycle on the direct path.
+        cycle: RequestResponseCycle | DirectCycle | None  # type: ignore[assignment]
 
     def on_message_begin(self) -> None:
         # uvicorn builds the ASGI scope here; only a request that takes its path needs one
@@ -175,7 +184,7 @@ class KobanHttpProtocol(CorkedHttpToolsProtocol):
             super().on_headers_complete()
             return
         existing = self.cycle
-        self.cycle = cycle  # type: ignore[assignment]
+        self.cycle = cycle
         if existing is None or existing.response_complete:
             cycle.started = True
         else:  # pipelined behind an unanswered request: uvicorn's queue keeps the order
@@ -203,7 +212,7 @@ class KobanHttpProtocol(CorkedHttpToolsProtocol):
         params = ingest_params(path)
         if params is None:
             return None
-        limit = ingest.k.settings.max_body_bytes
+        limit = ingest.deps.settings.max_body_bytes
         declared = _declared_length(self.headers)
         if declared is not None and declared > limit:
             return None  # uvicorn's path answers 413 before the body arrives

@@ -11,6 +11,7 @@ transaction (``ingest/limits.py``): a refused request stores nothing. The worker
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import deque
@@ -22,10 +23,12 @@ import sqlalchemy as sa
 from koban.db.schema_inbox import ingest_inbox
 from koban.ingest.inbox_sqlite import SqliteInboxWriter, sqlite_path
 from koban.ingest.limits import Ask, LimitGate, RateLimited
-from koban.routing.ratelimit import Limits
+from koban.routing.ratelimit import Decision, Limits
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from collections.abc import Callable
+
+    from koban.catalog.deps import StoreDeps
 
 log = logging.getLogger("koban.ingest")
 MAX_BATCH_ROWS = 1000
@@ -48,16 +51,17 @@ Item = tuple[Delivery, Limits | None, "asyncio.Future[RateLimited | None]"]
 
 
 class InboxWriter:
-    def __init__(self, k: Kernel, gate: LimitGate) -> None:
-        self.k = k
+    def __init__(self, deps: StoreDeps, gate: LimitGate, wake_drain: Callable[[], None]) -> None:
+        self.deps = deps
+        self.wake_drain = wake_drain  # rows committed: the drain (in this process) looks at once
         self.gate = gate  # shared with the synchronous path: one view of which windows are full
         self.pending: deque[Item] = deque()  # appended on the loop, taken on the loop or by _burst
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        path = sqlite_path(k.settings.effective_database_url)
+        path = sqlite_path(deps.settings.effective_database_url)
         # SQLite: batches without rate limits skip the async driver (ingest/inbox_sqlite.py).
-        self.raw = SqliteInboxWriter(k.db, path, k.settings.sqlite_synchronous) if path else None
+        self.raw = SqliteInboxWriter(deps.db, path, deps.settings.sqlite_synchronous) if path else None
 
     def start(self) -> None:
         self._closing = False
@@ -87,7 +91,7 @@ class InboxWriter:
     def _precheck(self, delivery: Delivery, limits: Limits | None) -> None:
         """Refuse from memory a request whose window is already known to be full."""
         if limits is not None:
-            refused = self.gate.precheck(delivery.integration_id, limits, self.k.clock.now())
+            refused = self.gate.precheck(delivery.integration_id, limits, self.deps.clock.now())
             if refused is not None:
                 raise refused
 
@@ -114,8 +118,7 @@ class InboxWriter:
             while self.pending:
                 if self.raw is not None and self.pending[0][1] is None:
                     # Without limits, on SQLite: the writer thread commits back to back (_burst).
-                    async with self.k.db._write_lock():  # noqa: SLF001  (the one SQLite writer queue)
-                        await asyncio.wrap_future(self.raw._thread.submit(self._burst, loop))  # noqa: SLF001
+                    await self.raw.run(functools.partial(self._burst, loop))
                     continue
                 batch = [self.pending.popleft() for _ in range(min(MAX_BATCH_ROWS, len(self.pending)))]
                 try:
@@ -162,7 +165,7 @@ class InboxWriter:
     def _settle(self, items: list[Item], error: Exception | None) -> None:
         """Answer a committed batch's callers (``error``: the batch failed, nothing of it stored)."""
         if error is None:
-            self.k.drain.wake()
+            self.wake_drain()
         else:
             log.error("inbox batch of %d failed", len(items), exc_info=error)
         for *_, fut in items:
@@ -174,19 +177,21 @@ class InboxWriter:
                 fut.set_exception(error)
 
     async def _commit(self, batch: list[Item]) -> list[RateLimited | None]:
-        k = self.k
-        now = k.clock.now()
+        deps = self.deps
+        now = deps.clock.now()
         asks = [Ask(d.integration_id, limits, d.alerts) if limits else None for d, limits, _ in batch]
         if self.raw is not None and not any(asks):
             await self.raw.write(
                 [(d.integration_id, d.parser, d.received_at, d.alerts, d.body) for d, _, _ in batch]
             )
-            k.drain.wake()
+            self.wake_drain()
             return [None] * len(batch)
         results: list[RateLimited | None] = []
         rows = []
-        async with k.db.begin() as conn:
-            decisions = await self.gate.admit(conn, k.db.dialect, asks, now) if any(asks) else asks
+        async with deps.db.begin() as conn:
+            decisions: list[Decision | None] = (
+                await self.gate.admit(conn, deps.db.dialect, asks, now) if any(asks) else [None] * len(asks)
+            )
             for (d, _, _), decision in zip(batch, decisions, strict=True):
                 if decision is not None and not decision.allowed:
                     results.append(RateLimited(decision.retry_after, decision.reason))
@@ -203,9 +208,9 @@ class InboxWriter:
                 )
             if rows:
                 await conn.execute(_INSERT, rows)
-                if k.db.dialect == "postgresql":
+                if deps.db.dialect == "postgresql":
                     # Other instances' drains wake on commit (db/due_signal.py).
                     await conn.execute(sa.text("SELECT pg_notify('koban_due', '')"))
         if rows:
-            k.drain.wake()
+            self.wake_drain()
         return results

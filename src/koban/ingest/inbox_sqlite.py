@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -62,8 +63,13 @@ class SqliteInboxWriter:
 
     async def write(self, rows: list[tuple[Any, ...]]) -> None:
         """Commit ``rows`` (integration_id, parser, received_at, alerts, body); returns after commit."""
-        async with self.db._write_lock():  # noqa: SLF001  (the process's one SQLite writer queue)
+        async with self.db.write_lock():
             await asyncio.get_running_loop().run_in_executor(self._thread, self._write, rows)
+
+    async def run(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the writer's thread (it uses ``_connect``) while holding the write lock."""
+        async with self.db.write_lock():
+            await asyncio.get_running_loop().run_in_executor(self._thread, work)
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)

@@ -45,8 +45,8 @@ class Revoked(BaseModel):
 
 
 def _integration(request: Request, ident: str) -> Any:
-    k = request.app.state.kernel
-    integ = k.catalog.integrations.get(ident)
+    deps = request.app.state.deps
+    integ = deps.catalog.integrations.get(ident)
     if integ is None:
         raise HTTPException(404, f"integration {ident!r} does not exist")
     return integ
@@ -56,12 +56,12 @@ def _integration(request: Request, ident: str) -> Any:
     "/{ident}/keys", response_model=KeyList, summary="List an integration's keys (hashes stay hidden)"
 )
 async def list_keys(request: Request, ident: str) -> KeyList:
-    k = request.app.state.kernel
-    await k.refresh_catalog()
+    deps = request.app.state.deps
+    await deps.refresh_catalog()
     integ = _integration(request, ident)
-    now = k.clock.now()
+    now = deps.clock.now()
     ik = t.integration_keys
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         rows = await conn.execute(sa.select(ik).where(ik.c.integration_id == ident).order_by(ik.c.id))
         keys = [
             KeyInfo(
@@ -87,11 +87,11 @@ async def revoke_key(
     key_id: int = Path(ge=1, le=2**63 - 1),
     after: float = Query(0, ge=0, le=366 * 86400, description="Seconds the key keeps working"),
 ) -> Revoked:
-    k = request.app.state.kernel
+    deps = request.app.state.deps
     _integration(request, ident)
     ik = t.integration_keys
-    expires = k.clock.now() + after
-    async with k.db.begin() as conn:
+    expires = deps.clock.now() + after
+    async with deps.db.begin() as conn:
         where = sa.and_(ik.c.id == key_id, ik.c.integration_id == ident)
         if after:
             done = await conn.execute(sa.update(ik).where(where).values(expires_at=expires))
@@ -99,21 +99,21 @@ async def revoke_key(
             done = await conn.execute(sa.delete(ik).where(where))
     if done.rowcount == 0:
         raise HTTPException(404, f"integration {ident!r} has no key {key_id}")
-    await k.refresh_catalog(force=True)
+    await deps.refresh_catalog(force=True)
     return Revoked(integration=ident, key_id=key_id, expires_at=expires)
 
 
 @router.get("/{ident}/limits", summary="An integration's rate limits and quota, with the counts so far")
 async def get_limits(request: Request, ident: str) -> dict[str, Any]:
-    k = request.app.state.kernel
-    await k.refresh_catalog()
+    deps = request.app.state.deps
+    await deps.refresh_catalog()
     integ = _integration(request, ident)
     if integ.limits is None:
         return {"integration": ident, "limits": None, "usage": []}
-    now = k.clock.now()
+    now = deps.clock.now()
     ws = windows(ident, integ.limits.as_limits(), datetime.fromtimestamp(now, UTC))
     usage = []
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         for w in ws:
             key, window = row_id(w.counter_id)
             count = (

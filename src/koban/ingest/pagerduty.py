@@ -18,10 +18,10 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import Receive, Scope
 
-from koban.bootstrap.system import Kernel
+from koban.ingest.deps import IngestDeps
 from koban.ingest.inbox import Delivery
 from koban.ingest.limits import RateLimited
-from koban.ingest.routes import Endpoint, Reply, inbound, read_body, too_many
+from koban.ingest.routes import Endpoint, Reply, inbound, limits_of, read_body, too_many
 from koban.sources.base import PayloadError
 from koban.sources.json_body import parse_json
 from koban.sources.pagerduty import PagerDutyEventError, PagerDutySource, accepted_body, invalid_body
@@ -41,8 +41,8 @@ class Enqueue(Endpoint):
     source = PagerDutySource()
 
     async def handle(self, scope: Scope, receive: Receive) -> Reply:
-        k = self.k
-        body = await read_body(scope, receive, k.settings.max_body_bytes)
+        deps = self.deps
+        body = await read_body(scope, receive, deps.settings.max_body_bytes)
         if isinstance(body, tuple):
             return body
         try:
@@ -53,32 +53,32 @@ class Enqueue(Endpoint):
             return _invalid("Event object is not a JSON object")
         routing_key = data.get("routing_key")
         if not isinstance(routing_key, str) or not routing_key.strip():
-            k.metrics.reject("pagerduty", "no key")
+            deps.metrics.reject("pagerduty", "no key")
             return _invalid("'routing_key' is missing or blank")
-        now = k.clock.now()
-        integ = k.catalog.integration_for_key(routing_key.strip(), now)
+        now = deps.clock.now()
+        integ = deps.catalog.integration_for_key(routing_key.strip(), now)
         if integ is None:
-            k.metrics.reject("pagerduty", "bad key")
+            deps.metrics.reject("pagerduty", "bad key")
             return _invalid("'routing_key' is not a known integration key")
         try:
             events = self.source.parse(inbound(scope, Headers(scope=scope), body, data, now), integ.settings)
         except PagerDutyEventError as exc:
-            k.metrics.reject("pagerduty", "payload")
+            deps.metrics.reject("pagerduty", "payload")
             return 400, exc.as_dict(), None
         try:
             # The answer carries only the dedup key (derived from the body when absent, so the
             # drain derives the same one): commit to the inbox, the worker makes the incident.
             delivery = Delivery(integ.id, "pagerduty", now, len(events), body)
-            await k.inbox.submit(delivery, integ.limits and integ.limits.as_limits())
+            await deps.inbox.submit(delivery, limits_of(integ))
         except RateLimited as exc:
-            k.metrics.reject("pagerduty", "rate limit")
+            deps.metrics.reject("pagerduty", "rate limit")
             return too_many(exc, THROTTLED)
-        k.metrics.alert("pagerduty", len(events))
+        deps.metrics.alert("pagerduty", len(events))
         return 202, accepted_body(events[0].dedup_key), None
 
 
-def enqueue_routes(k: Kernel) -> list[Route]:
-    return [Route("/v2/enqueue", Enqueue(k), methods=["POST"])]
+def enqueue_routes(deps: IngestDeps) -> list[Route]:
+    return [Route("/v2/enqueue", Enqueue(deps), methods=["POST"])]
 
 
 def enqueue_openapi() -> dict[str, Any]:

@@ -25,10 +25,12 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from koban.bootstrap.system import Kernel
+from koban.config.model import Integration
+from koban.ingest.deps import IngestDeps
 from koban.ingest.inbox import Delivery
 from koban.ingest.key_auth import key_from_headers
 from koban.ingest.limits import RateLimited
+from koban.routing.ratelimit import Limits
 from koban.sources.base import InboundRequest, PayloadError
 from koban.sources.json_body import parse_json
 from koban.sources.registry import QUEUED_KINDS, get_source
@@ -49,8 +51,8 @@ def reply(status: int, body: Any, headers: Mapping[str, str] | None = None) -> R
 class Endpoint:
     """An ASGI app around ``handle(scope, receive) -> Reply``; an unexpected error is a logged 500."""
 
-    def __init__(self, k: Kernel) -> None:
-        self.k = k
+    def __init__(self, deps: IngestDeps) -> None:
+        self.deps = deps
 
     async def handle(self, scope: Scope, receive: Receive) -> Reply:
         raise NotImplementedError
@@ -119,6 +121,11 @@ async def read_body(
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def limits_of(integ: Integration) -> Limits | None:
+    """The integration's rate limits, or None when it sets none."""
+    return integ.limits.as_limits() if integ.limits is not None else None
+
+
 def too_many(exc: RateLimited, body: Any | None = None) -> Reply:
     headers = {"Retry-After": str(exc.retry_after)}
     return 429, body or {"error": exc.reason, "retry_after": exc.retry_after}, headers
@@ -140,45 +147,50 @@ def inbound(scope: Scope, headers: Headers, body: bytes, data: Any, now: float) 
 
 
 async def enqueue(
-    k: Kernel, integ: Any, count: int, body: bytes, received_at: float, counted: Counted | None = None
+    deps: IngestDeps,
+    integ: Integration,
+    count: int,
+    body: bytes,
+    received_at: float,
+    counted: Counted | None = None,
 ) -> Reply:
     """Commit a validated delivery of a queued source to the inbox; the worker's drain parses it."""
     if count:
         try:
             delivery = Delivery(integ.id, integ.type, received_at, count, body)
-            await k.inbox.submit(delivery, integ.limits and integ.limits.as_limits())
+            await deps.inbox.submit(delivery, limits_of(integ))
         except RateLimited as exc:
-            k.metrics.reject(integ.type, "rate limit")
+            deps.metrics.reject(integ.type, "rate limit")
             return too_many(exc)
-        (counted or k.metrics.alert)(integ.type, count)
+        (counted or deps.metrics.alert)(integ.type, count)
     return 202, {"status": "accepted", "alerts": count}, None
 
 
-async def accept(k: Kernel, integration_id: str, request: InboundRequest) -> Reply:
-    integ = k.catalog.integrations[integration_id]
+async def accept(deps: IngestDeps, integration_id: str, request: InboundRequest) -> Reply:
+    integ = deps.catalog.integrations[integration_id]
     source = get_source(integ.type)
     if integ.type in QUEUED_KINDS:
         # Validate only (the full parse names the problem); the drain parses again.
         try:
             count = len(source.parse(request, integ.settings))
         except PayloadError as exc:
-            k.metrics.reject(integ.type, "payload")
+            deps.metrics.reject(integ.type, "payload")
             return exc.status, exc.as_dict(), None
-        return await enqueue(k, integ, count, request.body, request.received_at.timestamp())
-    limits = integ.limits and integ.limits.as_limits()
+        return await enqueue(deps, integ, count, request.body, request.received_at.timestamp())
+    limits = limits_of(integ)
     try:
         events = source.parse(request, integ.settings)
     except PayloadError as exc:
-        k.metrics.reject(integ.type, "payload")
+        deps.metrics.reject(integ.type, "payload")
         return exc.status, exc.as_dict(), None
     if not events:
         return 202, {"status": "accepted", "alerts": 0, "incidents": []}, None
     try:
-        outcomes = await k.batcher.submit(integration_id, events, limits)
+        outcomes = await deps.batcher.submit(integration_id, events, limits)
     except RateLimited as exc:
-        k.metrics.reject(integ.type, "rate limit")
+        deps.metrics.reject(integ.type, "rate limit")
         return too_many(exc)
-    k.metrics.alert(integ.type, len(events))
+    deps.metrics.alert(integ.type, len(events))
     incidents = [
         {
             "dedup_key": e.dedup_key,
@@ -210,8 +222,8 @@ def _hot_headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], by
 
 
 class Ingest(Endpoint):
-    def __init__(self, k: Kernel) -> None:
-        super().__init__(k)
+    def __init__(self, deps: IngestDeps) -> None:
+        super().__init__(deps)
         # Cheap validators of queued sources (e.g. PrometheusSource.check): vouch for a body
         # without building its events; when they cannot, the full parse decides.
         self.checks = {kind: getattr(get_source(kind), "check", None) for kind in QUEUED_KINDS}
@@ -221,22 +233,22 @@ class Ingest(Endpoint):
         """``Metrics.alert`` with the labelled child kept (``labels()`` was ~3% per request)."""
         child = self._alert_counters.get(kind)
         if child is None:
-            child = self._alert_counters[kind] = self.k.metrics.alerts.labels(kind)
+            child = self._alert_counters[kind] = self.deps.metrics.alerts.labels(kind)
         child.inc(n)
 
     async def handle(self, scope: Scope, receive: Receive) -> Reply:
-        k = self.k
+        deps = self.deps
         auth, declared = _hot_headers(scope["headers"])
         key = (scope.get("path_params") or {}).get("key") or key_from_headers(auth)
         if not key:
-            k.metrics.reject("unknown", "no key")
+            deps.metrics.reject("unknown", "no key")
             return 401, NO_KEY, None
-        now = k.clock.now()
-        integ = k.catalog.integration_for_key(key, now)
+        now = deps.clock.now()
+        integ = deps.catalog.integration_for_key(key, now)
         if integ is None:
-            k.metrics.reject("unknown", "bad key")
+            deps.metrics.reject("unknown", "bad key")
             return 401, {"error": "unknown integration key"}, None
-        body = await read_body(scope, receive, k.settings.max_body_bytes, declared or b"")
+        body = await read_body(scope, receive, deps.settings.max_body_bytes, declared or b"")
         if isinstance(body, tuple):
             return body
         try:
@@ -246,8 +258,8 @@ class Ingest(Endpoint):
         check = self.checks.get(integ.type)
         count = check(data, integ.settings) if check else None
         if count is not None:
-            return await enqueue(k, integ, count, body, now, self.counted)
-        return await accept(k, integ.id, inbound(scope, Headers(scope=scope), body, data, now))
+            return await enqueue(deps, integ, count, body, now, self.counted)
+        return await accept(deps, integ.id, inbound(scope, Headers(scope=scope), body, data, now))
 
     def direct(
         self, params: Mapping[str, str], headers: list[tuple[bytes, bytes]], body: bytes
@@ -256,15 +268,17 @@ class Ingest(Endpoint):
         body within the limit that the source's cheap check vouches for. Returns the reply, or a
         ``Pending`` commit, or None when anything is unusual: then ``handle`` decides it all again
         (same 4xx, same counters), so this path has no answers of its own to keep in step."""
-        k = self.k
+        deps = self.deps
         try:
             auth, _ = _hot_headers(headers)
             key = params.get("key") or key_from_headers(auth)
-            if not key or len(body) > k.settings.max_body_bytes:
+            if not key or len(body) > deps.settings.max_body_bytes:
                 return None
-            now = k.clock.now()
-            integ = k.catalog.integration_for_key(key, now)
-            check = integ and self.checks.get(integ.type)
+            now = deps.clock.now()
+            integ = deps.catalog.integration_for_key(key, now)
+            if integ is None:
+                return None
+            check = self.checks.get(integ.type)
             if check is None:
                 return None
             count = check(parse_json(body), integ.settings)
@@ -274,11 +288,11 @@ class Ingest(Endpoint):
             return None
         if not count:
             return 202, {"status": "accepted", "alerts": 0}, None
-        limits = integ.limits and integ.limits.as_limits()
+        limits = limits_of(integ)
         try:
-            fut = k.inbox.submit_nowait(Delivery(integ.id, integ.type, now, count, body), limits)
+            fut = deps.inbox.submit_nowait(Delivery(integ.id, integ.type, now, count, body), limits)
         except RateLimited as exc:
-            k.metrics.reject(integ.type, "rate limit")
+            deps.metrics.reject(integ.type, "rate limit")
             return too_many(exc)
         return None if fut is None else Pending(self, fut, integ.type, count)
 
@@ -309,14 +323,14 @@ class Pending:
     def reply(self) -> Reply:
         refused = self.fut.result()  # the batch's error, if any, raises here
         if refused is not None:
-            self.endpoint.k.metrics.reject(self.kind, "rate limit")
+            self.endpoint.deps.metrics.reject(self.kind, "rate limit")
             return too_many(refused)
         self.endpoint.counted(self.kind, self.count)
         return 202, {"status": "accepted", "alerts": self.count}, None
 
 
-def ingest_routes(k: Kernel) -> list[Route]:
-    endpoint = Ingest(k)
+def ingest_routes(deps: IngestDeps) -> list[Route]:
+    endpoint = Ingest(deps)
     return [
         Route("/api/v1/ingest", endpoint, methods=["POST"]),
         Route("/api/v1/ingest/{key}", endpoint, methods=["POST"]),

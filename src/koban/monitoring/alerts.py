@@ -3,7 +3,7 @@
 After each stored batch, the monitors it touched are judged (``rules.evaluate``) on the latest final
 result of *every* location, read from ``probe_latest``, so probers in several places compare through
 the database (N of M). A transition is claimed by a conditional UPDATE on ``monitor_state.version``
-in the same transaction that feeds the event to ``engine.alerts.process_alerts`` (the code path of
+in the same transaction that feeds the event to ``triage.alerts.process_alerts`` (the code path of
 ingested alerts: routes, dedup on ``monitor:<id>``, frozen plan, pages). Whoever loses the claim (another
 location judged first) drops its event. A new incident gets a ``probe.failed`` timeline entry stamped
 with the first failed probe's time, placed first on the timeline.
@@ -34,8 +34,7 @@ from koban.probes.rules import MonitorState, Rule, Snapshot, evaluate
 from koban.triage.alerts import process_alerts
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.catalog.deps import StoreDeps
 log = logging.getLogger("koban.probes")
 CHUNK = 500
 
@@ -54,7 +53,7 @@ class Transition:
 
 
 async def judge(
-    k: Kernel,
+    deps: StoreDeps,
     monitors: Mapping[str, Monitor],
     rules: Mapping[str, Rule],
     ids: set[str],
@@ -81,7 +80,7 @@ async def judge(
             else:
                 remote.append(ident)
     states: dict[str, sa.Row] = {}
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         for chunk in _chunks(remote):
             for r in await conn.execute(sa.select(probe_latest).where(probe_latest.c.monitor_id.in_(chunk))):
                 latest.setdefault(r.monitor_id, {})[r.location] = snapshot_of(r)
@@ -102,7 +101,7 @@ async def judge(
         if (new.status, new.reason) != (state.status, state.reason):
             transitions.append(Transition(ident, row.version if row else None, new, events))
     if transitions:
-        await _apply(k, monitors, transitions)
+        await _apply(deps, monitors, transitions)
     return transitions
 
 
@@ -110,29 +109,29 @@ def _chunks(items: list[str]) -> list[list[str]]:
     return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
-async def _apply(k: Kernel, monitors: Mapping[str, Monitor], transitions: list[Transition]) -> None:
+async def _apply(deps: StoreDeps, monitors: Mapping[str, Monitor], transitions: list[Transition]) -> None:
     for attempt in range(5):
         try:
-            now = k.clock.now()
-            catalog = k.catalog
+            now = deps.clock.now()
+            catalog = deps.catalog
             owners = {integration_id(t.monitor_id): monitors[t.monitor_id].service for t in transitions}
             catalog = replace(catalog, integration_service={**catalog.integration_service, **owners})
-            async with k.db.begin() as conn:
-                uow = UnitOfWork(conn, k.db.dialect)
+            async with deps.db.begin() as conn:
+                uow = UnitOfWork(conn, deps.db.dialect)
                 first = [t for t in transitions if t.version is None and not t.events]
-                await _claim_first_silently(conn, k.db.dialect, first, now)
+                await _claim_first_silently(conn, deps.db.dialect, first, now)
                 for t in transitions:
                     if t.version is None and not t.events:
                         continue  # claimed above, in bulk
                     if t.monitor_id not in monitors or monitors[t.monitor_id].service not in catalog.services:
                         continue
-                    if not await _claim(conn, k.db.dialect, t, now):
+                    if not await _claim(conn, deps.db.dialect, t, now):
                         continue  # another prober announced this transition first
                     if t.events:
                         outcomes = await process_alerts(
                             uow, catalog, integration_id(t.monitor_id), t.events, now
                         )
-                        _note_first_failure(uow, t, outcomes[0].incident_id, outcomes[0].created)
+                        _note_first_failure(uow, t, outcomes[0].incident_id, outcomes[0].created, now)
                         await conn.execute(
                             sa.update(monitor_state)
                             .where(monitor_state.c.monitor_id == t.monitor_id)
@@ -140,7 +139,7 @@ async def _apply(k: Kernel, monitors: Mapping[str, Monitor], transitions: list[T
                         )
                 await uow.flush()
             if uow.wake:
-                k.wake()
+                deps.wake()
             return
         except (StaleIncident, IntegrityError):
             if attempt == 4:
@@ -178,6 +177,7 @@ async def _claim(conn: AsyncConnection, dialect: str, t: Transition, now: float)
         "since": t.new.since.timestamp() if t.new.since else now,
         "updated_at": now,
     }
+    stmt: sa.Executable
     if t.version is None:
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(monitor_state)
         stmt = ins.values(monitor_id=t.monitor_id, version=1, **values).on_conflict_do_nothing()
@@ -191,11 +191,13 @@ async def _claim(conn: AsyncConnection, dialect: str, t: Transition, now: float)
     return (await conn.execute(stmt)).rowcount == 1
 
 
-def _note_first_failure(uow: UnitOfWork, t: Transition, incident_id: int | None, created: bool) -> None:
+def _note_first_failure(
+    uow: UnitOfWork, t: Transition, incident_id: int | None, created: bool, now: float
+) -> None:
     ev = t.events[0]
     if not created or incident_id is None or ev.action is not AlertAction.TRIGGER:
         return
-    first = ev.occurred_at or datetime.now(UTC)
+    first = ev.occurred_at or datetime.fromtimestamp(now, UTC)
     # First on the timeline: the outage began before koban decided to page.
     uow.timeline.insert(
         0,
@@ -215,7 +217,7 @@ def _note_first_failure(uow: UnitOfWork, t: Transition, incident_id: int | None,
     )
 
 
-async def retire_gone(k: Kernel, monitors: Mapping[str, Monitor]) -> list[str]:
+async def retire_gone(deps: StoreDeps, monitors: Mapping[str, Monitor]) -> list[str]:
     """Resolve what monitors that no longer run (deleted, or disabled) left down, and forget their state.
 
     Nothing would ever judge such a monitor again, so its incident stayed open for good. Every
@@ -228,11 +230,11 @@ async def retire_gone(k: Kernel, monitors: Mapping[str, Monitor]) -> list[str]:
         .select_from(monitor_state.outerjoin(t_core.incidents, inc.id == c.incident_id))
         .where(c.status == "down")
     )
-    async with k.db.read() as conn:
+    async with deps.db.read() as conn:
         rows = [r for r in await conn.execute(q) if not _runs(monitors.get(r.monitor_id))]
     retired: list[str] = []
     for r in rows:
-        if await _retire(k, r, "deleted" if r.monitor_id not in monitors else "disabled"):
+        if await _retire(deps, r, "deleted" if r.monitor_id not in monitors else "disabled"):
             retired.append(r.monitor_id)
     return retired
 
@@ -241,24 +243,25 @@ def _runs(monitor: Monitor | None) -> bool:
     return monitor is not None and monitor.enabled
 
 
-async def _retire(k: Kernel, row: sa.Row, why: str) -> bool:
+async def _retire(deps: StoreDeps, row: sa.Row, why: str) -> bool:
     for attempt in range(5):
         try:
-            now = k.clock.now()
-            async with k.db.begin() as conn:
+            now = deps.clock.now()
+            async with deps.db.begin() as conn:
                 c = monitor_state.c
                 gone = await conn.execute(
                     sa.delete(monitor_state).where(c.monitor_id == row.monitor_id, c.version == row.version)
                 )
                 if gone.rowcount != 1:
                     return False  # another prober retired it, or a result moved it meanwhile
-                if row.service_id is None or row.service_id not in k.catalog.services:
+                if row.service_id is None or row.service_id not in deps.catalog.services:
                     return True  # no incident to resolve (or its service is gone too)
                 ident = integration_id(row.monitor_id)
                 catalog = replace(
-                    k.catalog, integration_service={**k.catalog.integration_service, ident: row.service_id}
+                    deps.catalog,
+                    integration_service={**deps.catalog.integration_service, ident: row.service_id},
                 )
-                uow = UnitOfWork(conn, k.db.dialect)
+                uow = UnitOfWork(conn, deps.db.dialect)
                 event = AlertEvent(
                     dedup_key=f"monitor:{row.monitor_id}",
                     action=AlertAction.RESOLVE,
@@ -272,7 +275,7 @@ async def _retire(k: Kernel, row: sa.Row, why: str) -> bool:
                 await process_alerts(uow, catalog, ident, [event], now)
                 await uow.flush()
             if uow.wake:
-                k.wake()
+                deps.wake()
             return True
         except (StaleIncident, IntegrityError):
             if attempt == 4:

@@ -8,20 +8,20 @@ the database (results, latest per location, monitor state), exactly like workers
 
 Programmatic use (benchmarks, tests)::
 
-    from koban.bootstrap.system import Kernel
-    from koban.monitoring.prober import Prober
+    from koban.bootstrap.system import System
     from koban.core.settings import load_settings
+    from koban.monitoring.prober import Prober
 
-    k = Kernel(load_settings(database_url="sqlite:///x.db"))
-    await k.start(worker=False)            # migrates; monitors come from the config tables
-    prober = Prober(k, "local", concurrency=500, batch_size=500, flush_interval=0.25)
+    system = System(load_settings(database_url="sqlite:///x.db"))
+    await system.start(worker=False)       # migrates; monitors come from the config tables
+    prober = Prober(system.deps, "local", concurrency=500, batch_size=500, flush_interval=0.25)
     await prober.start()                   # follows config changes every ``sync_interval``
     ...                                    # prober.runner.stats: probes, rechecks, stored, late_skips
     await prober.stop()                    # finishes probes in flight, stores and flushes rollups
-    await k.stop()
+    await system.stop()
 
 The pipeline per batch: ``Runner`` (koban.probes: spread schedule, bounded concurrency, immediate
-re-checks) -> ``ProbeStore.write`` (one transaction) -> ``probe_alerts.judge`` (transitions only).
+re-checks) -> ``ProbeStore.write`` (one transaction) -> ``monitoring.alerts.judge`` (transitions only).
 """
 
 from __future__ import annotations
@@ -43,15 +43,14 @@ from koban.probes.runner import Runner
 from koban.probes.shard import Shard
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.catalog.deps import StoreDeps
 log = logging.getLogger("koban.probes")
 
 
 class Prober:
     def __init__(
         self,
-        k: Kernel,
+        deps: StoreDeps,
         location: str,
         *,
         concurrency: int | None = None,
@@ -62,13 +61,13 @@ class Prober:
         prune_interval: float = 3600.0,
         shard: Shard | None = None,
     ) -> None:
-        self.k, self.location = k, location
+        self.deps, self.location = deps, location
         self.shard = shard or Shard()
-        self.store = ProbeStore(k.db, location)
+        self.store = ProbeStore(deps.db, location, deps.clock)
         self.runner = Runner(
             run_spec,
             self._store,
-            concurrency=concurrency or k.settings.probe_concurrency,
+            concurrency=concurrency or deps.settings.probe_concurrency,
             batch_size=batch_size,
             flush_interval=flush_interval,
         )
@@ -111,7 +110,7 @@ class Prober:
 
     async def sync(self) -> None:
         """Add, replace or remove runner entries so they match the catalog's monitors for this location."""
-        catalog_monitors = self.k.catalog.monitors
+        catalog_monitors = self.deps.catalog.monitors
         if catalog_monitors is self._synced:
             # A config change replaces the catalog, never mutates it: comparing 100,000 monitors every
             # second would keep the event loop (probes, API) busy for seconds at a time.
@@ -120,7 +119,7 @@ class Prober:
         shard = self.shard
         wanted = {
             m.id: m
-            for m in self.k.catalog.monitors.values()
+            for m in self.deps.catalog.monitors.values()
             if m.enabled and self.location in m.locations and shard.owns(m.id)
         }
         gone = set(self.monitors) - set(wanted)
@@ -136,7 +135,7 @@ class Prober:
         if gone:
             await self.store.forget(gone)
         try:
-            retired = await retire_gone(self.k, catalog_monitors)
+            retired = await retire_gone(self.deps, catalog_monitors)
         except Exception:  # next catalog change tries again; probing must go on meanwhile
             log.exception("resolving incidents of removed monitors failed")
         else:
@@ -159,10 +158,10 @@ class Prober:
                     await self.store.flush_rollups(coarse=False)
                 if now >= next_prune:
                     next_prune = now + self.prune_interval
-                    s = self.k.settings
+                    s = self.deps.settings
                     await prune(
-                        self.k.db,
-                        self.k.clock.now(),
+                        self.deps.db,
+                        self.deps.clock.now(),
                         s.probe_raw_retention_days,
                         s.probe_minute_retention_days,
                         s.probe_rollup_retention_days,
@@ -178,6 +177,13 @@ class Prober:
             await self.judge({r.monitor_id for r in finals})
 
     async def judge(self, ids: set[str], now: datetime | None = None) -> None:
-        monitors: Mapping[str, Monitor] = self.k.catalog.monitors
+        monitors: Mapping[str, Monitor] = self.deps.catalog.monitors
         local = (self.location, self.store.snapshots)
-        await judge(self.k, monitors, self.rules, ids, now or datetime.now(UTC), local)
+        await judge(
+            self.deps,
+            monitors,
+            self.rules,
+            ids,
+            now or datetime.fromtimestamp(self.deps.clock.now(), UTC),
+            local,
+        )

@@ -8,6 +8,7 @@ windows with several locations rebuild and merge histograms.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -66,9 +67,9 @@ async def history(
     return points
 
 
-def _point(rows: list[sa.Row], location: str | None) -> dict[str, Any]:
+def _point(rows: Sequence[sa.Row], location: str | None) -> dict[str, Any]:
     first = rows[0]
-    seconds = None
+    seconds: Mapping[str, dict[str, float] | None] | None = None
     if len(rows) == 1:
         fast = {m: summary_of(h) for m, h in first.metrics.items()}
         if all(v is not None for v in fast.values()):
@@ -77,7 +78,7 @@ def _point(rows: list[sa.Row], location: str | None) -> dict[str, Any]:
         # Several locations (or an old row): merge the histograms, exactly, and summarize.
         r = merge(replace(from_row(x), location="") for x in rows)[0]
         seconds = r.summary()
-    count = sum(x.count for x in rows)
+    count = sum(x._mapping["count"] for x in rows)  # ``x.count`` is typed as the tuple method
     failures = sum(x.failures for x in rows)
     return {
         "start": _iso(first.start),

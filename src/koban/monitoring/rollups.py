@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 import zlib
 from array import array
 from collections.abc import Iterable
@@ -73,7 +72,7 @@ def from_row(row: sa.Row) -> Rollup:
         row.location,
         row.resolution,
         datetime.fromtimestamp(row.start, UTC),
-        row.count,
+        row._mapping["count"],  # ``row.count`` is typed as the tuple method
         row.failures,
         {k: Histogram.from_dict(v) for k, v in row.metrics.items()},
     )
@@ -154,12 +153,11 @@ def coarse_slot(monitor_id: str, now: float) -> int:
 
 
 class RollupBuffer:
-    def __init__(self, now: float | None = None) -> None:
+    def __init__(self, now: float) -> None:
         self._open: dict[Key, _Window] = {}
         self._dirty: set[Key] = set()
         # Windows starting before this (per resolution) may have rows this buffer did not write.
-        started = time.time() if now is None else now
-        self._known_from = dict.fromkeys(RESOLUTIONS, started)
+        self._known_from = dict.fromkeys(RESOLUTIONS, now)
 
     def __len__(self) -> int:
         return len(self._dirty)
@@ -183,10 +181,9 @@ class RollupBuffer:
                 dirty.add(key)
                 w.add(measured, failed)
 
-    async def flush(self, db: Database, *, coarse: bool = True, now: float | None = None) -> int:
+    async def flush(self, db: Database, *, now: float, coarse: bool = True) -> int:
         """Write the changed minute windows and the changed hour/day windows whose period came
         round (all of them when ``coarse``); returns rows written."""
-        now = time.time() if now is None else now
         keys = []
         for k in self._dirty:
             if k[2] != "minute" and not coarse:

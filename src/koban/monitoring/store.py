@@ -3,7 +3,7 @@
 ``write(batch)`` is the Runner's store callback: one transaction, one executemany into
 ``probe_results`` and one upsert-executemany into ``probe_latest`` (group commit: one fsync per batch
 however many results it holds). Both go to the driver as plain tuples with SQL written once
-(``probe_sql.driver_insert``). The failing/slow streak of each monitor at this location
+(``monitoring.sql.driver_insert``). The failing/slow streak of each monitor at this location
 (``rules.record``) is kept in memory, loaded once at start, because this prober is its only writer.
 """
 
@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import orjson
 import sqlalchemy as sa
 
+from koban.core.clock import Clock, SystemClock
 from koban.db.engine import Database
 from koban.db.schema_probes import probe_latest, probe_results, probe_rollups
 from koban.monitoring.rollups import RollupBuffer
@@ -126,10 +127,11 @@ def snapshot_of(row: sa.Row) -> Snapshot:
 
 
 class ProbeStore:
-    def __init__(self, db: Database, location: str) -> None:
+    def __init__(self, db: Database, location: str, clock: Clock | None = None) -> None:
         self.db, self.location = db, location
         self.snapshots: dict[str, Snapshot] = {}
-        self.rollups = RollupBuffer()
+        self.clock: Clock = clock or SystemClock()
+        self.rollups = RollupBuffer(self.clock.now())
 
     async def load(self) -> None:
         async with self.db.read() as conn:
@@ -160,7 +162,7 @@ class ProbeStore:
         return [r for r in finals if r.monitor_id in latest]
 
     async def flush_rollups(self, *, coarse: bool = True) -> int:
-        return await self.rollups.flush(self.db, coarse=coarse)
+        return await self.rollups.flush(self.db, coarse=coarse, now=self.clock.now())
 
     async def forget(self, monitor_ids: set[str]) -> None:
         """A monitor left this location: drop its latest row so /metrics and N-of-M stop seeing it."""

@@ -16,8 +16,7 @@ from koban.paging.delivery import step_settled
 from koban.paging.incidents import StaleIncident, handle, load_incident
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.paging.deps import PagingDeps
 _EVENTS = {
     IncidentAction.ACKNOWLEDGE: Acknowledge,
     IncidentAction.RESOLVE: Resolve,
@@ -30,8 +29,8 @@ class NotFound(LookupError):
 
 
 class Actions:
-    def __init__(self, k: Kernel) -> None:
-        self.k = k
+    def __init__(self, deps: PagingDeps) -> None:
+        self.deps = deps
 
     async def act(
         self,
@@ -55,7 +54,7 @@ class Actions:
     ) -> ActionResult:
         """Hand the incident to ``person``: paged now on their channels, escalation resumes after the
         current step's timeout unless they acknowledge."""
-        p = self.k.catalog.people.get(person)
+        p = self.deps.catalog.people.get(person)
         if p is None:
             raise NotFound(f"person {person!r} does not exist")
         targets = tuple(PlanTarget(channel=c, person=person) for c in p.notify)
@@ -73,19 +72,19 @@ class Actions:
     async def _act(
         self, incident_id: int, event: Any, actor: str | None, via: str, note: str | None
     ) -> ActionResult:
-        k = self.k
-        now = k.clock.now()
-        async with k.db.begin() as conn:
-            uow = UnitOfWork(conn, k.db.dialect)
+        deps = self.deps
+        now = deps.clock.now()
+        async with deps.db.begin() as conn:
+            uow = UnitOfWork(conn, deps.db.dialect)
             row = await load_incident(uow, incident_id)
             if row is None:
                 raise NotFound(f"incident {incident_id} does not exist")
-            d = await handle(uow, k.catalog, row, event, now)
+            d = await handle(uow, deps.catalog, row, event, now)
             if note and d.refused is None:
                 uow.note(incident_id, now, "note", actor, via, {"text": note})
             await uow.flush()
         if uow.wake:
-            k.wake()
+            deps.wake()
         if d.refused:
             who = row.get("acknowledged_by") if row["status"] == "acknowledged" else row.get("resolved_by")
             msg = d.refused + (f" by {who}" if who and "already" in d.refused else "")
@@ -95,11 +94,11 @@ class Actions:
     async def record_outcome(
         self, delivery_key: str, outcome: Outcome, *, detail: Mapping[str, Any] | None = None
     ) -> None:
-        k = self.k
-        now = k.clock.now()
+        deps = self.deps
+        now = deps.clock.now()
         d = t.deliveries.c
         state = "reached" if outcome is Outcome.REACHED else "not_reached"
-        async with k.db.begin() as conn:
+        async with deps.db.begin() as conn:
             row = (
                 (await conn.execute(sa.select(t.deliveries).where(d.key == delivery_key))).mappings().first()
             )
@@ -110,7 +109,7 @@ class Actions:
                 .where(d.id == row["id"])
                 .values(state=state, settled_at=now, due_at=None)
             )
-            uow = UnitOfWork(conn, k.db.dialect)
+            uow = UnitOfWork(conn, deps.db.dialect)
             uow.note(
                 row["incident_id"],
                 now,
@@ -120,19 +119,19 @@ class Actions:
                 {"key": delivery_key, **dict(detail or {})},
             )
             if state == "not_reached" and row["kind"] == "page":
-                await step_settled(k, uow, row["incident_id"], row["step"], row["loop"], now)
+                await step_settled(deps, uow, row["incident_id"], row["step"], row["loop"], now)
             await uow.flush()
         if uow.wake:
-            k.wake()
+            deps.wake()
 
     async def note(
         self, incident_id: int, kind: str, *, actor: str | None, via: str, data: Mapping[str, Any]
     ) -> None:
-        async with self.k.db.begin() as conn:
+        async with self.deps.db.begin() as conn:
             await conn.execute(
                 sa.insert(t.timeline).values(
                     incident_id=incident_id,
-                    at=self.k.clock.now(),
+                    at=self.deps.clock.now(),
                     kind=kind,
                     actor=actor,
                     via=via,

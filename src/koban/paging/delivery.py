@@ -22,20 +22,20 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from koban.channels.base import DeliveryResult, DeliveryStatus
+from koban.channels.registry import SHOWS_ON_CALL_TYPES
 from koban.db import schema as t
 from koban.db.bulk import Bulk, dict_rows
 from koban.db.uow import UnitOfWork
 from koban.domain.escalation import StepExhausted
-from koban.paging.backoff import retry_delay
 from koban.paging.broken_channels import mark_broken
+from koban.paging.delivery_rules import DeliveryState, Disposition, disposition, outcome, step_exhausted
 from koban.paging.incidents import handle, load_incident
 from koban.paging.notifications import Unreachable, build_notification
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.paging.deps import PagingDeps
 log = logging.getLogger("koban.delivery")
-NOT_REACHED = ("failed", "not_reached", "canceled")
+NO_LONGER_TRIGGERED = "incident no longer triggered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +66,13 @@ CLAIM_COLUMNS = tuple(
 )  # fmt: skip
 
 
-def _shows_on_call(k: Kernel, delivery: dict[str, Any]) -> bool:
-    ch = k.catalog.channels.get(delivery["channel_id"])
-    return delivery.get("channel_type") == "slack" or (ch is not None and ch.type == "slack")
+def _shows_on_call(deps: PagingDeps, delivery: dict[str, Any]) -> bool:
+    ch = deps.catalog.channels.get(delivery["channel_id"])
+    kinds = {delivery.get("channel_type"), ch.type if ch is not None else None}
+    return any(k in SHOWS_ON_CALL_TYPES for k in kinds)
 
 
-async def prepare(k: Kernel, conn: Any, claimed: list[dict[str, Any]], now: float) -> list[Sending]:
+async def prepare(deps: PagingDeps, conn: Any, claimed: list[dict[str, Any]], now: float) -> list[Sending]:
     """In the claiming transaction: drop or cancel what no longer applies, mark the rest ``sending``.
 
     Set-based (a few statements per batch, not per row): a burst of thousands of pages must not
@@ -85,47 +86,54 @@ async def prepare(k: Kernel, conn: Any, claimed: list[dict[str, Any]], now: floa
     # Only what a notification shows: decoding every incident's frozen plan and member list was a
     # visible share of a burst. The plan is read only when a channel shows who is on call (Slack).
     cols = _VIEW_COLUMNS
-    if any(_shows_on_call(k, r) for r in claimed):
+    if any(_shows_on_call(deps, r) for r in claimed):
         cols = cols + _ON_CALL_COLUMNS
     found = dict_rows(await conn.execute(sa.select(*cols).where(t.incidents.c.id.in_(ids))))
     incidents = {r["id"]: r for r in found}
     gone, moot, out = [], [], []
     for row in claimed:
         inc = incidents.get(row["incident_id"])
-        mode = "send" if row["state"] == "pending" else "reconcile"
-        if inc is None:
-            gone.append(row["id"])
-        elif row["kind"] == "page" and inc["status"] != "triggered" and mode == "send":
-            moot.append(row["id"])
-        else:
-            out.append(Sending(row, inc, mode))
+        match disposition(row["state"], row["kind"], inc["status"] if inc else None):
+            case Disposition.DROP:
+                gone.append(row["id"])
+            case Disposition.CANCEL:
+                moot.append(row["id"])
+            case mode if inc is not None:  # always: a gone incident is DROP
+                out.append(Sending(row, inc, mode))
     if gone:
         await conn.execute(sa.update(t.deliveries).where(d.id.in_(gone)).values(due_at=None))
     if moot:
         await conn.execute(
             sa.update(t.deliveries)
             .where(d.id.in_(moot))
-            .values(state="canceled", due_at=None, settled_at=now, error="incident no longer triggered")
+            .values(
+                state=DeliveryState.CANCELED,
+                due_at=None,
+                settled_at=now,
+                error="incident no longer triggered",
+            )
         )
     if out:
         await conn.execute(
             sa.update(t.deliveries)
             .where(d.id.in_([s.delivery["id"] for s in out]))
-            .values(state="sending", attempts=d.attempts + 1, sending_at=now)
+            .values(state=DeliveryState.SENDING, attempts=d.attempts + 1, sending_at=now)
         )
     return out
 
 
-async def send(k: Kernel, item: Sending) -> DeliveryResult:
-    return await _send(k, item.delivery, item.incident, item.mode)
+async def send(deps: PagingDeps, item: Sending) -> DeliveryResult:
+    return await _send(deps, item.delivery, item.incident, item.mode)
 
 
-async def _send(k: Kernel, delivery: dict[str, Any], incident: dict[str, Any], mode: str) -> DeliveryResult:
+async def _send(
+    deps: PagingDeps, delivery: dict[str, Any], incident: dict[str, Any], mode: str
+) -> DeliveryResult:
     try:
         note = build_notification(
-            delivery, incident, k.catalog, k.public_url, k.links_for(delivery, incident)
+            delivery, incident, deps.catalog, deps.public_url, deps.links_for(delivery, incident)
         )
-        channel = k.channel(delivery["channel_id"])
+        channel = deps.channel(delivery["channel_id"])
     except Unreachable as exc:
         return DeliveryResult.permanent(str(exc))
     except ValueError as exc:  # unknown type or bad settings: a configuration problem, not a blip
@@ -137,38 +145,6 @@ async def _send(k: Kernel, delivery: dict[str, Any], incident: dict[str, Any], m
     except Exception as exc:  # a channel bug must not stop the worker; retrying is the safe default
         log.exception("channel %s raised", delivery["channel_id"])
         return DeliveryResult.transient(f"{type(exc).__name__}: {exc}")
-
-
-def outcome(
-    k: Kernel, delivery: dict[str, Any], result: DeliveryResult, now: float
-) -> tuple[dict[str, Any], str | None, bool]:
-    """The row's new values, the timeline entry to write, and whether the page is given up."""
-    values: dict[str, Any] = {"error": result.error, "lease_owner": None, "lease_until": None}
-    note_kind, exhausted = None, False
-    attempts = delivery["attempts"] + 1
-    match result.status:
-        case DeliveryStatus.SENT:
-            state = "awaiting" if result.awaits_outcome else "sent"
-            values.update(
-                state=state,
-                sent_at=now,
-                due_at=None,
-                provider_ref=result.provider_ref,
-                meta={**(delivery.get("meta") or {}), **dict(result.meta)},
-            )
-            note_kind = "notification.sent"
-        case DeliveryStatus.NOT_SENT:
-            values.update(state="pending", due_at=now)
-        case DeliveryStatus.TRANSIENT if attempts < k.settings.max_delivery_attempts:
-            values.update(state="pending", due_at=now + retry_delay(attempts, result.retry_after))
-            note_kind = "notification.retrying"
-        case DeliveryStatus.IN_DOUBT if attempts < k.settings.max_delivery_attempts:
-            values.update(state="in_doubt", due_at=now + retry_delay(attempts, result.retry_after))
-            note_kind = "notification.in_doubt"
-        case _:
-            values.update(state="failed", due_at=None, settled_at=now)
-            note_kind, exhausted = "notification.failed", delivery["kind"] == "page"
-    return values, note_kind, exhausted
 
 
 _UPDATES: dict[tuple[str, ...], Bulk] = {}
@@ -188,12 +164,12 @@ def _update_stmt(columns: tuple[str, ...]) -> Bulk:
     return stmt
 
 
-async def record(k: Kernel, delivery: dict[str, Any], result: DeliveryResult) -> None:
-    await record_many(k, [(delivery, result)])
+async def record(deps: PagingDeps, delivery: dict[str, Any], result: DeliveryResult) -> None:
+    await record_many(deps, [(delivery, result)])
 
 
 async def record_many(
-    k: Kernel,
+    deps: PagingDeps,
     done: list[tuple[dict[str, Any], DeliveryResult]],
     *,
     then: Callable[[Any], Awaitable[None]] | None = None,
@@ -207,18 +183,20 @@ async def record_many(
     ``then(conn)`` runs last in the same transaction (the worker claims its next deliveries there).
     Raises only when nothing was committed.
     """
-    now = k.clock.now()
+    now = deps.clock.now()
     d = t.deliveries.c
     recorded: Counter[tuple[str, str]] = Counter()  # one metric increment per outcome, not per row
     first: list[int] = []
     settled: dict[tuple[int, int, int], None] = {}  # ordered, once per step
     refresh = False
-    async with k.db.begin() as conn:
-        uow = UnitOfWork(conn, k.db.dialect)
+    async with deps.db.begin() as conn:
+        uow = UnitOfWork(conn, deps.db.dialect)
         # Which leases we still hold, in one statement (locked on PostgreSQL until commit; SQLite
         # holds the write lock), so the UPDATEs below can go as one executemany per shape.
-        q = sa.select(d.id, d.attempts).where(d.id.in_([x["id"] for x, _ in done]), d.lease_owner == k.owner)
-        if k.db.dialect == "postgresql":
+        q = sa.select(d.id, d.attempts).where(
+            d.id.in_([x["id"] for x, _ in done]), d.lease_owner == deps.owner
+        )
+        if deps.db.dialect == "postgresql":
             q = q.order_by(d.id).with_for_update()
         attempt = {i: n for i, n in await conn.execute(q)}
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -228,7 +206,15 @@ async def record_many(
                     "lost the lease on delivery %s before recording %s", delivery["key"], result.status
                 )
                 continue
-            values, note_kind, exhausted = outcome(k, delivery, result, now)
+            decided = outcome(
+                delivery["kind"],
+                delivery["attempts"],
+                delivery.get("meta"),
+                result,
+                now,
+                deps.settings.max_delivery_attempts,
+            )
+            values, note_kind, exhausted = decided.values, decided.note_kind, decided.exhausted
             updates.setdefault(tuple(values), []).append(
                 {"_id": delivery["id"], **{f"v_{c}": v for c, v in values.items()}}
             )
@@ -267,38 +253,38 @@ async def record_many(
             await _update_stmt(columns).run(conn, params)
         # After the UPDATEs: whether a step is settled depends on the states just written.
         for incident_id, step, loop in settled:
-            await step_settled(k, uow, incident_id, step, loop, now)
+            await step_settled(deps, uow, incident_id, step, loop, now)
         if first:
-            await _first_notifications(k, conn, first, now)
+            await _first_notifications(deps, conn, first, now)
         await uow.flush()
         if then is not None:
             await then(conn)
     try:  # committed: what follows must not make the caller think otherwise
         if refresh:
-            await k.refresh_catalog(force=True)  # stop using it here at once; others within seconds
+            await deps.refresh_catalog(force=True)  # stop using it here at once; others within seconds
         for (channel_type, state), n in recorded.items():
-            k.metrics.notification(channel_type, state, n)
+            deps.metrics.notification(channel_type, state, n)
     except Exception:
         log.exception("after recording %d deliveries", len(done))
     if uow.wake:
-        k.wake()
+        deps.wake()
 
 
-async def _first_notifications(k: Kernel, conn: Any, incident_ids: list[int], now: float) -> None:
+async def _first_notifications(deps: PagingDeps, conn: Any, incident_ids: list[int], now: float) -> None:
     i = t.incidents.c
     fresh = sa.and_(i.id.in_(set(incident_ids)), i.first_notified_at.is_(None))
     q = sa.select(i.created_at).where(fresh)
-    if k.db.dialect == "postgresql":
+    if deps.db.dialect == "postgresql":
         q = q.with_for_update()  # two instances must not both count the same incident
     created = (await conn.execute(q)).scalars().all()
     if created:
         await conn.execute(sa.update(t.incidents).where(fresh).values(first_notified_at=now))
     for c in created:
-        k.metrics.first_notification(now - c)
+        deps.metrics.first_notification(now - c)
 
 
 async def step_settled(
-    k: Kernel, uow: UnitOfWork, incident_id: int, step: int, loop: int, now: float
+    deps: PagingDeps, uow: UnitOfWork, incident_id: int, step: int, loop: int, now: float
 ) -> None:
     """When every page of (step, loop) ended without reaching anyone, move on without waiting."""
     d = t.deliveries.c
@@ -310,7 +296,7 @@ async def step_settled(
             )
         )
     ]
-    if states and all(s in NOT_REACHED for s in states):
+    if step_exhausted(states):
         row = await load_incident(uow, incident_id)
         if row is not None:
-            await handle(uow, k.catalog, row, StepExhausted(step, loop), now)
+            await handle(uow, deps.catalog, row, StepExhausted(step, loop), now)

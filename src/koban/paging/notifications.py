@@ -8,7 +8,7 @@ from typing import Any
 from koban.catalog.snapshot import Catalog
 from koban.channels.base import IncidentView, Notification, Recipient
 from koban.channels.registry import CONTACT_FIELD
-from koban.paging.on_call import on_call_names
+from koban.domain.on_call import on_call_names
 
 
 class Unreachable(ValueError):

@@ -22,11 +22,9 @@ from koban.db.uow import UnitOfWork
 from koban.domain.escalation import Timer
 from koban.paging.delivery import CLAIM_COLUMNS, Sending, prepare, record_many, send
 from koban.paging.incidents import StaleIncident, handle, load_incidents
-from koban.triage.worker import RoutingWork
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.paging.deps import PagingDeps, SideWork
 log = logging.getLogger("koban.worker")
 TIMER_BATCH = 500
 TIMER_ROUNDS = 4
@@ -34,19 +32,19 @@ _QUEUES = (t.jobs, t.deliveries, r.alert_groups, r.heartbeat_state)
 
 
 class Worker:
-    def __init__(self, k: Kernel) -> None:
-        self.k = k
-        self.slots = asyncio.Semaphore(k.settings.worker_concurrency)
+    def __init__(self, deps: PagingDeps, side: SideWork) -> None:
+        self.deps = deps
+        self.slots = asyncio.Semaphore(deps.settings.worker_concurrency)
         self.inflight: set[asyncio.Task[None]] = set()
         self._done: list[tuple[dict, DeliveryResult]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._timer_backlog = False  # the last tick left due timers behind (full batches)
-        self.routing = RoutingWork(k)  # aggregation groups, heartbeat checks
+        self.routing = side  # aggregation groups, heartbeat checks (triage/worker.py)
 
     def stop(self) -> None:
         self._stop.set()
-        self.k.wake()
+        self.deps.wake()
 
     async def run(self) -> None:
         failures = 0
@@ -63,29 +61,29 @@ class Worker:
             if not busy:
                 await self._idle()
         while self.inflight:  # sends, then the recorder they start
-            done, _ = await asyncio.wait(set(self.inflight), timeout=self.k.settings.lease_seconds)
+            done, _ = await asyncio.wait(set(self.inflight), timeout=self.deps.settings.lease_seconds)
             if not done:
                 break
 
     async def _idle(self) -> None:
-        k = self.k
-        wait = k.settings.poll_seconds
+        deps = self.deps
+        wait = deps.settings.poll_seconds
         if self._recording():
             # Its commit wakes us (and claims the due deliveries itself): no need to look for when.
-            await k.wait_for_wake(wait)
+            await deps.wait_for_wake(wait)
             return
-        async with k.db.read() as conn:
+        async with deps.db.read() as conn:
             soonest = [x for x in (await next_due(conn, t.jobs), await next_due(conn, t.deliveries)) if x]
             soonest += await self.routing.soonest(conn)
         if soonest:
-            wait = max(0.0, min(wait, min(soonest) - k.clock.now()))
+            wait = max(0.0, min(wait, min(soonest) - deps.clock.now()))
         if wait > 0:
-            await k.wait_for_wake(wait)
+            await deps.wait_for_wake(wait)
 
     async def tick(self) -> bool:
-        k = self.k
-        async with k.db.read() as conn:
-            due = await due_now(conn, _QUEUES, k.clock.now())
+        deps = self.deps
+        async with deps.db.read() as conn:
+            due = await due_now(conn, _QUEUES, deps.clock.now())
         busy = False
         backlog = False
         if "jobs" in due:
@@ -106,16 +104,18 @@ class Worker:
         return busy | bool(routing)
 
     async def timers(self) -> int:
-        k = self.k
-        async with k.db.begin() as conn:
-            now = k.clock.now()  # after waiting for the write lock, as for deliveries: a lease from the past
+        deps = self.deps
+        async with deps.db.begin() as conn:
+            now = (
+                deps.clock.now()
+            )  # after waiting for the write lock, as for deliveries: a lease from the past
             jobs = await claim(
                 conn,
                 t.jobs,
-                dialect=k.db.dialect,
-                owner=k.owner,
+                dialect=deps.db.dialect,
+                owner=deps.owner,
                 now=now,
-                lease=k.settings.lease_seconds,
+                lease=deps.settings.lease_seconds,
                 limit=TIMER_BATCH,
             )
         if not jobs:
@@ -135,32 +135,32 @@ class Worker:
 
     async def _timers(self, jobs: list[dict]) -> None:
         """Fire a batch of timers in one transaction (one commit for hundreds of steps)."""
-        k = self.k
-        now = k.clock.now()
-        async with k.db.begin() as conn:
+        deps = self.deps
+        now = deps.clock.now()
+        async with deps.db.begin() as conn:
             res = await conn.execute(
                 sa.delete(t.jobs)
-                .where(t.jobs.c.id.in_([j["id"] for j in jobs]), t.jobs.c.lease_owner == k.owner)
+                .where(t.jobs.c.id.in_([j["id"] for j in jobs]), t.jobs.c.lease_owner == deps.owner)
                 .returning(t.jobs.c.id)
             )
             held = set(res.scalars())  # a lease we lost belongs to whoever holds it now
             # Rows loaded below, in this write transaction: their UPDATEs can wait for one executemany.
-            uow = UnitOfWork(conn, k.db.dialect, defer_incident_updates=True)
+            uow = UnitOfWork(conn, deps.db.dialect, defer_incident_updates=True)
             rows = await load_incidents(uow, {j["ref"] for j in jobs if j["id"] in held})
             for job in jobs:
                 row = rows.get(job["ref"])
                 if job["id"] in held and row is not None:
-                    await handle(uow, k.catalog, row, Timer(job["fence"]), now)
+                    await handle(uow, deps.catalog, row, Timer(job["fence"]), now)
             await uow.flush()
         if uow.wake:
-            k.wake()
+            deps.wake()
 
     async def deliveries(self) -> int:
         if self._free() <= 0 or (self._recording() and not self._timer_backlog):
             # A recorder at work claims for the slots its sends freed, in its own transaction;
             # claiming here too would split each cycle into two write transactions again.
             return 0
-        async with self.k.db.begin() as conn:
+        async with self.deps.db.begin() as conn:
             items, claimed = await self._claim(conn)
         self._start(items)
         return claimed
@@ -169,30 +169,30 @@ class Worker:
         return self._recorder is not None and not self._recorder.done()
 
     def _free(self) -> int:
-        return self.k.settings.worker_concurrency - len(self.inflight)
+        return self.deps.settings.worker_concurrency - len(self.inflight)
 
     async def _claim(self, conn: Any) -> tuple[list[Sending], int]:
         """Claim and mark ``sending`` as many due deliveries as there are free slots, in ``conn``'s
         transaction; the sends start only after it commits (``_start``)."""
-        k = self.k
+        deps = self.deps
         free = self._free()
         if free <= 0:
             return [], 0
         # The clock read here, in the transaction: a time taken before waiting for the write lock
         # (or before recording a batch) would start the lease in the past, and a short lease could
         # run out before the sends even began.
-        now = k.clock.now()
+        now = deps.clock.now()
         rows = await claim(
             conn,
             t.deliveries,
-            dialect=k.db.dialect,
-            owner=k.owner,
+            dialect=deps.db.dialect,
+            owner=deps.owner,
             now=now,
-            lease=k.settings.lease_seconds,
+            lease=deps.settings.lease_seconds,
             limit=free,
             columns=CLAIM_COLUMNS,
         )
-        return await prepare(k, conn, rows, now), len(rows)
+        return await prepare(deps, conn, rows, now), len(rows)
 
     async def _claim_into(self, out: list[Sending], conn: Any) -> None:
         if not self._timer_backlog:
@@ -209,7 +209,7 @@ class Worker:
         return task
 
     async def _deliver(self, item: Sending) -> None:
-        result = await send(self.k, item)
+        result = await send(self.deps, item)
         self._done.append((item.delivery, result))
         if self._recorder is None or self._recorder.done():
             self._recorder = self._track(self._record())
@@ -223,10 +223,10 @@ class Worker:
             batch, self._done = self._done, []
             claimed: list[Sending] = []
             try:
-                await record_many(self.k, batch, then=functools.partial(self._claim_into, claimed))
+                await record_many(self.deps, batch, then=functools.partial(self._claim_into, claimed))
             except Exception:
                 # The rows keep their lease; when it ends they are claimed again and reconciled.
                 log.exception("recording %d deliveries failed", len(batch))
                 continue
             self._start(claimed)  # committed: marked sending, so a crash now is reconciled, not resent
-        self.k.wake()
+        self.deps.wake()

@@ -53,7 +53,8 @@ def _norm(text: str) -> str:
 async def probe_dns(cfg: DnsProbeConfig) -> ProbeResult:
     started_at, t0 = utcnow(), time.perf_counter_ns()
     query = dns.message.make_query(cfg.name, cfg.query_type)
-    rcode, answers, error, connected = "", (), "", False
+    rcode, error, connected = "", "", False
+    answers: tuple[str, ...] = ()
     try:
         if cfg.transport == "tcp":
             response = await dns.asyncquery.tcp(query, cfg.server, timeout=cfg.timeout, port=cfg.port)

@@ -207,7 +207,7 @@ async def _hop(
             trace.cert = cert_info(transport.get_extra_info("ssl_object"))
         trace.phase = "processing"
         ready = now
-        transport.write(build_request(method, host_header, target, cfg.headers, body))  # type: ignore[attr-defined]
+        transport.write(build_request(method, host_header, target, cfg.headers, body))
         await proto.done
         trace.phases.processing += (proto.first_byte_ns - ready) / 1e9
         trace.phases.transfer += (proto.last_byte_ns - proto.first_byte_ns) / 1e9

@@ -52,7 +52,9 @@ async def resolve(host: str, port: int, prefer: str = "ip4", fallback: bool = Tr
         chosen = infos[0]
     if chosen is None:
         raise ProbeError(f"DNS lookup for {host} found no {prefer} address")
-    return Resolved(chosen[0], chosen[4][0], seconds)
+    ip = chosen[4][0]
+    assert isinstance(ip, str)  # AF_INET/AF_INET6 addresses are (host, port, ...)
+    return Resolved(chosen[0], ip, seconds)
 
 
 def describe_os_error(exc: OSError, ip: str, port: int) -> str:

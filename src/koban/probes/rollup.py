@@ -36,7 +36,8 @@ def bucket_of(value: float) -> int:
 
 
 def bucket_value(index: int) -> float:
-    return MIN_VALUE * GROWTH ** (index + 0.5)
+    value: float = MIN_VALUE * GROWTH ** (index + 0.5)
+    return value
 
 
 @dataclass(slots=True)

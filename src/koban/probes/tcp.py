@@ -107,7 +107,7 @@ async def _connect(
         transport = upgraded
         phases.tls += (time.perf_counter_ns() - t) / 1e9
         cert = cert_info(transport.get_extra_info("ssl_object"))
-    return transport, resolved.ip, cert  # type: ignore[return-value]
+    return transport, resolved.ip, cert
 
 
 def _tls_error(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ monitor sees the same chain probe after probe.
 
 from __future__ import annotations
 
+import _ssl  # the C module behind ssl: ENCODING_DER, which ssl does not re-export
 import functools
 import ssl
 from datetime import UTC, datetime
@@ -48,7 +49,7 @@ def presented_chain(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> list[bytes]:
     if getter is not None:
         try:
             chain = getter() or []
-            ders = [c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER) for c in chain]
+            ders = [c if isinstance(c, bytes) else c.public_bytes(_ssl.ENCODING_DER) for c in chain]
             if ders:
                 return ders
         except (ssl.SSLError, ValueError, AttributeError):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import ChainableUndefined, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from koban.sources.base import PayloadError
 

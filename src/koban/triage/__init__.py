@@ -1,1 +1,4 @@
-"""Alert events -> incidents: dedup (key clocks), muting, grouping, heartbeats; pure rules in koban.routing and koban.domain."""
+"""Alert events -> incidents: dedup (key clocks), muting, grouping, heartbeats.
+
+The pure rules live in koban.routing and koban.domain; this package does their I/O.
+"""

@@ -10,7 +10,6 @@ whose flushes come back here as member events of one incident.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,17 +28,11 @@ from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdic
 from koban.domain.plan import Plan
 from koban.domain.routes import choose_route
 from koban.paging.incidents import apply, esc_state, handle, state_columns, update_params, update_stmt
+from koban.triage import grouping
 from koban.triage.group_codec import event_to_json
 from koban.triage.key_clocks import clock_key, lock_clocks, store_clocks
 from koban.triage.muting import Muter, matcher_labels
-
-
-@dataclass(frozen=True, slots=True)
-class AlertOutcome:
-    incident_id: int | None
-    status: str | None
-    created: bool = False
-    ignored: str | None = None
+from koban.triage.outcome import AlertOutcome
 
 
 def open_key(service_id: str, incident_key: str) -> str:
@@ -64,8 +57,6 @@ async def process_service_alerts(
     record: bool = True,
 ) -> list[AlertOutcome]:
     """``record=False`` for events koban made itself (group flushes): their alerts are already stored."""
-    from koban.triage import grouping  # grouping feeds its flushes back into this module
-
     service = catalog.services[service_id]
     grouped = [i for i, ev in enumerate(events) if grouping.applies(service, ev)]
     direct = sorted(set(range(len(events))) - set(grouped))
@@ -103,7 +94,9 @@ async def process_service_alerts(
             clocks[ck] = touched[ck] = d.clock
         result = await _carry_out(uow, catalog, service, integration_id, ev, row, d, now)
         if d.verdict is Verdict.OPEN:
-            open_rows[ok] = result[1]
+            opened = result[1]
+            if opened is not None:  # always: OPEN is answered with the new incident's row
+                open_rows[ok] = opened
             muter.firing_added(ok, matcher_labels(ev.labels, ev.severity.value, service_id))
         elif row is not None and row["status"] == Status.RESOLVED.value:
             open_rows.pop(ok, None)
@@ -116,7 +109,9 @@ async def process_service_alerts(
     if grouped:
         for i, res in zip(
             grouped,
-            await grouping.admit(uow, catalog, service, [events[i] for i in grouped], now, muter),
+            await grouping.admit(
+                uow, catalog, service, [events[i] for i in grouped], now, muter, process_service_alerts
+            ),
             strict=True,
         ):
             out[i] = res
@@ -260,7 +255,7 @@ async def _open(
     route = choose_route(service, ev)
     policy = catalog.policies.get(route.policy) if route.policy and not route.suppressed else None
     plan, plan_json = _frozen(uow, catalog, policy, now) if policy else (None, None)
-    values = {
+    values: dict[str, Any] = {
         "service_id": service.id,
         "incident_key": ev.incident_key,
         "open_key": open_key(service.id, ev.incident_key),

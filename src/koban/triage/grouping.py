@@ -29,10 +29,10 @@ from koban.routing.grouping import Flush, GroupState, new_group, step
 from koban.routing.routes import GROUP_BY_ALL, RouteNode
 from koban.triage.group_codec import state_from_json, state_to_json, ts
 from koban.triage.muting import Muter, matcher_labels
+from koban.triage.outcome import AlertOutcome, ProcessAlerts
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-    from koban.triage.alerts import AlertOutcome
+    from koban.catalog.deps import StoreDeps
 
 _g = r.alert_groups.c
 
@@ -76,10 +76,15 @@ def _member(ev: AlertEvent, now: datetime) -> GroupAlert:
 
 
 async def admit(
-    uow: UnitOfWork, catalog: Catalog, service: Service, events: list[AlertEvent], now: float, muter: Muter
+    uow: UnitOfWork,
+    catalog: Catalog,
+    service: Service,
+    events: list[AlertEvent],
+    now: float,
+    muter: Muter,
+    process: ProcessAlerts,
 ) -> list[AlertOutcome]:
-    from koban.triage.alerts import AlertOutcome
-
+    """Alerts into their groups; a flush goes back through ``process`` (the alert -> incident step)."""
     at = datetime.fromtimestamp(now, UTC)
     out: list[AlertOutcome] = []
     for ev in events:
@@ -99,7 +104,7 @@ async def admit(
         state, flushes, due = step(state, _member(ev, at), at)
         await _save(uow, service.id, row, state, due, now)
         for flush in flushes:
-            await carry_out(uow, catalog, service.id, flush, now)
+            await carry_out(uow, catalog, service.id, flush, now, process)
         out.append(AlertOutcome(None, "grouped"))
     return out
 
@@ -151,38 +156,40 @@ def flush_events(flush: Flush) -> list[AlertEvent]:
     return out
 
 
-async def carry_out(uow: UnitOfWork, catalog: Catalog, service_id: str, flush: Flush, now: float) -> None:
-    from koban.triage.alerts import process_service_alerts
-
+async def carry_out(
+    uow: UnitOfWork, catalog: Catalog, service_id: str, flush: Flush, now: float, process: ProcessAlerts
+) -> None:
     events = flush_events(flush)
     if not events:
         return
-    outcomes = await process_service_alerts(uow, catalog, service_id, events, now, record=False)
+    outcomes = await process(uow, catalog, service_id, events, now, record=False)
     for incident_id in {o.incident_id for o in outcomes if o.incident_id is not None}:
         data = {"reason": flush.reason.value, "group_key": flush.group_key, "firing": len(flush.firing)}
         uow.note(incident_id, now, "group.flushed", data=data)
 
 
-async def run_due(k: Kernel, limit: int = 100) -> int:
+async def run_due(deps: StoreDeps, process: ProcessAlerts, limit: int = 100) -> int:
     """Claim due groups, tick them, carry out their flushes: one transaction per group."""
-    return await run_due_rows(
-        k, r.alert_groups, lambda k, row: _tick(k, row["id"]), what="group tick", limit=limit
-    )
+
+    async def tick(deps: StoreDeps, row: dict[str, Any]) -> None:
+        await _tick(deps, row["id"], process)
+
+    return await run_due_rows(deps, r.alert_groups, tick, what="group tick", limit=limit)
 
 
-async def _tick(k: Kernel, group_id: int) -> None:
-    now = k.clock.now()
-    async with k.db.begin() as conn:
-        uow = UnitOfWork(conn, k.db.dialect)
-        q = sa.select(r.alert_groups).where(_g.id == group_id, _g.lease_owner == k.owner)
+async def _tick(deps: StoreDeps, group_id: int, process: ProcessAlerts) -> None:
+    now = deps.clock.now()
+    async with deps.db.begin() as conn:
+        uow = UnitOfWork(conn, deps.db.dialect)
+        q = sa.select(r.alert_groups).where(_g.id == group_id, _g.lease_owner == deps.owner)
         if uow.dialect == "postgresql":
             q = q.with_for_update()
         row = (await conn.execute(q)).mappings().first()
-        if row is None or row["service_id"] not in k.catalog.services:
+        if row is None or row["service_id"] not in deps.catalog.services:
             return  # lease lost (someone else ticks it) or the service is gone
         state, flushes, due = step(state_from_json(row["state"]), None, datetime.fromtimestamp(now, UTC))
         for flush in flushes:
-            await carry_out(uow, k.catalog, row["service_id"], flush, now)
+            await carry_out(uow, deps.catalog, row["service_id"], flush, now, process)
         if state.is_disposable and state.last_notified is not None and not state.last_notified.firing:
             # Nothing firing, nothing pending, last notice "all resolved": the row can go.
             await conn.execute(sa.delete(r.alert_groups).where(_g.id == group_id))
@@ -195,4 +202,4 @@ async def _tick(k: Kernel, group_id: int) -> None:
             )
         await uow.flush()
     if uow.wake:
-        k.wake()
+        deps.wake()

@@ -19,13 +19,12 @@ from koban.config.model_routing import Heartbeat
 from koban.db import schema_routing as r
 from koban.db.leased_rows import run_due_rows
 from koban.db.uow import UnitOfWork
-from koban.sources.heartbeat import CheckState, CheckStatus, PingKind, evaluate, on_ping
+from koban.sources.heartbeat import CheckState, CheckStatus, PingKind, Result, evaluate, on_ping
 from koban.triage.alerts import process_service_alerts
 from koban.triage.group_codec import dt, ts
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.catalog.deps import StoreDeps
 _s = r.heartbeat_state.c
 
 
@@ -53,7 +52,7 @@ async def _locked(uow: UnitOfWork, ident: str, owner: str | None = None) -> dict
 
 
 async def _save_and_alert(
-    k: Kernel, uow: UnitOfWork, hb: Heartbeat, result: tuple, now: float, release: bool
+    deps: StoreDeps, uow: UnitOfWork, hb: Heartbeat, result: Result, now: float, release: bool
 ) -> CheckState:
     state, event, next_check = result
     values: dict[str, Any] = {
@@ -67,37 +66,41 @@ async def _save_and_alert(
         values.update(lease_owner=None, lease_until=None)
     await uow.conn.execute(sa.update(r.heartbeat_state).where(_s.id == hb.id).values(**values))
     if event is not None:
-        await process_service_alerts(uow, k.catalog, hb.service, [event], now)
+        await process_service_alerts(uow, deps.catalog, hb.service, [event], now)
     return state
 
 
-async def ping(k: Kernel, hb: Heartbeat, kind: PingKind, now: float) -> CheckState:
-    async with k.db.begin() as conn:
-        uow = UnitOfWork(conn, k.db.dialect)
+async def ping(deps: StoreDeps, hb: Heartbeat, kind: PingKind, now: float) -> CheckState:
+    async with deps.db.begin() as conn:
+        uow = UnitOfWork(conn, deps.db.dialect)
         row = await _locked(uow, hb.id)
         if row is None:  # created through the API a moment ago on another instance
             await ensure_heartbeat_state(conn, hb.id, now)
             row = await _locked(uow, hb.id)
             assert row is not None
-        state = await _save_and_alert(k, uow, hb, on_ping(check_state(hb, row), kind, dt(now)), now, False)  # type: ignore[arg-type]
+        state = await _save_and_alert(deps, uow, hb, on_ping(check_state(hb, row), kind, dt(now)), now, False)  # type: ignore[arg-type]
         await uow.flush()
     if uow.wake:
-        k.wake()
+        deps.wake()
     return state
 
 
-async def run_due(k: Kernel, limit: int = 100) -> int:
+async def run_due(deps: StoreDeps, limit: int = 100) -> int:
     return await run_due_rows(
-        k, r.heartbeat_state, lambda k, row: _check(k, row["id"]), what="heartbeat check", limit=limit
+        deps,
+        r.heartbeat_state,
+        lambda deps, row: _check(deps, row["id"]),
+        what="heartbeat check",
+        limit=limit,
     )
 
 
-async def _check(k: Kernel, ident: str) -> None:
-    now = k.clock.now()
-    hb = k.catalog.routing.heartbeats.get(ident)
-    async with k.db.begin() as conn:
-        uow = UnitOfWork(conn, k.db.dialect)
-        row = await _locked(uow, ident, owner=k.owner)
+async def _check(deps: StoreDeps, ident: str) -> None:
+    now = deps.clock.now()
+    hb = deps.catalog.routing.heartbeats.get(ident)
+    async with deps.db.begin() as conn:
+        uow = UnitOfWork(conn, deps.db.dialect)
+        row = await _locked(uow, ident, owner=deps.owner)
         if row is None:
             return  # lease lost: whoever holds it now checks
         if hb is None:
@@ -106,10 +109,10 @@ async def _check(k: Kernel, ident: str) -> None:
                 sa.update(r.heartbeat_state).where(_s.id == ident).values(due_at=None, lease_owner=None)
             )
             return
-        await _save_and_alert(k, uow, hb, evaluate(check_state(hb, row), dt(now)), now, True)  # type: ignore[arg-type]
+        await _save_and_alert(deps, uow, hb, evaluate(check_state(hb, row), dt(now)), now, True)  # type: ignore[arg-type]
         await uow.flush()
     if uow.wake:
-        k.wake()
+        deps.wake()
 
 
 def describe(hb: Heartbeat, row: dict[str, Any] | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ still be duplicated or reordered, and every event for the key pushes the expiry 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -22,7 +23,11 @@ CLOCK_TTL_SECONDS = 7 * 86400.0
 _c = r.alert_clocks.c
 # Driver-level executemany (db/bulk.py): a burst touches one clock per alert, twice.
 _INSERT_CLOCKS = BulkInsert(r.alert_clocks, ignore_conflicts=True)
-_VALUES = {"fired_at": sa.bindparam("f"), "resolved_at": sa.bindparam("r"), "expires_at": sa.bindparam("e")}
+_VALUES: dict[str, sa.BindParameter[Any]] = {
+    "fired_at": sa.bindparam("f"),
+    "resolved_at": sa.bindparam("r"),
+    "expires_at": sa.bindparam("e"),
+}
 
 
 def _store_stmt(dialect: str) -> sa.Executable:

@@ -13,28 +13,30 @@ from koban.db.queue import next_due
 from koban.db.uow import UnitOfWork
 from koban.triage import grouping
 from koban.triage import heartbeats as hb
+from koban.triage.alerts import process_service_alerts
 from koban.triage.key_clocks import forget_expired
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
-
+    from koban.catalog.deps import StoreDeps
 CLEANUP_EVERY_SECONDS = 300.0
 
 
 class RoutingWork:
-    def __init__(self, k: Kernel) -> None:
-        self.k = k
+    def __init__(self, deps: StoreDeps) -> None:
+        self.deps = deps
         self.last_cleanup = 0.0
 
     async def tick(self, *, groups: bool = True, heartbeats: bool = True) -> int:
         """``groups``/``heartbeats`` False when the caller already knows none is due."""
-        k = self.k
-        done = (await grouping.run_due(k) if groups else 0) + (await hb.run_due(k) if heartbeats else 0)
-        now = k.clock.now()
+        deps = self.deps
+        done = (await grouping.run_due(deps, process_service_alerts) if groups else 0) + (
+            await hb.run_due(deps) if heartbeats else 0
+        )
+        now = deps.clock.now()
         if now - self.last_cleanup >= CLEANUP_EVERY_SECONDS:
             self.last_cleanup = now
-            async with k.db.begin() as conn:
-                await forget_expired(UnitOfWork(conn, k.db.dialect), now)
+            async with deps.db.begin() as conn:
+                await forget_expired(UnitOfWork(conn, deps.db.dialect), now)
         return done
 
     @staticmethod

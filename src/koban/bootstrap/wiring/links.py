@@ -17,7 +17,7 @@ from koban.channels.links import LinkDeps, LinkSigner, build_routes
 from koban.db.tokens import DbNonceStore
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from koban.bootstrap.wiring.deps import Wired
 
 # Long enough to act on a page read the next morning, short enough that an old mail is harmless.
 LINK_TTL = 24 * 3600.0
@@ -26,7 +26,7 @@ LINK_CHANNEL_TYPES = frozenset({"slack", "email", "sms"})
 LINK_ACTIONS = (IncidentAction.ACKNOWLEDGE, IncidentAction.RESOLVE)
 
 
-def signer_for(k: Kernel) -> LinkSigner:
+def signer_for(k: Wired) -> LinkSigner:
     return LinkSigner(k.signing_key.decode("utf-8", "replace"))
 
 
@@ -65,11 +65,11 @@ def mint_links(
     return out
 
 
-def links_for(k: Kernel, delivery: dict[str, Any], incident: dict[str, Any]) -> dict[str, str]:
+def links_for(k: Wired, delivery: dict[str, Any], incident: dict[str, Any]) -> dict[str, str]:
     return mint_links(signer_for(k), k.public_url, delivery, incident, k.clock.now())
 
 
-def routes(k: Kernel) -> list[BaseRoute]:
+def routes(k: Wired) -> list[BaseRoute]:
     deps = LinkDeps(
         signer=signer_for(k),
         store=DbNonceStore(k.db, k.clock),

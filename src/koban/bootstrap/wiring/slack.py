@@ -18,7 +18,7 @@ from koban.channels.slack.settings import SlackSettings
 from koban.config.model import Channel, Person
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from koban.bootstrap.wiring.deps import Wired
 
 SLACK_CONTACT = "slack"
 
@@ -44,7 +44,7 @@ def person_for_slack_user(people: Mapping[str, Person], user_id: str) -> str | N
     return None
 
 
-def routes(k: Kernel) -> list[BaseRoute]:
+def routes(k: Wired) -> list[BaseRoute]:
     settings = SlackSettings()
     env_secret = settings.signing_secret.get_secret_value()
 

@@ -4,7 +4,7 @@
   from the channel config and ``KOBAN_TWILIO_*`` (``channels/voice/config.py``); every channel on one
   account shares one pacer; the channel is wrapped so numbers Twilio refused for good are recorded on
   the person's contact and skipped until the number changes.
-- ``routes(kernel)``: ``/twilio/voice/{twiml,gather,status}`` and ``/twilio/sms/inbound``, built from
+- ``routes(system)``: ``/twilio/voice/{twiml,gather,status}`` and ``/twilio/sms/inbound``, built from
   deps that follow the configuration snapshot (listed in ``bootstrap/mounts.py``).
 - Deps: single-use tokens in ``used_tokens`` (``DbNonceStore``), call states in ``call_states``
   (compare-and-set), ``resolve_delivery`` rebuilding the Notification from the delivery row, and
@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +38,12 @@ from koban.db.tokens import DbNonceStore
 from koban.paging.notifications import Unreachable, build_notification
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from koban.bootstrap.wiring.deps import Wired
 
 KINDS = ("voice", "sms")
 PREFIX = "/twilio"  # where the engine mounts the routes, whatever a channel's path_prefix says
 PATHS = ("/voice/twiml", "/voice/gather", "/voice/status", "/sms/inbound")
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def channel_settings(ctx: Any, config: Mapping[str, Any]) -> TwilioSettings:
@@ -97,11 +98,11 @@ def make_channel(kind: str, config: Mapping[str, Any], ctx: Any) -> PhoneChannel
 class TwilioWiring:
     """Deps for the webhooks, rebuilt when the configuration snapshot changes."""
 
-    def __init__(self, k: Kernel) -> None:
+    def __init__(self, k: Wired) -> None:
         self.k = k
         self._catalog: object = None
         self._deps: TwilioDeps | None = None
-        self._endpoints: dict[str, Any] = {}
+        self._endpoints: dict[str, Endpoint] = {}
 
     def settings_by_channel(self) -> dict[str, TwilioSettings]:
         out = {}
@@ -175,6 +176,6 @@ class TwilioWiring:
         return await endpoint(request)
 
 
-def routes(k: Kernel) -> list[BaseRoute]:
+def routes(k: Wired) -> list[BaseRoute]:
     wiring = TwilioWiring(k)
     return [Route(PREFIX + path, wiring.dispatch, methods=["POST"]) for path in PATHS]

@@ -26,14 +26,16 @@ from koban.db.uow import UnitOfWork
 from koban.paging.delivery import step_settled
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from koban.bootstrap.wiring.deps import Wired
 
 log = logging.getLogger("koban.twilio")
 OPEN = ("awaiting", "sent", "sending", "in_doubt")
 RulesFor = Callable[[str], Mapping[str, RetryRule]]
+# A delivery row: as read (``RowMapping``, keyed by name or column) or built by hand.
+DeliveryRow = Mapping[str, Any] | sa.RowMapping
 
 
-def retry_row(row: Mapping[str, Any], retry: RetryAttempt, now: float) -> dict[str, Any]:
+def retry_row(row: DeliveryRow, retry: RetryAttempt, now: float) -> dict[str, Any]:
     return {
         "key": retry.key,
         "incident_id": row["incident_id"],
@@ -55,7 +57,7 @@ def retry_row(row: Mapping[str, Any], retry: RetryAttempt, now: float) -> dict[s
 class TwilioActions:
     """The ``IncidentActions`` port as the Twilio routes see it."""
 
-    def __init__(self, k: Kernel, rules_for: RulesFor) -> None:
+    def __init__(self, k: Wired, rules_for: RulesFor) -> None:
         self.k, self.rules_for = k, rules_for
 
     async def act(
@@ -118,7 +120,7 @@ class TwilioActions:
         if uow.wake:
             k.wake()
 
-    async def _next(self, uow: UnitOfWork, row: Mapping[str, Any], detail: str, now: float) -> None:
+    async def _next(self, uow: UnitOfWork, row: DeliveryRow, detail: str, now: float) -> None:
         """Retry the same person when the rules say so and the incident still needs someone; else move on."""
         retry = retry_attempt(row["key"], row["meta"] or {}, detail, self.rules_for(row["channel_id"]))
         status = (
@@ -138,4 +140,4 @@ class TwilioActions:
                 row["incident_id"], now, "call.retry_scheduled", row["person_id"], row["channel_id"], data
             )
             return
-        await step_settled(self.k, uow, row["incident_id"], row["step"], row["loop"], now)
+        await step_settled(self.k.paging, uow, row["incident_id"], row["step"], row["loop"], now)

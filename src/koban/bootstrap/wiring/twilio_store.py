@@ -36,6 +36,7 @@ class DbCallStateStore:
     async def save(self, key: str, state: CallState, *, expected: CallState | None) -> bool:
         c = tw.call_states.c
         now = self.clock.now()
+        stmt: sa.Executable
         async with self.db.begin() as conn:
             if expected is None:
                 ins = (postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert)(

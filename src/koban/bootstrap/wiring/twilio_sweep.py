@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from koban.channels.voice.state import CallState
 from koban.db import schema as t
 
 if TYPE_CHECKING:
-    from koban.bootstrap.system import Kernel
+    from koban.bootstrap.wiring.deps import Wired
 
 log = logging.getLogger("koban.twilio")
 SWEEP_SECONDS = 2.0
@@ -43,7 +43,7 @@ class SweepItem:
 
 
 def sweep_plan(
-    rows: list[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     states: Mapping[str, CallState],
     now: float,
     deadline_after: Callable[[str], float | None],
@@ -65,7 +65,7 @@ def sweep_plan(
 
 
 class Sweeper:
-    def __init__(self, k: Kernel) -> None:
+    def __init__(self, k: Wired) -> None:
         self.k = k
         self.wiring = TwilioWiring(k)
         self.not_before: dict[str, float] = {}
@@ -117,7 +117,7 @@ class Sweeper:
             self.not_before[item.key] = self.k.clock.now() + RECHECK_SECONDS
 
 
-async def run_sweeper(k: Kernel) -> None:
+async def run_sweeper(k: Wired) -> None:
     sweeper = Sweeper(k)
     while True:
         await asyncio.sleep(SWEEP_SECONDS)

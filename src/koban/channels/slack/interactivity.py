@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs
 
 from slack_sdk.signature import Clock, SignatureVerifier
@@ -79,7 +78,7 @@ def parse_click(body: bytes) -> SlackClick | None:
     """Pure: the koban action in a block_actions form body, or None when there is nothing to do
     (other payload types, url buttons, foreign buttons, malformed values)."""
     try:
-        payload: dict[str, Any] = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
+        payload: object = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
     except (KeyError, IndexError, ValueError, UnicodeDecodeError):
         return None
     if not isinstance(payload, dict) or payload.get("type") != "block_actions":
@@ -125,9 +124,10 @@ async def _after(deps: SlackDeps, click: SlackClick, result: ActionResult | None
 def _verifiers(deps: SlackDeps) -> Callable[[], list[SignatureVerifier]]:
     clock = _InjectedClock(deps.clock)
     fixed = [SignatureVerifier(deps.signing_secret, clock=clock)] if deps.signing_secret else []
-    if deps.signing_secrets is None:
+    secrets = deps.signing_secrets  # SlackDeps is frozen: the same callable at every request
+    if secrets is None:
         return lambda: fixed
-    return lambda: [SignatureVerifier(s, clock=clock) for s in deps.signing_secrets() if s] + fixed
+    return lambda: [SignatureVerifier(s, clock=clock) for s in secrets() if s] + fixed
 
 
 async def _act(deps: SlackDeps, click: SlackClick, person: str | None) -> ActionResult:

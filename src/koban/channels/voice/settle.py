@@ -78,8 +78,7 @@ async def settle_overdue_call(
     except TwilioRestException as exc:
         if exc.status != 404:
             raise
-        event = StatusEvent(call_sid, "failed", API_SEQUENCE)
-        return await apply_event(deps, notification, event)
+        return await apply_event(deps, notification, StatusEvent(call_sid, "failed", API_SEQUENCE))
     if call.status in ("queued", "ringing"):
         call = await asyncio.to_thread(client.calls(call_sid).update, status="canceled")
         if call.status not in TERMINAL:  # Twilio answers before the hangup lands: settle as canceled

@@ -67,6 +67,7 @@ def signed_form(payload: Mapping[str, Any], secret: str, timestamp: int) -> tupl
     """The form body Slack posts and its signing headers."""
     body = urlencode({"payload": json.dumps(payload)}).encode("utf-8")
     signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    assert signature is not None  # None only when no timestamp is given
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": str(timestamp),

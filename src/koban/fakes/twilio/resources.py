@@ -184,3 +184,11 @@ class SimMessage:
             "to": self.to,
             "uri": uri + ".json",
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One scripted answer for the next create request: an error code, or a late answer (in doubt)."""
+
+    code: int | None = None
+    delay: float = 0.0

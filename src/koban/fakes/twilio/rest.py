@@ -8,16 +8,29 @@ import hmac
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from koban.fakes.twilio.personas import Behavior
-from koban.fakes.twilio.resources import API_VERSION, SimCall, SimMessage, error_body, new_sid
+from koban.fakes.twilio.personas import Behavior, PersonaBook
+from koban.fakes.twilio.resources import API_VERSION, Fault, SimCall, SimMessage, error_body, new_sid
 
-if TYPE_CHECKING:
-    from koban.fakes.twilio.simulator import TwilioSimulator
+
+class TwilioSimulator(Protocol):
+    """What the REST handlers use of the simulator (simulator.py), which owns the dialer and timing."""
+
+    account_sid: str
+    auth_tokens: tuple[str, ...]
+    personas: PersonaBook
+    calls: dict[str, SimCall]
+    messages: list[SimMessage]
+    requests: list[dict[str, Any]]
+
+    def take_fault(self) -> Fault | None: ...
+    def start_call(self, call: SimCall) -> None: ...
+    def deliver_message(self, message: SimMessage, status_callback: str | None) -> None: ...
+
 
 SIM_KEY: web.AppKey[TwilioSimulator] = web.AppKey("sim")
 PREFIX = f"/{API_VERSION}/Accounts/{{account}}"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -26,20 +25,12 @@ from aiohttp import web
 
 from koban.fakes.twilio.dialer import Dialer
 from koban.fakes.twilio.personas import PersonaBook
-from koban.fakes.twilio.resources import API_VERSION, SimCall, SimMessage, new_sid
+from koban.fakes.twilio.resources import API_VERSION, Fault, SimCall, SimMessage, new_sid
 from koban.fakes.twilio.rest import SIM_KEY, add_routes, json_error, rest_middleware
 from koban.fakes.twilio.webhooks import Signer
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_NUMBER = "+15005550006"  # Twilio's magic "valid" test caller number
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """One scripted answer for the next create request: an error code, or a late answer (in doubt)."""
-
-    code: int | None = None
-    delay: float = 0.0
 
 
 class TwilioSimulator:

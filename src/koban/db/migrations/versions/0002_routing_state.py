@@ -4,6 +4,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,7 @@ depends_on = None
 ID = sa.String(length=128)
 
 
-def _config(name: str, *cols: sa.Column) -> None:
+def _config(name: str, *cols: sa.Column[Any]) -> None:
     op.create_table(
         name,
         sa.Column("id", ID, nullable=False),

@@ -1,0 +1,10 @@
+"""Loopback HTTP/TLS targets and a closed port (tests.support.server_fixtures), for the prober tests."""
+
+from tests.support.server_fixtures import (  # noqa: F401  (fixtures)
+    ca,
+    ca_file,
+    closed_port,
+    http_server,
+    server_context,
+    tls_server,
+)
