@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from koban.api.deps import deps_of
 from koban.channels.actions import IncidentAction
 from koban.db import schema as t
+from koban.domain.escalation import Status
 from koban.paging.actions import NotFound
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -79,7 +80,7 @@ async def list_incidents(
     c = t.incidents.c
     q = sa.select(t.incidents).order_by(c.id.desc()).limit(limit)
     if status == "open":
-        q = q.where(c.status != "resolved")
+        q = q.where(c.status != Status.RESOLVED)
     elif status:
         q = q.where(c.status == status)
     if service:

@@ -41,6 +41,7 @@ from koban.ingest.drain import InboxDrain
 from koban.ingest.inbox import InboxWriter
 from koban.paging.actions import Actions
 from koban.paging.deps import PagingDeps
+from koban.paging.rows import ClaimedDelivery, IncidentRow
 from koban.paging.worker import Worker
 from koban.triage.worker import RoutingWork
 
@@ -207,7 +208,7 @@ class System:
         self._channels[channel_id] = (cfg, digest, inst)
         return inst
 
-    def links_for(self, delivery: dict[str, Any], incident: dict[str, Any]) -> dict[str, str]:
+    def links_for(self, delivery: ClaimedDelivery, incident: IncidentRow) -> dict[str, str]:
         """Signed one-click links for the person a page goes to (empty for team channels)."""
         return links_for(self, delivery, incident)
 

@@ -15,6 +15,7 @@ import typer
 from koban.channels.actions import IncidentAction
 from koban.cli.runtime import open_system, settings_or_exit
 from koban.db import schema as t
+from koban.domain.escalation import Status
 
 app = typer.Typer(help="Incidents.", no_args_is_help=True)
 alert_app = typer.Typer(help="Alerts.", no_args_is_help=True)
@@ -33,7 +34,7 @@ def list_(status: str = typer.Option("open", help="open, triggered, acknowledged
                 .limit(100)
             )
             if status == "open":
-                q = q.where(c.status != "resolved")
+                q = q.where(c.status != Status.RESOLVED)
             elif status != "all":
                 q = q.where(c.status == status)
             return (await conn.execute(q)).all()

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from koban.channels.actions import ActionResult, IncidentAction, Outcome
 from koban.db import schema as t
 from koban.db.uow import UnitOfWork
-from koban.domain.escalation import Acknowledge, EscalateNow, Reassign, Resolve
+from koban.domain.escalation import Acknowledge, EscalateNow, Reassign, Resolve, Status
 from koban.domain.plan import PlanTarget
 from koban.paging.delivery import step_settled
+from koban.paging.delivery_rules import OPEN, DeliveryState
 from koban.paging.incidents import StaleIncident, handle, load_incident
 
 if TYPE_CHECKING:
@@ -86,7 +87,8 @@ class Actions:
         if uow.wake:
             deps.wake()
         if d.refused:
-            who = row.get("acknowledged_by") if row["status"] == "acknowledged" else row.get("resolved_by")
+            acked = row["status"] == Status.ACKNOWLEDGED
+            who = row.get("acknowledged_by") if acked else row.get("resolved_by")
             msg = d.refused + (f" by {who}" if who and "already" in d.refused else "")
             return ActionResult(False, row["status"], msg)
         return ActionResult(True, row["status"], f"incident {incident_id} {row['status']}")
@@ -97,12 +99,12 @@ class Actions:
         deps = self.deps
         now = deps.clock.now()
         d = t.deliveries.c
-        state = "reached" if outcome is Outcome.REACHED else "not_reached"
+        state = DeliveryState.REACHED if outcome is Outcome.REACHED else DeliveryState.NOT_REACHED
         async with deps.db.begin() as conn:
             row = (
                 (await conn.execute(sa.select(t.deliveries).where(d.key == delivery_key))).mappings().first()
             )
-            if row is None or row["state"] not in ("awaiting", "sent", "sending", "in_doubt"):
+            if row is None or row["state"] not in OPEN:
                 return  # unknown or already settled: duplicate or out-of-order callback
             await conn.execute(
                 sa.update(t.deliveries)
@@ -118,7 +120,7 @@ class Actions:
                 row["channel_id"],
                 {"key": delivery_key, **dict(detail or {})},
             )
-            if state == "not_reached" and row["kind"] == "page":
+            if state is DeliveryState.NOT_REACHED and row["kind"] == "page":
                 await step_settled(deps, uow, row["incident_id"], row["step"], row["loop"], now)
             await uow.flush()
         if uow.wake:

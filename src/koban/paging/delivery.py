@@ -17,7 +17,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
@@ -25,12 +25,14 @@ from koban.channels.base import DeliveryResult, DeliveryStatus
 from koban.channels.registry import SHOWS_ON_CALL_TYPES
 from koban.db import schema as t
 from koban.db.bulk import Bulk, dict_rows
+from koban.db.queue import claim
 from koban.db.uow import UnitOfWork
 from koban.domain.escalation import StepExhausted
 from koban.paging.broken_channels import mark_broken
 from koban.paging.delivery_rules import DeliveryState, Disposition, disposition, outcome, step_exhausted
 from koban.paging.incidents import handle, load_incident
 from koban.paging.notifications import Unreachable, build_notification
+from koban.paging.rows import ClaimedDelivery, IncidentRow
 
 if TYPE_CHECKING:
     from koban.paging.deps import PagingDeps
@@ -40,9 +42,9 @@ NO_LONGER_TRIGGERED = "incident no longer triggered"
 
 @dataclass(frozen=True, slots=True)
 class Sending:
-    delivery: dict[str, Any]
-    incident: dict[str, Any]
-    mode: str  # send | reconcile (a crash may have left an earlier attempt in doubt)
+    delivery: ClaimedDelivery
+    incident: IncidentRow
+    mode: Disposition  # SEND | RECONCILE (a crash may have left an earlier attempt in doubt)
 
 
 _VIEW_COLUMNS = tuple(
@@ -66,13 +68,28 @@ CLAIM_COLUMNS = tuple(
 )  # fmt: skip
 
 
-def _shows_on_call(deps: PagingDeps, delivery: dict[str, Any]) -> bool:
+async def claim_deliveries(deps: PagingDeps, conn: Any, now: float, limit: int) -> list[ClaimedDelivery]:
+    """Lease up to ``limit`` due deliveries in ``conn``'s transaction: their ``CLAIM_COLUMNS``."""
+    rows = await claim(
+        conn,
+        t.deliveries,
+        dialect=deps.db.dialect,
+        owner=deps.owner,
+        now=now,
+        lease=deps.settings.lease_seconds,
+        limit=limit,
+        columns=CLAIM_COLUMNS,
+    )
+    return cast(list[ClaimedDelivery], rows)
+
+
+def _shows_on_call(deps: PagingDeps, delivery: ClaimedDelivery) -> bool:
     ch = deps.catalog.channels.get(delivery["channel_id"])
     kinds = {delivery.get("channel_type"), ch.type if ch is not None else None}
     return any(k in SHOWS_ON_CALL_TYPES for k in kinds)
 
 
-async def prepare(deps: PagingDeps, conn: Any, claimed: list[dict[str, Any]], now: float) -> list[Sending]:
+async def prepare(deps: PagingDeps, conn: Any, claimed: list[ClaimedDelivery], now: float) -> list[Sending]:
     """In the claiming transaction: drop or cancel what no longer applies, mark the rest ``sending``.
 
     Set-based (a few statements per batch, not per row): a burst of thousands of pages must not
@@ -89,8 +106,10 @@ async def prepare(deps: PagingDeps, conn: Any, claimed: list[dict[str, Any]], no
     if any(_shows_on_call(deps, r) for r in claimed):
         cols = cols + _ON_CALL_COLUMNS
     found = dict_rows(await conn.execute(sa.select(*cols).where(t.incidents.c.id.in_(ids))))
-    incidents = {r["id"]: r for r in found}
-    gone, moot, out = [], [], []
+    incidents = {r["id"]: r for r in cast(list[IncidentRow], found)}
+    gone: list[int] = []
+    moot: list[int] = []
+    out: list[Sending] = []
     for row in claimed:
         inc = incidents.get(row["incident_id"])
         match disposition(row["state"], row["kind"], inc["status"] if inc else None):
@@ -110,7 +129,7 @@ async def prepare(deps: PagingDeps, conn: Any, claimed: list[dict[str, Any]], no
                 state=DeliveryState.CANCELED,
                 due_at=None,
                 settled_at=now,
-                error="incident no longer triggered",
+                error=NO_LONGER_TRIGGERED,
             )
         )
     if out:
@@ -127,7 +146,7 @@ async def send(deps: PagingDeps, item: Sending) -> DeliveryResult:
 
 
 async def _send(
-    deps: PagingDeps, delivery: dict[str, Any], incident: dict[str, Any], mode: str
+    deps: PagingDeps, delivery: ClaimedDelivery, incident: IncidentRow, mode: Disposition
 ) -> DeliveryResult:
     try:
         note = build_notification(
@@ -139,7 +158,7 @@ async def _send(
     except ValueError as exc:  # unknown type or bad settings: a configuration problem, not a blip
         return DeliveryResult.permanent(str(exc))
     try:
-        if mode == "reconcile":
+        if mode == Disposition.RECONCILE:
             return await channel.reconcile(note, delivery.get("provider_ref"))
         return await channel.send(note)
     except Exception as exc:  # a channel bug must not stop the worker; retrying is the safe default
@@ -164,13 +183,13 @@ def _update_stmt(columns: tuple[str, ...]) -> Bulk:
     return stmt
 
 
-async def record(deps: PagingDeps, delivery: dict[str, Any], result: DeliveryResult) -> None:
+async def record(deps: PagingDeps, delivery: ClaimedDelivery, result: DeliveryResult) -> None:
     await record_many(deps, [(delivery, result)])
 
 
 async def record_many(
     deps: PagingDeps,
-    done: list[tuple[dict[str, Any], DeliveryResult]],
+    done: list[tuple[ClaimedDelivery, DeliveryResult]],
     *,
     then: Callable[[Any], Awaitable[None]] | None = None,
 ) -> None:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from koban.channels.base import DeliveryResult, DeliveryStatus
+from koban.domain.escalation import Status
 from koban.paging.backoff import retry_delay
 
 
@@ -18,6 +19,7 @@ class DeliveryState(StrEnum):
     SENDING = "sending"  # claimed and handed to the channel; a crash leaves it here (reconcile)
     SENT = "sent"
     AWAITING = "awaiting"  # sent; the outcome comes later (a call ringing)
+    REACHED = "reached"  # delivered and answered by the person (calls)
     IN_DOUBT = "in_doubt"  # the channel could not tell whether it went out: reconcile, then resend
     FAILED = "failed"
     CANCELED = "canceled"
@@ -26,6 +28,8 @@ class DeliveryState(StrEnum):
 
 # A page in one of these reached nobody.
 NOT_REACHED = (DeliveryState.FAILED, DeliveryState.NOT_REACHED, DeliveryState.CANCELED)
+# A delivery in one of these can still be settled by its outcome (a call's status callback).
+OPEN = (DeliveryState.AWAITING, DeliveryState.SENT, DeliveryState.SENDING, DeliveryState.IN_DOUBT)
 
 
 class Disposition(StrEnum):
@@ -43,7 +47,7 @@ def disposition(state: str, kind: str, incident_status: str | None) -> Dispositi
         return Disposition.DROP
     if state != DeliveryState.PENDING:
         return Disposition.RECONCILE
-    if kind == "page" and incident_status != "triggered":
+    if kind == "page" and incident_status != Status.TRIGGERED:
         return Disposition.CANCEL
     return Disposition.SEND
 

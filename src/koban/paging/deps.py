@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.deps import StoreDeps
 from koban.channels.base import Channel
 from koban.core.metrics import Metrics
+from koban.paging.rows import ClaimedDelivery, IncidentRow
 
 
 class SideWork(Protocol):
@@ -29,6 +30,6 @@ class PagingDeps(StoreDeps):
     # The channel instance for a configured channel id (built once per config version).
     channel: Callable[[str], Channel]
     # Signed one-click links for the person a page goes to (delivery row, incident row).
-    links_for: Callable[[dict[str, Any], dict[str, Any]], dict[str, str]]
+    links_for: Callable[[ClaimedDelivery, IncidentRow], dict[str, str]]
     # Sleeps until ``wake`` is called or the timeout passes.
     wait_for_wake: Callable[[float], Awaitable[None]]

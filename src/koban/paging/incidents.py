@@ -25,8 +25,9 @@ from koban.domain.escalation import (
     decide,
 )
 from koban.domain.plan import Plan
+from koban.paging.delivery_rules import DeliveryState
 
-SETTLED_SENT = ("sent", "awaiting", "reached", "not_reached")
+SETTLED_SENT = (DeliveryState.SENT, DeliveryState.AWAITING, DeliveryState.REACHED, DeliveryState.NOT_REACHED)
 
 
 def esc_state(row: dict[str, Any]) -> EscState:
@@ -142,9 +143,14 @@ async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decis
             .where(
                 t.deliveries.c.incident_id == incident_id,
                 t.deliveries.c.kind == "page",
-                t.deliveries.c.state == "pending",
+                t.deliveries.c.state == DeliveryState.PENDING,
             )
-            .values(state="canceled", due_at=None, settled_at=now, error=f"incident {new.status.value}")
+            .values(
+                state=DeliveryState.CANCELED,
+                due_at=None,
+                settled_at=now,
+                error=f"incident {new.status.value}",
+            )
         )
     if new.version != old.version:
         uow.drop_timers_below[incident_id] = new.version
@@ -174,7 +180,7 @@ def page_delivery(incident_id: int, a: Notify, catalog: Catalog, now: float) -> 
         "address": "",
         "step": a.step,
         "loop": a.loop,
-        "state": "pending",
+        "state": DeliveryState.PENDING,
         "attempts": 0,
         "meta": {},
         "created_at": now,
@@ -210,7 +216,7 @@ async def _updates(uow: UnitOfWork, incident_id: int, version: int, status: Stat
                 "address": "",
                 "step": -1,
                 "loop": 0,
-                "state": "pending",
+                "state": DeliveryState.PENDING,
                 "attempts": 0,
                 "meta": {"status": status.value, "previous": r.meta or {}, "provider_ref": r.provider_ref},
                 "created_at": now,

@@ -9,13 +9,14 @@ from koban.catalog.snapshot import Catalog
 from koban.channels.base import IncidentView, Notification, Recipient
 from koban.channels.registry import CONTACT_FIELD
 from koban.domain.on_call import on_call_names
+from koban.paging.rows import ClaimedDelivery, IncidentRow
 
 
 class Unreachable(ValueError):
     """The delivery can never be made as configured (no such channel, no contact address)."""
 
 
-def incident_view(row: dict[str, Any], public_url: str) -> IncidentView:
+def incident_view(row: IncidentRow, public_url: str) -> IncidentView:
     def ts(v: float | None) -> datetime | None:
         return datetime.fromtimestamp(v, UTC) if v else None
 
@@ -41,8 +42,8 @@ def incident_view(row: dict[str, Any], public_url: str) -> IncidentView:
 
 
 def build_notification(
-    delivery: dict[str, Any],
-    incident: dict[str, Any],
+    delivery: ClaimedDelivery,
+    incident: IncidentRow,
     catalog: Catalog,
     public_url: str,
     links: dict[str, str] | None = None,
@@ -85,7 +86,7 @@ def build_notification(
     )
 
 
-def _with_on_call(config: dict[str, Any], incident: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+def _with_on_call(config: dict[str, Any], incident: IncidentRow, catalog: Catalog) -> dict[str, Any]:
     """Channels that show who is on call get it from the frozen plan unless the config names them."""
     if "on_call" in config:
         return config

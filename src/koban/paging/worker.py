@@ -20,8 +20,9 @@ from koban.db import schema_routing as r
 from koban.db.queue import claim, due_now, next_due
 from koban.db.uow import UnitOfWork
 from koban.domain.escalation import Timer
-from koban.paging.delivery import CLAIM_COLUMNS, Sending, prepare, record_many, send
+from koban.paging.delivery import Sending, claim_deliveries, prepare, record_many, send
 from koban.paging.incidents import StaleIncident, handle, load_incidents
+from koban.paging.rows import ClaimedDelivery
 
 if TYPE_CHECKING:
     from koban.paging.deps import PagingDeps, SideWork
@@ -36,7 +37,7 @@ class Worker:
         self.deps = deps
         self.slots = asyncio.Semaphore(deps.settings.worker_concurrency)
         self.inflight: set[asyncio.Task[None]] = set()
-        self._done: list[tuple[dict, DeliveryResult]] = []
+        self._done: list[tuple[ClaimedDelivery, DeliveryResult]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._timer_backlog = False  # the last tick left due timers behind (full batches)
@@ -182,16 +183,7 @@ class Worker:
         # (or before recording a batch) would start the lease in the past, and a short lease could
         # run out before the sends even began.
         now = deps.clock.now()
-        rows = await claim(
-            conn,
-            t.deliveries,
-            dialect=deps.db.dialect,
-            owner=deps.owner,
-            now=now,
-            lease=deps.settings.lease_seconds,
-            limit=free,
-            columns=CLAIM_COLUMNS,
-        )
+        rows = await claim_deliveries(deps, conn, now, free)
         return await prepare(deps, conn, rows, now), len(rows)
 
     async def _claim_into(self, out: list[Sending], conn: Any) -> None:

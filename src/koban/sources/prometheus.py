@@ -31,7 +31,7 @@ class PrometheusSource:
 
         The edge's fast path (the drain parses later): type checks without building events. It may
         say None for a valid body (``parse`` then decides); it must never vouch for an invalid one
-        (tests/ingest/test_prometheus_check.py holds it to that).
+        (tests/sources/test_prometheus_check.py holds it to that).
         """
         if type(body) is not list:
             return None

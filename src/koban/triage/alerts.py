@@ -259,7 +259,7 @@ async def _open(
         "service_id": service.id,
         "incident_key": ev.incident_key,
         "open_key": open_key(service.id, ev.incident_key),
-        "status": "triggered",
+        "status": Status.TRIGGERED.value,
         "severity": ev.severity.value,
         "summary": ev.summary or ev.dedup_key,
         "source": ev.source,

@@ -18,6 +18,7 @@ from koban.catalog.routing import RoutingSnapshot
 from koban.db import schema as t
 from koban.db.uow import UnitOfWork
 from koban.domain.alerts import AlertAction, AlertEvent
+from koban.domain.escalation import Status
 from koban.routing.inhibition import ActiveAlert
 from koban.routing.matchers import matches_all
 from koban.routing.mute import mute_reason
@@ -66,7 +67,7 @@ class Muter:
             c = t.incidents.c
             rows = await self.uow.conn.execute(
                 sa.select(c.open_key, c.labels, c.severity, c.service_id).where(
-                    c.open_key.is_not(None), c.status != "resolved"
+                    c.open_key.is_not(None), c.status != Status.RESOLVED
                 )
             )
             self._firing = [

@@ -8,13 +8,15 @@ person through a channel that shows links get them; team channels act through th
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
 from koban.channels.actions import IncidentAction
 from koban.channels.links import LinkDeps, LinkSigner, build_routes
 from koban.db.tokens import DbNonceStore
+from koban.domain.escalation import Status
+from koban.paging.rows import ClaimedDelivery, IncidentRow
 
 if TYPE_CHECKING:
     from koban.bootstrap.wiring.deps import Wired
@@ -30,7 +32,7 @@ def signer_for(k: Wired) -> LinkSigner:
     return LinkSigner(k.signing_key.decode("utf-8", "replace"))
 
 
-def nonce_for(delivery: dict[str, Any], action: IncidentAction) -> str:
+def nonce_for(delivery: ClaimedDelivery, action: IncidentAction) -> str:
     """Deterministic per (delivery, attempt, action): a resend carries fresh links, a link stays unique."""
     raw = f"{delivery['key']}|{delivery.get('attempts', 0)}|{action}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
@@ -39,8 +41,8 @@ def nonce_for(delivery: dict[str, Any], action: IncidentAction) -> str:
 def mint_links(
     signer: LinkSigner,
     public_url: str,
-    delivery: dict[str, Any],
-    incident: dict[str, Any],
+    delivery: ClaimedDelivery,
+    incident: IncidentRow,
     now: float,
     ttl: float = LINK_TTL,
 ) -> dict[str, str]:
@@ -48,11 +50,11 @@ def mint_links(
     person = delivery.get("person_id")
     if not person or delivery.get("channel_type") not in LINK_CHANNEL_TYPES:
         return {}
-    if incident.get("status") == "resolved":
+    if incident.get("status") == Status.RESOLVED:
         return {}
     out = {}
     for action in LINK_ACTIONS:
-        if action is IncidentAction.ACKNOWLEDGE and incident.get("status") == "acknowledged":
+        if action is IncidentAction.ACKNOWLEDGE and incident.get("status") == Status.ACKNOWLEDGED:
             continue
         token = signer.sign(
             person=str(person),
@@ -65,7 +67,7 @@ def mint_links(
     return out
 
 
-def links_for(k: Wired, delivery: dict[str, Any], incident: dict[str, Any]) -> dict[str, str]:
+def links_for(k: Wired, delivery: ClaimedDelivery, incident: IncidentRow) -> dict[str, str]:
     return mint_links(signer_for(k), k.public_url, delivery, incident, k.clock.now())
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from starlette.requests import Request
@@ -36,6 +36,7 @@ from koban.channels.voice.settings import TwilioSettings
 from koban.db import schema as t
 from koban.db.tokens import DbNonceStore
 from koban.paging.notifications import Unreachable, build_notification
+from koban.paging.rows import ClaimedDelivery, IncidentRow
 
 if TYPE_CHECKING:
     from koban.bootstrap.wiring.deps import Wired
@@ -157,8 +158,10 @@ class TwilioWiring:
             )
         if incident is None:
             return None
+        # Whole rows: a superset of the claimed columns and of what a notification shows.
+        delivery, shown = cast(ClaimedDelivery, dict(row)), cast(IncidentRow, dict(incident))
         try:
-            return build_notification(dict(row), dict(incident), k.catalog, k.public_url)
+            return build_notification(delivery, shown, k.catalog, k.public_url)
         except Unreachable:
             return None
 

@@ -23,13 +23,14 @@ from koban.channels.actions import ActionResult, IncidentAction, Outcome
 from koban.channels.voice.retry import RetryAttempt, RetryRule, retry_attempt
 from koban.db import schema as t
 from koban.db.uow import UnitOfWork
+from koban.domain.escalation import Status
 from koban.paging.delivery import step_settled
+from koban.paging.delivery_rules import OPEN, DeliveryState
 
 if TYPE_CHECKING:
     from koban.bootstrap.wiring.deps import Wired
 
 log = logging.getLogger("koban.twilio")
-OPEN = ("awaiting", "sent", "sending", "in_doubt")
 RulesFor = Callable[[str], Mapping[str, RetryRule]]
 # A delivery row: as read (``RowMapping``, keyed by name or column) or built by hand.
 DeliveryRow = Mapping[str, Any] | sa.RowMapping
@@ -46,7 +47,7 @@ def retry_row(row: DeliveryRow, retry: RetryAttempt, now: float) -> dict[str, An
         "address": "",
         "step": row["step"],
         "loop": row["loop"],
-        "state": "pending",
+        "state": DeliveryState.PENDING,
         "attempts": 0,
         "meta": {"attempt": retry.attempt, "retry_of": retry.first_key},
         "created_at": now,
@@ -85,7 +86,7 @@ class TwilioActions:
         k, d = self.k, t.deliveries.c
         detail = dict(detail or {})
         now = k.clock.now()
-        state = "reached" if outcome is Outcome.REACHED else "not_reached"
+        state = DeliveryState.REACHED if outcome is Outcome.REACHED else DeliveryState.NOT_REACHED
         async with k.db.begin() as conn:
             q = sa.select(t.deliveries).where(d.key == delivery_key)
             if k.db.dialect == "postgresql":
@@ -94,7 +95,7 @@ class TwilioActions:
             if row is None or row["state"] not in OPEN:
                 return  # unknown, or settled already: a duplicate or late event
             values: dict[str, Any] = {"state": state, "settled_at": now, "due_at": None}
-            fenced = row["state"] == "sending"
+            fenced = row["state"] == DeliveryState.SENDING
             if fenced:
                 ref = row["provider_ref"] or detail.get("call_sid")
                 values.update(
@@ -114,7 +115,7 @@ class TwilioActions:
             log.info(
                 "incident %s: call to %s %s (%s)", inc, who, state.replace("_", " "), detail.get("detail")
             )
-            if state == "not_reached" and row["kind"] == "page":
+            if state is DeliveryState.NOT_REACHED and row["kind"] == "page":
                 await self._next(uow, row, str(detail.get("detail", "")), now)
             await uow.flush()
         if uow.wake:
@@ -128,7 +129,7 @@ class TwilioActions:
                 sa.select(t.incidents.c.status).where(t.incidents.c.id == row["incident_id"])
             )
         ).scalar()
-        if retry is not None and status == "triggered":
+        if retry is not None and status == Status.TRIGGERED:
             uow.deliveries.append(retry_row(row, retry, now))
             data = {
                 "key": retry.key,

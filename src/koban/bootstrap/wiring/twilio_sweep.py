@@ -25,6 +25,7 @@ from koban.bootstrap.wiring.twilio import TwilioWiring
 from koban.channels.voice import settle_overdue_call
 from koban.channels.voice.state import CallState
 from koban.db import schema as t
+from koban.paging.delivery_rules import DeliveryState
 
 if TYPE_CHECKING:
     from koban.bootstrap.wiring.deps import Wired
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("koban.twilio")
 SWEEP_SECONDS = 2.0
 RECHECK_SECONDS = 30.0
-OPEN = ("awaiting", "in_doubt")
+OPEN = (DeliveryState.AWAITING, DeliveryState.IN_DOUBT)
 
 
 @dataclass(frozen=True, slots=True)
