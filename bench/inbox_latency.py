@@ -16,7 +16,7 @@ import time
 import orjson
 import sqlalchemy as sa
 
-from bench.paging_common import bench_config, bench_kernel, parser, print_latency, rows_once
+from bench.paging_common import bench_config, bench_system, parser, print_latency, rows_once
 from koban.config.model import ConfigFile
 from koban.db import schema as t
 from koban.ingest.inbox import Delivery
@@ -26,7 +26,7 @@ from koban.sources._fields import label_fingerprint
 async def run(database_url: str, alerts: int) -> list[float]:
     cfg = bench_config().model_dump()
     cfg["services"][0]["integrations"].append({"id": "prom", "type": "prometheus", "key_hashes": ["1" * 64]})
-    async with bench_kernel(database_url, ConfigFile.model_validate(cfg)) as k:
+    async with bench_system(database_url, ConfigFile.model_validate(cfg)) as k:
         tasks = [asyncio.create_task(k.worker.run()), asyncio.create_task(k.drain.run())]
         accepted: dict[str, float] = {}
         for n in range(alerts):

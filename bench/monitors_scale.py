@@ -46,7 +46,7 @@ import orjson
 
 from bench.common import machine
 from bench.load import percentile
-from bench.probe_seed import monitor_id, seed_history, seeded_kernel
+from bench.probe_seed import monitor_id, seed_history, seeded_system
 from koban.probes.schedule import phase_offset
 from koban.testing.peers import run_nginx
 from koban.testing.process import Peer, _die_with_parent, start_peer
@@ -58,7 +58,7 @@ KOBAN = str(Path(sys.executable).with_name("koban"))
 
 
 async def seed_monitors(workdir: Path, count: int, target: str, interval: float) -> Path:
-    async with seeded_kernel(
+    async with seeded_system(
         workdir,
         database_url=None,
         monitors=count,

@@ -12,7 +12,7 @@ import time
 
 import sqlalchemy as sa
 
-from bench.paging_common import INTEGRATION, alert, bench_config, bench_kernel, parser
+from bench.paging_common import INTEGRATION, alert, bench_config, bench_system, parser
 from koban.bootstrap.system import System
 from koban.db import schema as t
 
@@ -21,7 +21,7 @@ PER_REQUEST = 100
 
 
 async def run(database_url: str, incidents: int = INCIDENTS) -> dict[str, float]:
-    async with bench_kernel(database_url, bench_config()) as k:
+    async with bench_system(database_url, bench_config()) as k:
         worker = asyncio.create_task(k.worker.run())
         t0, cpu0 = time.perf_counter(), time.process_time()
         await asyncio.gather(

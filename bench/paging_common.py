@@ -1,4 +1,4 @@
-"""Shared set-up of the paging-core benches: one in-process kernel on a scratch database.
+"""Shared set-up of the paging-core benches: one in-process system on a scratch database.
 
 The sink is the console channel with its logger silenced, so the figures are koban's own cost
 (ingest, queue, escalation, delivery bookkeeping), not a network peer's.
@@ -67,7 +67,7 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 
 @asynccontextmanager
-async def bench_kernel(database_url: str, cfg: ConfigFile, **settings: Any) -> AsyncIterator[System]:
+async def bench_system(database_url: str, cfg: ConfigFile, **settings: Any) -> AsyncIterator[System]:
     logging.getLogger("koban.notify").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="koban-bench-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"

@@ -17,7 +17,7 @@ from bench.paging_common import (
     INTEGRATION,
     alert,
     bench_config,
-    bench_kernel,
+    bench_system,
     parser,
     print_latency,
     rows_once,
@@ -26,7 +26,7 @@ from koban.db import schema as t
 
 
 async def run(database_url: str, alerts: int) -> list[float]:
-    async with bench_kernel(database_url, bench_config()) as k:
+    async with bench_system(database_url, bench_config()) as k:
         worker = asyncio.create_task(k.worker.run())
         accepted: dict[int, float] = {}
         for n in range(alerts):

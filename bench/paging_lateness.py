@@ -11,12 +11,12 @@ import sys
 
 import sqlalchemy as sa
 
-from bench.paging_common import INTEGRATION, alert, bench_config, bench_kernel, parser, percentile
+from bench.paging_common import INTEGRATION, alert, bench_config, bench_system, parser, percentile
 from koban.db import schema as t
 
 
 async def run(database_url: str, incidents: int, step_timeout: float) -> list[float]:
-    async with bench_kernel(database_url, bench_config(steps=2, escalate_after=step_timeout)) as k:
+    async with bench_system(database_url, bench_config(steps=2, escalate_after=step_timeout)) as k:
         worker = asyncio.create_task(k.worker.run())
         await asyncio.gather(
             *(

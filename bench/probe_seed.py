@@ -2,7 +2,7 @@
 
 Monitors are written straight into the ``monitors`` config table in bulk (one validated definition
 copied N times with its id changed), because applying a 100,000-monitor YAML one object at a time
-would make the set-up longer than the measurement. The kernel's catalog loads and validates them
+would make the set-up longer than the measurement. The system's catalog loads and validates them
 exactly as it loads monitors from ``koban config apply``.
 """
 
@@ -123,7 +123,7 @@ def fresh_postgres(admin_url: str) -> Iterator[str]:
 
 
 @asynccontextmanager
-async def seeded_kernel(
+async def seeded_system(
     workdir: Path,
     *,
     database_url: str | None,
@@ -134,7 +134,7 @@ async def seeded_kernel(
     load_catalog: bool = True,
     **monitor_fields: Any,
 ) -> AsyncIterator[System]:
-    """A started kernel (no worker, no prober) whose catalog holds ``monitors`` monitors (unless
+    """A started system (no worker, no prober) whose catalog holds ``monitors`` monitors (unless
     ``load_catalog`` is False: set-up for another process, which loads them itself)."""
     settings = load_settings(
         database_url=database_url or f"sqlite:///{workdir / 'koban.db'}",

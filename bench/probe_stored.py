@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from bench.common import machine
 from bench.load import LoadResult, have_wrk, run_load, run_wrk
-from bench.probe_seed import fresh_postgres, seeded_kernel
+from bench.probe_seed import fresh_postgres, seeded_system
 from koban.bootstrap.system import System
 from koban.db.schema_probes import probe_results
 from koban.monitoring.prober import Prober
@@ -72,7 +72,7 @@ async def koban_stored_rate(
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="koban-probe-bench-"))
         if database_url and database_url.startswith("postgres"):
             database_url = stack.enter_context(fresh_postgres(database_url))  # a new database per round
-        async with seeded_kernel(
+        async with seeded_system(
             Path(tmp), database_url=database_url, monitors=monitors, target=url, interval=1.0, timeout=5.0
         ) as k:
             prober = Prober(k.deps, "local", concurrency=concurrency)

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
-
-from koban.bootstrap.app import create_app
 from tests.support.factories import KEY, make_config
-from tests.support.kernel import running_kernel
-
-
-def client(k) -> httpx.AsyncClient:
-    app = create_app(k, manage_system=False)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://koban.test")
+from tests.support.system import client, running_system
 
 
 async def test_generic_alert_is_accepted_with_incident_id_and_listed(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
         r = await c.post(
             "/api/v1/ingest",
             json={"summary": "db down", "dedup_key": "db", "severity": "critical"},
@@ -36,7 +28,7 @@ async def test_generic_alert_is_accepted_with_incident_id_and_listed(db_url, tmp
 
 
 async def test_key_in_path_and_x_api_key_work_and_unknown_key_is_401(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
         assert (await c.post(f"/api/v1/ingest/{KEY}", json={"summary": "x"})).status_code == 202
         assert (
             await c.post("/api/v1/ingest", json={"summary": "x"}, headers={"X-Api-Key": KEY})
@@ -47,7 +39,7 @@ async def test_key_in_path_and_x_api_key_work_and_unknown_key_is_401(db_url, tmp
 
 
 async def test_bad_bodies_get_a_4xx_that_says_what_is_wrong(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path, max_body_bytes=2048) as k, client(k) as c:
+    async with running_system(db_url, make_config(), tmp_path, max_body_bytes=2048) as k, client(k) as c:
         h = {"Authorization": f"Bearer {KEY}"}
         r = await c.post("/api/v1/ingest", content=b"{not json", headers=h)
         assert r.status_code == 400 and "JSON" in r.json()["error"]
@@ -58,7 +50,7 @@ async def test_bad_bodies_get_a_4xx_that_says_what_is_wrong(db_url, tmp_path):
 
 
 async def test_objects_round_trip_through_the_api_with_reference_checks(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
         r = await c.put("/api/v1/people/dave", json={"id": "dave", "notify": ["log"]})
         assert r.status_code == 200, r.text
         assert (await c.get("/api/v1/people/dave")).json()["notify"] == ["log"]

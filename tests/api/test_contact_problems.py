@@ -7,11 +7,11 @@ import httpx
 from koban.bootstrap.app import create_app
 from koban.bootstrap.wiring.twilio_store import known_bad, record_problem
 from tests.support.factories import make_config
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 
 async def test_recorded_problems_are_listed_and_a_cleared_one_is_tried_again(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         await record_problem(k.db, "alice", "phone", "+15550000", 21211, "invalid 'To' number", 1_700_000_000)
         await record_problem(k.db, "bob", "phone", "+15550001", 21219, "unverified number", 1_700_000_100)
         api = httpx.ASGITransport(app=create_app(k, manage_system=False))

@@ -11,8 +11,8 @@ from koban.config.references import check_references
 from koban.core.clock import SystemClock
 from tests.monitoring.support import api, config_with, http_monitor, running_prober, until
 from tests.support.factories import make_config
-from tests.support.kernel import running_kernel
 from tests.support.servers import HttpServer
+from tests.support.system import running_system
 
 
 def _cfg(**monitor) -> ConfigFile:
@@ -48,7 +48,7 @@ def test_monitor_defaults_and_unknown_service_is_a_reference_problem():
 
 
 async def test_monitor_crud_over_the_api_survives_edits_of_other_objects(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k, api(k) as c:
+    async with running_system(db_url, make_config(), tmp_path) as k, api(k) as c:
         body = http_monitor("http://127.0.0.1:9/", ident="shop", interval="1m")
         assert (await c.put("/api/v1/monitors/shop", json=body)).status_code == 200
         bad = await c.put("/api/v1/monitors/bad", json={**body, "id": "bad", "service": "nope"})
@@ -71,7 +71,7 @@ async def test_metrics_expose_latest_result_in_blackbox_names_with_tls_expiry(
         http_monitor(f"{tls_server.base}/ok", ident="secure", ca_file=ca_file),
     )
     async with (
-        running_kernel(db_url, cfg, tmp_path, clock=SystemClock()) as k,
+        running_system(db_url, cfg, tmp_path, clock=SystemClock()) as k,
         running_prober(k),
         api(k) as c,
     ):
@@ -111,7 +111,7 @@ async def test_slow_endpoint_pages_at_slow_severity_and_closed_port_pages_critic
         },
     )
     async with (
-        running_kernel(db_url, cfg, tmp_path, clock=SystemClock()) as k,
+        running_system(db_url, cfg, tmp_path, clock=SystemClock()) as k,
         running_prober(k),
         api(k) as c,
     ):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from koban.api.redact import MARKER
-from tests.api.test_api import client
 from tests.support.factories import make_config
-from tests.support.kernel import running_kernel
+from tests.support.system import client, running_system
 
 
 async def test_channel_secrets_are_redacted_and_survive_a_round_trip(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
         body = {
             "id": "ops-slack",
             "type": "slack",

@@ -1,6 +1,6 @@
 """schemathesis against the whole app's /openapi.json, in process (ASGI): no operation answers 5xx.
 
-The app runs its real lifespan (kernel, migrations, worker off) on a SQLite file seeded with a
+The app runs its real lifespan (system, migrations, worker off) on a SQLite file seeded with a
 config that has an integration of every source type; requests carry a valid integration key so
 the ingest operations reach their parsers instead of stopping at 401.
 """
@@ -22,12 +22,12 @@ from koban.bootstrap.app import create_app
 from koban.bootstrap.system import System
 from koban.core.settings import Settings
 from tests.ingest import support as s
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 
 def _seed(url: str, tmp: Path) -> None:
     async def main() -> None:
-        async with running_kernel(url, s.edge_config(), tmp):
+        async with running_system(url, s.edge_config(), tmp):
             pass
 
     asyncio.run(main())
@@ -38,10 +38,10 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesi
     tmp = tmp_path_factory.mktemp("schemathesis")
     url = f"sqlite:///{tmp / 'koban.db'}"
     _seed(url, tmp)
-    kernel = System(
+    system = System(
         Settings(database_url=url, data_dir=tmp, secret_key="test-secret", sqlite_synchronous="NORMAL")
     )
-    app = create_app(kernel, start_worker=False)
+    app = create_app(system, start_worker=False)
     with warnings.catch_warnings():
         # FastAPI warns about operation ids shared by a GET and POST on one function; not ours to judge here.
         warnings.filterwarnings("ignore", "Duplicate Operation ID", UserWarning)

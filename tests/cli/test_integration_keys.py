@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 from koban.cli.main import app
 from koban.db import schema as t
 from tests.ingest import support as s
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 
 async def _seed(url: str, tmp_path) -> None:
-    async with running_kernel(url, s.edge_config(), tmp_path) as k, k.db.begin() as conn:
+    async with running_system(url, s.edge_config(), tmp_path) as k, k.db.begin() as conn:
         for n in range(2):
             await conn.execute(
                 sa.insert(t.integration_keys).values(

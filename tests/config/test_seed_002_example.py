@@ -13,8 +13,8 @@ from koban.cli.main import app as cli
 from koban.config.loader import load_config
 from koban.db import schema as t
 from tests.support.factories import make_alert
-from tests.support.kernel import running_kernel
 from tests.support.outbound import _close_outbound_session  # noqa: F401  (autouse fixture)
+from tests.support.system import running_system
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seed-002-slack-calls.yaml"
 INTEGRATION = "product-a-alertmanager"
@@ -35,7 +35,7 @@ async def first_pages(k, incident_id: int) -> set[tuple[str, str | None]]:
 
 async def test_warning_goes_to_slack_only_and_critical_to_slack_then_calls_in_turn(db_url, tmp_path):
     cfg = load_config(EXAMPLE)
-    async with running_kernel(db_url, cfg, tmp_path) as k:
+    async with running_system(db_url, cfg, tmp_path) as k:
         assert k.catalog.integrations[INTEGRATION].key_hashes == [hash_key("demo-am-key-change-me")]
         [warning] = await k.batcher.submit(INTEGRATION, [make_alert("disk", severity="warning")])
         [critical] = await k.batcher.submit(INTEGRATION, [make_alert("url-down", severity="critical")])

@@ -25,7 +25,7 @@ from koban.db import schema as t
 from koban.fakes.webhook_receiver import RecordingReceiver
 from tests.support import koban_proc as kp
 from tests.support.factories import make_alert
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ async def test_worker_killed_fifty_times_delivers_every_page_exactly_once(db_url
     log = tmp_path / "workers.log"
     async with RecordingReceiver(kp.SECRET) as recv:
         cfg = ConfigFile.model_validate(kp.paging_config(recv.url, escalate_after="1s"))
-        async with running_kernel(db_url, cfg, tmp_path, clock=SystemClock()) as k:
+        async with running_system(db_url, cfg, tmp_path, clock=SystemClock()) as k:
             env = kp.koban_env(db_url, tmp_path, lease_seconds=1, poll_seconds=0.1)
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,

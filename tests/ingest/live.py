@@ -1,6 +1,6 @@
 """A real koban HTTP server (uvicorn, loopback) in a background thread, for synchronous tests.
 
-Hypothesis drives plain functions; the server keeps its own event loop and kernel, so hundreds of
+Hypothesis drives plain functions; the server keeps its own event loop and system, so hundreds of
 examples reuse one running instance over real sockets.
 """
 
@@ -19,7 +19,7 @@ from koban.bootstrap.app import create_app
 from koban.config.model import ConfigFile
 from koban.ingest.http_protocol import direct_protocol
 from koban.testing.ports import free_port
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 
 @contextmanager
@@ -32,7 +32,7 @@ def live_koban(
     holder: dict[str, Any] = {}
 
     async def main() -> None:
-        async with running_kernel(db_url, cfg, tmp_path, **settings) as k:
+        async with running_system(db_url, cfg, tmp_path, **settings) as k:
             app = create_app(k, manage_system=False)
             http: Any = direct_protocol(app.edge.ingest) if direct else "auto"  # type: ignore[union-attr]
             server = uvicorn.Server(

@@ -20,7 +20,7 @@ from koban.core.clock import FakeClock
 from koban.db import schema as t
 from koban.ingest.inbox import Delivery
 from tests.ingest import support as s
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 T0 = 1_800_000_000.0
 TIMES = ["2027-01-15T08:00:00Z", "2027-01-15T08:01:00Z", "2027-01-15T08:02:00Z"]
@@ -63,7 +63,7 @@ async def _final_state(
         url = f"sqlite:///{Path(tmp) / 'koban.db'}"
         # The clock sits before the Prometheus alerts' endsAt: which of them fire depends on it.
         clock = FakeClock(T0)
-        async with running_kernel(url, s.edge_config(), Path(tmp), clock=clock) as k:
+        async with running_system(url, s.edge_config(), Path(tmp), clock=clock) as k:
             for integration, parser, body in deliveries:
                 n = len(body) if isinstance(body, list) else 1
                 await k.inbox.submit(Delivery(integration, parser, clock.now(), n, orjson.dumps(body)), None)

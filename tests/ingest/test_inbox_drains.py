@@ -13,7 +13,7 @@ from koban.db import schema as t
 from koban.db.schema_inbox import ingest_inbox
 from koban.ingest.inbox import Delivery
 from tests.ingest import support as s
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 T0 = 1_800_000_000.0
 
@@ -32,8 +32,8 @@ async def test_two_drains_on_postgres_never_process_a_row_twice(db_url, tmp_path
         pytest.skip("several instances share a database on PostgreSQL")
     clock = FakeClock(T0)
     async with (
-        running_kernel(db_url, s.edge_config(), tmp_path / "a", clock=clock, instance_name="a") as a,
-        running_kernel(db_url, s.edge_config(), tmp_path / "b", clock=clock, instance_name="b") as b,
+        running_system(db_url, s.edge_config(), tmp_path / "a", clock=clock, instance_name="a") as a,
+        running_system(db_url, s.edge_config(), tmp_path / "b", clock=clock, instance_name="b") as b,
     ):
         keys = [f"k{n}" for n in range(300)]
 
@@ -62,7 +62,7 @@ async def test_two_drains_on_postgres_never_process_a_row_twice(db_url, tmp_path
 
 
 async def test_a_row_the_drain_cannot_process_is_kept_with_its_error_and_the_rest_flows(db_url, tmp_path):
-    async with running_kernel(db_url, s.edge_config(), tmp_path, clock=FakeClock(T0)) as k:
+    async with running_system(db_url, s.edge_config(), tmp_path, clock=FakeClock(T0)) as k:
         await k.inbox.submit(Delivery("gone", "pagerduty", T0, 1, trigger("lost?")), None)
         await k.inbox.submit(Delivery("in-pagerduty", "pagerduty", T0, 1, trigger("fine")), None)
         assert await k.drain.drain_all() == 2
@@ -79,10 +79,10 @@ async def test_on_postgres_another_instances_drain_is_woken_by_the_commit(db_url
     from koban.core.clock import SystemClock
 
     async with (
-        running_kernel(
+        running_system(
             db_url, s.edge_config(), tmp_path / "edge", clock=SystemClock(), instance_name="edge"
         ) as edge,
-        running_kernel(
+        running_system(
             db_url,
             s.edge_config(),
             tmp_path / "w",

@@ -6,14 +6,14 @@ import sqlalchemy as sa
 
 from koban.db import schema as t
 from tests.ingest import support as s
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 ALERT = {"summary": "queue backlog", "dedup_key": "queue"}
 
 
 async def test_bearer_basic_x_api_key_and_path_all_name_the_integration(db_url, tmp_path):
     key = s.key_for("generic")
-    async with running_kernel(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
+    async with running_system(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
         for headers in (
             {"Authorization": f"Bearer {key}"},
             s.basic("koban", key),  # password
@@ -30,7 +30,7 @@ async def test_bearer_basic_x_api_key_and_path_all_name_the_integration(db_url, 
 
 
 async def test_rotation_keeps_the_old_key_until_it_is_revoked_or_its_grace_ends(db_url, tmp_path):
-    async with running_kernel(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
+    async with running_system(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
         r1 = await c.post("/api/v1/integrations/in-generic/keys")
         r2 = await c.post("/api/v1/integrations/in-generic/keys")
         old, new = r1.json()["key"], r2.json()["key"]
@@ -54,7 +54,7 @@ async def test_rotation_keeps_the_old_key_until_it_is_revoked_or_its_grace_ends(
 
 
 async def test_keys_are_stored_only_as_hashes(db_url, tmp_path):
-    async with running_kernel(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
+    async with running_system(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
         key = (await c.post("/api/v1/integrations/in-generic/keys")).json()["key"]
         async with k.db.read() as conn:
             rows = (await conn.execute(sa.select(t.integration_keys))).mappings().all()

@@ -12,7 +12,7 @@ from koban.core.clock import FakeClock
 from koban.ingest.limits import LimitGate
 from koban.routing.ratelimit import Limits
 from tests.ingest import support as s
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
 
@@ -26,7 +26,7 @@ async def test_a_request_over_the_per_minute_limit_is_429_with_retry_after_and_s
 ):
     clock = FakeClock(T0 + 45)
     cfg = s.edge_config(limits={"per_minute": 3})
-    async with running_kernel(db_url, cfg, tmp_path, clock=clock) as k, s.client(k) as c:
+    async with running_system(db_url, cfg, tmp_path, clock=clock) as k, s.client(k) as c:
         h = s.bearer("generic")
         # Three alerts in one request use the whole minute.
         r = await c.post("/api/v1/ingest", json=[alert(n) for n in range(3)], headers=h)
@@ -53,7 +53,7 @@ async def test_the_daily_quota_refuses_until_utc_midnight(db_url, tmp_path):
     day_end = math.ceil(T0 / 86400) * 86400
     clock = FakeClock(day_end - 100)
     cfg = s.edge_config(limits={"per_day": 2})
-    async with running_kernel(db_url, cfg, tmp_path, clock=clock) as k, s.client(k) as c:
+    async with running_system(db_url, cfg, tmp_path, clock=clock) as k, s.client(k) as c:
         h = s.bearer("generic")
         assert (await c.post("/api/v1/ingest", json=alert(1), headers=h)).status_code == 202
         assert (await c.post("/api/v1/ingest", json=alert(2), headers=h)).status_code == 202
@@ -71,7 +71,7 @@ async def test_limits_in_yaml_are_validated_and_shown_by_the_rest_api(db_url, tm
     with pytest.raises(ValidationError):
         s.edge_config(limits={"per_minute": 0})
     cfg = s.edge_config(limits={"per_second": 5, "per_day": 1000})
-    async with running_kernel(db_url, cfg, tmp_path) as k, s.client(k) as c:
+    async with running_system(db_url, cfg, tmp_path) as k, s.client(k) as c:
         svc = (await c.get("/api/v1/services/web")).json()
         assert svc["integrations"][0]["limits"] == {"per_second": 5, "per_minute": None, "per_day": 1000}
 
@@ -93,8 +93,8 @@ async def test_two_instances_on_one_postgres_database_share_the_limit(db_url, tm
     cfg = s.edge_config(limits={"per_minute": 10})
     clock = FakeClock(T0 + 1)
     async with (
-        running_kernel(db_url, cfg, tmp_path / "a", clock=clock, instance_name="a") as ka,
-        running_kernel(db_url, cfg, tmp_path / "b", clock=clock, instance_name="b") as kb,
+        running_system(db_url, cfg, tmp_path / "a", clock=clock, instance_name="a") as ka,
+        running_system(db_url, cfg, tmp_path / "b", clock=clock, instance_name="b") as kb,
         s.client(ka) as a,
         s.client(kb) as b,
     ):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from tests.ingest import support as s
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 
 async def test_trigger_ack_resolve_with_pagerduty_response_shapes(db_url, tmp_path):
-    async with running_kernel(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
+    async with running_system(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
         r = await c.post("/v2/enqueue", json=s.pagerduty_body("trigger", "db-1/disk"))
         assert r.status_code == 202
         assert r.json() == {"status": "success", "message": "Event processed", "dedup_key": "db-1/disk"}
@@ -29,7 +29,7 @@ async def test_trigger_ack_resolve_with_pagerduty_response_shapes(db_url, tmp_pa
 
 
 async def test_a_trigger_without_dedup_key_gets_a_generated_uuid_that_a_retry_reuses(db_url, tmp_path):
-    async with running_kernel(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
+    async with running_system(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
         body = s.pagerduty_body("trigger", dedup_key=None)
         first = (await c.post("/v2/enqueue", json=body)).json()["dedup_key"]
         assert uuid.UUID(first)
@@ -39,7 +39,7 @@ async def test_a_trigger_without_dedup_key_gets_a_generated_uuid_that_a_retry_re
 
 
 async def test_invalid_events_get_pagerdutys_400_listing_every_problem(db_url, tmp_path):
-    async with running_kernel(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
+    async with running_system(db_url, s.edge_config(), tmp_path) as k, s.client(k) as c:
         body = {"routing_key": s.key_for("pagerduty"), "event_action": "trigger", "payload": {"summary": "x"}}
         r = await c.post("/v2/enqueue", json=body)
         assert r.status_code == 400
@@ -68,7 +68,7 @@ async def test_invalid_events_get_pagerdutys_400_listing_every_problem(db_url, t
 
 async def test_over_the_limit_is_a_throttle_429_with_retry_after(db_url, tmp_path):
     cfg = s.edge_config(limits={"per_minute": 2})
-    async with running_kernel(db_url, cfg, tmp_path) as k, s.client(k) as c:
+    async with running_system(db_url, cfg, tmp_path) as k, s.client(k) as c:
         for n in range(2):
             assert (await c.post("/v2/enqueue", json=s.pagerduty_body(dedup_key=f"k{n}"))).status_code == 202
         r = await c.post("/v2/enqueue", json=s.pagerduty_body(dedup_key="k3"))

@@ -14,7 +14,7 @@ import pytest
 from koban.core.clock import FakeClock
 from koban.sources.registry import QUEUED_KINDS
 from tests.ingest import support as s
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 SAMPLE_TIME = datetime.fromisoformat("2026-11-22T18:47:30+00:00").timestamp()
 
@@ -58,7 +58,7 @@ async def _only_incident(c: Any) -> dict[str, Any]:
 async def test_each_source_opens_an_incident_over_http_and_its_recovery_resolves_it(db_url, tmp_path, kind):
     path, firing, resolved = CASES[kind]
     clock = FakeClock(SAMPLE_TIME)
-    async with running_kernel(db_url, s.edge_config(), tmp_path, clock=clock) as k, s.client(k) as c:
+    async with running_system(db_url, s.edge_config(), tmp_path, clock=clock) as k, s.client(k) as c:
         r = await c.post(path, json=firing, headers=s.bearer(kind))
         assert r.status_code == 202, r.text
         queued = kind in QUEUED_KINDS
@@ -86,7 +86,7 @@ async def test_each_source_opens_an_incident_over_http_and_its_recovery_resolves
 
 async def test_the_key_in_the_path_works_for_every_source_type(db_url, tmp_path):
     async with (
-        running_kernel(db_url, s.edge_config(), tmp_path, clock=FakeClock(SAMPLE_TIME)) as k,
+        running_system(db_url, s.edge_config(), tmp_path, clock=FakeClock(SAMPLE_TIME)) as k,
         s.client(k) as c,
     ):
         for kind, (_, firing, _) in CASES.items():

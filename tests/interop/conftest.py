@@ -15,7 +15,7 @@ from koban.testing.ports import free_port
 
 @asynccontextmanager
 async def serve_koban(k: Any) -> AsyncIterator[str]:
-    """uvicorn in this test's event loop, around an already running kernel."""
+    """uvicorn in this test's event loop, around an already running system."""
     port = free_port()
     app = create_app(k, manage_system=False)
     server = uvicorn.Server(

@@ -17,8 +17,8 @@ from koban.core.clock import SystemClock
 from koban.testing.configs import AlertmanagerTarget
 from tests.ingest import support as s
 from tests.interop.conftest import Target, serve_koban
-from tests.support.kernel import running_kernel
 from tests.support.peers import peer_binary, run_alertmanager, run_prometheus
+from tests.support.system import running_system
 
 RULE = {
     "alert": "TargetDown",
@@ -49,7 +49,7 @@ async def wait_for_incident(url: str, status: str, within: float = 40) -> dict[s
 async def test_rule_fires_through_alertmanager_webhook_and_recovery_resolves(db_url, tmp_path):
     am_bin, prom_bin = peer_binary("alertmanager"), peer_binary("prometheus")
     async with (
-        running_kernel(db_url, s.edge_config(), tmp_path, clock=SystemClock(), worker=True) as k,
+        running_system(db_url, s.edge_config(), tmp_path, clock=SystemClock(), worker=True) as k,
         serve_koban(k) as koban,
         Target().running() as target,
         run_alertmanager(
@@ -74,7 +74,7 @@ async def test_rule_fires_through_alertmanager_webhook_and_recovery_resolves(db_
 
 async def test_prometheus_sends_straight_to_koban_as_its_alertmanager(db_url, tmp_path):
     async with (
-        running_kernel(db_url, s.edge_config(), tmp_path, clock=SystemClock(), worker=True) as k,
+        running_system(db_url, s.edge_config(), tmp_path, clock=SystemClock(), worker=True) as k,
         serve_koban(k) as koban,
         Target().running() as target,
         run_prometheus(

@@ -13,7 +13,7 @@ from koban.db.schema_probes import monitor_state
 from koban.monitoring.prober import Prober
 from koban.probes.result import ProbeResult
 from tests.monitoring.support import config_with, http_monitor, running_prober, until
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -46,7 +46,7 @@ async def test_two_of_three_locations_must_fail_and_one_alert_is_raised(db_url, 
     mon = http_monitor(
         "http://127.0.0.1:9/", ident="shop", locations=["tokyo", "osaka", "aws"], rules={"locations_down": 2}
     )
-    async with running_kernel(db_url, config_with(mon), tmp_path, clock=SystemClock()) as k:
+    async with running_system(db_url, config_with(mon), tmp_path, clock=SystemClock()) as k:
         probers = {loc: Prober(k.deps, loc) for loc in ("tokyo", "osaka", "aws")}
         for p in probers.values():  # membership only; the runners are not started
             await p.sync()
@@ -83,7 +83,7 @@ async def test_each_prober_runs_only_monitors_listing_its_location(db_url, tmp_p
         http_monitor(f"{http_server.base}/ok", ident="tokyo-only", locations=["tokyo"]),
     )
     async with (
-        running_kernel(db_url, cfg, tmp_path, clock=SystemClock()) as k,
+        running_system(db_url, cfg, tmp_path, clock=SystemClock()) as k,
         running_prober(k, "tokyo") as tokyo,
         running_prober(k, "osaka") as osaka,
     ):

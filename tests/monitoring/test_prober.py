@@ -7,15 +7,15 @@ from datetime import datetime
 
 from koban.core.clock import SystemClock
 from tests.monitoring.support import api, config_with, http_monitor, running_prober, until
-from tests.support.kernel import running_kernel
 from tests.support.servers import HttpServer
+from tests.support.system import running_system
 
 
 async def test_killed_target_opens_incident_with_first_failed_probe_then_resolves(db_url, tmp_path):
     server = await HttpServer().start()
     cfg = config_with(http_monitor(f"{server.base}/ok", confirmations=1))
     async with (
-        running_kernel(db_url, cfg, tmp_path, worker=True, clock=SystemClock(), poll_seconds=0.1) as k,
+        running_system(db_url, cfg, tmp_path, worker=True, clock=SystemClock(), poll_seconds=0.1) as k,
         running_prober(k),
         api(k) as c,
     ):
@@ -76,7 +76,7 @@ async def test_deleting_a_down_monitor_resolves_its_incident(db_url, tmp_path):
     await server.stop()  # down from the first probe
     cfg = config_with(http_monitor(f"{server.base}/ok", confirmations=1))
     async with (
-        running_kernel(db_url, cfg, tmp_path, worker=True, clock=SystemClock(), poll_seconds=0.1) as k,
+        running_system(db_url, cfg, tmp_path, worker=True, clock=SystemClock(), poll_seconds=0.1) as k,
         running_prober(k),
         api(k) as c,
     ):

@@ -15,9 +15,9 @@ from koban.cli.main import app as cli
 from koban.db import schema as t
 from koban.fakes.slack.clicks import iter_buttons
 from tests.channels.slack.engine_rig import slack_rig
-from tests.paging.test_paging_flow import drain
 from tests.support.factories import make_alert
 from tests.support.outbound import _close_outbound_session  # noqa: F401  (autouse fixture)
+from tests.support.system import drain
 
 # Team channel and alice's own Slack DM (which carries her signed links) in the first step.
 STEPS = [{"notify": [{"channel": "slack"}, {"person": "alice"}], "escalate_after": "5m"}]
@@ -76,7 +76,7 @@ async def test_every_path_acknowledges_through_one_function_with_one_timeline_sh
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://koban") as http:
             resp = await http.post(f"/api/v1/incidents/{ids[2]}/acknowledge", json={"actor": "carol"})
             assert resp.status_code == 200
-        # CLI, in its own process-like kernel on the same database.
+        # CLI, in its own process-like system on the same database.
         env = {"KOBAN_DATABASE_URL": db_url, "KOBAN_DATA_DIR": str(tmp_path), "KOBAN_SECRET_KEY": "x"}
         result = await asyncio.to_thread(
             CliRunner().invoke, cli, ["incident", "ack", str(ids[3]), "--actor", "bob"], env=env

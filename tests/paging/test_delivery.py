@@ -6,8 +6,8 @@ import asyncio
 
 from koban.core.clock import FakeClock
 from koban.fakes.webhook_receiver import RecordingReceiver
-from tests.paging.test_paging_flow import deliveries, drain
 from tests.support.factories import make_alert, make_config
+from tests.support.system import deliveries, drain
 
 
 def webhook_config(url: str):
@@ -21,12 +21,12 @@ def webhook_config(url: str):
 
 
 async def test_a_page_reaches_the_webhook_once_signed_with_the_delivery_key(db_url, tmp_path):
-    from tests.support.kernel import running_kernel
+    from tests.support.system import running_system
 
     clock = FakeClock()
     async with (
         RecordingReceiver("s3cret", clock=clock.now) as recv,
-        running_kernel(db_url, webhook_config(recv.url), tmp_path, clock=clock) as k,
+        running_system(db_url, webhook_config(recv.url), tmp_path, clock=clock) as k,
     ):
         [res] = await k.batcher.submit("web-generic", [make_alert()])
         await drain(k)
@@ -36,12 +36,12 @@ async def test_a_page_reaches_the_webhook_once_signed_with_the_delivery_key(db_u
 
 
 async def test_a_transient_failure_is_retried_and_delivered_once(db_url, tmp_path):
-    from tests.support.kernel import running_kernel
+    from tests.support.system import running_system
 
     clock = FakeClock()
     async with RecordingReceiver("s3cret", clock=clock.now) as recv:
         recv.fail_next(1, status=503)
-        async with running_kernel(db_url, webhook_config(recv.url), tmp_path, clock=clock) as k:
+        async with running_system(db_url, webhook_config(recv.url), tmp_path, clock=clock) as k:
             await k.batcher.submit("web-generic", [make_alert()])
             await drain(k)
             assert recv.deliveries == []

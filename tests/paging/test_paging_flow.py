@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from koban.channels.actions import IncidentAction
-from koban.db import schema as t
 from tests.support.factories import make_alert, make_config
-from tests.support.kernel import running_kernel
-
-
-async def drain(k) -> None:
-    """Run the worker until nothing is due now (the fake clock does not move by itself)."""
-    for _ in range(50):
-        if not await k.worker.tick() and not k.worker.inflight:
-            return
-        if k.worker.inflight:
-            import asyncio
-
-            await asyncio.gather(*list(k.worker.inflight))
-    raise AssertionError("worker kept finding work")
-
-
-async def deliveries(k) -> list[tuple[str, str, str]]:
-    async with k.db.read() as conn:
-        rows = await conn.execute(
-            sa.select(t.deliveries.c.person_id, t.deliveries.c.kind, t.deliveries.c.state).order_by(
-                t.deliveries.c.id
-            )
-        )
-        return [tuple(r) for r in rows]
+from tests.support.system import deliveries, drain, running_system
 
 
 async def test_alert_pages_current_on_call_then_escalates_to_next_step(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         [res] = await k.batcher.submit("web-generic", [make_alert()])
         assert res.created and res.status == "triggered"
         await drain(k)
@@ -44,7 +19,7 @@ async def test_alert_pages_current_on_call_then_escalates_to_next_step(db_url, t
 
 
 async def test_repeats_update_one_open_incident_and_resolve_closes_it(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         a = await k.batcher.submit("web-generic", [make_alert(), make_alert()])
         assert a[0].incident_id == a[1].incident_id
         [r] = await k.batcher.submit("web-generic", [make_alert(action="resolve")])
@@ -54,7 +29,7 @@ async def test_repeats_update_one_open_incident_and_resolve_closes_it(db_url, tm
 
 
 async def test_acknowledge_stops_escalation(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         [res] = await k.batcher.submit("web-generic", [make_alert()])
         await drain(k)
         out = await k.actions.act(res.incident_id, IncidentAction.ACKNOWLEDGE, actor="alice", via="api")

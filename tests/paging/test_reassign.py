@@ -6,13 +6,12 @@ import pytest
 
 from koban.channels.actions import IncidentAction
 from koban.paging.actions import NotFound
-from tests.paging.test_paging_flow import deliveries, drain
 from tests.support.factories import make_alert, make_config
-from tests.support.kernel import running_kernel
+from tests.support.system import deliveries, drain, running_system
 
 
 async def test_reassign_pages_the_person_now_and_goes_on_escalating_after_the_step_timeout(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         [res] = await k.batcher.submit("web-generic", [make_alert()])
         await drain(k)
         out = await k.actions.reassign(res.incident_id, "bob", actor="alice", via="api")
@@ -25,7 +24,7 @@ async def test_reassign_pages_the_person_now_and_goes_on_escalating_after_the_st
 
 
 async def test_reassigning_an_acknowledged_incident_needs_a_new_acknowledgement(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         [res] = await k.batcher.submit("web-generic", [make_alert()])
         await drain(k)
         await k.actions.act(res.incident_id, IncidentAction.ACKNOWLEDGE, actor="alice", via="api")

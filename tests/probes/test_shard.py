@@ -8,7 +8,7 @@ import pytest
 from koban.monitoring.prober import Prober
 from koban.probes.shard import Shard
 from tests.monitoring.support import config_with, http_monitor
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 IDS = [f"m{i:05d}" for i in range(3000)]
 
@@ -35,7 +35,7 @@ def test_bad_shards_are_refused_with_the_expected_form(text: str) -> None:
 async def test_two_shard_probers_of_a_location_split_its_monitors(db_url, tmp_path):
     mons = [http_monitor("http://127.0.0.1:9/", ident=f"shop-{i}", locations=["tokyo"]) for i in range(40)]
     mons.append(http_monitor("http://127.0.0.1:9/", ident="elsewhere", locations=["osaka"]))
-    async with running_kernel(db_url, config_with(*mons), tmp_path) as k:
+    async with running_system(db_url, config_with(*mons), tmp_path) as k:
         halves = [Prober(k.deps, "tokyo", shard=Shard(i, 2)) for i in (0, 1)]
         for p in halves:  # membership only; the runners are not started
             await p.sync()

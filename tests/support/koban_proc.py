@@ -1,7 +1,7 @@
 """Run the real ``koban`` command as subprocesses against a test database and a recording receiver.
 
 Shared by the end-to-end, crash and two-worker tests. Config is written as YAML and applied with
-``koban config apply`` semantics by ``serve`` (KOBAN_CONFIG_FILE) or by the test's own kernel.
+``koban config apply`` semantics by ``serve`` (KOBAN_CONFIG_FILE) or by the test's own system.
 """
 
 from __future__ import annotations

@@ -5,10 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from koban.db import schema as t
-from tests.api.test_api import client
-from tests.paging.test_paging_flow import drain
 from tests.support.factories import KEY, make_config
-from tests.support.kernel import running_kernel
+from tests.support.system import client, drain, running_system
 
 
 def config():
@@ -26,7 +24,7 @@ async def open_incidents(k) -> list[tuple[str, str]]:
 
 
 async def test_missed_heartbeat_opens_an_incident_and_a_ping_resolves_it(db_url, tmp_path):
-    async with running_kernel(db_url, config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, config(), tmp_path) as k, client(k) as c:
         r = await c.get(f"/api/v1/heartbeats/backup/ping/{KEY}")
         assert r.status_code == 200 and r.json()["status"] == "up"
         k.clock.advance(3600 + 60)
@@ -46,14 +44,14 @@ async def test_missed_heartbeat_opens_an_incident_and_a_ping_resolves_it(db_url,
 
 
 async def test_ping_needs_a_key_of_the_heartbeats_service(db_url, tmp_path):
-    async with running_kernel(db_url, config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, config(), tmp_path) as k, client(k) as c:
         assert (await c.get("/api/v1/heartbeats/backup/ping")).status_code == 401
         assert (await c.get("/api/v1/heartbeats/backup/ping/wrong")).status_code == 401
         assert (await c.get(f"/api/v1/heartbeats/nope/ping/{KEY}")).status_code == 404
 
 
 async def test_heartbeats_made_through_the_api_are_checked_and_survive_config_apply(db_url, tmp_path):
-    async with running_kernel(db_url, config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, config(), tmp_path) as k, client(k) as c:
         body = {"id": "etl", "service": "web", "period": "5m", "grace": "1m", "severity": "warning"}
         assert (await c.put("/api/v1/heartbeats/etl", json=body)).status_code == 200
         assert (await c.put("/api/v1/heartbeats/backup", json={**body, "id": "backup"})).status_code == 409

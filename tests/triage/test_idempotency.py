@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from koban.core.clock import FakeClock
 from koban.db import schema as t
 from tests.support.factories import make_alert, make_config
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 T0 = 1_800_000_000.0
 
@@ -40,7 +40,7 @@ async def incidents(k) -> list[tuple[str, str]]:
 
 
 async def test_the_same_delivery_twice_is_one_incident(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         first = await k.batcher.submit("web-generic", [trigger()])
         second = await k.batcher.submit("web-generic", [trigger()])
         assert first[0].created and not second[0].created
@@ -49,14 +49,14 @@ async def test_the_same_delivery_twice_is_one_incident(db_url, tmp_path):
 
 
 async def test_a_batch_that_repeats_an_alert_opens_one_incident(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         out = await k.batcher.submit("web-generic", [trigger(), trigger("other"), trigger()])
         assert out[0].incident_id == out[2].incident_id != out[1].incident_id
         assert sorted(await incidents(k)) == [("disk-full", "triggered"), ("other", "triggered")]
 
 
 async def test_resolve_before_its_trigger_leaves_no_open_incident_and_pages_nobody(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         [early] = await k.batcher.submit("web-generic", [resolve(t=10)])
         assert early.incident_id is None and "no open incident" in (early.ignored or "")
         [late] = await k.batcher.submit("web-generic", [trigger(t=0)])
@@ -74,7 +74,7 @@ async def test_resolve_before_its_trigger_leaves_no_open_incident_and_pages_nobo
 
 
 async def test_late_duplicate_trigger_after_the_resolve_does_not_reopen(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k:
+    async with running_system(db_url, make_config(), tmp_path) as k:
         await k.batcher.submit("web-generic", [trigger(t=0)])
         [closed] = await k.batcher.submit("web-generic", [resolve(t=10)])
         assert closed.status == "resolved"
@@ -83,13 +83,13 @@ async def test_late_duplicate_trigger_after_the_resolve_does_not_reopen(db_url, 
         assert await incidents(k) == [("disk-full", "resolved")]
 
 
-async def test_two_kernels_racing_the_same_deliveries_make_one_incident(db_url, tmp_path):
+async def test_two_systems_racing_the_same_deliveries_make_one_incident(db_url, tmp_path):
     if not db_url.startswith("postgresql"):
-        pytest.skip("two kernels writing at once is the PostgreSQL deployment")
+        pytest.skip("two systems writing at once is the PostgreSQL deployment")
     cfg = make_config()
     async with (
-        running_kernel(db_url, cfg, tmp_path / "a", clock=FakeClock(T0)) as a,
-        running_kernel(db_url, cfg, tmp_path / "b", clock=FakeClock(T0)) as b,
+        running_system(db_url, cfg, tmp_path / "a", clock=FakeClock(T0)) as a,
+        running_system(db_url, cfg, tmp_path / "b", clock=FakeClock(T0)) as b,
     ):
         batch = [trigger(), trigger("x"), trigger("y")]
         results = await asyncio.gather(*(k.batcher.submit("web-generic", list(batch)) for k in (a, b, a, b)))
@@ -115,7 +115,7 @@ EVENTS = [trigger(t=0), trigger(t=0), resolve(t=10), trigger(t=20), resolve(t=5)
 async def test_any_delivery_order_ends_in_the_same_open_incidents(db_url, tmp_path_factory, order, split):
     if db_url.startswith("postgresql"):
         pytest.skip("one database serves every example here; the race test covers PostgreSQL")
-    async with running_kernel(db_url, make_config(), tmp_path_factory.mktemp("k")) as k:
+    async with running_system(db_url, make_config(), tmp_path_factory.mktemp("k")) as k:
         shuffled = [EVENTS[i] for i in order]
         await k.batcher.submit("web-generic", shuffled[:split])
         if shuffled[split:]:

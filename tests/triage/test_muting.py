@@ -6,9 +6,8 @@ import sqlalchemy as sa
 
 from koban.config.loader import parse_config
 from koban.db import schema as t
-from tests.api.test_api import client
 from tests.support.factories import make_alert, make_config
-from tests.support.kernel import running_kernel
+from tests.support.system import client, running_system
 
 
 def with_routing(**sections):
@@ -33,7 +32,7 @@ async def test_yaml_silence_mutes_matching_alerts_and_records_them(db_url, tmp_p
         "created_by": "alice",
         "comment": "upgrade",
     }
-    async with running_kernel(db_url, with_routing(silences=[silence]), tmp_path) as k:
+    async with running_system(db_url, with_routing(silences=[silence]), tmp_path) as k:
         out = await k.batcher.submit("web-generic", [make_alert("a", labels={"team": "db"}), make_alert("b")])
         assert out[0].incident_id is None and "silence db-upgrade by alice" in out[0].ignored
         assert out[1].created
@@ -42,7 +41,7 @@ async def test_yaml_silence_mutes_matching_alerts_and_records_them(db_url, tmp_p
 
 
 async def test_silence_made_through_the_api_mutes_until_expired(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
         body = {"matchers": ['host=~"db-.*"'], "ends_at": "2099-01-01T00:00:00Z", "created_by": "bob"}
         r = await c.post("/api/v1/silences", json=body)
         assert r.status_code == 201 and r.json()["state"] == "active"
@@ -57,7 +56,7 @@ async def test_silence_made_through_the_api_mutes_until_expired(db_url, tmp_path
 
 
 async def test_maintenance_window_mutes_its_service(db_url, tmp_path):
-    async with running_kernel(db_url, make_config(), tmp_path) as k, client(k) as c:
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
         window = {
             "id": "patch",
             "services": ["web"],
@@ -80,7 +79,7 @@ async def test_firing_critical_inhibits_matching_warnings(db_url, tmp_path):
         "target_matchers": ['severity="warning"'],
         "equal": ["host"],
     }
-    async with running_kernel(db_url, with_routing(inhibit_rules=[rule]), tmp_path) as k:
+    async with running_system(db_url, with_routing(inhibit_rules=[rule]), tmp_path) as k:
         crit = make_alert("down", labels={"host": "db-1"})
         same = make_alert("slow", severity="warning", labels={"host": "db-1"})
         other = make_alert("slow2", severity="warning", labels={"host": "db-2"})

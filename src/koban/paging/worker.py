@@ -107,9 +107,8 @@ class Worker:
     async def timers(self) -> int:
         deps = self.deps
         async with deps.db.begin() as conn:
-            now = (
-                deps.clock.now()
-            )  # after waiting for the write lock, as for deliveries: a lease from the past
+            # Read after waiting for the write lock, as for deliveries: else a lease from the past.
+            now = deps.clock.now()
             jobs = await claim(
                 conn,
                 t.jobs,

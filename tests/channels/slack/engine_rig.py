@@ -1,4 +1,4 @@
-"""A running koban wired to the fake Slack: config, kernel and served integration routes."""
+"""A running koban wired to the fake Slack: config, system and served integration routes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from koban.fakes.slack import FakeSlack
 from koban.fakes.webhook_receiver import RecordingReceiver
 from tests.channels.asgi import serve
 from tests.support.factories import KEY
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 SECRET = "slack-signing-secret"
 HOOK_SECRET = "s3cret"
@@ -86,7 +86,7 @@ async def slack_rig(
     async with (
         FakeSlack(signing_secret=SECRET, clock=clock.now) as fake,
         RecordingReceiver(HOOK_SECRET, clock=clock.now) as hook,
-        running_kernel(
+        running_system(
             db_url, slack_config(fake.base_url, hook.url, steps=steps, channel=channel), tmp_path, clock=clock
         ) as k,
         serve(integration_routes(k)) as base,

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from koban.db import schema as t
 from tests.channels.slack.engine_rig import slack_rig
-from tests.paging.test_paging_flow import drain
 from tests.support.factories import make_alert
+from tests.support.system import drain
 
 
 async def incident(k, incident_id: int) -> dict:

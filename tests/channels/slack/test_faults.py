@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from koban.bootstrap.app import create_app
 from koban.db import schema as t
 from tests.channels.slack.engine_rig import slack_rig
-from tests.paging.test_paging_flow import drain
 from tests.support.factories import make_alert
+from tests.support.system import drain
 
 
 async def delivery_rows(k) -> list[dict]:

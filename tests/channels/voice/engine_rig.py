@@ -1,4 +1,4 @@
-"""koban (kernel + API on a real port) and the Twilio simulator, talking over real HTTP in one loop."""
+"""koban (system + API on a real port) and the Twilio simulator, talking over real HTTP in one loop."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from koban.core.clock import SystemClock
 from koban.db import schema as t
 from koban.fakes.twilio import TwilioSimulator
 from koban.testing.ports import free_port
-from tests.support.kernel import running_kernel
+from tests.support.system import running_system
 
 AUTH_TOKEN = "sim-auth-token"
 KEY = "voice-e2e-key-0123456789"
@@ -159,10 +159,10 @@ async def koban_and_simulator(
             )
         )
         cfg_file = voice_config(sim, **cfg)
-        kernel = running_kernel(
+        system = running_system(
             db_url, cfg_file, tmp_path, worker=True, clock=SystemClock(), public_url=public, port=port
         )
-        k = await stack.enter_async_context(kernel)
+        k = await stack.enter_async_context(system)
         app = create_app(k, manage_system=False)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
