@@ -9,6 +9,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import make_url
 
+# Loopback HTTP/TLS targets and a closed port, for every test that probes something (api, cli,
+# monitoring, probes); a fixture starts its server only when a test asks for it.
+pytest_plugins = ["tests.support.server_fixtures"]
 PG_ENV = "KOBAN_TEST_POSTGRES_URL"
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from koban.core.clock import SystemClock
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_rollups
@@ -46,12 +47,12 @@ async def test_a_restarted_prober_adds_to_the_windows_stored_before_it_started(d
     db = Database(db_url, sqlite_synchronous="NORMAL")
     try:
         minute = datetime.fromtimestamp(time.time() // 60 * 60, UTC)
-        before = ProbeStore(db, "tokyo")
+        before = ProbeStore(db, "tokyo", SystemClock())
         await before.write([result(minute), result(minute + timedelta(seconds=1), ok=False)], RULES)
         await before.flush_rollups()  # what Prober.stop does
         assert await _rows(db) == {r: (2, 1, 0.1) for r in ("minute", "hour", "day")}
 
-        after = ProbeStore(db, "tokyo")  # a new process: nothing in memory
+        after = ProbeStore(db, "tokyo", SystemClock())  # a new process: nothing in memory
         await after.write([result(minute + timedelta(seconds=2), ms=700)], RULES)
         t = minute.timestamp()
         await after.rollups.flush(db, coarse=False, now=t + 2)
@@ -72,7 +73,7 @@ async def test_a_late_result_for_a_window_dropped_from_memory_merges_with_its_ro
     upgrade(db_url)
     db = Database(db_url, sqlite_synchronous="NORMAL")
     try:
-        store = ProbeStore(db, "tokyo")
+        store = ProbeStore(db, "tokyo", SystemClock())
         at = datetime.fromtimestamp(time.time() // 86400 * 86400, UTC)  # today 00:00
         await store.write([result(at), result(at + timedelta(seconds=5))], RULES)
         later = at.timestamp() + 3 * 86400  # every window closed long ago: dropped after writing
@@ -95,7 +96,7 @@ async def test_stored_windows_equal_the_rollups_of_the_same_results(db_url):
             result(t0 + timedelta(seconds=rng.uniform(0, 300)), ok=rng.random() > 0.2, ms=rng.uniform(4, 900))
             for _ in range(200)
         ]
-        store = ProbeStore(db, "tokyo")
+        store = ProbeStore(db, "tokyo", SystemClock())
         await store.write(batch, RULES)
         await store.flush_rollups()
         async with db.read() as conn:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from koban.core.clock import SystemClock
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_latest, probe_results, probe_rollups
@@ -40,7 +41,7 @@ def result(
 
 async def store_for(db_url: str) -> ProbeStore:
     upgrade(db_url)
-    return ProbeStore(Database(db_url, sqlite_synchronous="NORMAL"), "tokyo")
+    return ProbeStore(Database(db_url, sqlite_synchronous="NORMAL"), "tokyo", SystemClock())
 
 
 async def test_batch_is_stored_raw_and_latest_keeps_the_failing_streak(db_url):
@@ -60,7 +61,7 @@ async def test_batch_is_stored_raw_and_latest_keeps_the_failing_streak(db_url):
         assert latest.location == "tokyo" and not latest.success and latest.phases["connect"] == 0.002
         # The streak starts at the first failed final probe, not at the latest one.
         assert latest.fail_since == (T0 + timedelta(seconds=11)).timestamp()
-        reloaded = ProbeStore(store.db, "tokyo")
+        reloaded = ProbeStore(store.db, "tokyo", store.clock)
         await reloaded.load()
         assert reloaded.snapshots["shop"].fail_since == T0 + timedelta(seconds=11)
     finally:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from koban.core.clock import FakeClock, SystemClock
 from koban.probes import Monitor, ProbeResult, Runner, first_due, next_due, phase_offset
 from koban.probes.schedule import check_interval
 
@@ -70,7 +71,9 @@ async def test_runner_probes_rechecks_failures_at_once_and_stores_in_batches() -
         calls[m.id] += 1
         return make_result(m.id != "carol")
 
-    runner = Runner(probe, batches.append, concurrency=4, batch_size=3, flush_interval=0.05)
+    runner = Runner(
+        probe, batches.append, concurrency=4, batch_size=3, flush_interval=0.05, clock=SystemClock()
+    )
     runner.add(Monitor("alice", 1.0))
     runner.add(Monitor("carol", 1.0, location="eu", rechecks=2))
     task = asyncio.create_task(runner.run())
@@ -98,7 +101,7 @@ async def test_runner_survives_a_crashing_probe_and_a_failing_store() -> None:
     def store(batch: list[ProbeResult]) -> None:
         raise OSError("db down")
 
-    runner = Runner(probe, store, flush_interval=0.05)
+    runner = Runner(probe, store, flush_interval=0.05, clock=SystemClock())
     runner.add(Monitor("dave", 1.0))
     runner.check_now("dave")
     task = asyncio.create_task(runner.run())
@@ -115,7 +118,7 @@ async def test_removed_monitor_is_not_probed() -> None:
         seen.append(m.id)
         return make_result(True)
 
-    runner = Runner(probe, lambda b: None)
+    runner = Runner(probe, lambda b: None, clock=SystemClock())
     runner.add(Monitor("erin", 1.0))
     runner.check_now("erin")
     runner.remove("erin")
@@ -127,7 +130,28 @@ async def test_removed_monitor_is_not_probed() -> None:
 
 
 async def test_runner_holds_a_hundred_thousand_monitors_cheaply() -> None:
-    runner = Runner(lambda m: asyncio.sleep(0, make_result(True)), lambda b: None)
+    runner = Runner(lambda m: asyncio.sleep(0, make_result(True)), lambda b: None, clock=SystemClock())
     for i in range(100_000):
         runner.add(Monitor(f"m{i}", 60.0))
     assert len(runner) == 100_000
+
+
+async def test_results_are_stamped_from_the_injected_clock_not_the_probe() -> None:
+    """History, rollups and alert times share koban's one time base: the runner's clock, not the wall."""
+    clock = FakeClock(1_900_000_000.0)
+    batches: list[list[ProbeResult]] = []
+    runner = Runner(
+        lambda m: asyncio.sleep(0, make_result(False)),
+        batches.append,
+        flush_interval=0.01,
+        clock=clock,
+    )
+    runner.add(Monitor("frank", 60.0, rechecks=1))
+    runner.check_now("frank")
+    task = asyncio.create_task(runner.run())
+    await asyncio.sleep(0.1)
+    await runner.stop()
+    await task
+    stored = [r for b in batches for r in b]
+    assert [r.attempt for r in stored] == [0, 1]
+    assert {r.started_at for r in stored} == {datetime.fromtimestamp(1_900_000_000.0, UTC)}

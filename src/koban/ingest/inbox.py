@@ -153,7 +153,7 @@ class InboxWriter:
                 return
             error: Exception | None = None
             try:
-                raw._write(  # noqa: SLF001
+                raw.commit_rows(
                     [(d.integration_id, d.parser, d.received_at, d.alerts, d.body) for d, _, _ in items]
                 )
             except Exception as exc:

@@ -51,7 +51,8 @@ class SqliteInboxWriter:
             self._conn = conn
         return self._conn
 
-    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+    def commit_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Blocking: call it on the writer's thread (``run``) or through ``write``."""
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -64,10 +65,10 @@ class SqliteInboxWriter:
     async def write(self, rows: list[tuple[Any, ...]]) -> None:
         """Commit ``rows`` (integration_id, parser, received_at, alerts, body); returns after commit."""
         async with self.db.write_lock():
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._write, rows)
+            await asyncio.get_running_loop().run_in_executor(self._thread, self.commit_rows, rows)
 
     async def run(self, work: Callable[[], None]) -> None:
-        """Run ``work`` on the writer's thread (it uses ``_connect``) while holding the write lock."""
+        """Run ``work`` on the writer's thread (it calls ``commit_rows``) while holding the write lock."""
         async with self.db.write_lock():
             await asyncio.get_running_loop().run_in_executor(self._thread, work)
 

@@ -70,6 +70,7 @@ class Prober:
             concurrency=concurrency or deps.settings.probe_concurrency,
             batch_size=batch_size,
             flush_interval=flush_interval,
+            clock=deps.clock,
         )
         self.sync_interval, self.rollup_interval, self.prune_interval = (
             sync_interval,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import orjson
 import sqlalchemy as sa
 
-from koban.core.clock import Clock, SystemClock
+from koban.core.clock import Clock
 from koban.db.engine import Database
 from koban.db.schema_probes import probe_latest, probe_results, probe_rollups
 from koban.monitoring.rollups import RollupBuffer
@@ -127,10 +127,10 @@ def snapshot_of(row: sa.Row) -> Snapshot:
 
 
 class ProbeStore:
-    def __init__(self, db: Database, location: str, clock: Clock | None = None) -> None:
+    def __init__(self, db: Database, location: str, clock: Clock) -> None:
         self.db, self.location = db, location
         self.snapshots: dict[str, Snapshot] = {}
-        self.clock: Clock = clock or SystemClock()
+        self.clock = clock
         self.rollups = RollupBuffer(self.clock.now())
 
     async def load(self) -> None:

@@ -109,5 +109,6 @@ class ProbeResult:
 
 
 def utcnow() -> datetime:
-    """Wall clock for result timestamps; probes are I/O entry points so they may read it."""
+    """A standalone probe's own stamp. Under the Runner every result is restamped from the injected
+    clock, so what is stored never depends on this."""
     return datetime.now(UTC)

@@ -16,12 +16,13 @@ import heapq
 import inspect
 import itertools
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from koban.probes.result import ProbeResult, utcnow
+from koban.core.clock import Clock
+from koban.probes.result import ProbeResult
 from koban.probes.rules import should_recheck
 from koban.probes.schedule import check_interval, first_due, next_due, phase_offset
 
@@ -71,9 +72,9 @@ class Runner:
         concurrency: int = 500,
         batch_size: int = 500,
         flush_interval: float = 1.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
     ) -> None:
-        self._probe, self._store, self._clock = probe, store, clock
+        self._probe, self._store, self._clock = probe, store, clock.now
         self._sem = asyncio.Semaphore(concurrency)
         self._batch_size, self._flush_interval = batch_size, flush_interval
         self._heap: list[tuple[float, int, str, int]] = []  # (due, tie-break, monitor id, generation)
@@ -159,11 +160,15 @@ class Runner:
         try:
             attempt = 0
             while True:
-                result = await self._run_probe(monitor)
+                # Stamped from the injected clock, not by the probe: stored history, rollups and
+                # alert times then share one time base with the rest of koban (and tests can pin it).
+                started_at = datetime.fromtimestamp(self._clock(), UTC)
+                result = await self._run_probe(monitor, started_at)
                 again = should_recheck(result.success, attempt, monitor.rechecks)
                 self._record(
                     replace(
                         result,
+                        started_at=started_at,
                         monitor_id=monitor.id,
                         location=monitor.location,
                         attempt=attempt,
@@ -177,7 +182,7 @@ class Runner:
         finally:
             self._sem.release()
 
-    async def _run_probe(self, monitor: Monitor) -> ProbeResult:
+    async def _run_probe(self, monitor: Monitor, started_at: datetime) -> ProbeResult:
         self.stats.probes += 1
         try:
             return await self._probe(monitor)
@@ -187,7 +192,7 @@ class Runner:
                 kind="error",
                 target=monitor.id,
                 success=False,
-                started_at=utcnow(),
+                started_at=started_at,
                 duration=0.0,
                 error=f"probe crashed: {exc!r}",
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import _ssl  # the C module behind ssl: ENCODING_DER, which ssl does not re-export
 import functools
 import ssl
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cryptography import x509
 
@@ -74,9 +74,3 @@ def cert_info(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> CertInfo | No
         chain_length=len(ders),
         tls_version=ssl_object.version() or "",
     )
-
-
-def expiry_seconds(info: CertInfo | None, now: datetime | None = None) -> float | None:
-    if info is None:
-        return None
-    return info.seconds_left(now or datetime.now(UTC))
