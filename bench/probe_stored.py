@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.probe_stored [--seconds 10] [--database-url URL] [--concurrency 100]
 
-One nginx worker serves a tiny file. koban: the production prober (``engine.probing.Prober``: runner,
+One nginx worker serves a tiny file. koban: the production prober (``monitoring.prober.Prober``: runner,
 batched store of raw results and latest-per-monitor, state rules, rollups) with more monitors due than
 it can serve (every monitor at a 1 s interval), a fresh connection per probe, results committed in
 batches (SQLite with koban's defaults: WAL, synchronous=FULL; or ``--database-url postgresql://...``,
