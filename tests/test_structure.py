@@ -1,5 +1,6 @@
 """The package structure, checked without import-linter: no cycle between koban's top-level packages,
-and no module grown into the place where everything goes (STYLE.md, habits 14 and 16).
+no module grown into the place where everything goes (STYLE.md, habits 14 and 16), and no decision
+that reads the wall clock.
 
 Every ``koban`` import counts, wherever it is written: at module level, inside a function (a lazy
 import is still a dependency) or under ``if TYPE_CHECKING:``.
@@ -151,3 +152,41 @@ def test_no_module_exceeds_the_line_limit():
     assert not too_long, f"modules over {MAX_LINES} lines (split them by concern): " + ", ".join(
         f"{path} ({n})" for path, n in too_long.items()
     )
+
+
+def _pure_modules() -> list[Path]:
+    """The files under the purity contract in pyproject.toml (import-linter's module patterns)."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = next(
+        c for c in config["tool"]["importlinter"]["contracts"] if c["name"].startswith("Decisions are pure")
+    )
+    patterns = contract["source_modules"]
+    files = []
+    for path in sorted(SRC.rglob("*.py")):
+        parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        name = ".".join(parts)
+        if any(fnmatch.fnmatchcase(name, p) or name.startswith(p + ".") for p in patterns):
+            files.append(path)
+    return files
+
+
+def test_decisions_never_read_the_wall_clock():
+    """import-linter keeps ``time`` out of them; this keeps out ``datetime.now()`` and its kin, which
+    need no forbidden import. A decision takes ``now`` from its caller."""
+    files = _pure_modules()
+    assert len(files) > 20, "the contract's module patterns matched too little: is pyproject.toml read?"
+    reads = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"now", "utcnow", "today"}
+            ):
+                reads.append(f"{path.relative_to(SRC.parent)}:{node.lineno} .{node.func.attr}()")
+    assert not reads, "decisions read the clock (take `now` instead): " + ", ".join(reads)
