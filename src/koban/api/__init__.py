@@ -1,1 +1,1 @@
-"""HTTP: the REST API (FastAPI, OpenAPI at /openapi.json) and the lean ingest routes."""
+"""HTTP: the REST API (FastAPI, OpenAPI at /openapi.json); the ingest routes are in ``koban.ingest``."""

@@ -145,5 +145,5 @@ for _method in ("GET", "POST"):
     )
 
 
-def routes(_k: Any) -> list[BaseRoute]:
+def routes(_deps: Any) -> list[BaseRoute]:
     return list(router.routes)

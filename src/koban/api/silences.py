@@ -142,5 +142,5 @@ async def delete_window(request: Request, ident: str) -> None:
     await deps.refresh_catalog(force=True)
 
 
-def routes(_k: Any) -> list[BaseRoute]:
+def routes(_deps: Any) -> list[BaseRoute]:
     return list(router.routes)

@@ -1,8 +1,9 @@
 """Inbound routes owned by integrations: Twilio callbacks, Slack clicks, signed links, vendor paths.
 
-Each integration folder exposes a builder ``(system) -> list[BaseRoute]``; listing it here is the
-one line that mounts it. Builders wire the engine's stores and the ``IncidentActions`` port into
-the integration's own ``build_routes(deps)``, so the integration never imports the engine.
+Each builder takes the system (the REST route builders are given ``system.api``) and returns its
+routes; listing it here is the one line that mounts it. Builders wire koban's stores and the
+``IncidentActions`` port into the integration's own ``build_routes(deps)``, so the integration
+never imports paging or the system.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ workers, and hands each capability the narrow deps it declares.
 
 API, scheduler and workers share it in one asyncio loop; several processes (``koban serve`` /
 ``koban worker``) on one PostgreSQL database coordinate only through rows and leases. Only the
-CLI, the app factory beside this module and the tests use it; capabilities never see it.
+CLI, the app factory beside this module, the tests and ``bench/`` use it; capabilities never see it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from koban.paging.rows import ClaimedDelivery, IncidentRow
 from koban.paging.worker import Worker
 from koban.triage.worker import RoutingWork
 
-# Phone channels need the engine's stores (call states, contact problems, tokens): their wiring
+# Phone channels need koban's stores (call states, contact problems, tokens): their wiring
 # module builds them, handed to the registry here so that no channel imports back up.
 WIRED_CHANNELS: dict[str, ChannelFactory] = {
     "voice": lambda cls, settings, ctx: make_channel("voice", settings, ctx),

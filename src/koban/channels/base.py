@@ -43,7 +43,7 @@ class DeliveryResult:
     # Channel-specific facts to keep on the delivery row (e.g. Slack channel id + ts for chat.update).
     meta: Mapping[str, Any] = field(default_factory=dict)
     # PERMANENT for the channel as a whole (archived channel, revoked token), not just this recipient:
-    # the engine marks the channel broken (shown in the API) and skips it until its config changes.
+    # koban marks the channel broken (shown in the API) and skips it until its config changes.
     channel_broken: bool = False
 
     @classmethod

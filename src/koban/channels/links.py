@@ -1,7 +1,7 @@
 """Signed one-click links: ``/l/<token>`` acknowledges/resolves/escalates as one person, once.
 
 A token is ``base64url(claims).base64url(HMAC-SHA256)`` binding person, incident, action, expiry and a
-nonce. ``verify`` is pure. Single use is enforced by a ``NonceStore`` the engine implements (a unique
+nonce. ``verify`` is pure. Single use is enforced by a ``NonceStore`` koban implements (a unique
 row). ``GET`` only shows a confirmation page because mail and chat link scanners prefetch URLs; the
 page's button POSTs, and only the POST acts (through ``IncidentActions`` with ``via="link"``).
 """
@@ -111,7 +111,7 @@ class LinkSigner:
 
 class NonceStore(Protocol):
     async def consume(self, nonce: str) -> bool:
-        """True the first time a nonce is consumed, False ever after (the engine: a unique row)."""
+        """True the first time a nonce is consumed, False ever after (koban: a unique row)."""
         ...
 
 

@@ -69,7 +69,7 @@ _FACTORIES: dict[str, ChannelFactory] = {
     "slack": lambda cls, settings, ctx: cls(),
     "pagerduty": lambda cls, settings, ctx: cls(),
 }
-# "voice" and "sms" need the engine's stores (call states, contact problems, tokens): the
+# "voice" and "sms" need koban's stores (call states, contact problems, tokens): the
 # composition root passes their factories in (``wired``), so no channel imports back up.
 
 
@@ -80,9 +80,9 @@ def build_channel(
     wired: Mapping[str, ChannelFactory] | None = None,
 ) -> Channel:
     """Instantiate a channel with its settings and the shared context (keys, public URL, clock);
-    ``wired``: factories the composition root adds for kinds built from the engine's stores."""
+    ``wired``: factories the composition root adds for kinds built from koban's stores."""
     cls = channel_class(kind)
     factory = (wired or {}).get(kind) or _FACTORIES.get(kind)
     if factory is None:
-        raise ValueError(f"channel type {kind!r} is not wired into the engine yet")
+        raise ValueError(f"channel type {kind!r} is not wired into koban yet")
     return factory(cls, settings, context)

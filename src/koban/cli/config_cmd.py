@@ -43,10 +43,10 @@ def apply_file(s: Settings, path: Path, *, dry_run: bool = False, quiet: bool = 
     cfg = _load(path)
 
     async def main() -> list:
-        async with open_system(s) as k, k.db.begin() as conn:
+        async with open_system(s) as system, system.db.begin() as conn:
             if dry_run:
                 return await plan_changes(conn, cfg)
-            return await apply_config(conn, cfg, k.clock.now())
+            return await apply_config(conn, cfg, system.clock.now())
 
     changes = asyncio.run(main())
     if not quiet or changes:
@@ -77,7 +77,7 @@ def list_keys(integration: str) -> None:
     from koban.db import schema as t
 
     async def main() -> list:
-        async with open_system(settings_or_exit()) as k, k.db.read() as conn:
+        async with open_system(settings_or_exit()) as system, system.db.read() as conn:
             ik = t.integration_keys
             q = sa.select(ik).where(ik.c.integration_id == integration).order_by(ik.c.id)
             return list(await conn.execute(q))
@@ -98,11 +98,13 @@ def revoke_key(
     from koban.db import schema as t
 
     async def main() -> int:
-        async with open_system(settings_or_exit()) as k, k.db.begin() as conn:
+        async with open_system(settings_or_exit()) as system, system.db.begin() as conn:
             ik = t.integration_keys
             where = sa.and_(ik.c.id == key_id, ik.c.integration_id == integration)
             if after:
-                done = await conn.execute(sa.update(ik).where(where).values(expires_at=k.clock.now() + after))
+                done = await conn.execute(
+                    sa.update(ik).where(where).values(expires_at=system.clock.now() + after)
+                )
             else:
                 done = await conn.execute(sa.delete(ik).where(where))
             return done.rowcount

@@ -26,7 +26,7 @@ def list_(status: str = typer.Option("open", help="open, triggered, acknowledged
     """List incidents, newest first."""
 
     async def main() -> Sequence[sa.Row[Any, Any, Any, Any, Any]]:  # id, status, severity, service, summary
-        async with open_system(settings_or_exit()) as k, k.db.read() as conn:
+        async with open_system(settings_or_exit()) as system, system.db.read() as conn:
             c = t.incidents.c
             q = (
                 sa.select(c.id, c.status, c.severity, c.service_id, c.summary)
@@ -44,7 +44,7 @@ def list_(status: str = typer.Option("open", help="open, triggered, acknowledged
 
 
 def _act(incident_id: int, action: IncidentAction, actor: str | None) -> None:
-    _report(lambda k: k.actions.act(incident_id, action, actor=actor, via="cli"))
+    _report(lambda system: system.actions.act(incident_id, action, actor=actor, via="cli"))
 
 
 def _report(call: Callable[[Any], Awaitable[Any]]) -> None:
@@ -52,8 +52,8 @@ def _report(call: Callable[[Any], Awaitable[Any]]) -> None:
     from koban.paging.actions import NotFound
 
     async def main():  # noqa: ANN202
-        async with open_system(settings_or_exit()) as k:
-            return await call(k)
+        async with open_system(settings_or_exit()) as system:
+            return await call(system)
 
     try:
         res = asyncio.run(main())
@@ -90,7 +90,7 @@ def reassign(
     actor: str = typer.Option(None, help="Person id reassigning."),
 ) -> None:
     """Hand an incident to a person: they are paged now."""
-    _report(lambda k: k.actions.reassign(incident_id, person, actor=actor, via="cli"))
+    _report(lambda system: system.actions.reassign(incident_id, person, actor=actor, via="cli"))
 
 
 @alert_app.command("send")

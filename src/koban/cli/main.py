@@ -1,4 +1,4 @@
-"""``koban``: serve, worker, db, config, incident, alert, integration, demo."""
+"""``koban``: serve, worker, probe, db, config, incident, alert, integration, demo."""
 
 from __future__ import annotations
 
@@ -44,15 +44,15 @@ def worker(
     setup_logging(s.log_level)
 
     async def main() -> None:
-        k = System(s)
-        await k.start(worker=True, migrate=migrate)
+        system = System(s)
+        await system.start(worker=True, migrate=migrate)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        typer.echo(f"koban worker {k.owner} running")
+        typer.echo(f"koban worker {system.owner} running")
         await stop.wait()
-        await k.stop()
+        await system.stop()
 
     asyncio.run(main())
 

@@ -41,11 +41,11 @@ def probe(
     setup_logging(s.log_level)
 
     async def main() -> None:
-        k = System(s)
-        await k.start(worker=False, migrate=migrate)
-        # Made here rather than by the system so the shard reaches it; ``k.stop()`` stops it.
-        k.prober = Prober(k.deps, s.probe_location, shard=share)
-        await k.prober.start()
+        system = System(s)
+        await system.start(worker=False, migrate=migrate)
+        # Made here rather than by the system so the shard reaches it; ``system.stop()`` stops it.
+        system.prober = Prober(system.deps, s.probe_location, shard=share)
+        await system.prober.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -53,10 +53,10 @@ def probe(
         part = f", shard {share}" if share.count > 1 else ""
         typer.echo(
             f"koban prober for location {s.probe_location!r}{part} running "
-            f"({len(k.prober.monitors)} monitors)"
+            f"({len(system.prober.monitors)} monitors)"
         )
         await stop.wait()
-        await k.stop()
+        await system.stop()
 
     _run(main())
 

@@ -26,9 +26,9 @@ def setup_logging(level: str) -> None:
 
 @asynccontextmanager
 async def open_system(settings: Settings) -> AsyncIterator[System]:
-    k = System(settings)
-    await k.start(worker=False)
+    system = System(settings)
+    await system.start(worker=False)
     try:
-        yield k
+        yield system
     finally:
-        await k.stop()
+        await system.stop()

@@ -34,10 +34,10 @@ def serve(
         upgrade(s.effective_database_url, "head", s.sqlite_synchronous)
     if s.config_file:
         config_cmd.apply_file(s, s.config_file, quiet=False)
-    k = System(s)
-    k.probe_location = s.probe_location if s.probe_enabled else None
-    api = create_app(k, start_worker=worker, migrate=False)  # done above, or told not to
-    typer.echo(f"koban serving on {s.effective_public_url} (database: {k.db.dialect})")
+    system = System(s)
+    system.probe_location = s.probe_location if s.probe_enabled else None
+    api = create_app(system, start_worker=worker, migrate=False)  # done above, or told not to
+    typer.echo(f"koban serving on {s.effective_public_url} (database: {system.db.dialect})")
     # One socket write per response; alert POSTs answered without ASGI (ingest/http_protocol.py).
     if api.edge is None:  # create_app always sets it
         raise RuntimeError("the app was built without its ingest edge")

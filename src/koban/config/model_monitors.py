@@ -13,8 +13,9 @@
         locations: [local, tokyo]       # each `koban probe --location NAME` probes what lists it
         severity: critical
 
-The same shapes are accepted by ``PUT /api/v1/monitors/{id}``. ``to_probe`` / ``to_rule`` turn a
-monitor into what ``koban.probes`` runs and judges, so the config is the only place defaults live.
+The same shapes are accepted by ``PUT /api/v1/monitors/{id}``. ``monitoring/build.py``
+(``probe_call``, ``scheduled``, ``rule``) turns a monitor into what ``koban.probes`` runs and judges,
+so the config is the only place defaults live.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """What every table module shares: the metadata (with naming conventions), the id type, and the
-shape of config-as-code tables. Table modules import this, never each other."""
+shape of config-as-code tables. The ``schema_<area>`` modules import this, never each other;
+``schema.py`` imports them all so the metadata is complete."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Tables for routing between alerts and incidents: key clocks, aggregation groups, silences,
-maintenance windows, inhibition rules and heartbeats. Same metadata as ``schema.py``."""
+maintenance windows, inhibition rules and heartbeats. The metadata is ``schema_base``'s."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ are maxima, so the key's state does not depend on delivery order or on duplicate
 Times come from the source (``occurred_at`` / ``ends_at``) when it sends them. An event without
 one is ordered by arrival: it counts as newer than anything the key has seen.
 
-The invariant the engine keeps: an incident is open for a key exactly while the clock says firing
+The invariant koban keeps: an incident is open for a key exactly while the clock says firing
 (for groups: while any member is). A trigger that moves nothing (a duplicate of an alert whose
 incident a person already resolved) opens nothing new; a newer trigger does.
 """
@@ -154,7 +154,7 @@ def _resolve(incident: OpenIncident | None, clock: KeyClock, event: AlertEvent, 
 def fold(
     events: list[AlertEvent], now: float, incident: OpenIncident | None = None
 ) -> tuple[OpenIncident | None, dict[str, KeyClock]]:
-    """Apply events in order to one incident key, as the engine would (tests and properties)."""
+    """Apply events in order to one incident key, as koban would (tests and properties)."""
     clocks: dict[str, KeyClock] = {}
     for ev in events:
         d = decide(incident, clocks.get(ev.dedup_key, KeyClock()), ev, now)

@@ -2,7 +2,7 @@
 
 Runs wherever the worker runs (``koban serve`` without ``--no-worker``, ``koban worker``). Each
 round claims the oldest rows, parses them with the source that validated them at the edge, calls
-``process_alerts`` once per integration for all their events in arrival order, and deletes the rows
+``process_alerts`` once per run of consecutive rows of one integration, in arrival order, and deletes the rows
 in the same transaction: a row is processed exactly once, or not at all and claimed again.
 
 Order matters for events without a time of their own (PagerDuty, Zabbix, Kibana): the rules order

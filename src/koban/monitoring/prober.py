@@ -154,7 +154,7 @@ class Prober:
                 if now >= next_rollup:
                     next_rollup = now + self.rollup_interval
                     # Minute rows; hour/day rows only every few minutes, spread over the flushes
-                    # (probe_rollups.COARSE_SECONDS): at 100,000 monitors rewriting them all at
+                    # (rollups.COARSE_SECONDS): at 100,000 monitors rewriting them all at
                     # once, or every time, costs more than the probing itself.
                     await self.store.flush_rollups(coarse=False)
                 if now >= next_prune:

@@ -3,7 +3,7 @@
 A channel's send answers PERMANENT with ``channel_broken``; the delivery's recording transaction marks
 the row here, every instance's catalog picks it up through the ``broken_at`` fingerprint, and later
 pages through it fail at once (so the escalation moves on) instead of hammering the vendor. Applying a
-changed channel config clears the mark (``config_apply``); so does ``clear_broken``.
+changed channel config clears the mark (``catalog/apply.py``); so does ``clear_broken``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Synthetic monitoring: probes (HTTP, TCP, TLS, DNS), conditions, scheduling, state rules, rollups.
 
 Self-contained: nothing here touches the database or the alert pipeline. The caller wires
-``Runner(probe, store)`` to its storage and feeds stored results to ``rules.observe``, whose
+``Runner(probe, store, clock=...)`` to its storage and feeds stored results to ``rules.observe``, whose
 AlertEvents go to the pipeline. See docs/integrations/probes.md.
 
 Running monitors from the config against the database (storage, rollups, alerts) is

@@ -1,8 +1,8 @@
 """Aggregation groups with Alertmanager's timers and dedup decision (semantics.md §3.1).
 
-One ``GroupState`` per (route, group labels) = ``groupKey``; the engine persists it and calls
+One ``GroupState`` per (route, group labels) = ``groupKey``; koban persists it and calls
 ``step(state, alert_or_None, now)`` when an alert arrives and when ``next_due`` comes. Emitted
-``Flush``es are notifications to send; the state records them as sent (the engine must write the
+``Flush``es are notifications to send; the state records them as sent (koban must write the
 flush as a durable outbox row in the same transaction as the new state: a flush is never lost).
 
 Timers, as in ``dispatch.go``:
@@ -77,7 +77,7 @@ class GroupState:
 
     @property
     def is_disposable(self) -> bool:
-        """Nothing left to remember except the nflog: the engine may archive the row."""
+        """Nothing left to remember except the nflog: koban may archive the row."""
         return not self.alerts and self.next_flush_at is None
 
 

@@ -1,4 +1,4 @@
-"""The small interface every inbound source implements, and the registry that maps a kind to it.
+"""The small interface every inbound source implements (the registry is ``registry.py``).
 
 A source is pure: it gets the request (already authenticated and size-checked by the edge) and
 returns the normalised events, or raises ``PayloadError`` naming what is wrong (the edge answers 4xx).

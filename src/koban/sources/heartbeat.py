@@ -4,9 +4,10 @@ A check expects a ping every ``period``; it enters *grace* when the ping is late
 ``grace`` later. A ``start`` ping that is not followed by a success within ``grace`` also means
 down (the job hung). ``fail`` pings go down at once; any success brings the check up.
 
-The engine stores ``CheckState`` per check and calls ``evaluate`` at ``next_check_at`` (the time it
-returned last), and ``on_ping`` on every ping. The engine should only apply the result if the stored
-status is still the one it read (compare-and-set), as Healthchecks' ``sendalerts`` does.
+Triage (``triage/heartbeats.py``) stores ``CheckState`` per check and calls ``evaluate`` at
+``next_check_at`` (the time it returned last), and ``on_ping`` on every ping. It should only
+apply the result if the stored status is still the one it read (compare-and-set), as Healthchecks'
+``sendalerts`` does.
 New and paused checks never go down: a check is armed by its first success ping.
 """
 
@@ -31,7 +32,7 @@ class PingKind(enum.StrEnum):
     SUCCESS = "success"
     START = "start"
     FAIL = "fail"
-    LOG = "log"  # recorded by the engine, changes nothing
+    LOG = "log"  # recorded by koban, changes nothing
 
 
 @dataclass(frozen=True, slots=True)

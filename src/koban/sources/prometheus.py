@@ -3,8 +3,8 @@
 This is what Prometheus itself sends to an Alertmanager, so ``alertmanagers:`` can point at us.
 The alert's identity is its label set (fingerprint = Alertmanager's label hash). An alert is
 firing while ``endsAt`` is in the future; without ``endsAt`` it is firing until now +
-``resolve_timeout`` (setting, seconds, default 300). Either way ``ends_at`` is on the event so the
-engine resolves alerts that stop being re-sent. ``endsAt`` ≤ receive time means resolved.
+``resolve_timeout`` (setting, seconds, default 300). Either way ``ends_at`` is on the event so
+koban resolves alerts that stop being re-sent. ``endsAt`` ≤ receive time means resolved.
 
 Settings: ``severity_label``, ``default_severity``, ``resolve_timeout``.
 """

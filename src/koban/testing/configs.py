@@ -1,6 +1,6 @@
 """Config files for the real peers, as plain data; pure functions so they are testable without binaries.
 
-Shapes follow the minimal configs that worked on this machine (/work/shared/peers.md).
+Shapes follow the minimal configs that worked on this machine (``docs/peers.md``).
 """
 
 from __future__ import annotations

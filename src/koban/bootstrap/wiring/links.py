@@ -1,4 +1,4 @@
-"""Signed one-click links wired to the engine: minting them for a page, and the ``/l/<token>`` routes.
+"""Signed one-click links wired into koban: minting them for a page, and the ``/l/<token>`` routes.
 
 A link is bound to the person a delivery goes to and to its incident, expires after ``LINK_TTL``
 and works once (``DbNonceStore``: a row per used nonce, shared by every instance). Only pages to a
@@ -28,8 +28,8 @@ LINK_CHANNEL_TYPES = frozenset({"slack", "email", "sms"})
 LINK_ACTIONS = (IncidentAction.ACKNOWLEDGE, IncidentAction.RESOLVE)
 
 
-def signer_for(k: Wired) -> LinkSigner:
-    return LinkSigner(k.signing_key.decode("utf-8", "replace"))
+def signer_for(wired: Wired) -> LinkSigner:
+    return LinkSigner(wired.signing_key.decode("utf-8", "replace"))
 
 
 def nonce_for(delivery: ClaimedDelivery, action: IncidentAction) -> str:
@@ -67,16 +67,16 @@ def mint_links(
     return out
 
 
-def links_for(k: Wired, delivery: ClaimedDelivery, incident: IncidentRow) -> dict[str, str]:
-    return mint_links(signer_for(k), k.public_url, delivery, incident, k.clock.now())
+def links_for(wired: Wired, delivery: ClaimedDelivery, incident: IncidentRow) -> dict[str, str]:
+    return mint_links(signer_for(wired), wired.public_url, delivery, incident, wired.clock.now())
 
 
-def routes(k: Wired) -> list[BaseRoute]:
+def routes(wired: Wired) -> list[BaseRoute]:
     deps = LinkDeps(
-        signer=signer_for(k),
-        store=DbNonceStore(k.db, k.clock),
-        actions=k.actions,
-        clock=k.clock.now,
+        signer=signer_for(wired),
+        store=DbNonceStore(wired.db, wired.clock),
+        actions=wired.actions,
+        clock=wired.clock.now,
         prefix=LINK_PREFIX,
     )
     return list(build_routes(deps))

@@ -1,8 +1,8 @@
-"""Slack interactivity wired to the engine: signing secrets from config, Slack user -> koban person.
+"""Slack interactivity wired into koban: signing secrets from config, Slack user -> koban person.
 
 Secrets are read per request from the current catalog (every ``type: slack`` channel's
 ``signing_secret``) plus ``KOBAN_SLACK_SIGNING_SECRET``, so a config apply takes effect without a
-restart. The clicked message itself is refreshed by the engine's durable ``update`` deliveries that
+restart. The clicked message itself is refreshed by koban's durable ``update`` deliveries that
 the acknowledgement creates (chat.update in place + a thread reply), so no refresh hook is needed here.
 """
 
@@ -44,20 +44,20 @@ def person_for_slack_user(people: Mapping[str, Person], user_id: str) -> str | N
     return None
 
 
-def routes(k: Wired) -> list[BaseRoute]:
+def routes(wired: Wired) -> list[BaseRoute]:
     settings = SlackSettings()
     env_secret = settings.signing_secret.get_secret_value()
 
     async def person_for_user(user_id: str) -> str | None:
-        await k.refresh_catalog()  # cheap fingerprint check: a person added a second ago is known
-        return person_for_slack_user(k.catalog.people, user_id)
+        await wired.refresh_catalog()  # cheap fingerprint check: a person added a second ago is known
+        return person_for_slack_user(wired.catalog.people, user_id)
 
     deps = SlackDeps(
         signing_secret="",
-        signing_secrets=lambda: signing_secrets(k.catalog.channels, env_secret),
-        actions=k.actions,
+        signing_secrets=lambda: signing_secrets(wired.catalog.channels, env_secret),
+        actions=wired.actions,
         person_for_user=person_for_user,
-        clock=k.clock.now,
+        clock=wired.clock.now,
         require_known_user=settings.require_known_user,
     )
     return list(build_routes(deps))

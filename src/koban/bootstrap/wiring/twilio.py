@@ -1,6 +1,6 @@
-"""Twilio voice and SMS wired into the engine: channels, webhook deps and routes.
+"""Twilio voice and SMS wired into koban: channels, webhook deps and routes.
 
-- ``make_channel(kind, settings, ctx)``: the registry's factory for ``voice`` and ``sms``. Settings come
+- ``make_channel(kind, config, ctx)``: the registry's factory for ``voice`` and ``sms``. Settings come
   from the channel config and ``KOBAN_TWILIO_*`` (``channels/voice/config.py``); every channel on one
   account shares one pacer; the channel is wrapped so numbers Twilio refused for good are recorded on
   the person's contact and skipped until the number changes.
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from koban.bootstrap.wiring.deps import Wired
 
 KINDS = ("voice", "sms")
-PREFIX = "/twilio"  # where the engine mounts the routes, whatever a channel's path_prefix says
+PREFIX = "/twilio"  # where koban mounts the routes, whatever a channel's path_prefix says
 PATHS = ("/voice/twiml", "/voice/gather", "/voice/status", "/sms/inbound")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -87,7 +87,7 @@ class PhoneChannel:
 
 def make_channel(kind: str, config: Mapping[str, Any], ctx: Any) -> PhoneChannel:
     if ctx is None:
-        raise ValueError(f"{kind} channels need the engine (database, clock)")
+        raise ValueError(f"{kind} channels need koban's database and clock: build them through the system")
     s = channel_settings(ctx, config)
     if kind == "sms":
         return PhoneChannel(SmsChannel(s, clock=ctx.clock.now), ctx)
@@ -99,18 +99,18 @@ def make_channel(kind: str, config: Mapping[str, Any], ctx: Any) -> PhoneChannel
 class TwilioWiring:
     """Deps for the webhooks, rebuilt when the configuration snapshot changes."""
 
-    def __init__(self, k: Wired) -> None:
-        self.k = k
+    def __init__(self, wired: Wired) -> None:
+        self.wired = wired
         self._catalog: object = None
         self._deps: TwilioDeps | None = None
         self._endpoints: dict[str, Endpoint] = {}
 
     def settings_by_channel(self) -> dict[str, TwilioSettings]:
         out = {}
-        for ch in self.k.catalog.channels.values():
+        for ch in self.wired.catalog.channels.values():
             if ch.type in KINDS:
                 try:
-                    out[ch.id] = channel_settings(self.k.context, ch.settings())
+                    out[ch.id] = channel_settings(self.wired.context, ch.settings())
                 except ValueError:
                     continue  # shown where it is used: the delivery fails with the reason
         return out
@@ -120,30 +120,30 @@ class TwilioWiring:
         return s.retry_rules if s else DEFAULT_RULES
 
     def deps(self) -> TwilioDeps | None:
-        if self._catalog is self.k.catalog:
+        if self._catalog is self.wired.catalog:
             return self._deps
         every = list(self.settings_by_channel().values())
-        self._catalog, self._deps = self.k.catalog, None
+        self._catalog, self._deps = self.wired.catalog, None
         if every:
             # Webhooks accept any configured account's tokens (rotation puts two on one account).
             tokens = tuple(dict.fromkeys(tok for s in every for tok in s.auth_tokens))
-            k = self.k
+            wired = self.wired
             self._deps = TwilioDeps(
                 settings=replace(every[0], auth_tokens=tokens),
-                actions=TwilioActions(k, self.rules_for),
-                tokens=DbNonceStore(k.db, k.clock),
-                call_states=DbCallStateStore(k.db, k.clock),
+                actions=TwilioActions(wired, self.rules_for),
+                tokens=DbNonceStore(wired.db, wired.clock),
+                call_states=DbCallStateStore(wired.db, wired.clock),
                 resolve_delivery=self.resolve_delivery,
                 person_for_phone=self.person_for_phone,
-                clock=k.clock.now,
+                clock=wired.clock.now,
             )
             routes = [*build_routes(self._deps), *build_sms_routes(self._deps)]
             self._endpoints = {r.path: r.endpoint for r in routes}
         return self._deps
 
     async def resolve_delivery(self, key: str) -> Notification | None:
-        k = self.k
-        async with k.db.read() as conn:
+        wired = self.wired
+        async with wired.db.read() as conn:
             row = (
                 (await conn.execute(sa.select(t.deliveries).where(t.deliveries.c.key == key)))
                 .mappings()
@@ -161,12 +161,12 @@ class TwilioWiring:
         # Whole rows: a superset of the claimed columns and of what a notification shows.
         delivery, shown = cast(ClaimedDelivery, dict(row)), cast(IncidentRow, dict(incident))
         try:
-            return build_notification(delivery, shown, k.catalog, k.public_url)
+            return build_notification(delivery, shown, wired.catalog, wired.public_url)
         except Unreachable:
             return None
 
     async def person_for_phone(self, number: str) -> str | None:
-        for person in self.k.catalog.people.values():
+        for person in self.wired.catalog.people.values():
             if person.contacts.get("phone") == number:
                 return person.id
         return None
@@ -179,6 +179,6 @@ class TwilioWiring:
         return await endpoint(request)
 
 
-def routes(k: Wired) -> list[BaseRoute]:
-    wiring = TwilioWiring(k)
+def routes(wired: Wired) -> list[BaseRoute]:
+    wiring = TwilioWiring(wired)
     return [Route(PREFIX + path, wiring.dispatch, methods=["POST"]) for path in PATHS]

@@ -1,6 +1,6 @@
 """How a call's outcome lands on the delivery row and the escalation, in one transaction.
 
-The Twilio routes use the engine's ``IncidentActions`` for keys and notes; ``record_outcome`` is done
+The Twilio routes use koban's ``IncidentActions`` for keys and notes; ``record_outcome`` is done
 here because a phone outcome needs two things the generic path lacks:
 
 - **per-outcome retries** (busy: the same person again after 30 s): a new delivery with its own
@@ -58,8 +58,8 @@ def retry_row(row: DeliveryRow, retry: RetryAttempt, now: float) -> dict[str, An
 class TwilioActions:
     """The ``IncidentActions`` port as the Twilio routes see it."""
 
-    def __init__(self, k: Wired, rules_for: RulesFor) -> None:
-        self.k, self.rules_for = k, rules_for
+    def __init__(self, wired: Wired, rules_for: RulesFor) -> None:
+        self.wired, self.rules_for = wired, rules_for
 
     async def act(
         self,
@@ -70,7 +70,7 @@ class TwilioActions:
         via: str,
         note: str | None = None,
     ) -> ActionResult:
-        return await self.k.actions.act(incident_id, action, actor=actor, via=via, note=note)
+        return await self.wired.actions.act(incident_id, action, actor=actor, via=via, note=note)
 
     async def note(
         self, incident_id: int, kind: str, *, actor: str | None, via: str, data: Mapping[str, Any]
@@ -78,18 +78,18 @@ class TwilioActions:
         # The log tells the same story as the timeline: call progress and keys, with who.
         shown = {k: v for k, v in data.items() if k in ("status", "digit", "answered_by", "to")}
         log.info("incident %s: %s %s %s", incident_id, kind, actor or "-", shown)
-        await self.k.actions.note(incident_id, kind, actor=actor, via=via, data=data)
+        await self.wired.actions.note(incident_id, kind, actor=actor, via=via, data=data)
 
     async def record_outcome(
         self, delivery_key: str, outcome: Outcome, *, detail: Mapping[str, Any] | None = None
     ) -> None:
-        k, d = self.k, t.deliveries.c
+        wired, d = self.wired, t.deliveries.c
         detail = dict(detail or {})
-        now = k.clock.now()
+        now = wired.clock.now()
         state = DeliveryState.REACHED if outcome is Outcome.REACHED else DeliveryState.NOT_REACHED
-        async with k.db.begin() as conn:
+        async with wired.db.begin() as conn:
             q = sa.select(t.deliveries).where(d.key == delivery_key)
-            if k.db.dialect == "postgresql":
+            if wired.db.dialect == "postgresql":
                 q = q.with_for_update()
             row = (await conn.execute(q)).mappings().first()
             if row is None or row["state"] not in OPEN:
@@ -106,7 +106,7 @@ class TwilioActions:
             )
             if res.rowcount != 1:
                 return
-            uow = UnitOfWork(conn, k.db.dialect)
+            uow = UnitOfWork(conn, wired.db.dialect)
             who, via, inc = row["person_id"], row["channel_id"], row["incident_id"]
             if fenced:
                 data = {"key": delivery_key, "ref": values["provider_ref"], "recorded_by": "callback"}
@@ -119,7 +119,7 @@ class TwilioActions:
                 await self._next(uow, row, str(detail.get("detail", "")), now)
             await uow.flush()
         if uow.wake:
-            k.wake()
+            wired.wake()
 
     async def _next(self, uow: UnitOfWork, row: DeliveryRow, detail: str, now: float) -> None:
         """Retry the same person when the rules say so and the incident still needs someone; else move on."""
@@ -141,4 +141,4 @@ class TwilioActions:
                 row["incident_id"], now, "call.retry_scheduled", row["person_id"], row["channel_id"], data
             )
             return
-        await step_settled(self.k.paging, uow, row["incident_id"], row["step"], row["loop"], now)
+        await step_settled(self.wired.paging, uow, row["incident_id"], row["step"], row["loop"], now)

@@ -66,9 +66,9 @@ def sweep_plan(
 
 
 class Sweeper:
-    def __init__(self, k: Wired) -> None:
-        self.k = k
-        self.wiring = TwilioWiring(k)
+    def __init__(self, wired: Wired) -> None:
+        self.wired = wired
+        self.wiring = TwilioWiring(wired)
         self.not_before: dict[str, float] = {}
 
     def deadline_after(self, channel_id: str) -> float | None:
@@ -76,9 +76,9 @@ class Sweeper:
         return None if s is None else float(s.ring_timeout + s.overdue_after)
 
     async def once(self) -> int:
-        k = self.k
+        wired = self.wired
         d = t.deliveries.c
-        async with k.db.read() as conn:
+        async with wired.db.read() as conn:
             rows = [
                 dict(r)
                 for r in (
@@ -93,14 +93,14 @@ class Sweeper:
         if not rows or deps is None:
             return 0
         states = await deps.call_states.load_many([r["key"] for r in rows])  # type: ignore[attr-defined]
-        plan = sweep_plan(rows, states, k.clock.now(), self.deadline_after, self.not_before)
+        plan = sweep_plan(rows, states, wired.clock.now(), self.deadline_after, self.not_before)
         channel_of = {r["key"]: r["channel_id"] for r in rows}
         for item in plan:
             try:
                 await self._act(deps, item, states.get(item.key), channel_of[item.key])
             except Exception:
                 log.exception("could not settle call %s", item.key)
-                self.not_before[item.key] = k.clock.now() + RECHECK_SECONDS
+                self.not_before[item.key] = wired.clock.now() + RECHECK_SECONDS
         return len(plan)
 
     async def _act(self, deps: Any, item: SweepItem, state: CallState | None, channel_id: str) -> None:
@@ -111,15 +111,15 @@ class Sweeper:
         n = await self.wiring.resolve_delivery(item.key)
         if n is None or item.sid is None:
             return
-        channel = self.k.channel(channel_id)
+        channel = self.wired.channel(channel_id)
         log.info("call %s for %s had no final callback; asking Twilio", item.sid, item.key)
         settled = await settle_overdue_call(deps, channel.inner.client, n, item.sid)  # type: ignore[attr-defined]
         if settled is None or not settled.settled:
-            self.not_before[item.key] = self.k.clock.now() + RECHECK_SECONDS
+            self.not_before[item.key] = self.wired.clock.now() + RECHECK_SECONDS
 
 
-async def run_sweeper(k: Wired) -> None:
-    sweeper = Sweeper(k)
+async def run_sweeper(wired: Wired) -> None:
+    sweeper = Sweeper(wired)
     while True:
         await asyncio.sleep(SWEEP_SECONDS)
         try:

@@ -22,7 +22,7 @@ PERMANENT_HINTS = {
     "missing_scope": "the bot token lacks the chat:write scope",
 }
 # Errors that say the configured channel/app/token is unusable for every message, not just this one:
-# the engine marks the channel broken. Destination errors count only when the destination is the
+# koban marks the channel broken. Destination errors count only when the destination is the
 # channel's own (a person's DM that is gone says nothing about the channel).
 CREDENTIAL_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "invalid_token", "no_service", "account_inactive"}

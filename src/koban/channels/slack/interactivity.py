@@ -4,7 +4,7 @@ The request is verified (signing secret, 5-minute window) before anything else; 
 requests get 401 and change nothing. The incident action is applied *before* answering 200 so a click
 is never lost; slower follow-ups (refreshing the message, telling the clicker the outcome through
 ``response_url``) run after the response, well inside Slack's 3-second budget. Those follow-ups are a
-courtesy: the engine's durable ``update`` deliveries also rewrite the message.
+courtesy: koban's durable ``update`` deliveries also rewrite the message.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class SlackClick:
 
 @dataclass(frozen=True, slots=True)
 class SlackDeps:
-    """What the interactivity endpoint needs from the engine.
+    """What the interactivity endpoint needs from koban.
 
     ``person_for_user(slack_user_id)`` returns the koban person key or None. ``refresh(incident_id,
     channel_id, ts)``, if given, runs after the answer (e.g. enqueue the Slack update delivery now).

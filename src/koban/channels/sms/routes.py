@@ -1,6 +1,6 @@
 """``POST {prefix}/sms/inbound``: replies to SMS pages (the Twilio number's "A message comes in" URL).
 
-Signed like every Twilio webhook (403 otherwise). Only numbers the engine maps to a person may act;
+Signed like every Twilio webhook (403 otherwise). Only numbers koban maps to a person may act;
 the answer is Messaging TwiML confirming what happened, or why nothing did.
 """
 

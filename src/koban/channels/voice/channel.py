@@ -85,7 +85,7 @@ class VoiceChannel:
         self.client = client or make_client(settings)
         self._states = call_states
         self._clock, self._sleep, self._new_id = clock, sleep, new_id
-        # Pacing is per account: the engine hands every channel on one account the same Pacer.
+        # Pacing is per account: koban hands every channel on one account the same Pacer.
         self.pacer = pacer or Pacer(settings.calls_per_second)
 
     async def send(self, notification: Notification) -> DeliveryResult:

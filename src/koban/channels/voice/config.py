@@ -1,4 +1,4 @@
-"""TwilioSettings from a channel's configuration, the ``KOBAN_TWILIO_*`` environment and the engine.
+"""TwilioSettings from a channel's configuration, the ``KOBAN_TWILIO_*`` environment and koban's own settings.
 
 Pure (the environment is passed in). Secrets belong in the environment rather than in YAML, so each
 of account, tokens, caller id and API URL may come from either; the channel's own value wins.

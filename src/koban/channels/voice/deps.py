@@ -1,4 +1,4 @@
-"""What the Twilio routes need from the engine: one small object, built once at startup."""
+"""What the Twilio routes need from koban: one small object, built once at startup."""
 
 from __future__ import annotations
 

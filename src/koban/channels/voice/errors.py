@@ -30,7 +30,7 @@ PERMANENT_REASONS = {
     21614: "the phone number is not a mobile number",
 }
 RATE_LIMITED = 20429
-RATE_LIMIT_BACKOFF = 5.0  # Twilio sends no Retry-After on 20429; the engine adds its own backoff on top
+RATE_LIMIT_BACKOFF = 5.0  # Twilio sends no Retry-After on 20429; koban adds its own backoff on top
 
 
 def classify_rest_error(exc: TwilioRestException) -> DeliveryResult:
@@ -40,7 +40,7 @@ def classify_rest_error(exc: TwilioRestException) -> DeliveryResult:
     if exc.status >= 500:
         return DeliveryResult.transient(f"Twilio HTTP {exc.status} (code {code})")
     reason = PERMANENT_REASONS.get(code) or (exc.msg or "request rejected").split(": ", 1)[-1]
-    # The code travels in meta so the engine can tell a bad number (the person's contact) from a bad account.
+    # The code travels in meta so koban can tell a bad number (the person's contact) from a bad account.
     return DeliveryResult(
         DeliveryStatus.PERMANENT, error=f"Twilio {code}: {reason}", meta={"twilio_code": code}
     )

@@ -1,7 +1,7 @@
 """Per-outcome retry rules for calls that did not reach the person, as plain data.
 
 ``decide_retry`` answers whether to call the *same* person again and after how long; None means the
-escalation moves on. The engine schedules the retry as a new attempt (a new delivery key).
+escalation moves on. The paging worker schedules the retry as a new attempt (a new delivery key).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ phrases, in the person's language, with a voice that speaks it.
 
 Supported languages: ``en-US`` (Polly.Joanna) and ``ja-JP`` (Polly.Mizuki); anything else falls back to
 ``en-US``. A template that fails to render never blocks a page: the default template is used and the
-problem is returned so the engine can show it.
+problem is returned so koban can show it.
 """
 
 from __future__ import annotations

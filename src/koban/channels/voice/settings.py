@@ -1,4 +1,4 @@
-"""Twilio settings, parsed once into typed values (the engine maps its own settings onto these)."""
+"""Twilio settings, parsed once into typed values (koban maps its own settings onto these)."""
 
 from __future__ import annotations
 

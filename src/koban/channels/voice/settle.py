@@ -68,7 +68,7 @@ def final_event(call: Any) -> StatusEvent | None:
 async def settle_overdue_call(
     deps: TwilioDeps, client: Client, notification: Notification, call_sid: str
 ) -> CallState | None:
-    """For the engine to run once ring timeout + talk time has passed without a final callback.
+    """For koban to run once ring timeout + talk time has passed without a final callback.
 
     Fetches the call; a finished call is settled from what the API says. A call still queued or ringing
     past its timeout is canceled (then settled as canceled). A call in progress returns None: the

@@ -122,7 +122,7 @@ def reduce(state: CallState, event: StatusEvent | KeyEvent) -> tuple[CallState, 
 
 
 class CallStateStore(Protocol):
-    """Where the engine keeps each call's state (e.g. JSON on the delivery row: ``CallState.to_dict``)."""
+    """Where koban keeps each call's state (e.g. JSON on the delivery row: ``CallState.to_dict``)."""
 
     async def load(self, key: str) -> CallState | None: ...
 

@@ -3,7 +3,7 @@
 Twilio fetches our TwiML from a URL we chose, so that URL must prove it came from us and may only be
 used once: ``?t=<payload>.<hmac>``. The HMAC (SHA-256, key = a server secret) covers the delivery key,
 the purpose (``twiml``/``gather``/``status``), an expiry and a token id. ``verify`` is pure (``now`` is
-passed in); single use is the engine's job through ``TokenStore.consume`` (a unique-insert of the id).
+passed in); single use is koban's job through ``TokenStore.consume`` (a unique-insert of the id).
 
 Status-callback tokens are *not* consumed: Twilio posts several callbacks to the same URL. They are
 still signed and expiring, and every request is also checked with ``X-Twilio-Signature``.
@@ -94,7 +94,7 @@ def verify(secrets: str | Sequence[str], token: str, *, purpose: str, now: float
 
 
 class MemoryTokenStore:
-    """In-process TokenStore for tests and the single-process demo (the engine persists ids instead)."""
+    """In-process TokenStore for tests and the single-process demo (koban persists ids instead)."""
 
     def __init__(self) -> None:
         self._seen: dict[str, float] = {}
