@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
 import sqlalchemy as sa
 
 from koban.catalog.apply import apply_config, plan_changes
@@ -11,6 +14,14 @@ from koban.db.migrate import upgrade
 from tests.support.factories import make_config
 
 NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+async def db(db_url) -> AsyncIterator[Database]:
+    upgrade(db_url)
+    database = Database(db_url)
+    yield database
+    await database.dispose()
 
 
 async def _apply(db: Database, cfg, prune: bool = True) -> list[str]:
@@ -28,76 +39,56 @@ async def _key_count(db: Database) -> int:
         return (await conn.execute(sa.select(sa.func.count()).select_from(t.integration_keys))).scalar_one()
 
 
-async def test_first_apply_adds_everything_and_a_second_changes_nothing(db_url):
-    upgrade(db_url)
-    db = Database(db_url)
-    try:
-        cfg = make_config()
-        first = await _apply(db, cfg)
-        assert {
-            "+ people/alice",
-            "+ people/bob",
-            "+ people/carol",
-            "+ rotations/primary",
-            "+ channels/log",
-            "+ policies/default",
-            "+ services/web",
-        } <= set(first)
-        assert await _apply(db, cfg) == []
-        async with db.read() as conn:
-            assert await plan_changes(conn, cfg) == []
-        assert await _ids(db, t.integrations) == {"web-generic"}
-    finally:
-        await db.dispose()
+async def test_first_apply_adds_everything_and_a_second_changes_nothing(db):
+    cfg = make_config()
+    first = await _apply(db, cfg)
+    assert {
+        "+ people/alice",
+        "+ people/bob",
+        "+ people/carol",
+        "+ rotations/primary",
+        "+ channels/log",
+        "+ policies/default",
+        "+ services/web",
+    } <= set(first)
+    assert await _apply(db, cfg) == []
+    async with db.read() as conn:
+        assert await plan_changes(conn, cfg) == []
+    assert await _ids(db, t.integrations) == {"web-generic"}
 
 
-async def test_an_edited_object_is_updated_and_a_missing_one_pruned_unless_told_not_to(db_url):
-    upgrade(db_url)
-    db = Database(db_url)
-    try:
-        await _apply(db, make_config())
-        edited = make_config(escalate_after="2m")  # the policy's steps change
-        without_web = edited.model_copy(update={"services": []})
-        assert await _apply(db, without_web, prune=False) == ["~ policies/default"]
-        assert await _ids(db, t.services) == {"web"}
-        assert await _apply(db, without_web) == ["- services/web"]
-        assert await _ids(db, t.services) == set()
-        assert await _ids(db, t.integrations) == set()  # integrations go with their service
-    finally:
-        await db.dispose()
+async def test_an_edited_object_is_updated_and_a_missing_one_pruned_unless_told_not_to(db):
+    await _apply(db, make_config())
+    edited = make_config(escalate_after="2m")  # the policy's steps change
+    without_web = edited.model_copy(update={"services": []})
+    assert await _apply(db, without_web, prune=False) == ["~ policies/default"]
+    assert await _ids(db, t.services) == {"web"}
+    assert await _apply(db, without_web) == ["- services/web"]
+    assert await _ids(db, t.services) == set()
+    assert await _ids(db, t.integrations) == set()  # integrations go with their service
 
 
-async def test_a_changed_channel_gets_a_fresh_chance(db_url):
-    upgrade(db_url)
-    db = Database(db_url)
-    try:
-        await _apply(db, make_config())
-        async with db.begin() as conn:
-            await conn.execute(sa.update(t.channels).values(broken_reason="401 from vendor", broken_at=NOW))
-        fixed = make_config(channels=[{"id": "log", "type": "console", "name": "console, fixed"}])
-        assert await _apply(db, fixed) == ["~ channels/log"]
-        async with db.read() as conn:
-            row = (await conn.execute(sa.select(t.channels))).one()
-        assert (row.broken_reason, row.broken_at) == (None, None)
-    finally:
-        await db.dispose()
+async def test_a_changed_channel_gets_a_fresh_chance(db):
+    await _apply(db, make_config())
+    async with db.begin() as conn:
+        await conn.execute(sa.update(t.channels).values(broken_reason="401 from vendor", broken_at=NOW))
+    fixed = make_config(channels=[{"id": "log", "type": "console", "name": "console, fixed"}])
+    assert await _apply(db, fixed) == ["~ channels/log"]
+    async with db.read() as conn:
+        row = (await conn.execute(sa.select(t.channels))).one()
+    assert (row.broken_reason, row.broken_at) == (None, None)
 
 
-async def test_keys_made_through_the_api_survive_apply_and_go_with_their_integration(db_url):
-    upgrade(db_url)
-    db = Database(db_url)
-    try:
-        cfg = make_config()
-        await _apply(db, cfg)
-        async with db.begin() as conn:
-            await conn.execute(
-                sa.insert(t.integration_keys).values(
-                    integration_id="web-generic", key_hash="f" * 64, prefix="kbn_ffff", created_at=NOW
-                )
+async def test_keys_made_through_the_api_survive_apply_and_go_with_their_integration(db):
+    cfg = make_config()
+    await _apply(db, cfg)
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.insert(t.integration_keys).values(
+                integration_id="web-generic", key_hash="f" * 64, prefix="kbn_ffff", created_at=NOW
             )
-        await _apply(db, cfg)
-        assert await _key_count(db) == 1
-        await _apply(db, cfg.model_copy(update={"services": []}))
-        assert await _key_count(db) == 0
-    finally:
-        await db.dispose()
+        )
+    await _apply(db, cfg)
+    assert await _key_count(db) == 1
+    await _apply(db, cfg.model_copy(update={"services": []}))
+    assert await _key_count(db) == 0
