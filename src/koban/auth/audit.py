@@ -1,0 +1,114 @@
+"""The audit trail: who changed what, when, from where and through which door (append-only).
+
+Every write path records its change in the same transaction as the change itself, so the trail
+and the state never disagree: a rolled-back change leaves no entry, a committed one always does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.db.schema_auth import audit_events
+
+
+class Door(StrEnum):
+    API = "api"
+    UI = "ui"
+    CLI = "cli"
+    CONFIG = "config"  # koban config apply
+    SLACK = "slack"
+    KEYPAD = "keypad"
+    SMS = "sms"
+    LINK = "link"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a request came from; the same for every entry it makes."""
+
+    actor: str | None  # a person id; None when nobody is known (a failed login)
+    via: Door
+    ip: str = ""
+    user_agent: str = ""
+    token_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    action: str  # noun.verb: policy.update, incident.acknowledge, token.revoke, login.failed
+    object_kind: str = ""
+    object_id: str = ""
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    at: float
+    origin: Origin
+    change: Change
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    actor: str | None = None
+    object_kind: str | None = None
+    object_id: str | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int = 100
+    before_id: int | None = None  # paging: entries older than this id
+
+
+async def record(conn: AsyncConnection, origin: Origin, changes: list[Change], now: float) -> None:
+    if not changes:
+        return
+    await conn.execute(
+        sa.insert(audit_events),
+        [
+            {
+                "at": now,
+                "actor": origin.actor,
+                "via": origin.via.value,
+                "action": c.action,
+                "object_kind": c.object_kind,
+                "object_id": c.object_id,
+                "before": c.before,
+                "after": c.after,
+                "ip": origin.ip[:64],
+                "user_agent": origin.user_agent[:512],
+                "token_id": origin.token_id,
+            }
+            for c in changes
+        ],
+    )
+
+
+async def query(conn: AsyncConnection, f: Filter) -> list[Entry]:
+    """Newest first."""
+    a = audit_events.c
+    q = sa.select(audit_events).order_by(a.id.desc()).limit(max(1, min(f.limit, 1000)))
+    for column, value in ((a.actor, f.actor), (a.object_kind, f.object_kind), (a.object_id, f.object_id)):
+        if value is not None:
+            q = q.where(column == value)
+    if f.since is not None:
+        q = q.where(a.at >= f.since)
+    if f.until is not None:
+        q = q.where(a.at < f.until)
+    if f.before_id is not None:
+        q = q.where(a.id < f.before_id)
+    return [
+        Entry(
+            r.id,
+            r.at,
+            Origin(r.actor, Door(r.via), r.ip, r.user_agent, r.token_id),
+            Change(r.action, r.object_kind, r.object_id, r.before, r.after),
+        )
+        for r in await conn.execute(q)
+    ]

@@ -1,0 +1,119 @@
+"""What every REST route declares: the scope it needs, or why it is public.
+
+``Depends(requires(Scope.MANAGE, team_of=...))`` on a route resolves the caller (an API token in
+``Authorization: Bearer``) and applies ``permissions.decide``; a route open to anonymous callers
+says why with ``public("...")``. ``guard_of(route)`` lets a test walk every route of the app and
+fail on one that declares neither.
+
+Tokens are looked up once per second at most per process (``TokenCache``): an authenticated
+request then costs a dict lookup and a SHA-256, and a revoked token is refused within a second on
+every instance, because each instance's cache forgets it by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fastapi import HTTPException, Request
+from starlette.routing import BaseRoute
+
+from koban.auth import api_tokens
+from koban.auth.permissions import Need, Principal, Scope, decide
+from koban.auth.store import Refused, authenticate
+from koban.core.clock import Clock
+from koban.db.engine import Database
+
+CACHE_SECONDS = 1.0
+TeamOf = Callable[[Request], Awaitable[str | None]]
+
+
+class AuthDeps(Protocol):
+    """What the guard needs of the app's deps (``request.app.state.deps``)."""
+
+    db: Database
+    clock: Clock
+
+
+class TokenCache:
+    """digest -> (principal or refusal, when looked up). Bounded: cleared when it grows past
+    ``limit``, which only costs lookups."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self.entries: dict[str, tuple[Principal | Refused, float]] = {}
+
+    async def resolve(self, deps: AuthDeps, text: str) -> Principal | Refused:
+        now = deps.clock.now()
+        key = api_tokens.digest(text)
+        hit = self.entries.get(key)
+        if hit is not None and now - hit[1] < CACHE_SECONDS:
+            return hit[0]
+        async with deps.db.begin() as conn:
+            found = await authenticate(conn, text, now)
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[key] = (found, now)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    scope: Scope | None  # None: public
+    team_of: TeamOf | None = None
+    why_public: str = ""
+
+    async def __call__(self, request: Request) -> Principal | None:
+        if self.scope is None:
+            return None
+        header = request.headers.get("authorization", "")
+        scheme, _, text = header.partition(" ")
+        if scheme.lower() != "bearer" or not text:
+            raise HTTPException(
+                401,
+                "sign in, or send an API token: Authorization: Bearer kbt_…",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        state = request.app.state
+        cache: TokenCache = getattr(state, "token_cache", None) or _attach_cache(state)
+        who = await cache.resolve(state.deps, text.strip())
+        if isinstance(who, Refused):
+            raise HTTPException(401, who.reason, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        team = await self.team_of(request) if self.team_of is not None else None
+        verdict = decide(who, Need(self.scope, team))
+        if not verdict.allowed:
+            raise HTTPException(403, verdict.reason)
+        request.state.principal = who
+        return who
+
+
+def _attach_cache(state: Any) -> TokenCache:
+    cache = TokenCache()
+    state.token_cache = cache
+    return cache
+
+
+def requires(scope: Scope, team_of: TeamOf | None = None) -> Guard:
+    return Guard(scope, team_of)
+
+
+def public(why: str) -> Guard:
+    """An anonymous route, with the reason written where the route is (ingest keys, signatures…)."""
+    if not why.strip():
+        raise ValueError("a public route says why it is public")
+    return Guard(None, None, why)
+
+
+def guard_of(route: BaseRoute) -> Guard | None:
+    """The guard a route declares, from its dependencies (FastAPI routes only; None if none)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, Guard):
+            return dep.call
+    return None
+
+
+__all__ = ["Guard", "TokenCache", "guard_of", "public", "requires"]
