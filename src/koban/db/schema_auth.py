@@ -64,6 +64,14 @@ sessions = Table(
     Column("user_agent", Text, nullable=False, default=""),
 )
 
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(160), primary_key=True),  # "account:<person>" or "address:<ip>"
+    Column("failures", Integer, nullable=False),
+    Column("last_at", Float, nullable=False),
+)
+
 audit_events = Table(
     "audit_events",
     metadata,

@@ -65,6 +65,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_sessions_person_id"), "sessions", ["person_id"])
     op.create_table(
+        "login_failures",
+        sa.Column("key", sa.String(length=160), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_failures")),
+    )
+    op.create_table(
         "audit_events",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -89,6 +96,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("audit_events")
+    op.drop_table("login_failures")
     op.drop_table("sessions")
     op.drop_table("api_tokens")
     op.drop_table("memberships")
