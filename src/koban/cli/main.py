@@ -1,4 +1,4 @@
-"""``koban``: serve, worker, probe, db, config, incident, alert, integration, demo."""
+"""``koban``: serve, worker, probe, db, config, incident, alert, integration, user, token, demo."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import signal
 
 import typer
 
-from koban.cli import config_cmd, incident_cmd, probe_cmd, serve_cmd
+from koban.cli import auth_cmd, config_cmd, incident_cmd, probe_cmd, serve_cmd
 from koban.cli.runtime import settings_or_exit, setup_logging
 
 app = typer.Typer(help="koban: monitoring and on-call.", no_args_is_help=True, add_completion=False)
@@ -17,6 +17,8 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(incident_cmd.app, name="incident")
 app.add_typer(incident_cmd.alert_app, name="alert")
 app.add_typer(config_cmd.integration_app, name="integration")
+app.add_typer(auth_cmd.user_app, name="user")
+app.add_typer(auth_cmd.token_app, name="token")
 app.command("probe")(probe_cmd.probe)
 
 
