@@ -92,3 +92,19 @@ async def test_keys_made_through_the_api_survive_apply_and_go_with_their_integra
     assert await _key_count(db) == 1
     await _apply(db, cfg.model_copy(update={"services": []}))
     assert await _key_count(db) == 0
+
+
+async def test_team_members_become_memberships_and_follow_the_file(db):
+    from koban.auth.permissions import Principal, Role
+    from koban.auth.store import create_user, principal_for
+
+    base = make_config()
+    teams = [{"id": "web", "members": [{"person": "alice", "role": "manager"}, {"person": "bob"}]}]
+    cfg = base.model_validate({**base.model_dump(mode="json"), "teams": teams})
+    assert "+ teams/web" in await _apply(db, cfg)
+    async with db.begin() as conn:
+        await create_user(conn, "bob", NOW, password_hash=None, global_role=None)
+        assert await principal_for(conn, "bob") == Principal("bob", team_roles={"web": Role.RESPONDER})
+    await _apply(db, base)  # the team is gone from the file
+    async with db.read() as conn:
+        assert await principal_for(conn, "bob") == Principal("bob")

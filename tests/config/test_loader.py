@@ -41,3 +41,19 @@ def test_not_yaml_names_the_line() -> None:
 @pytest.mark.parametrize("name", ["demo.yaml", "routing.yaml", "seed-002-slack-calls.yaml"])
 def test_shipped_examples_pass_the_check(name: str) -> None:
     load_config(EXAMPLES / name)
+
+
+def test_teams_name_known_people_and_objects_name_known_teams():
+    from koban.config.model import ConfigFile
+    from koban.config.references import check_references
+
+    cfg = ConfigFile.model_validate(
+        {
+            "teams": [{"id": "web", "members": [{"person": "alice", "role": "manager"}, {"person": "zed"}]}],
+            "people": [{"id": "alice"}],
+            "policies": [{"id": "p", "team": "ops", "steps": [{"notify": [{"person": "alice", "via": []}]}]}],
+        }
+    )
+    problems = {(".".join(map(str, loc)), msg) for loc, msg in check_references(cfg)}
+    assert ("teams.0.members.1.person", "unknown person 'zed'") in problems
+    assert ("policies.0.team", "unknown team 'ops'") in problems

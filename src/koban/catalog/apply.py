@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.catalog.routing_apply import apply_routing, plan_routing
 from koban.config.model import ConfigFile
 from koban.db import schema as t
+from koban.db.schema_auth import memberships, teams
 from koban.db.schema_probes import monitors
 
 
@@ -30,6 +31,7 @@ class Change:
 
 
 SECTIONS: tuple[tuple[str, sa.Table], ...] = (
+    ("teams", teams),
     ("people", t.people),
     ("rotations", t.rotations),
     ("channels", t.channels),
@@ -82,6 +84,7 @@ async def apply_config(
         else:
             await conn.execute(sa.update(table).where(table.c.id == ch.id).values(**values))
     await _sync_integrations(conn, cfg, now)
+    await _sync_memberships(conn, cfg)
     # Silences, maintenance, inhibition, heartbeats: API-made objects are not pruned (routing_apply.py).
     return changes + [Change(*c) for c in await apply_routing(conn, cfg, now, prune)]
 
@@ -105,3 +108,15 @@ async def _sync_integrations(conn: AsyncConnection, cfg: ConfigFile, now: float)
             await conn.execute(sa.insert(t.integrations).values(id=ident, **values))
         elif current[ident].definition != values["definition"] or current[ident].service_id != service_id:
             await conn.execute(sa.update(t.integrations).where(t.integrations.c.id == ident).values(**values))
+
+
+async def _sync_memberships(conn: AsyncConnection, cfg: ConfigFile) -> None:
+    """Who belongs to which team, with which role: exactly what the file's ``teams`` say."""
+    wanted = {(team.id, m.person): m.role for team in cfg.teams for m in team.members}
+    current = {(r.team_id, r.person_id): r.role for r in await conn.execute(sa.select(memberships))}
+    if wanted == current:
+        return
+    await conn.execute(sa.delete(memberships))
+    if wanted:
+        rows = [{"team_id": tm, "person_id": p, "role": role} for (tm, p), role in wanted.items()]
+        await conn.execute(sa.insert(memberships), rows)

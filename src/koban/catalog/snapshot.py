@@ -17,10 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_monitors import Monitor
+from koban.config.model_teams import Team
 from koban.db import schema as t
+from koban.db.schema_auth import teams as teams_table
 from koban.db.schema_probes import monitors as monitors_table
 
-CONFIG_TABLES = (t.people, t.rotations, t.channels, t.policies, t.services, t.integrations, monitors_table)
+CONFIG_TABLES = (
+    teams_table,
+    t.people,
+    t.rotations,
+    t.channels,
+    t.policies,
+    t.services,
+    t.integrations,
+    monitors_table,
+)
 
 
 def hash_key(key: str) -> str:
@@ -29,6 +40,7 @@ def hash_key(key: str) -> str:
 
 @dataclass(frozen=True)
 class Catalog:
+    teams: Mapping[str, Team] = field(default_factory=dict)
     people: Mapping[str, Person] = field(default_factory=dict)
     rotations: Mapping[str, Rotation] = field(default_factory=dict)
     channels: Mapping[str, Channel] = field(default_factory=dict)
@@ -53,6 +65,7 @@ class Catalog:
 
     def as_config(self) -> ConfigFile:
         return ConfigFile(
+            teams=list(self.teams.values()),
             people=list(self.people.values()),
             rotations=list(self.rotations.values()),
             channels=list(self.channels.values()),
@@ -107,6 +120,7 @@ async def load_catalog(conn: AsyncConnection) -> Catalog:
         )
     }
     return Catalog(
+        teams={m.id: m for m in (Team.model_validate(d) for d in await defs(teams_table))},
         people={p.id: p for p in (Person.model_validate(d) for d in await defs(t.people))},
         rotations={r.id: r for r in (Rotation.model_validate(d) for d in await defs(t.rotations))},
         channels={c.id: c for c in (Channel.model_validate(d) for d in await defs(t.channels))},

@@ -12,6 +12,7 @@ from koban.config.durations import Duration
 from koban.config.model_integrations import IntegrationLimits
 from koban.config.model_monitors import Monitor
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
+from koban.config.model_teams import Team
 from koban.domain.alerts import Severity
 
 
@@ -25,6 +26,7 @@ class Person(Identified):
 
 
 class Rotation(Identified):
+    team: str | None = None
     members: list[str] = Field(min_length=1)
     # Hand-offs: every ``shift`` from ``start`` the next member is on call. No shift: the first member.
     shift: Duration | None = None
@@ -78,6 +80,7 @@ class Step(Strict):
 
 
 class Policy(Identified):
+    team: str | None = None
     steps: list[Step] = Field(min_length=1)
     # Extra passes over all steps after the first, and a cap on the total time spent escalating.
     repeat: int = Field(0, ge=0, le=100)
@@ -112,6 +115,7 @@ class Integration(Identified):
 
 
 class Service(Identified):
+    team: str | None = None  # owns the service's incidents and monitors too
     policy: str | None = None
     routes: list[Route] = Field(default_factory=list)
     integrations: list[Integration] = Field(default_factory=list)
@@ -122,6 +126,7 @@ class Service(Identified):
 
 
 class ConfigFile(Strict):
+    teams: list[Team] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
     rotations: list[Rotation] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)

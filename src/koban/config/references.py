@@ -28,7 +28,16 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
     rotations = {r.id for r in cfg.rotations}
     channels = {c.id for c in cfg.channels}
     policies = {p.id for p in cfg.policies}
-    for section in ("people", "rotations", "channels", "policies", "services", "monitors"):
+    teams = {t.id for t in cfg.teams}
+    for ti, team in enumerate(cfg.teams):
+        for mi, m in enumerate(team.members):
+            if m.person not in people:
+                yield ("teams", ti, "members", mi, "person"), f"unknown person {m.person!r}"
+    for section in ("rotations", "policies", "services"):
+        for oi, obj in enumerate(getattr(cfg, section)):
+            if obj.team is not None and obj.team not in teams:
+                yield (section, oi, "team"), f"unknown team {obj.team!r}"
+    for section in ("teams", "people", "rotations", "channels", "policies", "services", "monitors"):
         yield from _duplicates(section, [o.id for o in getattr(cfg, section)])
     all_integrations = [
         (si, ii, i.id) for si, s in enumerate(cfg.services) for ii, i in enumerate(s.integrations)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text
 
-from koban.db.schema_base import Id, metadata
+from koban.db.schema_base import Id, config_table, metadata
+
+# Teams come from the config (``teams:``); ``memberships`` mirrors their members on every apply.
+teams = config_table("teams")
 
 users = Table(
     "users",

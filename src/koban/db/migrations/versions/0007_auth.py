@@ -15,6 +15,14 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "teams",
+        sa.Column("id", sa.String(length=128), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
+    )
+    op.create_table(
         "users",
         sa.Column("person_id", sa.String(length=128), nullable=False),
         sa.Column("password_hash", sa.Text(), nullable=True),
@@ -102,3 +110,4 @@ def downgrade() -> None:
     op.drop_table("memberships")
     op.drop_index("uq_users_oidc", table_name="users")
     op.drop_table("users")
+    op.drop_table("teams")
