@@ -6,6 +6,7 @@ import httpx
 
 from koban.bootstrap.app import create_app
 from koban.bootstrap.wiring.twilio_store import known_bad, record_problem
+from tests.support.admin import AdminToken
 from tests.support.factories import make_config
 from tests.support.system import running_system
 
@@ -15,7 +16,7 @@ async def test_recorded_problems_are_listed_and_a_cleared_one_is_tried_again(db_
         await record_problem(k.db, "alice", "phone", "+15550000", 21211, "invalid 'To' number", 1_700_000_000)
         await record_problem(k.db, "bob", "phone", "+15550001", 21219, "unverified number", 1_700_000_100)
         api = httpx.ASGITransport(app=create_app(k, manage_system=False))
-        async with httpx.AsyncClient(transport=api, base_url="http://koban") as http:
+        async with httpx.AsyncClient(transport=api, base_url="http://koban", auth=AdminToken(k)) as http:
             listed = (await http.get("/api/v1/contact-problems")).json()["problems"]
             assert [(p["person"], p["code"]) for p in listed] == [("bob", 21219), ("alice", 21211)]
             assert listed[1]["address"] == "+15550000" and listed[1]["at"].startswith("2023-11-14T22:13:20")

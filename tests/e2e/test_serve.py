@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import aiohttp
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from koban.fakes.webhook_receiver import RecordingReceiver
 from koban.testing.ports import free_port
 from tests.support import koban_proc as kp
+from tests.support.admin import provision_url
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +33,7 @@ async def test_alert_over_http_pages_step_by_step_until_acknowledged_over_the_ap
         proc = await kp.start(["serve"], env, log)
         try:
             await kp.wait_healthy(base, proc, log)
+            admin = {"Authorization": f"Bearer {await provision_url(db_url, time.time())}"}
             async with aiohttp.ClientSession(base_url=base) as http:
                 async with http.post("/api/v1/ingest", json={"summary": "x"}, headers=_auth("wrong")) as r:
                     assert r.status == 401
@@ -46,13 +49,17 @@ async def test_alert_over_http_pages_step_by_step_until_acknowledged_over_the_ap
                 await kp.wait_for(two_steps, 30, "steps 0 and 1 to reach the webhook")
                 assert page_keys(recv) == [f"{iid}:0:hook:0", f"{iid}:1:hook/alice:0"]
 
-                async with http.post(f"/api/v1/incidents/{iid}/acknowledge", json={"actor": "bob"}) as r:
+                async with http.post(
+                    f"/api/v1/incidents/{iid}/acknowledge", json={"actor": "bob"}, headers=admin
+                ) as r:
                     assert r.status == 200
                     assert (await r.json())["status"] == "acknowledged"
-                async with http.post(f"/api/v1/incidents/{iid}/acknowledge", json={"actor": "carol"}) as r:
+                async with http.post(
+                    f"/api/v1/incidents/{iid}/acknowledge", json={"actor": "carol"}, headers=admin
+                ) as r:
                     assert r.status == 409
 
-                async with http.get(f"/api/v1/incidents/{iid}") as r:
+                async with http.get(f"/api/v1/incidents/{iid}", headers=admin) as r:
                     body = await r.json()
                 assert body["status"] == "acknowledged" and body["acknowledged_by"] == "bob"
                 kinds = [e["kind"] for e in body["timeline"]]

@@ -12,6 +12,7 @@ import httpx
 from koban.bootstrap.app import create_app
 from koban.catalog.snapshot import hash_key
 from koban.config.model import ConfigFile
+from tests.support.admin import AdminToken
 from tests.support.factories import make_config
 
 SAMPLES = Path("/work/shared/samples")
@@ -48,7 +49,9 @@ def edge_config(**per_integration: Any) -> ConfigFile:
 
 def client(k: Any) -> httpx.AsyncClient:
     app = create_app(k, manage_system=False)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://koban.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://koban.test", auth=AdminToken(k)
+    )
 
 
 def bearer(kind: str) -> dict[str, str]:

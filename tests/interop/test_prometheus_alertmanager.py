@@ -17,6 +17,7 @@ from koban.core.clock import SystemClock
 from koban.testing.configs import AlertmanagerTarget
 from tests.ingest import support as s
 from tests.interop.conftest import Target, serve_koban
+from tests.support.admin import provision
 from tests.support.peers import peer_binary, run_alertmanager, run_prometheus
 from tests.support.system import running_system
 
@@ -32,9 +33,9 @@ def scrape(target: Target) -> dict[str, Any]:
     return {"job_name": "interop", "static_configs": [{"targets": [target.address]}]}
 
 
-async def wait_for_incident(url: str, status: str, within: float = 40) -> dict[str, Any]:
+async def wait_for_incident(url: str, token: str, status: str, within: float = 40) -> dict[str, Any]:
     seen: list[Any] = []
-    async with httpx.AsyncClient(base_url=url) as c:
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as c:
         try:
             async with asyncio.timeout(within):
                 while True:
@@ -65,10 +66,10 @@ async def test_rule_fires_through_alertmanager_webhook_and_recovery_resolves(db_
         ),
     ):
         target.healthy = False
-        opened = await wait_for_incident(koban, "triggered")
+        opened = await wait_for_incident(koban, await provision(k.db, k.clock.now()), "triggered")
         assert opened["severity"] == "critical" and "TargetDown" in opened["summary"]
         target.healthy = True
-        resolved = await wait_for_incident(koban, "resolved")
+        resolved = await wait_for_incident(koban, await provision(k.db, k.clock.now()), "resolved")
         assert resolved["id"] == opened["id"]
 
 
@@ -87,8 +88,8 @@ async def test_prometheus_sends_straight_to_koban_as_its_alertmanager(db_url, tm
         ),
     ):
         target.healthy = False
-        opened = await wait_for_incident(koban, "triggered")
+        opened = await wait_for_incident(koban, await provision(k.db, k.clock.now()), "triggered")
         assert "TargetDown" in opened["summary"]
         target.healthy = True
-        resolved = await wait_for_incident(koban, "resolved")
+        resolved = await wait_for_incident(koban, await provision(k.db, k.clock.now()), "resolved")
         assert resolved["id"] == opened["id"]

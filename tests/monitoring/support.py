@@ -13,6 +13,7 @@ from koban.bootstrap.app import create_app
 from koban.bootstrap.system import System
 from koban.config.model import ConfigFile
 from koban.monitoring.prober import Prober
+from tests.support.admin import AdminToken
 from tests.support.factories import make_config
 
 
@@ -58,4 +59,6 @@ async def until(check: Callable[[], Awaitable[Any]], what: str, seconds: float =
 
 def api(k: System) -> httpx.AsyncClient:
     app = create_app(k, manage_system=False)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://koban.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://koban.test", auth=AdminToken(k)
+    )

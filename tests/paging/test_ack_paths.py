@@ -15,6 +15,7 @@ from koban.cli.main import app as cli
 from koban.db import schema as t
 from koban.fakes.slack.clicks import iter_buttons
 from tests.channels.slack.engine_rig import slack_rig
+from tests.support.admin import AdminToken
 from tests.support.factories import make_alert
 from tests.support.outbound import _close_outbound_session  # noqa: F401  (autouse fixture)
 from tests.support.system import drain
@@ -73,7 +74,9 @@ async def test_every_path_acknowledges_through_one_function_with_one_timeline_sh
             assert replay.status_code == 409 and "already used" in replay.text
         # REST API.
         api = create_app(k, manage_system=False)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://koban") as http:
+        transport = httpx.ASGITransport(app=api)
+        auth = AdminToken(k)
+        async with httpx.AsyncClient(transport=transport, base_url="http://koban", auth=auth) as http:
             resp = await http.post(f"/api/v1/incidents/{ids[2]}/acknowledge", json={"actor": "carol"})
             assert resp.status_code == 200
         # CLI, in its own process-like system on the same database.

@@ -17,6 +17,7 @@ from koban.config.model import ConfigFile
 from koban.core.clock import FakeClock
 from koban.core.settings import Settings
 from koban.db import schema as t
+from tests.support.admin import AdminToken
 
 
 @asynccontextmanager
@@ -41,9 +42,11 @@ async def running_system(
         await k.stop()
 
 
-def client(k) -> httpx.AsyncClient:
+def client(k, *, admin: bool = True) -> httpx.AsyncClient:
+    """The app in process; as an administrator unless ``admin=False`` (anonymous)."""
     app = create_app(k, manage_system=False)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://koban.test")
+    auth = AdminToken(k) if admin else None
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://koban.test", auth=auth)
 
 
 async def drain(k) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, HTTPException
 from starlette.routing import BaseRoute
 
+from koban.api.access import ADMIN, READ
 from koban.api.incidents import iso
 from koban.paging.broken_channels import channel_states, clear_broken
 
@@ -25,12 +26,12 @@ def _public(state: dict[str, Any]) -> dict[str, Any]:
 def routes(deps: StoreDeps) -> list[BaseRoute]:
     router = APIRouter(prefix="/api/v1/channel-status", tags=["configuration"])
 
-    @router.get("", summary="Every channel with whether it is broken and why")
+    @router.get("", summary="Every channel with whether it is broken and why", dependencies=[READ])
     async def list_status() -> dict[str, Any]:
         async with deps.db.read() as conn:
             return {"channels": [_public(s) for s in await channel_states(conn)]}
 
-    @router.get("/{ident}", summary="One channel's state", responses={404: {}})
+    @router.get("/{ident}", summary="One channel's state", responses={404: {}}, dependencies=[READ])
     async def one_status(ident: str) -> dict[str, Any]:
         async with deps.db.read() as conn:
             found = [s for s in await channel_states(conn) if s["id"] == ident]
@@ -38,7 +39,9 @@ def routes(deps: StoreDeps) -> list[BaseRoute]:
             raise HTTPException(404, f"channels/{ident} does not exist")
         return _public(found[0])
 
-    @router.delete("/{ident}/broken", summary="Clear a broken mark after fixing the vendor side")
+    @router.delete(
+        "/{ident}/broken", summary="Clear a broken mark after fixing the vendor side", dependencies=[ADMIN]
+    )
     async def repair(ident: str) -> dict[str, Any]:
         async with deps.db.begin() as conn:
             cleared = await clear_broken(conn, ident)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException
 from starlette.routing import BaseRoute
 
+from koban.api.access import ADMIN, READ
 from koban.api.incidents import iso
 from koban.db import schema_twilio as tw
 
@@ -35,7 +36,9 @@ def routes(deps: StoreDeps) -> list[BaseRoute]:
     router = APIRouter(prefix="/api/v1/contact-problems", tags=["people"])
     c = tw.contact_problems.c
 
-    @router.get("", summary="Contacts that pages skip because the vendor refused them for good")
+    @router.get(
+        "", summary="Contacts that pages skip because the vendor refused them for good", dependencies=[READ]
+    )
     async def list_problems(person: str | None = None) -> dict[str, Any]:
         query = sa.select(tw.contact_problems).order_by(c.at.desc(), c.person_id, c.contact)
         if person is not None:
@@ -48,6 +51,7 @@ def routes(deps: StoreDeps) -> list[BaseRoute]:
         "/{person}/{contact}",
         summary="Clear a contact's problem so pages try it again",
         responses={404: {}},
+        dependencies=[ADMIN],
     )
     async def clear(person: str, contact: str) -> dict[str, Any]:
         async with deps.db.begin() as conn:

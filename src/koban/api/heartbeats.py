@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from starlette.routing import BaseRoute
 
+from koban.api.access import READ, anonymous, need
 from koban.api.deps import ApiDeps, deps_of
+from koban.auth.permissions import Scope
 from koban.catalog.routing_apply import ensure_heartbeat_state, row_values
 from koban.config.model_routing import Heartbeat
 from koban.db import schema_routing as r
@@ -45,13 +47,13 @@ def _json(model: Heartbeat, origin: str, state: dict[str, Any] | None) -> dict[s
     return {**heartbeats.describe(model, state), "origin": origin}
 
 
-@router.get("/heartbeats", summary="List heartbeats with their status")
+@router.get("/heartbeats", summary="List heartbeats with their status", dependencies=[READ])
 async def list_heartbeats(request: Request) -> dict[str, Any]:
     rows = await _rows(deps_of(request))
     return {"heartbeats": [_json(*v) for v in rows.values()]}
 
 
-@router.get("/heartbeats/{ident}", summary="One heartbeat and its status")
+@router.get("/heartbeats/{ident}", summary="One heartbeat and its status", dependencies=[READ])
 async def get_heartbeat(request: Request, ident: str) -> dict[str, Any]:
     rows = await _rows(deps_of(request), ident)
     if ident not in rows:
@@ -59,7 +61,11 @@ async def get_heartbeat(request: Request, ident: str) -> dict[str, Any]:
     return _json(*rows[ident])
 
 
-@router.put("/heartbeats/{ident}", summary="Create or replace a heartbeat (not one from the config file)")
+@router.put(
+    "/heartbeats/{ident}",
+    summary="Create or replace a heartbeat (not one from the config file)",
+    dependencies=[need(Scope.MANAGE)],
+)
 async def put_heartbeat(request: Request, ident: str, body: Heartbeat) -> dict[str, Any]:
     deps = deps_of(request)
     if body.id != ident:
@@ -84,7 +90,12 @@ async def put_heartbeat(request: Request, ident: str, body: Heartbeat) -> dict[s
     return _json(*(await _rows(deps, ident))[ident])
 
 
-@router.delete("/heartbeats/{ident}", status_code=204, summary="Delete a heartbeat made through the API")
+@router.delete(
+    "/heartbeats/{ident}",
+    status_code=204,
+    summary="Delete a heartbeat made through the API",
+    dependencies=[need(Scope.MANAGE)],
+)
 async def delete_heartbeat(request: Request, ident: str) -> None:
     deps = deps_of(request)
     async with deps.db.begin() as conn:
@@ -127,6 +138,9 @@ async def ping_with_key(
     return await _ping(request, ident, key, kind)
 
 
+# A ping comes from a cron job or a script: it proves itself with the service's integration key.
+PING = anonymous("a heartbeat ping authenticates with its service's integration key")
+
 for _method in ("GET", "POST"):
     # One route per method: FastAPI gives a multi-method route one operation id for both.
     router.add_api_route(
@@ -135,6 +149,7 @@ for _method in ("GET", "POST"):
         methods=[_method],
         operation_id=f"heartbeat_ping_{_method.lower()}",
         summary="Ping a heartbeat (integration key in a header)",
+        dependencies=[PING],
     )
     router.add_api_route(
         "/heartbeats/{ident}/ping/{key}",
@@ -142,6 +157,7 @@ for _method in ("GET", "POST"):
         methods=[_method],
         operation_id=f"heartbeat_ping_key_in_path_{_method.lower()}",
         summary="Ping a heartbeat (integration key in the path)",
+        dependencies=[PING],
     )
 
 

@@ -9,13 +9,16 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from koban.api.access import READ, incident_team, need
 from koban.api.deps import deps_of
+from koban.auth.permissions import Scope
 from koban.channels.actions import IncidentAction
 from koban.db import schema as t
 from koban.domain.escalation import Status
 from koban.paging.actions import NotFound
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+RESPOND = need(Scope.RESPOND, incident_team)
 
 # Ids are 64-bit in both databases; a larger number is a 422, not a driver overflow (a 500).
 IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -66,7 +69,7 @@ def incident_json(r: Any) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="List incidents, newest first")
+@router.get("", summary="List incidents, newest first", dependencies=[READ])
 async def list_incidents(
     request: Request,
     status: Literal["triggered", "acknowledged", "resolved", "open"] | None = None,
@@ -92,7 +95,11 @@ async def list_incidents(
     return {"incidents": [incident_json(r) for r in rows]}
 
 
-@router.get("/{incident_id}", summary="One incident with its timeline, alerts and notifications")
+@router.get(
+    "/{incident_id}",
+    summary="One incident with its timeline, alerts and notifications",
+    dependencies=[need(Scope.READ, incident_team)],
+)
 async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, Any]:
     deps = deps_of(request)
     async with deps.db.read() as conn:
@@ -150,12 +157,19 @@ async def _act(
     return ActionOut(ok=res.ok, status=res.status, message=res.message)
 
 
-@router.post("/{incident_id}/acknowledge", response_model=ActionOut, responses={404: {}, 409: {}})
+@router.post(
+    "/{incident_id}/acknowledge",
+    response_model=ActionOut,
+    responses={404: {}, 409: {}},
+    dependencies=[RESPOND],
+)
 async def acknowledge(request: Request, incident_id: IncidentId, body: ActionBody | None = None) -> ActionOut:
     return await _act(request, incident_id, IncidentAction.ACKNOWLEDGE, body)
 
 
-@router.post("/{incident_id}/resolve", response_model=ActionOut, responses={404: {}, 409: {}})
+@router.post(
+    "/{incident_id}/resolve", response_model=ActionOut, responses={404: {}, 409: {}}, dependencies=[RESPOND]
+)
 async def resolve(request: Request, incident_id: IncidentId, body: ActionBody | None = None) -> ActionOut:
     return await _act(request, incident_id, IncidentAction.RESOLVE, body)
 
@@ -165,6 +179,7 @@ async def resolve(request: Request, incident_id: IncidentId, body: ActionBody | 
     response_model=ActionOut,
     responses={404: {}, 409: {}},
     summary="Escalate now: move to the next step without waiting",
+    dependencies=[RESPOND],
 )
 async def escalate(request: Request, incident_id: IncidentId, body: ActionBody | None = None) -> ActionOut:
     return await _act(request, incident_id, IncidentAction.ESCALATE, body)
@@ -175,6 +190,7 @@ async def escalate(request: Request, incident_id: IncidentId, body: ActionBody |
     response_model=ActionOut,
     responses={404: {}, 409: {}},
     summary="Reassign to a person: page them now; escalation resumes if they do not acknowledge",
+    dependencies=[RESPOND],
 )
 async def reassign(request: Request, incident_id: IncidentId, body: ReassignBody) -> ActionOut:
     deps = deps_of(request)

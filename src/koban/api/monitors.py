@@ -8,8 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from koban.api.access import READ, monitor_team, need
 from koban.api.deps import deps_of
 from koban.api.objects import _save
+from koban.auth.permissions import Scope
 from koban.catalog.deps import StoreDeps
 from koban.config.durations import parse_duration
 from koban.config.model_monitors import Monitor
@@ -57,7 +59,7 @@ def _sorted_ids(request: Request, monitors: Any) -> list[str]:
     return ids
 
 
-@router.get("", summary="List monitors with their current status")
+@router.get("", summary="List monitors with their current status", dependencies=[READ])
 async def list_monitors(
     request: Request, offset: int = Query(0, ge=0, le=2**63 - 1), limit: int = Query(1000, ge=1, le=10_000)
 ) -> dict[str, Any]:
@@ -73,7 +75,11 @@ async def list_monitors(
     }
 
 
-@router.get("/{ident}", summary="One monitor, its state and each location's latest result")
+@router.get(
+    "/{ident}",
+    summary="One monitor, its state and each location's latest result",
+    dependencies=[need(Scope.READ, monitor_team)],
+)
 async def get_monitor(request: Request, ident: str) -> dict[str, Any]:
     deps = deps_of(request)
     await deps.refresh_catalog()
@@ -82,7 +88,9 @@ async def get_monitor(request: Request, ident: str) -> dict[str, Any]:
         return {**mon.model_dump(mode="json"), "state": await probe_queries.status(conn, ident)}
 
 
-@router.put("/{ident}", summary="Create or replace a monitor")
+@router.put(
+    "/{ident}", summary="Create or replace a monitor", dependencies=[need(Scope.MANAGE, monitor_team)]
+)
 async def put_monitor(request: Request, ident: str, body: Monitor) -> dict[str, Any]:
     if body.id != ident:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the URL's {ident!r}")
@@ -90,14 +98,22 @@ async def put_monitor(request: Request, ident: str, body: Monitor) -> dict[str, 
     return body.model_dump(mode="json")
 
 
-@router.delete("/{ident}", summary="Delete a monitor (its history stays until pruned)")
+@router.delete(
+    "/{ident}",
+    summary="Delete a monitor (its history stays until pruned)",
+    dependencies=[need(Scope.MANAGE, monitor_team)],
+)
 async def delete_monitor(request: Request, ident: str) -> dict[str, str]:
     _monitor(request, ident)
     await _save(request, "monitors", None, ident)
     return {"deleted": f"monitors/{ident}"}
 
 
-@router.get("/{ident}/results", summary="History for graphs: rollups (minute, hour, day) or raw results")
+@router.get(
+    "/{ident}/results",
+    summary="History for graphs: rollups (minute, hour, day) or raw results",
+    dependencies=[need(Scope.READ, monitor_team)],
+)
 async def results(
     request: Request,
     ident: str,

@@ -7,20 +7,26 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
+from koban.api.access import ADMIN, READ, need, object_team
 from koban.api.deps import deps_of
 from koban.api.redact import redact, restore
+from koban.auth.guard import ensure, requires
+from koban.auth.permissions import Need, Scope
 from koban.catalog.apply import apply_config
 from koban.catalog.snapshot import hash_key
 from koban.config.model import Channel, Person, Policy, Rotation, Service
+from koban.config.model_teams import Team
 from koban.config.references import check_references
 from koban.db import schema as t
+from koban.db.schema_auth import teams
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
 
 KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
+    "teams": (Team, teams),
     "people": (Person, t.people),
     "rotations": (Rotation, t.rotations),
     "channels": (Channel, t.channels),
@@ -50,7 +56,14 @@ def _shown(obj: BaseModel) -> dict[str, Any]:
     return shown
 
 
+# Who may write each kind: team-owned kinds by the team's managers, the rest by administrators.
+TEAM_OWNED = {"rotations", "policies", "services"}
+
+
 def _register(kind: str, model: type[BaseModel]) -> None:
+    write = requires(Scope.MANAGE, object_team(kind)) if kind in TEAM_OWNED else requires(Scope.ADMIN)
+    write_dep = Depends(write)
+
     async def list_objects(request: Request) -> dict[str, Any]:
         deps = deps_of(request)
         await deps.refresh_catalog()
@@ -68,6 +81,8 @@ def _register(kind: str, model: type[BaseModel]) -> None:
         if body.id != ident:  # type: ignore[attr-defined]
             raise HTTPException(422, f"the body's id {body.id!r} differs from the URL's {ident!r}")  # type: ignore[attr-defined]
         old = getattr(deps_of(request).catalog, kind).get(ident)
+        if old is not None and getattr(old, "team", None) != getattr(body, "team", None):
+            ensure(request, Need(Scope.MANAGE, getattr(body, "team", None)))  # moving it: both teams
         if old is not None:
             merged = restore(body.model_dump(mode="json"), old.model_dump(mode="json"))  # type: ignore[attr-defined]
             body = model.model_validate(merged)
@@ -83,13 +98,27 @@ def _register(kind: str, model: type[BaseModel]) -> None:
 
     # Annotations are strings under __future__ annotations; hand FastAPI the real model class.
     put_object.__annotations__["body"] = model
-    router.add_api_route(f"/{kind}", list_objects, methods=["GET"], summary=f"List {kind}")
-    router.add_api_route(f"/{kind}/{{ident}}", get_object, methods=["GET"], summary=f"Get one of {kind}")
+    owner = object_team(kind)
+    one = [need(Scope.READ, owner)]
     router.add_api_route(
-        f"/{kind}/{{ident}}", put_object, methods=["PUT"], summary=f"Create or replace one of {kind}"
+        f"/{kind}", list_objects, methods=["GET"], summary=f"List {kind}", dependencies=[READ]
     )
     router.add_api_route(
-        f"/{kind}/{{ident}}", delete_object, methods=["DELETE"], summary=f"Delete one of {kind}"
+        f"/{kind}/{{ident}}", get_object, methods=["GET"], summary=f"Get one of {kind}", dependencies=one
+    )
+    router.add_api_route(
+        f"/{kind}/{{ident}}",
+        put_object,
+        methods=["PUT"],
+        summary=f"Create or replace one of {kind}",
+        dependencies=[write_dep],
+    )
+    router.add_api_route(
+        f"/{kind}/{{ident}}",
+        delete_object,
+        methods=["DELETE"],
+        summary=f"Delete one of {kind}",
+        dependencies=[write_dep],
     )
 
 
@@ -109,6 +138,7 @@ class NewKey(BaseModel):
     response_model=NewKey,
     tags=["integrations"],
     summary="Create an integration key (two may be active during rotation)",
+    dependencies=[ADMIN],
 )
 async def create_key(request: Request, ident: str) -> NewKey:
     deps = deps_of(request)

@@ -16,7 +16,9 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
+from koban.api.access import READ, need
 from koban.api.deps import ApiDeps, deps_of
+from koban.auth.permissions import Scope
 from koban.catalog.routing_apply import row_values
 from koban.config.model_routing import Maintenance, MatcherSpec, Silence
 from koban.db import schema_routing as r
@@ -44,7 +46,7 @@ def _silence_json(model: Silence, updated_at: float, origin: str, now: datetime)
     return {**model.model_dump(mode="json"), "origin": origin, "state": pure.state(now).value}
 
 
-@router.post("/silences", status_code=201, summary="Create a silence")
+@router.post("/silences", status_code=201, summary="Create a silence", dependencies=[need(Scope.RESPOND)])
 async def create_silence(request: Request, body: NewSilence) -> dict[str, Any]:
     deps = deps_of(request)
     now = _now(deps)
@@ -64,7 +66,9 @@ async def create_silence(request: Request, body: NewSilence) -> dict[str, Any]:
     return _silence_json(model, deps.clock.now(), "api", now)
 
 
-@router.get("/silences", summary="List silences with their state (pending, active, expired)")
+@router.get(
+    "/silences", summary="List silences with their state (pending, active, expired)", dependencies=[READ]
+)
 async def list_silences(request: Request, state: str | None = None) -> dict[str, Any]:
     deps = deps_of(request)
     now = _now(deps)
@@ -74,7 +78,7 @@ async def list_silences(request: Request, state: str | None = None) -> dict[str,
     return {"silences": [s for s in items if state is None or s["state"] == state]}
 
 
-@router.delete("/silences/{ident}", summary="Expire a silence now")
+@router.delete("/silences/{ident}", summary="Expire a silence now", dependencies=[need(Scope.RESPOND)])
 async def expire_silence(request: Request, ident: str) -> dict[str, Any]:
     deps = deps_of(request)
     now = _now(deps)
@@ -91,7 +95,9 @@ async def expire_silence(request: Request, ident: str) -> dict[str, Any]:
     return _silence_json(model, deps.clock.now(), row.origin, now)
 
 
-@router.post("/maintenance", status_code=201, summary="Create a maintenance window")
+@router.post(
+    "/maintenance", status_code=201, summary="Create a maintenance window", dependencies=[need(Scope.MANAGE)]
+)
 async def create_window(request: Request, body: Maintenance) -> dict[str, Any]:
     deps = deps_of(request)
     await deps.refresh_catalog()
@@ -120,7 +126,9 @@ def _window_json(model: Maintenance, origin: str, now: datetime) -> dict[str, An
     return {**model.model_dump(mode="json"), "origin": origin, "active": is_active(model.to_window(), now)}
 
 
-@router.get("/maintenance", summary="List maintenance windows and whether each is active now")
+@router.get(
+    "/maintenance", summary="List maintenance windows and whether each is active now", dependencies=[READ]
+)
 async def list_windows(request: Request) -> dict[str, Any]:
     deps = deps_of(request)
     async with deps.db.read() as conn:
@@ -132,7 +140,12 @@ async def list_windows(request: Request) -> dict[str, Any]:
     }
 
 
-@router.delete("/maintenance/{ident}", status_code=204, summary="Delete a maintenance window")
+@router.delete(
+    "/maintenance/{ident}",
+    status_code=204,
+    summary="Delete a maintenance window",
+    dependencies=[need(Scope.MANAGE)],
+)
 async def delete_window(request: Request, ident: str) -> None:
     deps = deps_of(request)
     async with deps.db.begin() as conn:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from fastapi import HTTPException, Request
 from starlette.routing import BaseRoute
 
@@ -24,6 +25,7 @@ from koban.auth.permissions import Need, Principal, Scope, decide
 from koban.auth.store import Refused, authenticate
 from koban.core.clock import Clock
 from koban.db.engine import Database
+from koban.db.schema_auth import users
 
 CACHE_SECONDS = 1.0
 TeamOf = Callable[[Request], Awaitable[str | None]]
@@ -69,13 +71,9 @@ class Guard:
             return None
         header = request.headers.get("authorization", "")
         scheme, _, text = header.partition(" ")
-        if scheme.lower() != "bearer" or not text:
-            raise HTTPException(
-                401,
-                "sign in, or send an API token: Authorization: Bearer kbt_…",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
         state = request.app.state
+        if scheme.lower() != "bearer" or not text:
+            raise HTTPException(401, await _how_to_sign_in(state), headers={"WWW-Authenticate": "Bearer"})
         cache: TokenCache = getattr(state, "token_cache", None) or _attach_cache(state)
         who = await cache.resolve(state.deps, text.strip())
         if isinstance(who, Refused):
@@ -86,6 +84,20 @@ class Guard:
             raise HTTPException(403, verdict.reason)
         request.state.principal = who
         return who
+
+
+FIRST_ADMIN = "nobody can sign in yet: make the first administrator with `koban user create PERSON --admin`"
+
+
+async def _how_to_sign_in(state: Any) -> str:
+    """What a 401 says: how to sign in, or, on a fresh install, how to make the first login."""
+    if not getattr(state, "has_users", False):
+        deps: AuthDeps = state.deps
+        async with deps.db.read() as conn:
+            state.has_users = (await conn.execute(sa.select(users.c.person_id).limit(1))).first() is not None
+    if not state.has_users:
+        return FIRST_ADMIN
+    return "sign in, or send an API token: Authorization: Bearer kbt_…"
 
 
 def _attach_cache(state: Any) -> TokenCache:
@@ -117,3 +129,13 @@ def guard_of(route: BaseRoute) -> Guard | None:
 
 
 __all__ = ["Guard", "TokenCache", "guard_of", "public", "requires"]
+
+
+def ensure(request: Request, need: Need) -> Principal:
+    """A second check inside a handler, for what a route's guard could not know (a write that moves
+    an object to another team). The route's guard must have run: it set ``request.state.principal``."""
+    who: Principal = request.state.principal
+    verdict = decide(who, need)
+    if not verdict.allowed:
+        raise HTTPException(403, verdict.reason)
+    return who

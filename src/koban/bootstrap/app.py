@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
 from koban.api import incidents, monitors, objects
+from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
 from koban.bootstrap.system import System
 from koban.ingest.edge import IngestEdge
@@ -72,7 +73,12 @@ def create_app(
         app.router.routes.append(route)
     app.add_middleware(BodyLimit, limit=system.settings.max_body_bytes)
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Liveness and database reachability",
+        dependencies=[Depends(public("load balancers and orchestrators ask without credentials"))],
+    )
     async def healthz() -> dict[str, Any]:
         async with system.db.read() as conn:
             await conn.execute(sa.text("SELECT 1"))
@@ -83,7 +89,14 @@ def create_app(
             "instance": system.owner,
         }
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        dependencies=[
+            Depends(public("Prometheus scrapes without credentials; put it behind a proxy if needed"))
+        ],
+    )
     async def metrics() -> Response:
         probes = (await monitors.probe_exposition(system.deps)).encode()
         return Response(system.metrics.exposition() + probes, media_type="text/plain; version=0.0.4")

@@ -11,6 +11,8 @@ from pathlib import Path
 import typer
 
 DEMO_KEY = "demo-key-change-me"
+DEMO_ADMIN = "carol"  # a person of examples/demo.yaml; the demo's administrator
+DEMO_PASSWORD = "demo-password-change-me"
 SIM_TOKEN = "demo-twilio-token"  # the simulator's auth token: only ever talks to 127.0.0.1
 
 
@@ -56,6 +58,45 @@ def _demo_config(port: int) -> Path:
     return copy
 
 
+def _demo_admin() -> str:
+    """Migrate, give the demo's administrator a login (once), and issue a fresh API token."""
+    import asyncio
+    import secrets
+
+    import sqlalchemy as sa
+
+    from koban.auth import api_tokens
+    from koban.auth.passwords import hash_password
+    from koban.auth.permissions import Role, Scope
+    from koban.auth.store import create_token, create_user
+    from koban.core.clock import SystemClock
+    from koban.core.settings import load_settings
+    from koban.db.engine import Database
+    from koban.db.migrate import upgrade
+    from koban.db.schema_auth import users
+
+    settings = load_settings()
+    upgrade(settings.effective_database_url, "head", settings.sqlite_synchronous)
+    issued = api_tokens.issue(secrets.token_bytes(24))
+
+    async def main() -> None:
+        db, now = Database(settings.effective_database_url), SystemClock().now()
+        try:
+            async with db.begin() as conn:
+                known = await conn.execute(
+                    sa.select(users.c.person_id).where(users.c.person_id == DEMO_ADMIN)
+                )
+                if known.first() is None:
+                    hashed = hash_password(DEMO_PASSWORD)
+                    await create_user(conn, DEMO_ADMIN, now, password_hash=hashed, global_role=Role.ADMIN)
+                await create_token(conn, issued, now, person_id=DEMO_ADMIN, name="demo", scope=Scope.ADMIN)
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
+    return issued.text
+
+
 def run_demo(port: int) -> None:
     os.environ.setdefault("KOBAN_DATA_DIR", str(Path("data/demo").resolve()))
     os.environ.setdefault("KOBAN_PORT", str(port))
@@ -65,17 +106,19 @@ def run_demo(port: int) -> None:
     from koban.fakes.slack.demo import click_hint, start_fake_slack
 
     slack = start_fake_slack(base)
+    token = _demo_admin()
     typer.echo(
         "\nkoban demo\n"
         f"  API docs:   {base}/docs\n"
-        f"  incidents:  {base}/api/v1/incidents\n"
+        f"  administrator: {DEMO_ADMIN} / {DEMO_PASSWORD}; API token (this run): {token}\n"
+        f"  incidents:  curl -s {base}/api/v1/incidents -H 'Authorization: Bearer {token}'\n"
         f"  Twilio simulator: {sim}/_sim/calls (alice never answers, bob is busy, carol presses 1)\n"
         "  send a critical alert (posts to the team channel, then phones alice, bob, carol in turn):\n"
         f"    curl -s -X POST {base}/api/v1/ingest -H 'Authorization: Bearer {DEMO_KEY}' \\\n"
         "      -H 'Content-Type: application/json' \\\n"
         '      -d \'{"summary": "web-1 is down", "severity": "critical", "dedup_key": "web-1"}\'\n'
-        f"  the timeline (calls, key presses, who acknowledged):\n    curl -s {base}/api/v1/incidents/1\n"
-        + click_hint(slack)
+        "  the timeline (calls, key presses, who acknowledged):\n"
+        f"    curl -s {base}/api/v1/incidents/1 -H 'Authorization: Bearer {token}'\n" + click_hint(slack)
     )
     from koban.cli.serve_cmd import serve
 

@@ -13,14 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
+from koban.auth.guard import requires
+from koban.auth.permissions import Scope
 from koban.db import schema as t
 from koban.ingest.limits import row_id
 from koban.routing.ratelimit import windows
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
+ADMIN = Depends(requires(Scope.ADMIN))  # keys are the door in: administrators only
 
 
 class KeyInfo(BaseModel):
@@ -53,7 +56,10 @@ def _integration(request: Request, ident: str) -> Any:
 
 
 @router.get(
-    "/{ident}/keys", response_model=KeyList, summary="List an integration's keys (hashes stay hidden)"
+    "/{ident}/keys",
+    response_model=KeyList,
+    summary="List an integration's keys (hashes stay hidden)",
+    dependencies=[ADMIN],
 )
 async def list_keys(request: Request, ident: str) -> KeyList:
     deps = request.app.state.deps
@@ -78,6 +84,7 @@ async def list_keys(request: Request, ident: str) -> KeyList:
 
 @router.delete(
     "/{ident}/keys/{key_id}",
+    dependencies=[ADMIN],
     response_model=Revoked,
     summary="Revoke a key now, or after a grace period (rotation)",
 )
@@ -103,7 +110,11 @@ async def revoke_key(
     return Revoked(integration=ident, key_id=key_id, expires_at=expires)
 
 
-@router.get("/{ident}/limits", summary="An integration's rate limits and quota, with the counts so far")
+@router.get(
+    "/{ident}/limits",
+    summary="An integration's rate limits and quota, with the counts so far",
+    dependencies=[ADMIN],
+)
 async def get_limits(request: Request, ident: str) -> dict[str, Any]:
     deps = request.app.state.deps
     await deps.refresh_catalog()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from koban.bootstrap.app import create_app
 from koban.db import schema as t
 from tests.channels.slack.engine_rig import slack_rig
+from tests.support.admin import AdminToken
 from tests.support.factories import make_alert
 from tests.support.system import drain
 
@@ -95,7 +96,7 @@ async def test_archived_channel_is_marked_broken_shown_and_the_escalation_moves_
         # Nobody could be reached in step 1: step 2 (the webhook) runs without waiting 5 minutes.
         assert len(rig.hook.deliveries) == 1
         api = httpx.ASGITransport(app=create_app(rig.k, manage_system=False))
-        async with httpx.AsyncClient(transport=api, base_url="http://koban") as http:
+        async with httpx.AsyncClient(transport=api, base_url="http://koban", auth=AdminToken(rig.k)) as http:
             status = (await http.get("/api/v1/channel-status/slack")).json()
             assert status["broken"] and "archived" in status["reason"]
             # A later incident skips the broken channel at once instead of calling Slack again.

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +22,7 @@ import yaml
 from koban.fakes.twilio import TwilioSimulator
 from koban.testing.ports import free_port
 from tests.channels.voice.engine_rig import AUTH_TOKEN, KEY, PHONES, voice_config
+from tests.support.admin import provision_url
 
 KOBAN = str(Path(sys.executable).with_name("koban"))
 PERSONAS = {"numbers": {PHONES["alice"]: "no-answer", PHONES["bob"]: "ack"}}
@@ -45,8 +47,9 @@ async def wait_healthy(url: str, proc: subprocess.Popen, within: float = 60.0) -
     raise AssertionError("koban serve did not become healthy")
 
 
-async def get_json(url: str) -> dict:
-    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+async def get_json(url: str, token: str) -> dict:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
         return await resp.json()
 
 
@@ -87,8 +90,9 @@ async def test_killed_between_placing_a_call_and_recording_it_nobody_is_called_t
             proc = start_koban(env, log)
             await wait_healthy(url, proc)
             incident = {}
+            token = await provision_url(db_url, time.time())
             for _ in range(600):
-                incident = await get_json(f"{url}/api/v1/incidents/1")
+                incident = await get_json(f"{url}/api/v1/incidents/1", token)
                 if incident.get("status") == "acknowledged":
                     break
                 await asyncio.sleep(0.1)

@@ -1,0 +1,89 @@
+"""Who may call each REST route: the guards the routers use, and how a route finds the team that
+owns what it touches (from the catalog; an incident through its service).
+
+Reading needs membership of any team (lists) or of the owning team (one object); responding and
+managing need that role in the owning team; people, channels, teams and keys need admin.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+
+from koban.api.deps import deps_of
+from koban.auth.guard import TeamOf, public, requires
+from koban.auth.permissions import Scope
+from koban.db import schema as t
+
+
+async def _catalog(request: Request) -> Any:
+    deps = deps_of(request)
+    await deps.refresh_catalog()
+    return deps.catalog
+
+
+def _service_team(catalog: Any, service_id: str | None) -> str | None:
+    svc = catalog.services.get(service_id) if service_id else None
+    return svc.team if svc is not None else None
+
+
+async def _body_field(request: Request, name: str) -> Any:
+    """A field of the JSON body, for a write's new owner (None when absent or not JSON: the route's
+    own validation then answers 422)."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return None
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def object_team(kind: str) -> TeamOf:
+    """The team of ``/{kind}/{ident}``: the existing object's, else the body's (a new object)."""
+
+    async def team_of(request: Request) -> str | None:
+        catalog = await _catalog(request)
+        obj = getattr(catalog, kind).get(request.path_params.get("ident", ""))
+        if obj is not None:
+            return getattr(obj, "team", None)
+        team = await _body_field(request, "team")
+        return team if isinstance(team, str) else None
+
+    return team_of
+
+
+async def monitor_team(request: Request) -> str | None:
+    catalog = await _catalog(request)
+    mon = catalog.monitors.get(request.path_params.get("ident", ""))
+    service = mon.service if mon is not None else await _body_field(request, "service")
+    return _service_team(catalog, service if isinstance(service, str) else None)
+
+
+async def incident_team(request: Request) -> str | None:
+    deps = deps_of(request)
+    try:
+        ident = int(request.path_params.get("incident_id", "0"))
+    except ValueError:
+        return None
+    if not 1 <= ident < 2**63:
+        return None  # the route answers 422
+    async with deps.db.read() as conn:
+        service = (
+            await conn.execute(sa.select(t.incidents.c.service_id).where(t.incidents.c.id == ident))
+        ).scalar_one_or_none()
+    return _service_team(await _catalog(request), service)
+
+
+def need(scope: Scope, team_of: TeamOf | None = None) -> Any:
+    """``dependencies=[need(Scope.X, team_of)]`` on a route."""
+    return Depends(requires(scope, team_of))
+
+
+def anonymous(why: str) -> Any:
+    return Depends(public(why))
+
+
+READ = need(Scope.READ)
+ADMIN = need(Scope.ADMIN)

@@ -1,0 +1,103 @@
+"""Every route of the application says who may call it (issue 12): a guarded route refuses an
+anonymous caller and a token without the scope it needs; an open one says why it is open."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from starlette.routing import Route
+
+from koban.auth import api_tokens
+from koban.auth.guard import guard_of
+from koban.auth.permissions import Role, Scope
+from koban.auth.store import create_token, create_user
+from koban.bootstrap.app import create_app
+from tests.support.factories import make_config
+from tests.support.system import client, running_system
+
+# Routes outside FastAPI's dependency system, each with why it needs no login.
+OPEN = {
+    "/api/v1/ingest": "alert senders prove themselves with an integration key",
+    "/api/v1/ingest/{key}": "the integration key is in the path",
+    "/api/v1/ingest/{key}/api/v2/alerts": "the integration key is in the path",
+    "/api/v2/alerts": "Prometheus posts here with an integration key",
+    "/v2/enqueue": "PagerDuty Events v2 senders carry a routing key",
+    "/l/{token}": "a signed, single-use link is its own proof",
+    "/integrations/slack/interactivity": "Slack signs every request (X-Slack-Signature)",
+    "/twilio/voice/twiml": "Twilio signs every request (X-Twilio-Signature)",
+    "/twilio/voice/gather": "Twilio signs every request (X-Twilio-Signature)",
+    "/twilio/voice/status": "Twilio signs every request (X-Twilio-Signature)",
+    "/twilio/sms/inbound": "Twilio signs every request (X-Twilio-Signature)",
+    "/openapi.json": "the API's description, public as any API reference",
+    "/docs": "the API's description, public as any API reference",
+    "/docs/oauth2-redirect": "part of the API reference page",
+    "/redoc": "the API's description, public as any API reference",
+}
+SAMPLE = {"ident": "x", "incident_id": "1", "key": "k", "key_id": "1", "person": "alice", "contact": "phone"}
+
+
+def _routes(app) -> list:
+    """Every route, including those of routers FastAPI includes lazily (``original_router``)."""
+
+    def walk(routes: list) -> list:
+        out = []
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            out += walk(inner.routes) if inner is not None else [r] if isinstance(r, Route) else []
+        return out
+
+    found = walk(app.routes)
+    assert len(found) > 60, "the walk missed routers: FastAPI's routing changed?"
+    return found
+
+
+def _url(path: str) -> str:
+    return re.sub(r"{(\w+)}", lambda m: SAMPLE[m.group(1)], path)
+
+
+async def test_every_route_declares_who_may_call_it(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k:
+        app = create_app(k, manage_system=False)
+        undeclared = []
+        for route in _routes(app):
+            if hasattr(route, "dependant"):
+                if guard_of(route) is None:
+                    undeclared.append(route.path)
+            elif route.path not in OPEN:
+                undeclared.append(route.path)
+        assert undeclared == [], "routes that say nothing of who may call them"
+
+
+async def test_guarded_routes_refuse_anonymous_callers_and_tokens_without_the_scope(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k:
+        app = create_app(k, manage_system=False)
+        issued = api_tokens.issue(b"\x09" * 24)
+        async with k.db.begin() as conn:
+            await create_user(conn, "alice", k.clock.now(), password_hash=None, global_role=Role.VIEWER)
+            await create_token(conn, issued, k.clock.now(), person_id="alice", name="ro", scope=Scope.READ)
+        viewer = {"Authorization": f"Bearer {issued.text}"}
+        transport = httpx.ASGITransport(app=app)
+        wrong: list[str] = []
+        async with httpx.AsyncClient(transport=transport, base_url="http://koban.test") as c:
+            for route in _routes(app):
+                guard = guard_of(route) if hasattr(route, "dependant") else None
+                if guard is None or guard.scope is None:
+                    continue
+                for method in sorted(route.methods - {"HEAD"}):
+                    url = _url(route.path)
+                    anonymous = await c.request(method, url)
+                    if anonymous.status_code != 401 or "WWW-Authenticate" not in anonymous.headers:
+                        wrong.append(f"{method} {route.path}: anonymous got {anonymous.status_code}")
+                    if guard.scope > Scope.READ:
+                        as_viewer = await c.request(method, url, headers=viewer)
+                        if as_viewer.status_code != 403:
+                            wrong.append(f"{method} {route.path}: a viewer got {as_viewer.status_code}")
+        assert wrong == []
+
+
+async def test_a_fresh_install_says_how_to_make_the_first_administrator(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k, admin=False) as c:
+        assert (await c.get("/healthz")).status_code == 200
+        refused = await c.get("/api/v1/incidents")
+        assert refused.status_code == 401 and "koban user create PERSON --admin" in refused.json()["detail"]
