@@ -101,3 +101,14 @@ async def test_a_fresh_install_says_how_to_make_the_first_administrator(db_url, 
         assert (await c.get("/healthz")).status_code == 200
         refused = await c.get("/api/v1/incidents")
         assert refused.status_code == 401 and "koban user create PERSON --admin" in refused.json()["detail"]
+
+
+async def test_a_rest_change_is_on_the_audit_trail_with_who_and_before_and_after(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
+        body = {"id": "default", "steps": [{"notify": [{"person": "carol", "via": ["log"]}]}], "repeat": 2}
+        assert (await c.put("/api/v1/policies/default", json=body)).status_code == 200
+        [entry] = (await c.get("/api/v1/audit", params={"kind": "policies"})).json()["entries"]
+        assert (entry["person"], entry["via"], entry["action"]) == ("test-admin", "api", "policies.update")
+        assert entry["object"] == {"kind": "policies", "id": "default"} and entry["token_id"] == 1
+        assert (entry["before"]["repeat"], entry["after"]["repeat"]) == (0, 2)
+        assert entry["ip"] == "127.0.0.1" and entry["user_agent"].startswith("python-httpx")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from koban.api.deps import deps_of
+from koban.auth.audit import Door, Origin
 from koban.auth.guard import TeamOf, public, requires
 from koban.auth.permissions import Scope
 from koban.db import schema as t
@@ -87,3 +88,16 @@ def anonymous(why: str) -> Any:
 
 READ = need(Scope.READ)
 ADMIN = need(Scope.ADMIN)
+
+
+def origin_of(request: Request) -> Origin:
+    """Who made this request and from where, for the audit trail (the guard set the principal)."""
+    who = getattr(request.state, "principal", None)
+    client = request.client.host if request.client else ""
+    return Origin(
+        who.person_id if who is not None else None,
+        Door.API,
+        ip=client,
+        user_agent=request.headers.get("user-agent", ""),
+        token_id=who.token_id if who is not None else None,
+    )

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
-from koban.api.access import ADMIN, READ, need, object_team
+from koban.api.access import ADMIN, READ, need, object_team, origin_of
 from koban.api.deps import deps_of
 from koban.api.redact import redact, restore
+from koban.auth.audit import Change, record
 from koban.auth.guard import ensure, requires
 from koban.auth.permissions import Need, Scope
 from koban.catalog.apply import apply_config
@@ -45,8 +46,19 @@ async def _save(request: Request, kind: str, obj: BaseModel | None, ident: str) 
     problems = check_references(new)
     if problems:
         raise HTTPException(422, [{"loc": list(loc), "msg": msg} for loc, msg in problems])
+    old = getattr(deps.catalog, kind).get(ident)
+    verb = "delete" if obj is None else ("create" if old is None else "update")
+    change = Change(
+        f"{kind}.{verb}",
+        kind,
+        ident,
+        redact(old.model_dump(mode="json")) if old is not None else None,
+        redact(obj.model_dump(mode="json")) if obj is not None else None,
+    )
     async with deps.db.begin() as conn:
-        await apply_config(conn, new, deps.clock.now())
+        now = deps.clock.now()
+        await apply_config(conn, new, now)
+        await record(conn, origin_of(request), [change], now)
     await deps.refresh_catalog(force=True)
 
 
