@@ -112,3 +112,30 @@ async def test_a_rest_change_is_on_the_audit_trail_with_who_and_before_and_after
         assert entry["object"] == {"kind": "policies", "id": "default"} and entry["token_id"] == 1
         assert (entry["before"]["repeat"], entry["after"]["repeat"]) == (0, 2)
         assert entry["ip"] == "127.0.0.1" and entry["user_agent"].startswith("python-httpx")
+
+
+async def test_an_acknowledgement_is_recorded_as_the_caller_and_on_the_audit_trail(db_url, tmp_path):
+    from tests.support.factories import KEY
+
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as admin:
+        r = await admin.post(f"/api/v1/ingest/{KEY}", json={"summary": "disk full", "dedup_key": "d"})
+        incident = r.json()["incidents"][0]["incident_id"]
+        issued = api_tokens.issue(b"\x0a" * 24)
+        async with k.db.begin() as conn:
+            await create_user(conn, "bob", k.clock.now(), password_hash=None, global_role=Role.RESPONDER)
+            bob_token = await create_token(
+                conn, issued, k.clock.now(), person_id="bob", name="b", scope=Scope.RESPOND
+            )
+        bob = {"Authorization": f"Bearer {issued.text}"}
+        pretend = await admin.post(
+            f"/api/v1/incidents/{incident}/acknowledge", json={"actor": "carol"}, headers=bob
+        )
+        assert pretend.status_code == 403  # only an administrator may act in someone else's name
+        done = await admin.post(f"/api/v1/incidents/{incident}/acknowledge", headers=bob)
+        assert done.status_code == 200
+        shown = (await admin.get(f"/api/v1/incidents/{incident}")).json()
+        assert shown["acknowledged_by"] == "bob"
+        [entry] = (await admin.get("/api/v1/audit", params={"kind": "incident"})).json()["entries"]
+        assert (entry["person"], entry["action"]) == ("bob", "incident.acknowledge")
+        assert entry["token_id"] == bob_token
+        assert (entry["before"], entry["after"]) == ({"status": "triggered"}, {"status": "acknowledged"})

@@ -15,8 +15,8 @@ from fastapi import Depends, Request
 
 from koban.api.deps import deps_of
 from koban.auth.audit import Door, Origin
-from koban.auth.guard import TeamOf, public, requires
-from koban.auth.permissions import Scope
+from koban.auth.guard import TeamOf, ensure, public, requires
+from koban.auth.permissions import Need, Scope
 from koban.db import schema as t
 
 
@@ -101,3 +101,12 @@ def origin_of(request: Request) -> Origin:
         user_agent=request.headers.get("user-agent", ""),
         token_id=who.token_id if who is not None else None,
     )
+
+
+def acting(request: Request, claimed: str | None) -> str:
+    """Who an action is recorded as: the caller; an administrator may act for someone else."""
+    who = request.state.principal
+    if claimed and claimed != who.person_id:
+        ensure(request, Need(Scope.ADMIN))
+        return claimed
+    return str(who.person_id)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from koban.api.access import READ, incident_team, need
+from koban.api.access import READ, acting, incident_team, need, origin_of
 from koban.api.deps import deps_of
 from koban.auth.permissions import Scope
 from koban.channels.actions import IncidentAction
@@ -29,7 +29,10 @@ def iso(v: float | None) -> str | None:
 
 
 class ActionBody(BaseModel):
-    actor: str | None = Field(None, description="Person id acting (shown on the timeline).")
+    actor: str | None = Field(
+        None,
+        description="Who the timeline shows acting: the caller, unless an administrator names another.",
+    )
     note: str | None = Field(None, max_length=2000)
 
 
@@ -149,7 +152,14 @@ async def _act(
     deps = deps_of(request)
     body = body or ActionBody()
     try:
-        res = await deps.actions.act(incident_id, action, actor=body.actor, via="api", note=body.note)
+        res = await deps.actions.act(
+            incident_id,
+            action,
+            actor=acting(request, body.actor),
+            via="api",
+            note=body.note,
+            origin=origin_of(request),
+        )
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     if not res.ok:
@@ -196,7 +206,12 @@ async def reassign(request: Request, incident_id: IncidentId, body: ReassignBody
     deps = deps_of(request)
     try:
         res = await deps.actions.reassign(
-            incident_id, body.person, actor=body.actor, via="api", note=body.note
+            incident_id,
+            body.person,
+            actor=acting(request, body.actor),
+            via="api",
+            note=body.note,
+            origin=origin_of(request),
         )
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from None

@@ -27,6 +27,17 @@ class Door(StrEnum):
     LINK = "link"
 
 
+# How the paging paths name their door (``via``) -> the audit trail's door.
+_DOORS = {"voice": Door.KEYPAD, "phone": Door.KEYPAD, "config": Door.CONFIG}
+
+
+def door_for(via: str) -> Door:
+    try:
+        return _DOORS.get(via) or Door(via)
+    except ValueError:
+        return Door.API
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where a request came from; the same for every entry it makes."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from koban.auth.audit import Change, Origin, door_for, record
 from koban.channels.actions import ActionResult, IncidentAction, Outcome
 from koban.db import schema as t
 from koban.db.uow import UnitOfWork
@@ -18,6 +19,12 @@ from koban.paging.incidents import StaleIncident, handle, load_incident
 
 if TYPE_CHECKING:
     from koban.paging.deps import PagingDeps
+_AUDITED = {
+    "Acknowledge": "acknowledge",
+    "Resolve": "resolve",
+    "EscalateNow": "escalate",
+    "Reassign": "reassign",
+}
 _EVENTS = {
     IncidentAction.ACKNOWLEDGE: Acknowledge,
     IncidentAction.RESOLVE: Resolve,
@@ -41,17 +48,25 @@ class Actions:
         actor: str | None,
         via: str,
         note: str | None = None,
+        origin: Origin | None = None,
     ) -> ActionResult:
         event = _EVENTS[IncidentAction(action)](actor=actor, via=via)
         for _ in range(5):
             try:
-                return await self._act(incident_id, event, actor, via, note)
+                return await self._act(incident_id, event, actor, via, note, origin)
             except StaleIncident:
                 continue
         return ActionResult(False, "unknown", "the incident is changing too fast; try again")
 
     async def reassign(
-        self, incident_id: int, person: str, *, actor: str | None, via: str, note: str | None = None
+        self,
+        incident_id: int,
+        person: str,
+        *,
+        actor: str | None,
+        via: str,
+        note: str | None = None,
+        origin: Origin | None = None,
     ) -> ActionResult:
         """Hand the incident to ``person``: paged now on their channels, escalation resumes after the
         current step's timeout unless they acknowledge."""
@@ -62,7 +77,7 @@ class Actions:
         event = Reassign(person, targets, actor=actor, via=via)
         for _ in range(5):
             try:
-                res = await self._act(incident_id, event, actor, via, note)
+                res = await self._act(incident_id, event, actor, via, note, origin)
             except StaleIncident:
                 continue
             if res.ok:
@@ -71,7 +86,13 @@ class Actions:
         return ActionResult(False, "unknown", "the incident is changing too fast; try again")
 
     async def _act(
-        self, incident_id: int, event: Any, actor: str | None, via: str, note: str | None
+        self,
+        incident_id: int,
+        event: Any,
+        actor: str | None,
+        via: str,
+        note: str | None,
+        origin: Origin | None,
     ) -> ActionResult:
         deps = self.deps
         now = deps.clock.now()
@@ -80,10 +101,21 @@ class Actions:
             row = await load_incident(uow, incident_id)
             if row is None:
                 raise NotFound(f"incident {incident_id} does not exist")
+            before = row["status"]
             d = await handle(uow, deps.catalog, row, event, now)
             if note and d.refused is None:
                 uow.note(incident_id, now, "note", actor, via, {"text": note})
             await uow.flush()
+            if d.refused is None:
+                # The same transaction as the change: the trail and the incident never disagree.
+                change = Change(
+                    f"incident.{_AUDITED[type(event).__name__]}",
+                    "incident",
+                    str(incident_id),
+                    {"status": str(before)},
+                    {"status": str(row["status"])},
+                )
+                await record(conn, origin or Origin(actor, door_for(via)), [change], now)
         if uow.wake:
             deps.wake()
         if d.refused:
