@@ -17,7 +17,7 @@ import uvicorn
 
 from koban.bootstrap.app import create_app
 from koban.config.model import ConfigFile
-from koban.ingest.http_protocol import direct_protocol
+from koban.ingest.header_limits import limited_protocol
 from koban.testing.ports import free_port
 from tests.support.system import running_system
 
@@ -34,7 +34,7 @@ def live_koban(
     async def main() -> None:
         async with running_system(db_url, cfg, tmp_path, **settings) as k:
             app = create_app(k, manage_system=False)
-            http: Any = direct_protocol(app.edge.ingest) if direct else "auto"  # type: ignore[union-attr]
+            http: Any = limited_protocol(app.edge.ingest) if direct else "auto"  # type: ignore[union-attr]
             server = uvicorn.Server(
                 uvicorn.Config(
                     app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", http=http

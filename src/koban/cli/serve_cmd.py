@@ -24,7 +24,7 @@ def serve(
 
     from koban.bootstrap.app import create_app
     from koban.bootstrap.system import System
-    from koban.ingest.http_protocol import direct_protocol
+    from koban.ingest.header_limits import limited_protocol
 
     s = settings_or_exit(host=host, port=port, config_file=config)
     setup_logging(s.log_level)
@@ -41,5 +41,5 @@ def serve(
     # One socket write per response; alert POSTs answered without ASGI (ingest/http_protocol.py).
     if api.edge is None:  # create_app always sets it
         raise RuntimeError("the app was built without its ingest edge")
-    protocol = direct_protocol(api.edge.ingest)
+    protocol = limited_protocol(api.edge.ingest)
     uvicorn.run(api, host=s.host, port=s.port, log_level="warning", lifespan="on", http=protocol)
