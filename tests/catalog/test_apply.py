@@ -108,3 +108,20 @@ async def test_team_members_become_memberships_and_follow_the_file(db):
     await _apply(db, base)  # the team is gone from the file
     async with db.read() as conn:
         assert await principal_for(conn, "bob") == Principal("bob")
+
+
+async def test_channel_secrets_are_sealed_at_rest_and_a_second_apply_changes_nothing(db):
+    from koban.catalog.snapshot import load_catalog
+    from koban.core.sealing import PREFIX, Sealer
+
+    sealer = Sealer([b"test-key"])
+    slack = {"id": "slack", "type": "slack", "bot_token": "xoxb-secret", "channel": "#ops"}
+    cfg = make_config(channels=[{"id": "log", "type": "console"}, slack])
+    async with db.begin() as conn:
+        await apply_config(conn, cfg, NOW, sealer=sealer)
+        assert await apply_config(conn, cfg, NOW, sealer=sealer) == []
+    async with db.read() as conn:
+        stored = (await conn.execute(sa.select(t.channels.c.definition).where(t.channels.c.id == "slack"))).scalar_one()
+        assert stored["bot_token"].startswith(PREFIX) and stored["channel"] == "#ops"
+        catalog = await load_catalog(conn, sealer)
+    assert catalog.channels["slack"].settings()["bot_token"] == "xoxb-secret"

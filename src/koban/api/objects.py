@@ -57,7 +57,7 @@ async def _save(request: Request, kind: str, obj: BaseModel | None, ident: str) 
     )
     async with deps.db.begin() as conn:
         now = deps.clock.now()
-        await apply_config(conn, new, now)
+        await apply_config(conn, new, now, sealer=deps.settings.sealer())
         await record(conn, origin_of(request), [change], now)
     await deps.refresh_catalog(force=True)
 

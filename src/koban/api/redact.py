@@ -6,19 +6,11 @@ secret, so a client can GET, edit one field and PUT the object without knowing t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from koban.core.sealing import is_secret_setting as _is_secret
+
 MARKER = "********"
-# Setting names that hold credentials: auth_token(s), bot_token, signing_secret, password, api_key,
-# and Slack incoming-webhook URLs (the URL itself is the credential).
-_SECRET = re.compile(r"(token|secret|password|passwd|api_key|apikey|credential|private_key)", re.I)
-
-
-def _is_secret(name: str, value: Any) -> bool:
-    if _SECRET.search(name):
-        return True
-    return name in ("webhook_url", "incoming_webhook") and isinstance(value, str)
 
 
 def redact(data: Any) -> Any:

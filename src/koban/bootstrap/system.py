@@ -76,7 +76,7 @@ class System:
         self.public_url = settings.effective_public_url
         self.signing_key = settings.signing_key()
         self.metrics = Metrics()
-        self.catalogs = CatalogStore(self.db)
+        self.catalogs = CatalogStore(self.db, settings.sealer())
         self._channels: dict[str, tuple[Any, bytes, Channel]] = {}
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[Any]] = []

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.routing_apply import apply_routing, plan_routing
 from koban.config.model import ConfigFile
+from koban.core.sealing import Sealer
 from koban.db import schema as t
 from koban.db.schema_auth import memberships, teams
 from koban.db.schema_probes import monitors
@@ -41,14 +42,25 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
 )
 
 
+def _opened(section: str, definition: dict, sealer: Sealer | None) -> dict:
+    """A stored definition as the file would say it: channel secrets opened, for comparing."""
+    if section != "channels" or sealer is None:
+        return definition
+    opened: dict = sealer.open(definition)
+    return opened
+
+
 def _definition(obj: BaseModel) -> dict:
     return obj.model_dump(mode="json", exclude_defaults=False)
 
 
-async def plan_changes(conn: AsyncConnection, cfg: ConfigFile, prune: bool = True) -> list[Change]:
+async def plan_changes(
+    conn: AsyncConnection, cfg: ConfigFile, prune: bool = True, sealer: Sealer | None = None
+) -> list[Change]:
     changes: list[Change] = []
     for section, table in SECTIONS:
-        current = {r.id: r.definition for r in await conn.execute(sa.select(table.c.id, table.c.definition))}
+        rows = await conn.execute(sa.select(table.c.id, table.c.definition))
+        current = {r.id: _opened(section, r.definition, sealer) for r in rows}
         wanted = {o.id: _definition(o) for o in getattr(cfg, section)}
         for ident, definition in wanted.items():
             if ident not in current:
@@ -62,9 +74,10 @@ async def plan_changes(conn: AsyncConnection, cfg: ConfigFile, prune: bool = Tru
 
 
 async def apply_config(
-    conn: AsyncConnection, cfg: ConfigFile, now: float, prune: bool = True
+    conn: AsyncConnection, cfg: ConfigFile, now: float, prune: bool = True, sealer: Sealer | None = None
 ) -> list[Change]:
-    changes = [c for c in await plan_changes(conn, cfg, prune) if c.kind in dict(SECTIONS)]
+    """``sealer``: channel secrets are stored sealed (core/sealing.py); None stores them as they are."""
+    changes = [c for c in await plan_changes(conn, cfg, prune, sealer) if c.kind in dict(SECTIONS)]
     objects = {(s, o.id): o for s, _ in SECTIONS for o in getattr(cfg, s)}
     tables = dict(SECTIONS)
     for ch in changes:
@@ -77,6 +90,8 @@ async def apply_config(
         if ch.kind == "channels":
             # A changed channel gets a fresh chance: clear what made it broken.
             values.update(type=obj.type, broken_reason=None, broken_at=None)
+            if sealer is not None:
+                values["definition"] = sealer.seal(values["definition"])
         if ch.kind == "monitors":
             values.update(service_id=obj.service, type=obj.type)
         if ch.op == "+":

@@ -18,6 +18,7 @@ from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerp
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_monitors import Monitor
 from koban.config.model_teams import Team
+from koban.core.sealing import Sealer
 from koban.db import schema as t
 from koban.db.schema_auth import teams as teams_table
 from koban.db.schema_probes import monitors as monitors_table
@@ -88,8 +89,11 @@ async def fingerprint(conn: AsyncConnection) -> tuple:
     return (*parts, broken, await routing_fingerprint(conn))
 
 
-async def load_catalog(conn: AsyncConnection) -> Catalog:
+async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> Catalog:
     fp = await fingerprint(conn)
+
+    def opened(definition: dict) -> dict:
+        return sealer.open(definition) if sealer is not None else definition
 
     async def defs(table: sa.Table) -> list[dict]:
         return [r.definition for r in (await conn.execute(sa.select(table.c.definition)))]
@@ -123,7 +127,7 @@ async def load_catalog(conn: AsyncConnection) -> Catalog:
         teams={m.id: m for m in (Team.model_validate(d) for d in await defs(teams_table))},
         people={p.id: p for p in (Person.model_validate(d) for d in await defs(t.people))},
         rotations={r.id: r for r in (Rotation.model_validate(d) for d in await defs(t.rotations))},
-        channels={c.id: c for c in (Channel.model_validate(d) for d in await defs(t.channels))},
+        channels={c.id: c for c in (Channel.model_validate(opened(d)) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},
         monitors={m.id: m for m in (Monitor.model_validate(d) for d in await defs(monitors_table))},

@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from koban.catalog.snapshot import Catalog, fingerprint, load_catalog
+from koban.core.sealing import Sealer
 from koban.db.engine import Database
 
 log = logging.getLogger("koban")
@@ -17,15 +18,15 @@ CHECK_SECONDS = 2.0
 
 
 class CatalogStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, sealer: Sealer | None = None) -> None:
+        self.db, self.sealer = db, sealer
         self.current = Catalog()
 
     async def refresh(self, force: bool = False) -> None:
         async with self.db.read() as conn:
             if not force and await fingerprint(conn) == self.current.fingerprint:
                 return
-            self.current = await load_catalog(conn)
+            self.current = await load_catalog(conn, self.sealer)
 
     async def follow(self, every: float = CHECK_SECONDS) -> None:
         """Runs until cancelled: picks up config changes made anywhere."""

@@ -45,8 +45,8 @@ def apply_file(s: Settings, path: Path, *, dry_run: bool = False, quiet: bool = 
     async def main() -> list:
         async with open_system(s) as system, system.db.begin() as conn:
             if dry_run:
-                return await plan_changes(conn, cfg)
-            return await apply_config(conn, cfg, system.clock.now())
+                return await plan_changes(conn, cfg, sealer=system.settings.sealer())
+            return await apply_config(conn, cfg, system.clock.now(), sealer=system.settings.sealer())
 
     changes = asyncio.run(main())
     if not quiet or changes:

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from koban.core.sealing import Sealer
+
 
 class SettingsError(RuntimeError):
     pass
@@ -32,6 +34,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         SecretStr(""),
         description="Signs links and tokens. Required outside the demo; generated into data_dir otherwise.",
+    )
+    secret_key_previous: SecretStr = Field(
+        SecretStr(""),
+        description="The key before the last rotation: sealed secrets still open with it until re-sealed.",
     )
     sqlite_synchronous: str = Field(
         "FULL",
@@ -92,6 +98,10 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    def sealer(self) -> Sealer:
+        """Seals channel secrets at rest (core/sealing.py) with the secret key."""
+        return _sealer(self)
+
     def signing_key(self) -> bytes:
         """The secret key, or one generated once into data_dir (demo and single-box installs)."""
         if self.secret_key.get_secret_value():
@@ -102,6 +112,11 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def _sealer(settings: Settings) -> Sealer:
+    previous = settings.secret_key_previous.get_secret_value().encode()
+    return Sealer([settings.signing_key(), *([previous] if previous else [])])
 
 
 def load_settings(**overrides: object) -> Settings:
