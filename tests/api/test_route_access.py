@@ -34,7 +34,15 @@ OPEN = {
     "/docs/oauth2-redirect": "part of the API reference page",
     "/redoc": "the API's description, public as any API reference",
 }
-SAMPLE = {"ident": "x", "incident_id": "1", "key": "k", "key_id": "1", "person": "alice", "contact": "phone"}
+SAMPLE = {
+    "ident": "x",
+    "incident_id": "1",
+    "token_id": "1",
+    "key": "k",
+    "key_id": "1",
+    "person": "alice",
+    "contact": "phone",
+}
 
 
 def _routes(app) -> list:
@@ -139,3 +147,30 @@ async def test_an_acknowledgement_is_recorded_as_the_caller_and_on_the_audit_tra
         assert (entry["person"], entry["action"]) == ("bob", "incident.acknowledge")
         assert entry["token_id"] == bob_token
         assert (entry["before"], entry["after"]) == ({"status": "triggered"}, {"status": "acknowledged"})
+
+
+async def test_people_manage_their_own_tokens_and_administrators_everyones(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as admin:
+        made = await admin.post(
+            "/api/v1/tokens", json={"name": "for bob", "person": "bob", "scope": "respond"}
+        )
+        assert made.status_code == 201
+        async with k.db.begin() as conn:
+            await create_user(conn, "bob", k.clock.now(), password_hash=None, global_role=Role.RESPONDER)
+        bob = {"Authorization": f"Bearer {made.json()['token']}"}
+        own = await admin.post("/api/v1/tokens", json={"name": "laptop"}, headers=bob)
+        assert own.status_code == 201
+        for_carol = await admin.post("/api/v1/tokens", json={"name": "x", "person": "carol"}, headers=bob)
+        assert for_carol.status_code == 403
+        listed = (await admin.get("/api/v1/tokens", headers=bob)).json()["tokens"]
+        assert {t["person"] for t in listed} == {"bob"} and len(listed) == 2
+        assert len((await admin.get("/api/v1/tokens")).json()["tokens"]) == 3  # the admin's own too
+        admins = [
+            t["id"]
+            for t in (await admin.get("/api/v1/tokens")).json()["tokens"]
+            if t["person"] == "test-admin"
+        ]
+        assert (await admin.delete(f"/api/v1/tokens/{admins[0]}", headers=bob)).status_code == 403
+        assert (await admin.delete(f"/api/v1/tokens/{own.json()['id']}", headers=bob)).status_code == 200
+        k.clock.advance(1.0)
+        assert (await admin.get("/api/v1/tokens", headers=bob)).status_code == 200  # bob's first token lives

@@ -69,3 +69,7 @@ def test_the_first_admin_and_a_token_from_the_command_line(tmp_path, monkeypatch
     assert run(app, ["token", "revoke", "1"]).exit_code == 2
     assert "revoked" in run(app, ["token", "list"]).output
     assert asyncio.run(_actions(url)) == ["token.revoke", "token.create", "user.create"]
+    trail = run(app, ["audit"]).output.splitlines()
+    assert [line.split()[4] for line in trail] == ["token.revoke", "token.create", "user.create"]
+    assert "person/alice" in trail[-1] and " cli " in trail[-1]
+    assert run(app, ["audit", "--kind", "token", "--limit", "1"]).output.count("\n") == 1

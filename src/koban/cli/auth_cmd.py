@@ -159,3 +159,32 @@ def token_revoke(token_id: int = typer.Argument(..., help="The id from koban tok
     if not asyncio.run(main()):
         _fail(f"no active token {token_id}")
     typer.echo(f"token {token_id} revoked")
+
+
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=False, invoke_without_command=True)
+
+
+@audit_app.callback()
+def audit(
+    person: str = typer.Option("", help="Only this person's changes."),
+    kind: str = typer.Option("", help="Only changes to this kind of object."),
+    ident: str = typer.Option("", "--id", help="Only changes to this object."),
+    since: str = typer.Option("", help="Only the last DURATION (24h, 7d)."),
+    limit: int = typer.Option(50, min=1, max=1000),
+) -> None:
+    """Who changed what, newest first."""
+    from datetime import UTC, datetime
+
+    from koban.auth.audit import Filter, query
+
+    async def main() -> list[Any]:
+        async with open_system(settings_or_exit()) as system, system.db.read() as conn:
+            start = system.clock.now() - parse_duration(since) if since else None
+            f = Filter(person or None, kind or None, ident or None, start, None, limit)
+            return await query(conn, f)
+
+    for e in asyncio.run(main()):
+        at = datetime.fromtimestamp(e.at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        target = f"{e.change.object_kind}/{e.change.object_id}" if e.change.object_kind else ""
+        who = e.origin.actor or "-"
+        typer.echo(f"{at}  {who:<12} {e.origin.via.value:<7} {e.change.action:<24} {target}")

@@ -1,4 +1,4 @@
-"""``koban``: serve, worker, probe, db, config, incident, alert, integration, user, token, demo."""
+"""``koban``: serve, worker, probe, db, config, incident, alert, integration, user, token, audit, demo."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ app.add_typer(incident_cmd.alert_app, name="alert")
 app.add_typer(config_cmd.integration_app, name="integration")
 app.add_typer(auth_cmd.user_app, name="user")
 app.add_typer(auth_cmd.token_app, name="token")
+app.add_typer(auth_cmd.audit_app, name="audit")
 app.command("probe")(probe_cmd.probe)
 
 
