@@ -78,22 +78,7 @@ async def password_login(
             .values(password_hash=HASHER.hash(password), updated_at=now)
         )
     await conn.execute(sa.delete(login_failures).where(login_failures.c.key == account))
-    row = sessions.new_row(person_id, new_csrf, now)
-    await conn.execute(
-        sa.insert(sessions_t).values(
-            digest=sessions.digest(new_session_id),
-            person_id=person_id,
-            csrf=row.csrf,
-            created_at=row.created_at,
-            last_seen_at=row.last_seen_at,
-            expires_at=row.expires_at,
-            ip=origin.ip[:64],
-            user_agent=origin.user_agent[:512],
-        )
-    )
-    signed = Origin(person_id, origin.via, origin.ip, origin.user_agent)
-    await record(conn, signed, [Change("login.succeeded", "person", person_id)], now)
-    return SignedIn(person_id, new_session_id, new_csrf)
+    return await start_session(conn, person_id, origin, now, new_session_id, new_csrf, via_sso=False)
 
 
 async def session_for(conn: AsyncConnection, session_id: str, now: float) -> sessions.SessionRow | None:
@@ -129,3 +114,33 @@ async def logout(
         now,
     )
     return int(ended)
+
+
+async def start_session(
+    conn: AsyncConnection,
+    person_id: str,
+    origin: Origin,
+    now: float,
+    session_id: str,
+    csrf: str,
+    *,
+    via_sso: bool,
+) -> SignedIn:
+    """A new signed-in session (always a new id: no fixation), on the audit trail."""
+    row = sessions.new_row(person_id, csrf, now)
+    await conn.execute(
+        sa.insert(sessions_t).values(
+            digest=sessions.digest(session_id),
+            person_id=person_id,
+            csrf=row.csrf,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            expires_at=row.expires_at,
+            ip=origin.ip[:64],
+            user_agent=origin.user_agent[:512],
+        )
+    )
+    signed = Origin(person_id, origin.via, origin.ip, origin.user_agent)
+    action = "login.sso" if via_sso else "login.succeeded"
+    await record(conn, signed, [Change(action, "person", person_id)], now)
+    return SignedIn(person_id, session_id, csrf)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
-from koban.api import audit, incidents, monitors, objects, tokens
+from koban.api import audit, incidents, monitors, objects, sso, tokens
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
 from koban.bootstrap.system import System
@@ -67,6 +67,7 @@ def create_app(
     app.include_router(ingest_keys_router)
     app.include_router(audit.router)
     app.include_router(tokens.router)
+    app.include_router(sso.router)
     # Alert ingest first: routes are matched in order, and behind every REST route each alert POST
     # was tested against them all (16% of the event loop at 1 alert per request). They are POST-only
     # on paths no REST route serves, so nothing else is shadowed.
