@@ -174,3 +174,16 @@ async def test_people_manage_their_own_tokens_and_administrators_everyones(db_ur
         assert (await admin.delete(f"/api/v1/tokens/{own.json()['id']}", headers=bob)).status_code == 200
         k.clock.advance(1.0)
         assert (await admin.get("/api/v1/tokens", headers=bob)).status_code == 200  # bob's first token lives
+
+
+async def test_the_openapi_document_says_what_each_operation_needs(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k, admin=False) as c:
+        spec = (await c.get("/openapi.json")).json()
+        ack = spec["paths"]["/api/v1/incidents/{incident_id}/acknowledge"]["post"]
+        assert (
+            ack["security"] == [{"apiToken": []}]
+            and "Needs: respond in the owning team." in ack["description"]
+        )
+        assert {"401", "403"} <= set(ack["responses"])
+        assert "security" not in spec["paths"]["/healthz"]["get"]
+        assert spec["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"

@@ -16,6 +16,7 @@ from koban import __version__
 from koban.api import audit, incidents, monitors, objects, sso, tokens
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
+from koban.bootstrap.openapi_access import document_access
 from koban.bootstrap.system import System
 from koban.ingest.edge import IngestEdge
 from koban.ingest.keys import router as ingest_keys_router
@@ -175,6 +176,7 @@ def _document_ingest(app: FastAPI) -> None:
             "bearer": {"type": "http", "scheme": "bearer"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
         }
+        document_access(app, spec)
         app.openapi_schema = spec
         return spec
 
