@@ -187,3 +187,28 @@ async def test_the_openapi_document_says_what_each_operation_needs(db_url, tmp_p
         assert {"401", "403"} <= set(ack["responses"])
         assert "security" not in spec["paths"]["/healthz"]["get"]
         assert spec["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
+
+
+async def test_a_team_member_lists_only_what_their_teams_own(db_url, tmp_path):
+    from tests.support.factories import KEY
+
+    base = make_config()
+    data = base.model_dump(mode="json")
+    data["teams"] = [{"id": "web", "members": [{"person": "bob", "role": "responder"}]}, {"id": "db"}]
+    data["services"][0]["team"] = "db"  # the one service, and its incidents, belong to db
+    data["policies"][0]["team"] = "web"
+    cfg = base.model_validate(data)
+    async with running_system(db_url, cfg, tmp_path) as k, client(k) as admin:
+        await admin.post(f"/api/v1/ingest/{KEY}", json={"summary": "disk full", "dedup_key": "d"})
+        issued = api_tokens.issue(b"\x0b" * 24)
+        async with k.db.begin() as conn:
+            await create_user(conn, "bob", k.clock.now(), password_hash=None, global_role=None)
+            await create_token(conn, issued, k.clock.now(), person_id="bob", name="b", scope=Scope.RESPOND)
+        bob = {"Authorization": f"Bearer {issued.text}"}
+        assert len((await admin.get("/api/v1/incidents")).json()["incidents"]) == 1
+        assert (await admin.get("/api/v1/incidents", headers=bob)).json()["incidents"] == []
+        assert [p["id"] for p in (await admin.get("/api/v1/policies", headers=bob)).json()["policies"]] == [
+            "default"
+        ]
+        assert (await admin.get("/api/v1/services", headers=bob)).json()["services"] == []
+        assert (await admin.get("/api/v1/incidents/1", headers=bob)).status_code == 403

@@ -110,3 +110,23 @@ def acting(request: Request, claimed: str | None) -> str:
         ensure(request, Need(Scope.ADMIN))
         return claimed
     return str(who.person_id)
+
+
+def visible_teams(request: Request) -> set[str | None] | None:
+    """The teams whose objects a list shows the caller: None for all (a global role without a team
+    limit); else the caller's teams (or the token's one team) and objects no team owns."""
+    who = request.state.principal
+    if who.token_team is not None:
+        return {who.token_team}
+    if who.global_role is not None:
+        return None
+    return {None, *who.team_roles}
+
+
+async def visible_services(request: Request) -> list[str] | None:
+    """Service ids whose incidents and monitors a list shows the caller (None: all)."""
+    teams = visible_teams(request)
+    if teams is None:
+        return None
+    catalog = await _catalog(request)
+    return [s.id for s in catalog.services.values() if s.team in teams]

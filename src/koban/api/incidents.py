@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from koban.api.access import READ, acting, incident_team, need, origin_of
+from koban.api.access import READ, acting, incident_team, need, origin_of, visible_services
 from koban.api.deps import deps_of
 from koban.auth.permissions import Scope
 from koban.channels.actions import IncidentAction
@@ -93,6 +93,9 @@ async def list_incidents(
         q = q.where(c.service_id == service)
     if before:
         q = q.where(c.id < before)
+    shown = await visible_services(request)
+    if shown is not None:  # a team member sees their teams' incidents
+        q = q.where(c.service_id.in_(shown))
     async with deps.db.read() as conn:
         rows = (await conn.execute(q)).all()
     return {"incidents": [incident_json(r) for r in rows]}

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from koban.api.access import READ, monitor_team, need
+from koban.api.access import READ, monitor_team, need, visible_services
 from koban.api.deps import deps_of
 from koban.api.objects import _save
 from koban.auth.permissions import Scope
@@ -66,11 +66,16 @@ async def list_monitors(
     deps = deps_of(request)
     await deps.refresh_catalog()
     monitors = deps.catalog.monitors
-    page = [monitors[i] for i in _sorted_ids(request, monitors)[offset : offset + limit]]
+    ids = _sorted_ids(request, monitors)
+    shown = await visible_services(request)
+    if shown is not None:  # a team member sees their teams' monitors
+        allowed = set(shown)
+        ids = [i for i in ids if monitors[i].service in allowed]
+    page = [monitors[i] for i in ids[offset : offset + limit]]
     async with deps.db.read() as conn:
         states = await probe_queries.states(conn, [m.id for m in page])
     return {
-        "total": len(deps.catalog.monitors),
+        "total": len(ids),
         "monitors": [{**m.model_dump(mode="json"), "status": states.get(m.id, "unknown")} for m in page],
     }
 

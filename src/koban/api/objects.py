@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
-from koban.api.access import ADMIN, READ, need, object_team, origin_of
+from koban.api.access import ADMIN, READ, need, object_team, origin_of, visible_teams
 from koban.api.deps import deps_of
 from koban.api.redact import redact, restore
 from koban.auth.audit import Change, record
@@ -79,7 +79,13 @@ def _register(kind: str, model: type[BaseModel]) -> None:
     async def list_objects(request: Request) -> dict[str, Any]:
         deps = deps_of(request)
         await deps.refresh_catalog()
-        return {kind: [redact(o.model_dump(mode="json")) for o in getattr(deps.catalog, kind).values()]}
+        teams = visible_teams(request)
+        objects = [
+            o
+            for o in getattr(deps.catalog, kind).values()
+            if teams is None or getattr(o, "team", None) in teams
+        ]
+        return {kind: [redact(o.model_dump(mode="json")) for o in objects]}
 
     async def get_object(request: Request, ident: str) -> dict[str, Any]:
         deps = deps_of(request)
