@@ -33,6 +33,7 @@ class RecordingActions:
         actor: str | None,
         via: str,
         note: str | None = None,
+        seen: tuple[int, int] | None = None,
     ) -> ActionResult:
         self.calls.append((incident_id, action, actor, via))
         self.status = _STATUS_AFTER.get(IncidentAction(action), self.status)

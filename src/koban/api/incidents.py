@@ -34,6 +34,10 @@ class ActionBody(BaseModel):
         description="Who the timeline shows acting: the caller, unless an administrator names another.",
     )
     note: str | None = Field(None, max_length=2000)
+    seen_step: int | None = Field(
+        None, ge=0, le=10_000, description="Escalate only if the incident is still at this step (0-based)."
+    )
+    seen_loop: int = Field(0, ge=0, le=10_000)
 
 
 class ReassignBody(ActionBody):
@@ -161,6 +165,7 @@ async def _act(
             actor=acting(request, body.actor),
             via="api",
             note=body.note,
+            seen=(body.seen_step, body.seen_loop) if body.seen_step is not None else None,
             origin=origin_of(request),
         )
     except NotFound as exc:

@@ -41,9 +41,12 @@ class IncidentActions(Protocol):
         actor: str | None,
         via: str,
         note: str | None = None,
+        seen: tuple[int, int] | None = None,
     ) -> ActionResult:
-        """Apply a lifecycle action. ``actor`` is a person key (None when unknown); ``via`` names the path
-        (``voice``, ``sms``, ``slack``, ``link``, ``api``, ``cli``)."""
+        """Apply a lifecycle action. ``actor`` is a person key (None when unknown); ``via`` names the
+        path (``voice``, ``sms``, ``slack``, ``link``, ``api``, ``cli``); ``seen`` is the (step, loop)
+        the person was shown: an escalation from a state that has moved on is refused (a replayed
+        or late click)."""
         ...
 
     async def record_outcome(

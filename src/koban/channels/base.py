@@ -83,6 +83,8 @@ class IncidentView:
     labels: Mapping[str, str] = field(default_factory=dict)
     links: tuple[Mapping[str, str], ...] = ()
     url: str = ""
+    step: int = 0  # where the escalation stood when the message was made (replay-safe buttons)
+    loop: int = 0
     acknowledged_by: str | None = None
     acknowledged_via: str | None = None
     acknowledged_at: datetime | None = None

@@ -63,6 +63,9 @@ class Resolve:
 class EscalateNow:
     actor: str | None = None
     via: str = "api"
+    # The (step, loop) the person saw when they asked: a repeat, or a click on a message the
+    # escalation has moved past, must not escalate again.
+    seen: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +144,11 @@ def decide(state: EscState, plan: Plan | None, event: Event, now: float) -> Deci
             if v != state.version or state.status is not Status.TRIGGERED:
                 return Decision(state, refused="stale timer")
             return _advance(state, plan, now, reason="timeout")
-        case EscalateNow(actor=actor, via=via):
+        case EscalateNow(actor=actor, via=via, seen=seen):
             if state.status is Status.RESOLVED:
                 return Decision(state, refused="incident is resolved")
+            if seen is not None and seen != (state.step, state.loop):
+                return Decision(state, refused=f"already escalated: it is at step {state.step + 1} now")
             base = replace(state, status=Status.TRIGGERED)
             note = Note("escalated", actor, via)
             d = _advance(base, plan, now, reason="manual")

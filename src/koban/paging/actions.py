@@ -48,9 +48,15 @@ class Actions:
         actor: str | None,
         via: str,
         note: str | None = None,
+        seen: tuple[int, int] | None = None,
         origin: Origin | None = None,
     ) -> ActionResult:
-        event = _EVENTS[IncidentAction(action)](actor=actor, via=via)
+        kind = IncidentAction(action)
+        event = (
+            EscalateNow(actor, via, seen)
+            if kind is IncidentAction.ESCALATE
+            else _EVENTS[kind](actor=actor, via=via)
+        )
         for _ in range(5):
             try:
                 return await self._act(incident_id, event, actor, via, note, origin)

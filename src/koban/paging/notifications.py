@@ -33,6 +33,8 @@ def incident_view(row: IncidentRow, public_url: str) -> IncidentView:
         labels=row.get("labels") or {},
         links=tuple(row.get("links") or ()),
         url=f"{public_url}/incidents/{row['id']}",
+        step=row.get("esc_step", 0),  # read when the channel shows escalation (Slack's buttons)
+        loop=row.get("esc_loop", 0),
         acknowledged_by=row.get("acknowledged_by"),
         acknowledged_via=row.get("acknowledged_via"),
         acknowledged_at=ts(row.get("acknowledged_at")),

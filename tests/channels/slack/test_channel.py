@@ -33,7 +33,9 @@ async def test_page_posts_block_kit_message_with_buttons_and_returns_channel_and
     assert message["text"] == "[CRITICAL] DB down (incident 42)"
     assert message["attachments"][0]["color"] == "#E01E5A"
     assert action_ids(message) == ["ack", "resolve", "escalate", "link_acknowledge"]
-    assert {b["value"] for _, b in iter_buttons(message)} == {"incident:42"}
+    assert {b["value"] for _, b in iter_buttons(message)} == {
+        "incident:42:0:0"
+    }  # id, then the step and loop shown (replay-safe)
     rendered = str(message["attachments"])
     assert "runbooks.example/db" in rendered and "On call: Alice" in rendered
     assert "https://koban.example/incidents/42" in str(message["blocks"])

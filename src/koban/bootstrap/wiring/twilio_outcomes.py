@@ -69,8 +69,9 @@ class TwilioActions:
         actor: str | None,
         via: str,
         note: str | None = None,
+        seen: tuple[int, int] | None = None,
     ) -> ActionResult:
-        return await self.wired.actions.act(incident_id, action, actor=actor, via=via, note=note)
+        return await self.wired.actions.act(incident_id, action, actor=actor, via=via, note=note, seen=seen)
 
     async def note(
         self, incident_id: int, kind: str, *, actor: str | None, via: str, data: Mapping[str, Any]

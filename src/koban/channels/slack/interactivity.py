@@ -39,6 +39,7 @@ class SlackClick:
     channel_id: str | None
     message_ts: str | None
     response_url: str | None
+    seen: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +88,12 @@ def parse_click(body: bytes) -> SlackClick | None:
     user = payload.get("user") or {}
     for action in payload.get("actions") or []:
         name = BUTTON_ACTION_IDS.get(str(action.get("action_id")))
-        prefix, _, raw_id = str(action.get("value", "")).partition(":")
+        prefix, _, rest = str(action.get("value", "")).partition(":")
+        raw_id, *shown = rest.split(":")
         if name is None or prefix != "incident" or not raw_id.isdigit():
             continue
+        # Buttons made since replay safety carry the step they were shown at; older ones do not.
+        seen = (int(shown[0]), int(shown[1])) if len(shown) == 2 and all(x.isdigit() for x in shown) else None
         return SlackClick(
             incident_id=int(raw_id),
             action=IncidentAction(name),
@@ -98,6 +102,7 @@ def parse_click(body: bytes) -> SlackClick | None:
             channel_id=container.get("channel_id") or (payload.get("channel") or {}).get("id"),
             message_ts=container.get("message_ts") or (payload.get("message") or {}).get("ts"),
             response_url=payload.get("response_url"),
+            seen=seen,
         )
     return None
 
@@ -133,7 +138,9 @@ def _verifiers(deps: SlackDeps) -> Callable[[], list[SignatureVerifier]]:
 async def _act(deps: SlackDeps, click: SlackClick, person: str | None) -> ActionResult:
     note = None if person else f"slack user {click.user_id} ({click.user_name})"
     try:
-        return await deps.actions.act(click.incident_id, click.action, actor=person, via="slack", note=note)
+        return await deps.actions.act(
+            click.incident_id, click.action, actor=person, via="slack", note=note, seen=click.seen
+        )
     except LookupError:
         return ActionResult(False, "unknown", f"incident {click.incident_id} does not exist")
 

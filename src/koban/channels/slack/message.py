@@ -65,7 +65,7 @@ def _button(action_id: str, text: str, value: str, style: str | None = None) -> 
 def buttons(incident: IncidentView, links: Mapping[str, str]) -> list[dict[str, Any]]:
     if incident.status == "resolved":
         return []
-    value = f"incident:{incident.id}"
+    value = f"incident:{incident.id}:{incident.step}:{incident.loop}"
     out = []
     if incident.status != "acknowledged":
         out.append(_button("ack", "Acknowledge", value, "primary"))
