@@ -121,7 +121,9 @@ async def test_channel_secrets_are_sealed_at_rest_and_a_second_apply_changes_not
         await apply_config(conn, cfg, NOW, sealer=sealer)
         assert await apply_config(conn, cfg, NOW, sealer=sealer) == []
     async with db.read() as conn:
-        stored = (await conn.execute(sa.select(t.channels.c.definition).where(t.channels.c.id == "slack"))).scalar_one()
+        stored = (
+            await conn.execute(sa.select(t.channels.c.definition).where(t.channels.c.id == "slack"))
+        ).scalar_one()
         assert stored["bot_token"].startswith(PREFIX) and stored["channel"] == "#ops"
         catalog = await load_catalog(conn, sealer)
     assert catalog.channels["slack"].settings()["bot_token"] == "xoxb-secret"
