@@ -96,7 +96,7 @@ def origin_of(request: Request) -> Origin:
     client = request.client.host if request.client else ""
     return Origin(
         who.person_id if who is not None else None,
-        Door.API,
+        Door(getattr(request.state, "door", Door.API)),  # the guard marks a session's requests "ui"
         ip=client,
         user_agent=request.headers.get("user-agent", ""),
         token_id=who.token_id if who is not None else None,

@@ -1,9 +1,12 @@
 """What every REST route declares: the scope it needs, or why it is public.
 
 ``Depends(requires(Scope.MANAGE, team_of=...))`` on a route resolves the caller (an API token in
-``Authorization: Bearer``) and applies ``permissions.decide``; a route open to anonymous callers
-says why with ``public("...")``. ``guard_of(route)`` lets a test walk every route of the app and
-fail on one that declares neither.
+``Authorization: Bearer``, else a browser's session cookie) and applies ``permissions.decide``; a
+route open to anonymous callers says why with ``public("...")``. ``guard_of(route)`` lets a test
+walk every route of the app and fail on one that declares neither.
+
+A session cookie is accepted the way a form post is: a request that changes state must also send
+the session's CSRF token (header ``X-CSRF-Token``), since a browser attaches cookies on its own.
 
 Tokens are looked up once per second at most per process (``TokenCache``): an authenticated
 request then costs a dict lookup and a SHA-256, and a revoked token is refused within a second on
@@ -20,7 +23,8 @@ import sqlalchemy as sa
 from fastapi import HTTPException, Request
 from starlette.routing import BaseRoute
 
-from koban.auth import api_tokens
+from koban.auth import api_tokens, sessions
+from koban.auth.login import signed_in
 from koban.auth.permissions import Need, Principal, Scope, decide
 from koban.auth.store import Refused, authenticate
 from koban.core.clock import Clock
@@ -28,6 +32,7 @@ from koban.db.engine import Database
 from koban.db.schema_auth import users
 
 CACHE_SECONDS = 1.0
+CSRF_HEADER = "X-CSRF-Token"
 TeamOf = Callable[[Request], Awaitable[str | None]]
 
 
@@ -72,10 +77,14 @@ class Guard:
         header = request.headers.get("authorization", "")
         scheme, _, text = header.partition(" ")
         state = request.app.state
-        if scheme.lower() != "bearer" or not text:
+        if scheme.lower() == "bearer" and text:
+            cache: TokenCache = getattr(state, "token_cache", None) or _attach_cache(state)
+            who = await cache.resolve(state.deps, text.strip())
+        elif request.cookies.get(sessions.COOKIE):
+            who = await _session_caller(request)
+            request.state.door = "ui"
+        else:
             raise HTTPException(401, await _how_to_sign_in(state), headers={"WWW-Authenticate": "Bearer"})
-        cache: TokenCache = getattr(state, "token_cache", None) or _attach_cache(state)
-        who = await cache.resolve(state.deps, text.strip())
         if isinstance(who, Refused):
             raise HTTPException(401, who.reason, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         team = await self.team_of(request) if self.team_of is not None else None
@@ -84,6 +93,25 @@ class Guard:
             raise HTTPException(403, verdict.reason)
         request.state.principal = who
         return who
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _session_caller(request: Request) -> Principal | Refused:
+    deps: AuthDeps = request.app.state.deps
+    async with deps.db.begin() as conn:
+        found = await signed_in(conn, request.cookies[sessions.COOKIE], deps.clock.now())
+    if found is None:
+        return Refused("the session has ended: sign in again")
+    row, who = found
+    if request.method not in SAFE_METHODS and not sessions.csrf_ok(
+        row.csrf, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(
+            403, f"a change made with a session cookie needs the session's {CSRF_HEADER} header"
+        )
+    return who
 
 
 FIRST_ADMIN = "nobody can sign in yet: make the first administrator with `koban user create PERSON --admin`"

@@ -17,6 +17,8 @@ from koban.auth import sessions
 from koban.auth.audit import Change, Origin, record
 from koban.auth.login_throttle import Failures, after_failure, retry_after
 from koban.auth.passwords import HASHER, verify
+from koban.auth.permissions import Principal
+from koban.auth.store import principal_for
 from koban.db.schema_auth import login_failures, users
 from koban.db.schema_auth import sessions as sessions_t
 
@@ -94,6 +96,17 @@ async def session_for(conn: AsyncConnection, session_id: str, now: float) -> ses
     if verdict.touch:
         await conn.execute(sa.update(sessions_t).where(sessions_t.c.digest == key).values(last_seen_at=now))
     return row
+
+
+async def signed_in(
+    conn: AsyncConnection, session_id: str, now: float
+) -> tuple[sessions.SessionRow, Principal] | None:
+    """The session and the person behind a cookie, or None (ended, expired, or the user disabled)."""
+    row = await session_for(conn, session_id, now)
+    if row is None:
+        return None
+    who = await principal_for(conn, row.person_id)
+    return (row, who) if who is not None else None
 
 
 async def logout(

@@ -22,6 +22,9 @@ from koban.ingest.edge import IngestEdge
 from koban.ingest.keys import router as ingest_keys_router
 from koban.ingest.pagerduty import Enqueue, enqueue_openapi, enqueue_routes
 from koban.ingest.routes import Ingest, ingest_routes
+from koban.web import login as web_login
+from koban.web import static_files
+from koban.web.headers import SecurityHeaders
 
 log = logging.getLogger("koban.api")
 
@@ -69,6 +72,8 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(tokens.router)
     app.include_router(sso.router)
+    app.include_router(web_login.router)
+    app.include_router(static_files.router)
     # Alert ingest first: routes are matched in order, and behind every REST route each alert POST
     # was tested against them all (16% of the event loop at 1 alert per request). They are POST-only
     # on paths no REST route serves, so nothing else is shadowed.
@@ -76,6 +81,7 @@ def create_app(
     for route in [*enqueue_routes(system.ingest), *integration_routes(system)]:
         app.router.routes.append(route)
     app.add_middleware(BodyLimit, limit=system.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
 
     @app.get(
         "/healthz",

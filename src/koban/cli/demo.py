@@ -109,8 +109,9 @@ def run_demo(port: int) -> None:
     token = _demo_admin()
     typer.echo(
         "\nkoban demo\n"
+        f"  sign in:    {base}/login  as {DEMO_ADMIN} / {DEMO_PASSWORD}\n"
         f"  API docs:   {base}/docs\n"
-        f"  administrator: {DEMO_ADMIN} / {DEMO_PASSWORD}; API token (this run): {token}\n"
+        f"  API token (this run, administrator): {token}\n"
         f"  incidents:  curl -s {base}/api/v1/incidents -H 'Authorization: Bearer {token}'\n"
         f"  Twilio simulator: {sim}/_sim/calls (alice never answers, bob is busy, carol presses 1)\n"
         "  send a critical alert (posts to the team channel, then phones alice, bob, carol in turn):\n"
