@@ -8,7 +8,7 @@ walk every route of the app and fail on one that declares neither.
 A session cookie is accepted the way a form post is: a request that changes state must also send
 the session's CSRF token (header ``X-CSRF-Token``), since a browser attaches cookies on its own.
 
-Tokens are looked up once per second at most per process (``TokenCache``): an authenticated
+Tokens and sessions are looked up once per second at most per process (``CallerCache``): an authenticated
 request then costs a dict lookup and a SHA-256, and a revoked token is refused within a second on
 every instance, because each instance's cache forgets it by then.
 """
@@ -43,26 +43,53 @@ class AuthDeps(Protocol):
     clock: Clock
 
 
-class TokenCache:
-    """digest -> (principal or refusal, when looked up). Bounded: cleared when it grows past
-    ``limit``, which only costs lookups."""
+class CallerCache:
+    """Who a credential is, remembered for at most ``CACHE_SECONDS``: API tokens by digest, and
+    session cookies by digest with their CSRF token. Bounded: cleared when it grows past ``limit``,
+    which only costs lookups."""
 
     def __init__(self, limit: int = 10_000) -> None:
         self.limit = limit
-        self.entries: dict[str, tuple[Principal | Refused, float]] = {}
+        self.entries: dict[str, tuple[Principal | Refused, str, float]] = {}
 
-    async def resolve(self, deps: AuthDeps, text: str) -> Principal | Refused:
+    def _get(self, key: str, now: float) -> tuple[Principal | Refused, str] | None:
+        hit = self.entries.get(key)
+        return (hit[0], hit[1]) if hit is not None and now - hit[2] < CACHE_SECONDS else None
+
+    def _put(self, key: str, who: Principal | Refused, csrf: str, now: float) -> None:
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[key] = (who, csrf, now)
+
+    def forget_sessions(self, person_id: str) -> None:
+        """This process learns at once of a logout it served (others within ``CACHE_SECONDS``)."""
+        for key, (who, _, _) in list(self.entries.items()):
+            if key.startswith("session:") and isinstance(who, Principal) and who.person_id == person_id:
+                del self.entries[key]
+
+    async def token(self, deps: AuthDeps, text: str) -> Principal | Refused:
         now = deps.clock.now()
         key = api_tokens.digest(text)
-        hit = self.entries.get(key)
-        if hit is not None and now - hit[1] < CACHE_SECONDS:
+        hit = self._get(key, now)
+        if hit is not None:
             return hit[0]
         async with deps.db.begin() as conn:
             found = await authenticate(conn, text, now)
-        if len(self.entries) >= self.limit:
-            self.entries.clear()
-        self.entries[key] = (found, now)
+        self._put(key, found, "", now)
         return found
+
+    async def session(self, deps: AuthDeps, session_id: str) -> tuple[Principal | Refused, str]:
+        now = deps.clock.now()
+        key = "session:" + sessions.digest(session_id)
+        hit = self._get(key, now)
+        if hit is not None:
+            return hit
+        found = await signed_in(deps.db, session_id, now)
+        who, csrf = (
+            (found[1], found[0].csrf) if found else (Refused("the session has ended: sign in again"), "")
+        )
+        self._put(key, who, csrf, now)
+        return who, csrf
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +105,18 @@ class Guard:
         scheme, _, text = header.partition(" ")
         state = request.app.state
         if scheme.lower() == "bearer" and text:
-            cache: TokenCache = getattr(state, "token_cache", None) or _attach_cache(state)
-            who = await cache.resolve(state.deps, text.strip())
+            who = await cache_of(state).token(state.deps, text.strip())
         elif request.cookies.get(sessions.COOKIE):
-            who = await _session_caller(request)
+            who, csrf = await cache_of(state).session(state.deps, request.cookies[sessions.COOKIE])
+            unsafe = request.method not in SAFE_METHODS
+            if (
+                unsafe
+                and isinstance(who, Principal)
+                and not sessions.csrf_ok(csrf, request.headers.get(CSRF_HEADER))
+            ):
+                raise HTTPException(
+                    403, f"a change made with a session cookie needs the {CSRF_HEADER} header"
+                )
             request.state.door = "ui"
         else:
             raise HTTPException(401, await _how_to_sign_in(state), headers={"WWW-Authenticate": "Bearer"})
@@ -98,22 +133,6 @@ class Guard:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _session_caller(request: Request) -> Principal | Refused:
-    deps: AuthDeps = request.app.state.deps
-    async with deps.db.begin() as conn:
-        found = await signed_in(conn, request.cookies[sessions.COOKIE], deps.clock.now())
-    if found is None:
-        return Refused("the session has ended: sign in again")
-    row, who = found
-    if request.method not in SAFE_METHODS and not sessions.csrf_ok(
-        row.csrf, request.headers.get(CSRF_HEADER)
-    ):
-        raise HTTPException(
-            403, f"a change made with a session cookie needs the session's {CSRF_HEADER} header"
-        )
-    return who
-
-
 FIRST_ADMIN = "nobody can sign in yet: make the first administrator with `koban user create PERSON --admin`"
 
 
@@ -128,9 +147,11 @@ async def _how_to_sign_in(state: Any) -> str:
     return "sign in, or send an API token: Authorization: Bearer kbt_…"
 
 
-def _attach_cache(state: Any) -> TokenCache:
-    cache = TokenCache()
-    state.token_cache = cache
+def cache_of(state: Any) -> CallerCache:
+    """The app's one cache of callers (made on first use)."""
+    cache: CallerCache | None = getattr(state, "caller_cache", None)
+    if cache is None:
+        cache = state.caller_cache = CallerCache()
     return cache
 
 
@@ -156,7 +177,7 @@ def guard_of(route: BaseRoute) -> Guard | None:
     return None
 
 
-__all__ = ["Guard", "TokenCache", "guard_of", "public", "requires"]
+__all__ = ["CallerCache", "Guard", "cache_of", "guard_of", "public", "requires"]
 
 
 def ensure(request: Request, need: Need) -> Principal:

@@ -19,6 +19,7 @@ from koban.auth.login_throttle import Failures, after_failure, retry_after
 from koban.auth.passwords import HASHER, verify
 from koban.auth.permissions import Principal
 from koban.auth.store import principal_for
+from koban.db.engine import Database
 from koban.db.schema_auth import login_failures, users
 from koban.db.schema_auth import sessions as sessions_t
 
@@ -84,29 +85,40 @@ async def password_login(
 
 
 async def session_for(conn: AsyncConnection, session_id: str, now: float) -> sessions.SessionRow | None:
-    """The signed-in session behind a cookie, touched at most once a minute; None if not valid."""
-    key = sessions.digest(session_id)
-    r = (await conn.execute(sa.select(sessions_t).where(sessions_t.c.digest == key))).first()
+    """The session row behind a cookie if it is still valid (read only)."""
+    r = (
+        await conn.execute(sa.select(sessions_t).where(sessions_t.c.digest == sessions.digest(session_id)))
+    ).first()
     row = sessions.SessionRow(r.person_id, r.csrf, r.created_at, r.last_seen_at, r.expires_at) if r else None
-    verdict = sessions.check(row, now)
-    if not verdict.valid:
-        if r is not None:
-            await conn.execute(sa.delete(sessions_t).where(sessions_t.c.digest == key))
-        return None
-    if verdict.touch:
-        await conn.execute(sa.update(sessions_t).where(sessions_t.c.digest == key).values(last_seen_at=now))
-    return row
+    return row if sessions.check(row, now).valid else None
 
 
 async def signed_in(
-    conn: AsyncConnection, session_id: str, now: float
+    db: Database, session_id: str, now: float
 ) -> tuple[sessions.SessionRow, Principal] | None:
-    """The session and the person behind a cookie, or None (ended, expired, or the user disabled)."""
-    row = await session_for(conn, session_id, now)
-    if row is None:
-        return None
-    who = await principal_for(conn, row.person_id)
-    return (row, who) if who is not None else None
+    """The session and the person behind a cookie, or None (ended, expired, or the login disabled).
+
+    A read, then a write only when there is one to make: an ended session's row goes, and
+    ``last_seen_at`` moves at most once a minute (on SQLite a write transaction per page view
+    would serialize every browser behind the one writer)."""
+    key = sessions.digest(session_id)
+    async with db.read() as conn:
+        r = (await conn.execute(sa.select(sessions_t).where(sessions_t.c.digest == key))).first()
+        row = (
+            sessions.SessionRow(r.person_id, r.csrf, r.created_at, r.last_seen_at, r.expires_at)
+            if r
+            else None
+        )
+        verdict = sessions.check(row, now)
+        who = await principal_for(conn, row.person_id) if verdict.valid and row is not None else None
+    if r is not None and (not verdict.valid or verdict.touch):
+        async with db.begin() as conn:
+            where = sessions_t.c.digest == key
+            if verdict.valid:
+                await conn.execute(sa.update(sessions_t).where(where).values(last_seen_at=now))
+            else:
+                await conn.execute(sa.delete(sessions_t).where(where))
+    return (row, who) if row is not None and who is not None else None
 
 
 async def logout(

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from koban.auth import sessions
 from koban.auth.audit import Door, Origin
-from koban.auth.guard import public
+from koban.auth.guard import cache_of, public
 from koban.auth.login import NotSignedIn, logout, password_login, signed_in
 from koban.core.clock import Clock
 from koban.core.settings import Settings
@@ -149,13 +149,14 @@ async def sign_out(request: Request) -> Response:
     deps = _deps(request)
     form = await _form(request)
     session_id = request.cookies.get(sessions.COOKIE, "")
+    found = await signed_in(deps.db, session_id, deps.clock.now()) if session_id else None
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    if not sessions.csrf_ok(found[0].csrf, form.get("csrf")):
+        return page("Not signed out", "<p class='error'>This form came from another site.</p>", 403)
     async with deps.db.begin() as conn:
-        found = await signed_in(conn, session_id, deps.clock.now()) if session_id else None
-        if found is None:
-            return RedirectResponse("/login", status_code=303)
-        if not sessions.csrf_ok(found[0].csrf, form.get("csrf")):
-            return page("Not signed out", "<p class='error'>This form came from another site.</p>", 403)
         await logout(conn, session_id, _origin(request), deps.clock.now(), everywhere="everywhere" in form)
+    cache_of(request.app.state).forget_sessions(found[1].person_id)
     resp = RedirectResponse("/login", status_code=303)
     resp.headers.append("set-cookie", sessions.clearing_cookie_header(deps.settings.effective_public_url))
     return resp
@@ -166,8 +167,7 @@ async def home(request: Request) -> Response:
     """Who is signed in, and the way out. The web UI's pages hang off this one."""
     deps = _deps(request)
     session_id = request.cookies.get(sessions.COOKIE, "")
-    async with deps.db.begin() as conn:
-        found = await signed_in(conn, session_id, deps.clock.now()) if session_id else None
+    found = await signed_in(deps.db, session_id, deps.clock.now()) if session_id else None
     if found is None:
         return RedirectResponse(f"/login?next={quote('/')}", status_code=303)
     row, who = found
