@@ -127,3 +127,99 @@ async def test_channel_secrets_are_sealed_at_rest_and_a_second_apply_changes_not
         assert stored["bot_token"].startswith(PREFIX) and stored["channel"] == "#ops"
         catalog = await load_catalog(conn, sealer)
     assert catalog.channels["slack"].settings()["bot_token"] == "xoxb-secret"
+
+
+def _with_sso(base, mapping: list[dict], teams: list[dict] | None = None):
+    sso = {"issuer": "https://idp.test", "client_id": "koban", "client_secret": "literal-secret"}
+    return base.model_validate(
+        {
+            **base.model_dump(mode="json"),
+            "teams": teams if teams is not None else [{"id": "web"}, {"id": "db"}],
+            "sso": {**sso, "group_mapping": mapping},
+        }
+    )
+
+
+async def test_the_sso_section_is_kept_sealed_and_read_back_whole(db):
+    from koban.catalog.snapshot import load_catalog
+    from koban.core.sealing import PREFIX, Sealer
+    from koban.db.schema_auth import sso
+
+    sealer = Sealer([b"test-key"])
+    cfg = _with_sso(make_config(), [{"group": "web-oncall", "team": "web", "role": "responder"}])
+    async with db.begin() as conn:
+        assert "+ sso/oidc" in {str(c) for c in await apply_config(conn, cfg, NOW, sealer=sealer)}
+        assert await apply_config(conn, cfg, NOW, sealer=sealer) == []
+    async with db.read() as conn:
+        stored = (await conn.execute(sa.select(sso.c.definition))).scalar_one()
+        assert stored["client_secret"].startswith(PREFIX)
+        catalog = await load_catalog(conn, sealer)
+    assert catalog.sso == cfg.sso and catalog.as_config().sso == cfg.sso
+    async with db.begin() as conn:
+        gone = await apply_config(conn, make_config(), NOW, sealer=sealer)
+    assert "- sso/oidc" in {str(c) for c in gone}
+
+
+async def _sso_member(db, team: str, person: str, role: str) -> None:
+    from koban.db.schema_auth import memberships
+
+    async with db.begin() as conn:
+        values = {"team_id": team, "person_id": person, "role": role, "source": "sso"}
+        await conn.execute(sa.insert(memberships).values(**values))
+
+
+async def _roles(db, person: str):
+    from koban.auth.store import principal_for
+
+    async with db.read() as conn:
+        found = await principal_for(conn, person)
+    assert found is not None
+    return found.team_roles, found.global_role
+
+
+async def test_apply_keeps_what_sign_ons_gave_but_the_file_wins_in_its_own_teams(db):
+    from koban.auth.permissions import Role
+    from koban.auth.store import create_user
+
+    mapping = [
+        {"group": "web-oncall", "team": "web", "role": "responder"},
+        {"group": "db-oncall", "team": "db", "role": "responder"},
+    ]
+    cfg = _with_sso(make_config(), mapping)
+    await _apply(db, cfg)
+    async with db.begin() as conn:
+        await create_user(conn, "bob", NOW, password_hash=None, global_role=None)
+    await _sso_member(db, "web", "bob", "responder")
+    await _sso_member(db, "db", "bob", "responder")
+    teams = [{"id": "web", "members": [{"person": "alice"}]}, {"id": "db"}]
+    await _apply(db, _with_sso(make_config(), mapping, teams))  # the file's memberships change
+    assert await _roles(db, "bob") == ({"web": Role.RESPONDER, "db": Role.RESPONDER}, None)
+    teams = [{"id": "web", "members": [{"person": "bob", "role": "viewer"}]}, {"id": "db"}]
+    await _apply(db, _with_sso(make_config(), mapping, teams))
+    assert await _roles(db, "bob") == ({"web": Role.VIEWER, "db": Role.RESPONDER}, None)
+
+
+async def test_a_mapping_removed_or_lowered_bounds_what_sign_ons_gave_at_once(db):
+    from koban.auth.permissions import Role
+    from koban.auth.store import create_user
+    from koban.db.schema_auth import users
+
+    mapping = [
+        {"group": "web-leads", "team": "web", "role": "manager"},
+        {"group": "db-oncall", "team": "db", "role": "responder"},
+        {"group": "admins", "global_role": "admin"},
+    ]
+    await _apply(db, _with_sso(make_config(), mapping))
+    async with db.begin() as conn:
+        await create_user(conn, "bob", NOW, password_hash=None, global_role=Role.VIEWER)
+        await conn.execute(sa.update(users).values(sso_role="admin"))
+    await _sso_member(db, "web", "bob", "manager")
+    await _sso_member(db, "db", "bob", "responder")
+    lowered = [
+        {"group": "web-leads", "team": "web", "role": "viewer"},
+        {"group": "m", "global_role": "manager"},
+    ]
+    await _apply(db, _with_sso(make_config(), lowered))
+    assert await _roles(db, "bob") == ({"web": Role.VIEWER}, Role.MANAGER)
+    await _apply(db, make_config())  # no sso at all: the role koban user create gave stays
+    assert await _roles(db, "bob") == ({}, Role.VIEWER)

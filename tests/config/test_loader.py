@@ -57,3 +57,47 @@ def test_teams_name_known_people_and_objects_name_known_teams():
     problems = {(".".join(map(str, loc)), msg) for loc, msg in check_references(cfg)}
     assert ("teams.0.members.1.person", "unknown person 'zed'") in problems
     assert ("policies.0.team", "unknown team 'ops'") in problems
+
+
+SSO = """
+teams:
+  - id: web
+sso:
+  issuer: https://idp.example.test
+  client_id: koban
+  client_secret: ${KOBAN_SSO_SECRET}
+  group_mapping:
+    - {group: web-oncall, team: web, role: responder}
+    - {group: koban-admins, global_role: admin}
+"""
+
+
+def test_an_sso_section_with_known_teams_passes_the_check() -> None:
+    cfg = parse_config(SSO)
+    assert cfg.sso is not None and cfg.sso.group_claim == "groups"
+    assert cfg.sso.scopes == ["openid", "email", "profile"]
+    literal = cfg.sso.model_copy(update={"client_secret": "hunter2-secret"})
+    assert "hunter2" not in repr(literal)  # a traceback or a log line never shows it
+
+
+def test_a_group_mapped_to_an_unknown_team_is_refused_with_its_line() -> None:
+    text = SSO.replace("team: web, role", "team: payments, role")
+    assert problems(text) == ["line 9: sso.group_mapping[0].team: unknown team 'payments'"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{group: g, team: web}", "a mapping names a team and a role"),
+        ("{group: g, team: web, role: admin, global_role: admin}", "either a team and a role"),
+        ("{group: g, team: web, role: owner}", "Input should be 'viewer', 'responder'"),
+    ],
+)
+def test_a_mapping_gives_a_team_role_or_a_global_role(entry: str, message: str) -> None:
+    text = SSO.replace("{group: web-oncall, team: web, role: responder}", entry)
+    assert any(message in p for p in problems(text)), problems(text)
+
+
+def test_a_malformed_environment_reference_is_refused() -> None:
+    (only,) = problems(SSO.replace("${KOBAN_SSO_SECRET}", "${not-a-name}"))
+    assert "sso.client_secret" in only and "${NAME}" in only

@@ -4,6 +4,10 @@ Between the two, the browser holds a short-lived cookie with the login's state, 
 verifier, signed with koban's secret key (nothing is stored server-side until a login succeeds).
 A provider identity is matched to a person by a login already linked to it, else by the person's
 verified email (``contacts.email``), and linked then; nobody else gets in.
+
+The provider is the config's ``sso:`` section; without one, the ``KOBAN_OIDC_*`` settings (which
+map no groups). With ``sso.group_mapping``, every sign-on makes the person's roles from the ID
+token's groups what the mapping says (``auth/sso_rules.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
+from dataclasses import replace
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -25,6 +31,8 @@ from koban.auth.audit import Change, Door, Origin, record
 from koban.auth.login import start_session
 from koban.auth.oidc import OidcClient, OidcError, OidcSettings
 from koban.auth.oidc_rules import Identity, Refusal
+from koban.auth.sso_roles import refresh_sso_roles
+from koban.auth.sso_rules import client_secret
 from koban.db.schema_auth import users
 
 router = APIRouter(prefix="/auth/oidc", tags=["sign-in"])
@@ -33,25 +41,46 @@ FLOW_SECONDS = 600.0
 OPEN = anonymous("the sign-in flow itself: the provider's answer is the proof")
 
 
-def _client(request: Request) -> OidcClient | None:
+class NotReady(Exception):
+    """Single sign-on is configured but cannot work on this instance (the reason is safe to show)."""
+
+
+async def _settings(request: Request) -> OidcSettings | None:
+    """The provider to use: the config's ``sso:``, else the ``KOBAN_OIDC_*`` settings, else none."""
     deps = deps_of(request)
     s = deps.settings
+    await deps.refresh_catalog()
+    callback = f"{s.effective_public_url}/auth/oidc/callback"
+    sso = deps.catalog.sso
+    if sso is not None:
+        secret = client_secret(sso.client_secret, os.environ)
+        if secret is None:
+            # The name only: never the value, which is not set anyway.
+            raise NotReady(f"sso.client_secret names {sso.client_secret}, which is not set on this instance")
+        return OidcSettings(
+            sso.issuer, sso.client_id, secret, callback, " ".join(sso.scopes), sso.group_claim
+        )
     if not (s.oidc_issuer and s.oidc_client_id):
         return None
+    return OidcSettings(
+        s.oidc_issuer,
+        s.oidc_client_id,
+        s.oidc_client_secret.get_secret_value(),
+        callback,
+        group_claim=s.oidc_group_claim,
+    )
+
+
+async def _client(request: Request) -> OidcClient | None:
+    settings = await _settings(request)
+    if settings is None:
+        return None
     state = request.app.state
-    if getattr(state, "oidc", None) is None:
-        state.oidc = OidcClient(
-            OidcSettings(
-                s.oidc_issuer,
-                s.oidc_client_id,
-                s.oidc_client_secret.get_secret_value(),
-                f"{s.effective_public_url}/auth/oidc/callback",
-                group_claim=s.oidc_group_claim,
-            ),
-            deps.clock,
-        )
-    client: OidcClient = state.oidc
-    return client
+    # One client per provider settings: an apply that changes them gets a fresh one (metadata, keys).
+    current: OidcClient | None = getattr(state, "oidc", None)
+    if current is None or current.settings != settings:
+        current = state.oidc = OidcClient(settings, deps_of(request).clock)
+    return current
 
 
 def _sign(key: bytes, payload: dict) -> str:
@@ -75,9 +104,12 @@ def _problem(status: int, detail: str) -> JSONResponse:
 
 @router.get("/login", summary="Start signing in with the OpenID Connect provider", dependencies=[OPEN])
 async def login(request: Request) -> Response:
-    client = _client(request)
+    try:
+        client = await _client(request)
+    except NotReady as exc:
+        return _problem(503, str(exc))
     if client is None:
-        return _problem(404, "single sign-on is not configured (KOBAN_OIDC_ISSUER, KOBAN_OIDC_CLIENT_ID)")
+        return _problem(404, "single sign-on is not configured (sso: in the config, or KOBAN_OIDC_ISSUER)")
     deps = deps_of(request)
     state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
     flow = {"state": state, "nonce": nonce, "verifier": verifier, "exp": deps.clock.now() + FLOW_SECONDS}
@@ -140,7 +172,10 @@ async def _person_for(request: Request, who: Identity) -> str | None:
 
 @router.get("/callback", summary="Where the provider sends the browser back", dependencies=[OPEN])
 async def callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
-    client = _client(request)
+    try:
+        client = await _client(request)
+    except NotReady as exc:
+        return _problem(503, str(exc))
     if client is None:
         return _problem(404, "single sign-on is not configured")
     deps = deps_of(request)
@@ -163,7 +198,13 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
     origin = Origin(
         None, Door.UI, request.client.host if request.client else "", request.headers.get("user-agent", "")
     )
+    sso = deps.catalog.sso
     async with deps.db.begin() as conn:
+        if sso is not None and sso.issuer == who.issuer:
+            # In the session's transaction: the session never starts with the roles of the last sign-on.
+            await refresh_sso_roles(
+                conn, person, who.groups, sso.group_mapping, replace(origin, actor=person), deps.clock.now()
+            )
         signed = await start_session(
             conn,
             person,

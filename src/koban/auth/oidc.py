@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +30,7 @@ ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 class OidcSettings:
     issuer: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)  # never in a log line or a traceback's locals
     redirect_uri: str
     scopes: str = "openid email profile"
     group_claim: str = "groups"

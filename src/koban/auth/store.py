@@ -67,9 +67,11 @@ async def principal_for(conn: AsyncConnection, person_id: str) -> Principal | No
     if user is None or user.disabled:
         return None
     rows = await conn.execute(sa.select(memberships).where(memberships.c.person_id == person_id))
+    # The higher of the role given here and the one the provider's groups gave (auth/sso_roles.py).
+    held = [Role.parse(r) for r in (user.global_role, user.sso_role) if r]
     return Principal(
         person_id,
-        global_role=Role.parse(user.global_role) if user.global_role else None,
+        global_role=max(held) if held else None,
         team_roles={r.team_id: Role.parse(r.role) for r in rows},
     )
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.routing_apply import apply_routing, plan_routing
+from koban.catalog.sso_apply import apply_sso, plan_sso
 from koban.config.model import ConfigFile
 from koban.core.sealing import Sealer
 from koban.db import schema as t
@@ -70,6 +71,7 @@ async def plan_changes(
         if prune:
             changes.extend(Change("-", section, ident) for ident in current if ident not in wanted)
     changes.extend(Change(*c) for c in await plan_routing(conn, cfg, prune))
+    changes.extend(Change(*c) for c in await plan_sso(conn, cfg, prune, sealer))
     return changes
 
 
@@ -100,8 +102,9 @@ async def apply_config(
             await conn.execute(sa.update(table).where(table.c.id == ch.id).values(**values))
     await _sync_integrations(conn, cfg, now)
     await _sync_memberships(conn, cfg)
+    sso_changes = [Change(*c) for c in await apply_sso(conn, cfg, now, prune, sealer)]
     # Silences, maintenance, inhibition, heartbeats: API-made objects are not pruned (routing_apply.py).
-    return changes + [Change(*c) for c in await apply_routing(conn, cfg, now, prune)]
+    return changes + [Change(*c) for c in await apply_routing(conn, cfg, now, prune)] + sso_changes
 
 
 async def _sync_integrations(conn: AsyncConnection, cfg: ConfigFile, now: float) -> None:
@@ -126,12 +129,20 @@ async def _sync_integrations(conn: AsyncConnection, cfg: ConfigFile, now: float)
 
 
 async def _sync_memberships(conn: AsyncConnection, cfg: ConfigFile) -> None:
-    """Who belongs to which team, with which role: exactly what the file's ``teams`` say."""
+    """Who belongs to which team, with which role: exactly what the file's ``teams`` say.
+
+    Memberships single sign-on gave (``source = 'sso'``) are left to it, except where the file now
+    names the same person in the same team: the file's membership replaces it."""
     wanted = {(team.id, m.person): m.role for team in cfg.teams for m in team.members}
-    current = {(r.team_id, r.person_id): r.role for r in await conn.execute(sa.select(memberships))}
+    existing = (await conn.execute(sa.select(memberships))).all()
+    current = {(r.team_id, r.person_id): r.role for r in existing if r.source == "config"}
     if wanted == current:
         return
-    await conn.execute(sa.delete(memberships))
+    m = memberships.c
+    await conn.execute(sa.delete(memberships).where(m.source == "config"))
+    taken_over = {(r.team_id, r.person_id) for r in existing if r.source == "sso"} & wanted.keys()
+    for team_id, person_id in taken_over:
+        await conn.execute(sa.delete(memberships).where(m.team_id == team_id, m.person_id == person_id))
     if wanted:
         rows = [{"team_id": tm, "person_id": p, "role": role} for (tm, p), role in wanted.items()]
         await conn.execute(sa.insert(memberships), rows)

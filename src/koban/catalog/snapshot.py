@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_monitors import Monitor
+from koban.config.model_sso import Sso
 from koban.config.model_teams import Team
 from koban.core.sealing import Sealer
 from koban.db import schema as t
+from koban.db.schema_auth import sso as sso_table
 from koban.db.schema_auth import teams as teams_table
 from koban.db.schema_probes import monitors as monitors_table
 
@@ -32,6 +34,7 @@ CONFIG_TABLES = (
     t.services,
     t.integrations,
     monitors_table,
+    sso_table,
 )
 
 
@@ -54,6 +57,7 @@ class Catalog:
     key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
     broken_channels: Mapping[str, str] = field(default_factory=dict)
     routing: RoutingSnapshot = field(default_factory=RoutingSnapshot)
+    sso: Sso | None = None  # its client secret opened: never to be shown
     fingerprint: tuple = ()
 
     def integration_for_key(self, key: str, now: float | None = None) -> Integration | None:
@@ -74,6 +78,7 @@ class Catalog:
             services=list(self.services.values()),
             monitors=list(self.monitors.values()),
             **self.routing.config_sections(),
+            sso=self.sso,
         )
 
 
@@ -137,5 +142,6 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         key_expiry=expiry,
         broken_channels=broken,
         routing=await load_routing(conn),
+        sso=next((Sso.model_validate(opened(d)) for d in await defs(sso_table)), None),
         fingerprint=fp,
     )

@@ -12,6 +12,7 @@ from koban.config.durations import Duration
 from koban.config.model_integrations import IntegrationLimits
 from koban.config.model_monitors import Monitor
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
+from koban.config.model_sso import Sso
 from koban.config.model_teams import Team
 from koban.domain.alerts import Severity
 
@@ -137,3 +138,4 @@ class ConfigFile(Strict):
     maintenance: list[Maintenance] = Field(default_factory=list)
     inhibit_rules: list[InhibitRule] = Field(default_factory=list)
     heartbeats: list[Heartbeat] = Field(default_factory=list)
+    sso: Sso | None = None  # single sign-on (config/model_sso.py)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from koban.config.model import ConfigFile
+from koban.config.model_sso import sso_problems
 from koban.config.references_routing import routing_problems
 
 Loc = tuple[Any, ...]
@@ -83,3 +84,5 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
         if mon.service not in services:
             yield ("monitors", mi, "service"), f"unknown service {mon.service!r}"
     yield from routing_problems(cfg)
+    if cfg.sso is not None:
+        yield from sso_problems(cfg.sso, teams)

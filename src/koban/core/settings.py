@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     probe_rollup_retention_days: float = Field(
         400.0, gt=0, description="Per-hour and per-day probe rollups are kept this long."
     )
-    oidc_issuer: str = Field("", description="Single sign-on: the OpenID Connect provider's issuer URL.")
+    oidc_issuer: str = Field(
+        "", description="Single sign-on when the config has no sso: section: the provider's issuer URL."
+    )
     oidc_client_id: str = Field("", description="Single sign-on: koban's client id at the provider.")
     oidc_client_secret: SecretStr = Field(SecretStr(""), description="Single sign-on: the client secret.")
     oidc_group_claim: str = Field("groups", description="Single sign-on: the claim that lists groups.")

@@ -21,6 +21,9 @@ users = Table(
     Column("person_id", Id, primary_key=True),
     Column("password_hash", Text, nullable=True),  # None: single sign-on only
     Column("global_role", String(16), nullable=True),  # viewer | responder | manager | admin
+    # The global role the provider's groups gave at the last sign-on (``sso.group_mapping``), kept
+    # apart from ``global_role`` so a sign-on never lowers a role given by ``koban user create``.
+    Column("sso_role", String(16), nullable=True),
     Column("oidc_issuer", Text, nullable=True),
     Column("oidc_subject", Text, nullable=True),
     Column("disabled", Boolean, nullable=False, default=False),
@@ -35,7 +38,12 @@ memberships = Table(
     Column("team_id", Id, primary_key=True),
     Column("person_id", Id, primary_key=True),
     Column("role", String(16), nullable=False),
+    # config: the file's ``teams:`` (apply owns it); sso: the provider's groups (each sign-on owns it)
+    Column("source", String(8), nullable=False, default="config", server_default="config"),
 )
+
+# The config's ``sso:`` section: one row, id "oidc" (the client secret sealed, or a ${NAME} reference).
+sso = config_table("sso")
 
 api_tokens = Table(
     "api_tokens",
