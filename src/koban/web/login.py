@@ -52,6 +52,12 @@ def _origin(request: Request) -> Origin:
     return Origin(None, Door.UI, ip, request.headers.get("user-agent", "")[:512])
 
 
+def _sso_offered(deps: WebDeps) -> bool:
+    """The config's ``sso:`` section, or the ``KOBAN_OIDC_*`` settings (the fallback)."""
+    catalog = getattr(deps, "catalog", None)
+    return bool(deps.settings.oidc_issuer) or getattr(catalog, "sso", None) is not None
+
+
 def _form_token(key: bytes, nonce: str) -> str:
     return hmac.new(key, b"login-form:" + nonce.encode(), hashlib.sha256).hexdigest()
 
@@ -85,7 +91,7 @@ def _login_page(
         "<input type='password' id='password' name='password' autocomplete='current-password' required>"
         "<button type='submit'>Sign in / ログイン</button></form>"
     )
-    if deps.settings.oidc_issuer:
+    if _sso_offered(deps):
         body += "<p><a href='/auth/oidc/login'>Sign in with single sign-on / SSO でログイン</a></p>"
     resp = page("Sign in", body, status)
     secure = "; Secure" if deps.settings.effective_public_url.startswith("https://") else ""
