@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
-from koban.api import audit, incidents, monitors, objects, sso, tokens
+from koban.api import audit, config_apply, incidents, me, monitors, objects, sso, tokens
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
 from koban.bootstrap.openapi_access import document_access
@@ -68,6 +68,8 @@ def create_app(
     app.include_router(ingest_keys_router)
     app.include_router(audit.router)
     app.include_router(tokens.router)
+    app.include_router(me.router)
+    app.include_router(config_apply.router)
     app.include_router(sso.router)
     # Alert ingest first: routes are matched in order, and behind every REST route each alert POST
     # was tested against them all (16% of the event loop at 1 alert per request). They are POST-only
