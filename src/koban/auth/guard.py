@@ -97,6 +97,7 @@ class Guard:
     scope: Scope | None  # None: public
     team_of: TeamOf | None = None
     why_public: str = ""
+    any_role: bool = False  # a valid token is enough (who am I): no role is checked
 
     async def __call__(self, request: Request) -> Principal | None:
         if self.scope is None:
@@ -124,7 +125,7 @@ class Guard:
             raise HTTPException(401, who.reason, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         team = await self.team_of(request) if self.team_of is not None else None
         verdict = decide(who, Need(self.scope, team))
-        if not verdict.allowed:
+        if not (verdict.allowed or self.any_role):
             raise HTTPException(403, verdict.reason)
         request.state.principal = who
         return who
@@ -159,6 +160,11 @@ def requires(scope: Scope, team_of: TeamOf | None = None) -> Guard:
     return Guard(scope, team_of)
 
 
+def any_login() -> Guard:
+    """Any valid token, whatever its owner may do: for a caller asking who it is."""
+    return Guard(Scope.READ, any_role=True)
+
+
 def public(why: str) -> Guard:
     """An anonymous route, with the reason written where the route is (ingest keys, signatures…)."""
     if not why.strip():
@@ -177,7 +183,7 @@ def guard_of(route: BaseRoute) -> Guard | None:
     return None
 
 
-__all__ = ["CallerCache", "Guard", "cache_of", "guard_of", "public", "requires"]
+__all__ = ["CallerCache", "Guard", "any_login", "cache_of", "guard_of", "public", "requires"]
 
 
 def ensure(request: Request, need: Need) -> Principal:

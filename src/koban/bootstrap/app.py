@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
-from koban.api import audit, incidents, monitors, objects, sso, tokens, users
+from koban.api import audit, config_apply, incidents, me, monitors, objects, sso, tokens, users
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
 from koban.bootstrap.openapi_access import document_access
@@ -72,6 +72,8 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(tokens.router)
     app.include_router(users.router)
+    app.include_router(me.router)
+    app.include_router(config_apply.router)
     app.include_router(sso.router)
     app.include_router(web_login.router)
     app.include_router(static_files.router)

@@ -47,6 +47,7 @@ def document_access(app: FastAPI, spec: dict[str, Any]) -> None:
                 continue
             op["security"] = [{"apiToken": []}]
             need = guard.scope.name.lower() + (" in the owning team" if guard.team_of else "")
+            need = "a valid token" if guard.any_role else need
             op["description"] = (op.get("description", "") + f"\n\nNeeds: {need}.").strip()
             responses = op.setdefault("responses", {})
             responses.setdefault("401", {"description": "No valid token or session", "content": error})

@@ -4,6 +4,9 @@ Run on the machine that holds the database (or with ``KOBAN_DATABASE_URL`` point
 ``koban config apply`` is: whoever can do that can already change everything, so these commands
 need no token. They are how the first administrator is made. Each change is on the audit trail,
 through the ``cli`` door, with the operating-system user as the user agent.
+
+``token`` and ``audit`` also work against a running koban with a token (``--url``, ``koban login``:
+cli/remote.py); there the server decides what the token may do.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from koban.auth.audit import Change, Door, Origin, record
 from koban.auth.passwords import hash_password, weakness
 from koban.auth.permissions import Role, Scope
 from koban.auth.store import create_token, create_user, list_tokens, revoke_token
+from koban.cli import remote_cmds
+from koban.cli.remote import URL_OPTION, connect
 from koban.cli.runtime import open_system, settings_or_exit
 from koban.config.durations import parse_duration
 from koban.db import schema as t
@@ -86,12 +91,15 @@ def user_create(
 
 @token_app.command("create")
 def token_create(
-    person: str = typer.Option(..., help="The owner: the token never does more than they may."),
+    person: str = typer.Option(
+        "", help="The owner: the token never does more than they may (remotely: yourself by default)."
+    ),
     name: str = typer.Option(..., help="What it is for, shown in lists."),
     scope: str = typer.Option("read", help="read, respond, manage or admin."),
     team: str = typer.Option("", help="Limit the token to one team's objects."),
     expires: str = typer.Option("", help="A duration (90d, 12h); none by default."),
     service: bool = typer.Option(False, "--service", help="A service token (for a program, not a person)."),
+    url: str = URL_OPTION,
 ) -> None:
     """Create an API token and print it, once."""
     try:
@@ -99,6 +107,12 @@ def token_create(
     except ValueError as exc:
         _fail(str(exc))
         return
+    if (remote := connect(url)) is not None:
+        body = {"person": person, "name": name, "scope": scope, "team": team, "expires_in": ttl}
+        remote_cmds.token_create(remote, body | {"service": service})
+        return
+    if not person:
+        _fail("--person is required against the local database")
     issued = api_tokens.issue(secrets.token_bytes(24))
 
     async def main() -> str:
@@ -130,8 +144,13 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(person: str = typer.Option("", help="Only this person's tokens.")) -> None:
+def token_list(
+    person: str = typer.Option("", help="Only this person's tokens."), url: str = URL_OPTION
+) -> None:
     """List tokens (never their secret part)."""
+    if (remote := connect(url)) is not None:
+        remote_cmds.token_list(remote, person)
+        return
 
     async def main() -> list[Any]:
         async with open_system(settings_or_exit()) as system, system.db.read() as conn:
@@ -145,8 +164,13 @@ def token_list(person: str = typer.Option("", help="Only this person's tokens.")
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int = typer.Argument(..., help="The id from koban token list.")) -> None:
+def token_revoke(
+    token_id: int = typer.Argument(..., help="The id from koban token list."), url: str = URL_OPTION
+) -> None:
     """Revoke a token: every instance refuses it within a second."""
+    if (remote := connect(url)) is not None:
+        remote_cmds.token_revoke(remote, token_id)
+        return
 
     async def main() -> bool:
         async with open_system(settings_or_exit()) as system, system.db.begin() as conn:
@@ -171,8 +195,18 @@ def audit(
     ident: str = typer.Option("", "--id", help="Only changes to this object."),
     since: str = typer.Option("", help="Only the last DURATION (24h, 7d)."),
     limit: int = typer.Option(50, min=1, max=1000),
+    url: str = URL_OPTION,
 ) -> None:
     """Who changed what, newest first."""
+    if (remote := connect(url)) is not None:
+        try:
+            seconds = parse_duration(since) if since else None
+        except ValueError as exc:
+            _fail(str(exc))
+            return
+        params = {"person": person, "kind": kind, "id": ident, "limit": limit}
+        remote_cmds.audit(remote, params, seconds)
+        return
     from datetime import UTC, datetime
 
     from koban.auth.audit import Filter, query

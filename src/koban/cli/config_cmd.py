@@ -10,6 +10,8 @@ import typer
 
 from koban.catalog.apply import apply_config, plan_changes
 from koban.catalog.snapshot import hash_key
+from koban.cli import remote_cmds
+from koban.cli.remote import URL_OPTION, connect
 from koban.cli.runtime import open_system, settings_or_exit
 from koban.config.loader import ConfigError, load_config
 from koban.config.model import ConfigFile
@@ -57,8 +59,15 @@ def apply_file(s: Settings, path: Path, *, dry_run: bool = False, quiet: bool = 
 
 
 @app.command("apply")
-def apply(path: Path, dry_run: bool = typer.Option(False, "--dry-run", help="Show changes only.")) -> None:
-    """Make the database match the file (idempotent); shows what changes."""
+def apply(
+    path: Path,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show changes only."),
+    url: str = URL_OPTION,
+) -> None:
+    """Make the database match the file (idempotent); shows what changes. Remotely: needs an admin token."""
+    if (remote := connect(url)) is not None:
+        remote_cmds.apply(remote, path, dry_run)
+        return
     apply_file(settings_or_exit(), path, dry_run=dry_run)
 
 

@@ -1,4 +1,5 @@
-"""``koban incident list|ack|resolve|escalate|reassign`` (straight to the database), ``koban alert send``."""
+"""``koban incident list|ack|resolve|escalate|reassign`` (the database, or a running koban with
+``--url``: cli/remote.py), ``koban alert send``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import sqlalchemy as sa
 import typer
 
 from koban.channels.actions import IncidentAction
+from koban.cli import remote_cmds
+from koban.cli.remote import URL_OPTION, connect
 from koban.cli.runtime import open_system, settings_or_exit
 from koban.db import schema as t
 from koban.domain.escalation import Status
@@ -22,8 +25,14 @@ alert_app = typer.Typer(help="Alerts.", no_args_is_help=True)
 
 
 @app.command("list")
-def list_(status: str = typer.Option("open", help="open, triggered, acknowledged, resolved or all")) -> None:
+def list_(
+    status: str = typer.Option("open", help="open, triggered, acknowledged, resolved or all"),
+    url: str = URL_OPTION,
+) -> None:
     """List incidents, newest first."""
+    if (remote := connect(url)) is not None:
+        remote_cmds.incidents(remote, status)
+        return
 
     async def main() -> Sequence[sa.Row[Any, Any, Any, Any, Any]]:  # id, status, severity, service, summary
         async with open_system(settings_or_exit()) as system, system.db.read() as conn:
@@ -43,7 +52,10 @@ def list_(status: str = typer.Option("open", help="open, triggered, acknowledged
         typer.echo(f"#{r.id:<6} {r.status:<13} {r.severity:<9} {r.service_id:<16} {r.summary}")
 
 
-def _act(incident_id: int, action: IncidentAction, actor: str | None) -> None:
+def _act(incident_id: int, action: IncidentAction, actor: str | None, url: str | None) -> None:
+    if (remote := connect(url)) is not None:
+        remote_cmds.act(remote, incident_id, action.value, {"actor": actor})
+        return
     _report(lambda system: system.actions.act(incident_id, action, actor=actor, via="cli"))
 
 
@@ -66,21 +78,25 @@ def _report(call: Callable[[Any], Awaitable[Any]]) -> None:
 
 
 @app.command("ack")
-def ack(incident_id: int, actor: str = typer.Option(None, help="Person id acknowledging.")) -> None:
+def ack(
+    incident_id: int, actor: str = typer.Option(None, help="Person id acknowledging."), url: str = URL_OPTION
+) -> None:
     """Acknowledge an incident: escalation stops."""
-    _act(incident_id, IncidentAction.ACKNOWLEDGE, actor)
+    _act(incident_id, IncidentAction.ACKNOWLEDGE, actor, url)
 
 
 @app.command("resolve")
-def resolve(incident_id: int, actor: str = typer.Option(None, help="Person id resolving.")) -> None:
+def resolve(
+    incident_id: int, actor: str = typer.Option(None, help="Person id resolving."), url: str = URL_OPTION
+) -> None:
     """Resolve an incident."""
-    _act(incident_id, IncidentAction.RESOLVE, actor)
+    _act(incident_id, IncidentAction.RESOLVE, actor, url)
 
 
 @app.command("escalate")
-def escalate(incident_id: int, actor: str = typer.Option(None)) -> None:
+def escalate(incident_id: int, actor: str = typer.Option(None), url: str = URL_OPTION) -> None:
     """Move an incident to its next escalation step now."""
-    _act(incident_id, IncidentAction.ESCALATE, actor)
+    _act(incident_id, IncidentAction.ESCALATE, actor, url)
 
 
 @app.command("reassign")
@@ -88,8 +104,12 @@ def reassign(
     incident_id: int,
     person: str = typer.Argument(..., help="Person id to hand the incident to."),
     actor: str = typer.Option(None, help="Person id reassigning."),
+    url: str = URL_OPTION,
 ) -> None:
     """Hand an incident to a person: they are paged now."""
+    if (remote := connect(url)) is not None:
+        remote_cmds.act(remote, incident_id, "reassign", {"person": person, "actor": actor})
+        return
     _report(lambda system: system.actions.reassign(incident_id, person, actor=actor, via="cli"))
 
 
