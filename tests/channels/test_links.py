@@ -19,6 +19,19 @@ def test_signed_token_verifies_to_its_claims():
     assert claims == LinkClaims("alice", 42, IncidentAction.ACKNOWLEDGE, int(NOW + 600), "n1")
 
 
+def test_a_link_names_the_step_and_loop_of_its_message():
+    token = signer.sign(
+        person="alice",
+        incident_id=42,
+        action=IncidentAction.ESCALATE,
+        expires_at=NOW + 60,
+        nonce="n2",
+        seen=(1, 0),
+    )
+    claims = signer.verify(token, NOW)
+    assert isinstance(claims, LinkClaims) and claims.seen == (1, 0)
+
+
 def test_expired_token_is_refused():
     assert signer.verify(make_token(expires_in=60), NOW + 60) == LinkError("expired")
 
@@ -66,6 +79,16 @@ async def test_post_acts_once_as_the_person_via_link():
     assert actions.calls == [(42, IncidentAction.RESOLVE, "alice", "link")]
 
 
+async def test_post_escalates_from_the_step_its_message_was_sent_at():
+    actions = RecordingActions()
+    token = signer.sign(
+        person="bob", incident_id=42, action="escalate", expires_at=NOW + 60, nonce="n3", seen=(2, 1)
+    )
+    async with client(actions) as c:
+        assert (await c.post(f"/l/{token}")).status_code == 200
+    assert actions.seen == [(2, 1)]
+
+
 async def test_replayed_link_explains_it_was_used_and_does_not_act_again():
     actions, store = RecordingActions(), MemoryNonceStore()
     token = make_token()
@@ -74,6 +97,9 @@ async def test_replayed_link_explains_it_was_used_and_does_not_act_again():
         again = await c.post(f"/l/{token}")
     assert again.status_code == 409 and "already used" in again.text
     assert len(actions.calls) == 1
+    assert actions.refused == [
+        (42, IncidentAction.ACKNOWLEDGE, "alice", "link", "this link was already used (each link works once)")
+    ]  # on the timeline and the audit trail, through koban's IncidentActions
 
 
 @pytest.mark.parametrize(

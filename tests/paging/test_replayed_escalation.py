@@ -31,7 +31,11 @@ def test_a_click_names_the_step_its_message_showed() -> None:
 def test_an_escalation_from_a_step_already_left_is_refused() -> None:
     at_step_2 = EscState(status=Status.TRIGGERED, step=2, loop=0, version=3)
     refused = decide(at_step_2, None, EscalateNow("bob", "slack", seen=(1, 0)), 0.0)
-    assert refused.refused == "already escalated: it is at step 3 now" and refused.state == at_step_2
+    assert refused.refused == "already escalated to step 3" and refused.state == at_step_2
+    looped = EscState(status=Status.TRIGGERED, step=0, loop=1, version=4)
+    assert decide(looped, None, EscalateNow("bob", "sms", seen=(0, 0)), 0.0).refused == (
+        "already escalated to step 1, round 2"
+    )
 
 
 async def test_the_same_escalate_click_three_times_escalates_once(db_url, tmp_path):
@@ -48,4 +52,4 @@ async def test_the_same_escalate_click_three_times_escalates_once(db_url, tmp_pa
             for _ in range(3)
         ]
         assert [r.ok for r in results] == [True, False, False]
-        assert "already escalated: it is at step 2 now" in results[1].message
+        assert results[1].message == "already escalated to step 2 by bob"

@@ -22,6 +22,8 @@ class RecordingActions:
     calls: list[tuple[int, IncidentAction, str | None, str]] = field(default_factory=list)
     notes: list[tuple[int, str, str | None, Mapping[str, Any]]] = field(default_factory=list)
     outcomes: list[tuple[str, Outcome, Mapping[str, Any]]] = field(default_factory=list)
+    refused: list[tuple[int, IncidentAction, str | None, str, str]] = field(default_factory=list)
+    seen: list[tuple[int, int] | None] = field(default_factory=list)  # what each act() named
     status: str = "triggered"
     settled: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -36,8 +38,15 @@ class RecordingActions:
         seen: tuple[int, int] | None = None,
     ) -> ActionResult:
         self.calls.append((incident_id, action, actor, via))
+        self.seen.append(seen)
         self.status = _STATUS_AFTER.get(IncidentAction(action), self.status)
         return ActionResult(ok=True, status=self.status, message=f"{action} by {actor}")
+
+    async def refuse(
+        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: str
+    ) -> ActionResult:
+        self.refused.append((incident_id, action, actor, via, reason))
+        return ActionResult(ok=False, status=self.status, message=f"{reason}; incident is {self.status}")
 
     async def record_outcome(
         self, delivery_key: str, outcome: Outcome, *, detail: Mapping[str, Any] | None = None

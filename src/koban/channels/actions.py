@@ -49,6 +49,13 @@ class IncidentActions(Protocol):
         or late click)."""
         ...
 
+    async def refuse(
+        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: str
+    ) -> ActionResult:
+        """Record an action the door itself refused (a link already used, a replayed key press or
+        SMS) on the timeline and the audit trail; the answer says why and where the incident stands."""
+        ...
+
     async def record_outcome(
         self, delivery_key: str, outcome: Outcome, *, detail: Mapping[str, Any] | None = None
     ) -> None:

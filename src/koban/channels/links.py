@@ -1,9 +1,11 @@
 """Signed one-click links: ``/l/<token>`` acknowledges/resolves/escalates as one person, once.
 
-A token is ``base64url(claims).base64url(HMAC-SHA256)`` binding person, incident, action, expiry and a
-nonce. ``verify`` is pure. Single use is enforced by a ``NonceStore`` koban implements (a unique
-row). ``GET`` only shows a confirmation page because mail and chat link scanners prefetch URLs; the
-page's button POSTs, and only the POST acts (through ``IncidentActions`` with ``via="link"``).
+A token is ``base64url(claims).base64url(HMAC-SHA256)`` binding person, incident, action, expiry, a
+nonce and the escalation step and loop of the message it was sent in. ``verify`` is pure. Single use
+is enforced by a ``NonceStore`` koban implements (a unique row). ``GET`` only shows a confirmation
+page because mail and chat link scanners prefetch URLs; the page's button POSTs, and only the POST
+acts (through ``IncidentActions`` with ``via="link"``, naming the step it was shown). A used link, or
+an Escalate link from a step the incident has left, changes nothing and the page says why.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class LinkClaims:
     action: IncidentAction
     expires_at: int
     nonce: str
+    seen: tuple[int, int] | None = None  # (step, loop) of the message; None in links made before
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +80,24 @@ class LinkSigner:
         return _b64(hmac.new(self._key, _DOMAIN + body.encode("ascii"), hashlib.sha256).digest())
 
     def sign(
-        self, *, person: str, incident_id: int, action: IncidentAction, expires_at: float, nonce: str
+        self,
+        *,
+        person: str,
+        incident_id: int,
+        action: IncidentAction,
+        expires_at: float,
+        nonce: str,
+        seen: tuple[int, int] | None = None,
     ) -> str:
-        claims = {"p": person, "i": incident_id, "a": str(action), "e": int(expires_at), "n": nonce}
+        claims: dict[str, object] = {
+            "p": person,
+            "i": incident_id,
+            "a": str(action),
+            "e": int(expires_at),
+            "n": nonce,
+        }
+        if seen is not None:
+            claims["s"], claims["l"] = seen
         body = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
         return f"{body}.{self._mac(body)}"
 
@@ -101,6 +119,7 @@ class LinkSigner:
                 action=IncidentAction(raw["a"]),
                 expires_at=int(raw["e"]),
                 nonce=str(raw["n"]),
+                seen=(int(raw["s"]), int(raw["l"])) if "s" in raw else None,
             )
         except (ValueError, KeyError, TypeError):
             return LinkError("malformed")  # signed by us but unreadable: an old format
@@ -177,15 +196,20 @@ def build_routes(deps: LinkDeps) -> list[Route]:
         claims = deps.signer.verify(request.path_params["token"], deps.clock())
         if isinstance(claims, LinkError):
             return _error_page(claims)
-        if not await deps.store.consume(claims.nonce):
-            text = (
-                "This link was already used. Each link works once; "
-                "open the incident in koban to see its state."
-            )
-            return _page("Link already used", f"<p>{html.escape(text)}</p>", 409)
         try:
+            if not await deps.store.consume(claims.nonce):
+                # A replay (a second tap, a forwarded mail): nothing happens, and the refusal is on
+                # the timeline and the audit trail like any other action through this door.
+                refused = await deps.actions.refuse(
+                    claims.incident_id,
+                    claims.action,
+                    actor=claims.person,
+                    via="link",
+                    reason="this link was already used (each link works once)",
+                )
+                return _page("Link already used", f"<p>{html.escape(refused.message)}</p>", 409)
             result = await deps.actions.act(
-                claims.incident_id, claims.action, actor=claims.person, via="link"
+                claims.incident_id, claims.action, actor=claims.person, via="link", seen=claims.seen
             )
         except LookupError:
             text = f"Incident {claims.incident_id} no longer exists, so nothing was changed."

@@ -148,7 +148,7 @@ def decide(state: EscState, plan: Plan | None, event: Event, now: float) -> Deci
             if state.status is Status.RESOLVED:
                 return Decision(state, refused="incident is resolved")
             if seen is not None and seen != (state.step, state.loop):
-                return Decision(state, refused=f"already escalated: it is at step {state.step + 1} now")
+                return Decision(state, refused=f"already escalated to {where(state)}")
             base = replace(state, status=Status.TRIGGERED)
             note = Note("escalated", actor, via)
             d = _advance(base, plan, now, reason="manual")
@@ -179,6 +179,11 @@ def decide(state: EscState, plan: Plan | None, event: Event, now: float) -> Deci
             d = _start(base, plan, now)
             return replace(d, actions=(Note("retriggered"), *d.actions))
     raise TypeError(f"unknown event {event!r}")
+
+
+def where(state: EscState) -> str:
+    """Where the escalation stands, as people count it (1-based; the round once it has looped)."""
+    return f"step {state.step + 1}" + (f", round {state.loop + 1}" if state.loop else "")
 
 
 def _reassign(state: EscState, plan: Plan | None, event: Reassign, now: float) -> Decision:

@@ -95,3 +95,37 @@ async def test_sms_is_sent_through_twilio_and_a_signed_reply_acknowledges():
         assert status == 200 and "not registered" in body and len(actions.calls) == 1
         status, body = await sim.reply_sms("+15550000001", "yes")
         assert status == 200 and "Reply with 1" in body and len(actions.calls) == 1
+
+
+async def test_pass_on_by_sms_names_the_step_of_the_latest_sms_page_or_is_refused():
+    actions = RecordingActions()
+    pages = {(42, "alice"): (1, 0)}  # alice was texted at step 2; bob was never texted
+
+    async def person_for_phone(number: str) -> str | None:
+        return {"+15550000001": "alice", "+15550000002": "bob"}.get(number)
+
+    async def last_sms_page(incident_id: int, person: str) -> tuple[int, int] | None:
+        return pages.get((incident_id, person))
+
+    async def resolve(key: str):
+        return None
+
+    deps = TwilioDeps(
+        make_settings(),
+        actions,
+        MemoryTokenStore(),
+        MemoryCallStateStore(),
+        resolve,
+        person_for_phone,
+        last_sms_page=last_sms_page,
+    )
+    async with serve(build_sms_routes(deps)) as app_url, TwilioSimulator(AUTH_TOKEN, speed=50) as sim:
+        deps.settings = make_settings(public_url=app_url, api_base_url=sim.url)
+        sim.sms_url = f"{app_url}/twilio/sms/inbound"
+        await sim.reply_sms("+15550000001", f"2 {CODE}")
+        assert actions.calls == [(42, IncidentAction.ESCALATE, "alice", "sms")] and actions.seen == [(1, 0)]
+        status, body = await sim.reply_sms("+15550000002", f"2 {CODE}")
+        assert status == 200 and "not paged by SMS" in body and len(actions.calls) == 1
+        assert [(who, why) for _, _, who, _, why in actions.refused] == [
+            ("bob", "you were not paged by SMS for it, so it cannot be passed on by SMS")
+        ]

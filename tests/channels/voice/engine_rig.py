@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import uvicorn
 from twilio.request_validator import RequestValidator
 
+from koban.auth.audit import Entry, Filter, query
 from koban.bootstrap.app import create_app
 from koban.bootstrap.system import System
 from koban.catalog.snapshot import hash_key
@@ -122,11 +123,23 @@ class Rig:
 
     async def post(self, url: str, form: Mapping[str, str], *, token: str | None = AUTH_TOKEN) -> int:
         """POST a form as Twilio would, signed with ``token`` (None: unsigned); returns the status."""
+        return (await self.send(url, form, token=token))[0]
+
+    async def send(
+        self, url: str, form: Mapping[str, str], *, token: str | None = AUTH_TOKEN
+    ) -> tuple[int, str]:
+        """Like ``post``, returning the status and the answer's text."""
         headers = {}
         if token is not None:
             headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(url, dict(form))
         async with aiohttp.ClientSession() as http, http.post(url, data=dict(form), headers=headers) as resp:
-            return resp.status
+            return resp.status, await resp.text()
+
+    async def audit(self, incident_id: int) -> list[Entry]:
+        """The incident's audit trail, oldest first."""
+        async with self.k.db.read() as conn:
+            entries = await query(conn, Filter(object_kind="incident", object_id=str(incident_id)))
+        return entries[::-1]
 
     async def delivery(self, key_part: str) -> dict[str, Any]:
         async with self.k.db.read() as conn:

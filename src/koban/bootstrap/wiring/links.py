@@ -45,15 +45,16 @@ def mint_links(
     incident: IncidentRow,
     now: float,
     ttl: float = LINK_TTL,
+    actions: tuple[IncidentAction, ...] = LINK_ACTIONS,
 ) -> dict[str, str]:
-    """Pure: ``{"acknowledge": url, "resolve": url}`` for a page to a person, else ``{}``."""
+    """Pure: ``{"acknowledge": url, "resolve": url}`` (``actions``) for a page to a person, else ``{}``."""
     person = delivery.get("person_id")
     if not person or delivery.get("channel_type") not in LINK_CHANNEL_TYPES:
         return {}
     if incident.get("status") == Status.RESOLVED:
         return {}
     out = {}
-    for action in LINK_ACTIONS:
+    for action in actions:
         if action is IncidentAction.ACKNOWLEDGE and incident.get("status") == Status.ACKNOWLEDGED:
             continue
         token = signer.sign(
@@ -62,6 +63,8 @@ def mint_links(
             action=action,
             expires_at=now + ttl,
             nonce=nonce_for(delivery, action),
+            # The step the page was sent for: an Escalate from a step already left is refused.
+            seen=(delivery["step"], delivery["loop"]),
         )
         out[str(action)] = f"{public_url}{LINK_PREFIX}/{token}"
     return out

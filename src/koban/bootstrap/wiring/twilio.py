@@ -7,8 +7,9 @@
 - ``routes(system)``: ``/twilio/voice/{twiml,gather,status}`` and ``/twilio/sms/inbound``, built from
   deps that follow the configuration snapshot (listed in ``bootstrap/mounts.py``).
 - Deps: single-use tokens in ``used_tokens`` (``DbNonceStore``), call states in ``call_states``
-  (compare-and-set), ``resolve_delivery`` rebuilding the Notification from the delivery row, and
-  ``person_for_phone`` from the people's phone contacts.
+  (compare-and-set), ``resolve_delivery`` rebuilding the Notification from the delivery row,
+  ``person_for_phone`` from the people's phone contacts, and ``last_sms_page``: the step an SMS reply
+  answers (the latest SMS page sent to that person for that incident).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from koban.channels.voice.retry import DEFAULT_RULES, RetryRule
 from koban.channels.voice.settings import TwilioSettings
 from koban.db import schema as t
 from koban.db.tokens import DbNonceStore
+from koban.paging.incidents import SETTLED_SENT
 from koban.paging.notifications import Unreachable, build_notification
 from koban.paging.rows import ClaimedDelivery, IncidentRow
 
@@ -135,6 +137,7 @@ class TwilioWiring:
                 call_states=DbCallStateStore(wired.db, wired.clock),
                 resolve_delivery=self.resolve_delivery,
                 person_for_phone=self.person_for_phone,
+                last_sms_page=self.last_sms_page,
                 clock=wired.clock.now,
             )
             routes = [*build_routes(self._deps), *build_sms_routes(self._deps)]
@@ -164,6 +167,25 @@ class TwilioWiring:
             return build_notification(delivery, shown, wired.catalog, wired.public_url)
         except Unreachable:
             return None
+
+    async def last_sms_page(self, incident_id: int, person: str) -> tuple[int, int] | None:
+        """(step, loop) of the latest SMS page sent to ``person`` for the incident: what a reply answers."""
+        d = t.deliveries.c
+        q = (
+            sa.select(d.step, d.loop)
+            .where(
+                d.incident_id == incident_id,
+                d.person_id == person,
+                d.kind == "page",
+                d.channel_type == "sms",
+                d.state.in_(SETTLED_SENT),
+            )
+            .order_by(d.id.desc())
+            .limit(1)
+        )
+        async with self.wired.db.read() as conn:
+            row = (await conn.execute(q)).first()
+        return (row.step, row.loop) if row else None
 
     async def person_for_phone(self, number: str) -> str | None:
         for person in self.wired.catalog.people.values():

@@ -73,6 +73,11 @@ class TwilioActions:
     ) -> ActionResult:
         return await self.wired.actions.act(incident_id, action, actor=actor, via=via, note=note, seen=seen)
 
+    async def refuse(
+        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: str
+    ) -> ActionResult:
+        return await self.wired.actions.refuse(incident_id, action, actor=actor, via=via, reason=reason)
+
     async def note(
         self, incident_id: int, kind: str, *, actor: str | None, via: str, data: Mapping[str, Any]
     ) -> None:

@@ -7,6 +7,10 @@
 Every request must carry a valid ``X-Twilio-Signature`` (403 otherwise) and a valid token for that
 path (403: forged, expired, replayed, wrong purpose). TwiML and gather tokens are single-use; each
 answer mints the next ones. Malformed input is a 4xx, never a 5xx.
+
+A key names the step and loop its call was placed for, so pressing 2 on a call the escalation has
+already moved past passes nothing on (the caller hears why). A replayed gather request (the same
+signed URL, CallSid and Digits) is refused before anything acts, and the refusal is on the timeline.
 """
 
 from __future__ import annotations
@@ -88,6 +92,19 @@ def _page(deps: TwilioDeps, n: Notification, claims: Claims) -> str:
     )
 
 
+async def _replayed_key(deps: TwilioDeps, n: Notification | None, digit: str) -> Response:
+    """A gather token already used: nothing acts again. A key that would have acted is recorded as
+    refused (timeline and audit trail, door: keypad) and the answer says where the incident stands."""
+    action = KEY_ACTIONS.get(digit)
+    if n is None or action is None:
+        return problem(403, "token already used")
+    reason = "this key press was already handled"
+    refused = await deps.actions.refuse(
+        n.incident.id, action, actor=n.recipient.person, via="voice", reason=reason
+    )
+    return problem(403, f"token already used: {refused.message}")
+
+
 def build_routes(deps: TwilioDeps) -> list[Route]:
     prefix = deps.settings.path_prefix
 
@@ -104,14 +121,16 @@ def build_routes(deps: TwilioDeps) -> list[Route]:
         return xml(_page(deps, n, claims))
 
     async def gather(request: Request) -> Response:
-        checked = await _checked(request, deps, "gather", consume=True)
+        checked = await _checked(request, deps, "gather", consume=False)
         if isinstance(checked, Response):
             return checked
         form, claims, n = checked
+        digit = str(form.get("Digits", "")).strip()[:1]
+        if not await deps.tokens.consume(claims.token_id, expires_at=claims.expires_at):
+            return await _replayed_key(deps, n, digit)
         if n is None:
             return xml(twiml.say_and_hangup(phrase("en-US", "unavailable"), "en-US"))
         lang = normalize_language(n.recipient.language)
-        digit = str(form.get("Digits", "")).strip()[:1]
         call_sid = str(form.get("CallSid", ""))
         actor = n.recipient.person
         data = {"digit": digit, "call_sid": call_sid, "delivery": n.key}
@@ -121,7 +140,8 @@ def build_routes(deps: TwilioDeps) -> list[Route]:
             again = token_url(deps.settings, TWIML_PATH, _next(deps, claims, "twiml", claims.plays, 900))
             said = phrase(lang, "repeat" if digit == "*" else "invalid")
             return xml(twiml.say_and_redirect(said, lang, again))
-        result = await deps.actions.act(n.incident.id, action, actor=actor, via="voice")
+        seen = (n.step, n.loop)  # the step this call was placed for
+        result = await deps.actions.act(n.incident.id, action, actor=actor, via="voice", seen=seen)
         await apply_event(deps, n, KeyEvent(call_sid, digit))
         said = phrase(lang, action.value) if result.ok else f"{phrase(lang, 'failed')} {result.message}"
         return xml(twiml.say_and_hangup(said, lang))

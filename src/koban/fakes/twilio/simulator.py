@@ -156,14 +156,23 @@ class TwilioSimulator:
         return call
 
     async def reply_sms(
-        self, from_: str, body: str, *, to: str | None = None, url: str | None = None
+        self,
+        from_: str,
+        body: str,
+        *,
+        to: str | None = None,
+        url: str | None = None,
+        sid: str | None = None,
     ) -> tuple[int, str]:
-        """Post a signed inbound-SMS webhook as Twilio would; returns (status, body) of the app's answer."""
+        """Post a signed inbound-SMS webhook as Twilio would; returns (status, body) of the app's answer.
+
+        ``sid`` resends the webhook of a message already received (same MessageSid), as Twilio does
+        when it did not get the first answer."""
         target = url or self.sms_url
         if not target or self._signer is None:
             raise RuntimeError("no SMS webhook URL configured (sms_url=...)")
         message = SimMessage(
-            sid=new_sid("SM"),
+            sid=sid or new_sid("SM"),
             account_sid=self.account_sid,
             to=to or self.number,
             from_=from_,
@@ -171,7 +180,8 @@ class TwilioSimulator:
             status="received",
             direction="inbound",
         )
-        self.messages.append(message)
+        if sid is None:
+            self.messages.append(message)
         params = {
             "MessageSid": message.sid,
             "SmsSid": message.sid,
