@@ -13,13 +13,13 @@ import asyncio
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
-from koban.api.access import ADMIN, READ, origin_of
+from koban.api.access import ADMIN, origin_of
 from koban.api.deps import deps_of
 from koban.auth.audit import Change, record
-from koban.auth.guard import cache_of, ensure
+from koban.auth.guard import any_login, cache_of, ensure
 from koban.auth.passwords import hash_password, verify, weakness
 from koban.auth.permissions import Need, Role, Scope
 from koban.auth.store import create_user
@@ -134,7 +134,7 @@ async def put_user(request: Request, body: LoginChange, person: str = PERSON) ->
 @router.post(
     "/{person}/password",
     summary="Change a password: one's own with the current one, anyone's as an administrator",
-    dependencies=[READ],
+    dependencies=[Depends(any_login())],  # one's own password needs no role, only the login
 )
 async def change_password(request: Request, body: PasswordChange, person: str = PERSON) -> dict[str, Any]:
     deps = deps_of(request)
