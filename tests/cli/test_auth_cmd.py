@@ -73,3 +73,20 @@ def test_the_first_admin_and_a_token_from_the_command_line(tmp_path, monkeypatch
     assert [line.split()[4] for line in trail] == ["token.revoke", "token.create", "user.create"]
     assert "person/alice" in trail[-1] and " cli " in trail[-1]
     assert run(app, ["audit", "--kind", "token", "--limit", "1"]).output.count("\n") == 1
+
+
+def test_a_local_config_apply_is_on_the_audit_trail_through_the_config_door(tmp_path, monkeypatch):
+    import yaml
+
+    url = f"sqlite:///{tmp_path / 'koban.db'}"
+    asyncio.run(_seed(url, tmp_path))
+    monkeypatch.setenv("KOBAN_DATABASE_URL", url)
+    monkeypatch.setenv("KOBAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KOBAN_SECRET_KEY", "test")
+    data = make_config(escalate_after="7m").model_dump(mode="json", exclude_none=True)
+    path = tmp_path / "koban.yaml"
+    path.write_text(yaml.safe_dump(data))
+    applied = CliRunner().invoke(app, ["config", "apply", str(path)])
+    assert applied.exit_code == 0 and "~ policies/default" in applied.output, applied.output
+    trail = CliRunner().invoke(app, ["audit"]).output.splitlines()
+    assert any("policies.update" in line and " config " in line for line in trail), trail

@@ -38,7 +38,9 @@ def _definition(section: Any, ident: str) -> dict[str, Any] | None:
     return redact(obj.model_dump(mode="json")) if obj is not None else None
 
 
-def _audited(changes: list[Change], old: ConfigFile, new: ConfigFile) -> list[Audited]:
+def audited(changes: list[Change], old: ConfigFile, new: ConfigFile) -> list[Audited]:
+    """The audit trail's entries for an apply: each change with its before and after (secrets masked)."""
+
     def by_id(cfg: ConfigFile, kind: str) -> dict[Any, Any]:
         return {getattr(o, "id", None): o for o in getattr(cfg, kind, [])}
 
@@ -92,7 +94,7 @@ async def apply(
         async with deps.db.begin() as conn:
             now = deps.clock.now()
             changes = await apply_config(conn, cfg, now, sealer=sealer)
-            await record(conn, origin, _audited(changes, old, cfg), now)
+            await record(conn, origin, audited(changes, old, cfg), now)
         await deps.refresh_catalog(force=True)
     return {
         "dry_run": dry_run,

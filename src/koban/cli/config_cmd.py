@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import secrets
 from pathlib import Path
 
 import typer
 
+from koban.api.config_apply import audited
+from koban.auth.audit import Door, Origin, record
 from koban.catalog.apply import apply_config, plan_changes
 from koban.catalog.snapshot import hash_key
 from koban.cli import remote_cmds
@@ -45,10 +48,19 @@ def apply_file(s: Settings, path: Path, *, dry_run: bool = False, quiet: bool = 
     cfg = _load(path)
 
     async def main() -> list:
-        async with open_system(s) as system, system.db.begin() as conn:
+        async with open_system(s) as system:
+            sealer = system.settings.sealer()
             if dry_run:
-                return await plan_changes(conn, cfg, sealer=system.settings.sealer())
-            return await apply_config(conn, cfg, system.clock.now(), sealer=system.settings.sealer())
+                async with system.db.read() as conn:
+                    return await plan_changes(conn, cfg, sealer=sealer)
+            old = system.api.catalog.as_config()
+            async with system.db.begin() as conn:
+                now = system.clock.now()
+                changes = await apply_config(conn, cfg, now, sealer=sealer)
+                # Through the config door: whoever runs this holds the database, as `koban user create`.
+                origin = Origin(None, Door.CONFIG, user_agent=f"koban-cli ({getpass.getuser()})")
+                await record(conn, origin, audited(changes, old, cfg), now)
+            return changes
 
     changes = asyncio.run(main())
     if not quiet or changes:
