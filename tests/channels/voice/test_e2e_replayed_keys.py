@@ -32,7 +32,7 @@ async def test_a_replayed_or_late_key_press_acts_once_and_says_why(db_url, tmp_p
         url, form = gather_of(alice_call)
         assert form["Digits"] == "2"
         status, text = await rig.send(url, form)
-        assert status == 403 and "this key press was already handled" in text
+        assert status == 200 and "this key press was already handled" in text and "<Hangup" in text
         assert f"incident {inc} is acknowledged by bob" in text
 
         # A fresh gather on alice's call (she pressed * and listened again), pressing 2 now.
@@ -44,7 +44,7 @@ async def test_a_replayed_or_late_key_press_acts_once_and_says_why(db_url, tmp_p
 
         url, form = gather_of(bob_call)
         status, text = await rig.send(url, form)
-        assert status == 403 and "acknowledged by bob" in text
+        assert status == 200 and "acknowledged by bob" in text
 
         assert len(rig.calls_to("bob")) == 1 and rig.calls_to("carol") == []
         timeline = await rig.timeline(inc)

@@ -102,7 +102,10 @@ async def _replayed_key(deps: TwilioDeps, n: Notification | None, digit: str) ->
     refused = await deps.actions.refuse(
         n.incident.id, action, actor=n.recipient.person, via="voice", reason=reason
     )
-    return problem(403, f"token already used: {refused.message}")
+    # Spoken, not a 403: Twilio resends a gather whose answer timed out, and a 403 would make the
+    # person on the line hear "an application error has occurred" instead of why nothing happened.
+    lang = normalize_language(n.recipient.language)
+    return xml(twiml.say_and_hangup(f"{phrase(lang, 'failed')} {refused.message}", lang))
 
 
 def build_routes(deps: TwilioDeps) -> list[Route]:
