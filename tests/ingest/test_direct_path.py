@@ -123,7 +123,7 @@ def test_pipelined_requests_are_answered_in_order_direct_and_asgi_mixed(addr):
         answers = [c.response() for _ in range(6)]
         assert [a[0] for a in answers] == [202, 401, 200, 202, 400, 202]
         assert orjson.loads(answers[0][2])["alerts"] == 1
-        assert orjson.loads(answers[1][2]) == {"error": "unknown integration key"}
+        assert orjson.loads(answers[1][2])["detail"] == "unknown integration key"
         assert orjson.loads(answers[3][2])["alerts"] == 2
         assert orjson.loads(answers[4][2])["error"]
         assert orjson.loads(answers[5][2])["alerts"] == 2
@@ -168,7 +168,10 @@ def test_bad_key_no_key_and_bad_json_get_the_apps_4xx(addr):
     c = Conn(addr)
     try:
         c.send(post("/api/v2/alerts", ALERT, "wrong"))
-        assert c.response()[:3:2] == (401, b'{"error":"unknown integration key"}')
+        assert c.response()[:3:2] == (
+            401,
+            b'{"detail":"unknown integration key","error":"unknown integration key"}',
+        )
         c.send(post("/api/v2/alerts", ALERT, None))
         status, _, got = c.response()
         assert status == 401 and b"no integration key" in got

@@ -140,6 +140,10 @@ async def ping_with_key(
 
 # A ping comes from a cron job or a script: it proves itself with the service's integration key.
 PING = anonymous("a heartbeat ping authenticates with its service's integration key")
+PING_ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No integration key, or an unknown one"},
+    404: {"description": "No such heartbeat in the key's service"},
+}
 
 for _method in ("GET", "POST"):
     # One route per method: FastAPI gives a multi-method route one operation id for both.
@@ -150,6 +154,7 @@ for _method in ("GET", "POST"):
         operation_id=f"heartbeat_ping_{_method.lower()}",
         summary="Ping a heartbeat (integration key in a header)",
         dependencies=[PING],
+        responses=PING_ANSWERS,
     )
     router.add_api_route(
         "/heartbeats/{ident}/ping/{key}",
@@ -158,6 +163,7 @@ for _method in ("GET", "POST"):
         operation_id=f"heartbeat_ping_key_in_path_{_method.lower()}",
         summary="Ping a heartbeat (integration key in the path)",
         dependencies=[PING],
+        responses=PING_ANSWERS,
     )
 
 

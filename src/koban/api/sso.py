@@ -102,7 +102,16 @@ def _problem(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status)
 
 
-@router.get("/login", summary="Start signing in with the OpenID Connect provider", dependencies=[OPEN])
+@router.get(
+    "/login",
+    summary="Start signing in with the OpenID Connect provider",
+    dependencies=[OPEN],
+    responses={
+        302: {"description": "To the provider's sign-in page"},
+        404: {"description": "Single sign-on is not configured"},
+        502: {"description": "The provider cannot be reached"},
+    },
+)
 async def login(request: Request) -> Response:
     try:
         client = await _client(request)
@@ -170,7 +179,19 @@ async def _person_for(request: Request, who: Identity) -> str | None:
         return person
 
 
-@router.get("/callback", summary="Where the provider sends the browser back", dependencies=[OPEN])
+@router.get(
+    "/callback",
+    summary="Where the provider sends the browser back",
+    dependencies=[OPEN],
+    responses={
+        302: {"description": "Signed in: a session cookie, and on to the start page"},
+        400: {"description": "The flow was not started here, took too long, or its state differs"},
+        401: {"description": "The provider refused the sign-in, or its token did not check out"},
+        403: {"description": "No koban person has this identity"},
+        404: {"description": "Single sign-on is not configured"},
+        502: {"description": "The provider cannot be reached"},
+    },
+)
 async def callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
     try:
         client = await _client(request)

@@ -14,9 +14,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
 from koban.api import audit, config_apply, incidents, me, monitors, objects, sso, tokens, users
+from koban.api.errors import error_body
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
 from koban.bootstrap.openapi_access import document_access
+from koban.bootstrap.openapi_errors import document_errors
 from koban.bootstrap.system import System
 from koban.ingest.edge import IngestEdge
 from koban.ingest.keys import router as ingest_keys_router
@@ -39,7 +41,7 @@ class BodyLimit:
         if scope["type"] == "http":
             for name, value in scope["headers"]:
                 if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                    resp = JSONResponse({"error": f"body is larger than the {self.limit}-byte limit"}, 413)
+                    resp = JSONResponse(error_body(f"body is larger than the {self.limit}-byte limit"), 413)
                     await resp(scope, receive, send)
                     return
         await self.app(scope, receive, send)
@@ -117,12 +119,12 @@ def create_app(
     @app.exception_handler(OverflowError)
     async def out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
         # A number past what the database stores (64-bit): the client's input, not our fault.
-        return JSONResponse({"error": f"a number in the request is out of range: {exc}"}, 422)
+        return JSONResponse(error_body(f"a number in the request is out of range: {exc}"), 422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": "internal error; see the server log"}, 500)
+        return JSONResponse(error_body("internal error; see the server log"), 500)
 
     _document_ingest(app)
     app.edge = IngestEdge(super(KobanApp, app).__call__, Ingest(system.ingest), Enqueue(system.ingest))
@@ -186,6 +188,7 @@ def _document_ingest(app: FastAPI) -> None:
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
         }
         document_access(app, spec)
+        document_errors(spec)
         app.openapi_schema = spec
         return spec
 

@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from koban.auth.guard import guard_of
 
-ERROR = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+# The shape itself is ErrorBody, put in the document by openapi_errors.document_errors.
+ERROR_REF = "#/components/schemas/Error"
 
 
 def _routes(routes: list[Any]) -> list[Any]:
@@ -30,13 +31,12 @@ def _routes(routes: list[Any]) -> list[Any]:
 
 def document_access(app: FastAPI, spec: dict[str, Any]) -> None:
     components = spec.setdefault("components", {})
-    components.setdefault("schemas", {})["Error"] = ERROR
     components.setdefault("securitySchemes", {})["apiToken"] = {
         "type": "http",
         "scheme": "bearer",
         "description": "An API token (kbt_…): koban token create, or POST /api/v1/tokens.",
     }
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    error = {"application/json": {"schema": {"$ref": ERROR_REF}}}
     for route in _routes(app.routes):
         guard = guard_of(route) if hasattr(route, "dependant") else None
         if guard is None or guard.scope is None:

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from koban.ingest.http_protocol import KobanHttpProtocol
-from koban.ingest.routes import Ingest
+from koban.ingest.routes import Ingest, problem
 
 MAX_FIELD = 8 * 1024
 MAX_HEAD = 32 * 1024
 
 
 def _answer_431(transport: Any, why: str) -> None:
-    body = f"request header fields too large: {why}\n".encode()
+    body = orjson.dumps(problem(f"request header fields too large: {why}"))  # the one error shape
     head = (
         "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-        "content-type: text/plain; charset=utf-8\r\n"
+        "content-type: application/json\r\n"
         f"content-length: {len(body)}\r\n"
         "connection: close\r\n\r\n"
     ).encode()

@@ -41,7 +41,15 @@ log = logging.getLogger("koban.ingest")
 Reply = tuple[int, Any, Mapping[str, str] | None]
 Counted = Callable[[str, int], None]
 _JSON = (b"content-type", b"application/json")
-_INTERNAL = orjson.dumps({"error": "internal error; see the server log"})
+
+
+def problem(message: str, **extra: Any) -> dict[str, Any]:
+    """An error answer in koban's one shape (``api/errors.py``): ``detail``, and ``error`` with the
+    same text for the senders' scripts written when ingest answered only that."""
+    return {"detail": message, "error": message, **extra}
+
+
+_INTERNAL = orjson.dumps(problem("internal error; see the server log"))
 
 
 def reply(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
@@ -88,14 +96,14 @@ def failed(exc: Exception, path: str | None) -> Answer:
     """An error out of a handler: OverflowError is the client's 422, anything else a logged 500."""
     if isinstance(exc, OverflowError):
         # As the app's handler says it: a number past what the database stores is the client's.
-        payload = orjson.dumps({"error": f"a number in the request is out of range: {exc}"})
+        payload = orjson.dumps(problem(f"a number in the request is out of range: {exc}"))
         return 422, [_JSON, (b"content-length", str(len(payload)).encode())], payload
     log.error("unhandled error on POST %s", path, exc_info=exc)
     return 500, [_JSON, (b"content-length", str(len(_INTERNAL)).encode())], _INTERNAL
 
 
 def too_large(limit: int) -> Reply:
-    return 413, {"error": f"body is larger than the {limit}-byte limit"}, None
+    return 413, problem(f"body is larger than the {limit}-byte limit"), None
 
 
 async def read_body(
@@ -111,7 +119,7 @@ async def read_body(
     while True:
         message = await receive()
         if message["type"] != "http.request":  # the client went away: nobody reads the answer
-            return 400, {"error": "the request body did not arrive"}, None
+            return 400, problem("the request body did not arrive"), None
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -128,7 +136,7 @@ def limits_of(integ: Integration) -> Limits | None:
 
 def too_many(exc: RateLimited, body: Any | None = None) -> Reply:
     headers = {"Retry-After": str(exc.retry_after)}
-    return 429, body or {"error": exc.reason, "retry_after": exc.retry_after}, headers
+    return 429, body or problem(exc.reason, retry_after=exc.retry_after), headers
 
 
 _NO_QUERY = QueryParams()
@@ -203,10 +211,10 @@ async def accept(deps: IngestDeps, integration_id: str, request: InboundRequest)
     return 202, {"status": "accepted", "alerts": len(events), "incidents": incidents}, None
 
 
-NO_KEY = {
-    "error": "no integration key: use Authorization: Bearer <key>, "
-    "X-Api-Key, basic auth, or /api/v1/ingest/<key>"
-}
+NO_KEY = problem(
+    "no integration key: use Authorization: Bearer <key>, X-Api-Key, basic auth, or /api/v1/ingest/<key>"
+)
+UNKNOWN_KEY = problem("unknown integration key")
 
 
 def _hot_headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], bytes | None]:
@@ -247,7 +255,7 @@ class Ingest(Endpoint):
         integ = deps.catalog.integration_for_key(key, now)
         if integ is None:
             deps.metrics.reject("unknown", "bad key")
-            return 401, {"error": "unknown integration key"}, None
+            return 401, UNKNOWN_KEY, None
         body = await read_body(scope, receive, deps.settings.max_body_bytes, declared or b"")
         if isinstance(body, tuple):
             return body

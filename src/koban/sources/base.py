@@ -25,7 +25,9 @@ class PayloadError(ValueError):
         self.status = status
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.message}
+        # detail is koban's error shape (api/errors.py); error, the same text, is what ingest
+        # answered before it and senders' scripts may read.
+        out: dict[str, Any] = {"detail": self.message, "error": self.message}
         if self.field:
             out["field"] = self.field
         return out

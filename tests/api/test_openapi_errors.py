@@ -1,0 +1,53 @@
+"""The OpenAPI document lists every status an operation can answer, each error with one shape."""
+
+from __future__ import annotations
+
+from koban.api.errors import ErrorBody
+from tests.support.factories import KEY, make_config
+from tests.support.system import client, running_system
+
+VENDOR_SHAPED = {"/v2/enqueue"}  # PagerDuty Events v2's own error shape, which its senders read
+
+
+async def test_every_error_answer_is_documented_with_the_one_error_shape(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k, admin=False) as c:
+        spec = (await c.get("/openapi.json")).json()
+    assert spec["components"]["schemas"]["Error"]["required"] == ["detail"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    wrong = []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            codes = set(op["responses"])
+            needed = {"431"}
+            if any(p["in"] == "path" for p in op.get("parameters", [])) and "ingest" not in op["tags"]:
+                needed.add("404")
+            if "requestBody" in op:
+                needed |= {"413", "422"}
+            if needed - codes:
+                wrong.append(f"{method} {path} lacks {sorted(needed - codes)}")
+            for code, answer in op["responses"].items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema")
+                if (
+                    int(code) >= 400
+                    and path not in VENDOR_SHAPED
+                    and schema != {"$ref": "#/components/schemas/Error"}
+                ):
+                    wrong.append(f"{method} {path} {code}: {schema}")
+    assert wrong == []
+
+
+async def test_errors_from_every_layer_have_the_documented_shape(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path, max_body_bytes=1024) as k, client(k) as c:
+        answers = [
+            await c.get("/api/v1/incidents/12345"),  # a handler's HTTPException
+            await c.get("/api/v1/incidents/x"),  # FastAPI's request validation
+            await c.get("/api/v1/incidents", headers={"Authorization": "Bearer nope"}),  # the guard
+            await c.put("/api/v1/policies/p", content=b"x" * 2000),  # the body limit middleware
+            await c.post(f"/api/v1/ingest/{KEY}", content=b"{"),  # ingest: not JSON
+            await c.post("/api/v1/ingest/unknown", json={"summary": "x"}),  # ingest: unknown key
+        ]
+    assert [a.status_code for a in answers] == [404, 422, 401, 413, 400, 401]
+    for a in answers:
+        ErrorBody.model_validate(a.json())
+    assert isinstance(answers[1].json()["detail"], list)  # validation keeps FastAPI's list of issues
+    assert answers[5].json()["error"] == answers[5].json()["detail"]  # what ingest answered before
