@@ -151,7 +151,7 @@ async def test_every_route_answers_each_role_and_team_as_it_declares(db_url, tmp
                             f"{method} {url} ({need}) as {caller}: {got.status_code} {got.text[:120]}"
                         )
         assert tried > 300
-        assert wrong == []
+        assert wrong == [], "\n".join(wrong)
 
 
 # The lists of what teams own, and the id of team A's object in each.

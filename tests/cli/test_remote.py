@@ -143,4 +143,10 @@ def test_incidents_and_tokens_through_the_api(live: Live):
     assert koban("token", "revoke", "2", **env).output == "token 2 revoked\n"
     assert koban("token", "revoke", "2", **env).stderr == "404: no active token 2\n"
     actions = [line.split()[4] for line in koban("audit", **env).output.splitlines()]
-    assert actions[:3] == ["token.revoke", "token.create", "incident.acknowledge"]
+    # The second ack was refused, and that is on the trail too.
+    assert actions[:4] == [
+        "token.revoke",
+        "token.create",
+        "incident.acknowledge.refused",
+        "incident.acknowledge",
+    ]

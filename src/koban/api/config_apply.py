@@ -64,9 +64,15 @@ async def _document(request: Request) -> ConfigFile:
     if not text.strip():  # more likely a mistake than a wish to remove every object
         raise HTTPException(400, "the config document is empty")
     try:
-        return parse_config(text)
+        cfg = parse_config(text)
     except ConfigError as exc:
         raise HTTPException(422, "\n".join(str(p) for p in exc.problems)) from None
+    if not any(v for v in cfg.model_dump(exclude_defaults=True).values()):
+        # `{}` would delete every object: far more likely a mistake (or a fuzzer) than a wish.
+        raise HTTPException(
+            400, "the config document names no object: an empty config would delete everything"
+        )
+    return cfg
 
 
 @router.post(
