@@ -58,7 +58,7 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "services": ("a-svc", A),
     "monitors": ("a-mon", A),
     "integrations": ("a-int", None),
-    "heartbeats": ("a-hb", None),
+    "heartbeats": ("a-hb", A),  # through its service
     "channel-status": ("log", None),
 }
 
@@ -178,3 +178,44 @@ async def test_lists_show_team_a_objects_only_to_whom_may_see_them(db_url, tmp_p
             # The lists are readable by all; team A's objects are in them for team A and admins.
             sees = caller in ("admin", "viewer-a", "responder-a", "manager-a")
             assert {p: shown[caller, p] for p in LISTS} == {p: sees for p in LISTS}, caller
+
+
+async def test_silences_and_maintenance_belong_to_the_team_of_the_service_they_name(db_url, tmp_path):
+    async with running_system(db_url, _config(), tmp_path) as k, client(k) as setup:
+        tokens = await _tokens(k)
+
+        def as_(caller: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {tokens[caller][0]}"}
+
+        silence = {"matchers": ['service="a-svc"'], "ends_at": "2099-01-01T00:00:00Z", "created_by": "bob"}
+        everything = {**silence, "matchers": ['severity="critical"']}
+        made = await setup.post("/api/v1/silences", json=silence, headers=as_("responder-a"))
+        assert made.status_code == 201, made.text
+        assert (
+            await setup.post("/api/v1/silences", json=silence, headers=as_("manager-b"))
+        ).status_code == 403
+        assert (
+            await setup.post("/api/v1/silences", json=everything, headers=as_("manager-a"))
+        ).status_code == 403
+        listed = await setup.get("/api/v1/silences", headers=as_("manager-b"))
+        assert listed.json()["silences"] == []  # team A's silence is not team B's to see
+        ident = made.json()["id"]
+        assert (await setup.delete(f"/api/v1/silences/{ident}", headers=as_("manager-b"))).status_code == 403
+        assert (
+            await setup.delete(f"/api/v1/silences/{ident}", headers=as_("responder-a"))
+        ).status_code == 200
+
+        window = {
+            "id": "w1",
+            "services": ["a-svc"],
+            "starts_at": "2099-01-01T00:00:00Z",
+            "ends_at": "2099-01-02T00:00:00Z",
+        }
+        assert (
+            await setup.post("/api/v1/maintenance", json=window, headers=as_("responder-a"))
+        ).status_code == 403
+        assert (
+            await setup.post("/api/v1/maintenance", json=window, headers=as_("manager-a"))
+        ).status_code == 201
+        assert (await setup.delete("/api/v1/maintenance/w1", headers=as_("manager-b"))).status_code == 403
+        assert (await setup.delete("/api/v1/maintenance/w1", headers=as_("manager-a"))).status_code == 204

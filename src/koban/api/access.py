@@ -77,6 +77,72 @@ async def incident_team(request: Request) -> str | None:
     return _service_team(await _catalog(request), service)
 
 
+def one_team(catalog: Any, services: list[str]) -> str | None:
+    """The team that owns every one of these services, or None (no service, no team, or several:
+    then only a global role may act)."""
+    teams = {_service_team(catalog, s) for s in services}
+    return teams.pop() if len(teams) == 1 and services else None
+
+
+def silenced_services(matchers: Any) -> list[str]:
+    """The services a silence names with an equality matcher (``service="web"`` or Alertmanager's
+    object shape); a silence that names none is not any one team's."""
+    from koban.routing.matchers import MatchOp, parse_matcher
+
+    found: list[str] = []
+    for m in matchers if isinstance(matchers, list) else []:
+        try:
+            parsed = parse_matcher(m) if isinstance(m, str) else None
+        except ValueError:
+            continue
+        if parsed is not None and parsed.name == "service" and parsed.op is MatchOp.EQ:
+            found.append(parsed.value)
+        elif (
+            isinstance(m, dict)
+            and m.get("name") == "service"
+            and not m.get("isRegex")
+            and m.get("isEqual", True)
+        ):
+            found.append(str(m.get("value")))
+    return found
+
+
+async def _stored_definition(request: Request, table: Any) -> Any:
+    deps = deps_of(request)
+    async with deps.db.read() as conn:
+        return (
+            await conn.execute(
+                sa.select(table.c.definition).where(table.c.id == request.path_params.get("ident"))
+            )
+        ).scalar_one_or_none()
+
+
+async def silence_team(request: Request) -> str | None:
+    from koban.db import schema_routing as r
+
+    stored = await _stored_definition(request, r.silences) if "ident" in request.path_params else None
+    matchers = stored.get("matchers") if isinstance(stored, dict) else await _body_field(request, "matchers")
+    return one_team(await _catalog(request), silenced_services(matchers))
+
+
+async def maintenance_team(request: Request) -> str | None:
+    from koban.db import schema_routing as r
+
+    stored = (
+        await _stored_definition(request, r.maintenance_windows) if "ident" in request.path_params else None
+    )
+    services = stored.get("services") if isinstance(stored, dict) else await _body_field(request, "services")
+    return one_team(await _catalog(request), [s for s in services or [] if isinstance(s, str)])
+
+
+async def heartbeat_team(request: Request) -> str | None:
+    from koban.db import schema_routing as r
+
+    stored = await _stored_definition(request, r.heartbeats)
+    service = stored.get("service") if isinstance(stored, dict) else await _body_field(request, "service")
+    return _service_team(await _catalog(request), service if isinstance(service, str) else None)
+
+
 def need(scope: Scope, team_of: TeamOf | None = None) -> Any:
     """``dependencies=[need(Scope.X, team_of)]`` on a route."""
     return Depends(requires(scope, team_of))

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from starlette.routing import BaseRoute
 
-from koban.api.access import READ, anonymous, need
+from koban.api.access import READ, anonymous, heartbeat_team, need, visible_services
 from koban.api.deps import ApiDeps, deps_of
-from koban.auth.permissions import Scope
+from koban.auth.guard import ensure
+from koban.auth.permissions import Need, Scope
 from koban.catalog.routing_apply import ensure_heartbeat_state, row_values
 from koban.config.model_routing import Heartbeat
 from koban.db import schema_routing as r
@@ -50,10 +51,15 @@ def _json(model: Heartbeat, origin: str, state: dict[str, Any] | None) -> dict[s
 @router.get("/heartbeats", summary="List heartbeats with their status", dependencies=[READ])
 async def list_heartbeats(request: Request) -> dict[str, Any]:
     rows = await _rows(deps_of(request))
-    return {"heartbeats": [_json(*v) for v in rows.values()]}
+    shown = await visible_services(request)
+    return {"heartbeats": [_json(*v) for v in rows.values() if shown is None or v[0].service in shown]}
 
 
-@router.get("/heartbeats/{ident}", summary="One heartbeat and its status", dependencies=[READ])
+@router.get(
+    "/heartbeats/{ident}",
+    summary="One heartbeat and its status",
+    dependencies=[need(Scope.READ, heartbeat_team)],
+)
 async def get_heartbeat(request: Request, ident: str) -> dict[str, Any]:
     rows = await _rows(deps_of(request), ident)
     if ident not in rows:
@@ -64,7 +70,7 @@ async def get_heartbeat(request: Request, ident: str) -> dict[str, Any]:
 @router.put(
     "/heartbeats/{ident}",
     summary="Create or replace a heartbeat (not one from the config file)",
-    dependencies=[need(Scope.MANAGE)],
+    dependencies=[need(Scope.MANAGE, heartbeat_team)],
 )
 async def put_heartbeat(request: Request, ident: str, body: Heartbeat) -> dict[str, Any]:
     deps = deps_of(request)
@@ -73,6 +79,8 @@ async def put_heartbeat(request: Request, ident: str, body: Heartbeat) -> dict[s
     await deps.refresh_catalog()
     if body.service not in deps.catalog.services:
         raise HTTPException(422, f"unknown service {body.service!r}")
+    # Moving a heartbeat to another team's service needs that team too (the guard checked the old one).
+    ensure(request, Need(Scope.MANAGE, deps.catalog.services[body.service].team))
     now = deps.clock.now()
     async with deps.db.begin() as conn:
         found = (
@@ -94,7 +102,7 @@ async def put_heartbeat(request: Request, ident: str, body: Heartbeat) -> dict[s
     "/heartbeats/{ident}",
     status_code=204,
     summary="Delete a heartbeat made through the API",
-    dependencies=[need(Scope.MANAGE)],
+    dependencies=[need(Scope.MANAGE, heartbeat_team)],
 )
 async def delete_heartbeat(request: Request, ident: str) -> None:
     deps = deps_of(request)

@@ -16,7 +16,15 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
-from koban.api.access import READ, need
+from koban.api.access import (
+    READ,
+    maintenance_team,
+    need,
+    one_team,
+    silence_team,
+    silenced_services,
+    visible_teams,
+)
 from koban.api.deps import ApiDeps, deps_of
 from koban.auth.permissions import Scope
 from koban.catalog.routing_apply import row_values
@@ -46,7 +54,12 @@ def _silence_json(model: Silence, updated_at: float, origin: str, now: datetime)
     return {**model.model_dump(mode="json"), "origin": origin, "state": pure.state(now).value}
 
 
-@router.post("/silences", status_code=201, summary="Create a silence", dependencies=[need(Scope.RESPOND)])
+@router.post(
+    "/silences",
+    status_code=201,
+    summary="Create a silence",
+    dependencies=[need(Scope.RESPOND, silence_team)],
+)
 async def create_silence(request: Request, body: NewSilence) -> dict[str, Any]:
     deps = deps_of(request)
     now = _now(deps)
@@ -74,11 +87,19 @@ async def list_silences(request: Request, state: str | None = None) -> dict[str,
     now = _now(deps)
     async with deps.db.read() as conn:
         rows = list(await conn.execute(sa.select(r.silences).order_by(r.silences.c.ends_at.desc())))
-    items = [_silence_json(Silence.model_validate(x.definition), x.updated_at, x.origin, now) for x in rows]
+    teams = visible_teams(request)
+    catalog = deps.catalog
+    items = [
+        _silence_json(Silence.model_validate(x.definition), x.updated_at, x.origin, now)
+        for x in rows
+        if teams is None or one_team(catalog, silenced_services(x.definition.get("matchers"))) in teams
+    ]
     return {"silences": [s for s in items if state is None or s["state"] == state]}
 
 
-@router.delete("/silences/{ident}", summary="Expire a silence now", dependencies=[need(Scope.RESPOND)])
+@router.delete(
+    "/silences/{ident}", summary="Expire a silence now", dependencies=[need(Scope.RESPOND, silence_team)]
+)
 async def expire_silence(request: Request, ident: str) -> dict[str, Any]:
     deps = deps_of(request)
     now = _now(deps)
@@ -96,7 +117,10 @@ async def expire_silence(request: Request, ident: str) -> dict[str, Any]:
 
 
 @router.post(
-    "/maintenance", status_code=201, summary="Create a maintenance window", dependencies=[need(Scope.MANAGE)]
+    "/maintenance",
+    status_code=201,
+    summary="Create a maintenance window",
+    dependencies=[need(Scope.MANAGE, maintenance_team)],
 )
 async def create_window(request: Request, body: Maintenance) -> dict[str, Any]:
     deps = deps_of(request)
@@ -133,9 +157,12 @@ async def list_windows(request: Request) -> dict[str, Any]:
     deps = deps_of(request)
     async with deps.db.read() as conn:
         rows = list(await conn.execute(sa.select(r.maintenance_windows).order_by(r.maintenance_windows.c.id)))
+    teams = visible_teams(request)
     return {
         "maintenance": [
-            _window_json(Maintenance.model_validate(x.definition), x.origin, _now(deps)) for x in rows
+            _window_json(Maintenance.model_validate(x.definition), x.origin, _now(deps))
+            for x in rows
+            if teams is None or one_team(deps.catalog, x.definition.get("services", [])) in teams
         ]
     }
 
@@ -144,7 +171,7 @@ async def list_windows(request: Request) -> dict[str, Any]:
     "/maintenance/{ident}",
     status_code=204,
     summary="Delete a maintenance window",
-    dependencies=[need(Scope.MANAGE)],
+    dependencies=[need(Scope.MANAGE, maintenance_team)],
 )
 async def delete_window(request: Request, ident: str) -> None:
     deps = deps_of(request)

@@ -99,9 +99,15 @@ async def revoke(request: Request, token_id: int = Path(..., ge=1, le=2**31 - 1)
     async with deps.db.begin() as conn:
         mine = {t.id: t for t in await list_tokens(conn)}
         token = mine.get(token_id)
+        who = request.state.principal
+        if (
+            token is not None
+            and token.person_id != who.person_id
+            and not decide(who, Need(Scope.ADMIN)).allowed
+        ):
+            token = None  # someone else's: administrators only, and others are not told it exists
         if token is None or token.revoked_at is not None:
             raise HTTPException(404, f"no active token {token_id}")
-        _owner(request, token.person_id)  # someone else's: administrators only
         now = deps.clock.now()
         await revoke_token(conn, token_id, now)
         await record(conn, origin_of(request), [Change("token.revoke", "token", str(token_id))], now)
