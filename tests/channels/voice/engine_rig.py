@@ -141,6 +141,20 @@ class Rig:
             entries = await query(conn, Filter(object_kind="incident", object_id=str(incident_id)))
         return entries[::-1]
 
+    async def escalated_by(self, incident_id: int) -> list[str | None]:
+        return [e["actor"] for e in await self.timeline(incident_id) if e["kind"] == "escalated"]
+
+    async def refusals(self, incident_id: int) -> list[tuple[str | None, str, str]]:
+        """(actor, via, action) of each refused action on the timeline, oldest first."""
+        timeline = await self.timeline(incident_id)
+        return [
+            (e["actor"], e["via"], e["data"]["action"]) for e in timeline if e["kind"] == "action.refused"
+        ]
+
+    async def trail(self, incident_id: int) -> list[tuple[str, str | None, str]]:
+        """(action, actor, door) of each audit entry of the incident, oldest first."""
+        return [(e.change.action, e.origin.actor, e.origin.via) for e in await self.audit(incident_id)]
+
     async def delivery(self, key_part: str) -> dict[str, Any]:
         async with self.k.db.read() as conn:
             rows = await conn.execute(sa.select(t.deliveries).where(t.deliveries.c.key.contains(key_part)))
