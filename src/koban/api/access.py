@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from koban.api.deps import deps_of
-from koban.auth.audit import Door, Origin
 from koban.auth.guard import TeamOf, ensure, public, requires
 from koban.auth.permissions import Need, Scope
 from koban.db import schema as t
@@ -154,19 +153,6 @@ def anonymous(why: str) -> Any:
 
 READ = need(Scope.READ)
 ADMIN = need(Scope.ADMIN)
-
-
-def origin_of(request: Request) -> Origin:
-    """Who made this request and from where, for the audit trail (the guard set the principal)."""
-    who = getattr(request.state, "principal", None)
-    client = request.client.host if request.client else ""
-    return Origin(
-        who.person_id if who is not None else None,
-        Door(getattr(request.state, "door", Door.API)),  # the guard marks a session's requests "ui"
-        ip=client,
-        user_agent=request.headers.get("user-agent", ""),
-        token_id=who.token_id if who is not None else None,
-    )
 
 
 def acting(request: Request, claimed: str | None) -> str:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from starlette.routing import BaseRoute
 
 from koban.api.access import ADMIN, READ
 from koban.api.incidents import iso
+from koban.auth.audit import Change, record
+from koban.auth.guard import origin_of
 from koban.paging.broken_channels import channel_states, clear_broken
 
 if TYPE_CHECKING:
@@ -42,9 +44,12 @@ def routes(deps: StoreDeps) -> list[BaseRoute]:
     @router.delete(
         "/{ident}/broken", summary="Clear a broken mark after fixing the vendor side", dependencies=[ADMIN]
     )
-    async def repair(ident: str) -> dict[str, Any]:
+    async def repair(request: Request, ident: str) -> dict[str, Any]:
         async with deps.db.begin() as conn:
             cleared = await clear_broken(conn, ident)
+            if cleared:
+                change = Change("channels.repair", "channels", ident, None, {"broken": False})
+                await record(conn, origin_of(request), [change], deps.clock.now())
         await deps.refresh_catalog(force=True)
         return {"id": ident, "cleared": cleared}
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from koban.api.access import ADMIN, origin_of
+from koban.api.access import ADMIN
 from koban.api.deps import deps_of
 from koban.api.redact import redact
 from koban.auth.audit import Change as Audited
 from koban.auth.audit import Door, record
+from koban.auth.guard import origin_of
 from koban.catalog.apply import Change, apply_config, plan_changes
 from koban.config.loader import ConfigError, parse_config
 from koban.config.model import ConfigFile

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from starlette.routing import BaseRoute
 
 from koban.api.access import ADMIN, READ
 from koban.api.incidents import iso
+from koban.auth.audit import Change, record
+from koban.auth.guard import origin_of
 from koban.db import schema_twilio as tw
 
 if TYPE_CHECKING:
@@ -53,11 +55,14 @@ def routes(deps: StoreDeps) -> list[BaseRoute]:
         responses={404: {}},
         dependencies=[ADMIN],
     )
-    async def clear(person: str, contact: str) -> dict[str, Any]:
+    async def clear(request: Request, person: str, contact: str) -> dict[str, Any]:
         async with deps.db.begin() as conn:
             gone = await conn.execute(
                 sa.delete(tw.contact_problems).where(c.person_id == person, c.contact == contact)
             )
+            if gone.rowcount:
+                change = Change("contact_problems.clear", "people", person, {"contact": contact}, None)
+                await record(conn, origin_of(request), [change], deps.clock.now())
         if not gone.rowcount:
             raise HTTPException(404, f"people/{person} has no recorded problem with its {contact} contact")
         return {"person": person, "contact": contact, "cleared": True}

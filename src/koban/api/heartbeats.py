@@ -16,7 +16,8 @@ from starlette.routing import BaseRoute
 
 from koban.api.access import READ, anonymous, heartbeat_team, need, visible_services
 from koban.api.deps import ApiDeps, deps_of
-from koban.auth.guard import ensure
+from koban.auth.audit import Change, record
+from koban.auth.guard import ensure, origin_of
 from koban.auth.permissions import Need, Scope
 from koban.catalog.routing_apply import ensure_heartbeat_state, row_values
 from koban.config.model_routing import Heartbeat
@@ -84,11 +85,16 @@ async def put_heartbeat(request: Request, ident: str, body: Heartbeat) -> dict[s
     now = deps.clock.now()
     async with deps.db.begin() as conn:
         found = (
-            await conn.execute(sa.select(r.heartbeats.c.origin).where(r.heartbeats.c.id == ident))
+            await conn.execute(
+                sa.select(r.heartbeats.c.origin, r.heartbeats.c.definition).where(r.heartbeats.c.id == ident)
+            )
         ).first()
         if found is not None and found.origin == "config":
             raise HTTPException(409, f"heartbeat {ident} comes from the config file; change it there")
         values = row_values("heartbeats", body, now, "api")
+        verb, before = ("update", found.definition) if found is not None else ("create", None)
+        change = Change(f"heartbeats.{verb}", "heartbeats", ident, before, body.model_dump(mode="json"))
+        await record(conn, origin_of(request), [change], now)
         if found is None:
             await conn.execute(sa.insert(r.heartbeats).values(id=ident, **values))
         else:
@@ -116,6 +122,8 @@ async def delete_heartbeat(request: Request, ident: str) -> None:
             raise HTTPException(409, f"heartbeat {ident} comes from the config file; remove it there")
         await conn.execute(sa.delete(r.heartbeats).where(r.heartbeats.c.id == ident))
         await conn.execute(sa.delete(r.heartbeat_state).where(r.heartbeat_state.c.id == ident))
+        change = Change("heartbeats.delete", "heartbeats", ident, None, None)
+        await record(conn, origin_of(request), [change], deps.clock.now())
     await deps.refresh_catalog(force=True)
 
 

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from koban.api.access import READ, acting, incident_team, need, origin_of, visible_services
+from koban.api.access import READ, acting, incident_team, need, visible_services
 from koban.api.deps import deps_of
+from koban.auth.guard import origin_of
 from koban.auth.permissions import Scope
 from koban.channels.actions import IncidentAction
 from koban.db import schema as t

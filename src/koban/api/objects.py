@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
-from koban.api.access import ADMIN, READ, need, object_team, origin_of, visible_teams
+from koban.api.access import ADMIN, READ, need, object_team, visible_teams
 from koban.api.deps import deps_of
 from koban.api.redact import redact, restore
 from koban.auth.audit import Change, record
-from koban.auth.guard import ensure, requires
+from koban.auth.guard import ensure, origin_of, requires
 from koban.auth.permissions import Need, Scope
 from koban.catalog.apply import apply_config
 from koban.catalog.snapshot import hash_key
@@ -169,5 +169,7 @@ async def create_key(request: Request, ident: str) -> NewKey:
                 integration_id=ident, key_hash=hash_key(key), prefix=key[:8], created_at=deps.clock.now()
             )
         )
+        change = Change("integration_keys.create", "integrations", ident, None, {"prefix": key[:8]})
+        await record(conn, origin_of(request), [change], deps.clock.now())
     await deps.refresh_catalog(force=True)
     return NewKey(integration=ident, key=key, prefix=key[:8])

@@ -26,6 +26,8 @@ from koban.api.access import (
     visible_teams,
 )
 from koban.api.deps import ApiDeps, deps_of
+from koban.auth.audit import Change, record
+from koban.auth.guard import origin_of
 from koban.auth.permissions import Scope
 from koban.catalog.routing_apply import row_values
 from koban.config.model_routing import Maintenance, MatcherSpec, Silence
@@ -75,6 +77,13 @@ async def create_silence(request: Request, body: NewSilence) -> dict[str, Any]:
                 id=model.id, **row_values("silences", model, deps.clock.now(), "api")
             )
         )
+        after = model.model_dump(mode="json")
+        await record(
+            conn,
+            origin_of(request),
+            [Change("silences.create", "silences", model.id, None, after)],
+            deps.clock.now(),
+        )
     await deps.refresh_catalog(force=True)
     return _silence_json(model, deps.clock.now(), "api", now)
 
@@ -112,6 +121,8 @@ async def expire_silence(request: Request, ident: str) -> dict[str, Any]:
         model = model.model_copy(update={"starts_at": ended.starts_at, "ends_at": ended.ends_at})
         values = row_values("silences", model, deps.clock.now(), row.origin)
         await conn.execute(sa.update(r.silences).where(r.silences.c.id == ident).values(**values))
+        change = Change("silences.expire", "silences", ident, row.definition, model.model_dump(mode="json"))
+        await record(conn, origin_of(request), [change], deps.clock.now())
     await deps.refresh_catalog(force=True)
     return _silence_json(model, deps.clock.now(), row.origin, now)
 
@@ -140,6 +151,8 @@ async def create_window(request: Request, body: Maintenance) -> dict[str, Any]:
                 id=body.id, **row_values("maintenance", body, deps.clock.now(), "api")
             )
         )
+        change = Change("maintenance.create", "maintenance", body.id, None, body.model_dump(mode="json"))
+        await record(conn, origin_of(request), [change], deps.clock.now())
     await deps.refresh_catalog(force=True)
     return _window_json(body, "api", _now(deps))
 
@@ -175,10 +188,14 @@ async def list_windows(request: Request) -> dict[str, Any]:
 )
 async def delete_window(request: Request, ident: str) -> None:
     deps = deps_of(request)
+    mw = r.maintenance_windows
     async with deps.db.begin() as conn:
-        res = await conn.execute(sa.delete(r.maintenance_windows).where(r.maintenance_windows.c.id == ident))
-    if not res.rowcount:
-        raise HTTPException(404, f"maintenance window {ident} does not exist")
+        before = (await conn.execute(sa.select(mw.c.definition).where(mw.c.id == ident))).scalar_one_or_none()
+        if before is None:
+            raise HTTPException(404, f"maintenance window {ident} does not exist")
+        await conn.execute(sa.delete(mw).where(mw.c.id == ident))
+        change = Change("maintenance.delete", "maintenance", ident, before, None)
+        await record(conn, origin_of(request), [change], deps.clock.now())
     await deps.refresh_catalog(force=True)
 
 

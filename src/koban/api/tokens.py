@@ -9,11 +9,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
-from koban.api.access import READ, origin_of
+from koban.api.access import READ
 from koban.api.deps import deps_of
 from koban.auth import api_tokens
 from koban.auth.audit import Change, record
-from koban.auth.guard import ensure
+from koban.auth.guard import ensure, origin_of
 from koban.auth.permissions import Need, Scope, decide
 from koban.auth.store import create_token, list_tokens, revoke_token
 

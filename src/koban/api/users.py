@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
-from koban.api.access import ADMIN, origin_of
+from koban.api.access import ADMIN
 from koban.api.deps import deps_of
 from koban.auth.audit import Change, record
-from koban.auth.guard import any_login, cache_of, ensure
+from koban.auth.guard import any_login, cache_of, ensure, origin_of
 from koban.auth.passwords import hash_password, verify, weakness
 from koban.auth.permissions import Need, Role, Scope
 from koban.auth.store import create_user

@@ -24,6 +24,7 @@ from fastapi import HTTPException, Request
 from starlette.routing import BaseRoute
 
 from koban.auth import api_tokens, sessions
+from koban.auth.audit import Door, Origin
 from koban.auth.login import signed_in
 from koban.auth.permissions import Need, Principal, Scope, decide
 from koban.auth.store import Refused, authenticate
@@ -183,7 +184,19 @@ def guard_of(route: BaseRoute) -> Guard | None:
     return None
 
 
-__all__ = ["CallerCache", "Guard", "any_login", "cache_of", "guard_of", "public", "requires"]
+__all__ = ["CallerCache", "Guard", "any_login", "cache_of", "guard_of", "origin_of", "public", "requires"]
+
+
+def origin_of(request: Request) -> Origin:
+    """Who made this request and from where, for the audit trail (the guard set the principal)."""
+    who = getattr(request.state, "principal", None)
+    return Origin(
+        who.person_id if who is not None else None,
+        Door(getattr(request.state, "door", Door.API)),  # the guard marks a session's requests "ui"
+        ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", "")[:512],
+        token_id=who.token_id if who is not None else None,
+    )
 
 
 def ensure(request: Request, need: Need) -> Principal:

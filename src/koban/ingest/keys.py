@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
-from koban.auth.guard import requires
+from koban.auth.audit import Change, record
+from koban.auth.guard import origin_of, requires
 from koban.auth.permissions import Scope
 from koban.db import schema as t
 from koban.ingest.limits import row_id
@@ -104,6 +105,11 @@ async def revoke_key(
             done = await conn.execute(sa.update(ik).where(where).values(expires_at=expires))
         else:
             done = await conn.execute(sa.delete(ik).where(where))
+        if done.rowcount:
+            change = Change(
+                "integration_keys.revoke", "integrations", ident, {"key_id": key_id}, {"expires_at": expires}
+            )
+            await record(conn, origin_of(request), [change], deps.clock.now())
     if done.rowcount == 0:
         raise HTTPException(404, f"integration {ident!r} has no key {key_id}")
     await deps.refresh_catalog(force=True)
