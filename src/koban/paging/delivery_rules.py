@@ -82,7 +82,8 @@ def outcome(
                 provider_ref=result.provider_ref,
                 meta={**(meta or {}), **dict(result.meta)},
             )
-            return Outcome(values, "notification.sent", False)
+            # A hangup (stop.py) that went through ended a call: say that, not "sent".
+            return Outcome(values, "call.hung_up" if kind == "hangup" else "notification.sent", False)
         case DeliveryStatus.NOT_SENT:
             values.update(state=DeliveryState.PENDING, due_at=now)
             return Outcome(values, None, False)
