@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from koban.channels.actions import IncidentAction
+from koban.channels.base import DeliveryResult
 from koban.db import schema as t
+from koban.paging.delivery_rules import outcome
 from tests.support.factories import make_alert, make_config
 from tests.support.system import client, drain, running_system
 
@@ -47,3 +50,13 @@ async def test_the_incident_api_shows_its_time_to_wake(db_url, tmp_path):
         assert got["first_page"]["after_seconds"] == 31.0 and got["first_page"]["who"] == "alice"
         assert got["first_reached"]["after_seconds"] == 35.0 and got["first_reached"]["how"] == "acknowledged"
         assert got["acknowledged"] == {**got["first_reached"], "how": "slack"}
+
+
+@pytest.mark.parametrize(
+    ("call_status", "note"),
+    [("canceled", "call.hung_up"), ("in-progress", None), ("already over", None)],
+)
+def test_a_hangup_is_on_the_timeline_only_when_it_ended_a_call(call_status, note):
+    result = DeliveryResult.sent("CA1", meta={"call_status": call_status})
+    assert outcome("hangup", 0, {}, result, 1.0, 5).note_kind == note
+    assert outcome("page", 0, {}, result, 1.0, 5).note_kind == "notification.sent"
