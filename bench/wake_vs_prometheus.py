@@ -1,10 +1,12 @@
-"""Time to wake: a target is killed -> the first notification reaches a local receiver.
+"""Time to wake: a target is killed -> the first notification reaches a local receiver, and the call.
 
     .venv/bin/python -m bench.wake_vs_prometheus [--rounds 3] [--confirmations 2] [--interval 1]
 
 koban: the real ``koban serve`` (SQLite, default settings) with one HTTP monitor on a local nginx,
 ``interval`` seconds apart, ``confirmations`` immediate re-checks before it is down, paging a webhook
-channel. Peer: Prometheus scraping blackbox_exporter's probe of the same kind of nginx every ``interval``,
+channel and phoning a person through the Twilio simulator (in this process: the time its
+``Calls.json`` receives the call is timed too, with the webhook, in the same round). Peer:
+Prometheus scraping blackbox_exporter's probe of the same kind of nginx every ``interval``,
 evaluating ``probe_success == 0`` every ``interval`` with ``for`` = confirmations x interval (the same
 number of failed observations: the first one plus ``confirmations`` more), Alertmanager with
 ``group_wait`` 0 s and a webhook receiver. Each round starts fresh processes, waits until the target is
@@ -31,6 +33,7 @@ import yaml
 
 from bench.common import machine
 from bench.wake_receiver import Receiver
+from koban.fakes.twilio import TwilioSimulator
 from koban.testing.configs import blackbox_scrape_config, go_duration
 from koban.testing.peers import run_alertmanager, run_blackbox, run_nginx, run_prometheus
 from koban.testing.process import Peer, start_peer
@@ -39,10 +42,33 @@ KOBAN = str(Path(sys.executable).with_name("koban"))
 MONITOR = "web-home"
 
 
-def koban_config(target: str, hook: str, interval: float, confirmations: int) -> dict:
+PHONE = "+15550100001"
+
+
+def koban_config(
+    target: str, hook: str, interval: float, confirmations: int, sim: TwilioSimulator | None = None
+) -> dict:
+    channels: list[dict] = [{"id": "hook", "type": "webhook", "url": hook}]
+    notify: list[dict] = [{"channel": "hook"}]
+    people: list[dict] = []
+    if sim is not None:
+        channels.append(
+            {
+                "id": "phone",
+                "type": "voice",
+                "account_sid": sim.account_sid,
+                "auth_token": sim.auth_token,
+                "from_number": sim.number,
+                "api_base_url": sim.url,
+                "ring_timeout": 20,
+            }
+        )
+        people.append({"id": "alice", "contacts": {"phone": PHONE}, "notify": ["phone"]})
+        notify.append({"person": "alice"})
     return {
-        "channels": [{"id": "hook", "type": "webhook", "url": hook}],
-        "policies": [{"id": "page", "steps": [{"notify": [{"channel": "hook"}], "escalate_after": "1h"}]}],
+        "people": people,
+        "channels": channels,
+        "policies": [{"id": "page", "steps": [{"notify": notify, "escalate_after": "1h"}]}],
         "services": [{"id": "web", "policy": "page"}],
         "monitors": [
             {
@@ -100,25 +126,41 @@ def timeline(db: Path) -> dict[str, float]:
     return dict(rows)
 
 
-async def koban_round(rec: Receiver, args: argparse.Namespace, workdir: Path) -> float:
-    async with run_nginx(workdir) as nginx:
-        cfg = koban_config(nginx.url + "/health", rec.url + "/koban", args.interval, args.confirmations)
+async def first_call(sim: TwilioSimulator, after: float, within: float) -> float:
+    """When the simulator's ``Calls.json`` received the first call placed after ``after``."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        placed = [c.received_at for c in list(sim.calls.values()) if c.received_at >= after]
+        if placed:
+            return min(placed)
+        await asyncio.sleep(0.005)
+    raise TimeoutError("no call reached the Twilio simulator")
+
+
+async def koban_round(rec: Receiver, args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
+    """(kill -> webhook, kill -> call) in seconds."""
+    async with run_nginx(workdir) as nginx, TwilioSimulator("bench-auth-token") as sim:
+        cfg = koban_config(nginx.url + "/health", rec.url + "/koban", args.interval, args.confirmations, sim)
         koban, db = await start_koban(workdir, cfg)
         try:
             await wait_monitor_up(db)
             await asyncio.sleep(random.uniform(0, args.interval))
             killed_at = time.time()
             nginx.kill()
-            hit = await rec.first("/koban", lambda b: b and b.get("kind") == "page", killed_at, args.timeout)
+            hit, called = await asyncio.gather(
+                rec.first("/koban", lambda b: b and b.get("kind") == "page", killed_at, args.timeout),
+                first_call(sim, killed_at, args.timeout),
+            )
             with contextlib.suppress(sqlite3.Error):
                 steps = timeline(db)
                 first, opened = steps.get("probe.failed", 0.0), steps.get("alert.received", 0.0)
                 print(
                     f"  koban: first failed probe +{first - killed_at:.2f}s, confirmed and incident "
-                    f"opened +{opened - killed_at:.2f}s, webhook received +{hit.at - killed_at:.2f}s",
+                    f"opened +{opened - killed_at:.2f}s, webhook received +{hit.at - killed_at:.2f}s, "
+                    f"call placed +{called - killed_at:.2f}s",
                     flush=True,
                 )
-            return hit.at - killed_at
+            return hit.at - killed_at, called - killed_at
         finally:
             await koban.stop()
 
@@ -181,17 +223,28 @@ async def run(args: argparse.Namespace) -> None:
         flush=True,
     )
     ours: list[float] = []
+    calls: list[float] = []
     theirs: list[float] = []
     async with Receiver.running() as rec:
         for n in range(1, args.rounds + 1):
             if args.side in ("both", "koban"):
                 with tempfile.TemporaryDirectory(prefix="koban-wake-") as tmp:
-                    ours.append(await koban_round(rec, args, Path(tmp)))
-                print(f"round {n} koban                 : {ours[-1]:.2f}s kill -> webhook", flush=True)
+                    hook, call = await koban_round(rec, args, Path(tmp))
+                ours.append(hook)
+                calls.append(call)
+                print(
+                    f"round {n} koban                 : {hook:.2f}s kill -> webhook, "
+                    f"{call:.2f}s kill -> call",
+                    flush=True,
+                )
             if args.side in ("both", "prometheus"):
                 with tempfile.TemporaryDirectory(prefix="koban-wake-") as tmp:
                     theirs.append(await prometheus_round(rec, args, Path(tmp)))
                 print(f"round {n} prometheus+blackbox+AM: {theirs[-1]:.2f}s kill -> webhook", flush=True)
+    if calls:
+        print(
+            f"RESULT koban kill -> webhook: {spread(ours)}; kill -> Calls.json: {spread(calls)}", flush=True
+        )
     if not (ours and theirs):
         return
     k, p = statistics.median(ours), statistics.median(theirs)
@@ -201,6 +254,13 @@ async def run(args: argparse.Namespace) -> None:
         f"(min {min(theirs):.2f}, max {max(theirs):.2f}); koban is {p / k:.1f}x faster",
         flush=True,
     )
+
+
+def spread(xs: list[float]) -> str:
+    """p50, p90 and max of a few timings."""
+    ordered = sorted(xs)
+    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    return f"p50 {statistics.median(ordered):.2f}s, p90 {p90:.2f}s, max {ordered[-1]:.2f}s"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from koban.core.clock import SystemClock
@@ -95,3 +96,33 @@ async def test_deleting_a_down_monitor_resolves_its_incident(db_url, tmp_path):
         got = await until(resolved, "the deleted monitor's incident to resolve")  # the target is still dead
         assert [e["via"] for e in got["timeline"] if e["kind"] == "resolved"] == ["koban.probes"]
         assert (await c.get("/api/v1/monitors/web-health")).status_code == 404
+
+
+async def test_a_state_change_raises_and_resolves_its_alert_without_waiting_for_the_store_batch(
+    db_url, tmp_path
+):
+    """The batch timer is an hour here: only the urgent path can open and close the incident."""
+    server = await HttpServer().start()
+    await server.stop()  # down from the first probe
+    cfg = config_with(http_monitor(f"{server.base}/ok", confirmations=1))
+    async with (
+        running_system(db_url, cfg, tmp_path, worker=True, clock=SystemClock(), poll_seconds=0.1) as k,
+        running_prober(k, flush_interval=3600.0) as prober,
+        api(k) as c,
+    ):
+
+        async def incident() -> dict | None:
+            items = (await c.get("/api/v1/incidents")).json()["incidents"]
+            return items[0] if items else None
+
+        inc = await until(incident, "an incident, with the flush interval at an hour")
+        await server.start()
+
+        async def resolved() -> bool:
+            return (await c.get(f"/api/v1/incidents/{inc['id']}")).json()["status"] == "resolved"
+
+        await until(resolved, "the incident to resolve, with the flush interval at an hour")
+        stored = prober.runner.stats.stored
+        await asyncio.sleep(2.5)  # two more probes, both up: ordinary results keep their batch
+        assert prober.runner.stats.stored == stored
+    await server.stop()

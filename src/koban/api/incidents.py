@@ -16,6 +16,7 @@ from koban.auth.permissions import Scope
 from koban.channels.actions import IncidentAction
 from koban.db import schema as t
 from koban.domain.escalation import Status
+from koban.domain.time_to_wake import as_json, time_to_wake
 from koban.paging.actions import NotFound
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -108,7 +109,7 @@ async def list_incidents(
 
 @router.get(
     "/{incident_id}",
-    summary="One incident with its timeline, alerts and notifications",
+    summary="One incident with its timeline, alerts, notifications and time to wake",
     dependencies=[need(Scope.READ, incident_team)],
 )
 async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, Any]:
@@ -129,7 +130,11 @@ async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, A
                 .order_by(t.deliveries.c.id)
             )
         ).all()
+        al = await _trigger_alerts(conn, incident_id)
     out = incident_json(r)
+    timeline = [dict(e._mapping) for e in tl]
+    wake = time_to_wake(r.created_at, timeline, al, [dict(d._mapping) for d in dl])
+    out["time_to_wake"] = as_json(wake, iso)
     out["plan"] = r.plan
     out["timeline"] = [
         {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "via": e.via, "data": e.data} for e in tl
@@ -152,6 +157,18 @@ async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, A
         for d in dl
     ]
     return out
+
+
+async def _trigger_alerts(conn: Any, incident_id: int) -> list[dict[str, Any]]:
+    """The first alerts that triggered the incident: where its first failure may be dated."""
+    a = t.alerts.c
+    q = (
+        sa.select(a.action, a.event)
+        .where(a.incident_id == incident_id, a.action == "trigger")
+        .order_by(a.id)
+        .limit(20)
+    )
+    return [{"action": x.action, "event": x.event} for x in await conn.execute(q)]
 
 
 async def _act(

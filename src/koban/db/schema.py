@@ -125,7 +125,7 @@ deliveries = Table(
     # (incident, step, target, attempt): the at-most-once key, also the idempotency key on the wire.
     Column("key", String(255), nullable=False, unique=True),
     Column("incident_id", Integer, nullable=False),
-    Column("kind", String(16), nullable=False),  # page | update
+    Column("kind", String(16), nullable=False),  # page | update | hangup (paging/stop.py)
     Column("channel_id", Id, nullable=False),
     Column("channel_type", String(32), nullable=False),
     Column("person_id", Id, nullable=True),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -59,11 +59,14 @@ async def judge(
     ids: set[str],
     now: datetime,
     local: tuple[str, Mapping[str, Snapshot]] | None = None,
+    known: MutableMapping[str, MonitorState] | None = None,
 ) -> list[Transition]:
     """Evaluate the given monitors on every location's latest result; apply the transitions.
 
     ``local``: (this prober's location, its latest snapshots), which it alone writes: monitors
     probed only from there are judged from memory instead of reading their ``probe_latest`` rows.
+    ``known``: filled with each judged monitor's status as judged (without ``latest``), which the
+    prober uses to tell at once which next result changes it (``rules.announces``).
     """
     ids = {i for i in ids if i in monitors and i in rules}
     if not ids:
@@ -98,11 +101,24 @@ async def judge(
             latest={loc: s for loc, s in latest.get(ident, {}).items() if loc in wanted},
         )
         new, events = evaluate(state, rules[ident], now)
+        if known is not None:
+            known[ident] = replace(new, latest={})
         if (new.status, new.reason) != (state.status, state.reason):
             transitions.append(Transition(ident, row.version if row else None, new, events))
     if transitions:
         await _apply(deps, monitors, transitions)
     return transitions
+
+
+async def known_states(deps: StoreDeps, ids: set[str]) -> dict[str, MonitorState]:
+    """The stored status of these monitors (what ``judge`` fills ``known`` with afterwards)."""
+    found: dict[str, MonitorState] = {}
+    async with deps.db.read() as conn:
+        for chunk in _chunks(sorted(ids)):
+            q = sa.select(monitor_state).where(monitor_state.c.monitor_id.in_(chunk))
+            for r in await conn.execute(q):
+                found[r.monitor_id] = MonitorState(status=r.status, reason=r.reason, since=dt(r.since))
+    return found
 
 
 def _chunks(items: list[str]) -> list[list[str]]:

@@ -22,6 +22,8 @@ Programmatic use (benchmarks, tests)::
 
 The pipeline per batch: ``Runner`` (koban.probes: spread schedule, bounded concurrency, immediate
 re-checks) -> ``ProbeStore.write`` (one transaction) -> ``monitoring.alerts.judge`` (transitions only).
+Batches go every ``flush_interval`` or ``batch_size`` results, but a result that changes a monitor's
+state (``urgent``) goes at once: the timer that groups history writes must not delay a page.
 """
 
 from __future__ import annotations
@@ -30,21 +32,23 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from koban.config.model_monitors import Monitor
-from koban.monitoring.alerts import judge, retire_gone
+from koban.monitoring.alerts import judge, known_states, retire_gone
 from koban.monitoring.build import rule, run_spec, scheduled
 from koban.monitoring.store import ProbeStore, prune
 from koban.probes.result import ProbeResult
-from koban.probes.rules import Rule
+from koban.probes.rules import MonitorState, Rule, announces
 from koban.probes.runner import Runner
 from koban.probes.shard import Shard
 
 if TYPE_CHECKING:
     from koban.catalog.deps import StoreDeps
 log = logging.getLogger("koban.probes")
+_UNKNOWN = MonitorState()
 
 
 class Prober:
@@ -71,6 +75,7 @@ class Prober:
             batch_size=batch_size,
             flush_interval=flush_interval,
             clock=deps.clock,
+            urgent=self.urgent,
         )
         self.sync_interval, self.rollup_interval, self.prune_interval = (
             sync_interval,
@@ -79,6 +84,9 @@ class Prober:
         )
         self.monitors: dict[str, Monitor] = {}  # what this location runs, by id
         self.rules: dict[str, Rule] = {}
+        # Each monitor's status as last judged here (or loaded at start): what ``urgent`` compares
+        # a new result with. Only a hint: the judging itself always reads the database.
+        self.known: dict[str, MonitorState] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._synced: object = None  # the catalog's monitors mapping the runner last matched
 
@@ -87,6 +95,7 @@ class Prober:
     async def start(self) -> None:
         await self.store.load()
         await self.sync()
+        self.known.update(await known_states(self.deps, set(self.monitors)))
         self._tasks = [
             asyncio.create_task(self.runner.run(), name=f"koban-prober-{self.location}"),
             asyncio.create_task(self._maintain(), name=f"koban-prober-maintenance-{self.location}"),
@@ -128,6 +137,7 @@ class Prober:
             self.runner.remove(ident)
             self.monitors.pop(ident)
             self.rules.pop(ident, None)
+            self.known.pop(ident, None)
         for ident, mon in wanted.items():
             if self.monitors.get(ident) != mon:
                 self.monitors[ident] = mon
@@ -177,6 +187,22 @@ class Prober:
         if finals:
             await self.judge({r.monitor_id for r in finals})
 
+    def urgent(self, result: ProbeResult) -> bool:
+        """Does this result change its monitor's state? Then it is stored and judged at once.
+
+        Judged on what this prober knows (its own location's latest result and the status it last
+        judged): a result from elsewhere or an N-of-M rule may make it guess wrong, which costs
+        only an early flush, or the usual flush interval.
+        """
+        rule = self.rules.get(result.monitor_id)
+        if rule is None or not result.final:
+            return False
+        prev = self.store.snapshots.get(result.monitor_id)
+        state = self.known.get(result.monitor_id, _UNKNOWN)
+        if prev is not None:
+            state = replace(state, latest={result.location: prev})
+        return announces(state, rule, result, datetime.fromtimestamp(self.deps.clock.now(), UTC))
+
     async def judge(self, ids: set[str], now: datetime | None = None) -> None:
         monitors: Mapping[str, Monitor] = self.deps.catalog.monitors
         local = (self.location, self.store.snapshots)
@@ -187,4 +213,5 @@ class Prober:
             ids,
             now or datetime.fromtimestamp(self.deps.clock.now(), UTC),
             local,
+            self.known,
         )

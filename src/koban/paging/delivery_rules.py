@@ -82,7 +82,7 @@ def outcome(
                 provider_ref=result.provider_ref,
                 meta={**(meta or {}), **dict(result.meta)},
             )
-            return Outcome(values, "notification.sent", False)
+            return Outcome(values, _sent_note(kind, result), False)
         case DeliveryStatus.NOT_SENT:
             values.update(state=DeliveryState.PENDING, due_at=now)
             return Outcome(values, None, False)
@@ -97,6 +97,14 @@ def outcome(
         case _:
             values.update(state=DeliveryState.FAILED, due_at=None, settled_at=now)
             return Outcome(values, "notification.failed", kind == "page")
+
+
+def _sent_note(kind: str, result: DeliveryResult) -> str | None:
+    """A hangup (stop.py) is on the timeline only when it ended a call: not when the call was over
+    already, nor when it was answered meanwhile (its TwiML tells the person instead)."""
+    if kind != "hangup":
+        return "notification.sent"
+    return "call.hung_up" if result.meta.get("call_status") in ("canceled", "completed") else None
 
 
 def step_exhausted(page_states: Iterable[str]) -> bool:

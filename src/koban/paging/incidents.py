@@ -26,6 +26,7 @@ from koban.domain.escalation import (
 )
 from koban.domain.plan import Plan
 from koban.paging.delivery_rules import DeliveryState
+from koban.paging.stop import stop_paging
 
 SETTLED_SENT = (DeliveryState.SENT, DeliveryState.AWAITING, DeliveryState.REACHED, DeliveryState.NOT_REACHED)
 
@@ -137,21 +138,9 @@ async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decis
         elif isinstance(a, NotifyUpdate):
             await _updates(uow, incident_id, new.version, a.status, now)
     if new.status is not Status.TRIGGERED:
-        # Pages not yet sent are moot; one already in flight is fenced by the sender's re-check.
-        await uow.conn.execute(
-            sa.update(t.deliveries)
-            .where(
-                t.deliveries.c.incident_id == incident_id,
-                t.deliveries.c.kind == "page",
-                t.deliveries.c.state == DeliveryState.PENDING,
-            )
-            .values(
-                state=DeliveryState.CANCELED,
-                due_at=None,
-                settled_at=now,
-                error=f"incident {new.status.value}",
-            )
-        )
+        # Pages not yet sent are moot, and calls still ringing end (stop.py). One being claimed
+        # right now is fenced by the sender's re-check of the status.
+        await stop_paging(uow, incident_id, new.status.value, now)
     if new.version != old.version:
         uow.drop_timers_below[incident_id] = new.version
     if d.next_due is not None:

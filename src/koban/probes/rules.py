@@ -130,6 +130,19 @@ def observe(
     return evaluate(record(state, rule, result), rule, now)
 
 
+def announces(state: MonitorState, rule: Rule, result: ProbeResult, now: datetime) -> bool:
+    """Would this result change the monitor's state (trigger, resolve, re-trigger)?
+
+    The prober asks it of every final result, on what it knows locally, to store and judge such a
+    result at once instead of after the batch timer: a state change is a page, history is not.
+    """
+    if not result.final:
+        return False
+    if result.success and state.status == "up" and rule.slow_ms is None:
+        return False  # the common case, without building a state
+    return bool(observe(state, rule, result, now)[1])
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds < 60:

@@ -6,7 +6,8 @@ single place to apply back-pressure. Here one loop pops whatever is due, waits f
 slot (``schedule.next_due``: late runs skip missed slots rather than bunching), and starts one task per
 probe *execution*. A failed probe is re-checked at once, inside the same slot, up to ``Monitor.rechecks``
 times; every attempt is stored, marked ``final`` or not, and the state rules only act on final ones.
-Results go to ``store(batch)`` in batches (size or time, whichever first), one store call at a time.
+Results go to ``store(batch)`` in batches (size or time, whichever first), one store call at a time;
+a result the caller's ``urgent`` predicate picks (a state change) sends the batch at once.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Monitor:
 
 ProbeFn = Callable[[Monitor], Awaitable[ProbeResult]]
 StoreFn = Callable[[list[ProbeResult]], Awaitable[None] | None]
+UrgentFn = Callable[[ProbeResult], bool]
 
 
 @dataclass(slots=True)
@@ -73,8 +75,10 @@ class Runner:
         batch_size: int = 500,
         flush_interval: float = 1.0,
         clock: Clock,
+        urgent: UrgentFn | None = None,
     ) -> None:
         self._probe, self._store, self._clock = probe, store, clock.now
+        self._urgent = urgent
         self._sem = asyncio.Semaphore(concurrency)
         self._batch_size, self._flush_interval = batch_size, flush_interval
         self._heap: list[tuple[float, int, str, int]] = []  # (due, tie-break, monitor id, generation)
@@ -199,7 +203,9 @@ class Runner:
 
     def _record(self, result: ProbeResult) -> None:
         self._buffer.append(result)
-        if len(self._buffer) >= self._batch_size:
+        # An urgent result (one that changes a monitor's state: a page, or its end) goes now, with
+        # whatever is buffered: the flush interval is for storing history, not for paging.
+        if len(self._buffer) >= self._batch_size or (self._urgent is not None and self._urgent(result)):
             self._flush()
 
     def _flush(self) -> None:

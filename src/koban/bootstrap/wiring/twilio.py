@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -39,11 +40,13 @@ from koban.db.tokens import DbNonceStore
 from koban.paging.incidents import SETTLED_SENT
 from koban.paging.notifications import Unreachable, build_notification
 from koban.paging.rows import ClaimedDelivery, IncidentRow
+from koban.paging.stop import CALL_OPEN, HANGUP
 
 if TYPE_CHECKING:
     from koban.bootstrap.wiring.deps import Wired
 
 KINDS = ("voice", "sms")
+SID_WAITS, SID_POLL_SECONDS = 40, 0.05  # a hangup waits up to 2 s for a call being placed to get its sid
 PREFIX = "/twilio"  # where koban mounts the routes, whatever a channel's path_prefix says
 PATHS = ("/voice/twiml", "/voice/gather", "/voice/status", "/sms/inbound")
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -62,6 +65,8 @@ class PhoneChannel:
         self.kind = inner.kind
 
     async def send(self, n: Notification) -> DeliveryResult:
+        if n.kind == HANGUP and isinstance(self.inner, VoiceChannel):
+            return await self._hang_up(self.inner, n)
         person, address = n.recipient.person, n.recipient.address
         if person:
             bad = await known_bad(self.ctx.db, person, "phone", address)
@@ -81,7 +86,32 @@ class PhoneChannel:
         return result
 
     async def reconcile(self, n: Notification, provider_ref: str | None) -> DeliveryResult:
+        if n.kind == HANGUP:
+            return await self.send(n)  # canceling a call twice is harmless
         return await self.inner.reconcile(n, provider_ref)
+
+    async def _hang_up(self, inner: VoiceChannel, n: Notification) -> DeliveryResult:
+        """End the call of the page ``n`` names, once its sid is known (paging/stop.py)."""
+        page = str(n.previous.get("page", ""))
+        for _ in range(SID_WAITS):
+            row = await self._page_call(page)
+            if row is None or row.state not in CALL_OPEN:
+                return DeliveryResult.sent(meta={"call_status": "already over"})
+            sid = row.provider_ref or n.previous.get("call_sid")
+            if not sid and inner.call_states is not None:
+                state = await inner.call_states.load(page)  # a callback may name it before the sender
+                sid = state.sid if state else None
+            if sid:
+                return await inner.hang_up(str(sid))
+            # Being placed right now: its sid comes with the sender's record, in a moment. Waiting
+            # here ends the call sooner than a retry's backoff would.
+            await asyncio.sleep(SID_POLL_SECONDS)
+        return DeliveryResult.transient("the call is being placed; its sid is not known yet")
+
+    async def _page_call(self, page: str) -> Any:
+        d = t.deliveries.c
+        async with self.ctx.db.read() as conn:
+            return (await conn.execute(sa.select(d.state, d.provider_ref).where(d.key == page))).first()
 
     async def aclose(self) -> None:
         close_client(self.inner.client)

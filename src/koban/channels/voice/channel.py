@@ -83,7 +83,7 @@ class VoiceChannel:
     ) -> None:
         self.settings = settings
         self.client = client or make_client(settings)
-        self._states = call_states
+        self.call_states = call_states
         self._clock, self._sleep, self._new_id = clock, sleep, new_id
         # Pacing is per account: koban hands every channel on one account the same Pacer.
         self.pacer = pacer or Pacer(settings.calls_per_second)
@@ -113,8 +113,8 @@ class VoiceChannel:
 
     async def reconcile(self, notification: Notification, provider_ref: str | None) -> DeliveryResult:
         sid = provider_ref
-        if sid is None and self._states is not None:
-            state = await self._states.load(notification.key)
+        if sid is None and self.call_states is not None:
+            state = await self.call_states.load(notification.key)
             sid = state.sid if state else None
         try:
             if sid:
@@ -149,3 +149,20 @@ class VoiceChannel:
                 sids[0], awaits_outcome=True, meta={"call_sid": sids[0], "adopted": True}
             )
         return DeliveryResult.in_doubt(f"recent call(s) {', '.join(sids)} to this number not yet matched")
+
+    async def hang_up(self, sid: str) -> DeliveryResult:
+        """End a call that is no longer needed (its incident was acknowledged or resolved).
+
+        ``Status=canceled``: Twilio ends a queued or ringing call, and leaves one already answered
+        alone, so the person who answered (maybe the one whose key acknowledged it) is not cut off
+        mid-sentence; their next TwiML says the incident is over (``routes.page``).
+        """
+        try:
+            call = await asyncio.to_thread(self.client.calls(sid).update, status="canceled")
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return DeliveryResult.sent(sid, meta={"call_status": "unknown"})
+            return classify_rest_error(exc)
+        except requests.RequestException as exc:
+            return classify_transport_error(exc)
+        return DeliveryResult.sent(sid, meta={"call_status": call.status})

@@ -1,6 +1,7 @@
 """The voice webhooks Twilio calls, as Starlette routes (``build_routes``).
 
 ``POST {prefix}/voice/twiml?t=…``   the page: message + menu in a ``<Gather>``; repeats, then hangs up
+                                    (an incident acknowledged or resolved meanwhile: says so, hangs up)
 ``POST {prefix}/voice/gather?t=…``  a key: 1 acknowledge, 2 pass on, 3 resolve, * repeat (confirmed aloud)
 ``POST {prefix}/voice/status?t=…``  call progress: reduced into the call state, settles the delivery
 
@@ -37,6 +38,7 @@ from koban.channels.voice.webhook import problem, signed_form
 log = logging.getLogger(__name__)
 
 TWIML_PATH, GATHER_PATH, STATUS_PATH = "/voice/twiml", "/voice/gather", "/voice/status"
+OVER = ("acknowledged", "resolved")  # an incident in these no longer asks anyone for a key
 KEY_ACTIONS = {"1": IncidentAction.ACKNOWLEDGE, "2": IncidentAction.ESCALATE, "3": IncidentAction.RESOLVE}
 
 
@@ -121,6 +123,10 @@ def build_routes(deps: TwilioDeps) -> list[Route]:
         if is_machine(str(form.get("AnsweredBy", "")) or None):
             # A machine counts as not reached: leave no message; the completed callback settles it.
             return xml(twiml.hangup())
+        if n.incident.status in OVER:
+            # Acknowledged or resolved while this call rang: say so, ask for no key.
+            lang = normalize_language(n.recipient.language)
+            return xml(twiml.say_and_hangup(phrase(lang, f"over_{n.incident.status}"), lang))
         return xml(_page(deps, n, claims))
 
     async def gather(request: Request) -> Response:

@@ -33,6 +33,8 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "failed": "Sorry, that could not be done.",
         "goodbye": "No key was pressed. Goodbye.",
         "unavailable": "This alert is no longer available. Goodbye.",
+        "over_acknowledged": "This incident has been acknowledged. No action is needed. Goodbye.",
+        "over_resolved": "This incident has been resolved. No action is needed. Goodbye.",
     },
     "ja-JP": {
         "menu": "確認する場合は1を、次の担当者に回す場合は2を、解決済みにする場合は3を、"
@@ -45,6 +47,8 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "failed": "申し訳ありません、操作できませんでした。",
         "goodbye": "キーが押されなかったため、電話を切ります。",
         "unavailable": "このアラートは無効になりました。失礼します。",
+        "over_acknowledged": "このインシデントは確認済みです。対応は不要です。失礼します。",
+        "over_resolved": "このインシデントは解決済みです。対応は不要です。失礼します。",
     },
 }
 

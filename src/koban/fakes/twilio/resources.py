@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -59,6 +60,9 @@ class SimCall:
     params: dict[str, list[str]]  # the create request, as received
     status: str = "queued"
     created_at: datetime = field(default_factory=utcnow)
+    # When the create request arrived, to the microsecond (created_at, like Twilio's, is to the
+    # second): what tests and bench/wake_vs_prometheus.py time a page by.
+    received_at: float = field(default_factory=time.time)
     updated_at: datetime = field(default_factory=utcnow)
     start_time: datetime | None = None
     end_time: datetime | None = None
