@@ -121,12 +121,3 @@ class _RRuleGrid:
         while not self._done and (not self._instants or self._instants[-1] <= t):
             self._more()
         return bisect_right(self._instants, t) - 1
-
-
-def rrule_problem(rule: str) -> str | None:
-    """Why ``rule`` is not a usable RRULE body, or None."""
-    try:
-        rrulestr(rule, dtstart=datetime(2000, 1, 1))
-    except (ValueError, TypeError) as e:
-        return f"not an RFC 5545 RRULE: {e}"
-    return None
