@@ -42,6 +42,7 @@ SAMPLE = {
     "key_id": "1",
     "person": "alice",
     "contact": "phone",
+    "override": "o-1",
 }
 
 

@@ -39,8 +39,11 @@ KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
 }
 
 
-async def _save(request: Request, kind: str, obj: BaseModel | None, ident: str) -> None:
-    """Write one object by applying the whole config with it replaced: one validation path for both doors."""
+async def _save(
+    request: Request, kind: str, obj: BaseModel | None, ident: str, action: str | None = None
+) -> None:
+    """Write one object by applying the whole config with it replaced: one validation path for both doors.
+    ``action``: what the audit trail calls it, when more precise than create/update/delete."""
     deps = deps_of(request)
     await deps.refresh_catalog()
     cfg = deps.catalog.as_config()
@@ -52,7 +55,7 @@ async def _save(request: Request, kind: str, obj: BaseModel | None, ident: str) 
     old = getattr(deps.catalog, kind).get(ident)
     verb = "delete" if obj is None else ("create" if old is None else "update")
     change = Change(
-        f"{kind}.{verb}",
+        action or f"{kind}.{verb}",
         kind,
         ident,
         redact(old.model_dump(mode="json")) if old is not None else None,

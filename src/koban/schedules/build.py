@@ -39,5 +39,5 @@ def resolved(s: cfg.Schedule, start: float, end: float) -> list[m.Slot]:
 
 
 def on_call(s: cfg.Schedule, at: float, horizon: float = 35 * 86400.0) -> m.Slot:
-    """The slot in progress at ``at``, with its real end when that is within ``horizon``."""
-    return resolved(s, at, at + horizon)[0]
+    """The slot in progress at ``at``, with its real start and end when within ``horizon`` of it."""
+    return next(x for x in resolved(s, at - horizon, at + horizon) if x.start <= at < x.end)
