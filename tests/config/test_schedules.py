@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +88,14 @@ def test_mistakes_are_reported_plainly(change: str, message: str) -> None:
         "{schedule: primary}": "{schedule: primary, mode: all}",
     }[change]
     assert any(message in p for p in problems(SCHEDULE.replace(change, wrong)))
+
+
+def test_the_example_in_docs_schedules_md_passes_the_check() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "schedules.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    cast = "people: [" + ", ".join(f"{{id: {p}, notify: [log]}}" for p in ("alice", "bob", "carol", "dave"))
+    prelude = (
+        cast + "]\nchannels: [{id: log, type: console}, {id: voice, type: console}]\nteams: [{id: web}]\n"
+    )
+    cfg = parse_config(prelude + example)
+    assert [layer.name for layer in cfg.schedules[0].layers] == ["week", "night"]

@@ -26,6 +26,7 @@ def local(instant: float, tz: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(instant, tz).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=1 << 16)  # layers share handoff and window times: resolving a year asks the same ones
 def instant(wall: datetime, tz: ZoneInfo) -> float:
     """The instant a naive wall-clock time names in ``tz``, by the rules above."""
     first = wall.replace(tzinfo=tz, fold=0).timestamp()

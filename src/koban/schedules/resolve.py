@@ -30,7 +30,17 @@ def final(schedule: Schedule, overrides: Sequence[Override], start: float, end: 
     points = sorted(cuts)
     cursors = [0] * len(layers)
     slots: list[Slot] = []
+    # Overrides in force, kept by their place in ``overrides`` (the order they apply in): every
+    # override bound is a cut point, so the set changes only there.
+    pending = sorted(range(len(live)), key=lambda i: live[i].start)
+    nxt = 0
+    active: dict[int, Override] = {}
     for a, b in zip(points, points[1:], strict=False):
+        while nxt < len(pending) and live[pending[nxt]].start <= a:
+            active[pending[nxt]] = live[pending[nxt]]
+            nxt += 1
+        for i in [i for i, o in active.items() if o.end <= a]:
+            del active[i]
         base: tuple[str, ...] = ()
         layer: str | None = None
         for li in range(len(layers) - 1, -1, -1):  # the highest layer on at ``a`` wins
@@ -38,7 +48,7 @@ def final(schedule: Schedule, overrides: Sequence[Override], start: float, end: 
             if person is not None:
                 base, layer = (person,), schedule.layers[li].name
                 break
-        people, applied = _overridden(base, [o for o in live if o.start <= a < o.end])
+        people, applied = _overridden(base, [active[i] for i in sorted(active)])
         source = f"override:{applied[-1]}" if applied else f"layer:{layer}" if layer else "gap"
         slot = Slot(a, b, people, source, layer, tuple(applied))
         prev = slots[-1] if slots else None
