@@ -43,6 +43,7 @@ SAMPLE = {
     "person": "alice",
     "contact": "phone",
     "override": "o-1",
+    "feed_id": "1",
 }
 
 

@@ -13,7 +13,19 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
-from koban.api import audit, config_apply, incidents, me, monitors, objects, schedules, sso, tokens, users
+from koban.api import (
+    audit,
+    calendar_feeds,
+    config_apply,
+    incidents,
+    me,
+    monitors,
+    objects,
+    schedules,
+    sso,
+    tokens,
+    users,
+)
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
 from koban.bootstrap.openapi_access import document_access
@@ -68,6 +80,7 @@ def create_app(
     app.include_router(incidents.router)
     app.include_router(objects.router)
     app.include_router(schedules.router)
+    app.include_router(calendar_feeds.router)
     app.include_router(monitors.router)
     app.include_router(ingest_keys_router)
     app.include_router(audit.router)

@@ -1,4 +1,4 @@
-"""schedules: time-zoned layers and overrides, targets of escalation policies
+"""schedules: time-zoned layers and overrides, targets of escalation policies; their iCal feeds
 
 Revision ID: 0009
 Revises: 0008
@@ -22,7 +22,21 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schedules")),
     )
+    op.create_table(
+        "calendar_feeds",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("schedule_id", sa.String(length=128), nullable=True),
+        sa.Column("person_id", sa.String(length=128), nullable=True),
+        sa.Column("alarm_minutes", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("revoked_at", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_feeds")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_calendar_feeds_token_hash")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("calendar_feeds")
     op.drop_table("schedules")
