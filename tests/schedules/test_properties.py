@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from koban.schedules.local_time import instant, local
-from koban.schedules.model import Layer, Override, Rotation, Schedule, Slot, Window
+from koban.schedules.model import Layer, MemberChange, Override, Rotation, Schedule, Slot, Window
 from koban.schedules.resolve import final
 
 ZONES = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
@@ -139,3 +139,19 @@ def test_an_override_changes_nothing_outside_its_interval(
     for s in with_it:
         if extra.id in s.overrides:
             assert extra.start <= s.start and s.end <= extra.end
+
+
+@SETTINGS
+@given(cases(), st.data())
+def test_a_member_change_leaves_every_shift_before_it_as_it_was(
+    case: tuple[Schedule, float, float], data: st.DataObject
+) -> None:
+    schedule, start, end = case
+    at = data.draw(st.floats(start, end, allow_nan=False))
+    newcomers = data.draw(st.lists(st.sampled_from(CAST), min_size=1, max_size=3, unique=True).map(tuple))
+    li = data.draw(st.integers(0, len(schedule.layers) - 1))
+    layers = list(schedule.layers)
+    layers[li] = replace(layers[li], changes=(MemberChange(at, newcomers),))
+    changed = replace(schedule, layers=tuple(layers))
+    before, after = final(schedule, [], start, at), final(changed, [], start, at)
+    assert before == after
