@@ -42,6 +42,8 @@ SAMPLE = {
     "key_id": "1",
     "person": "alice",
     "contact": "phone",
+    "override": "o-1",
+    "feed_id": "1",
 }
 
 

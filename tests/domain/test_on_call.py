@@ -44,3 +44,16 @@ def test_names_the_people_paged_from_this_step_on_in_order(step, loop, names):
 
 def test_no_plan_names_nobody():
     assert on_call_names(None, 0, 0, PEOPLE) == []
+
+
+def test_a_schedule_target_names_whoever_the_schedule_has_on_call():
+    plan = Plan(
+        policy_id="p",
+        steps=(
+            PlanStep(targets=(PlanTarget("", schedule="primary"),), timeout=60),
+            PlanStep(targets=(PlanTarget("sms", person="alice"),), timeout=60),
+        ),
+    ).to_json()
+    on = {"primary": ("carol", "bob")}
+    assert on_call_names(plan, 0, 0, PEOPLE, lambda s: on[s]) == ["Carol", "bob", "Alice"]
+    assert on_call_names(plan, 0, 0, PEOPLE) == ["Alice"]  # nobody to ask: the schedule names nobody

@@ -1,4 +1,4 @@
-"""REST: the configuration objects (people, rotations, channels, policies, services), the same
+"""REST: the configuration objects (people, rotations, schedules, channels, policies, services), the same
 shapes as the YAML file, validated the same way (including cross-references)."""
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from koban.auth.permissions import Need, Scope
 from koban.catalog.apply import apply_config
 from koban.catalog.snapshot import hash_key
 from koban.config.model import Channel, Person, Policy, Rotation, Service
+from koban.config.model_schedules import Schedule
 from koban.config.model_teams import Team
 from koban.config.references import check_references
 from koban.db import schema as t
 from koban.db.schema_auth import teams
+from koban.db.schema_schedules import schedules
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
 
@@ -30,14 +32,18 @@ KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
     "teams": (Team, teams),
     "people": (Person, t.people),
     "rotations": (Rotation, t.rotations),
+    "schedules": (Schedule, schedules),
     "channels": (Channel, t.channels),
     "policies": (Policy, t.policies),
     "services": (Service, t.services),
 }
 
 
-async def _save(request: Request, kind: str, obj: BaseModel | None, ident: str) -> None:
-    """Write one object by applying the whole config with it replaced: one validation path for both doors."""
+async def _save(
+    request: Request, kind: str, obj: BaseModel | None, ident: str, action: str | None = None
+) -> None:
+    """Write one object by applying the whole config with it replaced: one validation path for both doors.
+    ``action``: what the audit trail calls it, when more precise than create/update/delete."""
     deps = deps_of(request)
     await deps.refresh_catalog()
     cfg = deps.catalog.as_config()
@@ -49,7 +55,7 @@ async def _save(request: Request, kind: str, obj: BaseModel | None, ident: str) 
     old = getattr(deps.catalog, kind).get(ident)
     verb = "delete" if obj is None else ("create" if old is None else "update")
     change = Change(
-        f"{kind}.{verb}",
+        action or f"{kind}.{verb}",
         kind,
         ident,
         redact(old.model_dump(mode="json")) if old is not None else None,
@@ -69,7 +75,7 @@ def _shown(obj: BaseModel) -> dict[str, Any]:
 
 
 # Who may write each kind: team-owned kinds by the team's managers, the rest by administrators.
-TEAM_OWNED = {"rotations", "policies", "services"}
+TEAM_OWNED = {"rotations", "schedules", "policies", "services"}
 
 
 def _register(kind: str, model: type[BaseModel]) -> None:

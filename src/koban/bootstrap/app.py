@@ -13,7 +13,19 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
-from koban.api import audit, config_apply, incidents, me, monitors, objects, sso, tokens, users
+from koban.api import (
+    audit,
+    calendar_feeds,
+    config_apply,
+    incidents,
+    me,
+    monitors,
+    objects,
+    schedules,
+    sso,
+    tokens,
+    users,
+)
 from koban.api.errors import error_body
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
@@ -69,6 +81,8 @@ def create_app(
     app.state.deps = system.api
     app.include_router(incidents.router)
     app.include_router(objects.router)
+    app.include_router(schedules.router)
+    app.include_router(calendar_feeds.router)
     app.include_router(monitors.router)
     app.include_router(ingest_keys_router)
     app.include_router(audit.router)

@@ -20,6 +20,7 @@ from koban.core.sealing import Sealer
 from koban.db import schema as t
 from koban.db.schema_auth import memberships, teams
 from koban.db.schema_probes import monitors
+from koban.db.schema_schedules import schedules
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
     ("teams", teams),
     ("people", t.people),
     ("rotations", t.rotations),
+    ("schedules", schedules),
     ("channels", t.channels),
     ("policies", t.policies),
     ("services", t.services),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_monitors import Monitor
+from koban.config.model_schedules import Schedule
 from koban.config.model_sso import Sso
 from koban.config.model_teams import Team
 from koban.core.sealing import Sealer
@@ -24,11 +25,13 @@ from koban.db import schema as t
 from koban.db.schema_auth import sso as sso_table
 from koban.db.schema_auth import teams as teams_table
 from koban.db.schema_probes import monitors as monitors_table
+from koban.db.schema_schedules import schedules as schedules_table
 
 CONFIG_TABLES = (
     teams_table,
     t.people,
     t.rotations,
+    schedules_table,
     t.channels,
     t.policies,
     t.services,
@@ -47,6 +50,7 @@ class Catalog:
     teams: Mapping[str, Team] = field(default_factory=dict)
     people: Mapping[str, Person] = field(default_factory=dict)
     rotations: Mapping[str, Rotation] = field(default_factory=dict)
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
     channels: Mapping[str, Channel] = field(default_factory=dict)
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
@@ -73,6 +77,7 @@ class Catalog:
             teams=list(self.teams.values()),
             people=list(self.people.values()),
             rotations=list(self.rotations.values()),
+            schedules=list(self.schedules.values()),
             channels=list(self.channels.values()),
             policies=list(self.policies.values()),
             services=list(self.services.values()),
@@ -132,6 +137,7 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         teams={m.id: m for m in (Team.model_validate(d) for d in await defs(teams_table))},
         people={p.id: p for p in (Person.model_validate(d) for d in await defs(t.people))},
         rotations={r.id: r for r in (Rotation.model_validate(d) for d in await defs(t.rotations))},
+        schedules={s.id: s for s in (Schedule.model_validate(d) for d in await defs(schedules_table))},
         channels={c.id: c for c in (Channel.model_validate(opened(d)) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},

@@ -40,7 +40,9 @@ def _load(path: Path) -> ConfigFile:
 def check(path: Path) -> None:
     """Validate a config file; every problem is reported with its line number."""
     cfg = _load(path)
-    n = sum(len(getattr(cfg, s)) for s in ("people", "rotations", "channels", "policies", "services"))
+    n = sum(
+        len(getattr(cfg, s)) for s in ("people", "rotations", "schedules", "channels", "policies", "services")
+    )
     typer.echo(f"{path}: ok ({n} objects)")
 
 

@@ -56,6 +56,9 @@ def _to_python(
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(v, (*path, i), lines, dups) for i, v in enumerate(node.value)]
+    if node.tag == "tag:yaml.org,2002:int" and ":" in node.value:
+        # YAML 1.1 reads 10:00 as the base-60 integer 600; a schedule's 10:00 is a time of day.
+        return node.value
     return yaml.safe_load(yaml.serialize(node))
 
 

@@ -12,6 +12,7 @@ from koban.config.durations import Duration
 from koban.config.model_integrations import IntegrationLimits
 from koban.config.model_monitors import Monitor
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
+from koban.config.model_schedules import Schedule
 from koban.config.model_sso import Sso
 from koban.config.model_teams import Team
 from koban.domain.alerts import Severity
@@ -55,8 +56,9 @@ class Channel(Identified):
 class Target(Strict):
     person: str | None = None
     rotation: str | None = None
+    schedule: str | None = None  # whoever the schedule has on call when the step fires
     channel: str | None = None
-    # For person/rotation targets: which channel(s) to reach the person through.
+    # For person/rotation/schedule targets: which channel(s) to reach the person through.
     via: list[str] = Field(default_factory=list)
     # current: who is on call now; round_robin: the next member each loop; all: everyone at once;
     # in_turn: one member after another (each gets the step's timeout) until someone acknowledges.
@@ -69,8 +71,10 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Target:
-        if sum(x is not None for x in (self.person, self.rotation, self.channel)) != 1:
-            raise ValueError("a target names exactly one of person, rotation or channel")
+        if sum(x is not None for x in (self.person, self.rotation, self.schedule, self.channel)) != 1:
+            raise ValueError("a target names exactly one of person, rotation, schedule or channel")
+        if self.schedule is not None and self.mode != "current":
+            raise ValueError("a schedule target pages whoever is on call: mode does not apply")
         return self
 
 
@@ -130,6 +134,7 @@ class ConfigFile(Strict):
     teams: list[Team] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
     rotations: list[Rotation] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)

@@ -9,6 +9,7 @@ from typing import Any
 from koban.config.model import ConfigFile
 from koban.config.model_sso import sso_problems
 from koban.config.references_routing import routing_problems
+from koban.config.references_schedules import schedule_problems
 
 Loc = tuple[Any, ...]
 
@@ -27,6 +28,7 @@ def _duplicates(section: str, ids: list[str]) -> Iterator[tuple[Loc, str]]:
 def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
     people = {p.id for p in cfg.people}
     rotations = {r.id for r in cfg.rotations}
+    schedules = {s.id for s in cfg.schedules}
     channels = {c.id for c in cfg.channels}
     policies = {p.id for p in cfg.policies}
     teams = {t.id for t in cfg.teams}
@@ -34,11 +36,20 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
         for mi, m in enumerate(team.members):
             if m.person not in people:
                 yield ("teams", ti, "members", mi, "person"), f"unknown person {m.person!r}"
-    for section in ("rotations", "policies", "services"):
+    for section in ("rotations", "schedules", "policies", "services"):
         for oi, obj in enumerate(getattr(cfg, section)):
             if obj.team is not None and obj.team not in teams:
                 yield (section, oi, "team"), f"unknown team {obj.team!r}"
-    for section in ("teams", "people", "rotations", "channels", "policies", "services", "monitors"):
+    for section in (
+        "teams",
+        "people",
+        "rotations",
+        "schedules",
+        "channels",
+        "policies",
+        "services",
+        "monitors",
+    ):
         yield from _duplicates(section, [o.id for o in getattr(cfg, section)])
     all_integrations = [
         (si, ii, i.id) for si, s in enumerate(cfg.services) for ii, i in enumerate(s.integrations)
@@ -64,6 +75,8 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
                     yield (*loc, "person"), f"unknown person {t.person!r}"
                 if t.rotation and t.rotation not in rotations:
                     yield (*loc, "rotation"), f"unknown rotation {t.rotation!r}"
+                if t.schedule and t.schedule not in schedules:
+                    yield (*loc, "schedule"), f"unknown schedule {t.schedule!r}"
                 if t.channel and t.channel not in channels:
                     yield (*loc, "channel"), f"unknown channel {t.channel!r}"
                 for vi, v in enumerate(t.via):
@@ -84,5 +97,6 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
         if mon.service not in services:
             yield ("monitors", mi, "service"), f"unknown service {mon.service!r}"
     yield from routing_problems(cfg)
+    yield from schedule_problems(cfg, people)
     if cfg.sso is not None:
         yield from sso_problems(cfg.sso, teams)

@@ -45,6 +45,10 @@ def freeze(
                 plain.append(PlanTarget(channel=t.channel))
             elif t.person:
                 plain.extend(_direct(t.person, t, people))
+            elif t.schedule:
+                # Resolved when the step fires (paging/on_call.py), not now: a later step pages whoever
+                # is on call then.
+                plain.extend(PlanTarget(channel=c, schedule=t.schedule) for c in (t.via or [""]))
             elif t.rotation:
                 rot = rotations[t.rotation]
                 cur = on_call_index(rot, now)

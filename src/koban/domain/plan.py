@@ -14,12 +14,15 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class PlanTarget:
     """One notification target. ``members`` is set for round-robin targets: the person notified is
-    ``members[(offset + loop) % len(members)]``, so each loop of the policy pages the next member."""
+    ``members[(offset + loop) % len(members)]``, so each loop of the policy pages the next member.
+    ``schedule`` is set for schedule targets: who is paged is resolved when the step fires (not at
+    freezing), through ``channel``, or each person's own channels when it is empty."""
 
     channel: str  # channel instance id
     person: str | None = None
     members: tuple[str, ...] = ()
     offset: int = 0
+    schedule: str | None = None
 
     def person_for(self, loop: int) -> str | None:
         if self.members:
@@ -27,6 +30,8 @@ class PlanTarget:
         return self.person
 
     def key(self, loop: int) -> str:
+        if self.schedule:
+            return f"{self.channel}/@{self.schedule}"
         who = self.person_for(loop)
         return f"{self.channel}/{who}" if who else self.channel
 
@@ -61,6 +66,7 @@ class Plan:
                         person=t.get("person"),
                         members=tuple(t.get("members") or ()),
                         offset=t.get("offset", 0),
+                        schedule=t.get("schedule"),
                     )
                     for t in s["targets"]
                 ),

@@ -55,7 +55,12 @@ _VIEW_COLUMNS = tuple(
         "acknowledged_via", "resolved_at",
     )
 )  # fmt: skip
-_ON_CALL_COLUMNS = (t.incidents.c.plan, t.incidents.c.esc_step, t.incidents.c.esc_loop)
+_ON_CALL_COLUMNS = (
+    t.incidents.c.plan,
+    t.incidents.c.esc_step,
+    t.incidents.c.esc_loop,
+    t.incidents.c.esc_step_started_at,
+)
 # What sending and recording a claimed delivery read (build_notification, links, outcome, the
 # timeline): the RETURNING of every column, times, lease and error included, was per-row work for
 # nothing.

@@ -26,6 +26,7 @@ from koban.domain.escalation import (
 )
 from koban.domain.plan import Plan
 from koban.paging.delivery_rules import DeliveryState
+from koban.paging.on_call import resolve_pages
 from koban.paging.stop import stop_paging
 
 SETTLED_SENT = (DeliveryState.SENT, DeliveryState.AWAITING, DeliveryState.REACHED, DeliveryState.NOT_REACHED)
@@ -132,6 +133,11 @@ async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decis
     for a in d.actions:
         if isinstance(a, Note):
             uow.note(incident_id, now, a.kind, a.actor, a.via, dict(a.data) or None)
+        elif isinstance(a, Notify) and a.target.schedule:
+            pages, why = resolve_pages(a, catalog, now)
+            uow.note(incident_id, now, "on_call", None, None, why)
+            uow.deliveries.extend(page_delivery(incident_id, a, catalog, now, p, c) for p, c in pages)
+            uow.wake = uow.wake or bool(pages)
         elif isinstance(a, Notify):
             uow.deliveries.append(page_delivery(incident_id, a, catalog, now))
             uow.wake = True
@@ -156,14 +162,26 @@ async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decis
         )
 
 
-def page_delivery(incident_id: int, a: Notify, catalog: Catalog, now: float) -> dict[str, Any]:
-    person = a.target.person_for(a.loop)
-    ch = catalog.channels.get(a.target.channel)
+def page_delivery(
+    incident_id: int,
+    a: Notify,
+    catalog: Catalog,
+    now: float,
+    person: str | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """The page row for ``a``; ``person`` and ``channel``: whom a schedule target resolved to."""
+    if person is None:
+        person, channel, target = a.target.person_for(a.loop), a.target.channel, a.target.key(a.loop)
+    else:
+        channel = channel or a.target.channel
+        target = f"{channel}/{person}"
+    ch = catalog.channels.get(channel)
     return {
-        "key": f"{incident_id}:{a.step}:{a.target.key(a.loop)}:{a.loop}" + (f":{a.round}" if a.round else ""),
+        "key": f"{incident_id}:{a.step}:{target}:{a.loop}" + (f":{a.round}" if a.round else ""),
         "incident_id": incident_id,
         "kind": "page",
-        "channel_id": a.target.channel,
+        "channel_id": channel,
         "channel_type": ch.type if ch else "unknown",
         "person_id": person,
         "address": "",

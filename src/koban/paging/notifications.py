@@ -10,6 +10,7 @@ from koban.channels.base import IncidentView, Notification, Recipient
 from koban.channels.registry import CONTACT_FIELD
 from koban.domain.on_call import on_call_names
 from koban.paging.rows import ClaimedDelivery, IncidentRow
+from koban.schedules.build import on_call
 
 
 class Unreachable(ValueError):
@@ -80,7 +81,7 @@ def build_notification(
         incident=incident_view(incident, public_url),
         recipient=recipient,
         channel=ch.id,
-        config=_with_on_call(ch.settings(), incident, catalog) if ch.type == "slack" else ch.settings(),
+        config=(_with_on_call(ch.settings(), incident, catalog) if ch.type == "slack" else ch.settings()),
         step=delivery["step"],
         loop=delivery["loop"],
         links=links or {},
@@ -89,10 +90,21 @@ def build_notification(
 
 
 def _with_on_call(config: dict[str, Any], incident: IncidentRow, catalog: Catalog) -> dict[str, Any]:
-    """Channels that show who is on call get it from the frozen plan unless the config names them."""
+    """Channels that show who is on call get it from the frozen plan unless the config names them;
+    a schedule target as of when the current step fired (the people it paged)."""
     if "on_call" in config:
         return config
+    at = incident.get("esc_step_started_at")
+
+    def schedule_people(ident: str) -> tuple[str, ...]:
+        sched = catalog.schedules.get(ident)
+        return on_call(sched, at).people if sched is not None and at is not None else ()
+
     names = on_call_names(
-        incident.get("plan"), incident.get("esc_step", 0), incident.get("esc_loop", 0), catalog.people
+        incident.get("plan"),
+        incident.get("esc_step", 0),
+        incident.get("esc_loop", 0),
+        catalog.people,
+        schedule_people,
     )
     return {**config, "on_call": names} if names else config

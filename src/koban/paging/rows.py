@@ -54,4 +54,5 @@ class IncidentRow(TypedDict):
     resolved_at: float | None
     plan: NotRequired[dict[str, Any] | None]
     esc_step: NotRequired[int]
+    esc_step_started_at: NotRequired[float | None]  # schedule targets: who was on call then
     esc_loop: NotRequired[int]

@@ -1,0 +1,165 @@
+"""REST: who is on call, a schedule's final schedule, and overrides (docs/schedules.md).
+
+Overrides are part of the schedule object: a new one is saved by applying the whole config with the
+schedule replaced (``objects._save``), so it is validated as the file would be and lands on the audit
+trail. A manager of the schedule's team may add or remove any override; a responder may hand over
+their own shift: an override that replaces or removes themselves while they are on call.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from koban.api.access import READ, need, object_team, visible_teams
+from koban.api.deps import deps_of
+from koban.api.objects import _save
+from koban.auth.permissions import Need, Scope, decide
+from koban.config.model_schedules import Override, Schedule
+from koban.schedules.build import on_call, resolved
+from koban.schedules.local_time import local, zone
+from koban.schedules.model import Slot
+
+router = APIRouter(prefix="/api/v1", tags=["schedules"])
+MAX_SPAN = 400 * 86400.0
+_team = object_team("schedules")
+
+
+def _instant(value: datetime | None, default: float) -> float:
+    """A query time: ISO 8601 (UTC without an offset) or epoch seconds; absent: ``default``."""
+    if value is None:
+        return default
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def slot_json(s: Slot, tz: str) -> dict[str, Any]:
+    return {
+        "start": _iso(s.start),
+        "end": _iso(s.end),
+        "start_local": local(s.start, zone(tz)).isoformat(),
+        "end_local": local(s.end, zone(tz)).isoformat(),
+        "people": list(s.people),
+        "gap": s.gap,
+        "source": s.source,
+        "layer": s.layer,
+        "overrides": list(s.overrides),
+    }
+
+
+async def _schedule(request: Request, ident: str) -> Schedule:
+    deps = deps_of(request)
+    await deps.refresh_catalog()
+    sched = deps.catalog.schedules.get(ident)
+    if sched is None:
+        raise HTTPException(404, f"schedules/{ident} does not exist")
+    return sched
+
+
+@router.get("/oncall", summary="Who is on call, per schedule", dependencies=[READ])
+async def who_is_on_call(
+    request: Request,
+    at: datetime | None = Query(None, description="ISO 8601 or epoch seconds; default now"),
+    schedule: str | None = Query(None, description="only this schedule"),
+    team: str | None = Query(None, description="only this team's schedules"),
+) -> dict[str, Any]:
+    deps = deps_of(request)
+    await deps.refresh_catalog()
+    when = _instant(at, deps.clock.now())
+    teams = visible_teams(request)
+    out = []
+    for s in deps.catalog.schedules.values():
+        if teams is not None and s.team not in teams:
+            continue
+        if (schedule and s.id != schedule) or (team and s.team != team):
+            continue
+        out.append(
+            {
+                "schedule": s.id,
+                "team": s.team,
+                "timezone": s.timezone,
+                **slot_json(on_call(s, when), s.timezone),
+            }
+        )
+    return {"at": _iso(when), "oncall": out}
+
+
+@router.get(
+    "/schedules/{ident}/final",
+    summary="The final schedule (layers and overrides) over an interval",
+    dependencies=[need(Scope.READ, _team)],
+)
+async def final_schedule(
+    request: Request,
+    ident: str,
+    start: datetime | None = Query(None, description="default now"),
+    end: datetime | None = Query(None, description="default start + 7 days; at most 400 days later"),
+    person: str | None = Query(None, description="only this person's shifts"),
+) -> dict[str, Any]:
+    sched = await _schedule(request, ident)
+    a = _instant(start, deps_of(request).clock.now())
+    b = _instant(end, a + 7 * 86400.0)
+    if not a < b <= a + MAX_SPAN:
+        raise HTTPException(422, "end must be after start, and at most 400 days later")
+    slots = resolved(sched, a, b)
+    if person:
+        slots = [s for s in slots if person in s.people]
+    return {
+        "schedule": ident,
+        "timezone": sched.timezone,
+        "slots": [slot_json(s, sched.timezone) for s in slots],
+    }
+
+
+def _own_shift(who: str, o: Override) -> bool:
+    return (o.kind == "replace" and o.replaces == who) or (o.kind == "remove" and o.person == who)
+
+
+@router.post(
+    "/schedules/{ident}/overrides",
+    status_code=201,
+    summary="Add an override (managers: any; responders: their own shift)",
+    dependencies=[need(Scope.RESPOND, _team)],
+)
+async def add_override(request: Request, ident: str, body: Override) -> dict[str, Any]:
+    sched = await _schedule(request, ident)
+    who = request.state.principal
+    if not decide(who, Need(Scope.MANAGE, sched.team)).allowed:
+        if not _own_shift(who.person_id, body):
+            raise HTTPException(
+                403, "a responder hands over only their own shift: replaces (or remove) yourself"
+            )
+        slots = resolved(sched, body.start.timestamp(), body.end.timestamp())
+        if not any(who.person_id in s.people for s in slots):
+            raise HTTPException(403, f"{who.person_id} is not on call in {ident} then")
+    ident_o = body.id or f"o-{secrets.token_hex(4)}"
+    if any(o.id == ident_o for o in sched.overrides):
+        raise HTTPException(409, f"override {ident_o!r} exists")
+    override = body.model_copy(update={"id": ident_o, "by": who.person_id})
+    new = sched.model_copy(update={"overrides": [*sched.overrides, override]})
+    await _save(request, "schedules", new, ident, action="schedules.override.create")
+    return override.model_dump(mode="json")
+
+
+@router.delete(
+    "/schedules/{ident}/overrides/{override}",
+    summary="Remove an override (managers: any; responders: those they made)",
+    dependencies=[need(Scope.RESPOND, _team)],
+)
+async def remove_override(request: Request, ident: str, override: str) -> dict[str, str]:
+    sched = await _schedule(request, ident)
+    found = next((o for o in sched.overrides if o.id == override), None)
+    if found is None:
+        raise HTTPException(404, f"schedules/{ident} has no override {override!r}")
+    who = request.state.principal
+    if found.by != who.person_id and not decide(who, Need(Scope.MANAGE, sched.team)).allowed:
+        raise HTTPException(403, "a responder removes only the overrides they made")
+    new = sched.model_copy(update={"overrides": [o for o in sched.overrides if o.id != override]})
+    await _save(request, "schedules", new, ident, action="schedules.override.delete")
+    return {"deleted": f"schedules/{ident}/overrides/{override}"}

@@ -1,0 +1,120 @@
+"""Schedules in the config file and the REST API: layers, restrictions, member changes, overrides.
+
+The rules they follow (handoffs at wall-clock times, DST, higher layers win) are in docs/schedules.md;
+``schedules/build.py`` turns these into the pure model ``schedules/resolve.py`` resolves.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrulestr
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from koban.config.base import Identified, Strict
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _wall(v: Any) -> Any:
+    """``9:30`` as well as ``09:30``; a time of day has no zone (the schedule's applies)."""
+    if isinstance(v, str) and len(v) >= 4 and v[1] == ":":
+        v = "0" + v
+    return v
+
+
+def _naive(v: time) -> time:
+    if v.tzinfo is not None:
+        raise ValueError("a wall-clock time (HH:MM) in the schedule's zone, without an offset")
+    return v
+
+
+WallTime = Annotated[time, BeforeValidator(_wall), AfterValidator(_naive)]
+
+
+def _aware(v: datetime) -> datetime:
+    if v.tzinfo is None:
+        raise ValueError("give the offset (2026-03-08T02:00:00+01:00, or Z for UTC)")
+    return v
+
+
+class Restriction(Strict):
+    """The layer is on during these windows only: ``from``-``to`` local time on ``days`` (the day a
+    window starts); ``to`` not after ``from`` runs past midnight."""
+
+    # ``from`` is a Python keyword: the field is ``from_``, written and shown as ``from``.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
+    from_: WallTime = Field(alias="from")
+    to: WallTime
+
+
+class MemberChange(Strict):
+    at: datetime
+    members: list[str] = Field(min_length=1)
+
+    _at = field_validator("at")(_aware)
+
+
+class Layer(Strict):
+    name: str = ""
+    members: list[str] = Field(min_length=1)
+    rotation: Literal["hourly", "daily", "weekly", "monthly"] = "weekly"
+    every: int = Field(1, ge=1, le=1000)
+    rrule: str | None = None  # RFC 5545 RRULE body, e.g. FREQ=DAILY;BYHOUR=8,20;BYMINUTE=0
+    start: date  # the first handoff's date: the rotation's anchor
+    handoff: WallTime = time(0, 0)
+    restrictions: list[Restriction] = Field(default_factory=list)
+    changes: list[MemberChange] = Field(default_factory=list)
+
+    @field_validator("rrule")
+    @classmethod
+    def _rrule(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                rrulestr(v, dtstart=datetime(2000, 1, 1))
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"not an RFC 5545 RRULE: {e}") from None
+        return v
+
+
+class Override(Strict):
+    id: str = Field(default="", max_length=128)
+    start: datetime
+    end: datetime
+    person: str
+    kind: Literal["add", "remove", "replace"] = "replace"
+    replaces: str | None = None  # replace: whom; unset: whoever is on call
+    note: str = Field(default="", max_length=500)
+    by: str | None = None  # who made it (set by the API)
+
+    _times = field_validator("start", "end")(_aware)
+
+    @model_validator(mode="after")
+    def _order(self) -> Override:
+        if self.end <= self.start:
+            raise ValueError("an override ends after it starts")
+        if self.replaces is not None and self.kind != "replace":
+            raise ValueError("replaces goes with kind: replace")
+        return self
+
+
+class Schedule(Identified):
+    team: str | None = None
+    timezone: str = "UTC"
+    layers: list[Layer] = Field(default_factory=list)  # lowest first: the last listed wins
+    overrides: list[Override] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}: an IANA name like Europe/Paris") from None
+        return v

@@ -1,0 +1,33 @@
+"""Cross-references of schedules: the people their layers, changes and overrides name must exist."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from koban.config.model import ConfigFile
+
+Loc = tuple[Any, ...]
+
+
+def schedule_problems(cfg: ConfigFile, people: set[str]) -> Iterator[tuple[Loc, str]]:
+    for si, sched in enumerate(cfg.schedules):
+        for li, layer in enumerate(sched.layers):
+            loc = ("schedules", si, "layers", li)
+            for mi, m in enumerate(layer.members):
+                if m not in people:
+                    yield (*loc, "members", mi), f"unknown person {m!r}"
+            for ci, change in enumerate(layer.changes):
+                for mi, m in enumerate(change.members):
+                    if m not in people:
+                        yield (*loc, "changes", ci, "members", mi), f"unknown person {m!r}"
+        ids = Counter(o.id for o in sched.overrides if o.id)
+        for oi, o in enumerate(sched.overrides):
+            loc = ("schedules", si, "overrides", oi)
+            for field in ("person", "replaces"):
+                who = getattr(o, field)
+                if who is not None and who not in people:
+                    yield (*loc, field), f"unknown person {who!r}"
+            if o.id and ids[o.id] > 1:
+                yield (*loc, "id"), f"duplicate override id {o.id!r}"

@@ -1,0 +1,166 @@
+"""The final schedule: layers, then overrides, resolved for an interval (pure).
+
+``final(schedule, overrides, start, end)`` returns consecutive slots that cover [start, end)
+exactly once; a slot with nobody is a gap, never left out. The rules are in docs/schedules.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from koban.schedules.grid import grid
+from koban.schedules.local_time import instant, local, zone
+from koban.schedules.model import Layer, Override, Schedule, Slot, Window
+
+Span = tuple[float, float, str]  # start, end, person
+
+
+def final(schedule: Schedule, overrides: Sequence[Override], start: float, end: float) -> list[Slot]:
+    if end <= start:
+        return []
+    tz = zone(schedule.timezone)
+    layers = [layer_spans(layer, tz, start, end) for layer in schedule.layers]
+    live = [o for o in overrides if o.start < end and o.end > start and o.end > o.start]
+    cuts = {start, end}
+    for spans in layers:
+        cuts.update(x for s, e, _ in spans for x in (s, e))
+    cuts.update(x for o in live for x in (o.start, o.end) if start < x < end)
+    points = sorted(cuts)
+    cursors = [0] * len(layers)
+    slots: list[Slot] = []
+    # Overrides in force, kept by their place in ``overrides`` (the order they apply in): every
+    # override bound is a cut point, so the set changes only there.
+    pending = sorted(range(len(live)), key=lambda i: live[i].start)
+    nxt = 0
+    active: dict[int, Override] = {}
+    for a, b in zip(points, points[1:], strict=False):
+        while nxt < len(pending) and live[pending[nxt]].start <= a:
+            active[pending[nxt]] = live[pending[nxt]]
+            nxt += 1
+        for i in [i for i, o in active.items() if o.end <= a]:
+            del active[i]
+        base: tuple[str, ...] = ()
+        layer: str | None = None
+        for li in range(len(layers) - 1, -1, -1):  # the highest layer on at ``a`` wins
+            person = _on_at(layers[li], cursors, li, a)
+            if person is not None:
+                base, layer = (person,), schedule.layers[li].name
+                break
+        people, applied = _overridden(base, [active[i] for i in sorted(active)])
+        source = f"override:{applied[-1]}" if applied else f"layer:{layer}" if layer else "gap"
+        slot = Slot(a, b, people, source, layer, tuple(applied))
+        prev = slots[-1] if slots else None
+        if prev and (prev.people, prev.source, prev.layer, prev.overrides) == (
+            people,
+            source,
+            layer,
+            slot.overrides,
+        ):
+            slots[-1] = Slot(prev.start, b, people, source, layer, prev.overrides)
+        else:
+            slots.append(slot)
+    return slots
+
+
+def on_call_at(schedule: Schedule, overrides: Sequence[Override], at: float) -> Slot:
+    """The slot in progress at ``at`` (how long it lasts is not looked for past the current shift)."""
+    return final(schedule, overrides, at, at + 1.0)[0]
+
+
+def _on_at(spans: list[Span], cursors: list[int], li: int, t: float) -> str | None:
+    i = cursors[li]
+    while i < len(spans) and spans[i][1] <= t:
+        i += 1
+    cursors[li] = i
+    if i < len(spans) and spans[i][0] <= t:
+        return spans[i][2]
+    return None
+
+
+def _overridden(base: tuple[str, ...], active: Iterable[Override]) -> tuple[tuple[str, ...], list[str]]:
+    people = list(base)
+    applied: list[str] = []
+    for o in active:  # in the order given: later overrides apply on top
+        before = list(people)
+        if o.kind == "add":
+            if o.person not in people:
+                people.append(o.person)
+        elif o.kind == "remove":
+            people = [p for p in people if p != o.person]
+        elif o.replaces is None:
+            people = [o.person]
+        elif o.replaces in people:
+            people = [o.person if p == o.replaces else p for p in people]
+            people = list(dict.fromkeys(people))
+        if people != before or (o.kind == "replace" and o.replaces is None):
+            applied.append(o.id or f"{o.kind}-{o.person}")
+    return tuple(people), applied
+
+
+def layer_spans(layer: Layer, tz: ZoneInfo, start: float, end: float) -> list[Span]:
+    """Who the layer has on call within [start, end): its shifts, cut to its restrictions."""
+    if not layer.members:
+        return []
+    g = grid(layer, tz)
+    k = max(g.index(start), 0)
+    # A change takes effect at the first handoff at or after it; the same handoff: the later one.
+    eras = sorted(
+        [(0, 0, layer.members)]
+        + [(max(g.index(c.at - 1e-6) + 1, 0), i + 1, c.members) for i, c in enumerate(layer.changes)]
+    )
+    shifts: list[Span] = []
+    lo = g.at(k)
+    while lo < end:
+        hi = g.at(k + 1)
+        first, _, members = [e for e in eras if e[0] <= k][-1]
+        if members:
+            shifts.append((max(lo, start), min(hi, end), members[(k - first) % len(members)]))
+        k, lo = k + 1, hi
+    if not layer.restrictions:
+        return shifts
+    return _intersect(shifts, windows(layer.restrictions, tz, start, end))
+
+
+def windows(
+    restrictions: Sequence[Window], tz: ZoneInfo, start: float, end: float
+) -> list[tuple[float, float]]:
+    """The restriction windows as merged instants within [start, end)."""
+    first = local(start, tz).date() - timedelta(days=1)
+    last = local(end, tz).date()
+    spans: list[tuple[float, float]] = []
+    day = first
+    while day <= last:
+        for w in restrictions:
+            if day.weekday() not in w.days:
+                continue
+            s = instant(datetime.combine(day, w.start), tz)
+            e_day = day if w.end > w.start else day + timedelta(days=1)
+            e = instant(datetime.combine(e_day, w.end), tz)
+            if e > start and s < end and e > s:
+                spans.append((max(s, start), min(e, end)))
+        day += timedelta(days=1)
+    spans.sort()
+    merged: list[tuple[float, float]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _intersect(shifts: list[Span], wins: list[tuple[float, float]]) -> list[Span]:
+    out: list[Span] = []
+    j = 0
+    for s, e, who in shifts:
+        while j < len(wins) and wins[j][1] <= s:
+            j += 1
+        i = j
+        while i < len(wins) and wins[i][0] < e:
+            a, b = max(s, wins[i][0]), min(e, wins[i][1])
+            if a < b:
+                out.append((a, b, who))
+            i += 1
+    return out
