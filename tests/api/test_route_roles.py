@@ -59,6 +59,7 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "monitors": ("a-mon", A),
     "integrations": ("a-int", None),
     "heartbeats": ("a-hb", A),  # through its service
+    "schedules": ("a-sched", A),
     "channel-status": ("log", None),
 }
 
@@ -80,6 +81,8 @@ def _config() -> Any:
     svc["integrations"][0]["id"] = "a-int"
     data["monitors"] = [{"id": "a-mon", "service": "a-svc", "target": "http://127.0.0.1:9/"}]
     data["heartbeats"] = [{"id": "a-hb", "service": "a-svc"}]
+    layer = {"members": ["alice", "bob"], "start": "2027-01-04", "handoff": "09:00", "name": "week"}
+    data["schedules"] = [{"id": "a-sched", "team": A, "timezone": "Asia/Tokyo", "layers": [layer]}]
     return type(base).model_validate(data)
 
 
@@ -109,6 +112,8 @@ def _target(path: str, incident: str, spare_token: int) -> tuple[str, str | None
         "key_id": "1",
         "person": "alice",
         "contact": "phone",
+        "override": "o-1",
+        "feed_id": str(spare_token),
     }
     if "{incident_id}" in path:
         owner = A  # the incident of team A's service
@@ -128,7 +133,8 @@ async def test_every_route_answers_each_role_and_team_as_it_declares(db_url, tmp
             guard = guard_of(route) if hasattr(route, "dependant") else None
             if guard is not None and guard.scope is not None:
                 guarded += [(method, route, guard) for method in sorted(route.methods - {"HEAD"})]
-        guarded.sort(key=lambda g: g[0] == "DELETE")  # deletes last: the objects stay for the rest
+        # Deletes last (the objects stay for the rest), nested ones before what they are in.
+        guarded.sort(key=lambda g: (g[0] == "DELETE", -g[1].path.count("/")))
         wrong: list[str] = []
         tried = 0
         transport = httpx.ASGITransport(app=app)
