@@ -24,16 +24,18 @@ def _examples() -> Path:
     raise typer.BadParameter("examples/demo.yaml not found; run from a koban checkout")
 
 
-def start_twilio_simulator(examples: Path, koban_url: str) -> str:
-    """The Twilio simulator as a child process (killed when the demo exits); returns its URL."""
-    from koban.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER
+def start_twilio_simulator(koban_url: str) -> str:
+    """The Twilio simulator as a child process (killed when the demo exits); returns its URL.
+    Who answers comes from the simulator's own file (fakes/twilio/demo_personas.yaml): it is not a
+    koban config, so it does not live among examples/."""
+    from koban.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER, DEMO_PERSONAS
     from koban.testing.ports import free_port
 
     port = free_port()
     args = [sys.executable, "-m", "koban.fakes.twilio", "--port", str(port), "--auth-token", SIM_TOKEN]
     args += [
         "--personas",
-        str(examples / "demo-personas.yaml"),
+        str(DEMO_PERSONAS),
         "--sms-url",
         f"{koban_url}/twilio/sms/inbound",
     ]
@@ -102,7 +104,7 @@ def run_demo(port: int) -> None:
     os.environ.setdefault("KOBAN_PORT", str(port))
     os.environ.setdefault("KOBAN_CONFIG_FILE", str(_demo_config(int(os.environ["KOBAN_PORT"]))))
     base = f"http://127.0.0.1:{os.environ['KOBAN_PORT']}"
-    sim = start_twilio_simulator(_examples(), base)
+    sim = start_twilio_simulator(base)
     from koban.fakes.slack.demo import click_hint, start_fake_slack
 
     slack = start_fake_slack(base)
