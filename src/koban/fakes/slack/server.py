@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from koban.fakes._server import LocalServer
-from koban.fakes.slack.clicks import block_actions_payload, signed_form
+from koban.fakes.slack.clicks import block_actions_payload, iter_buttons, signed_form
 
 
 @dataclass
@@ -294,6 +294,20 @@ class FakeSlack(LocalServer):
         return web.json_response({"ok": True})
 
     async def _control_click(self, request: web.Request) -> web.Response:
+        """A click, as the demo's printed curl does it. A message koban has since updated (say, it
+        now reads "Acknowledged by carol" and has no Acknowledge button) is not an error of the
+        fake: the answer says what the message reads now and which buttons it has."""
         spec = await request.json()
-        status = await self.click(spec["message_ts"], spec["action_id"], spec["user_id"])
+        ts, action_id = str(spec["message_ts"]), str(spec["action_id"])
+        found = [m for m in self.messages if m["ts"] == ts]
+        if not found:
+            return web.json_response(
+                {"ok": False, "error": "message_not_found", "message_ts": ts}, status=404
+            )
+        buttons = [str(e.get("action_id")) for _, e in iter_buttons(found[0])]
+        if action_id not in buttons:
+            detail = f"message {ts} has no {action_id!r} button (any more); it reads: {found[0]['text']}"
+            body = {"ok": False, "error": "no_such_button", "detail": detail, "buttons": buttons}
+            return web.json_response(body | {"text": found[0]["text"]}, status=409)
+        status = await self.click(ts, action_id, spec["user_id"])
         return web.json_response({"ok": True, "status": status})
