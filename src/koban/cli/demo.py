@@ -125,6 +125,10 @@ def _demo_admin() -> str:
             await db.dispose()
 
     asyncio.run(main())
+    # The README's curl lines read it from here (TOKEN=$(cat data/demo/admin-token)): no copying.
+    path = settings.data_dir / "admin-token"
+    path.touch(mode=0o600)
+    path.write_text(issued.text + "\n")
     return issued.text
 
 
@@ -145,8 +149,9 @@ def run_demo(port: int, keep: bool = False) -> None:
         f"  sign in:    {base}/login  as {DEMO_ADMIN} / {DEMO_PASSWORD}\n"
         f"  API docs:   {base}/docs\n"
         f"  API token (this run, administrator): {token}\n"
+        f"    (also in {os.environ['KOBAN_DATA_DIR']}/admin-token)\n"
         f"  incidents:  curl -s {base}/api/v1/incidents -H 'Authorization: Bearer {token}'\n"
-        f"  Twilio simulator: {sim}/_sim/calls (alice never answers, bob is busy, carol presses 1)\n"
+        f"  Twilio simulator: {sim}/_sim/calls (alice never answers, bob is busy twice, carol presses 1)\n"
         "  send a critical alert (posts to the team channel, then phones alice, bob, carol in turn):\n"
         f"    curl -s -X POST {base}/api/v1/ingest -H 'Authorization: Bearer {DEMO_KEY}' \\\n"
         "      -H 'Content-Type: application/json' \\\n"
