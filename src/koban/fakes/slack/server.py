@@ -61,6 +61,9 @@ class FakeSlack(LocalServer):
         self._script: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # -- scripting and inspection -----------------------------------------------------------------
     def fail_next(
@@ -126,8 +129,27 @@ class FakeSlack(LocalServer):
             return resp.status
 
     # -- HTTP -------------------------------------------------------------------------------------
+    async def settled(self) -> None:
+        """Wait until no request is being handled. A client that timed out leaves its request
+        running here (a slow answer still to come, a post still to land): a test that looks for the
+        outcome before that request finishes races it."""
+        async with asyncio.timeout(30):
+            await self._idle.wait()
+
+    @web.middleware
+    async def _counted(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._counted])
         app.router.add_post("/api/auth.test", self._auth_test)
         app.router.add_post("/api/chat.postMessage", self._post_message)
         app.router.add_post("/api/chat.update", self._update)
