@@ -18,8 +18,10 @@ $(STAMP): $(BIN)/python requirements-dev.lock pyproject.toml
 
 install: $(STAMP)
 
+# `make run PORT=8081` listens elsewhere; each run starts on fresh data, `make run KEEP=1` reuses it.
+PORT ?= 8080
 run: $(STAMP)
-	$(BIN)/koban demo
+	$(BIN)/koban demo --port $(PORT) $(if $(KEEP),--keep)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

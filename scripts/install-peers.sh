@@ -12,10 +12,21 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 echo "install-peers: installing ${need[*]}"
+# The nginx package's own start (where a package script starts it) writes this file; a pid file
+# that is already there belongs to an nginx someone else runs, which we never stop.
+pid_file=${KOBAN_NGINX_PID_FILE:-/run/nginx.pid}
+had_pid_file=0
+[ -e "$pid_file" ] && had_pid_file=1
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null 2>&1 || true
 apt-get install -y -qq --no-install-recommends prometheus-alertmanager prometheus \
   prometheus-blackbox-exporter nginx wrk >/dev/null 2>&1 || echo "install-peers: apt-get install failed"
-# Debian starts nothing without systemd, but stop any nginx a package script may have started.
-pkill -x nginx >/dev/null 2>&1 || true
+# Stop only the nginx this install started, by its PID (the tests start their own, on their ports).
+if [ "$had_pid_file" = 0 ] && [ -s "$pid_file" ]; then
+  pid=$(cat "$pid_file")
+  case "$pid" in
+    '' | *[!0-9]*) ;;
+    *) kill "$pid" >/dev/null 2>&1 && echo "install-peers: stopped the nginx the package started (pid $pid)" ;;
+  esac
+fi
 exit 0

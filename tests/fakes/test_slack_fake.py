@@ -72,3 +72,30 @@ async def test_fake_runs_standalone():
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 5)
+
+
+async def test_a_click_on_a_message_whose_buttons_changed_answers_what_happened():
+    """The demo's printed click, sent after the incident was acknowledged (issue 17, item 4): the
+    message no longer has an Acknowledge button, and the answer says so instead of a 500."""
+    ack = {"type": "button", "action_id": "ack", "text": {"type": "plain_text", "text": "Acknowledge"}}
+    resolve = ack | {"action_id": "resolve", "text": {"type": "plain_text", "text": "Resolve"}}
+    async with FakeSlack(token="xoxb-t", interactivity_url="http://127.0.0.1:9/") as fake:
+        client = AsyncWebClient(token="xoxb-t", base_url=fake.base_url, retry_handlers=[])
+        blocks = [{"type": "actions", "block_id": "b", "elements": [ack, resolve]}]
+        posted = await client.chat_postMessage(channel="C1", text="web-1 is down", blocks=blocks)
+        after = [{"type": "actions", "block_id": "b", "elements": [resolve]}]
+        await client.chat_update(
+            channel=posted["channel"], ts=posted["ts"], text="Acknowledged by carol", blocks=after
+        )
+        root = fake.base_url.removesuffix("/api/")
+        async with aiohttp.ClientSession() as http:
+            click = {"message_ts": posted["ts"], "action_id": "ack", "user_id": "U0BOB"}
+            async with http.post(f"{root}/_fake/click", json=click) as resp:
+                assert resp.status == 409
+                answer = await resp.json()
+            async with http.post(f"{root}/_fake/click", json=click | {"message_ts": "1.2"}) as resp:
+                assert resp.status == 404
+                assert (await resp.json())["error"] == "message_not_found"
+        assert answer["error"] == "no_such_button"
+        assert answer["buttons"] == ["resolve"]
+        assert "Acknowledged by carol" in answer["detail"]

@@ -1,4 +1,5 @@
-"""Accepted means on disk: ``koban serve`` SIGKILLed while Prometheus-format alerts pour in.
+"""Accepted means on disk: ``koban serve`` SIGKILLed while alerts pour in, on the inbox path
+(Prometheus format) and on the generic JSON path, which processes each request as it answers it.
 
 Forty senders post until the server dies (three rounds); each 2xx is noted, and one request in
 five carries a bad alert beside a good one (refused whole with a 422). After a restart with the worker, every
@@ -10,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
+import pytest
 import sqlalchemy as sa
 
 from koban.catalog.snapshot import hash_key
@@ -27,8 +32,37 @@ KILL_AFTER = 300  # accepted requests per round
 ROUNDS = 3
 
 
-def config() -> dict:
-    integration = {"id": "prom", "type": "prometheus", "key_hashes": [hash_key(kp.KEY)]}
+@dataclass(frozen=True)
+class IngestPath:
+    name: str
+    url: str
+    integration_type: str
+    body: Callable[[dict[str, str], bool], Any]  # (good alert's labels, add a bad one) -> JSON
+    key: Callable[[dict[str, str]], str]  # the incident key the good alert gets
+
+
+PROMETHEUS = IngestPath(
+    "prometheus",
+    "/api/v2/alerts",
+    "prometheus",
+    lambda good, bad: [{"labels": good}] + ([{"labels": {}}] if bad else []),
+    label_fingerprint,
+)
+# Issue 17, item 21: the generic JSON path answers with the incident ids, so it commits as it answers.
+GENERIC = IngestPath(
+    "generic",
+    "/api/v1/ingest",
+    "generic",
+    lambda good, bad: (
+        [{"summary": "down", "dedup_key": good["instance"], "severity": "critical"}]
+        + ([{"severity": "critical"}] if bad else [])
+    ),  # no summary: refused whole
+    lambda good: good["instance"],
+)
+
+
+def config(path: IngestPath) -> dict:
+    integration = {"id": "in", "type": path.integration_type, "key_hashes": [hash_key(kp.KEY)]}
     return {"services": [{"id": "web", "integrations": [integration]}]}
 
 
@@ -36,7 +70,9 @@ def labels(kind: str, sender: str, n: int) -> dict[str, str]:
     return {"alertname": kind, "instance": f"s{sender}-{n}"}
 
 
-async def pour_until_killed(base: str, env: dict, log, round_: int, accepted: list, refused: list) -> None:
+async def pour_until_killed(
+    path: IngestPath, base: str, env: dict, log, round_: int, accepted: list, refused: list
+) -> None:
     """Run ``serve --no-worker``, post from SENDERS senders, SIGKILL it after KILL_AFTER more 2xx."""
     proc = await kp.start(["serve", "--no-worker"], env, log)
     enough = asyncio.Event()
@@ -51,9 +87,9 @@ async def pour_until_killed(base: str, env: dict, log, round_: int, accepted: li
                 n += 1
                 good = labels("Accepted", f"{round_}.{i}", n)
                 bad = n % 5 == 0
-                body = [{"labels": good}] + ([{"labels": {}}] if bad else [])
+                body = path.body(good, bad)
                 try:
-                    async with http.post("/api/v2/alerts", json=body, headers=headers) as r:
+                    async with http.post(path.url, json=body, headers=headers) as r:
                         if r.status == 202 and not bad:
                             accepted.append(good)
                         elif r.status == 422 and bad:
@@ -77,8 +113,9 @@ async def pour_until_killed(base: str, env: dict, log, round_: int, accepted: li
             await proc.wait()
 
 
-async def test_every_alert_answered_2xx_survives_sigkill_and_becomes_an_incident(db_url, tmp_path):
-    cfg = kp.write_config(tmp_path / "koban.yaml", config())
+@pytest.mark.parametrize("path", [PROMETHEUS, GENERIC], ids=lambda p: p.name)
+async def test_every_alert_answered_2xx_survives_sigkill_and_becomes_an_incident(path, db_url, tmp_path):
+    cfg = kp.write_config(tmp_path / "koban.yaml", config(path))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = kp.koban_env(db_url, tmp_path, port=port, config_file=cfg, sqlite_synchronous="FULL")
@@ -86,7 +123,7 @@ async def test_every_alert_answered_2xx_survives_sigkill_and_becomes_an_incident
     accepted: list[dict[str, str]] = []
     refused: list[dict[str, str]] = []
     for round_ in range(ROUNDS):
-        await pour_until_killed(base, env, log, round_, accepted, refused)
+        await pour_until_killed(path, base, env, log, round_, accepted, refused)
     assert len(accepted) >= ROUNDS * KILL_AFTER and refused
 
     proc = await kp.start(["serve"], env, log)  # with the worker: the drain empties the inbox
@@ -109,5 +146,5 @@ async def test_every_alert_answered_2xx_survives_sigkill_and_becomes_an_incident
         engine.dispose()
         assert await kp.stop(proc) == 0, kp.tail(log)
     for good in accepted:
-        assert incidents.get(label_fingerprint(good)) == "triggered", good
-    assert not stored & {label_fingerprint(good) for good in refused}
+        assert incidents.get(path.key(good)) == "triggered", good
+    assert not stored & {path.key(good) for good in refused}

@@ -128,3 +128,21 @@ def test_all_conditions_are_kept_in_order() -> None:
     results = conditions.evaluate(make_result(), NOW)
     assert [r.success for r in results] == [True, False, True]
     assert len(conditions) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expiry_in", "passed"),
+    [
+        ("[CERTIFICATE_EXPIRATION] > 1h30m", 2 * 3600, True),
+        ("[CERTIFICATE_EXPIRATION] > 1h30m", 3600, False),
+        ("[CERTIFICATE_EXPIRATION] > 2w", 15 * 86400, True),
+        ("[CERTIFICATE_EXPIRATION] > 1d12h", 86400, False),
+    ],
+)
+def test_durations_in_conditions_use_the_configs_grammar(text: str, expiry_in: float, passed: bool) -> None:
+    """What loads works (issue 17, item 20): ``1h30m`` and ``2w`` parse as the config's durations do,
+    instead of loading and then failing every probe as an unparsable string."""
+    expiry = NOW + timedelta(seconds=expiry_in)
+    cert = CertInfo(leaf_expiry=expiry, earliest_expiry=expiry)
+    (result,) = Conditions.parse([text]).evaluate(make_result(cert=cert), NOW)
+    assert result.success is passed, result

@@ -103,3 +103,29 @@ def test_heartbeat_for_an_unknown_service_is_reported_with_its_line():
         assert "line 3" in str(exc) and "unknown service 'nope'" in str(exc)
     else:
         raise AssertionError("accepted an unknown service")
+
+
+async def test_acknowledgements_and_resolves_are_never_muted(db_url, tmp_path):
+    """A silence and a maintenance window both match, after the incident opened: the
+    source's acknowledge still acknowledges and its resolve still resolves (issue 17, item 21;
+    routing/mute.py's promise), while a new trigger is muted."""
+    labels = {"team": "db", "host": "db-1", "severity": "warning"}
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
+        [opened] = await k.batcher.submit("web-generic", [make_alert("x", labels=labels)])
+        assert opened.created
+        silence = {"matchers": ['team="db"'], "ends_at": "2099-01-01T00:00:00Z", "created_by": "bob"}
+        assert (await c.post("/api/v1/silences", json=silence)).status_code == 201
+        window = {"id": "patch", "services": ["web"], "starts_at": "2020-01-01T00:00:00Z"}
+        window["ends_at"] = "2099-01-01T00:00:00Z"
+        assert (await c.post("/api/v1/maintenance", json=window)).status_code == 201
+        [muted] = await k.batcher.submit("web-generic", [make_alert("y", labels=labels)])
+        assert muted.incident_id is None and muted.ignored
+        [acked] = await k.batcher.submit(
+            "web-generic", [make_alert("x", action="acknowledge", labels=labels)]
+        )
+        assert not acked.ignored, acked
+        incident = (await c.get(f"/api/v1/incidents/{opened.incident_id}")).json()
+        assert incident["status"] == "acknowledged"
+        [resolved] = await k.batcher.submit("web-generic", [make_alert("x", action="resolve", labels=labels)])
+        assert not resolved.ignored, resolved
+        assert (await c.get(f"/api/v1/incidents/{opened.incident_id}")).json()["status"] == "resolved"

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from koban.catalog.routing_apply import apply_routing, plan_routing
+from koban.catalog.routing_apply import ROUTING_SECTIONS, apply_routing, plan_routing
+from koban.catalog.sso_apply import ROW as SSO_ROW
 from koban.catalog.sso_apply import apply_sso, plan_sso
 from koban.config.model import ConfigFile
 from koban.core.sealing import Sealer
@@ -43,6 +44,13 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
     ("services", t.services),
     ("monitors", monitors),
 )
+
+
+def managed_objects(cfg: ConfigFile) -> list[tuple[str, str]]:
+    """``(section, id)`` of every object ``apply`` manages: what ``config check`` counts, so that
+    its count is the number of changes a first apply reports."""
+    out = [(s, o.id) for s, _ in SECTIONS + ROUTING_SECTIONS for o in getattr(cfg, s)]
+    return out + ([("sso", SSO_ROW)] if cfg.sso is not None else [])
 
 
 def _opened(section: str, definition: dict, sealer: Sealer | None) -> dict:

@@ -11,7 +11,7 @@ import typer
 
 from koban.api.config_apply import audited
 from koban.auth.audit import Door, Origin, record
-from koban.catalog.apply import apply_config, plan_changes
+from koban.catalog.apply import apply_config, managed_objects, plan_changes
 from koban.catalog.snapshot import hash_key
 from koban.cli import remote_cmds
 from koban.cli.remote import URL_OPTION, connect
@@ -40,9 +40,7 @@ def _load(path: Path) -> ConfigFile:
 def check(path: Path) -> None:
     """Validate a config file; every problem is reported with its line number."""
     cfg = _load(path)
-    n = sum(
-        len(getattr(cfg, s)) for s in ("people", "rotations", "schedules", "channels", "policies", "services")
-    )
+    n = len(managed_objects(cfg))
     typer.echo(f"{path}: ok ({n} objects)")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,34 @@ DEMO_KEY = "demo-key-change-me"
 DEMO_ADMIN = "carol"  # a person of examples/demo.yaml; the demo's administrator
 DEMO_PASSWORD = "demo-password-change-me"
 SIM_TOKEN = "demo-twilio-token"  # the simulator's auth token: only ever talks to 127.0.0.1
+DEFAULT_DATA_DIR = Path("data/demo")
+MARKER = ".koban-demo"  # written into a data dir the demo made: only such a dir is ever wiped
+
+
+def prepare_data_dir(data_dir: Path, *, keep: bool) -> str:
+    """Start the demo on fresh data unless told to keep it; returns the line that says which.
+
+    A second run on the first's database dedups the README's alert into an incident acknowledged
+    long ago, and nothing pages: so each run starts fresh. Only the demo's own directory (the
+    default, or one holding the demo's marker) is wiped, never a directory the user pointed at."""
+    ours = data_dir.resolve() == DEFAULT_DATA_DIR.resolve() or (data_dir / MARKER).exists()
+    if not (data_dir / "koban.db").exists():
+        if ours or not data_dir.exists() or not any(data_dir.iterdir()):
+            data_dir.mkdir(parents=True, exist_ok=True)
+            (data_dir / MARKER).write_text(
+                "koban demo data: each `koban demo` starts it afresh unless --keep\n"
+            )
+        return f"data: fresh, in {data_dir}"
+    if not ours:
+        return (
+            f"data: reusing {data_dir} (KOBAN_DATA_DIR names a directory the demo did not make: never wiped)"
+        )
+    if keep:
+        return f"data: reusing the previous run's, in {data_dir} (without --keep a run starts fresh)"
+    shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    (data_dir / MARKER).write_text("koban demo data: each `koban demo` starts it afresh unless --keep\n")
+    return f"data: fresh, in {data_dir} (the previous run's was removed; --keep reuses it)"
 
 
 def _examples() -> Path:
@@ -24,16 +53,18 @@ def _examples() -> Path:
     raise typer.BadParameter("examples/demo.yaml not found; run from a koban checkout")
 
 
-def start_twilio_simulator(examples: Path, koban_url: str) -> str:
-    """The Twilio simulator as a child process (killed when the demo exits); returns its URL."""
-    from koban.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER
+def start_twilio_simulator(koban_url: str) -> str:
+    """The Twilio simulator as a child process (killed when the demo exits); returns its URL.
+    Who answers comes from the simulator's own file (fakes/twilio/demo_personas.yaml): it is not a
+    koban config, so it does not live among examples/."""
+    from koban.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER, DEMO_PERSONAS
     from koban.testing.ports import free_port
 
     port = free_port()
     args = [sys.executable, "-m", "koban.fakes.twilio", "--port", str(port), "--auth-token", SIM_TOKEN]
     args += [
         "--personas",
-        str(examples / "demo-personas.yaml"),
+        str(DEMO_PERSONAS),
         "--sms-url",
         f"{koban_url}/twilio/sms/inbound",
     ]
@@ -94,26 +125,33 @@ def _demo_admin() -> str:
             await db.dispose()
 
     asyncio.run(main())
+    # The README's curl lines read it from here (TOKEN=$(cat data/demo/admin-token)): no copying.
+    path = settings.data_dir / "admin-token"
+    path.touch(mode=0o600)
+    path.write_text(issued.text + "\n")
     return issued.text
 
 
-def run_demo(port: int) -> None:
-    os.environ.setdefault("KOBAN_DATA_DIR", str(Path("data/demo").resolve()))
+def run_demo(port: int, keep: bool = False) -> None:
+    os.environ.setdefault("KOBAN_DATA_DIR", str(DEFAULT_DATA_DIR.resolve()))
+    data = prepare_data_dir(Path(os.environ["KOBAN_DATA_DIR"]), keep=keep)
     os.environ.setdefault("KOBAN_PORT", str(port))
     os.environ.setdefault("KOBAN_CONFIG_FILE", str(_demo_config(int(os.environ["KOBAN_PORT"]))))
     base = f"http://127.0.0.1:{os.environ['KOBAN_PORT']}"
-    sim = start_twilio_simulator(_examples(), base)
+    sim = start_twilio_simulator(base)
     from koban.fakes.slack.demo import click_hint, start_fake_slack
 
     slack = start_fake_slack(base)
     token = _demo_admin()
     typer.echo(
         "\nkoban demo\n"
+        f"  {data}\n"
         f"  sign in:    {base}/login  as {DEMO_ADMIN} / {DEMO_PASSWORD}\n"
         f"  API docs:   {base}/docs\n"
         f"  API token (this run, administrator): {token}\n"
+        f"    (also in {os.environ['KOBAN_DATA_DIR']}/admin-token)\n"
         f"  incidents:  curl -s {base}/api/v1/incidents -H 'Authorization: Bearer {token}'\n"
-        f"  Twilio simulator: {sim}/_sim/calls (alice never answers, bob is busy, carol presses 1)\n"
+        f"  Twilio simulator: {sim}/_sim/calls (alice never answers, bob is busy twice, carol presses 1)\n"
         "  send a critical alert (posts to the team channel, then phones alice, bob, carol in turn):\n"
         f"    curl -s -X POST {base}/api/v1/ingest -H 'Authorization: Bearer {DEMO_KEY}' \\\n"
         "      -H 'Content-Type: application/json' \\\n"

@@ -16,7 +16,7 @@ import typer
 from koban.channels.actions import IncidentAction
 from koban.cli import remote_cmds
 from koban.cli.remote import URL_OPTION, connect
-from koban.cli.runtime import open_system, settings_or_exit
+from koban.cli.runtime import existing_data_settings, open_system, settings_or_exit
 from koban.db import schema as t
 from koban.domain.escalation import Status
 
@@ -35,7 +35,7 @@ def list_(
         return
 
     async def main() -> Sequence[sa.Row[Any, Any, Any, Any, Any]]:  # id, status, severity, service, summary
-        async with open_system(settings_or_exit()) as system, system.db.read() as conn:
+        async with open_system(existing_data_settings()) as system, system.db.read() as conn:
             c = t.incidents.c
             q = (
                 sa.select(c.id, c.status, c.severity, c.service_id, c.summary)
@@ -63,8 +63,10 @@ def _report(call: Callable[[Any], Awaitable[Any]]) -> None:
     """Run one lifecycle call against the database and print its answer; exit 1 if refused."""
     from koban.paging.actions import NotFound
 
+    settings = existing_data_settings()
+
     async def main():  # noqa: ANN202
-        async with open_system(settings_or_exit()) as system:
+        async with open_system(settings) as system:
             return await call(system)
 
     try:

@@ -65,8 +65,11 @@ def worker(
 
 
 @app.command()
-def demo(port: int = typer.Option(8080, help="Listen port.")) -> None:
-    """Start koban on SQLite with the demo config in examples/ (what `make run` does)."""
+def demo(
+    port: int = typer.Option(8080, help="Listen port."),
+    keep: bool = typer.Option(False, "--keep", help="Reuse the previous run's data (default: start fresh)."),
+) -> None:
+    """Start koban on SQLite with the demo config in examples/ (what `make run` does), on fresh data."""
     from koban.cli.demo import run_demo
 
-    run_demo(port)
+    run_demo(port, keep)

@@ -8,12 +8,14 @@ Tests replace the transport at this seam with ``use_transport``.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
 
 from koban import __version__
+from koban.core.retry_after import retry_after_of
 
 USER_AGENT = f"koban/{__version__}"
 DEFAULT_TIMEOUT = 10.0
@@ -26,12 +28,10 @@ class OutboundResponse:
     headers: Mapping[str, str]
     body: bytes
 
-    def retry_after(self) -> float | None:
-        value = self.headers.get("Retry-After") or self.headers.get("retry-after")
-        try:
-            return max(0.0, float(value)) if value is not None else None
-        except ValueError:
-            return None
+    def retry_after(self, now: float | None = None) -> float | None:
+        """Seconds or an HTTP-date (core/retry_after.py); a date without the answer's own Date
+        header is measured against ``now``, by default this host's clock."""
+        return retry_after_of(self.headers, time.time() if now is None else now)
 
     @property
     def text(self) -> str:

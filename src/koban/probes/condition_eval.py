@@ -1,8 +1,9 @@
 """Evaluation side of the condition language: operands, the per-result context, comparison rules.
 
 Comparison follows Gatus: numbers compare as numbers when both sides parse as numbers, otherwise as
-strings; ``pat()`` is a case-sensitive glob; durations (``48h``, ``30m``, ``500ms``, ``7d``) become
-milliseconds so they compare with ``[RESPONSE_TIME]`` and ``[CERTIFICATE_EXPIRATION]``.
+strings; ``pat()`` is a case-sensitive glob; durations (``48h``, ``1h30m``, ``500ms``, ``7d``, in the
+config's grammar: core/durations.py) become milliseconds so they compare with ``[RESPONSE_TIME]``
+and ``[CERTIFICATE_EXPIRATION]``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from koban.core.durations import parse_duration
 from koban.probes.result import ProbeResult
 
 _MISSING = object()
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
-_UNIT_MS = {"ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3, "d": 86400e3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +134,11 @@ def _number(value: Any) -> float | None:
         try:
             return float(value)
         except ValueError:
-            match = _DURATION.match(value.strip())
-            if match:
-                return float(match.group(1)) * _UNIT_MS[match.group(2)]
+            pass
+        try:
+            return parse_duration(value) * 1000.0  # the config's grammar: 1h30m loads and works
+        except ValueError:
+            return None
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from koban.channels.base import DeliveryResult
+from koban.core.retry_after import retry_after_of
 
 # Errors that will not fix themselves, with a hint for the person reading the incident. Unknown
 # error codes are permanent too: Slack answers the same way to the same request.
@@ -37,15 +38,8 @@ GONE_MESSAGE_ERRORS = frozenset({"message_not_found", "cant_update_message", "ed
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
-    if not headers:
-        return None
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None
-    return None
+    """Seconds, or an HTTP-date measured against the answer's own Date header (core/retry_after.py)."""
+    return retry_after_of(headers)
 
 
 def classify(

@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from koban.fakes._server import LocalServer
-from koban.fakes.slack.clicks import block_actions_payload, signed_form
+from koban.fakes.slack.clicks import block_actions_payload, iter_buttons, signed_form
 
 
 @dataclass
@@ -61,6 +61,9 @@ class FakeSlack(LocalServer):
         self._script: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # -- scripting and inspection -----------------------------------------------------------------
     def fail_next(
@@ -126,8 +129,27 @@ class FakeSlack(LocalServer):
             return resp.status
 
     # -- HTTP -------------------------------------------------------------------------------------
+    async def settled(self) -> None:
+        """Wait until no request is being handled. A client that timed out leaves its request
+        running here (a slow answer still to come, a post still to land): a test that looks for the
+        outcome before that request finishes races it."""
+        async with asyncio.timeout(30):
+            await self._idle.wait()
+
+    @web.middleware
+    async def _counted(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._counted])
         app.router.add_post("/api/auth.test", self._auth_test)
         app.router.add_post("/api/chat.postMessage", self._post_message)
         app.router.add_post("/api/chat.update", self._update)
@@ -294,6 +316,20 @@ class FakeSlack(LocalServer):
         return web.json_response({"ok": True})
 
     async def _control_click(self, request: web.Request) -> web.Response:
+        """A click, as the demo's printed curl does it. A message koban has since updated (say, it
+        now reads "Acknowledged by carol" and has no Acknowledge button) is not an error of the
+        fake: the answer says what the message reads now and which buttons it has."""
         spec = await request.json()
-        status = await self.click(spec["message_ts"], spec["action_id"], spec["user_id"])
+        ts, action_id = str(spec["message_ts"]), str(spec["action_id"])
+        found = [m for m in self.messages if m["ts"] == ts]
+        if not found:
+            return web.json_response(
+                {"ok": False, "error": "message_not_found", "message_ts": ts}, status=404
+            )
+        buttons = [str(e.get("action_id")) for _, e in iter_buttons(found[0])]
+        if action_id not in buttons:
+            detail = f"message {ts} has no {action_id!r} button (any more); it reads: {found[0]['text']}"
+            body = {"ok": False, "error": "no_such_button", "detail": detail, "buttons": buttons}
+            return web.json_response(body | {"text": found[0]["text"]}, status=409)
+        status = await self.click(ts, action_id, spec["user_id"])
         return web.json_response({"ok": True, "status": status})
