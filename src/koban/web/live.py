@@ -96,11 +96,13 @@ async def _events(feed: LiveFeed) -> AsyncIterator[str]:
         seen: Version = ()
         ends = time.monotonic() + STREAM_SECONDS
         while time.monotonic() < ends:
-            if not await feed.next_change(KEEPALIVE_SECONDS):
-                yield ": still here\n\n"
-            elif feed.version != seen:  # the first version too: the page may predate it
+            # Compared, not only awaited: a change made while this tab was sending still counts.
+            # The first version is told too, since the page may have been rendered before it.
+            if feed.version != seen:
                 seen = feed.version
                 yield "event: incidents\ndata: changed\n\n"
+            elif not await feed.next_change(KEEPALIVE_SECONDS):
+                yield ": still here\n\n"
 
 
 @router.get("/incidents/events", dependencies=[page_needs(Scope.READ)])
