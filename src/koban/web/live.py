@@ -28,7 +28,11 @@ log = logging.getLogger("koban.web")
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 0.5  # an incident shows within a second
 KEEPALIVE_SECONDS = 15.0  # proxies close a silent connection
-STREAM_SECONDS = 600.0  # then the browser reconnects (``retry``), so a restart never waits on a tab
+# Then the browser reconnects on its own (``retry``), naming the last version it was told
+# (``Last-Event-ID``): a restart waits on an open tab for this long at most, and a reconnect costs
+# the tab nothing.
+STREAM_SECONDS = 25.0
+MAX_EVENT_ID = 100
 Version = tuple[Any, ...]
 
 
@@ -90,25 +94,29 @@ def feed_of(request: Request) -> LiveFeed:
     return feed
 
 
-async def _events(feed: LiveFeed) -> AsyncIterator[str]:
+def event_id(version: Version) -> str:
+    return ":".join(str(v) for v in version)
+
+
+async def _events(feed: LiveFeed, last_id: str = "") -> AsyncIterator[str]:
     async with feed.listen():
         yield "retry: 3000\n\n"
-        seen: Version = ()
+        seen = last_id[:MAX_EVENT_ID]
         ends = time.monotonic() + STREAM_SECONDS
         while time.monotonic() < ends:
             # Compared, not only awaited: a change made while this tab was sending still counts.
-            # The first version is told too, since the page may have been rendered before it.
-            if feed.version != seen:
-                seen = feed.version
-                yield "event: incidents\ndata: changed\n\n"
-            elif not await feed.next_change(KEEPALIVE_SECONDS):
+            # A new tab is told the first version too: its page may have been rendered before it.
+            if feed.version and event_id(feed.version) != seen:
+                seen = event_id(feed.version)
+                yield f"id: {seen}\nevent: incidents\ndata: changed\n\n"
+            elif not await feed.next_change(min(KEEPALIVE_SECONDS, max(0.0, ends - time.monotonic()))):
                 yield ": still here\n\n"
 
 
 @router.get("/incidents/events", dependencies=[page_needs(Scope.READ)])
 async def incident_events(request: Request) -> StreamingResponse:
     return StreamingResponse(
-        _events(feed_of(request)),
+        _events(feed_of(request), request.headers.get("last-event-id", "")),
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"},
     )
