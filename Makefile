@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint fmt bench clean install peers
+.PHONY: run test check lint fmt bench clean install peers vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,22 @@ $(STAMP): $(BIN)/python requirements-dev.lock pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# Browser libraries (Swagger UI for /docs) from npm, pinned by package-lock.json, installed inside
+# the Python package (git-ignored) so koban serves them itself. No install scripts: nothing phones home.
+VENDOR       := src/koban/web/vendor
+VENDOR_STAMP := $(VENDOR)/node_modules/.installed
+
+$(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
+	npm ci --prefix $(VENDOR) --ignore-scripts --no-audit --no-fund
+	touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
+
+install: $(STAMP) $(VENDOR_STAMP)
 
 # `make run PORT=8081` listens elsewhere; each run starts on fresh data, `make run KEEP=1` reuses it.
 PORT ?= 8080
-run: $(STAMP)
+run: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/koban demo --port $(PORT) $(if $(KEEP),--keep)
 
 lint: $(STAMP)
@@ -44,11 +55,11 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: check peers
+test: check vendor peers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) peers
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .pytest_cache data
+	rm -rf $(VENV) .pytest_cache data $(VENDOR)/node_modules

@@ -3,9 +3,11 @@
 # Best effort on a developer machine: without root or apt-get it says so and the tests skip.
 set -u
 need=()
-for bin in prometheus-alertmanager prometheus prometheus-blackbox-exporter nginx wrk; do
+for bin in prometheus-alertmanager prometheus prometheus-blackbox-exporter nginx wrk chromium; do
   command -v "$bin" >/dev/null 2>&1 || need+=("$bin")
 done
+# The browser tests' Japanese pages need CJK fonts (without them every character is a box).
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "install-peers: not root or no apt-get; peer tests will skip (missing: ${need[*]})"
@@ -20,7 +22,7 @@ had_pid_file=0
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null 2>&1 || true
 apt-get install -y -qq --no-install-recommends prometheus-alertmanager prometheus \
-  prometheus-blackbox-exporter nginx wrk >/dev/null 2>&1 || echo "install-peers: apt-get install failed"
+  prometheus-blackbox-exporter nginx wrk chromium fonts-noto-cjk >/dev/null 2>&1 || echo "install-peers: apt-get install failed"
 # Stop only the nginx this install started, by its PID (the tests start their own, on their ports).
 if [ "$had_pid_file" = 0 ] && [ -s "$pid_file" ]; then
   pid=$(cat "$pid_file")

@@ -14,20 +14,19 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from koban.api.deps import deps_of
+from koban.auth import visibility
 from koban.auth.guard import TeamOf, ensure, public, requires
 from koban.auth.permissions import Need, Scope
-from koban.db import schema as t
+from koban.auth.visibility import current_catalog, service_team
+from koban.auth.visibility import incident_team as incident_team  # the routes' TeamOf, shared with the web
 
 
 async def _catalog(request: Request) -> Any:
-    deps = deps_of(request)
-    await deps.refresh_catalog()
-    return deps.catalog
+    return await current_catalog(request)
 
 
 def _service_team(catalog: Any, service_id: str | None) -> str | None:
-    svc = catalog.services.get(service_id) if service_id else None
-    return svc.team if svc is not None else None
+    return service_team(catalog, service_id)
 
 
 async def _body_field(request: Request, name: str) -> Any:
@@ -59,21 +58,6 @@ async def monitor_team(request: Request) -> str | None:
     mon = catalog.monitors.get(request.path_params.get("ident", ""))
     service = mon.service if mon is not None else await _body_field(request, "service")
     return _service_team(catalog, service if isinstance(service, str) else None)
-
-
-async def incident_team(request: Request) -> str | None:
-    deps = deps_of(request)
-    try:
-        ident = int(request.path_params.get("incident_id", "0"))
-    except ValueError:
-        return None
-    if not 1 <= ident < 2**63:
-        return None  # the route answers 422
-    async with deps.db.read() as conn:
-        service = (
-            await conn.execute(sa.select(t.incidents.c.service_id).where(t.incidents.c.id == ident))
-        ).scalar_one_or_none()
-    return _service_team(await _catalog(request), service)
 
 
 def one_team(catalog: Any, services: list[str]) -> str | None:
@@ -165,20 +149,10 @@ def acting(request: Request, claimed: str | None) -> str:
 
 
 def visible_teams(request: Request) -> set[str | None] | None:
-    """The teams whose objects a list shows the caller: None for all (a global role without a team
-    limit); else the caller's teams (or the token's one team) and objects no team owns."""
-    who = request.state.principal
-    if who.token_team is not None:
-        return {who.token_team}
-    if who.global_role is not None:
-        return None
-    return {None, *who.team_roles}
+    """The teams whose objects a list shows the caller (``auth.visibility``)."""
+    return visibility.visible_teams(request.state.principal)
 
 
 async def visible_services(request: Request) -> list[str] | None:
     """Service ids whose incidents and monitors a list shows the caller (None: all)."""
-    teams = visible_teams(request)
-    if teams is None:
-        return None
-    catalog = await _catalog(request)
-    return [s.id for s in catalog.services.values() if s.team in teams]
+    return visibility.visible_services(request.state.principal, await _catalog(request))

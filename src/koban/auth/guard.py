@@ -6,7 +6,8 @@ route open to anonymous callers says why with ``public("...")``. ``guard_of(rout
 walk every route of the app and fail on one that declares neither.
 
 A session cookie is accepted the way a form post is: a request that changes state must also send
-the session's CSRF token (header ``X-CSRF-Token``), since a browser attaches cookies on its own.
+the session's CSRF token (header ``X-CSRF-Token``, or a web form's ``csrf`` field), since a browser
+attaches cookies on its own.
 
 Tokens and sessions are looked up once per second at most per process (``CallerCache``): an authenticated
 request then costs a dict lookup and a SHA-256, and a revoked token is refused within a second on
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 import sqlalchemy as sa
 from fastapi import HTTPException, Request
@@ -114,7 +116,7 @@ class Guard:
             if (
                 unsafe
                 and isinstance(who, Principal)
-                and not sessions.csrf_ok(csrf, request.headers.get(CSRF_HEADER))
+                and not sessions.csrf_ok(csrf, request.headers.get(CSRF_HEADER) or await _form_csrf(request))
             ):
                 raise HTTPException(
                     403, f"a change made with a session cookie needs the {CSRF_HEADER} header"
@@ -133,6 +135,19 @@ class Guard:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+async def _form_csrf(request: Request) -> str | None:
+    """A web page's form carries the token as its ``csrf`` field (a form cannot set a header).
+    Starlette keeps the body it read, so the route reads the same form again."""
+    if not request.headers.get("content-type", "").startswith(FORM_TYPE):
+        return None
+    try:
+        fields = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=1000)
+    except ValueError:  # more fields than any koban form has
+        return None
+    return fields.get("csrf", [None])[0]
 
 
 FIRST_ADMIN = "nobody can sign in yet: make the first administrator with `koban user create PERSON --admin`"

@@ -36,8 +36,7 @@ from koban.ingest.edge import IngestEdge
 from koban.ingest.keys import router as ingest_keys_router
 from koban.ingest.pagerduty import Enqueue, enqueue_openapi, enqueue_routes
 from koban.ingest.routes import Ingest, ingest_routes
-from koban.web import login as web_login
-from koban.web import static_files
+from koban.web import pages as web_pages
 from koban.web.headers import SecurityHeaders
 
 log = logging.getLogger("koban.api")
@@ -77,6 +76,8 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description="Monitoring and on-call: alerts in, incidents, escalation, notifications out.",
+        docs_url=None,  # koban serves /docs itself, from npm's files rather than a CDN (web/api_docs.py)
+        redoc_url=None,
     )
     app.state.deps = system.api
     app.include_router(incidents.router)
@@ -91,8 +92,7 @@ def create_app(
     app.include_router(me.router)
     app.include_router(config_apply.router)
     app.include_router(sso.router)
-    app.include_router(web_login.router)
-    app.include_router(static_files.router)
+    web_pages.install(app)
     # Alert ingest first: routes are matched in order, and behind every REST route each alert POST
     # was tested against them all (16% of the event loop at 1 alert per request). They are POST-only
     # on paths no REST route serves, so nothing else is shadowed.

@@ -4,7 +4,7 @@ The policy allows only koban's own files: no inline script (so an injected ``<sc
 no framing (clickjacking a "Resolve" button), no referrer sent to other sites (page URLs name
 incidents). JSON answers are not pages and go out untouched, so the REST API pays nothing.
 
-FastAPI's ``/docs`` and ``/redoc`` are left as they are: they run inline script by design.
+``/docs`` is no exception: koban serves Swagger UI's start-up script as a file (web/api_docs.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ PAGE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"cross-origin-opener-policy", b"same-origin"),
 )
-EXEMPT = ("/docs", "/redoc")
 
 
 def is_page(headers: list[tuple[bytes, bytes]]) -> bool:
@@ -34,7 +33,7 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 

@@ -179,7 +179,7 @@ async def home(request: Request) -> Response:
     row, who = found
     body = (
         f"<p>Signed in as <b>{esc(who.person_id)}</b>.</p>"
-        "<p><a href='/api/v1/incidents'>Incidents (JSON)</a> · <a href='/docs'>API</a></p>"
+        "<p><a href='/incidents'>Incidents / インシデント</a> · <a href='/docs'>API</a></p>"
         f"<form method='post' action='/logout'><input type='hidden' name='csrf' value='{esc(row.csrf)}'>"
         "<label><input type='checkbox' name='everywhere' value='1'> on every device / すべての端末で</label>"
         "<button type='submit'>Sign out / ログアウト</button></form>"

@@ -1,0 +1,114 @@
+"""The pages' two languages and the viewer's time zone.
+
+Messages are Babel catalogues (``web/locale/<lang>/LC_MESSAGES/messages.po``, English ids), read
+once per process and compiled in memory: no build step, and a missing translation shows English.
+The language is the signed-in person's ``language`` (from config), else the browser's
+``Accept-Language``, else English. Times are shown in the person's ``timezone`` (UTC before login).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from gettext import NullTranslations
+from importlib.resources import files
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.core import UnknownLocaleError, negotiate_locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LANGUAGES = ("en", "ja")
+DEFAULT = "en"
+MAX_ACCEPT = 512  # an Accept-Language longer than this is not a browser's
+
+
+def _base(tag: str) -> str | None:
+    """``ja-JP`` / ``ja_JP`` / ``JA`` -> ``ja`` when koban speaks it."""
+    try:
+        lang = Locale.parse(tag.strip().replace("-", "_")).language
+    except (ValueError, UnknownLocaleError):
+        return None
+    return lang if lang in LANGUAGES else None
+
+
+def from_accept_language(header: str) -> str | None:
+    """The browser's first language koban speaks, by its q-values."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header[:MAX_ACCEPT].split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            ranked.append((-q, i, tag))
+    found = negotiate_locale([t for _, _, t in sorted(ranked)], list(LANGUAGES), sep="-")
+    if found is None:
+        found = next((b for _, _, t in sorted(ranked) if (b := _base(t)) is not None), None)
+    return found
+
+
+def pick(person_language: str | None, accept_language: str) -> str:
+    """The person's language, else the browser's, else English."""
+    if person_language and (lang := _base(person_language)) is not None:
+        return lang
+    return from_accept_language(accept_language) or DEFAULT
+
+
+@cache
+def translations(lang: str) -> NullTranslations:
+    if lang not in LANGUAGES:
+        return NullTranslations()
+    item = files("koban.web").joinpath("locale", lang, "LC_MESSAGES", "messages.po")
+    with item.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def gettext_for(lang: str) -> Callable[..., str]:
+    """``_("Acknowledge")`` or ``_("%(n)s incidents", n=3)``: the text in ``lang``, filled in."""
+    tr = translations(lang)
+
+    def _(message: str, **values: Any) -> str:
+        text = tr.gettext(message)
+        return text % values if values else text
+
+    return _
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def format_time(ts: float | None, lang: str, tz: ZoneInfo) -> str:
+    """A stored timestamp as the viewer reads it: their zone, their language's format."""
+    if not ts:
+        return ""
+    return format_datetime(datetime.fromtimestamp(ts, UTC), "medium", tzinfo=tz, locale=lang)
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "extract, translate later"
+    """Marks a message the templates pick at run time (a state, a severity), for extraction."""
+    return message
+
+
+WORDS = (
+    *(N_("open"), N_("triggered"), N_("acknowledged"), N_("resolved"), N_("all")),
+    *(N_("critical"), N_("error"), N_("warning"), N_("info")),
+    *(N_("Not allowed"), N_("Not found"), N_("Error")),
+)

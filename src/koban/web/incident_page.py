@@ -1,0 +1,134 @@
+"""``/incidents/{id}``: one incident (the page every Slack, email and SMS link opens): its whole
+timeline, notifications, linked alerts and labels, and the acknowledge, resolve and escalate forms.
+
+Escalate carries the step and loop the page showed (``seen``): a form posted again after the
+incident moved on is refused instead of skipping a second step, as in every other door.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Request
+from starlette.responses import RedirectResponse, Response
+
+from koban.auth.permissions import Need, Principal, Scope, decide
+from koban.auth.visibility import incident_team, service_team
+from koban.channels.actions import IncidentAction
+from koban.db import schema as t
+from koban.paging.actions import NotFound
+from koban.web.deps import deps_of
+from koban.web.guard import PageRefused, page_needs
+from koban.web.incidents_list import origin_of
+from koban.web.render import Viewer, render, viewer_of
+
+router = APIRouter(include_in_schema=False)
+IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+RESPOND = page_needs(Scope.RESPOND, incident_team)
+MAX_STEP = 10_000
+
+
+async def _load(request: Request, incident_id: int) -> dict[str, Any]:
+    deps = deps_of(request)
+    async with deps.db.read() as conn:
+        row = (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))).first()
+        if row is None:
+            raise PageRefused(404, f"incident {incident_id} does not exist")
+        timeline = (
+            await conn.execute(
+                sa.select(t.timeline).where(t.timeline.c.incident_id == incident_id).order_by(t.timeline.c.id)
+            )
+        ).all()
+        alerts = (
+            await conn.execute(
+                sa.select(t.alerts).where(t.alerts.c.incident_id == incident_id).order_by(t.alerts.c.id)
+            )
+        ).all()
+        deliveries = (
+            await conn.execute(
+                sa.select(t.deliveries)
+                .where(t.deliveries.c.incident_id == incident_id)
+                .order_by(t.deliveries.c.id)
+            )
+        ).all()
+    return {"incident": row, "timeline": timeline, "alerts": alerts, "deliveries": deliveries}
+
+
+def _brief(data: Any) -> str:
+    """A timeline entry's details in one line (shown as text, escaped like everything else)."""
+    if not data:
+        return ""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)[:500]
+
+
+async def _show(
+    request: Request, viewer: Viewer, incident_id: int, message: str = "", status: int = 200
+) -> Response:
+    deps = deps_of(request)
+    await deps.refresh_catalog()
+    found = await _load(request, incident_id)
+    who: Principal = request.state.principal
+    team = service_team(deps.catalog, found["incident"].service_id)
+    may_respond = bool(viewer.csrf) and decide(who, Need(Scope.RESPOND, team)).allowed
+    return render(
+        viewer,
+        "incident.html",
+        status,
+        team=team,
+        may_respond=may_respond,
+        message=message,
+        brief=_brief,
+        **found,
+    )
+
+
+@router.get("/incidents/{incident_id}", dependencies=[page_needs(Scope.READ, incident_team)])
+async def incident_page(request: Request, incident_id: IncidentId) -> Response:
+    return await _show(request, await viewer_of(request), incident_id)
+
+
+def _seen(form: Any) -> tuple[int, int] | None:
+    step, loop = str(form.get("seen_step", "")), str(form.get("seen_loop", "0"))
+    if not (step.isdigit() and loop.isdigit()):
+        return None
+    return min(int(step), MAX_STEP), min(int(loop), MAX_STEP)
+
+
+async def _act(request: Request, incident_id: int, action: IncidentAction) -> Response:
+    deps = deps_of(request)
+    form = await request.form(max_fields=10)
+    note = str(form.get("note", ""))[:2000] or None
+    who: Principal = request.state.principal
+    viewer = await viewer_of(request)
+    try:
+        res = await deps.actions.act(
+            incident_id,
+            action,
+            actor=who.person_id,
+            via="ui",
+            note=note,
+            seen=_seen(form) if action is IncidentAction.ESCALATE else None,
+            origin=origin_of(request),
+        )
+    except NotFound:
+        raise PageRefused(404, f"incident {incident_id} does not exist") from None
+    if not res.ok:
+        return await _show(request, viewer, incident_id, res.message, 409)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)  # a reload does not re-post
+
+
+@router.post("/incidents/{incident_id}/acknowledge", dependencies=[RESPOND])
+async def acknowledge(request: Request, incident_id: IncidentId) -> Response:
+    return await _act(request, incident_id, IncidentAction.ACKNOWLEDGE)
+
+
+@router.post("/incidents/{incident_id}/resolve", dependencies=[RESPOND])
+async def resolve(request: Request, incident_id: IncidentId) -> Response:
+    return await _act(request, incident_id, IncidentAction.RESOLVE)
+
+
+@router.post("/incidents/{incident_id}/escalate", dependencies=[RESPOND])
+async def escalate(request: Request, incident_id: IncidentId) -> Response:
+    return await _act(request, incident_id, IncidentAction.ESCALATE)

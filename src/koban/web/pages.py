@@ -1,0 +1,36 @@
+"""The web UI's routes, put on the app in the order they must match, and how a page's refusal or
+a signed-out visit is answered (an HTML page, or the sign-in page)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from koban.web import api_docs, incident_page, incidents_list, live, login, static_files
+from koban.web.guard import PageRefused, SignInFirst, to_login
+from koban.web.render import render, viewer_of
+
+HEADINGS = {403: "Not allowed", 404: "Not found"}
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageRefused)
+    viewer = await viewer_of(request)
+    heading = HEADINGS.get(exc.status, "Error")
+    return render(viewer, "error.html", exc.status, heading=heading, message=exc.message)
+
+
+async def _sign_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInFirst)
+    return to_login(exc.back_to)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(login.router)
+    app.include_router(static_files.router)
+    app.include_router(api_docs.router)
+    app.include_router(live.router)  # before /incidents/{incident_id}, which "events" is not
+    app.include_router(incidents_list.router)
+    app.include_router(incident_page.router)
+    app.add_exception_handler(PageRefused, _refused)
+    app.add_exception_handler(SignInFirst, _sign_in)
