@@ -118,6 +118,6 @@ async def test_every_fake_url_in_the_docs_is_served_by_that_fake(doc):
 async def test_the_incident_link_notifications_carry_leads_to_the_incident(db_url, tmp_path):
     """``{public_url}/incidents/{id}`` (webhook.md's ``url``, Slack and email links) answered 404."""
     async with running_system(db_url, make_config(), tmp_path) as k, client(k, admin=False) as http:
-        resp = await http.get("/incidents/42")
+        resp = await http.get("/incidents/42", headers={"accept": "text/html"})  # as a browser asks
         assert resp.status_code == 303
-        assert resp.headers["location"] == "/login?next=/api/v1/incidents/42"
+        assert resp.headers["location"] == "/login?next=/incidents/42"  # the incident's page, after sign-in

@@ -55,7 +55,7 @@ async def create_feed(request: Request, body: NewFeed) -> dict[str, Any]:
     if body.schedule is not None:
         sched = deps.catalog.schedules.get(body.schedule)
         if sched is None:
-            raise HTTPException(404, f"schedules/{body.schedule} does not exist")
+            raise HTTPException(422, f"unknown schedule {body.schedule!r}")  # a reference in the body
         ensure(request, Need(Scope.READ, sched.team))
     elif body.person != who.person_id:
         ensure(request, Need(Scope.ADMIN))  # someone else's shifts: administrators only

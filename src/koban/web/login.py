@@ -185,14 +185,3 @@ async def home(request: Request) -> Response:
         "<button type='submit'>Sign out / ログアウト</button></form>"
     )
     return page("koban", body)
-
-
-@router.get("/incidents/{incident_id}", dependencies=[OPEN])
-async def incident_link(request: Request, incident_id: int) -> Response:
-    """The incident link every notification carries (``{public_url}/incidents/{id}``, paging/
-    notifications.py): the incident as the signed-in person sees it, after signing in if needed."""
-    target = f"/api/v1/incidents/{incident_id}"
-    deps = _deps(request)
-    session_id = request.cookies.get(sessions.COOKIE, "")
-    found = await signed_in(deps.db, session_id, deps.clock.now()) if session_id else None
-    return RedirectResponse(target if found else f"/login?next={quote(target)}", status_code=303)
