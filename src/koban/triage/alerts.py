@@ -102,6 +102,16 @@ async def process_service_alerts(
             open_rows.pop(ok, None)
         if muted is not None and row is not None:
             uow.note(row["id"], now, "alert.muted", via=ev.source or None, data={"reason": muted})
+        elif result[0].ignored is not None and row is not None:
+            # A stale resolve or a refused acknowledgement is part of the incident's story: shown
+            # where responders look, not only in alerts.muted_reason.
+            uow.note(
+                row["id"],
+                now,
+                "alert.ignored",
+                via=ev.source or None,
+                data={"dedup_key": ev.dedup_key, "action": ev.action.value, "reason": result[0].ignored},
+            )
         out[i] = result[0]
         if record:
             _record(uow, integration_id, service_id, ev, result[0], now)
