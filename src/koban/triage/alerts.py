@@ -61,7 +61,7 @@ async def process_service_alerts(
     grouped = [i for i, ev in enumerate(events) if grouping.applies(service, ev)]
     direct = sorted(set(range(len(events))) - set(grouped))
     # Each key once per event (a sha256 each): the lock below and the loop both need them.
-    cks = {i: clock_key(service_id, events[i].incident_key, events[i].dedup_key) for i in direct}
+    cks = {i: clock_key(service_id, events[i].dedup_key) for i in direct}
     keys = {cks[i] for i in direct if events[i].action is not AlertAction.ACKNOWLEDGE}
     clocks = await lock_clocks(uow, keys, now)
     open_rows = await _lock_open(
