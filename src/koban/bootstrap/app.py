@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
-from koban.api import audit, config_apply, incidents, me, monitors, objects, sso, tokens, users
+from koban.api import audit, changes, config_apply, incidents, me, monitors, objects, sso, tokens, users
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
 from koban.bootstrap.openapi_access import document_access
@@ -66,6 +66,7 @@ def create_app(
     )
     app.state.deps = system.api
     app.include_router(incidents.router)
+    app.include_router(changes.router)
     app.include_router(objects.router)
     app.include_router(monitors.router)
     app.include_router(ingest_keys_router)
