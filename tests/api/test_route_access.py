@@ -23,6 +23,7 @@ OPEN = {
     "/api/v1/ingest/{key}/api/v2/alerts": "the integration key is in the path",
     "/api/v2/alerts": "Prometheus posts here with an integration key",
     "/v2/enqueue": "PagerDuty Events v2 senders carry a routing key",
+    "/v2/change/enqueue": "PagerDuty change events carry a routing key",
     "/l/{token}": "a signed, single-use link is its own proof",
     "/integrations/slack/interactivity": "Slack signs every request (X-Slack-Signature)",
     "/twilio/voice/twiml": "Twilio signs every request (X-Twilio-Signature)",

@@ -12,6 +12,7 @@ from koban.domain.alerts import AlertAction, AlertEvent, Severity
 from koban.domain.incident_rules import KeyClock, OpenIncident, Verdict, decide, fold
 
 NOW = 1_800_000_000.0
+LATER = NOW + 100  # receipt: the events below happened before it
 
 
 def at(seconds: float) -> datetime:
@@ -49,18 +50,18 @@ OPEN = OpenIncident("triggered", Severity.WARNING)
     ],
 )
 def test_decision_table(incident, clock, event, verdict):
-    assert decide(incident, clock, event, NOW).verdict is verdict
+    assert decide(incident, clock, event, LATER).verdict is verdict
 
 
 def test_resolve_without_incident_is_remembered_for_the_late_trigger():
-    d = decide(None, KeyClock(), res(5), NOW)
+    d = decide(None, KeyClock(), res(5), LATER)
     assert d.verdict is Verdict.IGNORE and d.clock == KeyClock(None, NOW + 5)
-    late = decide(None, d.clock, trig(2), NOW)
+    late = decide(None, d.clock, trig(2), LATER)
     assert late.verdict is Verdict.IGNORE and "resolved at" in (late.reason or "")
 
 
 def test_muted_trigger_is_ignored_and_leaves_the_clock_alone():
-    d = decide(None, KeyClock(), trig(1), NOW, muted="muted because silence s1")
+    d = decide(None, KeyClock(), trig(1), LATER, muted="muted because silence s1")
     assert d.verdict is Verdict.IGNORE and d.reason == "muted because silence s1" and d.clock == KeyClock()
 
 
@@ -71,9 +72,9 @@ def test_repeat_raises_severity_and_retriggers_an_acknowledged_incident_when_ask
 
 
 def test_grouped_incident_resolves_when_its_last_member_does():
-    inc, _ = fold([trig(1, "a", "g"), trig(2, "b", "g"), res(3, "a", "g")], NOW)
+    inc, _ = fold([trig(1, "a", "g"), trig(2, "b", "g"), res(3, "a", "g")], LATER)
     assert inc is not None and dict(inc.members) == {"a": "resolved", "b": "firing"}
-    inc, _ = fold([trig(1, "a", "g"), trig(2, "b", "g"), res(3, "a", "g"), res(4, "b", "g")], NOW)
+    inc, _ = fold([trig(1, "a", "g"), trig(2, "b", "g"), res(3, "a", "g"), res(4, "b", "g")], LATER)
     assert inc is None
 
 
@@ -124,3 +125,33 @@ def test_an_incident_is_open_exactly_while_some_alert_key_is_firing(events):
 def test_clock_join_is_commutative_and_idempotent(a, b):
     x, y = KeyClock(*a), KeyClock(*b)
     assert x.join(y) == y.join(x) and x.join(x) == x and x.join(y).join(y) == x.join(y)
+
+
+# -- a sender's clock that runs ahead (issue 17, item 10) ------------------------------------------
+
+
+def test_a_trigger_stamped_in_the_future_counts_from_its_receipt():
+    # amtool alert add --end=T: Alertmanager sets startsAt to T, an hour ahead of the receipt.
+    opened = decide(None, KeyClock(), trig(3600), NOW)
+    assert opened.verdict is Verdict.OPEN and opened.clock.fired_at == NOW
+
+
+def test_the_resolve_after_a_future_stamped_trigger_closes_the_incident():
+    opened = decide(None, KeyClock(), trig(3600), NOW)
+    # amtool alert add --end=now-1s, 60 s later: the resolve's time is before the trigger's startsAt.
+    closed = decide(OPEN, opened.clock, res(59), NOW + 60)
+    assert closed.verdict is Verdict.RESOLVE
+
+
+def test_a_resolve_stamped_in_the_future_still_resolves_in_arrival_order():
+    opened = decide(None, KeyClock(), trig(None), NOW)
+    assert decide(OPEN, opened.clock, res(3600), NOW).verdict is Verdict.RESOLVE
+
+
+@settings(max_examples=300, deadline=None)
+@given(ahead=st.floats(0.001, 1e8), gap=st.floats(0.001, 1e6))
+def test_no_trigger_time_ahead_of_receipt_makes_a_later_resolve_stale(ahead, gap):
+    opened = decide(None, KeyClock(), trig(ahead), NOW)
+    later = NOW + gap
+    resolve = AlertEvent("a", action=AlertAction.RESOLVE, ends_at=datetime.fromtimestamp(later, UTC))
+    assert decide(OPEN, opened.clock, resolve, later).verdict is Verdict.RESOLVE

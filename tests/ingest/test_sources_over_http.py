@@ -97,3 +97,44 @@ async def test_the_key_in_the_path_works_for_every_source_type(db_url, tmp_path)
             f"/api/v1/ingest/{s.key_for('prometheus')}/api/v2/alerts", json=_prometheus("firing")
         )
         assert r.status_code == 202 and r.json()["alerts"] == 1
+
+
+def _relayed(firing: bool) -> Any:
+    """Alertmanager's webhook for the same alert as ``_prometheus``: what it relays of that POST."""
+    import copy
+
+    direct = _prometheus("firing" if firing else "resolved")[0]
+    body = copy.deepcopy(
+        s.sample(f"alertmanager-webhook-prometheus-{'firing' if firing else 'resolved'}.json")
+    )
+    [alert] = body["alerts"]
+    alert.update(labels=direct["labels"], startsAt=direct["startsAt"])
+    alert.pop("fingerprint")  # Alertmanager's own is the label hash: koban computes the same
+    if not firing:
+        alert["endsAt"] = direct["endsAt"]
+    return body
+
+
+@pytest.mark.parametrize("first", ["prometheus", "alertmanager"])
+async def test_the_same_alert_straight_from_prometheus_and_relayed_by_alertmanager_is_one_incident(
+    db_url, tmp_path, first
+):
+    clock = FakeClock(SAMPLE_TIME)
+    sends = {
+        "prometheus": ("/api/v2/alerts", _prometheus("firing"), _prometheus("resolved")),
+        "alertmanager": ("/api/v1/ingest", _relayed(True), _relayed(False)),
+    }
+    order = [first, *(kind for kind in sends if kind != first)]
+    async with running_system(db_url, s.edge_config(), tmp_path, clock=clock) as k, s.client(k) as c:
+        for kind in order:
+            path, firing, _ = sends[kind]
+            assert (await c.post(path, json=firing, headers=s.bearer(kind))).status_code == 202
+            await k.drain.drain_all()
+        opened = await _only_incident(c)
+        clock.advance(5)
+        for kind in order:
+            path, _, resolved = sends[kind]
+            assert (await c.post(path, json=resolved, headers=s.bearer(kind))).status_code == 202
+            await k.drain.drain_all()
+        assert (await _only_incident(c))["id"] == opened["id"]
+        assert (await _incident(c, opened["id"]))["status"] == "resolved"

@@ -12,8 +12,10 @@ import asyncio
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from koban.core.clock import SystemClock
+from koban.db import schema as t
 from koban.testing.configs import AlertmanagerTarget
 from tests.ingest import support as s
 from tests.interop.conftest import Target, serve_koban
@@ -92,4 +94,41 @@ async def test_prometheus_sends_straight_to_koban_as_its_alertmanager(db_url, tm
         assert "TargetDown" in opened["summary"]
         target.healthy = True
         resolved = await wait_for_incident(koban, await provision(k.db, k.clock.now()), "resolved")
+        assert resolved["id"] == opened["id"]
+
+
+async def test_the_same_alert_sent_straight_and_relayed_by_alertmanager_is_one_incident(db_url, tmp_path):
+    # docs/integrations/prometheus.md: the direct path dedups with the same alert relayed.
+    am_bin, prom_bin = peer_binary("alertmanager"), peer_binary("prometheus")
+    async with (
+        running_system(db_url, s.edge_config(), tmp_path, clock=SystemClock(), worker=True) as k,
+        serve_koban(k) as koban,
+        Target().running() as target,
+        run_alertmanager(
+            tmp_path, webhook_url=f"{koban}/api/v1/ingest/{s.key_for('alertmanager')}", binary=am_bin
+        ) as am,
+        run_prometheus(
+            tmp_path,
+            rules=[{"name": "interop", "rules": [RULE]}],
+            alertmanagers=[am.url, AlertmanagerTarget(koban, bearer_token=s.key_for("prometheus"))],
+            scrape_configs=[scrape(target)],
+            resend_delay=1,
+            binary=prom_bin,
+        ),
+    ):
+        token = await provision(k.db, k.clock.now())
+        target.healthy = False
+        opened = await wait_for_incident(koban, token, "triggered")
+        for _ in range(80):  # until both paths have delivered the alert
+            async with k.db.read() as conn:
+                paths = set((await conn.execute(sa.select(t.alerts.c.integration_id).distinct())).scalars())
+            if {"in-alertmanager", "in-prometheus"} <= paths:
+                break
+            await asyncio.sleep(0.5)
+        assert {"in-alertmanager", "in-prometheus"} <= paths
+        async with httpx.AsyncClient(base_url=koban, headers={"Authorization": f"Bearer {token}"}) as c:
+            seen = (await c.get("/api/v1/incidents")).json()["incidents"]
+        assert [i["id"] for i in seen] == [opened["id"]], seen
+        target.healthy = True
+        resolved = await wait_for_incident(koban, token, "resolved")
         assert resolved["id"] == opened["id"]

@@ -16,7 +16,7 @@ from koban.db import schema as t
 from tests.support.factories import make_alert, make_config
 from tests.support.system import running_system
 
-T0 = 1_800_000_000.0
+T0 = 1_800_000_000.0 - 100  # the events happened before the fake clock's receipt time
 
 
 def when(seconds: float) -> datetime:
@@ -122,3 +122,35 @@ async def test_any_delivery_order_ends_in_the_same_open_incidents(db_url, tmp_pa
             await k.batcher.submit("web-generic", shuffled[split:])
         open_now = sorted(key for key, status in await incidents(k) if status != "resolved")
         assert open_now == ["b", "disk-full"]
+
+
+async def timeline(k, incident_id: int) -> list[tuple[str, dict]]:
+    async with k.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(t.timeline.c.kind, t.timeline.c.data)
+            .where(t.timeline.c.incident_id == incident_id)
+            .order_by(t.timeline.c.id)
+        )
+        return [(r.kind, r.data) for r in rows]
+
+
+async def test_a_stale_resolve_is_on_the_incident_timeline_with_its_reason(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k:
+        [opened] = await k.batcher.submit("web-generic", [trigger(t=20)])
+        [stale] = await k.batcher.submit("web-generic", [resolve(t=10)])
+        assert stale.ignored and "stale resolve" in stale.ignored
+        ignored = [data for kind, data in await timeline(k, opened.incident_id) if kind == "alert.ignored"]
+        assert ignored == [{"dedup_key": "disk-full", "action": "resolve", "reason": stale.ignored}]
+
+
+async def test_a_trigger_stamped_ahead_of_receipt_does_not_keep_the_incident_open(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k:
+        now = k.clock.now()
+        ahead = datetime.fromtimestamp(now + 3600, UTC)  # amtool --end=+1h: startsAt set to the end
+        [opened] = await k.batcher.submit("web-generic", [make_alert("disk-full", occurred_at=ahead)])
+        k.clock.advance(60)
+        done = datetime.fromtimestamp(now + 59, UTC)
+        [closed] = await k.batcher.submit(
+            "web-generic", [make_alert("disk-full", action="resolve", occurred_at=done, ends_at=done)]
+        )
+        assert closed.incident_id == opened.incident_id and closed.status == "resolved"

@@ -16,6 +16,7 @@ from koban import __version__
 from koban.api import (
     audit,
     calendar_feeds,
+    changes,
     config_apply,
     incidents,
     me,
@@ -81,6 +82,7 @@ def create_app(
     )
     app.state.deps = system.api
     app.include_router(incidents.router)
+    app.include_router(changes.router)
     app.include_router(objects.router)
     app.include_router(schedules.router)
     app.include_router(calendar_feeds.router)

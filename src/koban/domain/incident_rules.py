@@ -11,7 +11,10 @@ are maxima, so the key's state does not depend on delivery order or on duplicate
 * a stale resolve (older than the trigger that opened the incident) closes nothing.
 
 Times come from the source (``occurred_at`` / ``ends_at``) when it sends them. An event without
-one is ordered by arrival: it counts as newer than anything the key has seen.
+one is ordered by arrival: it counts as newer than anything the key has seen. A time later than
+``now`` (the receipt) is a sender's clock running ahead, or Alertmanager's ``startsAt`` set to the
+future end of an ``amtool alert add --end``: it is ordered by arrival too, so a clock that runs
+ahead can never make the key's later resolve look stale and keep an incident open.
 
 The invariant koban keeps: an incident is open for a key exactly while the clock says firing
 (for groups: while any member is). A trigger that moves nothing (a duplicate of an alert whose
@@ -73,10 +76,11 @@ class Decision:
 
 
 def event_time(event: AlertEvent, clock: KeyClock, now: float) -> float:
-    """The source's own time for the event, or (none given) just after everything the key saw."""
+    """The source's own time for the event, bounded by ``now``; or (none given, or later than now)
+    just after everything the key saw."""
     own = (event.ends_at or event.occurred_at) if event.action is AlertAction.RESOLVE else event.occurred_at
-    if own is not None:
-        return own.timestamp()
+    if own is not None and (at := own.timestamp()) <= now:
+        return at
     # Arrival order: later than now and than both clocks, so it always takes effect.
     seen = [x for x in (clock.fired_at, clock.resolved_at) if x is not None and x >= now]
     return math.nextafter(max(seen), math.inf) if seen else now

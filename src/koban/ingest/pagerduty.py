@@ -12,12 +12,15 @@ integration is over its limits (clients retry); 413 over the size limit.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import Receive, Scope
 
+from koban.db.schema_changes import change_events
 from koban.ingest.deps import IngestDeps
 from koban.ingest.inbox import Delivery
 from koban.ingest.limits import RateLimited
@@ -25,6 +28,7 @@ from koban.ingest.routes import Endpoint, Reply, inbound, limits_of, read_body, 
 from koban.sources.base import PayloadError
 from koban.sources.json_body import parse_json
 from koban.sources.pagerduty import PagerDutyEventError, PagerDutySource, accepted_body, invalid_body
+from koban.sources.pagerduty_change import accepted_change_body, parse_change
 
 # What PagerDuty answers when throttling (its docs leave the body open; this is what it sends).
 THROTTLED = {
@@ -77,8 +81,54 @@ class Enqueue(Endpoint):
         return 202, accepted_body(events[0].dedup_key), None
 
 
+class ChangeEnqueue(Endpoint):
+    """``POST /v2/change/enqueue``: a change event, stored on its service's recent changes (it pages
+    nobody, so it is written straight away rather than through the alert inbox)."""
+
+    async def handle(self, scope: Scope, receive: Receive) -> Reply:
+        deps = self.deps
+        body = await read_body(scope, receive, deps.settings.max_body_bytes)
+        if isinstance(body, tuple):
+            return body
+        try:
+            data = parse_json(body)
+        except PayloadError as exc:
+            return _invalid(exc.message)
+        if not isinstance(data, Mapping):
+            return _invalid("Event object is not a JSON object")
+        routing_key = data.get("routing_key")
+        if not isinstance(routing_key, str) or not routing_key.strip():
+            deps.metrics.reject("pagerduty", "no key")
+            return _invalid("'routing_key' is missing or blank")
+        now = deps.clock.now()
+        integ = deps.catalog.integration_for_key(routing_key.strip(), now)
+        if integ is None:
+            deps.metrics.reject("pagerduty", "bad key")
+            return _invalid("'routing_key' is not a known integration key")
+        change = parse_change(data, datetime.fromtimestamp(now, UTC))
+        if isinstance(change, list):
+            deps.metrics.reject("pagerduty", "payload")
+            return _invalid(*change)
+        row = {
+            "service_id": deps.catalog.integration_service[integ.id],
+            "integration_id": integ.id,
+            "summary": change.summary,
+            "source": change.source,
+            "at": change.at,
+            "received_at": now,
+            "custom_details": dict(change.custom_details),
+            "links": [dict(x) for x in change.links],
+        }
+        async with deps.db.begin() as conn:
+            await conn.execute(sa.insert(change_events).values(row))
+        return 202, accepted_change_body(), None
+
+
 def enqueue_routes(deps: IngestDeps) -> list[Route]:
-    return [Route("/v2/enqueue", Enqueue(deps), methods=["POST"])]
+    return [
+        Route("/v2/enqueue", Enqueue(deps), methods=["POST"]),
+        Route("/v2/change/enqueue", ChangeEnqueue(deps), methods=["POST"]),
+    ]
 
 
 def enqueue_openapi() -> dict[str, Any]:

@@ -8,12 +8,13 @@ runs overnight (Mon 22:00 → Tue 02:00). ``active_from``/``active_until`` bound
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from koban.routing.cron import parse_cron
+from koban.routing.cron import last_fire, parse_cron
 
 MAX_CRON_DURATION = timedelta(days=7)
 
@@ -85,14 +86,15 @@ def _weekly_active(window: MaintenanceWindow, local: datetime) -> bool:
 def _cron_active(window: MaintenanceWindow, local: datetime) -> bool:
     """Active if the cron fired at some minute in (now - duration, now]."""
     assert window.cron and window.duration
-    cron = parse_cron(window.cron)
-    minute = local.replace(second=0, microsecond=0, tzinfo=None)
-    earliest = local.replace(tzinfo=None) - window.duration
-    while minute > earliest:
-        if cron.matches(minute):
-            return True
-        minute -= timedelta(minutes=1)
-    return False
+    fired = _last_fire(window.cron, window.timezone, int(local.timestamp() // 60))
+    return fired is not None and fired > local - window.duration
+
+
+@functools.lru_cache(maxsize=4096)
+def _last_fire(cron: str, timezone: str, minute: int) -> datetime | None:
+    # Per (window, minute): every alert checked against a window in the same minute shares one
+    # cron evaluation (the ingest path asks for each alert; walking minutes cost 6.8 ms each).
+    return last_fire(cron, datetime.fromtimestamp(minute * 60, ZoneInfo(timezone)))
 
 
 def active_windows(

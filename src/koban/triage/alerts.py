@@ -61,7 +61,7 @@ async def process_service_alerts(
     grouped = [i for i, ev in enumerate(events) if grouping.applies(service, ev)]
     direct = sorted(set(range(len(events))) - set(grouped))
     # Each key once per event (a sha256 each): the lock below and the loop both need them.
-    cks = {i: clock_key(service_id, events[i].incident_key, events[i].dedup_key) for i in direct}
+    cks = {i: clock_key(service_id, events[i].dedup_key) for i in direct}
     keys = {cks[i] for i in direct if events[i].action is not AlertAction.ACKNOWLEDGE}
     clocks = await lock_clocks(uow, keys, now)
     open_rows = await _lock_open(
@@ -102,6 +102,16 @@ async def process_service_alerts(
             open_rows.pop(ok, None)
         if muted is not None and row is not None:
             uow.note(row["id"], now, "alert.muted", via=ev.source or None, data={"reason": muted})
+        elif result[0].ignored is not None and row is not None:
+            # A stale resolve or a refused acknowledgement is part of the incident's story: shown
+            # where responders look, not only in alerts.muted_reason.
+            uow.note(
+                row["id"],
+                now,
+                "alert.ignored",
+                via=ev.source or None,
+                data={"dedup_key": ev.dedup_key, "action": ev.action.value, "reason": result[0].ignored},
+            )
         out[i] = result[0]
         if record:
             _record(uow, integration_id, service_id, ev, result[0], now)

@@ -40,8 +40,12 @@ def _store_stmt(dialect: str) -> sa.Executable:
 _STORE_CLOCKS = Bulk(_store_stmt)
 
 
-def clock_key(service_id: str, incident_key: str, dedup_key: str) -> str:
-    return hashlib.sha256(f"{service_id}\x1f{incident_key}\x1f{dedup_key}".encode()).hexdigest()
+def clock_key(service_id: str, dedup_key: str) -> str:
+    """One clock per alert of a service, whatever incident (group) its sender puts it in: the same
+    alert sent by Prometheus straight to ``/api/v2/alerts`` and relayed by an Alertmanager (its
+    fingerprint is the dedup key on both paths, the group key only on the second) is one alert,
+    so the copy that arrives second is a repeat of what the first opened, not a new incident."""
+    return hashlib.sha256(f"{service_id}\x1f{dedup_key}".encode()).hexdigest()
 
 
 async def lock_clocks(uow: UnitOfWork, keys: set[str], now: float) -> dict[str, KeyClock]:
