@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
-from koban.api import audit, config_apply, incidents, me, monitors, objects, sso, tokens, users
+from koban.api import audit, config_apply, incidents, me, monitors, objects, reports, sso, tokens, users
 from koban.api.errors import error_body
 from koban.auth.guard import public
 from koban.bootstrap.mounts import integration_routes
@@ -70,6 +70,7 @@ def create_app(
     app.include_router(incidents.router)
     app.include_router(objects.router)
     app.include_router(monitors.router)
+    app.include_router(reports.router)
     app.include_router(ingest_keys_router)
     app.include_router(audit.router)
     app.include_router(tokens.router)
