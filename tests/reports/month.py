@@ -153,6 +153,15 @@ def config() -> ConfigFile:
             ],
             "people": people,
             "channels": [{"id": "log", "type": "console"}],
+            # Weekly hand-offs on Mondays: carol until 2 March, then alice, bob, carol, alice, bob.
+            "rotations": [
+                {
+                    "id": "primary",
+                    "members": ["alice", "bob", "carol"],
+                    "shift": "7d",
+                    "start": "2026-03-02T00:00:00Z",
+                }
+            ],
             "policies": [{"id": "p", "steps": [{"notify": [{"person": "alice"}]}]}],
             "services": [{"id": s, "team": team, "policy": "p"} for s, team in TEAMS.items()],
             "monitors": [

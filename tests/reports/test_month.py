@@ -88,6 +88,7 @@ async def test_every_report_recomputes_from_a_month_of_raw_events(db_url, tmp_pa
             await _wake(http)
             await _interruptions(http)
             await _availability(http)
+            await _on_call(http)
             await _csv(http)
         token = await _viewer(k, "carol", "data")
         async with client(k, admin=False) as http:
@@ -185,6 +186,19 @@ async def _interruptions(http) -> None:
         assert row["interruptions"] == business + evening + sleep
         assert row["nights"] == nights and row["nights_woken"] == len(nights)
     assert people["dave"]["known"] is False and people["bob"]["timezone"] == "America/New_York"
+
+
+async def _on_call(http) -> None:
+    r = (await http.get("/api/v1/reports/on-call", params=RANGE)).json()
+    (rota,) = r["rotations"]
+    members = {m["person"]: m for m in rota["members"]}
+    assert rota["hours"] == 31 * 24
+    assert {p: m["hours"] for p, m in members.items()} == {"alice": 14 * 24, "bob": 9 * 24, "carol": 8 * 24}
+    assert members["alice"]["share"] == round(14 / 31, 4) and members["alice"]["even_share"] == round(
+        1 / 3, 4
+    )
+    assert members["alice"]["fairness"] == round(14 / 31 - 1 / 3, 4)
+    assert members["bob"]["nights_woken"] == 2 and members["carol"]["interruptions"] == 4
 
 
 async def _availability(http) -> None:

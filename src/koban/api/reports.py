@@ -1,4 +1,4 @@
-"""REST: reports (docs/reports.md): response, time to wake, interruptions, availability.
+"""REST: reports (docs/reports.md): response, time to wake, interruptions, on-call load, availability.
 
 JSON by default; CSV with ``Accept: text/csv`` or ``?format=csv``. Any member reads them, each
 seeing only the services of their teams, as the incident and monitor lists do.
@@ -112,6 +112,21 @@ async def interruptions_report(
     format: Literal["json", "csv"] | None = FORMAT,  # noqa: A002
 ) -> Any:
     return await _answer(request, "interruptions", since, until, tz, format)
+
+
+@router.get(
+    "/on-call",
+    summary="On-call hours per person from the rotations, share against an even split, pages and nights",
+    dependencies=[READ],
+)
+async def on_call_report(
+    request: Request,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    tz: str = TZ,
+    format: Literal["json", "csv"] | None = FORMAT,  # noqa: A002
+) -> Any:
+    return await _answer(request, "on-call", since, until, tz, format)
 
 
 @router.get(

@@ -16,12 +16,13 @@ from koban.reports import load
 from koban.reports.availability import availability
 from koban.reports.interruptions import interruptions
 from koban.reports.maintenance import service_maintenance
+from koban.reports.oncall import oncall
 from koban.reports.records import AvailabilityInput, MonitorInfo, Period, PersonInfo
 from koban.reports.response import DIMENSIONS, response
 from koban.reports.stats import iso
 from koban.reports.wake import wake
 
-REPORTS = ("response", "wake", "interruptions", "availability")
+REPORTS = ("response", "wake", "interruptions", "on-call", "availability")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,15 @@ async def build(
             return {**header, "by": query.by, **body}
         if query.name == "wake":
             return {**header, **wake(await load.incidents(conn, p.since, p.until, services, teams), p, as_of)}
-        if query.name == "interruptions":
+        if query.name in ("interruptions", "on-call"):
             pages = await load.pages(conn, p.since, p.until, services)
-            return {**header, **interruptions(pages, people_of(catalog), p)}
+            load_of = interruptions(pages, people_of(catalog), p)
+            if query.name == "interruptions":
+                return {**header, **load_of}
+            mine = None if services is None else {None, *(teams.get(s) for s in services)}
+            rotations = {r.id: r for r in catalog.rotations.values() if mine is None or r.team in mine}
+            by_person = {row["person"]: row for row in load_of["people"]}
+            return {**header, **oncall(rotations, p, people_of(catalog), by_person)}
         shown = None if services is None else set(services)
         monitors = [
             MonitorInfo(m.id, m.name or m.id, m.service)

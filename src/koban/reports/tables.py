@@ -37,6 +37,8 @@ def rows(name: str, report: Mapping[str, Any]) -> list[dict[str, Any]]:
     if name == "interruptions":
         total = {"person": "(total)", **report["total"]}
         return [flat(r) for r in [total, *report["people"]]]
+    if name == "on-call":
+        return [flat({"rotation": r["rotation"], **m}) for r in report["rotations"] for m in r["members"]]
     if name == "availability":
         services = [{"kind": "service", "id": s["service"], **s} for s in report["services"]]
         monitors = [{"kind": "monitor", "id": m["monitor"], **m} for m in report["monitors"]]
