@@ -61,7 +61,8 @@ async def _answer(
     deps = deps_of(request)
     await deps.refresh_catalog()
     now = deps.clock.now()
-    end = when(until, now) or now
+    end = when(until, now)
+    end = now if end is None else end
     start = when(since, now)
     query = ReportQuery(name, Period(end - DEFAULT_SPAN if start is None else start, end, tz), by, target)
     try:

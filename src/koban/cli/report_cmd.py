@@ -63,7 +63,8 @@ def report(
         async def main() -> dict[str, Any]:
             async with open_system(settings_or_exit()) as system:
                 now = system.clock.now()
-                end = _when(until, now) or now
+                end = _when(until, now)
+                end = now if end is None else end
                 start = _when(since, now)
                 period = Period(end - DEFAULT_SPAN if start is None else start, end, tz)
                 query = Query(name, period, by, target)
