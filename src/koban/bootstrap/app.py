@@ -22,6 +22,7 @@ from koban.api import (
     me,
     monitors,
     objects,
+    reports,
     schedules,
     sso,
     tokens,
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(schedules.router)
     app.include_router(calendar_feeds.router)
     app.include_router(monitors.router)
+    app.include_router(reports.router)
     app.include_router(ingest_keys_router)
     app.include_router(audit.router)
     app.include_router(tokens.router)

@@ -1,5 +1,5 @@
 """``koban``: serve, worker, probe, db, config, incident, alert, integration, user, token, audit, demo,
-login, logout, oncall."""
+login, logout, oncall, report."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ import signal
 
 import typer
 
-from koban.cli import auth_cmd, config_cmd, incident_cmd, oncall_cmd, probe_cmd, remote_cmds, serve_cmd
+from koban.cli import (
+    auth_cmd,
+    config_cmd,
+    incident_cmd,
+    oncall_cmd,
+    probe_cmd,
+    remote_cmds,
+    report_cmd,
+    serve_cmd,
+)
 from koban.cli.runtime import settings_or_exit, setup_logging
 
 app = typer.Typer(help="koban: monitoring and on-call.", no_args_is_help=True, add_completion=False)
@@ -22,6 +31,7 @@ app.add_typer(auth_cmd.user_app, name="user")
 app.add_typer(auth_cmd.token_app, name="token")
 app.add_typer(auth_cmd.audit_app, name="audit")
 app.command("probe")(probe_cmd.probe)
+app.command("report")(report_cmd.report)
 app.command("login")(remote_cmds.login)
 app.command("logout")(remote_cmds.logout)
 app.command("oncall")(oncall_cmd.oncall)

@@ -11,6 +11,7 @@ A hand-written matcher was wrong on ``*/2`` in the day field and failed on names
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from cronsim import CronSim, CronSimError
@@ -45,3 +46,8 @@ def last_fire(expr: str, at: datetime) -> datetime | None:
         return next(CronSim(parse_cron(expr), after, reverse=True))
     except StopIteration:  # an expression that never fires (31 2 * *)
         return None
+
+
+def fires_after(expr: str, start: datetime) -> Iterator[datetime]:
+    """The times ``expr`` fires after ``start`` (aware, in the window's zone), in order."""
+    return iter(CronSim(parse_cron(expr), start.replace(second=0, microsecond=0)))

@@ -1,0 +1,80 @@
+"""``koban report response|wake|interruptions|availability``: the REST reports from the command
+line, on the database directly (or a running koban with ``--url``: cli/remote.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+import typer
+
+from koban.cli.remote import URL_OPTION, call, connect
+from koban.cli.runtime import open_system, settings_or_exit
+from koban.config.durations import parse_duration
+from koban.reports.build import REPORTS, Query, build
+from koban.reports.records import Period
+from koban.reports.tables import rows, to_csv
+
+DEFAULT_SPAN = 30 * 86400.0
+
+
+def _when(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        pass
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        typer.echo(f"{value!r} is not a time: use ISO 8601, epoch seconds or e.g. 7d", err=True)
+        raise typer.Exit(2) from None
+
+
+def report(
+    name: str = typer.Argument(..., help=f"One of: {', '.join(REPORTS)}."),
+    since: str = typer.Option(
+        None, help="Start: ISO 8601, epoch seconds or a duration ago (30d). Default: 30 days."
+    ),
+    until: str = typer.Option(None, help="End, excluded (same forms). Default: now."),
+    tz: str = typer.Option("UTC", help="Zone days, weeks and months are cut in."),
+    by: str = typer.Option(None, help="response: service, team, person, severity, day, week or month."),
+    target: float = typer.Option(
+        0.999, help="availability: the objective the error budget is measured against."
+    ),
+    csv: bool = typer.Option(False, "--csv", help="CSV instead of JSON."),
+    url: str = URL_OPTION,
+) -> None:
+    """Print a report (docs/reports.md) as JSON, or CSV with --csv."""
+    if (remote := connect(url)) is not None:
+        params = {k: v for k, v in {"since": since, "until": until, "tz": tz, "by": by}.items() if v}
+        if name == "availability":
+            params["target"] = str(target)
+        out = call(remote, "GET", f"/api/v1/reports/{name}", params=params)
+    else:
+
+        async def main() -> dict[str, Any]:
+            async with open_system(settings_or_exit()) as system:
+                now = system.clock.now()
+                end = _when(until, now)
+                end = now if end is None else end
+                start = _when(since, now)
+                period = Period(end - DEFAULT_SPAN if start is None else start, end, tz)
+                query = Query(name, period, by, target)
+                try:
+                    query.check()
+                except ValueError as exc:
+                    typer.echo(str(exc), err=True)
+                    raise typer.Exit(2) from None
+                await system.refresh_catalog(force=True)
+                return await build(system.db, system.catalog, query, now, None)
+
+        out = asyncio.run(main())
+    typer.echo(to_csv(rows(name, out)) if csv else json.dumps(out, indent=2, ensure_ascii=False), nl=not csv)

@@ -1,0 +1,138 @@
+"""Reading the raw events a report needs into plain records (``reports/records.py``).
+
+Set-based: one query per table per chunk of incident ids, never one per incident. ``services``
+limits everything to the services the caller may see (None: all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.db import schema as t
+from koban.db.schema_probes import probe_rollups
+from koban.reports.records import IncidentRecord, PageRecord, ProbeMinute
+
+CHUNK = 500
+DELIVERY_FIELDS = ("incident_id", "kind", "channel_id", "channel_type", "person_id", "sent_at", "state")
+
+
+def _visible(q: Any, column: Any, services: Sequence[str] | None) -> Any:
+    return q if services is None else q.where(column.in_(list(services)))
+
+
+async def incidents(
+    conn: AsyncConnection,
+    since: float,
+    until: float,
+    services: Sequence[str] | None,
+    teams: Mapping[str, str | None],
+) -> list[IncidentRecord]:
+    """Incidents created in ``[since, until)``, with their timeline, trigger alerts and deliveries."""
+    c = t.incidents.c
+    q = _visible(
+        sa.select(t.incidents).where(c.created_at >= since, c.created_at < until), c.service_id, services
+    )
+    return await _with_events(conn, (await conn.execute(q.order_by(c.id))).all(), teams)
+
+
+async def monitor_incidents(
+    conn: AsyncConnection,
+    monitors: Sequence[str],
+    since: float,
+    until: float,
+    teams: Mapping[str, str | None],
+) -> list[IncidentRecord]:
+    """Incidents a monitor opened (key ``monitor:<id>``) that overlap ``[since, until)``."""
+    c = t.incidents.c
+    keys = [f"monitor:{m}" for m in monitors]
+    found: list[sa.Row[Any]] = []
+    for i in range(0, len(keys), CHUNK):
+        q = sa.select(t.incidents).where(
+            c.incident_key.in_(keys[i : i + CHUNK]),
+            c.created_at < until,
+            sa.or_(c.resolved_at.is_(None), c.resolved_at >= since),
+        )
+        found += (await conn.execute(q)).all()
+    return await _with_events(conn, found, teams)
+
+
+async def _with_events(
+    conn: AsyncConnection, rows: Sequence[sa.Row[Any]], teams: Mapping[str, str | None]
+) -> list[IncidentRecord]:
+    ids = [r.id for r in rows]
+    timeline: dict[int, list[dict[str, Any]]] = {}
+    alerts: dict[int, list[dict[str, Any]]] = {}
+    deliveries: dict[int, list[dict[str, Any]]] = {}
+    tl, al, dl = t.timeline.c, t.alerts.c, t.deliveries.c
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i : i + CHUNK]
+        q = sa.select(tl.incident_id, tl.at, tl.kind, tl.actor, tl.via, tl.data).where(
+            tl.incident_id.in_(chunk)
+        )
+        for e in await conn.execute(q.order_by(tl.id)):
+            timeline.setdefault(e.incident_id, []).append(dict(e._mapping))
+        q = sa.select(al.incident_id, al.action, al.event).where(
+            al.incident_id.in_(chunk), al.action == "trigger"
+        )
+        for a in await conn.execute(q.order_by(al.id)):
+            alerts.setdefault(a.incident_id, []).append({"action": a.action, "event": a.event})
+        q = sa.select(*(dl[f] for f in DELIVERY_FIELDS)).where(dl.incident_id.in_(chunk))
+        for d in await conn.execute(q.order_by(dl.id)):
+            deliveries.setdefault(d.incident_id, []).append(dict(d._mapping))
+    return [
+        IncidentRecord(
+            id=r.id,
+            service=r.service_id,
+            team=teams.get(r.service_id),
+            severity=r.severity,
+            created_at=r.created_at,
+            resolved_at=r.resolved_at,
+            timeline=timeline.get(r.id, []),
+            alerts=alerts.get(r.id, []),
+            deliveries=deliveries.get(r.id, []),
+            key=r.incident_key,
+        )
+        for r in rows
+    ]
+
+
+async def pages(
+    conn: AsyncConnection, since: float, until: float, services: Sequence[str] | None
+) -> list[PageRecord]:
+    """Pages channels accepted in ``[since, until)``."""
+    d, i = t.deliveries.c, t.incidents.c
+    q = (
+        sa.select(d.incident_id, i.service_id, d.person_id, d.channel_id, d.channel_type, d.sent_at)
+        .join_from(t.deliveries, t.incidents, d.incident_id == i.id)
+        .where(d.kind == "page", d.sent_at.is_not(None), d.sent_at >= since, d.sent_at < until)
+    )
+    rows = await conn.execute(_visible(q, i.service_id, services).order_by(d.sent_at, d.id))
+    return [
+        PageRecord(r.incident_id, r.service_id, r.person_id, r.channel_id, r.channel_type, r.sent_at)
+        for r in rows
+    ]
+
+
+async def minutes(
+    conn: AsyncConnection, monitors: Sequence[str], since: float, until: float
+) -> list[ProbeMinute]:
+    """Minute rollups of these monitors in ``[since, until)``, summed over locations."""
+    c = probe_rollups.c
+    out: list[ProbeMinute] = []
+    for i in range(0, len(monitors), CHUNK):
+        q = (
+            sa.select(c.monitor_id, c.start, sa.func.sum(c.count), sa.func.sum(c.failures))
+            .where(
+                c.monitor_id.in_(list(monitors[i : i + CHUNK])),
+                c.resolution == "minute",
+                c.start >= since,
+                c.start < until,
+            )
+            .group_by(c.monitor_id, c.start)
+        )
+        out += [ProbeMinute(r[0], float(r[1]), int(r[2]), int(r[3])) for r in await conn.execute(q)]
+    return out

@@ -1,0 +1,161 @@
+"""Response: time to acknowledge and time to resolve, overall and by service, team, person,
+severity, day, week or month, with the trend against the previous period. Pure.
+
+An incident belongs to the period it was created in. Its clocks start at its creation; time to
+acknowledge stops at its first ``acknowledged`` timeline entry (whoever or whatever acknowledged it,
+a source included, even before the first page), time to resolve at ``resolved_at``. Events after
+``as_of`` are not counted: an incident still open then is counted as open, not in the percentiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from koban.reports.records import IncidentRecord, Period, PersonInfo
+from koban.reports.stats import GRAINS, bucket, ratio_change, summary
+
+DIMENSIONS = ("service", "team", "person", "severity", *GRAINS)
+NOBODY = "(nobody)"  # acknowledged by a source, or not acknowledged at all
+NO_TEAM = "(none)"
+
+
+@dataclass(frozen=True, slots=True)
+class Clocks:
+    """One incident's response clocks, as of the report."""
+
+    incident: IncidentRecord
+    acknowledged_at: float | None
+    acknowledged_by: str | None
+    resolved_at: float | None
+    reassigned: bool
+
+    @property
+    def to_acknowledge(self) -> float | None:
+        return None if self.acknowledged_at is None else self.acknowledged_at - self.incident.created_at
+
+    @property
+    def to_resolve(self) -> float | None:
+        return None if self.resolved_at is None else self.resolved_at - self.incident.created_at
+
+
+def clocks(inc: IncidentRecord, as_of: float) -> Clocks:
+    entries = sorted((e for e in inc.timeline if float(e["at"]) <= as_of), key=lambda e: float(e["at"]))
+    ack = next((e for e in entries if e.get("kind") == "acknowledged"), None)
+    resolved = inc.resolved_at if inc.resolved_at is not None and inc.resolved_at <= as_of else None
+    return Clocks(
+        incident=inc,
+        acknowledged_at=None if ack is None else max(float(ack["at"]), inc.created_at),
+        acknowledged_by=None if ack is None else ack.get("actor"),
+        resolved_at=resolved,
+        reassigned=any(e.get("kind") == "reassigned" for e in entries),
+    )
+
+
+def figures(rows: Sequence[Clocks]) -> dict[str, Any]:
+    tta = [c.to_acknowledge for c in rows if c.to_acknowledge is not None]
+    ttr = [c.to_resolve for c in rows if c.to_resolve is not None]
+    return {
+        "incidents": len(rows),
+        "acknowledged": len(tta),
+        "acknowledged_by_source": sum(
+            1 for c in rows if c.acknowledged_at is not None and not c.acknowledged_by
+        ),
+        "unacknowledged": len(rows) - len(tta),
+        "resolved": len(ttr),
+        "open": len(rows) - len(ttr),
+        "reassigned": sum(1 for c in rows if c.reassigned),
+        "time_to_acknowledge": summary(tta),
+        "time_to_resolve": summary(ttr),
+    }
+
+
+def trend(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> dict[str, float | None]:
+    """Relative changes against ``before`` (negative is faster, or fewer incidents)."""
+    b = before or {}
+
+    def get(f: Mapping[str, Any], clock: str, stat: str) -> float | None:
+        v = f.get(clock, {}).get(stat)
+        return None if v is None else float(v)
+
+    return {
+        "incidents": ratio_change(now["incidents"], b.get("incidents")),
+        "time_to_acknowledge_p50": ratio_change(
+            get(now, "time_to_acknowledge", "p50"), get(b, "time_to_acknowledge", "p50")
+        ),
+        "time_to_acknowledge_p90": ratio_change(
+            get(now, "time_to_acknowledge", "p90"), get(b, "time_to_acknowledge", "p90")
+        ),
+        "time_to_resolve_p50": ratio_change(
+            get(now, "time_to_resolve", "p50"), get(b, "time_to_resolve", "p50")
+        ),
+        "time_to_resolve_p90": ratio_change(
+            get(now, "time_to_resolve", "p90"), get(b, "time_to_resolve", "p90")
+        ),
+    }
+
+
+def key_of(by: str, tz: str) -> Callable[[Clocks], str]:
+    if by == "service":
+        return lambda c: c.incident.service
+    if by == "team":
+        return lambda c: c.incident.team or NO_TEAM
+    if by == "person":
+        return lambda c: c.acknowledged_by or NOBODY
+    if by == "severity":
+        return lambda c: c.incident.severity
+    if by in GRAINS:
+        return lambda c: bucket(c.incident.created_at, by, tz)
+    raise ValueError(f"unknown grouping {by!r}: use one of {', '.join(DIMENSIONS)}")
+
+
+def _groups(rows: Sequence[Clocks], key: Callable[[Clocks], str]) -> dict[str, list[Clocks]]:
+    out: dict[str, list[Clocks]] = {}
+    for c in rows:
+        out.setdefault(key(c), []).append(c)
+    return out
+
+
+def response(
+    incidents: Sequence[IncidentRecord],
+    period: Period,
+    as_of: float,
+    by: str | None = None,
+    people: Mapping[str, PersonInfo] | None = None,
+) -> dict[str, Any]:
+    """``incidents`` may hold those of the previous period too: they make the trend."""
+    every = [clocks(i, as_of) for i in incidents]
+    now = [c for c in every if period.holds(c.incident.created_at)]
+    before = [c for c in every if period.previous.holds(c.incident.created_at)]
+    total, previous = figures(now), figures(before)
+    out: dict[str, Any] = {
+        "total": total,
+        "previous": previous,
+        "trend": trend(total, previous),
+    }
+    if by:
+        key = key_of(by, period.tz)
+        current, earlier = _groups(now, key), _groups(before, key)
+        if by in GRAINS:  # a day, week or month is compared with the one before it
+            both = _groups([*before, *now], key)
+            keys = sorted(both)
+            base = {k: figures(both[p]) if (p := _prior(keys, k)) else None for k in current}
+        else:  # a service, team, person or severity with itself in the previous period
+            base = {k: figures(earlier[k]) if k in earlier else None for k in current}
+        groups = []
+        for k in sorted(current):
+            f = figures(current[k])
+            row: dict[str, Any] = {"key": k, **f, "trend": trend(f, base[k])}
+            if by == "person" and k != NOBODY:
+                who = (people or {}).get(k)
+                row["name"] = who.name if who else k
+                row["known"] = who is not None and who.known
+            groups.append(row)
+        out["groups"] = groups
+    return out
+
+
+def _prior(keys: Sequence[str], k: str) -> str | None:
+    i = keys.index(k)
+    return keys[i - 1] if i > 0 else None
