@@ -21,6 +21,7 @@ from koban.api import (
     me,
     monitors,
     objects,
+    schedule_swaps,
     schedules,
     sso,
     tokens,
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(incidents.router)
     app.include_router(objects.router)
     app.include_router(schedules.router)
+    app.include_router(schedule_swaps.router)
     app.include_router(calendar_feeds.router)
     app.include_router(monitors.router)
     app.include_router(ingest_keys_router)
