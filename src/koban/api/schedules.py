@@ -24,6 +24,7 @@ from koban.catalog.schedule_extras import add_extra, remove_extra
 from koban.config.model_schedules import Override, Schedule
 from koban.db.schema_schedules import schedule_overrides
 from koban.schedules.build import on_call, resolved
+from koban.schedules.coverage import report
 from koban.schedules.local_time import local, zone
 from koban.schedules.model import Slot
 
@@ -118,6 +119,40 @@ async def final_schedule(
         "schedule": ident,
         "timezone": sched.timezone,
         "slots": [slot_json(s, sched.timezone) for s in slots],
+    }
+
+
+@router.get(
+    "/schedules/{ident}/coverage",
+    summary="Gaps and on-call hours per person over the next N weeks",
+    dependencies=[need(Scope.READ, _team)],
+)
+async def coverage(
+    request: Request, ident: str, weeks: int = Query(4, ge=1, le=52, description="from now")
+) -> dict[str, Any]:
+    sched = await _schedule(request, ident)
+    deps = deps_of(request)
+    a = deps.clock.now()
+    b = a + weeks * 7 * 86400.0
+    cov = report(resolved(sched, a, b, deps.catalog))
+    tz = zone(sched.timezone)
+    return {
+        "schedule": ident,
+        "timezone": sched.timezone,
+        "start": _iso(a),
+        "end": _iso(b),
+        "covered": round(cov.covered, 6),
+        "gaps": [
+            {
+                "start": _iso(g0),
+                "end": _iso(g1),
+                "start_local": local(g0, tz).isoformat(),
+                "end_local": local(g1, tz).isoformat(),
+                "hours": round((g1 - g0) / 3600.0, 3),
+            }
+            for g0, g1 in cov.gaps
+        ],
+        "hours": {p: round(h, 3) for p, h in cov.hours.items()},
     }
 
 
