@@ -76,3 +76,15 @@ async def test_without_notices_nothing_is_queued(db_url, tmp_path):
         db_url, ConfigFile.model_validate(data), tmp_path, clock=FakeClock(THURSDAY)
     ) as k:
         assert await scan(k.paging, k.clock.now()) == 0
+
+
+async def test_the_running_worker_scans_and_sends_the_notices(db_url, tmp_path):
+    cfg = business_hours(handoff="1h")
+    async with running_system(db_url, cfg, tmp_path, worker=True, clock=FakeClock(THURSDAY)) as k:
+        for _ in range(400):  # generous: the machine is busy
+            lines = k.channel("log").lines  # type: ignore[attr-defined]
+            if lines:
+                break
+            await asyncio.sleep(0.05)
+        assert [line.split(" from ")[0] for line in lines] == ["NOTIFY bob: You are on call in biz"]
+        assert await _keys(k) == ["handoff:biz:1799913600:bob:log"]

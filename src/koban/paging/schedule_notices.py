@@ -184,17 +184,20 @@ async def send_due(deps: PagingDeps, limit: int = 50) -> int:
 
 
 class ScheduleNotices:
-    """The worker's share: scan every ``SCAN_EVERY`` seconds, send what is due."""
+    """The worker's share: scan every ``SCAN_EVERY`` seconds (and when the config changed: a new
+    schedule or override may call for a notice sooner), send what is due."""
 
     def __init__(self, deps: PagingDeps) -> None:
         self.deps = deps
         self.scanned = float("-inf")
+        self.seen: tuple = ()
 
     async def tick(self, due: bool) -> int:
         now = self.deps.clock.now()
         done = 0
-        if now - self.scanned >= SCAN_EVERY:
-            self.scanned = now
+        fp = self.deps.catalog.fingerprint
+        if now - self.scanned >= SCAN_EVERY or fp != self.seen:
+            self.scanned, self.seen = now, fp
             if await scan(self.deps, now):
                 due = True
         if due:
