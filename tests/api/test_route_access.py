@@ -44,6 +44,8 @@ SAMPLE = {
     "person": "alice",
     "contact": "phone",
     "override": "o-1",
+    "swap_id": "1",
+    "temporary": "t-1",
     "feed_id": "1",
 }
 

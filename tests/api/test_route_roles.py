@@ -113,6 +113,8 @@ def _target(path: str, incident: str, spare_token: int) -> tuple[str, str | None
         "person": "alice",
         "contact": "phone",
         "override": "o-1",
+        "swap_id": "1",
+        "temporary": "t-1",
         "feed_id": str(spare_token),
     }
     if "{incident_id}" in path:

@@ -145,3 +145,39 @@ async def test_a_manager_overrides_anyone_and_a_responder_cannot_remove_it(db_ur
         assert (await c.delete(f"{url}/shadow", headers=bob)).status_code == 403
         assert (await c.delete(f"{url}/shadow", headers=carol)).status_code == 200
         assert (await c.delete(f"{url}/shadow", headers=carol)).status_code == 404
+
+
+async def test_an_override_made_through_the_api_survives_a_config_apply_and_goes_with_its_schedule(
+    db_url, tmp_path
+):
+    from koban.catalog.apply import apply_config
+
+    cfg = make_cfg()
+    async with running_system(db_url, cfg, tmp_path) as k, client(k) as c:
+        url = "/api/v1/schedules/web-primary/overrides"
+        assert (await c.post(url, json=override(person="carol", id="cover"))).status_code == 201
+        async with k.db.begin() as conn:
+            changes = await apply_config(conn, cfg, k.clock.now())  # the file knows nothing of it
+        assert changes == []
+        at = {"at": "2027-01-15T12:00:00Z", "schedule": "web-primary"}
+        [now] = (await c.get("/api/v1/oncall", params=at)).json()["oncall"]
+        assert (now["people"], now["source"]) == (["carol"], "override:cover")
+        listed = (await c.get(url)).json()
+        assert (listed["file"], [o["id"] for o in listed["api"]]) == ([], ["cover"])
+        without = cfg.model_copy(update={"schedules": cfg.schedules[1:]})
+        async with k.db.begin() as conn:
+            await apply_config(conn, without, k.clock.now())
+            await apply_config(conn, cfg, k.clock.now())  # back again, without what the API had added
+        await k.refresh_catalog(force=True)
+        [again] = (await c.get("/api/v1/oncall", params=at)).json()["oncall"]
+        assert again["people"] == ["bob"]
+
+
+async def test_an_override_of_the_file_cannot_be_removed_through_the_api(db_url, tmp_path):
+    data = make_cfg().model_dump(mode="json")
+    data["schedules"][0]["overrides"] = [{**override(person="carol"), "id": "from-file"}]
+    async with running_system(db_url, ConfigFile.model_validate(data), tmp_path) as k, client(k) as c:
+        url = "/api/v1/schedules/web-primary/overrides"
+        assert (await c.post(url, json=override(person="dave", id="from-file"))).status_code == 409
+        gone = await c.delete(f"{url}/from-file")
+        assert gone.status_code == 409 and "edit the file" in gone.text

@@ -223,3 +223,28 @@ async def test_a_mapping_removed_or_lowered_bounds_what_sign_ons_gave_at_once(db
     assert await _roles(db, "bob") == ({"web": Role.VIEWER}, Role.MANAGER)
     await _apply(db, make_config())  # no sso at all: the role koban user create gave stays
     assert await _roles(db, "bob") == ({}, Role.VIEWER)
+
+
+async def test_schedule_overrides_made_through_the_api_survive_apply_and_go_with_their_schedule(db):
+    from koban.catalog.snapshot import load_catalog
+    from koban.db.schema_schedules import schedule_overrides
+
+    data = make_config().model_dump(mode="json")
+    layer = {"members": ["alice", "bob"], "start": "2027-01-04", "handoff": "09:00"}
+    data["schedules"] = [{"id": "primary", "timezone": "Europe/Paris", "layers": [layer]}]
+    cfg = type(make_config()).model_validate(data)
+    await _apply(db, cfg)
+    made = {"id": "o-1", "start": "2027-01-15T12:00:00Z", "end": "2027-01-15T13:00:00Z", "person": "carol"}
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.insert(schedule_overrides).values(
+                schedule_id="primary", id="o-1", definition=made, created_at=NOW
+            )
+        )
+    assert await _apply(db, cfg) == []
+    async with db.read() as conn:
+        catalog = await load_catalog(conn)
+    assert [o.id for o in catalog.schedule_overrides["primary"]] == ["o-1"]
+    assert catalog.schedules["primary"].overrides == []  # not in the file's definition
+    await _apply(db, cfg.model_copy(update={"schedules": []}))
+    assert await _ids(db, schedule_overrides) == set()

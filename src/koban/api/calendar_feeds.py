@@ -129,11 +129,16 @@ async def calendar(request: Request, token: str) -> Response:
     schedules = deps.catalog.schedules
     if row["schedule_id"] is not None:
         sched = schedules.get(row["schedule_id"])
-        shifts = [(sched.id, s) for s in resolved(sched, a, b)] if sched is not None else []
+        shifts = [(sched.id, s) for s in resolved(sched, a, b, deps.catalog)] if sched is not None else []
         name, gaps = f"On call: {row['schedule_id']}", True
     else:
         person = row["person_id"]
-        shifts = [(s.id, x) for s in schedules.values() for x in resolved(s, a, b) if person in x.people]
+        shifts = [
+            (s.id, x)
+            for s in schedules.values()
+            for x in resolved(s, a, b, deps.catalog)
+            if person in x.people
+        ]
         name, gaps = f"On call: {person}", False
     body = feed(name, shifts, now, alarm_minutes=row["alarm_minutes"], show_gaps=gaps)
     return Response(

@@ -1,9 +1,10 @@
 """REST: who is on call, a schedule's final schedule, and overrides (docs/schedules.md).
 
-Overrides are part of the schedule object: a new one is saved by applying the whole config with the
-schedule replaced (``objects._save``), so it is validated as the file would be and lands on the audit
-trail. A manager of the schedule's team may add or remove any override; a responder may hand over
-their own shift: an override that replaces or removes themselves while they are on call.
+Overrides made here live in a table of their own, not in the schedule's definition
+(catalog/schedule_extras.py), so a ``koban config apply`` of the file keeps them; the file's own
+overrides stay the file's. A manager of the schedule's team may add or remove any override; a
+responder may hand over their own shift: an override that replaces or removes themselves while they
+are on call. Each change is on the audit trail with the schedule's API overrides before and after.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from koban.api.access import READ, need, object_team, visible_teams
 from koban.api.deps import deps_of
-from koban.api.objects import _save
+from koban.auth.audit import Change, record
+from koban.auth.guard import origin_of
 from koban.auth.permissions import Need, Scope, decide
+from koban.catalog.schedule_extras import add_extra, remove_extra
 from koban.config.model_schedules import Override, Schedule
+from koban.db.schema_schedules import schedule_overrides
 from koban.schedules.build import on_call, resolved
+from koban.schedules.coverage import report
 from koban.schedules.local_time import local, zone
 from koban.schedules.model import Slot
 
@@ -84,7 +89,7 @@ async def who_is_on_call(
                 "schedule": s.id,
                 "team": s.team,
                 "timezone": s.timezone,
-                **slot_json(on_call(s, when), s.timezone),
+                **slot_json(on_call(s, when, deps.catalog), s.timezone),
             }
         )
     return {"at": _iso(when), "oncall": out}
@@ -107,7 +112,7 @@ async def final_schedule(
     b = _instant(end, a + 7 * 86400.0)
     if not a < b <= a + MAX_SPAN:
         raise HTTPException(422, "end must be after start, and at most 400 days later")
-    slots = resolved(sched, a, b)
+    slots = resolved(sched, a, b, deps_of(request).catalog)
     if person:
         slots = [s for s in slots if person in s.people]
     return {
@@ -117,8 +122,84 @@ async def final_schedule(
     }
 
 
+@router.get(
+    "/schedules/{ident}/coverage",
+    summary="Gaps and on-call hours per person over the next N weeks",
+    dependencies=[need(Scope.READ, _team)],
+)
+async def coverage(
+    request: Request, ident: str, weeks: int = Query(4, ge=1, le=52, description="from now")
+) -> dict[str, Any]:
+    sched = await _schedule(request, ident)
+    deps = deps_of(request)
+    a = deps.clock.now()
+    b = a + weeks * 7 * 86400.0
+    cov = report(resolved(sched, a, b, deps.catalog))
+    tz = zone(sched.timezone)
+    return {
+        "schedule": ident,
+        "timezone": sched.timezone,
+        "start": _iso(a),
+        "end": _iso(b),
+        "covered": round(cov.covered, 6),
+        "gaps": [
+            {
+                "start": _iso(g0),
+                "end": _iso(g1),
+                "start_local": local(g0, tz).isoformat(),
+                "end_local": local(g1, tz).isoformat(),
+                "hours": round((g1 - g0) / 3600.0, 3),
+            }
+            for g0, g1 in cov.gaps
+        ],
+        "hours": {p: round(h, 3) for p, h in cov.hours.items()},
+    }
+
+
 def _own_shift(who: str, o: Override) -> bool:
     return (o.kind == "replace" and o.replaces == who) or (o.kind == "remove" and o.person == who)
+
+
+def unknown_people(request: Request, names: list[str | None]) -> list[str]:
+    people = deps_of(request).catalog.people
+    return [n for n in names if n is not None and n not in people]
+
+
+def _api_overrides(request: Request, ident: str) -> list[dict[str, Any]]:
+    return [o.model_dump(mode="json") for o in deps_of(request).catalog.schedule_overrides.get(ident, ())]
+
+
+async def save_overrides(
+    request: Request, ident: str, add: list[Override], drop: list[str], action: str, extra: list[Change]
+) -> None:
+    """Add and remove API overrides of ``ident`` in one transaction, audited with the schedule's API
+    overrides before and after (plus ``extra`` entries, e.g. the swap that made them)."""
+    deps = deps_of(request)
+    before = _api_overrides(request, ident)
+    async with deps.db.begin() as conn:
+        now = deps.clock.now()
+        for o in add:
+            await add_extra(conn, schedule_overrides, ident, o, now)
+        for o_id in drop:
+            await remove_extra(conn, schedule_overrides, ident, o_id)
+        after = [o for o in before if o["id"] not in drop] + [o.model_dump(mode="json") for o in add]
+        change = Change(action, "schedules", ident, {"overrides": before}, {"overrides": after})
+        await record(conn, origin_of(request), [change, *extra], now)
+    await deps.refresh_catalog(force=True)
+
+
+@router.get(
+    "/schedules/{ident}/overrides",
+    summary="A schedule's overrides: the file's and those made through the API",
+    dependencies=[need(Scope.READ, _team)],
+)
+async def list_overrides(request: Request, ident: str) -> dict[str, Any]:
+    sched = await _schedule(request, ident)
+    made = deps_of(request).catalog.schedule_overrides.get(ident, ())
+    return {
+        "file": [o.model_dump(mode="json") for o in sched.overrides],
+        "api": [o.model_dump(mode="json") for o in made],
+    }
 
 
 @router.post(
@@ -129,37 +210,43 @@ def _own_shift(who: str, o: Override) -> bool:
 )
 async def add_override(request: Request, ident: str, body: Override) -> dict[str, Any]:
     sched = await _schedule(request, ident)
+    catalog = deps_of(request).catalog
     who = request.state.principal
     if not decide(who, Need(Scope.MANAGE, sched.team)).allowed:
         if not _own_shift(who.person_id, body):
             raise HTTPException(
                 403, "a responder hands over only their own shift: replaces (or remove) yourself"
             )
-        slots = resolved(sched, body.start.timestamp(), body.end.timestamp())
+        slots = resolved(sched, body.start.timestamp(), body.end.timestamp(), catalog)
         if not any(who.person_id in s.people for s in slots):
             raise HTTPException(403, f"{who.person_id} is not on call in {ident} then")
+    unknown = unknown_people(request, [body.person, body.replaces])
+    if unknown:
+        raise HTTPException(422, [{"loc": ["body", "person"], "msg": f"unknown person {unknown[0]!r}"}])
     ident_o = body.id or f"o-{secrets.token_hex(4)}"
-    if any(o.id == ident_o for o in sched.overrides):
+    taken = {o.id for o in sched.overrides} | {o.id for o in catalog.schedule_overrides.get(ident, ())}
+    if ident_o in taken:
         raise HTTPException(409, f"override {ident_o!r} exists")
     override = body.model_copy(update={"id": ident_o, "by": who.person_id})
-    new = sched.model_copy(update={"overrides": [*sched.overrides, override]})
-    await _save(request, "schedules", new, ident, action="schedules.override.create")
+    await save_overrides(request, ident, [override], [], "schedules.override.create", [])
     return override.model_dump(mode="json")
 
 
 @router.delete(
     "/schedules/{ident}/overrides/{override}",
-    summary="Remove an override (managers: any; responders: those they made)",
+    summary="Remove an override made through the API (managers: any; responders: those they made)",
     dependencies=[need(Scope.RESPOND, _team)],
 )
 async def remove_override(request: Request, ident: str, override: str) -> dict[str, str]:
     sched = await _schedule(request, ident)
-    found = next((o for o in sched.overrides if o.id == override), None)
+    made = deps_of(request).catalog.schedule_overrides.get(ident, ())
+    found = next((o for o in made if o.id == override), None)
     if found is None:
+        if any(o.id == override for o in sched.overrides):
+            raise HTTPException(409, f"override {override!r} is the config file's: edit the file")
         raise HTTPException(404, f"schedules/{ident} has no override {override!r}")
     who = request.state.principal
     if found.by != who.person_id and not decide(who, Need(Scope.MANAGE, sched.team)).allowed:
         raise HTTPException(403, "a responder removes only the overrides they made")
-    new = sched.model_copy(update={"overrides": [o for o in sched.overrides if o.id != override]})
-    await _save(request, "schedules", new, ident, action="schedules.override.delete")
+    await save_overrides(request, ident, [], [override], "schedules.override.delete", [])
     return {"deleted": f"schedules/{ident}/overrides/{override}"}

@@ -23,6 +23,7 @@ from koban.api import (
     monitors,
     objects,
     reports,
+    schedule_swaps,
     schedules,
     sso,
     tokens,
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(changes.router)
     app.include_router(objects.router)
     app.include_router(schedules.router)
+    app.include_router(schedule_swaps.router)
     app.include_router(calendar_feeds.router)
     app.include_router(monitors.router)
     app.include_router(reports.router)

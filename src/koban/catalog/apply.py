@@ -2,7 +2,8 @@
 
 Idempotent: applying the same file twice changes nothing the second time. Objects missing from the
 file are removed (``prune``), except integration keys created through the API, which belong to
-their integration and go only with it.
+their integration and go only with it, and the overrides and temporary schedules made through the
+API (catalog/schedule_extras.py), which go only with their schedule.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.routing_apply import ROUTING_SECTIONS, apply_routing, plan_routing
+from koban.catalog.schedule_extras import drop_with_schedule
 from koban.catalog.sso_apply import ROW as SSO_ROW
 from koban.catalog.sso_apply import apply_sso, plan_sso
 from koban.config.model import ConfigFile
@@ -96,6 +98,8 @@ async def apply_config(
         table = tables[ch.kind]
         if ch.op == "-":
             await conn.execute(sa.delete(table).where(table.c.id == ch.id))
+            if ch.kind == "schedules":
+                await drop_with_schedule(conn, ch.id)
             continue
         obj = objects[(ch.kind, ch.id)]
         values = {"name": getattr(obj, "name", "") or "", "definition": _definition(obj), "updated_at": now}

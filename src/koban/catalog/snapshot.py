@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
+from koban.catalog.schedule_extras import EXTRA_TABLES, load_overrides, load_temporaries
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_monitors import Monitor
-from koban.config.model_schedules import Schedule
+from koban.config.model_schedules import Override, Schedule, Temporary
 from koban.config.model_sso import Sso
 from koban.config.model_teams import Team
 from koban.core.sealing import Sealer
@@ -51,6 +52,9 @@ class Catalog:
     people: Mapping[str, Person] = field(default_factory=dict)
     rotations: Mapping[str, Rotation] = field(default_factory=dict)
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    # Made through the API, per schedule id (catalog/schedule_extras.py): not part of the definition.
+    schedule_overrides: Mapping[str, tuple[Override, ...]] = field(default_factory=dict)
+    schedule_temporaries: Mapping[str, tuple[Temporary, ...]] = field(default_factory=dict)
     channels: Mapping[str, Channel] = field(default_factory=dict)
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
@@ -89,8 +93,8 @@ class Catalog:
 
 async def fingerprint(conn: AsyncConnection) -> tuple:
     parts = []
-    for table in (*CONFIG_TABLES, t.integration_keys):
-        col = table.c.created_at if table is t.integration_keys else table.c.updated_at
+    for table in (*CONFIG_TABLES, t.integration_keys, *EXTRA_TABLES):
+        col = table.c.updated_at if "updated_at" in table.c else table.c.created_at
         row = (await conn.execute(sa.select(sa.func.count(), sa.func.max(col)))).one()
         parts.append((row[0], row[1]))
     # A key given an expiry (rotation) changes no count or created_at: watch the expiries too.
@@ -138,6 +142,8 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         people={p.id: p for p in (Person.model_validate(d) for d in await defs(t.people))},
         rotations={r.id: r for r in (Rotation.model_validate(d) for d in await defs(t.rotations))},
         schedules={s.id: s for s in (Schedule.model_validate(d) for d in await defs(schedules_table))},
+        schedule_overrides=await load_overrides(conn),
+        schedule_temporaries=await load_temporaries(conn),
         channels={c.id: c for c in (Channel.model_validate(opened(d)) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},

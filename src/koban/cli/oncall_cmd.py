@@ -56,7 +56,7 @@ def oncall(
         typer.echo("no schedule" + (f" {schedule!r}" if schedule else ""), err=True)
         raise typer.Exit(1)
     for s in chosen:
-        typer.echo(_line(s, on_call(s, when)))
+        typer.echo(_line(s, on_call(s, when, catalog)))
         if days > 0:
-            for slot in resolved(s, when, when + days * 86400.0)[1:]:
+            for slot in resolved(s, when, when + days * 86400.0, catalog)[1:]:
                 typer.echo("  then " + _line(s, slot))

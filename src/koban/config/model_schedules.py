@@ -14,6 +14,7 @@ from dateutil.rrule import rrulestr
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from koban.config.base import Identified, Strict
+from koban.config.durations import Duration
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -104,11 +105,21 @@ class Override(Strict):
         return self
 
 
+class Notices(Strict):
+    """What koban tells people about this schedule (docs/schedules.md, "Notices")."""
+
+    channel: str | None = None  # the team's channel: coverage-gap warnings go there
+    gap_warning: Duration = 3 * 86400.0  # warn this long before an uncovered gap starts
+    handoff: Duration | None = 900.0  # tell the incoming person this long before; None: never
+    handoff_summary: bool = False  # with the open incidents of the team's services
+
+
 class Schedule(Identified):
     team: str | None = None
     timezone: str = "UTC"
     layers: list[Layer] = Field(default_factory=list)  # lowest first: the last listed wins
     overrides: list[Override] = Field(default_factory=list)
+    notices: Notices | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -118,3 +129,35 @@ class Schedule(Identified):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r}: an IANA name like Europe/Paris") from None
         return v
+
+
+class FixedShift(Strict):
+    start: datetime
+    end: datetime
+    people: list[str] = Field(default_factory=list)  # none: a gap, shown as such
+
+    _times = field_validator("start", "end")(_aware)
+
+
+class Temporary(Strict):
+    """A temporary schedule: for [start, end) these fixed shifts replace the layers (an instant
+    in the period that no shift covers is a gap); overrides still apply on top. Made through the
+    API and kept in a table of its own, so ``koban config apply`` leaves it alone."""
+
+    id: str = Field(default="", max_length=128)
+    start: datetime
+    end: datetime
+    shifts: list[FixedShift] = Field(default_factory=list)
+    note: str = Field(default="", max_length=500)
+    by: str | None = None
+
+    _times = field_validator("start", "end")(_aware)
+
+    @model_validator(mode="after")
+    def _inside(self) -> Temporary:
+        if self.end <= self.start:
+            raise ValueError("a temporary schedule ends after it starts")
+        for s in self.shifts:
+            if s.end <= s.start or s.start < self.start or s.end > self.end:
+                raise ValueError("each shift ends after it starts, within the temporary schedule's period")
+        return self

@@ -12,7 +12,10 @@ Loc = tuple[Any, ...]
 
 
 def schedule_problems(cfg: ConfigFile, people: set[str]) -> Iterator[tuple[Loc, str]]:
+    channels = {c.id for c in cfg.channels}
     for si, sched in enumerate(cfg.schedules):
+        if sched.notices and sched.notices.channel and sched.notices.channel not in channels:
+            yield ("schedules", si, "notices", "channel"), f"unknown channel {sched.notices.channel!r}"
         for li, layer in enumerate(sched.layers):
             loc = ("schedules", si, "layers", li)
             for mi, m in enumerate(layer.members):

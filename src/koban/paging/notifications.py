@@ -98,7 +98,7 @@ def _with_on_call(config: dict[str, Any], incident: IncidentRow, catalog: Catalo
 
     def schedule_people(ident: str) -> tuple[str, ...]:
         sched = catalog.schedules.get(ident)
-        return on_call(sched, at).people if sched is not None and at is not None else ()
+        return on_call(sched, at, catalog).people if sched is not None and at is not None else ()
 
     names = on_call_names(
         incident.get("plan"),

@@ -21,7 +21,7 @@ def resolve_pages(a: Notify, catalog: Catalog, now: float) -> tuple[list[tuple[s
     sched = catalog.schedules.get(ident)
     if sched is None:
         return [], {"schedule": ident, "step": a.step, "people": [], "error": "no such schedule"}
-    slot = on_call(sched, now)
+    slot = on_call(sched, now, catalog)
     pages: list[tuple[str, str]] = []
     unreachable: list[str] = []
     for person in slot.people:

@@ -18,18 +18,20 @@ from koban.channels.base import DeliveryResult
 from koban.db import schema as t
 from koban.db import schema_routing as r
 from koban.db.queue import claim, due_now, next_due
+from koban.db.schema_schedules import schedule_notices
 from koban.db.uow import UnitOfWork
 from koban.domain.escalation import Timer
 from koban.paging.delivery import Sending, claim_deliveries, prepare, record_many, send
 from koban.paging.incidents import StaleIncident, handle, load_incidents
 from koban.paging.rows import ClaimedDelivery
+from koban.paging.schedule_notices import ScheduleNotices
 
 if TYPE_CHECKING:
     from koban.paging.deps import PagingDeps, SideWork
 log = logging.getLogger("koban.worker")
 TIMER_BATCH = 500
 TIMER_ROUNDS = 4
-_QUEUES = (t.jobs, t.deliveries, r.alert_groups, r.heartbeat_state)
+_QUEUES = (t.jobs, t.deliveries, r.alert_groups, r.heartbeat_state, schedule_notices)
 
 
 class Worker:
@@ -42,6 +44,7 @@ class Worker:
         self._stop = asyncio.Event()
         self._timer_backlog = False  # the last tick left due timers behind (full batches)
         self.routing = side  # aggregation groups, heartbeat checks (triage/worker.py)
+        self.notices = ScheduleNotices(deps)  # swaps, coverage gaps, handoffs (schedule_notices.py)
 
     def stop(self) -> None:
         self._stop.set()
@@ -76,6 +79,7 @@ class Worker:
         async with deps.db.read() as conn:
             soonest = [x for x in (await next_due(conn, t.jobs), await next_due(conn, t.deliveries)) if x]
             soonest += await self.routing.soonest(conn)
+            soonest += [x for x in [await next_due(conn, schedule_notices)] if x]
         if soonest:
             wait = max(0.0, min(wait, min(soonest) - deps.clock.now()))
         if wait > 0:
@@ -102,6 +106,7 @@ class Worker:
         if "deliveries" in due:
             busy |= bool(await self.deliveries())
         routing = await self.routing.tick(groups="alert_groups" in due, heartbeats="heartbeat_state" in due)
+        busy |= bool(await self.notices.tick("schedule_notices" in due))
         return busy | bool(routing)
 
     async def timers(self) -> int:

@@ -1,12 +1,31 @@
-"""From the config's schedules (``config/model_schedules.py``) to the pure model (pure)."""
+"""From the config's schedules (``config/model_schedules.py``) to the pure model (pure).
+
+Given the catalog, the overrides and temporary schedules made through the API (kept apart from the
+file's definition, catalog/schedule_extras.py) join the file's: the file's overrides first, then
+the API's in the order they were made, so the newest applies on top.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
 
 from koban.config import model_schedules as cfg
 from koban.schedules import model as m
 from koban.schedules.resolve import final
 
 _DAY = {d: i for i, d in enumerate(cfg.WEEKDAYS)}
+
+
+class Catalog(Protocol):
+    """What the catalog (catalog/snapshot.py) holds of the API's additions, per schedule id:
+    a Protocol, so this pure module imports no I/O."""
+
+    @property
+    def schedule_overrides(self) -> Mapping[str, tuple[cfg.Override, ...]]: ...
+
+    @property
+    def schedule_temporaries(self) -> Mapping[str, tuple[cfg.Temporary, ...]]: ...
 
 
 def schedule(s: cfg.Schedule) -> m.Schedule:
@@ -27,17 +46,34 @@ def _layer(index: int, x: cfg.Layer) -> m.Layer:
     )
 
 
-def overrides(s: cfg.Schedule) -> list[m.Override]:
+def overrides(s: cfg.Schedule, catalog: Catalog | None = None) -> list[m.Override]:
+    extra = catalog.schedule_overrides.get(s.id, ()) if catalog is not None else ()
     return [
         m.Override(o.start.timestamp(), o.end.timestamp(), o.person, o.kind, o.replaces, o.id or f"#{i + 1}")
-        for i, o in enumerate(s.overrides)
+        for i, o in enumerate([*s.overrides, *extra])
     ]
 
 
-def resolved(s: cfg.Schedule, start: float, end: float) -> list[m.Slot]:
-    return final(schedule(s), overrides(s), start, end)
+def temporaries(s: cfg.Schedule, catalog: Catalog | None = None) -> list[m.Temporary]:
+    made = catalog.schedule_temporaries.get(s.id, ()) if catalog is not None else ()
+    return [
+        m.Temporary(
+            x.start.timestamp(),
+            x.end.timestamp(),
+            tuple((f.start.timestamp(), f.end.timestamp(), tuple(f.people)) for f in x.shifts),
+            x.id,
+        )
+        for x in made
+    ]
 
 
-def on_call(s: cfg.Schedule, at: float, horizon: float = 35 * 86400.0) -> m.Slot:
+def resolved(s: cfg.Schedule, start: float, end: float, catalog: Catalog | None = None) -> list[m.Slot]:
+    """The final schedule of ``s`` over [start, end); with ``catalog``, what the API added too."""
+    return final(schedule(s), overrides(s, catalog), start, end, temporaries(s, catalog))
+
+
+def on_call(
+    s: cfg.Schedule, at: float, catalog: Catalog | None = None, horizon: float = 35 * 86400.0
+) -> m.Slot:
     """The slot in progress at ``at``, with its real start and end when within ``horizon`` of it."""
-    return next(x for x in resolved(s, at - horizon, at + horizon) if x.start <= at < x.end)
+    return next(x for x in resolved(s, at - horizon, at + horizon, catalog) if x.start <= at < x.end)

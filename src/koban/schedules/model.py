@@ -76,9 +76,20 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
+class Temporary:
+    """For [start, end) the layers are replaced by ``shifts`` ((start, end, people), fixed);
+    an instant of the period no shift covers is a gap. A later temporary wins where they overlap."""
+
+    start: float
+    end: float
+    shifts: tuple[tuple[float, float, tuple[str, ...]], ...] = ()
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Slot:
     """[start, end) on call: ``people`` (none: a gap), decided by ``source`` (``override:<id>``,
-    ``layer:<name>`` or ``gap``); ``layer`` is the layer underneath, if any."""
+    ``temporary:<id>``, ``layer:<name>`` or ``gap``); ``layer`` is the layer underneath, if any."""
 
     start: float
     end: float

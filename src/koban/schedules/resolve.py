@@ -1,7 +1,9 @@
 """The final schedule: layers, then overrides, resolved for an interval (pure).
 
-``final(schedule, overrides, start, end)`` returns consecutive slots that cover [start, end)
-exactly once; a slot with nobody is a gap, never left out. The rules are in docs/schedules.md.
+``final(schedule, overrides, start, end, temporaries)`` returns consecutive slots that cover
+[start, end) exactly once; a slot with nobody is a gap, never left out. A temporary schedule
+replaces the layers for its period; overrides apply on top of either. The rules are in
+docs/schedules.md.
 """
 
 from __future__ import annotations
@@ -12,14 +14,21 @@ from zoneinfo import ZoneInfo
 
 from koban.schedules.grid import grid
 from koban.schedules.local_time import instant, local, zone
-from koban.schedules.model import Layer, Override, Schedule, Slot, Window
+from koban.schedules.model import Layer, Override, Schedule, Slot, Temporary, Window
 
 Span = tuple[float, float, str]  # start, end, person
 
 
-def final(schedule: Schedule, overrides: Sequence[Override], start: float, end: float) -> list[Slot]:
+def final(
+    schedule: Schedule,
+    overrides: Sequence[Override],
+    start: float,
+    end: float,
+    temporaries: Sequence[Temporary] = (),
+) -> list[Slot]:
     if end <= start:
         return []
+    temps = [x for x in temporaries if x.start < end and x.end > start]
     tz = zone(schedule.timezone)
     layers = [layer_spans(layer, tz, start, end) for layer in schedule.layers]
     live = [o for o in overrides if o.start < end and o.end > start and o.end > o.start]
@@ -27,6 +36,9 @@ def final(schedule: Schedule, overrides: Sequence[Override], start: float, end: 
     for spans in layers:
         cuts.update(x for s, e, _ in spans for x in (s, e))
     cuts.update(x for o in live for x in (o.start, o.end) if start < x < end)
+    for t in temps:
+        bounds = [t.start, t.end, *(x for a, b, _ in t.shifts for x in (a, b))]
+        cuts.update(x for x in bounds if start < x < end)
     points = sorted(cuts)
     cursors = [0] * len(layers)
     slots: list[Slot] = []
@@ -43,13 +55,20 @@ def final(schedule: Schedule, overrides: Sequence[Override], start: float, end: 
             del active[i]
         base: tuple[str, ...] = ()
         layer: str | None = None
-        for li in range(len(layers) - 1, -1, -1):  # the highest layer on at ``a`` wins
-            person = _on_at(layers[li], cursors, li, a)
-            if person is not None:
-                base, layer = (person,), schedule.layers[li].name
-                break
+        under = "gap"
+        tmp = next((x for x in reversed(temps) if x.start <= a < x.end), None)
+        if tmp is not None:  # the layers are replaced: a fixed shift, or a gap
+            base = next((p for s, e, p in tmp.shifts if s <= a < e), ())
+            under = f"temporary:{tmp.id}" if base else "gap"
+        else:
+            for li in range(len(layers) - 1, -1, -1):  # the highest layer on at ``a`` wins
+                person = _on_at(layers[li], cursors, li, a)
+                if person is not None:
+                    base, layer = (person,), schedule.layers[li].name
+                    under = f"layer:{layer}"
+                    break
         people, applied = _overridden(base, [active[i] for i in sorted(active)])
-        source = f"override:{applied[-1]}" if applied else f"layer:{layer}" if layer else "gap"
+        source = f"override:{applied[-1]}" if applied else under
         slot = Slot(a, b, people, source, layer, tuple(applied))
         prev = slots[-1] if slots else None
         if prev and (prev.people, prev.source, prev.layer, prev.overrides) == (
@@ -64,9 +83,11 @@ def final(schedule: Schedule, overrides: Sequence[Override], start: float, end: 
     return slots
 
 
-def on_call_at(schedule: Schedule, overrides: Sequence[Override], at: float) -> Slot:
+def on_call_at(
+    schedule: Schedule, overrides: Sequence[Override], at: float, temporaries: Sequence[Temporary] = ()
+) -> Slot:
     """The slot in progress at ``at`` (how long it lasts is not looked for past the current shift)."""
-    return final(schedule, overrides, at, at + 1.0)[0]
+    return final(schedule, overrides, at, at + 1.0, temporaries)[0]
 
 
 def _on_at(spans: list[Span], cursors: list[int], li: int, t: float) -> str | None:

@@ -21,6 +21,8 @@ class ConsoleChannel:
     def render(self, n: Notification) -> str:
         who = n.recipient.person or n.recipient.name or n.channel
         inc = n.incident
+        if n.kind == "notice":  # about a schedule, not an incident (paging/schedule_notices.py)
+            return f"{self.prefix} {who}: {inc.summary}"
         if n.kind == "update":
             return f"{self.prefix} {who}: incident #{inc.id} is now {inc.status} ({inc.summary})"
         return (

@@ -1,0 +1,90 @@
+"""Schedule notices: a warning through the schedule's team channel before an uncovered gap, and
+"you are on call from ..." to the incoming person with the open incidents; each at most once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from koban.config.model import ConfigFile
+from koban.core.clock import FakeClock
+from koban.db.schema_schedules import schedule_notices
+from koban.paging.schedule_notices import scan, send_due
+from tests.support.factories import KEY, make_config
+from tests.support.system import client, running_system
+
+# Thursday 2027-01-14 08:30 in Paris; bob's week; the layer is on 09:00-18:00 on weekdays.
+THURSDAY = datetime(2027, 1, 14, 7, 30, tzinfo=UTC).timestamp()
+
+
+def business_hours(**notices: object) -> ConfigFile:
+    data = make_config().model_dump(mode="json")
+    data["teams"] = [{"id": "web", "members": [{"person": "carol", "role": "manager"}]}]
+    data["services"][0]["team"] = "web"
+    layer = {
+        "name": "days",
+        "members": ["alice", "bob"],
+        "start": "2027-01-04",
+        "handoff": "09:00",
+        "restrictions": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
+    }
+    data["schedules"] = [
+        {"id": "biz", "team": "web", "timezone": "Europe/Paris", "layers": [layer], "notices": notices}
+    ]
+    return ConfigFile.model_validate(data)
+
+
+async def _keys(k) -> list[str]:
+    async with k.db.read() as conn:
+        return sorted(r.key for r in await conn.execute(sa.select(schedule_notices.c.key)))
+
+
+async def test_gaps_are_warned_of_and_the_incoming_person_told_once_each(db_url, tmp_path):
+    cfg = business_hours(channel="log", gap_warning="2d", handoff="1h", handoff_summary=True)
+    async with running_system(db_url, cfg, tmp_path, clock=FakeClock(THURSDAY)) as k, client(k) as c:
+        made = await c.post(f"/api/v1/ingest/{KEY}", json={"summary": "disk full", "dedup_key": "d"})
+        assert made.status_code in (200, 202), made.text
+        assert await scan(k.paging, k.clock.now()) == 3
+        # Another instance, the same minute or a minute later: nothing new.
+        assert await asyncio.gather(scan(k.paging, k.clock.now()), scan(k.paging, k.clock.now())) == [0, 0]
+        k.clock.advance(60)  # type: ignore[attr-defined]
+        assert await scan(k.paging, k.clock.now()) == 0
+        thu, fri = "1799946000", "1800032400"  # 18:00 Paris on the 14th and the 15th
+        assert await _keys(k) == [
+            f"gap:biz:{thu}:log",
+            f"gap:biz:{fri}:log",
+            "handoff:biz:1799913600:bob:log",
+        ]
+        assert await send_due(k.paging) == 3
+        lines = k.channel("log").lines  # type: ignore[attr-defined]
+        assert (
+            "NOTIFY log: biz: nobody is on call from Thu 14 Jan 18:00 (Europe/Paris) to Fri 15 Jan 09:00"
+            in ("\n".join(lines))
+        )
+        [told] = [line for line in lines if line.startswith("NOTIFY bob:")]
+        assert told.startswith("NOTIFY bob: You are on call in biz from Thu 14 Jan 09:00 (Europe/Paris)")
+        assert "Open incidents: #" in told and "disk full" in told
+        assert await send_due(k.paging) == 0
+
+
+async def test_without_notices_nothing_is_queued(db_url, tmp_path):
+    data = business_hours().model_dump(mode="json")
+    data["schedules"][0]["notices"] = None
+    async with running_system(
+        db_url, ConfigFile.model_validate(data), tmp_path, clock=FakeClock(THURSDAY)
+    ) as k:
+        assert await scan(k.paging, k.clock.now()) == 0
+
+
+async def test_the_running_worker_scans_and_sends_the_notices(db_url, tmp_path):
+    cfg = business_hours(handoff="1h")
+    async with running_system(db_url, cfg, tmp_path, worker=True, clock=FakeClock(THURSDAY)) as k:
+        for _ in range(400):  # generous: the machine is busy
+            lines = k.channel("log").lines  # type: ignore[attr-defined]
+            if lines:
+                break
+            await asyncio.sleep(0.05)
+        assert [line.split(" from ")[0] for line in lines] == ["NOTIFY bob: You are on call in biz"]
+        assert await _keys(k) == ["handoff:biz:1799913600:bob:log"]
