@@ -16,6 +16,7 @@ from koban import __version__
 from koban.api import (
     audit,
     calendar_feeds,
+    calendars,
     config_apply,
     incidents,
     me,
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(objects.router)
     app.include_router(schedules.router)
     app.include_router(calendar_feeds.router)
+    app.include_router(calendars.router)
     app.include_router(monitors.router)
     app.include_router(ingest_keys_router)
     app.include_router(audit.router)

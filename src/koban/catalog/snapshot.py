@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
+from koban.config.model_calendars import Calendar
 from koban.config.model_monitors import Monitor
 from koban.config.model_schedules import Schedule
 from koban.config.model_sso import Sso
@@ -24,6 +25,7 @@ from koban.core.sealing import Sealer
 from koban.db import schema as t
 from koban.db.schema_auth import sso as sso_table
 from koban.db.schema_auth import teams as teams_table
+from koban.db.schema_calendars import calendars as calendars_table
 from koban.db.schema_probes import monitors as monitors_table
 from koban.db.schema_schedules import schedules as schedules_table
 
@@ -32,6 +34,7 @@ CONFIG_TABLES = (
     t.people,
     t.rotations,
     schedules_table,
+    calendars_table,
     t.channels,
     t.policies,
     t.services,
@@ -51,6 +54,7 @@ class Catalog:
     people: Mapping[str, Person] = field(default_factory=dict)
     rotations: Mapping[str, Rotation] = field(default_factory=dict)
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
     channels: Mapping[str, Channel] = field(default_factory=dict)
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
@@ -78,6 +82,7 @@ class Catalog:
             people=list(self.people.values()),
             rotations=list(self.rotations.values()),
             schedules=list(self.schedules.values()),
+            calendars=list(self.calendars.values()),
             channels=list(self.channels.values()),
             policies=list(self.policies.values()),
             services=list(self.services.values()),
@@ -138,6 +143,7 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         people={p.id: p for p in (Person.model_validate(d) for d in await defs(t.people))},
         rotations={r.id: r for r in (Rotation.model_validate(d) for d in await defs(t.rotations))},
         schedules={s.id: s for s in (Schedule.model_validate(d) for d in await defs(schedules_table))},
+        calendars={c.id: c for c in (Calendar.model_validate(d) for d in await defs(calendars_table))},
         channels={c.id: c for c in (Channel.model_validate(opened(d)) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},
