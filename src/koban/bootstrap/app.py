@@ -16,6 +16,7 @@ from koban import __version__
 from koban.api import (
     audit,
     calendar_feeds,
+    calendars,
     changes,
     config_apply,
     incidents,
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(schedules.router)
     app.include_router(schedule_swaps.router)
     app.include_router(calendar_feeds.router)
+    app.include_router(calendars.router)
     app.include_router(monitors.router)
     app.include_router(reports.router)
     app.include_router(ingest_keys_router)

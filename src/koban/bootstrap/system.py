@@ -23,6 +23,7 @@ import orjson
 from koban.api.deps import ApiDeps
 from koban.bootstrap.wiring.links import links_for
 from koban.bootstrap.wiring.twilio import make_channel
+from koban.calendars.worker import CalendarWork
 from koban.catalog.deps import StoreDeps
 from koban.catalog.snapshot import Catalog
 from koban.catalog.store import CatalogStore
@@ -104,6 +105,7 @@ class System:
             **_fields(self.deps), metrics=self.metrics, inbox=self.inbox, batcher=self.batcher
         )
         self.worker = Worker(self.paging, RoutingWork(self.deps))
+        self.calendars = CalendarWork(self.deps)  # imported calendars: fetches, tasks
         self.api = ApiDeps(**_fields(self.deps), actions=self.actions, metrics=self.metrics)
         self.context = ChannelContext(self)
 
@@ -131,6 +133,7 @@ class System:
         if worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="koban-worker"))
             self._tasks.append(asyncio.create_task(self.drain.run(), name="koban-inbox-drain"))
+            self._tasks.append(asyncio.create_task(self.calendars.run(), name="koban-calendars"))
             if self.db.dialect == "postgresql":  # other instances' commits wake us (db/due_signal.py)
                 self.listener = DueListener(self.settings.effective_database_url, self.wake)
                 self.listener.start()
@@ -152,6 +155,7 @@ class System:
             self.listener = None
         self.worker.stop()
         self.drain.stop()
+        self.calendars.stop()
         await self.inbox.close()
         await self.batcher.close()
         for task in self._tasks:

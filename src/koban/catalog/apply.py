@@ -22,6 +22,7 @@ from koban.config.model import ConfigFile
 from koban.core.sealing import Sealer
 from koban.db import schema as t
 from koban.db.schema_auth import memberships, teams
+from koban.db.schema_calendars import calendars
 from koban.db.schema_probes import monitors
 from koban.db.schema_schedules import schedules
 
@@ -41,6 +42,7 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
     ("people", t.people),
     ("rotations", t.rotations),
     ("schedules", schedules),
+    ("calendars", calendars),
     ("channels", t.channels),
     ("policies", t.policies),
     ("services", t.services),

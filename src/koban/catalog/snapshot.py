@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.catalog.schedule_extras import EXTRA_TABLES, load_overrides, load_temporaries
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
+from koban.config.model_calendars import Calendar
 from koban.config.model_monitors import Monitor
 from koban.config.model_schedules import Override, Schedule, Temporary
 from koban.config.model_sso import Sso
@@ -25,6 +26,7 @@ from koban.core.sealing import Sealer
 from koban.db import schema as t
 from koban.db.schema_auth import sso as sso_table
 from koban.db.schema_auth import teams as teams_table
+from koban.db.schema_calendars import calendars as calendars_table
 from koban.db.schema_probes import monitors as monitors_table
 from koban.db.schema_schedules import schedules as schedules_table
 
@@ -33,6 +35,7 @@ CONFIG_TABLES = (
     t.people,
     t.rotations,
     schedules_table,
+    calendars_table,
     t.channels,
     t.policies,
     t.services,
@@ -55,6 +58,7 @@ class Catalog:
     # Made through the API, per schedule id (catalog/schedule_extras.py): not part of the definition.
     schedule_overrides: Mapping[str, tuple[Override, ...]] = field(default_factory=dict)
     schedule_temporaries: Mapping[str, tuple[Temporary, ...]] = field(default_factory=dict)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
     channels: Mapping[str, Channel] = field(default_factory=dict)
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
@@ -82,6 +86,7 @@ class Catalog:
             people=list(self.people.values()),
             rotations=list(self.rotations.values()),
             schedules=list(self.schedules.values()),
+            calendars=list(self.calendars.values()),
             channels=list(self.channels.values()),
             policies=list(self.policies.values()),
             services=list(self.services.values()),
@@ -144,6 +149,7 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         schedules={s.id: s for s in (Schedule.model_validate(d) for d in await defs(schedules_table))},
         schedule_overrides=await load_overrides(conn),
         schedule_temporaries=await load_temporaries(conn),
+        calendars={c.id: c for c in (Calendar.model_validate(d) for d in await defs(calendars_table))},
         channels={c.id: c for c in (Channel.model_validate(opened(d)) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from koban.config.base import Identified, Strict
 from koban.config.durations import Duration
+from koban.config.model_calendars import Calendar
 from koban.config.model_integrations import IntegrationLimits
 from koban.config.model_monitors import Monitor
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
@@ -135,6 +136,7 @@ class ConfigFile(Strict):
     people: list[Person] = Field(default_factory=list)
     rotations: list[Rotation] = Field(default_factory=list)
     schedules: list[Schedule] = Field(default_factory=list)
+    calendars: list[Calendar] = Field(default_factory=list)  # imported calendars (docs/calendars.md)
     channels: list[Channel] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)

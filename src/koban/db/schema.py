@@ -188,6 +188,7 @@ counters = Table(
 )
 
 from koban.db import schema_auth as _schema_auth  # noqa: E402,F401  (logins, teams, tokens, sessions, audit)
+from koban.db import schema_calendars as _schema_calendars  # noqa: E402,F401  (imported calendars, tasks)
 from koban.db import schema_changes as _schema_changes  # noqa: E402,F401  (change events per service)
 from koban.db import schema_inbox as _schema_inbox  # noqa: E402,F401  (accepted deliveries awaiting the drain)
 from koban.db import schema_probes as _schema_probes  # noqa: E402,F401  (monitors, probe results)

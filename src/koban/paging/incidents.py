@@ -26,7 +26,7 @@ from koban.domain.escalation import (
 )
 from koban.domain.plan import Plan
 from koban.paging.delivery_rules import DeliveryState
-from koban.paging.on_call import resolve_pages
+from koban.paging.on_call import calendar_shifts, resolve_pages
 from koban.paging.stop import stop_paging
 
 SETTLED_SENT = (DeliveryState.SENT, DeliveryState.AWAITING, DeliveryState.REACHED, DeliveryState.NOT_REACHED)
@@ -134,7 +134,8 @@ async def apply(uow: UnitOfWork, catalog: Catalog, row: dict[str, Any], d: Decis
         if isinstance(a, Note):
             uow.note(incident_id, now, a.kind, a.actor, a.via, dict(a.data) or None)
         elif isinstance(a, Notify) and a.target.schedule:
-            pages, why = resolve_pages(a, catalog, now)
+            shifts = await calendar_shifts(uow.conn, catalog, a.target.schedule, now)
+            pages, why = resolve_pages(a, catalog, now, shifts)
             uow.note(incident_id, now, "on_call", None, None, why)
             uow.deliveries.extend(page_delivery(incident_id, a, catalog, now, p, c) for p, c in pages)
             uow.wake = uow.wake or bool(pages)

@@ -8,20 +8,58 @@ override, until when, so a later edit of the schedule never changes what the tim
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from koban.catalog.snapshot import Catalog
+from koban.db.schema_calendars import calendar_events as ce
 from koban.domain.escalation import Notify
-from koban.schedules.build import on_call
+from koban.schedules import build
+from koban.schedules.model import Override
+from koban.schedules.resolve import final
+
+HORIZON = 35 * 86400.0
 
 
-def resolve_pages(a: Notify, catalog: Catalog, now: float) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+async def calendar_shifts(
+    conn: AsyncConnection, catalog: Catalog, schedule: str, now: float
+) -> list[Override]:
+    """The shifts imported calendars give ``schedule`` around ``now`` (docs/calendars.md), as
+    overrides applied before the schedule's own: an event naming a person puts them on call."""
+    cals = {c.id: c for c in catalog.calendars.values() if c.schedule == schedule}
+    if not cals:
+        return []
+    rows = await conn.execute(
+        sa.select(ce.c.calendar_id, ce.c.uid, ce.c.recurrence_id, ce.c.start, ce.c.end, ce.c.person)
+        .where(ce.c.calendar_id.in_(cals), ce.c.person.is_not(None))
+        .where(ce.c.start < now + HORIZON, ce.c.end > now - HORIZON)
+        .order_by(ce.c.start)
+    )
+    return [
+        Override(
+            r.start, r.end, r.person, cals[r.calendar_id].kind, None, f"calendar:{r.calendar_id}:{r.uid}"
+        )
+        for r in rows
+        if r.end > r.start
+    ]
+
+
+def resolve_pages(
+    a: Notify, catalog: Catalog, now: float, shifts: Sequence[Override] = ()
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """The (person, channel) pairs a schedule target pages now, and the timeline's account of why."""
     ident = a.target.schedule or ""
     sched = catalog.schedules.get(ident)
     if sched is None:
         return [], {"schedule": ident, "step": a.step, "people": [], "error": "no such schedule"}
-    slot = on_call(sched, now, catalog)
+    overrides = [*shifts, *build.overrides(sched, catalog)]  # calendars first: a manual override wins
+    spans = final(
+        build.schedule(sched), overrides, now - HORIZON, now + HORIZON, build.temporaries(sched, catalog)
+    )
+    slot = next(x for x in spans if x.start <= now < x.end)
     pages: list[tuple[str, str]] = []
     unreachable: list[str] = []
     for person in slot.people:

@@ -35,7 +35,15 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "unknown time"
 
 
+def is_task(incident: IncidentView) -> bool:
+    """A task opened by a calendar event (docs/calendars.md): Start and Done instead of Acknowledge
+    and Resolve, the same actions underneath."""
+    return incident.details.get("kind") == "task"
+
+
 def title(incident: IncidentView) -> str:
+    if is_task(incident):
+        return f"[TASK] {incident.summary} (task {incident.id})"
     return f"[{incident.severity.upper()}] {incident.summary} (incident {incident.id})"
 
 
@@ -67,6 +75,10 @@ def buttons(incident: IncidentView, links: Mapping[str, str]) -> list[dict[str, 
         return []
     value = f"incident:{incident.id}:{incident.step}:{incident.loop}"
     out = []
+    if is_task(incident):  # no Escalate: a task's reminder and escalation come from its timer
+        if incident.status != "acknowledged":
+            out.append(_button("ack", "Start", value, "primary"))
+        return [*out, _button("resolve", "Done", value)]
     if incident.status != "acknowledged":
         out.append(_button("ack", "Acknowledge", value, "primary"))
     out.append(_button("resolve", "Resolve", value))
@@ -80,11 +92,14 @@ def buttons(incident: IncidentView, links: Mapping[str, str]) -> list[dict[str, 
 
 
 def state_line(incident: IncidentView) -> str | None:
+    task = is_task(incident)
     if incident.status == "resolved":
-        return f":white_check_mark: Resolved at {_when(incident.resolved_at)}"
+        return f":white_check_mark: {'Done' if task else 'Resolved'} at {_when(incident.resolved_at)}"
     if incident.acknowledged_by or incident.status == "acknowledged":
         who = esc(incident.acknowledged_by or "someone")
         via = f" via {esc(incident.acknowledged_via)}" if incident.acknowledged_via else ""
+        if task:
+            return f":arrow_forward: Started by *{who}*{via} at {_when(incident.acknowledged_at)}"
         return f":eyes: Acknowledged by *{who}*{via} at {_when(incident.acknowledged_at)}"
     return None
 
@@ -94,6 +109,8 @@ def timeline_text(n: Notification) -> str:
     line = state_line(n.incident)
     if line is not None:
         return line
+    if is_task(n.incident) and n.step == 1 and n.loop == 0:
+        return ":alarm_clock: Reminder: nobody has started this task yet"
     if n.step > 0 or n.loop > 0:
         names = ", ".join(esc(x) for x in on_call_names(n)) or "the next step"
         return f":rotating_light: Escalated (step {n.step + 1}): notifying {names}"

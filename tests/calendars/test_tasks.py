@@ -1,0 +1,125 @@
+"""Calendar events become tasks (seed 004): one per occurrence whatever happens, a reminder when
+nobody starts, Start stops it, Done closes it, a cancelled event cancels its task."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from koban.calendars.refresh import refresh
+from koban.channels.actions import IncidentAction
+from koban.config.model import ConfigFile
+from koban.db import schema as t
+from koban.db.schema_calendars import calendar_tasks
+from tests.calendars.feeds import Feed, ical, serving
+from tests.support.factories import make_config
+from tests.support.system import drain, running_system
+
+
+def config(url: str) -> ConfigFile:
+    data = make_config(
+        steps=[
+            {"notify": [{"person": "alice"}], "escalate_after": "5m"},  # the post, then the reminder
+            {"notify": [{"person": "bob"}], "escalate_after": "5m"},
+        ]
+    ).model_dump(mode="json")
+    rule = {
+        "id": "backup",
+        "match": {"title": "^Backup"},
+        "service": "web",
+        "policy": "default",
+        "lead": "10m",
+        "grace": "15m",
+    }
+    data["calendars"] = [{"id": "ops", "url": url, "tasks": [rule]}]
+    return ConfigFile.model_validate(data)
+
+
+async def tasks(k) -> list[tuple]:
+    async with k.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(calendar_tasks.c.uid, calendar_tasks.c.status, calendar_tasks.c.incident_id)
+        )
+        return [tuple(r) for r in rows]
+
+
+async def pages(k, incident_id: int) -> list[str]:
+    async with k.db.read() as conn:
+        q = sa.select(t.deliveries.c.person_id).where(
+            t.deliveries.c.incident_id == incident_id, t.deliveries.c.kind == "page"
+        )
+        return [r[0] for r in await conn.execute(q.order_by(t.deliveries.c.id))]
+
+
+async def test_the_same_event_fetched_ten_times_makes_one_task(db_url, tmp_path):
+    feed = Feed()
+    async with serving(feed), running_system(db_url, config(feed.url), tmp_path) as k:
+        start = k.clock.now() + 3600
+        event = ("ev-1", start, start + 1800, "Backup check")
+        cal = k.catalog.calendars["ops"]
+        for i in range(10):
+            # Duplicated and reordered feeds, and a changed body each time (no 304 shortcut).
+            feed.body = ical(
+                *([event, ("other", start, start + 60, f"Lunch {i}"), event][:: 1 if i % 2 else -1])
+            )
+            await refresh(k.deps, cal, k.clock.now(), force=True)
+            if i == 5:
+                k.clock.advance(3000)  # past start - lead: the task opens
+            await k.calendars.tick()
+        [(uid, status, incident_id)] = await tasks(k)
+        assert (uid, status) == ("ev-1", "open") and incident_id is not None
+        async with k.db.read() as conn:
+            kinds = (await conn.execute(sa.select(t.incidents.c.details))).scalars().all()
+        assert [d["kind"] for d in kinds] == ["task"]
+
+
+async def test_a_task_nobody_starts_gets_a_reminder_then_escalates_and_start_stops_it(db_url, tmp_path):
+    feed = Feed()
+    async with serving(feed), running_system(db_url, config(feed.url), tmp_path) as k:
+        start = k.clock.now() + 600
+        feed.body = ical(
+            ("a", start, start + 1800, "Backup check"), ("b", start, start + 1800, "Backup check 2")
+        )
+        await k.calendars.tick()
+        [(_, _, first), (_, _, second)] = sorted(await tasks(k))
+        await drain(k)
+        assert await pages(k, first) == ["alice"]
+        await k.actions.act(first, IncidentAction.ACKNOWLEDGE, actor="alice", via="slack")  # Start
+        k.clock.advance(600 + 900 + 1)  # start + grace
+        await drain(k)
+        assert await pages(k, first) == ["alice"]  # started: no reminder
+        assert await pages(k, second) == ["alice", "bob"]  # not started: the reminder goes on
+        done = await k.actions.act(first, IncidentAction.RESOLVE, actor="alice", via="slack")  # Done
+        assert done.status == "resolved"
+
+
+async def test_a_cancelled_event_cancels_its_task_and_a_moved_one_is_noted(db_url, tmp_path):
+    feed = Feed()
+    async with serving(feed), running_system(db_url, config(feed.url), tmp_path) as k:
+        start = k.clock.now() + 300
+        feed.body = ical(
+            ("a", start, start + 1800, "Backup check"), ("later", start + 86400, start + 90000, "Backup")
+        )
+        await k.calendars.tick()
+        feed.body = ical(("a", start + 60, start + 1860, "Backup check"))  # moved; "later" cancelled
+        k.clock.advance(300)
+        await k.calendars.tick()
+        assert sorted(x[:2] for x in await tasks(k)) == [("a", "open"), ("later", "cancelled")]
+        feed.body = ical()
+        k.clock.advance(300)
+        await k.calendars.tick()
+        [(_, status, incident_id)] = [x for x in await tasks(k) if x[0] == "a"]
+        async with k.db.read() as conn:
+            inc = (
+                await conn.execute(sa.select(t.incidents.c.status).where(t.incidents.c.id == incident_id))
+            ).scalar()
+            kinds = (
+                (
+                    await conn.execute(
+                        sa.select(t.timeline.c.kind).where(t.timeline.c.incident_id == incident_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert (status, inc) == ("cancelled", "resolved")
+        assert "task.moved" in kinds and "task.cancelled" in kinds
