@@ -8,6 +8,7 @@ from typing import Any
 
 from koban.config.model import ConfigFile
 from koban.config.model_sso import sso_problems
+from koban.config.references_logs import log_problems
 from koban.config.references_routing import routing_problems
 from koban.config.references_schedules import schedule_problems
 
@@ -98,5 +99,6 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
             yield ("monitors", mi, "service"), f"unknown service {mon.service!r}"
     yield from routing_problems(cfg)
     yield from schedule_problems(cfg, people)
+    yield from log_problems(cfg)
     if cfg.sso is not None:
         yield from sso_problems(cfg.sso, teams)
