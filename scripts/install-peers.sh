@@ -2,6 +2,22 @@
 # Installs the real peers the interop tests and benchmarks run against (Debian packages).
 # Best effort on a developer machine: without root or apt-get it says so and the tests skip.
 set -u
+# The real OpenSearch node (peers/opensearch, docs/logs.md): Java 17 + Maven, built once from Maven
+# Central (about 51 MB on a cold ~/.m2); target/ newer than the pom means it is already built.
+build_opensearch() {
+  local dir; dir="$(cd "$(dirname "$0")/.." && pwd)/peers/opensearch"
+  if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven \
+        >/dev/null 2>&1 || echo "install-peers: could not install java/maven; OpenSearch tests will skip"
+    else
+      echo "install-peers: no java/mvn; OpenSearch tests will skip"; return 0
+    fi
+  fi
+  if [ -d "$dir/target/lib" ] && [ "$dir/target/lib" -nt "$dir/pom.xml" ]; then return 0; fi
+  (cd "$dir" && mvn -q package && touch target/lib) || echo "install-peers: building peers/opensearch failed"
+}
+build_opensearch
 need=()
 for bin in prometheus-alertmanager prometheus prometheus-blackbox-exporter nginx wrk chromium; do
   command -v "$bin" >/dev/null 2>&1 || need+=("$bin")

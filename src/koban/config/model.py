@@ -11,6 +11,7 @@ from koban.config.base import Identified, Strict
 from koban.config.durations import Duration
 from koban.config.model_calendars import Calendar
 from koban.config.model_integrations import IntegrationLimits
+from koban.config.model_logs import Digest, LogCluster, LogRule
 from koban.config.model_monitors import Monitor
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
 from koban.config.model_schedules import Schedule
@@ -145,4 +146,7 @@ class ConfigFile(Strict):
     maintenance: list[Maintenance] = Field(default_factory=list)
     inhibit_rules: list[InhibitRule] = Field(default_factory=list)
     heartbeats: list[Heartbeat] = Field(default_factory=list)
+    log_clusters: list[LogCluster] = Field(default_factory=list)
+    digests: list[Digest] = Field(default_factory=list)
+    log_rules: list[LogRule] = Field(default_factory=list)
     sso: Sso | None = None  # single sign-on (config/model_sso.py)

@@ -191,6 +191,7 @@ from koban.db import schema_auth as _schema_auth  # noqa: E402,F401  (logins, te
 from koban.db import schema_calendars as _schema_calendars  # noqa: E402,F401  (imported calendars, tasks)
 from koban.db import schema_changes as _schema_changes  # noqa: E402,F401  (change events per service)
 from koban.db import schema_inbox as _schema_inbox  # noqa: E402,F401  (accepted deliveries awaiting the drain)
+from koban.db import schema_logs as _schema_logs  # noqa: E402,F401  (digest runs, log rule state)
 from koban.db import schema_probes as _schema_probes  # noqa: E402,F401  (monitors, probe results)
 from koban.db import schema_routing as _schema_routing  # noqa: E402,F401  (routing state, silences, heartbeats)
 from koban.db import schema_schedules as _schema_schedules  # noqa: E402,F401  (schedules)

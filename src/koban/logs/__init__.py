@@ -1,1 +1,1 @@
-"""Log digests and log alert rules on Elasticsearch/OpenSearch (to come)."""
+"""Logs in Elasticsearch/OpenSearch: daily digests and log alert rules (docs/logs.md)."""

@@ -1,0 +1,40 @@
+"""Log digests and log rules (docs/logs.md): each digest run, and each log rule's state per key value.
+
+``digest_runs`` is unique per (digest, window start): the row is written before the cluster is asked,
+so two instances, or a restart, can never post the same window twice.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, String, Table, Text, UniqueConstraint
+
+from koban.db.schema_base import Id, metadata
+
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest_id", Id, nullable=False),
+    Column("window_start", Float, nullable=False),
+    Column("window_end", Float, nullable=False),
+    # running -> posting -> posted | failed; a run left "posting" by a crash is not posted again.
+    Column("status", String(16), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("summary", JSON, nullable=True),  # the digest's numbers, kept past the cluster's retention
+    Column("posts", JSON, nullable=True),  # per channel: what it answered
+    Column("error", Text, nullable=True),
+    UniqueConstraint("digest_id", "window_start"),
+)
+
+log_rule_state = Table(
+    "log_rule_state",
+    metadata,
+    Column("rule_id", Id, primary_key=True),
+    Column("key_value", String(512), primary_key=True),  # "" when the rule has no query_key
+    Column("firing", Boolean, nullable=False),
+    Column("clear_runs", Integer, nullable=False),
+    Column("last_run", Float, nullable=False),
+    Column("last_count", Float, nullable=True),
+    Column("error", Text, nullable=True),
+)

@@ -1,0 +1,78 @@
+"""Run one log rule: one count query, the pure decision (``rules.evaluate``), state kept per key value.
+
+The events go out through ``emit(service_id, events)``, the port the composition root wires to the
+alert pipeline (triage), so routing, silences, escalation and calls apply as for any source.
+A query that fails is recorded on the rule's state (``error``) and changes nothing else: a cluster
+outage neither fires nor resolves log alerts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from koban.config.model_logs import LogCluster, LogRule
+from koban.db.engine import Database
+from koban.db.schema_logs import log_rule_state
+from koban.domain.alerts import AlertEvent
+from koban.logs.client import LogQueryError, conn_of, search
+from koban.logs.queries import count_body
+from koban.logs.rules import KeyState, counts_of, evaluate, lookback
+
+Emit = Callable[[str, list[AlertEvent]], Awaitable[None]]
+
+
+async def run_rule(
+    db: Database, cluster: LogCluster, rule: LogRule, now: datetime, emit: Emit
+) -> list[AlertEvent]:
+    body = count_body(
+        time_field=rule.time_field,
+        flt=rule.filter,
+        start=now - lookback(rule),
+        end=now,
+        query_key=rule.query_key,
+    )
+    try:
+        answer = await search(conn_of(cluster), rule.index, body)
+    except LogQueryError as exc:
+        await _note_error(db, rule.id, str(exc), now)
+        return []
+    states = await _load(db, rule.id)
+    new, events = evaluate(rule, states, counts_of(answer, rule.query_key), now)
+    # Raised before the state is saved: a crash in between re-raises on the next run, which the
+    # pipeline dedups by key, rather than losing the page.
+    if events:
+        await emit(rule.service, events)
+    await _save(db, rule.id, new, now)
+    return events
+
+
+async def _load(db: Database, rule_id: str) -> dict[str, KeyState]:
+    async with db.read() as conn:
+        rows = await conn.execute(sa.select(log_rule_state).where(log_rule_state.c.rule_id == rule_id))
+        return {r.key_value: KeyState(r.firing, r.clear_runs) for r in rows}
+
+
+async def _save(db: Database, rule_id: str, states: dict[str, KeyState], now: datetime) -> None:
+    async with db.begin() as conn:
+        await conn.execute(sa.delete(log_rule_state).where(log_rule_state.c.rule_id == rule_id))
+        if states:
+            await conn.execute(
+                sa.insert(log_rule_state),
+                [
+                    {"rule_id": rule_id, "key_value": k, "firing": s.firing, "clear_runs": s.clear_runs,
+                     "last_run": now.timestamp(), "error": None}
+                    for k, s in states.items()
+                ],
+            )  # fmt: skip
+
+
+async def _note_error(db: Database, rule_id: str, error: str, now: datetime) -> None:
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.update(log_rule_state)
+            .where(log_rule_state.c.rule_id == rule_id)
+            .values(error=error[:1000], last_run=now.timestamp())
+        )

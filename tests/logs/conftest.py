@@ -1,0 +1,3 @@
+from tests.support.outbound import _close_outbound_session  # noqa: F401  (autouse fixture)
+
+pytest_plugins = ["tests.support.opensearch"]

@@ -1,0 +1,62 @@
+"""The pure parts: windows in a zone (with DST), pattern masking, rule hysteresis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from koban.domain.alerts import AlertAction
+from koban.logs.patterns import mask
+from koban.logs.rules import KeyState, step
+from koban.logs.windows import last_fire, window_for
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_yesterday_in_tokyo_is_the_previous_local_day():
+    fired = last_fire("15 10 * * *", TOKYO, datetime(2026, 3, 11, 2, 0, tzinfo=UTC))
+    assert fired == datetime(2026, 3, 11, 1, 15, tzinfo=UTC)  # 10:15 JST
+    w = window_for("yesterday", fired, TOKYO)
+    assert (w.start, w.end) == (datetime(2026, 3, 9, 15, tzinfo=UTC), datetime(2026, 3, 10, 15, tzinfo=UTC))
+
+
+def test_a_dst_day_is_23_hours_long():
+    fired = last_fire("0 9 * * *", NEW_YORK, datetime(2026, 3, 9, 14, 0, tzinfo=UTC))
+    assert fired is not None
+    assert window_for("yesterday", fired, NEW_YORK).hours == 23  # 2026-03-08, clocks went forward
+
+
+def test_last_week_is_monday_to_monday_local():
+    fired = datetime(2026, 3, 11, 0, 0, tzinfo=UTC)  # Wednesday 09:00 JST
+    w = window_for("last_week", fired, TOKYO)
+    assert w.start.astimezone(TOKYO).isoformat() == "2026-03-02T00:00:00+09:00"
+    assert w.hours == 168
+
+
+@pytest.mark.parametrize(
+    ("message", "pattern"),
+    [
+        ("user 42 from 10.0.0.7 failed: 'abc'", "user <N> from <IP> failed: <Q>"),
+        ("order order-123 took 3.5 ms", "order <ID> took <N> ms"),
+        ("req 550e8400-e29b-41d4-a716-446655440000 done", "req <UUID> done"),
+        ("trace 4bf92f3577b34da6a3ce929d0e0e4736 dropped", "trace <ID> dropped"),
+        ("GET /api/v1/items/77 timed out after 30s.", "GET /api/v1/items/<N> timed out after <N>."),
+    ],
+)
+def test_masking_keeps_the_words_and_hides_what_varies(message, pattern):
+    assert mask(message) == pattern
+
+
+def test_a_firing_key_resolves_only_after_resolve_after_clear_runs():
+    s, a = step(KeyState(), True, 3)
+    assert a is AlertAction.TRIGGER
+    s, a = step(s, False, 3)
+    s, a = step(s, True, 3)  # flapped back: no new trigger, the count starts again
+    assert a is None and s == KeyState(firing=True)
+    for _ in range(2):
+        s, a = step(s, False, 3)
+        assert a is None
+    assert step(s, False, 3)[1] is AlertAction.RESOLVE
