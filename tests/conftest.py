@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 # Loopback HTTP/TLS targets and a closed port, for every test that probes something (api, cli,
 # monitoring, probes); a fixture starts its server only when a test asks for it.
-pytest_plugins = ["tests.support.server_fixtures"]
+pytest_plugins = ["tests.support.server_fixtures", "tests.support.opensearch"]
 PG_ENV = "KOBAN_TEST_POSTGRES_URL"
 
 

@@ -1,3 +1,2 @@
 from tests.support.outbound import _close_outbound_session  # noqa: F401  (autouse fixture)
 
-pytest_plugins = ["tests.support.opensearch"]
