@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -13,8 +12,8 @@ from koban.api.deps import deps_of
 from koban.api.objects import _save
 from koban.auth.permissions import Scope
 from koban.catalog.deps import StoreDeps
-from koban.config.durations import parse_duration
 from koban.config.model_monitors import Monitor
+from koban.core.durations import parse_instant
 from koban.monitoring import queries as probe_queries
 from koban.probes.exposition import exposition
 
@@ -26,19 +25,9 @@ def _time(value: str | None, default: float, now: float) -> float:
     if value is None or value == "":
         return default
     try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        pass
-    try:
-        return now - parse_duration(value)
-    except ValueError:
-        raise HTTPException(
-            422, f"{value!r} is not a time: use ISO 8601, epoch seconds or e.g. 24h"
-        ) from None
+        return parse_instant(value, now)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 def _monitor(request: Request, ident: str) -> Monitor:

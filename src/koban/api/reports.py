@@ -6,7 +6,6 @@ seeing only the services of their teams, as the incident and monitor lists do.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -14,7 +13,7 @@ from fastapi.responses import Response
 
 from koban.api.access import READ, visible_services
 from koban.api.deps import deps_of
-from koban.config.durations import parse_duration
+from koban.core.durations import parse_instant
 from koban.reports.build import Query as ReportQuery
 from koban.reports.build import build
 from koban.reports.records import Period
@@ -35,17 +34,9 @@ def when(value: str | None, now: float) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        pass
-    try:
-        return now - parse_duration(value)
-    except ValueError:
-        raise HTTPException(422, f"{value!r} is not a time: use ISO 8601, epoch seconds or e.g. 7d") from None
+        return parse_instant(value, now, "7d")
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 async def _answer(

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 from typing import Any
 
 import typer
 
 from koban.cli.remote import URL_OPTION, call, connect
 from koban.cli.runtime import open_system, settings_or_exit
-from koban.config.durations import parse_duration
+from koban.core.durations import parse_instant
 from koban.reports.build import REPORTS, Query, build
 from koban.reports.records import Period
 from koban.reports.tables import rows, to_csv
@@ -24,17 +23,9 @@ def _when(value: str | None, now: float) -> float | None:
     if not value:
         return None
     try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        pass
-    try:
-        return now - parse_duration(value)
-    except ValueError:
-        typer.echo(f"{value!r} is not a time: use ISO 8601, epoch seconds or e.g. 7d", err=True)
+        return parse_instant(value, now, "7d")
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
 
 

@@ -7,6 +7,7 @@ probes/condition_eval.py) both read durations through here, so what loads is wha
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
@@ -29,3 +30,20 @@ def parse_duration(value: Any) -> float:
 
 def _joined(text: str) -> str:
     return "".join(m.group(0) for m in _PART.finditer(text))
+
+
+def parse_instant(value: str, now: float, example: str = "24h") -> float:
+    """An instant as a person writes one in a query: ISO 8601, epoch seconds, or a duration meaning
+    that long before ``now`` (``24h``). ValueError says what is accepted."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        pass
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time: use ISO 8601, epoch seconds or e.g. {example}") from None
