@@ -53,7 +53,12 @@ def test_only_the_installed_nginx_is_stopped_by_pid(tmp_path: Path) -> None:
     )
     users = subprocess.Popen([str(fake_nginx), "300"])
     try:
-        env = {"PATH": str(bin_dir), "KOBAN_NGINX_PID_FILE": str(pid_file), "HOME": str(tmp_path)}
+        env = {
+            "PATH": str(bin_dir),
+            "KOBAN_NGINX_PID_FILE": str(pid_file),
+            "HOME": str(tmp_path),
+            "KOBAN_SKIP_OPENSEARCH_BUILD": "1",  # its apt-get stub would start another "nginx"
+        }
         out = subprocess.run(
             ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60, check=True
         )
@@ -85,7 +90,11 @@ def test_an_nginx_already_running_with_its_pid_file_is_left_alone(tmp_path: Path
     pid_file = tmp_path / "nginx.pid"
     pid_file.write_text(f"{users.pid}\n")
     try:
-        env = {"PATH": str(bin_dir), "KOBAN_NGINX_PID_FILE": str(pid_file)}
+        env = {
+            "PATH": str(bin_dir),
+            "KOBAN_NGINX_PID_FILE": str(pid_file),
+            "KOBAN_SKIP_OPENSEARCH_BUILD": "1",
+        }
         subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, timeout=60, check=True)
         time.sleep(0.2)
         assert users.poll() is None

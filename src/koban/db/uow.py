@@ -153,6 +153,16 @@ class UnitOfWork:
                 raise StaleIncident(params[0]["_id"])
             i = j
 
+    async def flush_deliveries_of(self, incident_id: int) -> None:
+        """Write this incident's buffered deliveries now, so that a statement over the table sees
+        them (an incident opened and stopped in one batch cancels its pages as one by one would)."""
+        mine = [row for row in self.deliveries if row["incident_id"] == incident_id]
+        if not mine:
+            return
+        await self.flush_incidents()  # the rows refer to it
+        self.deliveries = [row for row in self.deliveries if row["incident_id"] != incident_id]
+        await _INSERT_DELIVERIES.run(self.conn, mine)
+
     async def flush(self) -> None:
         c = self.conn
         await self.flush_incidents()  # first: the rows below refer to them

@@ -26,6 +26,7 @@ CALL_OPEN = (DeliveryState.SENDING, DeliveryState.AWAITING, DeliveryState.IN_DOU
 async def stop_paging(uow: UnitOfWork, incident_id: int, status: str, now: float) -> None:
     d = t.deliveries.c
     reason = f"incident {status}"
+    await uow.flush_deliveries_of(incident_id)  # pages made earlier in this same batch
     canceled = await uow.conn.execute(
         sa.update(t.deliveries)
         .where(d.incident_id == incident_id, d.kind == "page", d.state == DeliveryState.PENDING)
