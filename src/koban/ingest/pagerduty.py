@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from starlette.datastructures import Headers
@@ -41,29 +41,45 @@ def _invalid(*errors: str) -> Reply:
     return 400, invalid_body(list(errors)), None
 
 
+class Keyed(NamedTuple):
+    body: bytes
+    data: Mapping[str, Any]
+    integ: Any  # the integration the routing key names
+    now: float
+
+
+async def _keyed(deps: IngestDeps, scope: Scope, receive: Receive) -> Keyed | Reply:
+    """The body, read and parsed, and the integration its ``routing_key`` names; or the answer
+    PagerDuty gives when there is none (both enqueue endpoints read events this way)."""
+    body = await read_body(scope, receive, deps.settings.max_body_bytes)
+    if isinstance(body, tuple):
+        return body
+    try:
+        data = parse_json(body)
+    except PayloadError as exc:
+        return _invalid(exc.message)
+    if not isinstance(data, Mapping):
+        return _invalid("Event object is not a JSON object")
+    routing_key = data.get("routing_key")
+    if not isinstance(routing_key, str) or not routing_key.strip():
+        deps.metrics.reject("pagerduty", "no key")
+        return _invalid("'routing_key' is missing or blank")
+    now = deps.clock.now()
+    integ = deps.catalog.integration_for_key(routing_key.strip(), now)
+    if integ is None:
+        deps.metrics.reject("pagerduty", "bad key")
+        return _invalid("'routing_key' is not a known integration key")
+    return Keyed(body, data, integ, now)
+
+
 class Enqueue(Endpoint):
     source = PagerDutySource()
 
     async def handle(self, scope: Scope, receive: Receive) -> Reply:
-        deps = self.deps
-        body = await read_body(scope, receive, deps.settings.max_body_bytes)
-        if isinstance(body, tuple):
-            return body
-        try:
-            data = parse_json(body)
-        except PayloadError as exc:
-            return _invalid(exc.message)
-        if not isinstance(data, Mapping):
-            return _invalid("Event object is not a JSON object")
-        routing_key = data.get("routing_key")
-        if not isinstance(routing_key, str) or not routing_key.strip():
-            deps.metrics.reject("pagerduty", "no key")
-            return _invalid("'routing_key' is missing or blank")
-        now = deps.clock.now()
-        integ = deps.catalog.integration_for_key(routing_key.strip(), now)
-        if integ is None:
-            deps.metrics.reject("pagerduty", "bad key")
-            return _invalid("'routing_key' is not a known integration key")
+        keyed = await _keyed(self.deps, scope, receive)
+        if not isinstance(keyed, Keyed):
+            return keyed
+        deps, (body, data, integ, now) = self.deps, keyed
         try:
             events = self.source.parse(inbound(scope, Headers(scope=scope), body, data, now), integ.settings)
         except PagerDutyEventError as exc:
@@ -86,25 +102,10 @@ class ChangeEnqueue(Endpoint):
     nobody, so it is written straight away rather than through the alert inbox)."""
 
     async def handle(self, scope: Scope, receive: Receive) -> Reply:
-        deps = self.deps
-        body = await read_body(scope, receive, deps.settings.max_body_bytes)
-        if isinstance(body, tuple):
-            return body
-        try:
-            data = parse_json(body)
-        except PayloadError as exc:
-            return _invalid(exc.message)
-        if not isinstance(data, Mapping):
-            return _invalid("Event object is not a JSON object")
-        routing_key = data.get("routing_key")
-        if not isinstance(routing_key, str) or not routing_key.strip():
-            deps.metrics.reject("pagerduty", "no key")
-            return _invalid("'routing_key' is missing or blank")
-        now = deps.clock.now()
-        integ = deps.catalog.integration_for_key(routing_key.strip(), now)
-        if integ is None:
-            deps.metrics.reject("pagerduty", "bad key")
-            return _invalid("'routing_key' is not a known integration key")
+        keyed = await _keyed(self.deps, scope, receive)
+        if not isinstance(keyed, Keyed):
+            return keyed
+        deps, (_, data, integ, now) = self.deps, keyed
         change = parse_change(data, datetime.fromtimestamp(now, UTC))
         if isinstance(change, list):
             deps.metrics.reject("pagerduty", "payload")
