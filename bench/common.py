@@ -61,4 +61,8 @@ def print_table(title: str, rows: Sequence[Row], *, unit: str = "items/s") -> No
 
 
 def machine() -> str:
-    return f"{os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, loopback"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, loopback, "
+        f"load average {load}"
+    )

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import logging
 import os
 import secrets
 import socket
@@ -35,6 +36,7 @@ from koban.core.metrics import Metrics
 from koban.core.settings import Settings
 from koban.db.due_signal import DueListener
 from koban.db.engine import Database
+from koban.db.local_wake import LocalWake, wake_dir
 from koban.db.migrate import upgrade
 from koban.ingest.batcher import IngestBatcher
 from koban.ingest.deps import IngestDeps
@@ -52,6 +54,9 @@ WIRED_CHANNELS: dict[str, ChannelFactory] = {
     "voice": lambda cls, settings, ctx: make_channel("voice", settings, ctx),
     "sms": lambda cls, settings, ctx: make_channel("sms", settings, ctx),
 }
+
+
+log = logging.getLogger("koban.system")
 
 
 class ChannelContext:
@@ -82,6 +87,9 @@ class System:
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self.listener: DueListener | None = None
+        # SQLite's twin of the listener: other processes on the same file (db/local_wake.py).
+        folder = wake_dir(settings.effective_database_url)
+        self.local_wake = LocalWake(folder) if folder is not None else None
         # Set by `koban serve` / `koban probe`: run the prober of this location (monitoring/prober.py).
         self.probe_location: str | None = None
         self.prober: Any = None
@@ -129,14 +137,18 @@ class System:
             gc.freeze()
         self.batcher.start()
         self.inbox.start()
+        if worker:
+            self._warm_channels()
         self._tasks.append(asyncio.create_task(self.catalogs.follow(), name="koban-catalog"))
         if worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="koban-worker"))
             self._tasks.append(asyncio.create_task(self.drain.run(), name="koban-inbox-drain"))
             self._tasks.append(asyncio.create_task(self.calendars.run(), name="koban-calendars"))
             if self.db.dialect == "postgresql":  # other instances' commits wake us (db/due_signal.py)
-                self.listener = DueListener(self.settings.effective_database_url, self.wake)
+                self.listener = DueListener(self.settings.effective_database_url, self._woken_by_peer)
                 self.listener.start()
+            elif self.local_wake is not None:
+                self.local_wake.listen(self._woken_by_peer)
             from koban.bootstrap.wiring.twilio_sweep import run_sweeper  # calls whose callback never came
 
             self._tasks.append(asyncio.create_task(run_sweeper(self), name="koban-twilio-sweep"))
@@ -153,6 +165,8 @@ class System:
         if self.listener is not None:
             await self.listener.stop()
             self.listener = None
+        if self.local_wake is not None:
+            self.local_wake.close()
         self.worker.stop()
         self.drain.stop()
         self.calendars.stop()
@@ -182,11 +196,17 @@ class System:
         return self._wake
 
     def wake(self) -> None:
+        """This process committed due work: its own worker looks now. On PostgreSQL the commit
+        itself told the other instances (pg_notify); on SQLite, a datagram does (db/local_wake.py)."""
         self._event().set()
-        if self.listener is not None:
-            # Maybe another instance's edge committed inbox rows (same koban_due signal). This
-            # process's own edge wakes the drain directly, so SQLite needs no extra look per wake.
-            self.drain.wake()
+        if self.local_wake is not None:
+            self.local_wake.notify()
+
+    def _woken_by_peer(self) -> None:
+        # Another process committed: maybe inbox rows too, which this process's drain would otherwise
+        # find only at its next poll (its own edge wakes the drain directly).
+        self._event().set()
+        self.drain.wake()
 
     async def wait_for_wake(self, seconds: float) -> None:
         ev = self._event()
@@ -211,6 +231,15 @@ class System:
         inst = build_channel(cfg.type, cfg.settings(), self.context, WIRED_CHANNELS)
         self._channels[channel_id] = (cfg, digest, inst)
         return inst
+
+    def _warm_channels(self) -> None:
+        """Build each configured channel at start rather than on its first page: a first build pays
+        for the vendor SDK's lazy setup (Twilio's: ~0.2 s), which belongs before the outage, not in it."""
+        for channel_id in self.catalog.channels:
+            try:
+                self.channel(channel_id)
+            except Exception as exc:  # the page itself will say what is wrong, where it is seen
+                log.warning("channel %s cannot be built yet: %s", channel_id, exc)
 
     def links_for(self, delivery: ClaimedDelivery, incident: IncidentRow) -> dict[str, str]:
         """Signed one-click links for the person a page goes to (empty for team channels)."""

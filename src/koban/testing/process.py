@@ -143,20 +143,7 @@ async def start_peer(
     """
     for attempt in range(1, attempts + 1):
         port = free_port()
-        log_path = workdir / f"{name}.log"
-        with log_path.open("ab") as log:
-            # Forked from the calling (event loop) thread on purpose: PR_SET_PDEATHSIG fires when the
-            # forking *thread* exits, so asyncio.to_thread would kill the peer right away.
-            process = subprocess.Popen(  # noqa: ASYNC220
-                list(argv(port)),
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        peer = Peer(name, port, workdir, log_path, config_path, process)
+        peer = spawn(name, argv(port), workdir, port=port, config_path=config_path)
         try:
             await _wait_ready(peer, ready_path, ready_within)
             return peer
@@ -169,6 +156,26 @@ async def start_peer(
             peer.kill()
             raise
     raise AssertionError("unreachable")
+
+
+def spawn(
+    name: str, argv: Sequence[str], workdir: Path, *, port: int = 0, config_path: Path | None = None
+) -> Peer:
+    """Start ``argv`` in its own process group, logging to ``workdir/<name>.log``, killed with us."""
+    log_path = workdir / f"{name}.log"
+    with log_path.open("ab") as log:
+        # Forked from the calling (event loop) thread on purpose: PR_SET_PDEATHSIG fires when the
+        # forking *thread* exits, so asyncio.to_thread would kill the peer right away.
+        process = subprocess.Popen(  # noqa: ASYNC220
+            list(argv),
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    return Peer(name, port, workdir, log_path, config_path, process)
 
 
 async def _wait_ready(peer: Peer, ready_path: str, within: float) -> None:

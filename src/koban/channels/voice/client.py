@@ -25,6 +25,10 @@ def make_client(settings: TwilioSettings) -> Client:
     if settings.api_base_url:
         # SDK-internal but stable attribute (protocols.md §1.10): points Calls/Messages at the simulator.
         client.api.base_url = settings.api_base_url.rstrip("/")
+    # The SDK builds its REST resources on first use: about 0.2 s of imports holding the GIL, which
+    # would land on the first page after a start and stall every other send of that moment.
+    account = client.api.v2010.account
+    _ = account.calls, account.messages
     return client
 
 
