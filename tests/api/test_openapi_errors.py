@@ -49,5 +49,54 @@ async def test_errors_from_every_layer_have_the_documented_shape(db_url, tmp_pat
     assert [a.status_code for a in answers] == [404, 422, 401, 413, 400, 401]
     for a in answers:
         ErrorBody.model_validate(a.json())
-    assert isinstance(answers[1].json()["detail"], list)  # validation keeps FastAPI's list of issues
+    # One shape: detail is always text; validation lists its issues apart (issue 17 item 17).
+    assert all(isinstance(a.json()["detail"], str) for a in answers)
+    assert answers[1].json()["detail"].startswith("path.incident_id: ")
+    assert answers[1].json()["issues"][0]["loc"] == ["path", "incident_id"]
     assert answers[5].json()["error"] == answers[5].json()["detail"]  # what ingest answered before
+
+
+async def test_a_405_allows_every_method_the_path_serves(db_url, tmp_path):
+    """GET and PUT on one path are two routes; Allow names both, not the first one matched."""
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
+        answer = await c.request("OPTIONS", "/api/v1/policies/p")
+        spec = (await c.get("/openapi.json")).json()
+    documented = sorted(m.upper() for m in spec["paths"]["/api/v1/policies/{ident}"])
+    assert answer.status_code == 405
+    assert sorted(answer.headers["allow"].split(", ")) == documented == ["DELETE", "GET", "PUT"]
+    ErrorBody.model_validate(answer.json())
+
+
+async def test_a_body_that_is_not_utf8_is_a_documented_400(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
+        answer = await c.post(
+            "/api/v1/incidents/1/acknowledge",
+            content=b"\xff\xfeG",
+            headers={"Content-Type": "application/json"},
+        )
+        spec = (await c.get("/openapi.json")).json()
+    assert answer.status_code == 400 and isinstance(answer.json()["detail"], str)
+    assert "400" in spec["paths"]["/api/v1/incidents/{incident_id}/acknowledge"]["post"]["responses"]
+
+
+async def test_metrics_csv_and_vendor_callbacks_are_in_the_document_as_answered(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
+        spec = (await c.get("/openapi.json")).json()
+        metrics = await c.get("/metrics")
+        forged = await c.post("/twilio/voice/status?t=x", data={"CallSid": "CA1"})
+        click = await c.post("/integrations/slack/interactivity", data={"payload": "{}"})
+    paths = spec["paths"]
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert list(paths["/metrics"]["get"]["responses"]["200"]["content"]) == ["text/plain"]
+    assert "text/csv" in paths["/api/v1/reports/response"]["get"]["responses"]["200"]["content"]
+    for path in (
+        "/twilio/voice/twiml",
+        "/twilio/voice/gather",
+        "/twilio/voice/status",
+        "/twilio/sms/inbound",
+    ):
+        assert {"400", "403", "404", "415"} <= set(paths[path]["post"]["responses"]), path
+    assert {"200", "401", "404"} <= set(paths["/integrations/slack/interactivity"]["post"]["responses"])
+    for answer in (forged, click):
+        assert str(answer.status_code) in paths[answer.request.url.path]["post"]["responses"]
+        ErrorBody.model_validate(answer.json())

@@ -36,10 +36,15 @@ class ActionBody(BaseModel):
         description="Who the timeline shows acting: the caller, unless an administrator names another.",
     )
     note: str | None = Field(None, max_length=2000)
+    # strict: JSON's false is not step 0 (the document says integer, and so does the answer)
     seen_step: int | None = Field(
-        None, ge=0, le=10_000, description="Escalate only if the incident is still at this step (0-based)."
+        None,
+        ge=0,
+        le=10_000,
+        strict=True,
+        description="Escalate only if the incident is still at this step (0-based).",
     )
-    seen_loop: int = Field(0, ge=0, le=10_000)
+    seen_loop: int = Field(0, ge=0, le=10_000, strict=True)
 
 
 class ReassignBody(ActionBody):

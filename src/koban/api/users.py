@@ -20,7 +20,7 @@ from koban.api.access import ADMIN
 from koban.api.deps import deps_of
 from koban.auth.audit import Change, record
 from koban.auth.guard import any_login, cache_of, ensure, origin_of
-from koban.auth.passwords import hash_password, verify, weakness
+from koban.auth.passwords import MIN_LENGTH, hash_password, verify, weakness
 from koban.auth.permissions import Need, Role, Scope
 from koban.auth.store import create_user
 from koban.db import schema as t
@@ -34,12 +34,14 @@ RoleName = Literal["viewer", "responder", "manager", "admin"]
 class LoginChange(BaseModel):
     global_role: RoleName | None = Field(None, description="A role in every team; none: team roles only.")
     disabled: bool = False
-    password: str | None = Field(None, max_length=1024, description="Set a password (12 characters or more).")
+    password: str | None = Field(
+        None, min_length=MIN_LENGTH, max_length=1024, description="Set a password (12 characters or more)."
+    )
 
 
 class PasswordChange(BaseModel):
     current: str | None = Field(None, max_length=1024, description="Needed to change one's own password.")
-    new: str = Field(..., max_length=1024)
+    new: str = Field(..., min_length=MIN_LENGTH, max_length=1024)
 
 
 def _shown(row: Any, teams: dict[str, str]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from koban import __version__
@@ -32,8 +32,11 @@ from koban.api import (
 )
 from koban.api.errors import error_body
 from koban.auth.guard import public
+from koban.bootstrap import error_handlers
 from koban.bootstrap.mounts import integration_routes
 from koban.bootstrap.openapi_access import document_access
+from koban.bootstrap.openapi_callbacks import document_callbacks
+from koban.bootstrap.openapi_content import document_content
 from koban.bootstrap.openapi_errors import document_errors
 from koban.bootstrap.system import System
 from koban.ingest.edge import IngestEdge
@@ -130,6 +133,8 @@ def create_app(
         "/metrics",
         tags=["operations"],
         summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
         dependencies=[
             Depends(public("Prometheus scrapes without credentials; put it behind a proxy if needed"))
         ],
@@ -137,6 +142,8 @@ def create_app(
     async def metrics() -> Response:
         probes = (await monitors.probe_exposition(system.deps)).encode()
         return Response(system.metrics.exposition() + probes, media_type="text/plain; version=0.0.4")
+
+    error_handlers.install(app)
 
     @app.exception_handler(OverflowError)
     async def out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
@@ -209,7 +216,9 @@ def _document_ingest(app: FastAPI) -> None:
             "bearer": {"type": "http", "scheme": "bearer"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
         }
+        document_callbacks(spec)
         document_access(app, spec)
+        document_content(spec)
         document_errors(spec)
         app.openapi_schema = spec
         return spec

@@ -18,12 +18,12 @@ from koban.auth.guard import guard_of
 ERROR_REF = "#/components/schemas/Error"
 
 
-def _routes(routes: list[Any]) -> list[Any]:
+def flat_routes(routes: list[Any]) -> list[Any]:
     out: list[Any] = []
     for r in routes:
         inner = getattr(r, "original_router", None)  # FastAPI includes routers lazily
         if inner is not None:
-            out += _routes(inner.routes)
+            out += flat_routes(inner.routes)
         elif isinstance(r, Route):
             out.append(r)
     return out
@@ -37,7 +37,7 @@ def document_access(app: FastAPI, spec: dict[str, Any]) -> None:
         "description": "An API token (kbt_…): koban token create, or POST /api/v1/tokens.",
     }
     error = {"application/json": {"schema": {"$ref": ERROR_REF}}}
-    for route in _routes(app.routes):
+    for route in flat_routes(app.routes):
         guard = guard_of(route) if hasattr(route, "dependant") else None
         if guard is None or guard.scope is None:
             continue

@@ -18,7 +18,7 @@ ERROR_CONTENT = {"application/json": {"schema": {"$ref": REF}}}
 VALIDATION = "#/components/schemas/HTTPValidationError"
 
 WHY = {
-    "400": "The request cannot be read (not JSON, empty)",
+    "400": "The body cannot be read (not UTF-8, not JSON, empty)",
     "404": "Nothing by that id",
     "409": "Conflicts with the object's state",
     "413": "Body over the size limit",
@@ -51,6 +51,7 @@ def _document(path: str, op: dict[str, Any]) -> None:
     if any(p.get("in") == "path" for p in params) and not ingest:
         _add(responses, "404")  # ingest's key in the path: an unknown one is its 401
     if "requestBody" in op:
+        _add(responses, "400")
         _add(responses, "413")
         _add(responses, "422")
     elif params:

@@ -45,7 +45,7 @@ from koban.ingest.inbox import InboxWriter
 from koban.paging.actions import Actions
 from koban.paging.deps import PagingDeps
 from koban.paging.rows import ClaimedDelivery, IncidentRow
-from koban.paging.worker import Worker
+from koban.paging.worker import SHUTDOWN_GRACE, Worker
 from koban.triage.worker import RoutingWork
 
 # Phone channels need koban's stores (call states, contact problems, tokens): their wiring
@@ -175,7 +175,7 @@ class System:
         for task in self._tasks:
             if task.get_name() in ("koban-worker", "koban-inbox-drain"):  # let the batch finish
                 with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=self.settings.lease_seconds)
+                    await asyncio.wait_for(task, timeout=SHUTDOWN_GRACE)
             else:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
@@ -14,7 +14,8 @@ class Strict(BaseModel):
 
 
 class Identified(Strict):
-    id: str
+    # The pattern is stated in the JSON Schema too, so API clients (and schemathesis) know the rule.
+    id: str = Field(json_schema_extra={"pattern": ID.pattern})
     name: str = ""
 
     @field_validator("id")

@@ -44,8 +44,12 @@ class Settings(BaseSettings):
         description="SQLite synchronous pragma: FULL survives power loss, NORMAL only process crashes.",
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted inbound request body.")
+    # Short, and renewed every third of it while the work goes on: a dead instance's pages move to
+    # another within lease + poll seconds, while a slow one (a vendor taking 20 s) keeps its own.
     lease_seconds: float = Field(
-        30.0, gt=0, description="How long a worker holds a claimed job before others may take it."
+        3.0,
+        gt=0,
+        description="How long a claim lasts unless its worker renews it (every third of this) while working.",
     )
     poll_seconds: float = Field(0.5, gt=0, description="How often workers look for due work when not woken.")
     # 256: a burst is sent in cycles of this many pages, each one claim and one record transaction;

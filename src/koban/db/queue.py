@@ -5,11 +5,15 @@ SQLite: a single conditional UPDATE under ``BEGIN IMMEDIATE`` (one writer at a t
 A lease that runs out (its worker died) makes the row claimable again; whoever acts on a row must
 still hold its lease when it commits (``lease_owner = me`` in the final UPDATE/DELETE), which fences
 a worker that paused past its lease.
+
+Leases are short (``lease_seconds``, 3 s) so a dead instance's work moves within seconds, and a
+live worker ``renew``s the rows it is still working on (a send waiting on a slow vendor), so a slow
+instance keeps its work: only one that stops renewing (killed, frozen) loses it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,12 +32,18 @@ async def claim(
     lease: float,
     limit: int,
     columns: Sequence[sa.ColumnElement[Any]] | None = None,
+    exclude: Collection[int] = (),
 ) -> list[dict[str, Any]]:
-    """Lease up to ``limit`` due rows; returns ``columns`` of them (default: every column)."""
+    """Lease up to ``limit`` due rows; returns ``columns`` of them (default: every column).
+
+    ``exclude``: rows the caller is still working on: a renewal that came late must not make a
+    worker claim (and send again) what it is sending."""
     c = table.c
     due = sa.and_(
         c.due_at.is_not(None), c.due_at <= now, sa.or_(c.lease_until.is_(None), c.lease_until < now)
     )
+    if exclude:
+        due = sa.and_(due, c.id.not_in(list(exclude)))
     pick = sa.select(c.id).where(due).order_by(c.due_at).limit(limit)
     if dialect == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
@@ -44,6 +54,23 @@ async def claim(
         .returning(*(table.c if columns is None else columns))
     )
     return dict_rows(await conn.execute(stmt))
+
+
+async def renew(
+    conn: AsyncConnection, table: sa.Table, *, owner: str, ids: Collection[int], now: float, lease: float
+) -> set[int]:
+    """Extend the leases ``owner`` still holds on ``ids``; returns those it holds (a lease already
+    taken by another instance is theirs: the fence at commit drops our work on it)."""
+    if not ids:
+        return set()
+    c = table.c
+    stmt = (
+        sa.update(table)
+        .where(c.id.in_(list(ids)), c.lease_owner == owner)
+        .values(lease_until=now + lease)
+        .returning(c.id)
+    )
+    return set((await conn.execute(stmt)).scalars())
 
 
 async def next_due(conn: AsyncConnection, table: sa.Table) -> float | None:

@@ -78,6 +78,10 @@ class RecordingReceiver:
         which is exactly the in-doubt case a resend with the same Idempotency-Key must settle."""
         self._script.extend(_Script(hang=True) for _ in range(count))
 
+    def release(self) -> None:
+        """Answer every request ``hang_next`` is holding (a slow receiver that finally answers)."""
+        self._release.set()
+
     @property
     def deliveries(self) -> list[dict[str, Any]]:
         return self.state.deliveries

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -73,8 +73,11 @@ CLAIM_COLUMNS = tuple(
 )  # fmt: skip
 
 
-async def claim_deliveries(deps: PagingDeps, conn: Any, now: float, limit: int) -> list[ClaimedDelivery]:
-    """Lease up to ``limit`` due deliveries in ``conn``'s transaction: their ``CLAIM_COLUMNS``."""
+async def claim_deliveries(
+    deps: PagingDeps, conn: Any, now: float, limit: int, exclude: Collection[int] = ()
+) -> list[ClaimedDelivery]:
+    """Lease up to ``limit`` due deliveries in ``conn``'s transaction: their ``CLAIM_COLUMNS``
+    (never those in ``exclude``: the ones this worker is still sending)."""
     rows = await claim(
         conn,
         t.deliveries,
@@ -84,6 +87,7 @@ async def claim_deliveries(deps: PagingDeps, conn: Any, now: float, limit: int) 
         lease=deps.settings.lease_seconds,
         limit=limit,
         columns=CLAIM_COLUMNS,
+        exclude=exclude,
     )
     return cast(list[ClaimedDelivery], rows)
 

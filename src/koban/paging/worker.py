@@ -3,6 +3,10 @@
 Woken at once when this process commits new due work (alert to first page in milliseconds); other
 instances find it within ``poll_seconds``. Sends run concurrently up to ``worker_concurrency``;
 each is a database row first, so a task lost with its process is re-claimed when its lease ends.
+
+Leases are short and renewed: every third of ``lease_seconds`` the worker extends the leases of the
+deliveries it has claimed and not yet recorded (``held``), so a send waiting on a slow vendor keeps
+its row while a killed or frozen instance's rows are claimed by another within a lease.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import sqlalchemy as sa
 from koban.channels.base import DeliveryResult
 from koban.db import schema as t
 from koban.db import schema_routing as r
-from koban.db.queue import claim, due_now, next_due
+from koban.db.queue import claim, due_now, next_due, renew
 from koban.db.schema_schedules import schedule_notices
 from koban.db.uow import UnitOfWork
 from koban.domain.escalation import Timer
@@ -31,6 +35,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("koban.worker")
 TIMER_BATCH = 500
 TIMER_ROUNDS = 4
+# How long a stopping worker lets its sends finish (their leases renewed meanwhile) before leaving
+# them to be reconciled by whoever claims them next.
+SHUTDOWN_GRACE = 30.0
 _QUEUES = (t.jobs, t.deliveries, r.alert_groups, r.heartbeat_state, schedule_notices)
 
 
@@ -42,6 +49,7 @@ class Worker:
         self._done: list[tuple[ClaimedDelivery, DeliveryResult]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self.held: set[int] = set()  # deliveries claimed and not yet recorded: their leases are renewed
         self._timer_backlog = False  # the last tick left due timers behind (full batches)
         self.routing = side  # aggregation groups, heartbeat checks (triage/worker.py)
         self.notices = ScheduleNotices(deps)  # swaps, coverage gaps, handoffs (schedule_notices.py)
@@ -51,6 +59,41 @@ class Worker:
         self.deps.wake()
 
     async def run(self) -> None:
+        renewer = asyncio.create_task(self._renew_leases())
+        try:
+            await self._run()
+        finally:
+            renewer.cancel()
+
+    async def _renew_leases(self) -> None:
+        """Keep the leases of the deliveries in flight while they are sent (a third of a lease apart,
+        so one late renewal does not lose them)."""
+        deps = self.deps
+        while True:
+            await asyncio.sleep(deps.settings.lease_seconds / 3)
+            if not self.held:
+                continue
+            try:
+                async with deps.db.begin() as conn:
+                    held = await renew(
+                        conn,
+                        t.deliveries,
+                        owner=deps.owner,
+                        ids=set(self.held),
+                        now=deps.clock.now(),
+                        lease=deps.settings.lease_seconds,
+                    )
+            except Exception:
+                log.exception("renewing %d leases failed", len(self.held))
+                continue
+            lost = self.held - held
+            if lost:
+                # Taken by another instance (we were frozen past a lease): the fence at record time
+                # drops our result; stop renewing them.
+                log.warning("lost the lease on %d deliveries in flight", len(lost))
+                self.held -= lost
+
+    async def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
             try:
@@ -65,7 +108,7 @@ class Worker:
             if not busy:
                 await self._idle()
         while self.inflight:  # sends, then the recorder they start
-            done, _ = await asyncio.wait(set(self.inflight), timeout=self.deps.settings.lease_seconds)
+            done, _ = await asyncio.wait(set(self.inflight), timeout=SHUTDOWN_GRACE)
             if not done:
                 break
 
@@ -187,7 +230,7 @@ class Worker:
         # (or before recording a batch) would start the lease in the past, and a short lease could
         # run out before the sends even began.
         now = deps.clock.now()
-        rows = await claim_deliveries(deps, conn, now, free)
+        rows = await claim_deliveries(deps, conn, now, free, exclude=self.held)
         return await prepare(deps, conn, rows, now), len(rows)
 
     async def _claim_into(self, out: list[Sending], conn: Any) -> None:
@@ -196,6 +239,7 @@ class Worker:
 
     def _start(self, items: list[Sending]) -> None:
         for item in items:
+            self.held.add(item.delivery["id"])
             self._track(self._deliver(item))
 
     def _track(self, coro: Any) -> asyncio.Task[None]:
@@ -205,7 +249,12 @@ class Worker:
         return task
 
     async def _deliver(self, item: Sending) -> None:
-        result = await send(self.deps, item)
+        try:
+            result = await send(self.deps, item)
+        except BaseException:
+            # Never recorded: stop renewing, so the lease ends and the row is claimed again.
+            self.held.discard(item.delivery["id"])
+            raise
         self._done.append((item.delivery, result))
         if self._recorder is None or self._recorder.done():
             self._recorder = self._track(self._record())
@@ -224,5 +273,7 @@ class Worker:
                 # The rows keep their lease; when it ends they are claimed again and reconciled.
                 log.exception("recording %d deliveries failed", len(batch))
                 continue
+            finally:
+                self.held -= {delivery["id"] for delivery, _ in batch}
             self._start(claimed)  # committed: marked sending, so a crash now is reconciled, not resent
         self.deps.wake()

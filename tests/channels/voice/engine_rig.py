@@ -50,6 +50,7 @@ def voice_config(
         "gather_timeout": 2,
         "calls_per_second": 50,
         "retry_rules": {"busy": {"max_retries": 1, "delay_seconds": 0.5}},
+        "late_key_grace": 0.5,
         **(channel or {}),
     }
     people = [

@@ -6,6 +6,7 @@ from koban.channels.voice.retry import DEFAULT_RULES, RetryRule, decide_retry, p
 from koban.channels.voice.state import (
     CallState,
     KeyEvent,
+    KeyWaitOver,
     Note,
     Settle,
     StatusEvent,
@@ -26,10 +27,13 @@ def ev(status, seq, answered_by=None):
     return StatusEvent("CA1", status, seq, answered_by)
 
 
-def test_callbacks_in_order_note_each_step_and_settle_no_key_as_not_reached():
-    state, effects = run(
+def test_callbacks_in_order_note_each_step_and_settle_no_key_as_not_reached_once_the_grace_is_over():
+    held, effects = run(
         ev("initiated", 0), ev("ringing", 1), ev("in-progress", 2, "human"), ev("completed", 3)
     )
+    assert held.awaiting_key and not any(isinstance(e, Settle) for e in effects)
+    state, more = reduce(held, KeyWaitOver())
+    effects += more
     kinds = [e.kind for e in effects if isinstance(e, Note)]
     assert kinds == ["call.initiated", "call.ringing", "call.answered", "call.completed"]
     assert [e for e in effects if isinstance(e, Settle)] == [Settle(Outcome.NOT_REACHED, "no-key")]

@@ -17,6 +17,7 @@ from koban.channels.voice import (
     build_routes,
     close_client,
     decide_retry,
+    end_key_wait,
     settle_overdue_call,
 )
 from koban.fakes.twilio import TwilioSimulator
@@ -123,6 +124,8 @@ async def test_no_key_hears_the_message_three_times_then_goodbye_and_is_not_reac
     n, call = await rig.page("+15550000004", "dave")
     messages = [t for t in texts(call) if t.startswith("Alert from koban")]
     assert len(messages) == 3 and texts(call)[-1] == "No key was pressed. Goodbye."
+    assert rig.actions.outcomes == []  # held: a key press may still be on its way
+    await end_key_wait(rig.deps, n)
     assert (
         rig.actions.outcomes[0][1] is Outcome.NOT_REACHED and rig.actions.outcomes[0][2]["detail"] == "no-key"
     )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from koban.bootstrap.wiring.twilio_outcomes import TwilioActions
@@ -227,7 +227,7 @@ class TwilioWiring:
         deps = self.deps()
         endpoint = self._endpoints.get(request.url.path) if deps is not None else None
         if endpoint is None:
-            return PlainTextResponse("no Twilio channel is configured\n", status_code=404)
+            return JSONResponse({"detail": "no Twilio channel is configured"}, status_code=404)
         return await endpoint(request)
 
 

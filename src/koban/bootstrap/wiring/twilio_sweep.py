@@ -4,6 +4,8 @@ Every worker process sweeps every ``SWEEP_SECONDS``. The decision (``sweep_plan`
 
 - a call whose stored state already settled while its row is still open (the callback lost a race
   with the sender) is settled again from that state;
+- a call that ended answered with no key yet (held: its key press may still be in flight) settles as
+  no key once its ``late_key_grace`` has passed (``end_key_wait``);
 - a call still open ``ring_timeout + overdue_after`` seconds after it was placed is fetched from the
   API (``settle_overdue_call``): finished → settled from the API; still ringing → canceled and settled;
   in progress → asked again after ``RECHECK_SECONDS``.
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from koban.bootstrap.wiring.twilio import TwilioWiring
-from koban.channels.voice import settle_overdue_call
+from koban.channels.voice import end_key_wait, key_wait_over, settle_overdue_call
 from koban.channels.voice.state import CallState
 from koban.db import schema as t
 from koban.paging.delivery_rules import DeliveryState
@@ -39,7 +41,7 @@ OPEN = (DeliveryState.AWAITING, DeliveryState.IN_DOUBT)
 @dataclass(frozen=True, slots=True)
 class SweepItem:
     key: str
-    action: str  # "resettle" | "fetch"
+    action: str  # "resettle" | "key_wait_over" | "fetch"
     sid: str | None = None
 
 
@@ -49,6 +51,7 @@ def sweep_plan(
     now: float,
     deadline_after: Callable[[str], float | None],
     not_before: Mapping[str, float],
+    grace: Callable[[str], float] = lambda _channel: 0.0,
 ) -> list[SweepItem]:
     plan = []
     for row in rows:
@@ -56,6 +59,10 @@ def sweep_plan(
         state = states.get(key)
         if state is not None and state.settled:
             plan.append(SweepItem(key, "resettle"))
+            continue
+        if state is not None and state.awaiting_key:
+            if key_wait_over(state, now, grace(row["channel_id"])):
+                plan.append(SweepItem(key, "key_wait_over"))
             continue
         sid = row.get("provider_ref") or (state.sid if state else None)
         after = deadline_after(row["channel_id"])
@@ -75,6 +82,10 @@ class Sweeper:
         s = self.wiring.settings_by_channel().get(channel_id)
         return None if s is None else float(s.ring_timeout + s.overdue_after)
 
+    def grace(self, channel_id: str) -> float:
+        s = self.wiring.settings_by_channel().get(channel_id)
+        return 0.0 if s is None else s.late_key_grace
+
     async def once(self) -> int:
         wired = self.wired
         d = t.deliveries.c
@@ -93,7 +104,7 @@ class Sweeper:
         if not rows or deps is None:
             return 0
         states = await deps.call_states.load_many([r["key"] for r in rows])  # type: ignore[attr-defined]
-        plan = sweep_plan(rows, states, wired.clock.now(), self.deadline_after, self.not_before)
+        plan = sweep_plan(rows, states, wired.clock.now(), self.deadline_after, self.not_before, self.grace)
         channel_of = {r["key"]: r["channel_id"] for r in rows}
         for item in plan:
             try:
@@ -109,6 +120,9 @@ class Sweeper:
             await deps.actions.record_outcome(item.key, state.outcome, detail=detail)
             return
         n = await self.wiring.resolve_delivery(item.key)
+        if n is not None and item.action == "key_wait_over":
+            await end_key_wait(deps, n)
+            return
         if n is None or item.sid is None:
             return
         channel = self.wired.channel(channel_id)

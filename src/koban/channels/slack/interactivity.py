@@ -21,7 +21,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from koban.channels.actions import ActionResult, IncidentAction, IncidentActions
@@ -152,10 +152,11 @@ def build_routes(deps: SlackDeps) -> list[Route]:
         body = await request.body()
         candidates = verifiers()
         if not candidates:
-            return Response("slack interactivity has no signing secret configured", status_code=503)
+            # Not configured is not an outage: nothing here to click (a 5xx would make Slack retry).
+            return JSONResponse({"detail": "no Slack channel with a signing secret is configured"}, 404)
         headers = dict(request.headers)
         if not any(v.is_valid_request(body, headers) for v in candidates):
-            return Response("invalid signature", status_code=401)
+            return JSONResponse({"detail": "invalid Slack signature"}, 401)
         click = parse_click(body)
         if click is None:
             return Response(status_code=200)

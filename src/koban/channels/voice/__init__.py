@@ -6,7 +6,7 @@ from koban.channels.voice.deps import TwilioDeps
 from koban.channels.voice.retry import DEFAULT_RULES, RetryRule, decide_retry
 from koban.channels.voice.routes import build_routes
 from koban.channels.voice.settings import TwilioSettings
-from koban.channels.voice.settle import apply_event, settle_overdue_call
+from koban.channels.voice.settle import apply_event, end_key_wait, key_wait_over, settle_overdue_call
 from koban.channels.voice.state import CallState, CallStateStore, MemoryCallStateStore
 from koban.channels.voice.tokens import MemoryTokenStore, TokenStore
 
@@ -26,6 +26,8 @@ __all__ = [
     "call_request",
     "close_client",
     "decide_retry",
+    "end_key_wait",
+    "key_wait_over",
     "make_client",
     "settle_overdue_call",
 ]

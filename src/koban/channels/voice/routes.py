@@ -167,6 +167,7 @@ def build_routes(deps: TwilioDeps) -> list[Route]:
                 sequence=int(str(form["SequenceNumber"])),
                 answered_by=str(form.get("AnsweredBy", "")) or None,
                 duration=int(str(form["CallDuration"])) if form.get("CallDuration") else None,
+                at=deps.clock(),
             )
         except (KeyError, ValueError):
             return problem(400, "CallSid, CallStatus and a numeric SequenceNumber are required")

@@ -33,6 +33,9 @@ class TwilioSettings:
     status_token_ttl: int = 7200  # callbacks keep coming until the call ends
     reconcile_window: int = 900  # how far back reconcile looks for a call placed before a crash
     overdue_after: int = 300  # after ring timeout + this with no final callback, ask the API and settle
+    # A call that ended answered, with no key yet, waits this long for its key press before settling
+    # as no-key: the Gather request and the completed callback race, and Twilio gives a webhook 15 s.
+    late_key_grace: float = 15.0
     voices: Mapping[str, str] = field(default_factory=lambda: dict(VOICES))
     retry_rules: Mapping[str, RetryRule] = field(default_factory=lambda: dict(DEFAULT_RULES))
 
@@ -50,6 +53,8 @@ class TwilioSettings:
             problems.append("token_secrets must hold at least one secret of 16+ characters")
         if not 5 <= self.ring_timeout <= 600:
             problems.append("ring_timeout must be between 5 and 600 seconds")
+        if not 0 <= self.late_key_grace <= 60:
+            problems.append("late_key_grace must be between 0 and 60 seconds")
         if self.max_plays < 1 or self.gather_timeout < 1 or self.calls_per_second <= 0:
             problems.append("max_plays, gather_timeout and calls_per_second must be positive")
         if problems:

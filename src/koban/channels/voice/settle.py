@@ -17,6 +17,7 @@ from koban.channels.voice.state import (
     CallState,
     Effect,
     KeyEvent,
+    KeyWaitOver,
     Note,
     Settle,
     StatusEvent,
@@ -28,7 +29,7 @@ CAS_ATTEMPTS = 8
 
 
 async def apply_event(
-    deps: TwilioDeps, notification: Notification, event: StatusEvent | KeyEvent
+    deps: TwilioDeps, notification: Notification, event: StatusEvent | KeyEvent | KeyWaitOver
 ) -> CallState:
     """Reduce ``event`` into the stored state (compare-and-set, retried), then act on the effects.
 
@@ -57,12 +58,22 @@ async def run_effects(deps: TwilioDeps, n: Notification, state: CallState, effec
             await deps.actions.record_outcome(n.key, effect.outcome, detail=detail)
 
 
-def final_event(call: Any) -> StatusEvent | None:
+async def end_key_wait(deps: TwilioDeps, notification: Notification) -> CallState:
+    """For koban to run once a held call's ``late_key_grace`` has passed: it settles as no key."""
+    return await apply_event(deps, notification, KeyWaitOver())
+
+
+def key_wait_over(state: CallState, now: float, grace: float) -> bool:
+    """Pure: whether a held call (ended answered, no key) has waited out its grace."""
+    return state.awaiting_key and now >= (state.ended_at or 0.0) + grace
+
+
+def final_event(call: Any, now: float | None = None) -> StatusEvent | None:
     """A call resource read from the API as a terminal StatusEvent, or None while it is still live."""
     if call.status not in TERMINAL:
         return None
     duration = int(call.duration) if call.duration not in (None, "") else None
-    return StatusEvent(call.sid, call.status, API_SEQUENCE, call.answered_by, duration)
+    return StatusEvent(call.sid, call.status, API_SEQUENCE, call.answered_by, duration, now)
 
 
 async def settle_overdue_call(
@@ -83,7 +94,7 @@ async def settle_overdue_call(
         call = await asyncio.to_thread(client.calls(call_sid).update, status="canceled")
         if call.status not in TERMINAL:  # Twilio answers before the hangup lands: settle as canceled
             return await apply_event(deps, notification, StatusEvent(call_sid, "canceled", API_SEQUENCE))
-    event = final_event(call)
+    event = final_event(call, deps.clock())
     if event is None:
         return None
     log.info("settling call %s from the API: %s", call_sid, event.status)

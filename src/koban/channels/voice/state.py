@@ -5,6 +5,13 @@ Twilio may deliver callbacks out of order or twice (protocols.md §1.6): an even
 status changes the call. A call settles exactly once: on the first deciding key (1/2/3: REACHED) or
 on its terminal status (busy, no-answer, failed, canceled, machine, completed without a key:
 NOT_REACHED). Pure: the handlers load the state, reduce, save (compare-and-set), then act on effects.
+
+The key press (Twilio's ``<Gather>`` request) and the ``completed`` callback race when the person
+presses 1 and hangs up at once: either may reach koban first. So a call that ends answered by a
+person with no key yet is *held*: neither its ``call.completed`` note nor its settlement is
+emitted until the key arrives (settled REACHED, then the held note) or ``KeyWaitOver`` says the
+grace is over (the note, then NOT_REACHED). Both orders give the same effects in the same order,
+hence the same delivery state and the same timeline.
 """
 
 from __future__ import annotations
@@ -30,10 +37,17 @@ class CallState:
     digit: str | None = None  # the deciding key, once pressed
     outcome: Outcome | None = None
     detail: str | None = None
+    ended_at: float | None = None  # when a held call's completed callback came (see KeyWaitOver)
+    duration: int | None = None
 
     @property
     def settled(self) -> bool:
         return self.outcome is not None
+
+    @property
+    def awaiting_key(self) -> bool:
+        """Ended answered by a person, not settled: a key press may still be on its way."""
+        return self.status == "completed" and not self.settled
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,12 +67,20 @@ class StatusEvent:
     sequence: int
     answered_by: str | None = None
     duration: int | None = None
+    at: float | None = None  # when koban received it: starts a held call's grace
 
 
 @dataclass(frozen=True, slots=True)
 class KeyEvent:
     call_sid: str
     digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyWaitOver:
+    """The grace for a late key press has passed: a held call settles as no key."""
+
+    call_sid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +113,39 @@ def final_outcome(status: str, answered_by: str | None, digit: str | None) -> tu
     return Outcome.NOT_REACHED, "no-key"
 
 
-def reduce(state: CallState, event: StatusEvent | KeyEvent) -> tuple[CallState, list[Effect]]:
+def _status_note(state: CallState, status: str, duration: int | None) -> Note:
+    data: dict[str, Any] = {"call_sid": state.sid, "status": status}
+    if state.answered_by:
+        data["answered_by"] = state.answered_by
+    if duration is not None:
+        data["duration"] = duration
+    return Note("call.answered" if status == "in-progress" else f"call.{status}", data)
+
+
+def _key(state: CallState, event: KeyEvent) -> tuple[CallState, list[Effect]]:
+    if state.settled or event.digit not in DECIDING_KEYS:
+        return state, []
+    detail = f"key-{event.digit}"
+    new = replace(state, sid=state.sid or event.call_sid, digit=event.digit, outcome=Outcome.REACHED)
+    effects: list[Effect] = [Settle(Outcome.REACHED, detail)]
+    if state.awaiting_key:  # the completed callback came first: its note follows, as in order
+        effects.append(_status_note(new, "completed", state.duration))
+    return replace(new, detail=detail), effects
+
+
+def _wait_over(state: CallState) -> tuple[CallState, list[Effect]]:
+    if not state.awaiting_key:
+        return state, []
+    outcome, detail = final_outcome(state.status, state.answered_by, state.digit)
+    new = replace(state, outcome=outcome, detail=detail)
+    return new, [_status_note(new, "completed", state.duration), Settle(outcome, detail)]
+
+
+def reduce(state: CallState, event: StatusEvent | KeyEvent | KeyWaitOver) -> tuple[CallState, list[Effect]]:
     if isinstance(event, KeyEvent):
-        if state.settled or event.digit not in DECIDING_KEYS:
-            return state, []
-        detail = f"key-{event.digit}"
-        new = replace(state, sid=state.sid or event.call_sid, digit=event.digit, outcome=Outcome.REACHED)
-        return replace(new, detail=detail), [Settle(Outcome.REACHED, detail)]
+        return _key(state, event)
+    if isinstance(event, KeyWaitOver):
+        return _wait_over(state)
     if event.sequence <= state.last_seq or state.status in TERMINAL:
         return state, []  # duplicate, late, or after the end: Twilio promises no order
     new = replace(
@@ -107,13 +155,10 @@ def reduce(state: CallState, event: StatusEvent | KeyEvent) -> tuple[CallState, 
         last_seq=event.sequence,
         answered_by=event.answered_by or state.answered_by,
     )
-    data: dict[str, Any] = {"call_sid": event.call_sid, "status": event.status}
-    if new.answered_by:
-        data["answered_by"] = new.answered_by
-    if event.duration is not None:
-        data["duration"] = event.duration
-    kind = "call.answered" if event.status == "in-progress" else f"call.{event.status}"
-    effects: list[Effect] = [Note(kind, data)]
+    if new.awaiting_key and not is_machine(new.answered_by) and new.digit is None:
+        # Held: the key press may still be in flight (see the module docstring).
+        return replace(new, ended_at=event.at, duration=event.duration), []
+    effects: list[Effect] = [_status_note(new, event.status, event.duration)]
     if event.status in TERMINAL and not state.settled:
         outcome, detail = final_outcome(event.status, new.answered_by, new.digit)
         new = replace(new, outcome=outcome, detail=detail)

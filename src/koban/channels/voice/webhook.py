@@ -12,7 +12,7 @@ import logging
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from twilio.request_validator import RequestValidator
 
 from koban.channels.voice.settings import TwilioSettings
@@ -31,7 +31,8 @@ def signature_valid(settings: TwilioSettings, url: str, form: FormData, signatur
 
 
 def problem(status: int, message: str) -> Response:
-    return PlainTextResponse(message + "\n", status_code=status)
+    """An error answer in koban's one shape (``{"detail": ...}``, as api/errors.py documents)."""
+    return JSONResponse({"detail": message}, status_code=status)
 
 
 async def signed_form(request: Request, settings: TwilioSettings) -> FormData | Response:
