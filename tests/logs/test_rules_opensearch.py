@@ -94,5 +94,6 @@ async def test_any_fires_on_one_match_since_the_last_run(opensearch_url, db):
 async def test_a_cluster_that_is_down_neither_fires_nor_resolves(db):
     cluster, r = rule("http://127.0.0.1:9", "logs-*", type="flatline", threshold=1)
     raised = Raised()
-    assert await run_rule(db, cluster, r, NOW, raised) == []
+    run = await run_rule(db, cluster, r, NOW, raised)
+    assert run.events == [] and run.error and "unreachable" in run.error
     assert raised.events == []

@@ -116,6 +116,9 @@ class Digest(Identified):
     top: int = Field(10, ge=1, le=100)
     language: Literal["en", "ja"] = "en"
     channels: list[str] = Field(min_length=1)
+    # A failed run raises an alert for this service (the next good run resolves it); none: only the
+    # failed run row shows it.
+    service: str | None = None
     enabled: bool = True
 
 

@@ -28,6 +28,8 @@ def log_problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
         for ci, ch in enumerate(digest.channels):
             if ch not in channels:
                 yield ("digests", di, "channels", ci), f"unknown channel {ch!r}"
+        if digest.service is not None and digest.service not in services:
+            yield ("digests", di, "service"), f"unknown service {digest.service!r}"
     for ri, rule in enumerate(cfg.log_rules):
         if rule.cluster not in clusters:
             yield ("log_rules", ri, "cluster"), f"unknown log cluster {rule.cluster!r}"
