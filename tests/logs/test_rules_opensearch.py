@@ -5,23 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from koban.db.engine import Database
-from koban.db.migrate import upgrade
 from koban.domain.alerts import AlertAction, AlertEvent
 from koban.logs.rule_runner import run_rule
 from tests.logs.factories import add, config, doc, make_index
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(db_url):
-    upgrade(db_url)
-    database = Database(db_url, sqlite_synchronous="NORMAL")
-    yield database
-    await database.dispose()
 
 
 class Raised:

@@ -1,4 +1,5 @@
-"""Run one log rule: one count query, the pure decision (``rules.evaluate``), state kept per key value.
+"""Run one log rule: one query (``rule_queries.rule_body``), the pure decision (``rules.evaluate``),
+state kept per key value.
 
 The events go out through ``emit(service_id, events)``, the port the composition root wires to the
 alert pipeline (triage), so routing, silences, escalation and calls apply as for any source.
@@ -20,8 +21,8 @@ from koban.db.engine import Database
 from koban.db.schema_logs import log_rule_state
 from koban.domain.alerts import AlertEvent
 from koban.logs.client import LogQueryError, conn_of, search
-from koban.logs.queries import count_body
-from koban.logs.rules import KeyState, counts_of, evaluate, lookback
+from koban.logs.rule_queries import observe, rule_body
+from koban.logs.rules import KeyState, evaluate
 
 Emit = Callable[[str, list[AlertEvent]], Awaitable[None]]
 
@@ -34,13 +35,7 @@ class RuleRun:
 
 
 async def run_rule(db: Database, cluster: LogCluster, rule: LogRule, now: datetime, emit: Emit) -> RuleRun:
-    body = count_body(
-        time_field=rule.time_field,
-        flt=rule.filter,
-        start=now - lookback(rule),
-        end=now,
-        query_key=rule.query_key,
-    )
+    body = rule_body(rule, now)
     started = time.perf_counter()
     try:
         answer = await search(conn_of(cluster), rule.index, body)
@@ -48,7 +43,7 @@ async def run_rule(db: Database, cluster: LogCluster, rule: LogRule, now: dateti
         return RuleRun(error=str(exc), query_seconds=time.perf_counter() - started)
     took = time.perf_counter() - started
     states = await _load(db, rule.id)
-    new, events = evaluate(rule, states, counts_of(answer, rule.query_key), now)
+    new, events = evaluate(rule, states, observe(rule, answer, now), now)
     # Raised before the state is saved: a crash in between re-raises on the next run, which the
     # pipeline dedups by key, rather than losing the page.
     if events:
