@@ -43,11 +43,19 @@ WINDOWS = ("yesterday", "last_24h", "last_7d", "last_week")
 
 
 class ClusterAuth(Strict):
-    type: Literal["none", "basic", "api_key"] = "none"
+    type: Literal["none", "basic", "api_key", "aws_sigv4"] = "none"
     username: str = ""
     password: str = ""
     # Elasticsearch/OpenSearch API key: the base64 "id:key" string sent as "Authorization: ApiKey ...".
     api_key: str = ""
+    # Amazon OpenSearch Service (the koban[aws] extra): requests signed with SigV4 for this region and
+    # service ("es" for domains, "aoss" for Serverless). Without keys here, AWS's credential chain
+    # (environment, profile, instance or container role) provides them.
+    region: str = ""
+    service: Literal["es", "aoss"] = "es"
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    session_token: str = ""
 
     @model_validator(mode="after")
     def _complete(self) -> ClusterAuth:
@@ -55,6 +63,10 @@ class ClusterAuth(Strict):
             raise ValueError("basic auth needs a username")
         if self.type == "api_key" and not self.api_key:
             raise ValueError("api_key auth needs api_key")
+        if self.type == "aws_sigv4" and not self.region:
+            raise ValueError("aws_sigv4 auth needs region")
+        if bool(self.access_key_id) != bool(self.secret_access_key):
+            raise ValueError("access_key_id and secret_access_key go together")
         return self
 
 
