@@ -166,6 +166,8 @@ class LogRule(Identified):
     spike_type: Literal["up", "down", "both"] = "both"
     threshold_cur: int = Field(0, ge=0)  # at least this many now,
     threshold_ref: int = Field(0, ge=0)  # and before, for a spike to count
+    # A reference of 0 is no spike up unless this is set (ElastAlert2's alert_on_new_data).
+    alert_on_new_data: bool = False
     # new_term: the field whose new values alert (ElastAlert2's fields, one field), and how far back
     # a value must not have been seen.
     fields: list[str] = Field(default_factory=list, max_length=1)

@@ -153,11 +153,11 @@ def judge(rule: LogRule, bucket: Mapping[str, Any], count: int) -> Observation:
 def spike(rule: LogRule, cur: int, ref: int) -> Observation:
     """ElastAlert2's spike: current / reference >= spike_height (up), reference / current >= spike_height
     (down), with at least threshold_cur and threshold_ref events. A reference of 0 is no spike up
-    (as ElastAlert2 without alert_on_new_data): there is no rate to compare with."""
+    unless ``alert_on_new_data``: there is no rate to compare with."""
     text = f"{cur} log entries in the last {int(float(rule.timeframe))}s against {ref} before"
     if cur < rule.threshold_cur or ref < rule.threshold_ref:
         return Observation(None, False, text)
-    up = ref > 0 and cur >= ref * rule.spike_height
+    up = cur >= ref * rule.spike_height and (ref > 0 or (rule.alert_on_new_data and cur > 0))
     down = cur * rule.spike_height <= ref
     hit = (up and rule.spike_type in ("up", "both")) or (down and rule.spike_type in ("down", "both"))
     ratio = cur / ref if ref else None
