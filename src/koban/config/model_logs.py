@@ -126,7 +126,17 @@ class Digest(Identified):
     schedule: DigestSchedule
     window: Literal["yesterday", "last_24h", "last_7d", "last_week"] = "yesterday"
     top: int = Field(10, ge=1, le=100)
+    # Patterns not seen in this many days before the window are listed as new (0: not looked for).
+    new_pattern_days: int = Field(7, ge=0, le=90)
+    # The biggest movers against the median of the same window on the same weekday of this many
+    # earlier weeks (0: none), and how many to list.
+    mover_weeks: int = Field(4, ge=0, le=12)
+    movers: int = Field(5, ge=0, le=50)
     language: Literal["en", "ja"] = "en"
+    # Per channel id, a language other than the digest's (a Japanese team channel, an English list).
+    languages: dict[str, Literal["en", "ja"]] = Field(default_factory=dict)
+    # Where an email channel sends the digest (its HTML and text forms).
+    email_to: list[str] = Field(default_factory=list)
     channels: list[str] = Field(min_length=1)
     # A failed run raises an alert for this service (the next good run resolves it); none: only the
     # failed run row shows it.

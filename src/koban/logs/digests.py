@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -26,9 +26,10 @@ from koban.domain.alerts import AlertAction, AlertEvent, Severity
 from koban.logs.client import LogQueryError, conn_of, search
 from koban.logs.posting import PostError, post
 from koban.logs.queries import digest_body
-from koban.logs.render import slack_message, webhook_document
+from koban.logs.render import Rendered, slack_message, webhook_document
 from koban.logs.rule_runner import Emit
-from koban.logs.summary import discover_url, lucene_query, summarize
+from koban.logs.summary import Summary, discover_url, lucene_query, pattern_counts, summarize
+from koban.logs.trends import history_body, movers, new_patterns
 from koban.logs.windows import Window, last_fire, window_for
 
 log = logging.getLogger("koban.logs.digests")
@@ -84,17 +85,46 @@ def due_window(digest: Digest, now: datetime) -> Window | None:
     return None if fired is None else window_for(digest.window, fired, zone)
 
 
+async def summary_of(cluster: LogCluster, digest: Digest, window: Window) -> Summary:
+    """The window's numbers, with the new patterns and the movers when the digest asks for them: at
+    most two queries (the window, and its history). Raises ``LogQueryError``."""
+    zone = ZoneInfo(digest.schedule.timezone)
+    conn = conn_of(cluster)
+    answer = await search(conn, digest.index, _body(digest, window))
+    summary = summarize(answer, window, zone, digest.top)
+    history = history_body(
+        time_field=digest.time_field, message_field=digest.message_field, levels=digest.levels,
+        level_field=digest.level_field, flt=digest.filter, window=window, zone=zone,
+        new_days=digest.new_pattern_days, weeks=digest.mover_weeks if digest.movers else 0,
+    )  # fmt: skip
+    if history is None:
+        return summary
+    past = await search(conn, digest.index, history)
+    current = pattern_counts(answer)
+    return replace(
+        summary,
+        new_patterns=new_patterns(past, current)[: digest.top] if digest.new_pattern_days else [],
+        movers=movers(past, current, digest.mover_weeks, digest.movers) if digest.movers else [],
+    )
+
+
 async def preview(cfg: LogConfig, digest: Digest, now: datetime) -> dict[str, Any]:
     """The latest window's digest as it would be posted, without a run row and without posting."""
     zone = ZoneInfo(digest.schedule.timezone)
     window = due_window(digest, now) or window_for(digest.window, now, zone)
     cluster = _by_id(cfg.log_clusters)[digest.cluster]
-    answer = await search(conn_of(cluster), digest.index, _body(digest, window))
-    summary = summarize(answer, window, zone, digest.top)
+    summary = await summary_of(cluster, digest, window)
     link = _link(cluster, digest, window)
     return {
         "summary": summary.as_json() | {"link": link},
-        "slack": slack_message(digest.name or digest.id, summary, digest.language, link),
+        "slack": slack_message(
+            digest.name or digest.id,
+            summary,
+            digest.language,
+            link,
+            digest.new_pattern_days,
+            digest.mover_weeks,
+        ),
         "webhook": webhook_document(digest.id, 0, summary, link),
     }
 
@@ -123,12 +153,11 @@ async def _run(
 ) -> RunResult:
     cluster = _by_id(cfg.log_clusters)[digest.cluster]
     try:
-        answer = await search(conn_of(cluster), digest.index, _body(digest, window))
+        summary = await summary_of(cluster, digest, window)
     except LogQueryError as exc:
         log.warning("digest %s run %s failed: %s", digest.id, run_id, exc)
         await _finish(db, run_id, "failed", now, error=str(exc))
         return RunResult(run_id, "failed", str(exc))
-    summary = summarize(answer, window, zone, digest.top)
     link = _link(cluster, digest, window)
     # Marked "posting" before any post: a crash from here on leaves a run that is never posted
     # twice (at most once per window; the run page shows it stuck in "posting").
@@ -137,12 +166,22 @@ async def _run(
     channels = _by_id(cfg.channels)
     for ch_id in digest.channels:
         ch = channels[ch_id]
+        language = digest.languages.get(ch_id, digest.language)
         try:
             posts[ch_id] = await post(
                 ch.type,
                 ch.settings(),
-                slack_message(digest.name or digest.id, summary, digest.language, link),
-                webhook_document(digest.id, run_id, summary, link),
+                Rendered(
+                    digest.name or digest.id,
+                    summary,
+                    language,
+                    link,
+                    digest.id,
+                    run_id,
+                    digest.new_pattern_days,
+                    digest.mover_weeks,
+                ),  # fmt: skip
+                digest.email_to,
             )
         except PostError as exc:
             posts[ch_id] = f"failed: {exc}"
