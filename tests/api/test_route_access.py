@@ -47,6 +47,7 @@ SAMPLE = {
     "swap_id": "1",
     "temporary": "t-1",
     "feed_id": "1",
+    "run": "1",
 }
 
 

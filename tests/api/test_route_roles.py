@@ -116,6 +116,7 @@ def _target(path: str, incident: str, spare_token: int) -> tuple[str, str | None
         "swap_id": "1",
         "temporary": "t-1",
         "feed_id": str(spare_token),
+        "run": "1",  # a digest run
     }
     if "{incident_id}" in path:
         owner = A  # the incident of team A's service

@@ -17,18 +17,21 @@ MAPPING = {
             "@timestamp": {"type": "date"},
             "level": {"type": "keyword"},
             "service": {"type": "keyword"},
+            "user": {"type": "keyword"},
+            "latency": {"type": "float"},
             "message": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}},
         }
     }
 }
 
 
-def doc(at: datetime, level: str, message: str, service: str = "shop") -> dict[str, Any]:
+def doc(at: datetime, level: str, message: str, service: str = "shop", **extra: Any) -> dict[str, Any]:
     return {
         "@timestamp": at.astimezone(UTC).isoformat(),
         "level": level,
         "message": message,
         "service": service,
+        **extra,
     }
 
 

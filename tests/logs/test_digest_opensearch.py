@@ -7,10 +7,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from koban.db.engine import Database
-from koban.db.migrate import upgrade
 from koban.fakes.slack.server import FakeSlack
 from koban.logs.digests import get_run, run_digest
 from tests.logs.factories import config, doc, make_index
@@ -55,14 +51,6 @@ def expected(docs: list[dict]) -> dict:
         "peak": (peak, per_hour[peak]),
         "patterns": patterns,
     }
-
-
-@pytest.fixture
-async def db(db_url):
-    upgrade(db_url)
-    database = Database(db_url, sqlite_synchronous="NORMAL")
-    yield database
-    await database.dispose()
 
 
 def digest_config(url: str, index: str, webhook: str):

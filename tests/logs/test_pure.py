@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
+from koban.config.model_logs import LogRule
 from koban.domain.alerts import AlertAction
 from koban.logs.patterns import mask
+from koban.logs.rule_queries import spike
 from koban.logs.rules import KeyState, step
 from koban.logs.windows import last_fire, window_for
 
@@ -60,3 +63,36 @@ def test_a_firing_key_resolves_only_after_resolve_after_clear_runs():
         s, a = step(s, False, 3)
         assert a is None
     assert step(s, False, 3)[1] is AlertAction.RESOLVE
+
+
+def _rule(**kw):
+    return LogRule.model_validate({"id": "r", "cluster": "c", "service": "s", "index": "i"} | kw)
+
+
+def test_spike_needs_a_reference_to_go_up_and_meets_its_minimum_counts():
+    both = _rule(type="spike", spike_height=3)
+    assert not spike(both, 50, 0).hit  # nothing before: no rate to compare with
+    assert spike(both, 30, 10).hit and not spike(both, 29, 10).hit
+    assert spike(both, 3, 9).hit and not spike(both, 4, 9).hit  # down: 9 / 3
+    assert not spike(_rule(type="spike", spike_height=3, spike_type="up"), 3, 9).hit
+    assert not spike(_rule(type="spike", spike_height=3, threshold_cur=31), 30, 10).hit
+
+
+def test_each_rule_type_names_what_it_needs():
+    for kw, need in (
+        ({"type": "blacklist"}, "compare_key"),
+        ({"type": "new_term"}, "fields"),
+        ({"type": "cardinality", "cardinality_field": "u"}, "max_cardinality or min_cardinality"),
+        ({"type": "metric_aggregation", "metric_agg_key": "x"}, "max_threshold or min_threshold"),
+        (
+            {
+                "type": "metric_aggregation",
+                "metric_agg_key": "x",
+                "max_threshold": 1,
+                "metric_agg_type": "percentiles",
+            },
+            "percentile_range",
+        ),
+    ):
+        with pytest.raises(ValidationError, match=need):
+            _rule(**kw)

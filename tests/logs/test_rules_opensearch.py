@@ -5,23 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from koban.db.engine import Database
-from koban.db.migrate import upgrade
 from koban.domain.alerts import AlertAction, AlertEvent
 from koban.logs.rule_runner import run_rule
 from tests.logs.factories import add, config, doc, make_index
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(db_url):
-    upgrade(db_url)
-    database = Database(db_url, sqlite_synchronous="NORMAL")
-    yield database
-    await database.dispose()
 
 
 class Raised:
@@ -94,5 +82,6 @@ async def test_any_fires_on_one_match_since_the_last_run(opensearch_url, db):
 async def test_a_cluster_that_is_down_neither_fires_nor_resolves(db):
     cluster, r = rule("http://127.0.0.1:9", "logs-*", type="flatline", threshold=1)
     raised = Raised()
-    assert await run_rule(db, cluster, r, NOW, raised) == []
+    run = await run_rule(db, cluster, r, NOW, raised)
+    assert run.events == [] and run.error and "unreachable" in run.error
     assert raised.events == []

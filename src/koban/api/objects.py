@@ -1,5 +1,6 @@
-"""REST: the configuration objects (people, rotations, schedules, channels, policies, services), the same
-shapes as the YAML file, validated the same way (including cross-references)."""
+"""REST: the configuration objects (people, rotations, schedules, channels, policies, services, log
+clusters, digests, log rules), the same shapes as the YAML file, validated the same way (including
+cross-references)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from koban.auth.permissions import Need, Scope
 from koban.catalog.apply import apply_config
 from koban.catalog.snapshot import hash_key
 from koban.config.model import Channel, Person, Policy, Rotation, Service
+from koban.config.model_logs import Digest, LogCluster, LogRule
 from koban.config.model_schedules import Schedule
 from koban.config.model_teams import Team
 from koban.config.references import check_references
 from koban.db import schema as t
 from koban.db.schema_auth import teams
+from koban.db.schema_logs import digests, log_clusters, log_rules
 from koban.db.schema_schedules import schedules
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
@@ -36,6 +39,10 @@ KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
     "channels": (Channel, t.channels),
     "policies": (Policy, t.policies),
     "services": (Service, t.services),
+    # docs/logs.md; their runs and state: api/logs.py
+    "log_clusters": (LogCluster, log_clusters),
+    "digests": (Digest, digests),
+    "log_rules": (LogRule, log_rules),
 }
 
 

@@ -20,6 +20,7 @@ from koban.api import (
     changes,
     config_apply,
     incidents,
+    logs,
     me,
     monitors,
     objects,
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(schedule_swaps.router)
     app.include_router(calendar_feeds.router)
     app.include_router(calendars.router)
+    app.include_router(logs.router)
     app.include_router(monitors.router)
     app.include_router(reports.router)
     app.include_router(ingest_keys_router)

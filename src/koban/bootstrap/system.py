@@ -42,6 +42,7 @@ from koban.ingest.batcher import IngestBatcher
 from koban.ingest.deps import IngestDeps
 from koban.ingest.drain import InboxDrain
 from koban.ingest.inbox import InboxWriter
+from koban.logs.worker import LogWork
 from koban.paging.actions import Actions
 from koban.paging.deps import PagingDeps
 from koban.paging.rows import ClaimedDelivery, IncidentRow
@@ -114,6 +115,7 @@ class System:
         )
         self.worker = Worker(self.paging, RoutingWork(self.deps))
         self.calendars = CalendarWork(self.deps)  # imported calendars: fetches, tasks
+        self.logs = LogWork(self.deps, self.metrics)  # digests on their cron, log rules on their interval
         self.api = ApiDeps(**_fields(self.deps), actions=self.actions, metrics=self.metrics)
         self.context = ChannelContext(self)
 
@@ -144,6 +146,7 @@ class System:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="koban-worker"))
             self._tasks.append(asyncio.create_task(self.drain.run(), name="koban-inbox-drain"))
             self._tasks.append(asyncio.create_task(self.calendars.run(), name="koban-calendars"))
+            self._tasks.append(asyncio.create_task(self.logs.run(), name="koban-logs"))
             if self.db.dialect == "postgresql":  # other instances' commits wake us (db/due_signal.py)
                 self.listener = DueListener(self.settings.effective_database_url, self._woken_by_peer)
                 self.listener.start()
@@ -170,6 +173,7 @@ class System:
         self.worker.stop()
         self.drain.stop()
         self.calendars.stop()
+        self.logs.stop()
         await self.inbox.close()
         await self.batcher.close()
         for task in self._tasks:

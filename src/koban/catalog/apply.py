@@ -23,6 +23,7 @@ from koban.core.sealing import Sealer
 from koban.db import schema as t
 from koban.db.schema_auth import memberships, teams
 from koban.db.schema_calendars import calendars
+from koban.db.schema_logs import digests, log_clusters, log_rules
 from koban.db.schema_probes import monitors
 from koban.db.schema_schedules import schedules
 
@@ -47,7 +48,12 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
     ("policies", t.policies),
     ("services", t.services),
     ("monitors", monitors),
+    ("log_clusters", log_clusters),
+    ("digests", digests),
+    ("log_rules", log_rules),
 )
+# Sections whose definitions hold credentials: stored sealed (core/sealing.py).
+SEALED = ("channels", "log_clusters")
 
 
 def managed_objects(cfg: ConfigFile) -> list[tuple[str, str]]:
@@ -58,8 +64,8 @@ def managed_objects(cfg: ConfigFile) -> list[tuple[str, str]]:
 
 
 def _opened(section: str, definition: dict, sealer: Sealer | None) -> dict:
-    """A stored definition as the file would say it: channel secrets opened, for comparing."""
-    if section != "channels" or sealer is None:
+    """A stored definition as the file would say it: channel and cluster secrets opened, for comparing."""
+    if section not in SEALED or sealer is None:
         return definition
     opened: dict = sealer.open(definition)
     return opened
@@ -108,8 +114,8 @@ async def apply_config(
         if ch.kind == "channels":
             # A changed channel gets a fresh chance: clear what made it broken.
             values.update(type=obj.type, broken_reason=None, broken_at=None)
-            if sealer is not None:
-                values["definition"] = sealer.seal(values["definition"])
+        if ch.kind in SEALED and sealer is not None:
+            values["definition"] = sealer.seal(values["definition"])
         if ch.kind == "monitors":
             values.update(service_id=obj.service, type=obj.type)
         if ch.op == "+":

@@ -18,6 +18,7 @@ from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerp
 from koban.catalog.schedule_extras import EXTRA_TABLES, load_overrides, load_temporaries
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_calendars import Calendar
+from koban.config.model_logs import Digest, LogCluster, LogRule
 from koban.config.model_monitors import Monitor
 from koban.config.model_schedules import Override, Schedule, Temporary
 from koban.config.model_sso import Sso
@@ -27,6 +28,9 @@ from koban.db import schema as t
 from koban.db.schema_auth import sso as sso_table
 from koban.db.schema_auth import teams as teams_table
 from koban.db.schema_calendars import calendars as calendars_table
+from koban.db.schema_logs import digests as digests_table
+from koban.db.schema_logs import log_clusters as log_clusters_table
+from koban.db.schema_logs import log_rules as log_rules_table
 from koban.db.schema_probes import monitors as monitors_table
 from koban.db.schema_schedules import schedules as schedules_table
 
@@ -42,6 +46,9 @@ CONFIG_TABLES = (
     t.integrations,
     monitors_table,
     sso_table,
+    log_clusters_table,
+    digests_table,
+    log_rules_table,
 )
 
 
@@ -64,6 +71,10 @@ class Catalog:
     services: Mapping[str, Service] = field(default_factory=dict)
     integrations: Mapping[str, Integration] = field(default_factory=dict)
     monitors: Mapping[str, Monitor] = field(default_factory=dict)
+    # Logs (docs/logs.md): a cluster's secrets are opened here, as channels' are.
+    log_clusters: Mapping[str, LogCluster] = field(default_factory=dict)
+    digests: Mapping[str, Digest] = field(default_factory=dict)
+    log_rules: Mapping[str, LogRule] = field(default_factory=dict)
     integration_service: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
     key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
@@ -91,6 +102,9 @@ class Catalog:
             policies=list(self.policies.values()),
             services=list(self.services.values()),
             monitors=list(self.monitors.values()),
+            log_clusters=list(self.log_clusters.values()),
+            digests=list(self.digests.values()),
+            log_rules=list(self.log_rules.values()),
             **self.routing.config_sections(),
             sso=self.sso,
         )
@@ -154,6 +168,11 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},
         monitors={m.id: m for m in (Monitor.model_validate(d) for d in await defs(monitors_table))},
+        log_clusters={
+            c.id: c for c in (LogCluster.model_validate(opened(d)) for d in await defs(log_clusters_table))
+        },
+        digests={d.id: d for d in (Digest.model_validate(x) for x in await defs(digests_table))},
+        log_rules={r.id: r for r in (LogRule.model_validate(x) for x in await defs(log_rules_table))},
         integrations=integrations,
         integration_service=owner,
         keys=keys,

@@ -12,6 +12,7 @@ from koban.cli import (
     auth_cmd,
     config_cmd,
     incident_cmd,
+    logs_cmd,
     oncall_cmd,
     probe_cmd,
     remote_cmds,
@@ -24,6 +25,7 @@ app = typer.Typer(help="koban: monitoring and on-call.", no_args_is_help=True, a
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(logs_cmd.app, name="logs")
 app.add_typer(incident_cmd.app, name="incident")
 app.add_typer(incident_cmd.alert_app, name="alert")
 app.add_typer(config_cmd.integration_app, name="integration")

@@ -20,7 +20,7 @@ log_rules:
   - id: payment-errors
     cluster: app-logs
     service: shop
-    type: frequency                 # ElastAlert2's names: frequency | flatline | any
+    type: frequency                 # ElastAlert2's names (docs/logs.md)
     index: "logs-*"
     filter: 'level:ERROR AND service:payment'
     num_events: 50
@@ -43,11 +43,19 @@ WINDOWS = ("yesterday", "last_24h", "last_7d", "last_week")
 
 
 class ClusterAuth(Strict):
-    type: Literal["none", "basic", "api_key"] = "none"
+    type: Literal["none", "basic", "api_key", "aws_sigv4"] = "none"
     username: str = ""
     password: str = ""
     # Elasticsearch/OpenSearch API key: the base64 "id:key" string sent as "Authorization: ApiKey ...".
     api_key: str = ""
+    # Amazon OpenSearch Service (the koban[aws] extra): requests signed with SigV4 for this region and
+    # service ("es" for domains, "aoss" for Serverless). Without keys here, AWS's credential chain
+    # (environment, profile, instance or container role) provides them.
+    region: str = ""
+    service: Literal["es", "aoss"] = "es"
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    session_token: str = ""
 
     @model_validator(mode="after")
     def _complete(self) -> ClusterAuth:
@@ -55,6 +63,10 @@ class ClusterAuth(Strict):
             raise ValueError("basic auth needs a username")
         if self.type == "api_key" and not self.api_key:
             raise ValueError("api_key auth needs api_key")
+        if self.type == "aws_sigv4" and not self.region:
+            raise ValueError("aws_sigv4 auth needs region")
+        if bool(self.access_key_id) != bool(self.secret_access_key):
+            raise ValueError("access_key_id and secret_access_key go together")
         return self
 
 
@@ -114,16 +126,38 @@ class Digest(Identified):
     schedule: DigestSchedule
     window: Literal["yesterday", "last_24h", "last_7d", "last_week"] = "yesterday"
     top: int = Field(10, ge=1, le=100)
+    # Patterns not seen in this many days before the window are listed as new (0: not looked for).
+    new_pattern_days: int = Field(7, ge=0, le=90)
+    # The biggest movers against the median of the same window on the same weekday of this many
+    # earlier weeks (0: none), and how many to list.
+    mover_weeks: int = Field(4, ge=0, le=12)
+    movers: int = Field(5, ge=0, le=50)
     language: Literal["en", "ja"] = "en"
+    # Per channel id, a language other than the digest's (a Japanese team channel, an English list).
+    languages: dict[str, Literal["en", "ja"]] = Field(default_factory=dict)
+    # Where an email channel sends the digest (its HTML and text forms).
+    email_to: list[str] = Field(default_factory=list)
     channels: list[str] = Field(min_length=1)
+    # A failed run raises an alert for this service (the next good run resolves it); none: only the
+    # failed run row shows it.
+    service: str | None = None
     enabled: bool = True
+
+
+RULE_TYPES = (
+    "any", "blacklist", "whitelist", "frequency", "flatline", "spike", "new_term", "cardinality",
+    "metric_aggregation",
+)  # fmt: skip
 
 
 class LogRule(Identified):
     cluster: str
     service: str
     # ElastAlert2's rule types and meanings (docs/logs.md sets them side by side).
-    type: Literal["frequency", "flatline", "any"]
+    type: Literal[
+        "any", "blacklist", "whitelist", "frequency", "flatline", "spike", "new_term", "cardinality",
+        "metric_aggregation",
+    ]  # fmt: skip
     index: str
     time_field: str = "@timestamp"
     filter: str | dict[str, Any] | None = None
@@ -133,8 +167,54 @@ class LogRule(Identified):
     timeframe: Duration = 300.0
     # Split the rule per value of this field (one alert per value), as ElastAlert2's query_key.
     query_key: str | None = None
+    # blacklist / whitelist: the field compared, and the values that match (or are allowed).
+    compare_key: str | None = None
+    blacklist: list[str] = Field(default_factory=list)
+    whitelist: list[str] = Field(default_factory=list)
+    # spike: current timeframe against the one before it.
+    spike_height: float = Field(2.0, gt=1.0)
+    spike_type: Literal["up", "down", "both"] = "both"
+    threshold_cur: int = Field(0, ge=0)  # at least this many now,
+    threshold_ref: int = Field(0, ge=0)  # and before, for a spike to count
+    # A reference of 0 is no spike up unless this is set (ElastAlert2's alert_on_new_data).
+    alert_on_new_data: bool = False
+    # new_term: the field whose new values alert (ElastAlert2's fields, one field), and how far back
+    # a value must not have been seen.
+    fields: list[str] = Field(default_factory=list, max_length=1)
+    terms_window_size: Duration = 30 * 86400.0
+    # cardinality: distinct values of cardinality_field in timeframe above max or below min.
+    cardinality_field: str | None = None
+    max_cardinality: int | None = None
+    min_cardinality: int | None = None
+    # metric_aggregation: metric_agg_type of metric_agg_key in timeframe above max or below min.
+    metric_agg_key: str | None = None
+    metric_agg_type: Literal["min", "max", "avg", "sum", "cardinality", "value_count", "percentiles"] = "avg"
+    percentile_range: float | None = Field(None, gt=0, lt=100)
+    max_threshold: float | None = None
+    min_threshold: float | None = None
     interval: Duration = 60.0
     severity: Severity = Severity.ERROR
     # Hysteresis: resolve only after this many clear runs in a row.
     resolve_after: int = Field(2, ge=1, le=100)
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _complete(self) -> LogRule:
+        need = {
+            "blacklist": ("compare_key", "blacklist"),
+            "whitelist": ("compare_key", "whitelist"),
+            "new_term": ("fields",),
+            "cardinality": ("cardinality_field",),
+            "metric_aggregation": ("metric_agg_key",),
+        }.get(self.type, ())
+        missing = [f for f in need if not getattr(self, f)]
+        if missing:
+            raise ValueError(f"a {self.type} rule needs {', '.join(missing)}")
+        if self.type == "cardinality" and self.max_cardinality is None and self.min_cardinality is None:
+            raise ValueError("a cardinality rule needs max_cardinality or min_cardinality")
+        if self.type == "metric_aggregation":
+            if self.max_threshold is None and self.min_threshold is None:
+                raise ValueError("a metric_aggregation rule needs max_threshold or min_threshold")
+            if (self.metric_agg_type == "percentiles") != (self.percentile_range is not None):
+                raise ValueError("percentile_range goes with metric_agg_type: percentiles, and only with it")
+        return self

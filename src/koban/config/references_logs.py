@@ -28,6 +28,14 @@ def log_problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
         for ci, ch in enumerate(digest.channels):
             if ch not in channels:
                 yield ("digests", di, "channels", ci), f"unknown channel {ch!r}"
+        for ch in digest.languages:
+            if ch not in digest.channels:
+                yield ("digests", di, "languages", ch), f"{ch!r} is not one of the digest's channels"
+        kinds = {c.id: c.type for c in cfg.channels}
+        if any(kinds.get(ch) == "email" for ch in digest.channels) and not digest.email_to:
+            yield ("digests", di, "email_to"), "an email channel needs email_to: who gets the digest"
+        if digest.service is not None and digest.service not in services:
+            yield ("digests", di, "service"), f"unknown service {digest.service!r}"
     for ri, rule in enumerate(cfg.log_rules):
         if rule.cluster not in clusters:
             yield ("log_rules", ri, "cluster"), f"unknown log cluster {rule.cluster!r}"

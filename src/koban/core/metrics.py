@@ -30,6 +30,27 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.log_rule_lag = Histogram(
+            "koban_log_rule_lag_seconds",
+            "How late a log rule's run started after it was due.",
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=self.registry,
+        )
+        self.log_rule_query = Histogram(
+            "koban_log_rule_query_seconds",
+            "How long a log rule's one query took on the cluster.",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.log_rule_runs = Counter(
+            "koban_log_rule_runs_total", "Log rule runs by outcome.", ["outcome"], registry=self.registry
+        )
+
+    def log_rule_run(self, lag: float, query_seconds: float, ok: bool) -> None:
+        self.log_rule_lag.observe(max(0.0, lag))
+        self.log_rule_query.observe(query_seconds)
+        self.log_rule_runs.labels("ok" if ok else "error").inc()
+
     def alert(self, source: str, n: int = 1) -> None:
         self.alerts.labels(source).inc(n)
 

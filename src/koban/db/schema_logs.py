@@ -1,14 +1,21 @@
 """Log digests and log rules (docs/logs.md): each digest run, and each log rule's state per key value.
 
 ``digest_runs`` is unique per (digest, window start): the row is written before the cluster is asked,
-so two instances, or a restart, can never post the same window twice.
+so two instances, or a restart, can never post the same window twice. ``log_rule_runs`` is each
+rule's place in the queue (due time and lease): one run per interval across instances, and what the
+last run found (its error, how long the query took).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, Integer, String, Table, Text, UniqueConstraint
 
-from koban.db.schema_base import Id, metadata
+from koban.db.schema_base import Id, config_table, metadata
+
+# Config-as-code (koban config apply); a cluster's definition holds its secrets sealed, as channels do.
+log_clusters = config_table("log_clusters")
+digests = config_table("digests")
+log_rules = config_table("log_rules")
 
 digest_runs = Table(
     "digest_runs",
@@ -37,4 +44,17 @@ log_rule_state = Table(
     Column("last_run", Float, nullable=False),
     Column("last_count", Float, nullable=True),
     Column("error", Text, nullable=True),
+)
+
+log_rule_runs = Table(
+    "log_rule_runs",
+    metadata,
+    Column("id", Id, primary_key=True),  # the rule's id
+    Column("due_at", Float, nullable=True),
+    Column("lease_owner", String(128), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("last_run", Float, nullable=True),  # the instant the last run judged (its "now")
+    Column("last_lag", Float, nullable=True),  # seconds between due and started, last run
+    Column("last_query_seconds", Float, nullable=True),
+    Column("error", Text, nullable=True),  # why the last run failed; NULL once one succeeds
 )

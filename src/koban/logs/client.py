@@ -1,7 +1,8 @@
 """One Elasticsearch/OpenSearch cluster over plain HTTP, through koban's outbound client.
 
 Plain ``_search`` with JSON works the same on Elasticsearch 7-9 and OpenSearch 1-2, so no vendor
-client is needed (elasticsearch-py refuses OpenSearch servers). Auth: none, basic, or API key.
+client is needed (elasticsearch-py refuses OpenSearch servers). Auth: none, basic, API key, or AWS
+SigV4 for Amazon OpenSearch Service (``sigv4.py``, the koban[aws] extra).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from koban.core import outbound
+from koban.logs.sigv4 import AwsSigning, SigningError, sign
 
 
 class LogQueryError(Exception):
@@ -27,6 +29,7 @@ class ClusterConn:
     password: str = ""
     api_key: str = ""
     timeout: float = 30.0
+    aws: AwsSigning | None = None
 
     def headers(self) -> dict[str, str]:
         h = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -41,15 +44,23 @@ class ClusterConn:
 def conn_of(cluster: Any) -> ClusterConn:
     """From a config ``LogCluster``."""
     a = cluster.auth
-    return ClusterConn(cluster.url, a.type, a.username, a.password, a.api_key, float(cluster.timeout))
+    aws = None
+    if a.type == "aws_sigv4":
+        aws = AwsSigning(a.region, a.service, a.access_key_id, a.secret_access_key, a.session_token)
+    return ClusterConn(cluster.url, a.type, a.username, a.password, a.api_key, float(cluster.timeout), aws)
 
 
 async def search(conn: ClusterConn, index: str, body: dict[str, Any]) -> dict[str, Any]:
     url = f"{conn.url}/{quote(index, safe='*,-_.')}/_search?ignore_unavailable=true&allow_no_indices=true"
+    data = json.dumps(body).encode()
+    headers = conn.headers()
+    if conn.aws is not None:
+        try:
+            headers = sign("POST", url, headers, data, conn.aws)
+        except SigningError as exc:
+            raise LogQueryError(str(exc)) from exc
     try:
-        resp = await outbound.request(
-            "POST", url, headers=conn.headers(), body=json.dumps(body).encode(), timeout=conn.timeout
-        )
+        resp = await outbound.request("POST", url, headers=headers, body=data, timeout=conn.timeout)
     except outbound.OutboundError as exc:
         raise LogQueryError(f"cluster unreachable: {exc}") from exc
     if resp.status != 200:

@@ -61,23 +61,3 @@ def digest_body(
             },
         },
     }
-
-
-def count_body(
-    *,
-    time_field: str,
-    flt: str | Mapping[str, Any] | None,
-    start: datetime,
-    end: datetime,
-    query_key: str | None,
-    keys: int = 500,
-) -> dict[str, Any]:
-    """A rule's one query: the hit count in its window, split per query_key value when it has one."""
-    body: dict[str, Any] = {
-        "size": 0,
-        "track_total_hits": True,
-        "query": {"bool": {"filter": [time_range(time_field, start, end), *filter_clause(flt)]}},
-    }
-    if query_key:
-        body["aggs"] = {"keys": {"terms": {"field": query_key, "size": keys}}}
-    return body

@@ -1,7 +1,10 @@
-"""A digest summary as a Slack message or a webhook document, in English or Japanese. Pure."""
+"""A digest summary as a Slack message, an HTML email or a webhook document, in English or Japanese.
+Pure. The HTML is built with escaping for every value (messages come from logs: anything goes)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from koban.logs.summary import Summary
@@ -15,6 +18,9 @@ _TEXT = {
         "patterns": "Top messages",
         "pattern": "{count} x `{pattern}` (first {first}, last {last})",
         "link": "Open in Discover",
+        "new": "New patterns (not seen in the previous {days} days)",
+        "movers": "Biggest changes against the median of the last {weeks} weeks (same weekday)",
+        "mover": "{change:+g}: `{pattern}` ({count}, usually {median:g})",
     },
     "ja": {
         "title": "ログダイジェスト {name}: {start} 〜 {end}",
@@ -24,6 +30,9 @@ _TEXT = {
         "patterns": "多いメッセージ",
         "pattern": "{count} 件 `{pattern}` (最初 {first}、最後 {last})",
         "link": "Discover で開く",
+        "new": "新しいパターン (過去 {days} 日間に無かったもの)",
+        "movers": "過去 {weeks} 週間の同じ曜日の中央値からの大きな変化",
+        "mover": "{change:+g}: `{pattern}` ({count} 件、通常 {median:g} 件)",
     },
 }
 
@@ -32,7 +41,37 @@ def _hm(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
-def text_lines(name: str, s: Summary, language: str, link: str) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """Everything a post needs, whatever the channel's form."""
+
+    name: str
+    summary: Summary
+    language: str
+    link: str
+    digest_id: str
+    run_id: int
+    new_days: int = 7
+    weeks: int = 4
+
+
+def _trend_lines(s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[str]:
+    lines = []
+    if s.new_patterns:
+        lines.append(t["new"].format(days=new_days))
+        lines += [f"`{p}`" for p in s.new_patterns]
+    if s.movers:
+        lines.append(t["movers"].format(weeks=weeks))
+        lines += [
+            t["mover"].format(change=m.change, pattern=m.pattern, count=m.count, median=m.median)
+            for m in s.movers
+        ]
+    return lines
+
+
+def text_lines(
+    name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
+) -> list[str]:
     t = _TEXT.get(language, _TEXT["en"])
     lines = [
         t["title"].format(name=name, start=_hm(s.window_start), end=_hm(s.window_end)),
@@ -49,13 +88,16 @@ def text_lines(name: str, s: Summary, language: str, link: str) -> list[str]:
             )
             for p in s.patterns
         ]
+    lines += _trend_lines(s, t, new_days, weeks)
     if link:
         lines.append(f"<{link}|{t['link']}>")
     return lines
 
 
-def slack_message(name: str, s: Summary, language: str, link: str) -> dict[str, Any]:
-    lines = text_lines(name, s, language, link)
+def slack_message(
+    name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
+) -> dict[str, Any]:
+    lines = text_lines(name, s, language, link, new_days, weeks)
     return {
         "text": "\n".join(lines),
         "blocks": [
@@ -67,3 +109,31 @@ def slack_message(name: str, s: Summary, language: str, link: str) -> dict[str, 
 
 def webhook_document(digest_id: str, run_id: int, s: Summary, link: str) -> dict[str, Any]:
     return {"type": "koban.digest", "digest": digest_id, "run": run_id, "link": link, **s.as_json()}
+
+
+def email_parts(r: Rendered) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the digest email."""
+    t = _TEXT.get(r.language, _TEXT["en"])
+    lines = text_lines(r.name, r.summary, r.language, "", r.new_days, r.weeks)
+    text = "\n".join(lines[1:]) + (f"\n\n{t['link']}: {r.link}\n" if r.link else "\n")
+    s = r.summary
+    rows = "".join(
+        f'<tr><td>{escape(lv)}</td><td style="text-align:right">{n}</td></tr>' for lv, n in s.levels.items()
+    )
+    patterns = "".join(
+        f'<tr><td style="text-align:right">{p.count}</td><td><code>{escape(p.pattern)}</code></td>'
+        f"<td>{escape(_hm(p.first_seen))}</td><td>{escape(_hm(p.last_seen))}</td></tr>"
+        for p in s.patterns
+    )
+    trends = "".join(f"<li>{escape(line)}</li>" for line in _trend_lines(s, t, r.new_days, r.weeks))
+    link = f'<p><a href="{escape(r.link)}">{escape(t["link"])}</a></p>' if r.link else ""
+    html = (
+        f'<!doctype html><html lang="{escape(r.language)}"><body>'
+        f"<h2>{escape(lines[0])}</h2><p>{escape(lines[1])}</p>"
+        f"<table>{rows}</table>"
+        + (f"<p>{escape(lines[len(s.levels) + 2])}</p>" if s.peak_hour else "")
+        + (f"<h3>{escape(t['patterns'])}</h3><table>{patterns}</table>" if s.patterns else "")
+        + (f"<ul>{trends}</ul>" if trends else "")
+        + f"{link}</body></html>"
+    )
+    return lines[0], text, html

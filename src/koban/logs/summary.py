@@ -8,7 +8,7 @@ patterns with their count and first/last seen.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -38,6 +38,8 @@ class Summary:
     peak_hour: str | None  # local start of the busiest hour
     peak_count: int
     patterns: list[Pattern]
+    new_patterns: list[str] = field(default_factory=list)  # not seen in the N days before (trends.py)
+    movers: list[Any] = field(default_factory=list)  # trends.Mover: against the same weekday's median
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,6 +47,15 @@ class Summary:
 
 def _local(ms: float, zone: ZoneInfo) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone).isoformat()
+
+
+def pattern_counts(answer: Mapping[str, Any]) -> dict[str, int]:
+    """Every pattern of the window with its count (not only the top N)."""
+    out: dict[str, int] = {}
+    for b in answer.get("aggregations", {}).get("messages", {}).get("buckets", []):
+        key = mask(str(b["key"]))
+        out[key] = out.get(key, 0) + int(b["doc_count"])
+    return out
 
 
 def summarize(answer: Mapping[str, Any], window: Window, zone: ZoneInfo, top: int) -> Summary:

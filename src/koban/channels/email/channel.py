@@ -28,14 +28,15 @@ def _tls_context(config: Mapping[str, Any]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=config.get("ca_file"))
 
 
-class _Failed(Exception):
+class SmtpFailed(Exception):
     def __init__(self, cause: smtplib.SMTPException | OSError, phase: str) -> None:
         super().__init__(str(cause))
         self.cause, self.phase = cause, phase
 
 
-def _deliver(config: Mapping[str, Any], message: EmailMessage) -> None:
-    """Blocking SMTP dialogue; failures say whether the message may have been handed over."""
+def deliver(config: Mapping[str, Any], message: EmailMessage) -> None:
+    """Blocking SMTP dialogue; failures say whether the message may have been handed over. Also
+    used for log digests (logs/posting.py), which are not incident notifications."""
     security = config.get("security", "starttls")
     host = str(config["host"])
     port = int(config.get("port") or DEFAULT_PORTS[security])
@@ -56,7 +57,7 @@ def _deliver(config: Mapping[str, Any], message: EmailMessage) -> None:
             phase = "send"
             smtp.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
-        raise _Failed(exc, phase) from exc
+        raise SmtpFailed(exc, phase) from exc
 
 
 class EmailChannel:
@@ -80,8 +81,8 @@ class EmailChannel:
         except TemplateProblem as exc:
             return DeliveryResult.permanent(str(exc))
         try:
-            await asyncio.to_thread(_deliver, config, message)
-        except _Failed as failed:
+            await asyncio.to_thread(deliver, config, message)
+        except SmtpFailed as failed:
             return classify_smtp_error(failed.cause, failed.phase)
         return DeliveryResult.sent(message["Message-ID"])
 

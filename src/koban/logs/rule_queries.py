@@ -1,0 +1,200 @@
+"""Each log rule's one query, and what its answer says per key value. Pure: ``now`` is passed in.
+
+Aggregations only (``size: 0``): counts for ``any``/``blacklist``/``whitelist``/``frequency``/
+``flatline``; two ``filters`` buckets (current and reference timeframe) for ``spike``; a
+``cardinality`` or metric aggregation for ``cardinality``/``metric_aggregation``; for ``new_term`` a
+terms aggregation over the whole ``terms_window_size`` with each value's first appearance, so the
+rule is warmed from history by the very query it runs (no flood at start: a value is new only if
+the history holds older documents and the value's first one is within ``timeframe``).
+With a ``query_key`` the measure is taken per value (a terms aggregation around it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from koban.config.model_logs import LogRule
+from koban.logs.queries import filter_clause, iso, time_range
+
+KEYS = 500  # query_key values per run
+NEW_TERMS = 500  # the most recently first-seen values a new_term run looks at
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    value: float | None  # the count, ratio, cardinality or metric; None: nothing to measure
+    hit: bool  # the rule's condition holds for this key
+    text: str  # what the alert's summary says
+
+
+def lookback(rule: LogRule) -> timedelta:
+    """How far back the query reaches."""
+    if rule.type in ("any", "blacklist", "whitelist"):
+        return timedelta(seconds=float(rule.interval))
+    if rule.type == "spike":
+        return timedelta(seconds=2 * float(rule.timeframe))
+    if rule.type == "new_term":
+        return timedelta(seconds=float(rule.terms_window_size))
+    return timedelta(seconds=float(rule.timeframe))
+
+
+def _list_clause(rule: LogRule) -> list[dict[str, Any]]:
+    if rule.type == "blacklist":
+        return [{"terms": {rule.compare_key: list(rule.blacklist)}}]
+    if rule.type == "whitelist":  # present and not allowed (ElastAlert2 ignores documents without it)
+        return [
+            {"exists": {"field": rule.compare_key}},
+            {"bool": {"must_not": [{"terms": {rule.compare_key: list(rule.whitelist)}}]}},
+        ]
+    return []
+
+
+def _measure(rule: LogRule, now: datetime) -> dict[str, Any] | None:
+    """The aggregation that measures one key (None: the hit count is the measure)."""
+    tf = timedelta(seconds=float(rule.timeframe))
+    if rule.type == "spike":
+        ranges = {
+            "ref": time_range(rule.time_field, now - 2 * tf, now - tf),
+            "cur": time_range(rule.time_field, now - tf, now),
+        }
+        return {"windows": {"filters": {"filters": ranges}}}
+    if rule.type == "cardinality":
+        return {"metric": {"cardinality": {"field": rule.cardinality_field}}}
+    if rule.type == "metric_aggregation":
+        if rule.metric_agg_type == "percentiles":
+            return {
+                "metric": {"percentiles": {"field": rule.metric_agg_key, "percents": [rule.percentile_range]}}
+            }
+        return {"metric": {rule.metric_agg_type: {"field": rule.metric_agg_key}}}
+    return None
+
+
+def rule_body(rule: LogRule, now: datetime) -> dict[str, Any]:
+    filters = [
+        time_range(rule.time_field, now - lookback(rule), now),
+        *filter_clause(rule.filter),
+        *_list_clause(rule),
+    ]
+    body: dict[str, Any] = {"size": 0, "track_total_hits": True, "query": {"bool": {"filter": filters}}}
+    if rule.type == "new_term":
+        field = rule.fields[0]
+        body["aggs"] = {
+            "since": {"min": {"field": rule.time_field}},
+            "terms": {
+                "terms": {"field": field, "size": NEW_TERMS, "order": {"first": "desc"}},
+                "aggs": {"first": {"min": {"field": rule.time_field}}},
+            },
+        }
+        return body
+    measure = _measure(rule, now)
+    if rule.query_key:
+        body["aggs"] = {
+            "keys": {
+                "terms": {"field": rule.query_key, "size": KEYS},
+                **({"aggs": measure} if measure else {}),
+            }
+        }
+    elif measure:
+        body["aggs"] = measure
+    return body
+
+
+def _total(answer: Mapping[str, Any]) -> int:
+    total = answer.get("hits", {}).get("total", 0)
+    return int(total["value"] if isinstance(total, Mapping) else total)
+
+
+def _metric(agg: Mapping[str, Any]) -> float | None:
+    if "values" in agg:  # percentiles: {"values": {"95.0": 12.5}}
+        values = list(agg["values"].values())
+        return None if not values or values[0] is None else float(values[0])
+    value = agg.get("value")
+    return None if value is None else float(value)
+
+
+def judge(rule: LogRule, bucket: Mapping[str, Any], count: int) -> Observation:
+    """One key's bucket (or the whole answer's aggregations) against the rule's condition."""
+    tf = int(float(rule.timeframe))
+    if rule.type == "frequency":
+        return Observation(
+            count, count >= rule.num_events, f"{count} log entries in {tf}s (at least {rule.num_events})"
+        )
+    if rule.type == "flatline":
+        return Observation(
+            count, count < rule.threshold, f"only {count} log entries in {tf}s (fewer than {rule.threshold})"
+        )
+    if rule.type == "spike":
+        w = bucket.get("windows", {}).get("buckets", {})
+        cur, ref = int(w.get("cur", {}).get("doc_count", 0)), int(w.get("ref", {}).get("doc_count", 0))
+        return spike(rule, cur, ref)
+    if rule.type in ("cardinality", "metric_aggregation"):
+        value = _metric(bucket.get("metric", {}))
+        hi: float | None
+        lo: float | None
+        if rule.type == "cardinality":
+            hi, lo, what = rule.max_cardinality, rule.min_cardinality, f"{rule.cardinality_field} has"
+        else:
+            hi, lo = rule.max_threshold, rule.min_threshold
+            what = f"{rule.metric_agg_type}({rule.metric_agg_key}) is"
+        if value is None:
+            return Observation(None, False, f"{what} no value in {tf}s")
+        hit = (hi is not None and value > hi) or (lo is not None and value < lo)
+        bounds = " and ".join(
+            b for b in (f"above {hi}" if hi is not None else "", f"below {lo}" if lo is not None else "") if b
+        )
+        return Observation(value, hit, f"{what} {value:g} in {tf}s (alerts {bounds})")
+    since = f"{int(lookback(rule).total_seconds())}s"
+    return Observation(count, count >= 1, f"{count} matching log entries in {since}")  # any, black/whitelist
+
+
+def spike(rule: LogRule, cur: int, ref: int) -> Observation:
+    """ElastAlert2's spike: current / reference >= spike_height (up), reference / current >= spike_height
+    (down), with at least threshold_cur and threshold_ref events. A reference of 0 is no spike up
+    unless ``alert_on_new_data``: there is no rate to compare with."""
+    text = f"{cur} log entries in the last {int(float(rule.timeframe))}s against {ref} before"
+    if cur < rule.threshold_cur or ref < rule.threshold_ref:
+        return Observation(None, False, text)
+    up = cur >= ref * rule.spike_height and (ref > 0 or (rule.alert_on_new_data and cur > 0))
+    down = cur * rule.spike_height <= ref
+    hit = (up and rule.spike_type in ("up", "both")) or (down and rule.spike_type in ("down", "both"))
+    ratio = cur / ref if ref else None
+    return Observation(ratio, hit, text + (f" (x{ratio:.2f})" if ratio is not None else ""))
+
+
+def observe(rule: LogRule, answer: Mapping[str, Any], now: datetime) -> dict[str, Observation]:
+    """What the answer says per key value ("" when the rule is not split)."""
+    aggs = answer.get("aggregations", {})
+    if rule.type == "new_term":
+        return _new_terms(rule, aggs, now)
+    if rule.query_key:
+        return {
+            str(b["key"]): judge(rule, b, int(b["doc_count"]))
+            for b in aggs.get("keys", {}).get("buckets", [])
+        }
+    return {"": judge(rule, aggs, _total(answer))}
+
+
+def _new_terms(rule: LogRule, aggs: Mapping[str, Any], now: datetime) -> dict[str, Observation]:
+    fresh_since = (now - timedelta(seconds=float(rule.timeframe))).timestamp() * 1000
+    since = aggs.get("since", {}).get("value")
+    if since is None or float(since) >= fresh_since:
+        return {}  # no history older than the fresh window: every value would look new
+    out = {}
+    for b in aggs.get("terms", {}).get("buckets", []):
+        first = float(b["first"]["value"])
+        if first >= fresh_since:
+            seen = datetime.fromtimestamp(first / 1000, now.tzinfo)
+            out[str(b["key"])] = Observation(
+                int(b["doc_count"]), True, f"new {rule.fields[0]} first seen at {iso(seen)}"
+            )
+    return out
+
+
+def absent(rule: LogRule) -> Observation:
+    """A key the answer no longer has (it was firing, or flatline saw it before): 0 events."""
+    if rule.type == "flatline":
+        return judge(rule, {}, 0)
+    return Observation(0, False, "no log entries")

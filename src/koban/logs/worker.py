@@ -1,0 +1,163 @@
+"""The logs' share of the worker: digests on their cron, log rules on their interval.
+
+Runs wherever the worker runs (``koban serve``, ``koban worker``); any number of instances may run
+it, because every piece is claimed in the database:
+
+- a digest run is a ``digest_runs`` row, unique per (digest, window start), inserted before the
+  cluster is asked (``digests.run_digest``): one post per window across instances and restarts;
+  a window missed while koban was down is run at the first tick after start;
+- each enabled rule has a ``log_rule_runs`` row, claimed with a lease (``db/queue.claim``) when due
+  and given its next due time under that lease: one query per rule per interval, whoever runs it.
+
+Rule lag (started minus due) and query time go to ``/metrics``; a run's error stays on its row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from koban.catalog.deps import StoreDeps
+from koban.catalog.snapshot import Catalog
+from koban.core.metrics import Metrics
+from koban.db.queue import claim, next_due
+from koban.db.schema_logs import log_rule_runs as runs
+from koban.db.schema_logs import log_rule_state
+from koban.logs.digests import run_digest
+from koban.logs.pipeline import Pipeline, as_of
+from koban.logs.rule_runner import Emit, run_rule
+
+log = logging.getLogger(__name__)
+MAX_SLEEP = 30.0
+CLAIM = 100  # rules claimed per round
+PARALLEL = 8  # queries in flight at once per worker
+
+
+class LogWork:
+    def __init__(self, deps: StoreDeps, metrics: Metrics | None = None, emit: Emit | None = None) -> None:
+        self.deps = deps
+        self.metrics = metrics
+        self.emit: Emit = emit or Pipeline(deps)
+        self._stop = asyncio.Event()
+        self._poke = asyncio.Event()
+        self._limit = asyncio.Semaphore(PARALLEL)
+
+    async def tick(self) -> int:
+        """One round: due digests run, due rules run; how many runs were done."""
+        catalog = self.deps.catalog
+        done = 0
+        for digest in list(catalog.digests.values()):
+            if not digest.enabled or digest.cluster not in catalog.log_clusters:
+                continue
+            try:
+                result = await run_digest(
+                    self.deps.db, catalog, digest, as_of(self.deps.clock.now()), self.emit
+                )
+            except Exception:  # one digest's bug must not stop the others
+                log.exception("digest %s failed", digest.id)
+                continue
+            done += result is not None
+        await self.sync_rules(catalog)
+        while True:
+            ran = await self.run_due_rules(catalog)
+            done += ran
+            if ran < CLAIM:
+                return done
+
+    async def sync_rules(self, catalog: Catalog) -> None:
+        """A queue row per enabled rule (due at once when new); rows and state of rules gone, dropped."""
+        wanted = {r.id for r in catalog.log_rules.values() if r.enabled and r.cluster in catalog.log_clusters}
+        async with self.deps.db.read() as conn:
+            have = set((await conn.execute(sa.select(runs.c.id))).scalars())
+        if wanted == have:
+            return
+        now = self.deps.clock.now()
+        for ident in sorted(wanted - have):
+            with contextlib.suppress(IntegrityError):  # another instance added it first
+                async with self.deps.db.begin() as conn:
+                    await conn.execute(sa.insert(runs).values(id=ident, due_at=now))
+        gone = sorted(have - wanted)
+        if gone:
+            async with self.deps.db.begin() as conn:
+                await conn.execute(sa.delete(runs).where(runs.c.id.in_(gone)))
+                await conn.execute(sa.delete(log_rule_state).where(log_rule_state.c.rule_id.in_(gone)))
+
+    async def run_due_rules(self, catalog: Catalog) -> int:
+        deps = self.deps
+        async with deps.db.begin() as conn:
+            rows = await claim(
+                conn,
+                runs,
+                dialect=deps.db.dialect,
+                owner=deps.owner,
+                now=deps.clock.now(),
+                lease=deps.settings.lease_seconds,
+                limit=CLAIM,
+            )
+        await asyncio.gather(*(self._one(catalog, row) for row in rows))
+        return len(rows)
+
+    async def _one(self, catalog: Catalog, row: dict[str, Any]) -> None:
+        rule = catalog.log_rules.get(row["id"])
+        if rule is None or rule.cluster not in catalog.log_clusters:
+            return  # dropped by the next sync
+        async with self._limit:
+            now = self.deps.clock.now()
+            lag = now - float(row["due_at"])
+            try:
+                run = await run_rule(
+                    self.deps.db, catalog.log_clusters[rule.cluster], rule, as_of(now), self.emit
+                )
+                error, took = run.error, run.query_seconds
+            except Exception as exc:  # a bug in one rule must not stop the others; it shows on the row
+                log.exception("log rule %s failed", rule.id)
+                error, took = f"{type(exc).__name__}: {exc}", 0.0
+        if self.metrics is not None:
+            self.metrics.log_rule_run(lag, took, error is None)
+        interval = float(rule.interval)
+        # Keep the cadence (due + interval); after a long stop, start again from now, not a burst.
+        nxt = float(row["due_at"]) + interval
+        if nxt <= now:
+            nxt = now + interval
+        async with self.deps.db.begin() as conn:
+            await conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == rule.id, runs.c.lease_owner == self.deps.owner)
+                .values(
+                    due_at=nxt, lease_owner=None, lease_until=None, last_run=now, last_lag=lag,
+                    last_query_seconds=took, error=error[:1000] if error else None,
+                )
+            )  # fmt: skip
+
+    async def soonest(self) -> float | None:
+        async with self.deps.db.read() as conn:
+            return await next_due(conn, runs)
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.tick()
+                soonest = await self.soonest()
+            except Exception:
+                log.exception("log work failed; retrying")
+                soonest = None
+            now = self.deps.clock.now()
+            # Digests fire on cron minutes: look again just after the next minute starts.
+            wait = min(MAX_SLEEP, 60.0 - now % 60.0 + 0.2)
+            if soonest is not None:
+                wait = min(wait, max(0.05, soonest - now))
+            self._poke.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), timeout=wait)
+
+    def poke(self) -> None:
+        self._poke.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._poke.set()
