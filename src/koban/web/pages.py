@@ -14,6 +14,7 @@ from koban.web import (
     login,
     monitor_page,
     monitors_list,
+    oncall_page,
     static_files,
 )
 from koban.web.guard import PageRefused, SignInFirst, to_login
@@ -43,5 +44,6 @@ def install(app: FastAPI) -> None:
     app.include_router(incident_page.router)
     app.include_router(monitors_list.router)
     app.include_router(monitor_page.router)
+    app.include_router(oncall_page.router)
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(SignInFirst, _sign_in)
