@@ -69,7 +69,7 @@ async def test_a_person_makes_a_calendar_link_of_their_shifts_on_the_page(db_url
             await sign_in(b, "bob")
             page = (await b.get("/oncall")).text
             assert "現在のオンコール" in page and "自分のシフト" in page
-            made = await b.post("/oncall/feed", data={"csrf": form_csrf(page)})
+            made = await b.post("/oncall/feed", data={"csrf": form_csrf(page), "make": "ical"})
             assert made.status_code == 200
             url = made.text.split('class="notice"')[1].split('value="')[1].split('"')[0]
             assert url.startswith(k.settings.effective_public_url) and url.endswith(".ics")

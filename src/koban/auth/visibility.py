@@ -79,3 +79,9 @@ async def monitor_team(request: Request) -> str | None:
     catalog = await current_catalog(request)
     mon = catalog.monitors.get(request.path_params.get("ident", ""))
     return service_team(catalog, mon.service) if mon is not None else None
+
+
+async def schedule_team(request: Request) -> str | None:
+    """The team of the schedule ``{ident}`` in the path (None: unknown or no team)."""
+    sched = (await current_catalog(request)).schedules.get(request.path_params.get("ident", ""))
+    return sched.team if sched is not None else None

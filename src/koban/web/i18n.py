@@ -138,5 +138,6 @@ WORDS = (
     *(N_("Not allowed"), N_("Not found"), N_("Error")),
     *(N_("first_failure"), N_("first_page"), N_("first_reached"), N_("acknowledged")),
     *(N_("up"), N_("down"), N_("unknown")),
+    *(N_("final"), N_("overrides"), N_("gap"), N_("replace"), N_("add"), N_("remove")),
     *(N_("DNS"), N_("connect"), N_("TLS"), N_("first byte"), N_("transfer")),
 )

@@ -68,7 +68,15 @@ def my_shifts(person: str, now: float, catalog: Any) -> list[tuple[Any, Slot]]:
     return sorted(out, key=lambda sx: sx[1].start)
 
 
-async def _show(request: Request, viewer: Viewer, team: str, page: int, feed_url: str = "") -> Response:
+async def _show(
+    request: Request,
+    viewer: Viewer,
+    team: str,
+    page: int,
+    feed_url: str = "",
+    status: int = 200,
+    message: str = "",
+) -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     catalog = deps.catalog
@@ -89,6 +97,8 @@ async def _show(request: Request, viewer: Viewer, team: str, page: int, feed_url
     return render(
         viewer,
         "oncall.html",
+        status,
+        message=message,
         rows=rows,
         team=team,
         teams=all_teams,
@@ -113,6 +123,9 @@ async def my_feed(request: Request) -> Response:
     deps = deps_of(request)
     viewer = await viewer_of(request)
     who: Principal = request.state.principal
+    form = await request.form(max_fields=5)
+    if form.get("make") != "ical":  # only the page's button makes one (not any POST that gets in)
+        return await _show(request, viewer, "", 0, status=422, message="use the page's button")
     async with deps.db.begin() as conn:
         _, path = await create_feed(
             conn, origin_of(request), deps.clock.now(), created_by=who.person_id, person=who.person_id

@@ -15,6 +15,7 @@ from koban.web import (
     monitor_page,
     monitors_list,
     oncall_page,
+    schedule_page,
     static_files,
 )
 from koban.web.guard import PageRefused, SignInFirst, to_login
@@ -45,5 +46,6 @@ def install(app: FastAPI) -> None:
     app.include_router(monitors_list.router)
     app.include_router(monitor_page.router)
     app.include_router(oncall_page.router)
+    app.include_router(schedule_page.router)
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(SignInFirst, _sign_in)
