@@ -139,5 +139,7 @@ WORDS = (
     *(N_("first_failure"), N_("first_page"), N_("first_reached"), N_("acknowledged")),
     *(N_("up"), N_("down"), N_("unknown")),
     *(N_("final"), N_("overrides"), N_("gap"), N_("replace"), N_("add"), N_("remove")),
+    *(N_("response"), N_("wake"), N_("interruptions"), N_("on-call"), N_("availability")),
+    *(N_("service"), N_("team"), N_("person"), N_("severity"), N_("day"), N_("week"), N_("month")),
     *(N_("DNS"), N_("connect"), N_("TLS"), N_("first byte"), N_("transfer")),
 )

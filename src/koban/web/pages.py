@@ -15,6 +15,7 @@ from koban.web import (
     monitor_page,
     monitors_list,
     oncall_page,
+    reports_page,
     schedule_page,
     static_files,
 )
@@ -47,5 +48,6 @@ def install(app: FastAPI) -> None:
     app.include_router(monitor_page.router)
     app.include_router(oncall_page.router)
     app.include_router(schedule_page.router)
+    app.include_router(reports_page.router)
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(SignInFirst, _sign_in)
