@@ -27,6 +27,15 @@ $(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
 
 vendor: $(VENDOR_STAMP)
 
+# axe-core for the Chromium tests' accessibility checks: a test tool, so it lives beside the tests
+# (pinned by its own package-lock.json) and is never shipped in the Python package.
+AXE       := tests/web/axe
+AXE_STAMP := $(AXE)/node_modules/.installed
+
+$(AXE_STAMP): $(AXE)/package.json $(AXE)/package-lock.json
+	npm ci --prefix $(AXE) --ignore-scripts --no-audit --no-fund
+	touch $(AXE_STAMP)
+
 install: $(STAMP) $(VENDOR_STAMP)
 
 # `make run PORT=8081` listens elsewhere; each run starts on fresh data, `make run KEEP=1` reuses it.
@@ -55,11 +64,11 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: check vendor peers
+test: check vendor $(AXE_STAMP) peers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) peers
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .pytest_cache data $(VENDOR)/node_modules
+	rm -rf $(VENV) .pytest_cache data $(VENDOR)/node_modules $(AXE)/node_modules

@@ -127,6 +127,36 @@ async def test_an_escalate_form_posted_again_after_the_incident_moved_on_is_refu
         assert step == 1  # moved once, not twice
 
 
+async def test_the_page_shows_time_to_wake_and_the_plan_and_reassigns_to_a_person(db_url, tmp_path):
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as admin:
+        incident = await open_incident(admin, "disk full")
+        await add_person(k, "bob", Role.RESPONDER)
+        async with browser(k) as b:
+            await sign_in(b, "bob")
+            page = (await b.get(f"/incidents/{incident}")).text
+            assert "Time to wake" in page and page.count("not yet") == 3  # failed, nobody paged yet
+            assert 'aria-current="step"' in page and "carol (log)" in page  # the plan: step 2 pages carol
+            bad = await b.post(
+                f"/incidents/{incident}/reassign", data={"csrf": form_csrf(page), "person": "zed"}
+            )
+            assert bad.status_code == 422 and "zed" in bad.text
+            done = await b.post(
+                f"/incidents/{incident}/reassign", data={"csrf": form_csrf(page), "person": "carol"}
+            )
+            assert done.status_code == 303
+            shown = (await b.get(f"/incidents/{incident}")).text
+            assert "reassigned" in shown and shown.count("not yet") == 2  # bob reached it by acting
+        api = (await admin.get(f"/api/v1/incidents/{incident}")).json()
+        assert api["time_to_wake"]["first_reached"]["who"] == "bob"  # one loader, both doors
+        async with k.db.read() as conn:
+            entry = (
+                await conn.execute(
+                    sa.select(audit_events).where(audit_events.c.action == "incident.reassign")
+                )
+            ).one()
+        assert (entry.actor, entry.via) == ("bob", "ui")
+
+
 async def test_bulk_actions_act_only_where_the_person_may_respond(db_url, tmp_path):
     data = make_config().model_dump(mode="json")
     data["teams"] = [{"id": "web", "members": [{"person": "bob", "role": "responder"}]}, {"id": "db"}]

@@ -11,6 +11,8 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,6 +48,25 @@ def _chromium() -> str:
 @dataclass(frozen=True)
 class Served:
     base: str
+    db_url: str = ""
+
+
+# A schedule where alice is always on call (one member, daily), and a monitor that is not probed
+# (its history is written by the test), so the pages have something to show.
+SCHEDULE = {
+    "id": "ui-sched",
+    "layers": [{"name": "daily", "members": ["alice"], "rotation": "daily", "start": "2026-01-05"}],
+}
+MONITOR = {
+    "id": "ui-mon",
+    "name": "Shop",
+    "service": "web",
+    "target": "http://127.0.0.1:9/",
+    "enabled": False,
+    "locations": ["local", "tokyo"],
+    "tags": ["shop"],
+}
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 async def _people(db_url: str) -> None:
@@ -75,6 +96,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = free_port()
     cfg = kp.paging_config("http://127.0.0.1:9/")
     cfg["people"][1].update(language="ja-JP", timezone="Asia/Tokyo")  # bob reads Japanese
+    cfg["schedules"], cfg["monitors"] = [SCHEDULE], [MONITOR]
     env = kp.koban_env(db_url, tmp / "data", port=port, config_file=kp.write_config(tmp / "koban.yaml", cfg))
     log = tmp / "serve.log"
     with log.open("ab") as out:
@@ -86,7 +108,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             assert proc.poll() is None and time.monotonic() < deadline, kp.tail(log)
             time.sleep(0.1)
         asyncio.run(_people(db_url))
-        yield Served(base)
+        asyncio.run(_history(db_url))
+        yield Served(base, db_url)
     finally:
         proc.terminate()
         try:
@@ -195,6 +218,111 @@ def test_the_api_reference_renders_offline_under_the_csp(page: Any, served: Serv
     outside: list[str] = []  # anything fetched from elsewhere (a CDN) would fail on a closed network
     page.on("request", lambda r: None if r.url.startswith(served.base) else outside.append(r.url))
     page.goto("/docs")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("koban")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "koban", timeout=WAIT_MS
+    )  # a loaded machine
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     assert outside == [] and page.violations == []
+
+
+async def _history(db_url: str) -> None:
+    """An hour of results from two locations, one failure each, through the prober's own store."""
+    from koban.core.clock import SystemClock
+    from koban.monitoring.store import ProbeStore
+    from koban.probes.result import Phases, ProbeResult
+
+    db = Database(db_url)
+    try:
+        now = time.time()
+        for location, seconds in (("local", 0.04), ("tokyo", 0.15)):
+            store = ProbeStore(db, location, SystemClock())
+            batch = [
+                ProbeResult(
+                    kind="http",
+                    target="",
+                    success=i != 20,
+                    started_at=datetime.fromtimestamp(now - 3600 + i * 60, UTC),
+                    duration=seconds * (1 + i % 4),
+                    phases=Phases(resolve=seconds / 8, connect=seconds / 4, processing=seconds / 2),
+                    status_code=200,
+                    monitor_id="ui-mon",
+                    location=location,
+                    final=True,
+                )
+                for i in range(60)
+            ]
+            await store.write(batch, {})
+            await store.flush_rollups()
+    finally:
+        await db.dispose()
+
+
+def test_a_monitors_graph_opens_and_zooms(page: Any, served: Served) -> None:
+    from playwright.sync_api import expect
+
+    _sign_in(page)
+    page.goto("/monitors?tag=shop")
+    page.get_by_role("link", name="Shop", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Monitor Shop")
+    expect(page.locator("#graph-total path").first).to_be_visible()
+    expect(page.locator("#graph-total rect.failure").first).to_be_attached()
+    assert page.locator("#graph-locations path").count() >= 2  # local and tokyo side by side
+    page.get_by_role("link", name="6h", exact=True).click()
+    page.wait_for_url("**range=6h")
+    page.locator("#graph-total a.slice").nth(7).click()  # the last of eight slices: the last 45 min
+    page.wait_for_url("**since=*")
+    expect(page.get_by_role("link", name="Zoom out")).to_be_visible()
+    expect(page.locator("#graph-total path").first).to_be_visible()
+    assert page.violations == []
+
+
+def test_an_override_made_on_the_schedule_page_changes_who_is_on_call_now(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _sign_in(page)
+    page.goto("/oncall")
+    now = page.locator("table.oncall tr", has=page.locator("a[href='/schedules/ui-sched']"))
+    expect(now.locator("td.who-now")).to_have_text("alice")
+    now.get_by_role("link", name="ui-sched").click()
+    page.get_by_role("link", name="Cover this slot").first.click()
+    expect(page.locator("#o-replaces")).to_have_value("alice")
+    page.select_option("#o-person", "bob")
+    page.get_by_role("button", name="Add the override").click()
+    page.wait_for_url("**/schedules/ui-sched?start=*")
+    page.goto("/oncall")
+    expect(now.locator("td.who-now")).to_have_text("bob")
+    assert page.violations == []
+
+
+def _axe(page: Any) -> list[str]:
+    """axe-core's findings on the page as it is (run through DevTools, as a page script could not
+    be under the CSP): one line per violated rule, with its impact and where."""
+    if not AXE.is_file():
+        pytest.skip("axe-core is missing: `make test` installs it (npm ci --prefix tests/web/axe)")
+    page.evaluate(AXE.read_text())
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in found]
+
+
+@pytest.mark.parametrize("person", ["alice", "bob"])  # English and Japanese
+def test_every_page_has_no_accessibility_violation(page: Any, served: Served, person: str) -> None:
+    incident = _ingest(served, "axe check", f"axe-{person}")
+    paths = [
+        "/incidents",
+        f"/incidents/{incident}",
+        "/monitors",
+        "/monitors/ui-mon",
+        "/oncall",
+        "/schedules/ui-sched",
+        "/reports",
+    ]
+    page.set_content("<!doctype html><html><body><img src='x.png'></body></html>")
+    assert any(v.startswith("image-alt") for v in _axe(page))  # axe runs and reports
+    page.goto("/login")
+    found = {"/login": _axe(page)}
+    _sign_in(page, person)
+    for path in paths:
+        page.goto(path)
+        found[path] = _axe(page)
+    assert {p: v for p, v in found.items() if v} == {}
+    assert page.violations == []

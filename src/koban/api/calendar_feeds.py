@@ -5,8 +5,6 @@ revoke. Only the token's SHA-256 is stored; the URL is shown once, at creation.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +14,8 @@ from pydantic import BaseModel, Field, model_validator
 from koban.api.access import anonymous
 from koban.api.deps import deps_of
 from koban.auth.audit import Change, record
+from koban.auth.feeds import create_feed as new_feed
+from koban.auth.feeds import digest
 from koban.auth.guard import any_login, ensure, origin_of
 from koban.auth.permissions import Need, Scope, decide
 from koban.db.schema_schedules import calendar_feeds as feeds
@@ -38,10 +38,6 @@ class NewFeed(BaseModel):
         return self
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @router.post(
     "/api/v1/feeds",
     status_code=201,
@@ -59,23 +55,17 @@ async def create_feed(request: Request, body: NewFeed) -> dict[str, Any]:
         ensure(request, Need(Scope.READ, sched.team))
     elif body.person != who.person_id:
         ensure(request, Need(Scope.ADMIN))  # someone else's shifts: administrators only
-    token = secrets.token_urlsafe(32)
-    now = deps.clock.now()
-    values = {
-        "schedule_id": body.schedule,
-        "person_id": body.person,
-        "alarm_minutes": body.alarm_minutes,
-        "token_hash": _digest(token),
-        "created_by": who.person_id,
-        "created_at": now,
-    }
     async with deps.db.begin() as conn:
-        ident = (await conn.execute(sa.insert(feeds).values(**values).returning(feeds.c.id))).scalar_one()
-        after = body.model_dump()
-        await record(
-            conn, origin_of(request), [Change("feeds.create", "feeds", str(ident), None, after)], now
+        ident, url = await new_feed(
+            conn,
+            origin_of(request),
+            deps.clock.now(),
+            created_by=who.person_id,
+            schedule=body.schedule,
+            person=body.person,
+            alarm_minutes=body.alarm_minutes,
         )
-    return {"id": ident, "url": f"/cal/{token}.ics", "note": "shown once: koban stores only its hash"}
+    return {"id": ident, "url": url, "note": "shown once: koban stores only its hash"}
 
 
 @router.get(
@@ -119,7 +109,7 @@ async def revoke_feed(request: Request, feed_id: int) -> dict[str, Any]:
 async def calendar(request: Request, token: str) -> Response:
     deps = deps_of(request)
     async with deps.db.read() as conn:
-        q = sa.select(feeds).where(feeds.c.token_hash == _digest(token), feeds.c.revoked_at.is_(None))
+        q = sa.select(feeds).where(feeds.c.token_hash == digest(token), feeds.c.revoked_at.is_(None))
         row = (await conn.execute(q)).mappings().first()
     if row is None:
         raise HTTPException(404, "no such feed (revoked?)")

@@ -16,8 +16,9 @@ from koban.auth.permissions import Scope
 from koban.channels.actions import IncidentAction
 from koban.db import schema as t
 from koban.domain.escalation import Status
-from koban.domain.time_to_wake import as_json, time_to_wake
+from koban.domain.time_to_wake import as_json
 from koban.paging.actions import NotFound
+from koban.paging.incident_view import load_incident
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 RESPOND = need(Scope.RESPOND, incident_team)
@@ -120,26 +121,12 @@ async def list_incidents(
 async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, Any]:
     deps = deps_of(request)
     async with deps.db.read() as conn:
-        r = (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))).first()
-        if r is None:
-            raise HTTPException(404, f"incident {incident_id} does not exist")
-        tl = (
-            await conn.execute(
-                sa.select(t.timeline).where(t.timeline.c.incident_id == incident_id).order_by(t.timeline.c.id)
-            )
-        ).all()
-        dl = (
-            await conn.execute(
-                sa.select(t.deliveries)
-                .where(t.deliveries.c.incident_id == incident_id)
-                .order_by(t.deliveries.c.id)
-            )
-        ).all()
-        al = await _trigger_alerts(conn, incident_id)
+        found = await load_incident(conn, incident_id)
+    if found is None:
+        raise HTTPException(404, f"incident {incident_id} does not exist")
+    r, tl, dl = found.incident, found.timeline, found.deliveries
     out = incident_json(r)
-    timeline = [dict(e._mapping) for e in tl]
-    wake = time_to_wake(r.created_at, timeline, al, [dict(d._mapping) for d in dl])
-    out["time_to_wake"] = as_json(wake, iso)
+    out["time_to_wake"] = as_json(found.wake, iso)
     out["plan"] = r.plan
     out["timeline"] = [
         {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "via": e.via, "data": e.data} for e in tl
@@ -162,18 +149,6 @@ async def get_incident(request: Request, incident_id: IncidentId) -> dict[str, A
         for d in dl
     ]
     return out
-
-
-async def _trigger_alerts(conn: Any, incident_id: int) -> list[dict[str, Any]]:
-    """The first alerts that triggered the incident: where its first failure may be dated."""
-    a = t.alerts.c
-    q = (
-        sa.select(a.action, a.event)
-        .where(a.incident_id == incident_id, a.action == "trigger")
-        .order_by(a.id)
-        .limit(20)
-    )
-    return [{"action": x.action, "event": x.event} for x in await conn.execute(q)]
 
 
 async def _act(

@@ -9,7 +9,6 @@ are on call. Each change is on the audit trail with the schedule's API overrides
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,12 +16,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from koban.api.access import READ, need, object_team, visible_teams
 from koban.api.deps import deps_of
-from koban.auth.audit import Change, record
+from koban.auth.audit import Change
 from koban.auth.guard import origin_of
 from koban.auth.permissions import Need, Scope, decide
-from koban.catalog.schedule_extras import add_extra, remove_extra
 from koban.config.model_schedules import Override, Schedule
-from koban.db.schema_schedules import schedule_overrides
+from koban.paging.schedule_overrides import made_by, refusal, store_overrides
 from koban.schedules.build import on_call, resolved
 from koban.schedules.coverage import report
 from koban.schedules.local_time import local, zone
@@ -156,35 +154,20 @@ async def coverage(
     }
 
 
-def _own_shift(who: str, o: Override) -> bool:
-    return (o.kind == "replace" and o.replaces == who) or (o.kind == "remove" and o.person == who)
-
-
 def unknown_people(request: Request, names: list[str | None]) -> list[str]:
     people = deps_of(request).catalog.people
     return [n for n in names if n is not None and n not in people]
 
 
-def _api_overrides(request: Request, ident: str) -> list[dict[str, Any]]:
-    return [o.model_dump(mode="json") for o in deps_of(request).catalog.schedule_overrides.get(ident, ())]
-
-
 async def save_overrides(
     request: Request, ident: str, add: list[Override], drop: list[str], action: str, extra: list[Change]
 ) -> None:
-    """Add and remove API overrides of ``ident`` in one transaction, audited with the schedule's API
-    overrides before and after (plus ``extra`` entries, e.g. the swap that made them)."""
+    """Add and remove API overrides of ``ident`` in one transaction, audited (see
+    ``paging/schedule_overrides.py``)."""
     deps = deps_of(request)
-    before = _api_overrides(request, ident)
     async with deps.db.begin() as conn:
         now = deps.clock.now()
-        for o in add:
-            await add_extra(conn, schedule_overrides, ident, o, now)
-        for o_id in drop:
-            await remove_extra(conn, schedule_overrides, ident, o_id)
-        after = [o for o in before if o["id"] not in drop] + [o.model_dump(mode="json") for o in add]
-        change = Change(action, "schedules", ident, {"overrides": before}, {"overrides": after})
-        await record(conn, origin_of(request), [change, *extra], now)
+        await store_overrides(conn, origin_of(request), now, deps.catalog, ident, (add, drop), action, extra)
     await deps.refresh_catalog(force=True)
 
 
@@ -212,22 +195,13 @@ async def add_override(request: Request, ident: str, body: Override) -> dict[str
     sched = await _schedule(request, ident)
     catalog = deps_of(request).catalog
     who = request.state.principal
-    if not decide(who, Need(Scope.MANAGE, sched.team)).allowed:
-        if not _own_shift(who.person_id, body):
-            raise HTTPException(
-                403, "a responder hands over only their own shift: replaces (or remove) yourself"
-            )
-        slots = resolved(sched, body.start.timestamp(), body.end.timestamp(), catalog)
-        if not any(who.person_id in s.people for s in slots):
-            raise HTTPException(403, f"{who.person_id} is not on call in {ident} then")
-    unknown = unknown_people(request, [body.person, body.replaces])
-    if unknown:
-        raise HTTPException(422, [{"loc": ["body", "person"], "msg": f"unknown person {unknown[0]!r}"}])
-    ident_o = body.id or f"o-{secrets.token_hex(4)}"
-    taken = {o.id for o in sched.overrides} | {o.id for o in catalog.schedule_overrides.get(ident, ())}
-    if ident_o in taken:
-        raise HTTPException(409, f"override {ident_o!r} exists")
-    override = body.model_copy(update={"id": ident_o, "by": who.person_id})
+    refused = refusal(who, sched, body, catalog)
+    if refused is not None:
+        status, message = refused
+        if status == 422:
+            raise HTTPException(422, [{"loc": ["body", "person"], "msg": message}])
+        raise HTTPException(status, message)
+    override = made_by(body, who.person_id)
     await save_overrides(request, ident, [override], [], "schedules.override.create", [])
     return override.model_dump(mode="json")
 

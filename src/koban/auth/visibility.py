@@ -72,3 +72,16 @@ def visible_services(who: Principal, catalog: Any) -> list[str] | None:
     if teams is None:
         return None
     return [s.id for s in catalog.services.values() if s.team in teams]
+
+
+async def monitor_team(request: Request) -> str | None:
+    """The team of the monitor ``{ident}`` in the path, through its service (None: unknown)."""
+    catalog = await current_catalog(request)
+    mon = catalog.monitors.get(request.path_params.get("ident", ""))
+    return service_team(catalog, mon.service) if mon is not None else None
+
+
+async def schedule_team(request: Request) -> str | None:
+    """The team of the schedule ``{ident}`` in the path (None: unknown or no team)."""
+    sched = (await current_catalog(request)).schedules.get(request.path_params.get("ident", ""))
+    return sched.team if sched is not None else None

@@ -12,6 +12,7 @@
         rules: {down_for: 0s, slower_than: 800ms, slow_for: 5m, locations_down: 2}
         locations: [local, tokyo]       # each `koban probe --location NAME` probes what lists it
         severity: critical
+        tags: [shop, frontend]          # free words to find it by (the web UI's monitor list filters on them)
 
 The same shapes are accepted by ``PUT /api/v1/monitors/{id}``. ``monitoring/build.py``
 (``probe_call``, ``scheduled``, ``rule``) turns a monitor into what ``koban.probes`` runs and judges,
@@ -80,6 +81,7 @@ class Monitor(Identified):
     locations: list[str] = Field(default_factory=lambda: [DEFAULT_LOCATION], min_length=1)
     severity: Severity = Severity.CRITICAL
     slow_severity: Severity = Severity.WARNING
+    tags: list[str] = Field(default_factory=list, max_length=32)
 
     @field_validator("interval")
     @classmethod
@@ -93,6 +95,14 @@ class Monitor(Identified):
     def _timeout(cls, v: float) -> float:
         if v <= 0 or v > 300:
             raise ValueError("timeout must be between 1ms and 5m")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        for tag in v:
+            if not tag or len(tag) > 64 or not tag.isprintable() or tag != tag.strip():
+                raise ValueError("a tag is 1 to 64 printable characters, without spaces around it")
         return v
 
     @field_validator("conditions")

@@ -182,3 +182,36 @@ async def latest_results(conn: AsyncConnection) -> list[ProbeResult]:
             )
         )
     return out
+
+
+async def recent(conn: AsyncConnection, monitor_id: str, limit: int = 50) -> list[Any]:
+    """The newest final results of a monitor, newest first (its page's "recent results"): the
+    (monitor_id, started_at) index, read backwards."""
+    c = probe_results.c
+    q = (
+        sa.select(c.started_at, c.location, c.success, c.duration, c.status_code, c.error)
+        .where(c.monitor_id == monitor_id, c.final.is_(True))
+        .order_by(c.started_at.desc())
+        .limit(limit)
+    )
+    return list((await conn.execute(q)).all())
+
+
+async def latest_of(conn: AsyncConnection, monitor_ids: list[str]) -> dict[str, list[Any]]:
+    """The latest result of each location of these monitors (a page of the monitor list)."""
+    if not monitor_ids:
+        return {}
+    c = probe_latest.c
+    q = sa.select(c.monitor_id, c.location, c.started_at, c.success, c.duration).where(
+        c.monitor_id.in_(monitor_ids)
+    )
+    out: dict[str, list[Any]] = {}
+    for r in await conn.execute(q.order_by(c.monitor_id, c.location)):
+        out.setdefault(r.monitor_id, []).append(r)
+    return out
+
+
+async def ids_in_state(conn: AsyncConnection, status: str) -> set[str]:
+    """Every monitor announced in ``status`` (for "down", the few a list filters for)."""
+    q = sa.select(monitor_state.c.monitor_id).where(monitor_state.c.status == status)
+    return set((await conn.execute(q)).scalars())

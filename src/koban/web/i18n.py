@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.core import UnknownLocaleError, negotiate_locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -102,6 +102,31 @@ def format_time(ts: float | None, lang: str, tz: ZoneInfo) -> str:
     return format_datetime(datetime.fromtimestamp(ts, UTC), "medium", tzinfo=tz, locale=lang)
 
 
+def format_short(ts: float, lang: str, tz: ZoneInfo, step: str = "minute") -> str:
+    """A graph's axis time: the date alone for daily windows, else date and minutes."""
+    when = datetime.fromtimestamp(ts, UTC)
+    if step == "day":
+        return format_date(when.astimezone(tz), "medium", locale=lang)
+    return format_datetime(when, "short", tzinfo=tz, locale=lang)
+
+
+def format_ms(seconds: float) -> str:
+    """A response time: whole milliseconds, or tenths below 10 ms (a loopback probe)."""
+    if seconds >= 0.01 or seconds == 0:
+        return f"{seconds * 1000:,.0f} ms"
+    return f"{seconds * 1000:.1f} ms"
+
+
+def format_duration(seconds: float, lang: str) -> str:
+    """``1 h 2 min 5 s`` / ``1時間2分5秒``: exact to the second (time to wake is read to the second)."""
+    total = max(0, round(seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    units = ("時間", "分", "秒") if lang == "ja" else (" h", " min", " s")
+    parts = [f"{v}{u}" for v, u in zip((h, m, s), units, strict=True) if v]
+    return ("" if lang == "ja" else " ").join(parts) or f"0{units[2]}"
+
+
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "extract, translate later"
     """Marks a message the templates pick at run time (a state, a severity), for extraction."""
     return message
@@ -111,4 +136,10 @@ WORDS = (
     *(N_("open"), N_("triggered"), N_("acknowledged"), N_("resolved"), N_("all")),
     *(N_("critical"), N_("error"), N_("warning"), N_("info")),
     *(N_("Not allowed"), N_("Not found"), N_("Error")),
+    *(N_("first_failure"), N_("first_page"), N_("first_reached"), N_("acknowledged")),
+    *(N_("up"), N_("down"), N_("unknown")),
+    *(N_("final"), N_("overrides"), N_("gap"), N_("replace"), N_("add"), N_("remove")),
+    *(N_("response"), N_("wake"), N_("interruptions"), N_("on-call"), N_("availability")),
+    *(N_("service"), N_("team"), N_("person"), N_("severity"), N_("day"), N_("week"), N_("month")),
+    *(N_("DNS"), N_("connect"), N_("TLS"), N_("first byte"), N_("transfer")),
 )

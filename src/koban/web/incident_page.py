@@ -1,5 +1,6 @@
 """``/incidents/{id}``: one incident (the page every Slack, email and SMS link opens): its whole
-timeline, notifications, linked alerts and labels, and the acknowledge, resolve and escalate forms.
+timeline, time to wake, frozen escalation plan, notifications, linked alerts and labels, and the
+acknowledge, resolve, escalate and reassign forms.
 
 Escalate carries the step and loop the page showed (``seen``): a form posted again after the
 incident moved on is refused instead of skipping a second step, as in every other door.
@@ -10,15 +11,16 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from koban.auth.permissions import Need, Principal, Scope, decide
 from koban.auth.visibility import incident_team, service_team
 from koban.channels.actions import IncidentAction
-from koban.db import schema as t
+from koban.domain.plan import Plan
+from koban.domain.time_to_wake import Moment, TimeToWake
 from koban.paging.actions import NotFound
+from koban.paging.incident_view import IncidentView, load_incident
 from koban.web.deps import deps_of
 from koban.web.guard import PageRefused, page_needs
 from koban.web.incidents_list import origin_of
@@ -30,30 +32,12 @@ RESPOND = page_needs(Scope.RESPOND, incident_team)
 MAX_STEP = 10_000
 
 
-async def _load(request: Request, incident_id: int) -> dict[str, Any]:
-    deps = deps_of(request)
-    async with deps.db.read() as conn:
-        row = (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))).first()
-        if row is None:
-            raise PageRefused(404, f"incident {incident_id} does not exist")
-        timeline = (
-            await conn.execute(
-                sa.select(t.timeline).where(t.timeline.c.incident_id == incident_id).order_by(t.timeline.c.id)
-            )
-        ).all()
-        alerts = (
-            await conn.execute(
-                sa.select(t.alerts).where(t.alerts.c.incident_id == incident_id).order_by(t.alerts.c.id)
-            )
-        ).all()
-        deliveries = (
-            await conn.execute(
-                sa.select(t.deliveries)
-                .where(t.deliveries.c.incident_id == incident_id)
-                .order_by(t.deliveries.c.id)
-            )
-        ).all()
-    return {"incident": row, "timeline": timeline, "alerts": alerts, "deliveries": deliveries}
+async def _load(request: Request, incident_id: int) -> IncidentView:
+    async with deps_of(request).db.read() as conn:
+        found = await load_incident(conn, incident_id)
+    if found is None:
+        raise PageRefused(404, f"incident {incident_id} does not exist")
+    return found
 
 
 def _brief(data: Any) -> str:
@@ -70,7 +54,7 @@ async def _show(
     await deps.refresh_catalog()
     found = await _load(request, incident_id)
     who: Principal = request.state.principal
-    team = service_team(deps.catalog, found["incident"].service_id)
+    team = service_team(deps.catalog, found.incident.service_id)
     may_respond = bool(viewer.csrf) and decide(who, Need(Scope.RESPOND, team)).allowed
     return render(
         viewer,
@@ -80,7 +64,13 @@ async def _show(
         may_respond=may_respond,
         message=message,
         brief=_brief,
-        **found,
+        incident=found.incident,
+        timeline=found.timeline,
+        alerts=found.alerts,
+        deliveries=found.deliveries,
+        wake=_wake(found.wake),
+        plan=_plan(found.incident.plan, found.incident.esc_loop),
+        people=sorted(deps.catalog.people) if may_respond else [],
     )
 
 
@@ -132,3 +122,54 @@ async def resolve(request: Request, incident_id: IncidentId) -> Response:
 @router.post("/incidents/{incident_id}/escalate", dependencies=[RESPOND])
 async def escalate(request: Request, incident_id: IncidentId) -> Response:
     return await _act(request, incident_id, IncidentAction.ESCALATE)
+
+
+@router.post("/incidents/{incident_id}/reassign", dependencies=[RESPOND])
+async def reassign(request: Request, incident_id: IncidentId) -> Response:
+    """Hand the incident to a person: paged at once, as ``POST /api/v1/incidents/{id}/reassign``.
+    Posted twice, the second pages the same person again (as the API's does): the form says so."""
+    deps = deps_of(request)
+    form = await request.form(max_fields=10)
+    person = str(form.get("person", ""))[:128]
+    who: Principal = request.state.principal
+    viewer = await viewer_of(request)
+    if person not in deps.catalog.people:
+        return await _show(request, viewer, incident_id, f"no person {person!r}", 422)
+    try:
+        res = await deps.actions.reassign(
+            incident_id, person, actor=who.person_id, via="ui", origin=origin_of(request)
+        )
+    except NotFound:
+        raise PageRefused(404, f"incident {incident_id} does not exist") from None
+    if not res.ok:
+        return await _show(request, viewer, incident_id, res.message, 409)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+WAKE_STEPS = ("first_failure", "first_page", "first_reached", "acknowledged")
+
+
+def _wake(w: TimeToWake) -> list[tuple[str, Moment | None]]:
+    """The four moments in order, for the page's table."""
+    return [(name, getattr(w, name)) for name in WAKE_STEPS]
+
+
+def _plan(stored: Any, loop: int) -> list[dict[str, Any]]:
+    """The frozen plan's steps as the page lists them: whom each pages (in the current loop)."""
+    if not isinstance(stored, dict) or not stored.get("steps"):
+        return []
+    try:
+        plan = Plan.from_json(stored)
+    except (KeyError, TypeError, ValueError):
+        return []  # a plan stored by an older koban: the page still shows the rest
+    return [
+        {
+            "label": step.label,
+            "timeout": int(step.timeout),
+            "targets": [
+                f"@{x.schedule}" if x.schedule else (x.person_for(loop) or "") + f" ({x.channel})"
+                for x in step.targets
+            ],
+        }
+        for step in plan.steps
+    ]

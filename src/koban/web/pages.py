@@ -6,7 +6,19 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from koban.web import api_docs, incident_page, incidents_list, live, login, static_files
+from koban.web import (
+    api_docs,
+    incident_page,
+    incidents_list,
+    live,
+    login,
+    monitor_page,
+    monitors_list,
+    oncall_page,
+    reports_page,
+    schedule_page,
+    static_files,
+)
 from koban.web.guard import PageRefused, SignInFirst, to_login
 from koban.web.render import render, viewer_of
 
@@ -32,5 +44,10 @@ def install(app: FastAPI) -> None:
     app.include_router(live.router)  # before /incidents/{incident_id}, which "events" is not
     app.include_router(incidents_list.router)
     app.include_router(incident_page.router)
+    app.include_router(monitors_list.router)
+    app.include_router(monitor_page.router)
+    app.include_router(oncall_page.router)
+    app.include_router(schedule_page.router)
+    app.include_router(reports_page.router)
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(SignInFirst, _sign_in)

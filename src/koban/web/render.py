@@ -67,6 +67,8 @@ def render(viewer: Viewer, template: str, status: int = 200, **context: Any) -> 
         lang=viewer.lang,
         viewer=viewer,
         when=lambda ts: i18n.format_time(ts, viewer.lang, viewer.tz),
+        duration=lambda seconds: i18n.format_duration(seconds, viewer.lang),
+        ms=i18n.format_ms,
         **context,
     )
     return HTMLResponse(html, status, headers={"cache-control": "no-store", "vary": "accept-language"})
