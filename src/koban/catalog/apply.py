@@ -24,6 +24,7 @@ from koban.db import schema as t
 from koban.db.schema_auth import memberships, teams
 from koban.db.schema_calendars import calendars
 from koban.db.schema_probes import monitors
+from koban.db.schema_reports import report_schedules
 from koban.db.schema_schedules import schedules
 
 
@@ -47,6 +48,7 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
     ("policies", t.policies),
     ("services", t.services),
     ("monitors", monitors),
+    ("report_schedules", report_schedules),
 )
 
 

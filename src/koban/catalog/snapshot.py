@@ -19,6 +19,7 @@ from koban.catalog.schedule_extras import EXTRA_TABLES, load_overrides, load_tem
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
 from koban.config.model_calendars import Calendar
 from koban.config.model_monitors import Monitor
+from koban.config.model_reports import ReportSchedule
 from koban.config.model_schedules import Override, Schedule, Temporary
 from koban.config.model_sso import Sso
 from koban.config.model_teams import Team
@@ -28,6 +29,7 @@ from koban.db.schema_auth import sso as sso_table
 from koban.db.schema_auth import teams as teams_table
 from koban.db.schema_calendars import calendars as calendars_table
 from koban.db.schema_probes import monitors as monitors_table
+from koban.db.schema_reports import report_schedules as report_schedules_table
 from koban.db.schema_schedules import schedules as schedules_table
 
 CONFIG_TABLES = (
@@ -41,6 +43,7 @@ CONFIG_TABLES = (
     t.services,
     t.integrations,
     monitors_table,
+    report_schedules_table,
     sso_table,
 )
 
@@ -64,6 +67,7 @@ class Catalog:
     services: Mapping[str, Service] = field(default_factory=dict)
     integrations: Mapping[str, Integration] = field(default_factory=dict)
     monitors: Mapping[str, Monitor] = field(default_factory=dict)
+    report_schedules: Mapping[str, ReportSchedule] = field(default_factory=dict)
     integration_service: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
     key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
@@ -91,6 +95,7 @@ class Catalog:
             policies=list(self.policies.values()),
             services=list(self.services.values()),
             monitors=list(self.monitors.values()),
+            report_schedules=list(self.report_schedules.values()),
             **self.routing.config_sections(),
             sso=self.sso,
         )
@@ -154,6 +159,9 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},
         monitors={m.id: m for m in (Monitor.model_validate(d) for d in await defs(monitors_table))},
+        report_schedules={
+            r.id: r for r in (ReportSchedule.model_validate(d) for d in await defs(report_schedules_table))
+        },
         integrations=integrations,
         integration_service=owner,
         keys=keys,
