@@ -14,7 +14,7 @@ used while the service still has the monitors it was summed over (``members``).
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
 
 from koban.db.schema_base import Id, config_table, metadata
 
@@ -43,6 +43,35 @@ report_deliveries = Table(
     Column("lease_owner", String(128), nullable=True),
     Column("lease_until", Float, nullable=True),
     Index("ix_report_deliveries_due", "due_at"),
+)
+
+# One settled incident's response and time-to-wake clocks (reports/incident_facts.py), made from its
+# raw events by the report functions themselves; used while ``fence`` is the incident's updated_at.
+report_incident_facts = Table(
+    "report_incident_facts",
+    metadata,
+    Column("incident_id", Integer, primary_key=True),
+    Column("fence", Float, nullable=False),
+    Column("acknowledged_at", Float, nullable=True),
+    Column("acknowledged_by", Text, nullable=True),
+    Column("reassigned", Boolean, nullable=False),
+    *(
+        col
+        for stage in ("first_failure", "first_page", "first_reached", "woken_ack")
+        for col in (
+            Column(f"{stage}_at", Float, nullable=True),
+            Column(f"{stage}_how", Text, nullable=True),
+            Column(f"{stage}_who", Text, nullable=True),
+        )
+    ),
+)
+
+# The UTC days summed: a day without a row here is read from the minute rollups.
+report_summarized_days = Table(
+    "report_summarized_days",
+    metadata,
+    Column("day", Float, primary_key=True),
+    Column("built_at", Float, nullable=False),
 )
 
 report_monitor_days = Table(

@@ -6,7 +6,7 @@ The REST routes (``api/reports.py``) and ``koban report`` both come here, so bot
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +14,11 @@ from koban.catalog.snapshot import Catalog
 from koban.db.engine import Database
 from koban.reports import load
 from koban.reports.availability import availability
+from koban.reports.availability_load import availability_input
 from koban.reports.interruptions import interruptions
 from koban.reports.maintenance import service_maintenance
 from koban.reports.oncall import oncall
-from koban.reports.records import AvailabilityInput, MonitorInfo, Period, PersonInfo
+from koban.reports.records import MonitorInfo, Period, PersonInfo
 from koban.reports.response import DIMENSIONS, response
 from koban.reports.stats import iso
 from koban.reports.wake import wake
@@ -67,11 +68,12 @@ async def build(
     }
     async with db.read() as conn:
         if query.name == "response":
-            found = await load.incidents(conn, p.previous.since, p.until, services, teams)
+            found = await load.incidents(conn, p.previous.since, p.until, services, teams, as_of)
             body = response(found, p, as_of, query.by, people_of(catalog))
             return {**header, "by": query.by, **body}
         if query.name == "wake":
-            return {**header, **wake(await load.incidents(conn, p.since, p.until, services, teams), p, as_of)}
+            found = await load.incidents(conn, p.since, p.until, services, teams, as_of)
+            return {**header, **wake(found, p, as_of)}
         if query.name in ("interruptions", "on-call"):
             pages = await load.pages(conn, p.since, p.until, services)
             load_of = interruptions(pages, people_of(catalog), p)
@@ -87,13 +89,10 @@ async def build(
             for m in catalog.monitors.values()
             if shown is None or m.service in shown
         ]
-        ids = [m.id for m in monitors]
-        data = AvailabilityInput(
-            monitors=monitors,
-            minutes=await load.minutes(conn, ids, p.since, p.until),
-            maintenance=service_maintenance(
-                catalog.routing.windows, {m.service for m in monitors}, p.since, p.until
-            ),
-            incidents=await load.monitor_incidents(conn, ids, p.since, p.until, teams),
+        maintenance = service_maintenance(
+            catalog.routing.windows, {m.service for m in monitors}, p.since, p.until
         )
-    return {**header, **availability(data, p, as_of, query.target)}
+        data = await availability_input(conn, monitors, maintenance, p, every=shown is None)
+        ids = [m.id for m in monitors]
+        found = await load.monitor_incidents(conn, ids, p.since, p.until, teams, as_of)
+    return {**header, **availability(replace(data, incidents=found), p, as_of, query.target)}

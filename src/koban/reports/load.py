@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db import schema as t
 from koban.db.schema_probes import probe_rollups
+from koban.reports.facts_rows import read as read_facts
+from koban.reports.facts_rows import usable
 from koban.reports.records import IncidentRecord, PageRecord, ProbeMinute
 
 CHUNK = 500
@@ -30,13 +32,15 @@ async def incidents(
     until: float,
     services: Sequence[str] | None,
     teams: Mapping[str, str | None],
+    as_of: float | None = None,
 ) -> list[IncidentRecord]:
-    """Incidents created in ``[since, until)``, with their timeline, trigger alerts and deliveries."""
+    """Incidents created in ``[since, until)``, with their timeline, trigger alerts and deliveries
+    (or, given ``as_of``, their facts where those may stand for them)."""
     c = t.incidents.c
     q = _visible(
         sa.select(t.incidents).where(c.created_at >= since, c.created_at < until), c.service_id, services
     )
-    return await _with_events(conn, (await conn.execute(q.order_by(c.id))).all(), teams)
+    return await with_events(conn, (await conn.execute(q.order_by(c.id))).all(), teams, as_of)
 
 
 async def monitor_incidents(
@@ -45,6 +49,7 @@ async def monitor_incidents(
     since: float,
     until: float,
     teams: Mapping[str, str | None],
+    as_of: float | None = None,
 ) -> list[IncidentRecord]:
     """Incidents a monitor opened (key ``monitor:<id>``) that overlap ``[since, until)``."""
     c = t.incidents.c
@@ -57,13 +62,21 @@ async def monitor_incidents(
             sa.or_(c.resolved_at.is_(None), c.resolved_at >= since),
         )
         found += (await conn.execute(q)).all()
-    return await _with_events(conn, found, teams)
+    return await with_events(conn, found, teams, as_of)
 
 
-async def _with_events(
-    conn: AsyncConnection, rows: Sequence[sa.Row[Any]], teams: Mapping[str, str | None]
+async def with_events(
+    conn: AsyncConnection,
+    rows: Sequence[sa.Row[Any]],
+    teams: Mapping[str, str | None],
+    as_of: float | None = None,
 ) -> list[IncidentRecord]:
-    ids = [r.id for r in rows]
+    """Each incident with its raw events, or, given ``as_of``, its facts where they may stand for them."""
+    facts = await read_facts(conn, [r.id for r in rows]) if as_of is not None else {}
+    settled = {
+        r.id: facts[r.id][1] for r in rows if r.id in facts and usable(r, facts[r.id][0], as_of or 0.0)
+    }
+    ids = [r.id for r in rows if r.id not in settled]
     timeline: dict[int, list[dict[str, Any]]] = {}
     alerts: dict[int, list[dict[str, Any]]] = {}
     deliveries: dict[int, list[dict[str, Any]]] = {}
@@ -95,6 +108,7 @@ async def _with_events(
             alerts=alerts.get(r.id, []),
             deliveries=deliveries.get(r.id, []),
             key=r.incident_key,
+            facts=settled.get(r.id),
         )
         for r in rows
     ]

@@ -1,4 +1,6 @@
-"""The reports' share of the worker: queue the scheduled reports that are due, send what is queued.
+"""The reports' share of the worker: queue the scheduled reports that are due, send what is queued,
+and keep the summaries up to date (settled days and incidents: ``summaries.py``,
+``incident_facts.py``).
 
 Runs wherever the worker runs; every report is claimed in the database (``scheduled.py``), so any
 number of instances may run it. Scans at most every ``SCAN_EVERY`` seconds, and at once when the
@@ -16,6 +18,7 @@ from koban.catalog.deps import StoreDeps
 from koban.channels.base import Channel
 from koban.db.queue import next_due
 from koban.db.schema_reports import report_deliveries
+from koban.reports import incident_facts, summaries
 from koban.reports.scheduled import scan, send_due
 
 log = logging.getLogger("koban.reports")
@@ -38,6 +41,8 @@ class ReportWork:
         fp = self.deps.catalog.fingerprint
         if now - self.scanned >= SCAN_EVERY or fp != self.seen:
             self.scanned, self.seen = now, fp
+            # Summaries first: a report queued now reads them (reports/summaries.py, incident_facts.py).
+            done += await summaries.settle(self.deps.db, now) + await incident_facts.settle(self.deps.db, now)
             done += await scan(self.deps, now)
         return done + await send_due(self.deps, self.channel)
 

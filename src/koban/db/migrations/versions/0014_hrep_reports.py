@@ -1,5 +1,5 @@
 """reports: scheduled report config, report deliveries (one per schedule, period and recipient),
-daily availability summaries per monitor and per service
+daily availability summaries per monitor and per service, which days are summed, and settled incidents' clocks
 
 Revision ID: 0014
 Revises: 0013
@@ -51,6 +51,30 @@ def upgrade() -> None:
     )
     op.create_index("ix_report_deliveries_due", "report_deliveries", ["due_at"])
     op.create_table(
+        "report_incident_facts",
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("fence", sa.Float(), nullable=False),
+        sa.Column("acknowledged_at", sa.Float(), nullable=True),
+        sa.Column("acknowledged_by", sa.Text(), nullable=True),
+        sa.Column("reassigned", sa.Boolean(), nullable=False),
+        *(
+            col
+            for stage in ("first_failure", "first_page", "first_reached", "woken_ack")
+            for col in (
+                sa.Column(f"{stage}_at", sa.Float(), nullable=True),
+                sa.Column(f"{stage}_how", sa.Text(), nullable=True),
+                sa.Column(f"{stage}_who", sa.Text(), nullable=True),
+            )
+        ),
+        sa.PrimaryKeyConstraint("incident_id", name=op.f("pk_report_incident_facts")),
+    )
+    op.create_table(
+        "report_summarized_days",
+        sa.Column("day", sa.Float(), nullable=False),
+        sa.Column("built_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_report_summarized_days")),
+    )
+    op.create_table(
         "report_monitor_days",
         sa.Column("monitor_id", Id, nullable=False),
         sa.Column("day", sa.Float(), nullable=False),
@@ -76,5 +100,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("report_service_days")
     op.drop_table("report_monitor_days")
+    op.drop_table("report_summarized_days")
+    op.drop_table("report_incident_facts")
     op.drop_table("report_deliveries")
     op.drop_table("report_schedules")
