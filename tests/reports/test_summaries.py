@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from koban.core.clock import FakeClock
+from koban.db import schema as t
 from koban.db.schema_probes import monitors
 from koban.db.schema_reports import report_incident_facts, report_monitor_days, report_summarized_days
 from koban.reports import load
@@ -83,3 +84,25 @@ async def test_the_worker_sums_settled_days_a_few_at_a_time_and_a_rebuild_starts
         assert await count(k, report_summarized_days) == 4
         made = await rebuild_all(k.db, mo.AS_OF)
         assert await count(k, report_summarized_days) == made["days"]
+
+
+async def test_an_incident_changed_or_resolved_too_recently_is_read_from_its_raw_events(db_url, tmp_path):
+    async with running_system(db_url, mo.config(), tmp_path, clock=FakeClock(mo.AS_OF)) as k:
+        await mo.seed_incidents(k.db, SPECS)
+        await rebuild_all(k.db, mo.AS_OF)
+        p = PERIODS[0]
+
+        async def with_facts(as_of: float) -> set[int]:
+            async with k.db.read() as conn:
+                found = await load.incidents(conn, p.since, p.until, None, {}, as_of)
+            return {i.id for i in found if i.facts is not None}
+
+        settled = await with_facts(mo.AS_OF)
+        assert {101, 104, 110} <= settled and not {112, 113} & settled  # 112 and 113 are still open
+        # A report made within an hour of 111's resolution reads it raw (events may still come).
+        assert 111 not in await with_facts(mo.at(2026, 3, 30, 8, 30))
+        async with k.db.begin() as conn:  # reopened, edited: its facts no longer describe it
+            await conn.execute(
+                sa.update(t.incidents).where(t.incidents.c.id == 104).values(updated_at=mo.AS_OF)
+            )
+        assert 104 not in await with_facts(mo.AS_OF)

@@ -47,9 +47,9 @@ def row_of(inc: IncidentRecord, fence: float) -> dict[str, Any]:
 
 async def _write(db: Database, ids: Sequence[int]) -> int:
     async with db.read() as conn:
-        rows = (await conn.execute(sa.select(t.incidents).where(t.incidents.c.id.in_(list(ids))))).all()
+        rows = (await conn.execute(load.select_incidents().where(t.incidents.c.id.in_(list(ids))))).all()
         records = await load.with_events(conn, rows, {})
-    fences = {r.id: r.updated_at for r in rows}
+    fences = {r[0]: r[5] for r in rows}
     made = [row_of(inc, fences[inc.id]) for inc in records]
     async with db.begin() as conn:
         await conn.execute(sa.delete(rf).where(rf.c.incident_id.in_(list(ids))))
