@@ -47,6 +47,7 @@ from koban.paging.actions import Actions
 from koban.paging.deps import PagingDeps
 from koban.paging.rows import ClaimedDelivery, IncidentRow
 from koban.paging.worker import SHUTDOWN_GRACE, Worker
+from koban.reports.work import ReportWork
 from koban.triage.worker import RoutingWork
 
 # Phone channels need koban's stores (call states, contact problems, tokens): their wiring
@@ -116,6 +117,7 @@ class System:
         self.worker = Worker(self.paging, RoutingWork(self.deps))
         self.calendars = CalendarWork(self.deps)  # imported calendars: fetches, tasks
         self.logs = LogWork(self.deps, self.metrics)  # digests on their cron, log rules on their interval
+        self.reports = ReportWork(self.deps, self.channel)  # scheduled reports (reports/scheduled.py)
         self.api = ApiDeps(**_fields(self.deps), actions=self.actions, metrics=self.metrics)
         self.context = ChannelContext(self)
 
@@ -147,6 +149,7 @@ class System:
             self._tasks.append(asyncio.create_task(self.drain.run(), name="koban-inbox-drain"))
             self._tasks.append(asyncio.create_task(self.calendars.run(), name="koban-calendars"))
             self._tasks.append(asyncio.create_task(self.logs.run(), name="koban-logs"))
+            self._tasks.append(asyncio.create_task(self.reports.run(), name="koban-reports"))
             if self.db.dialect == "postgresql":  # other instances' commits wake us (db/due_signal.py)
                 self.listener = DueListener(self.settings.effective_database_url, self._woken_by_peer)
                 self.listener.start()
@@ -174,6 +177,7 @@ class System:
         self.drain.stop()
         self.calendars.stop()
         self.logs.stop()
+        self.reports.stop()
         await self.inbox.close()
         await self.batcher.close()
         for task in self._tasks:

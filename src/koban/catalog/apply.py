@@ -25,6 +25,7 @@ from koban.db.schema_auth import memberships, teams
 from koban.db.schema_calendars import calendars
 from koban.db.schema_logs import digests, log_clusters, log_rules
 from koban.db.schema_probes import monitors
+from koban.db.schema_reports import report_schedules
 from koban.db.schema_schedules import schedules
 
 
@@ -51,6 +52,7 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
     ("log_clusters", log_clusters),
     ("digests", digests),
     ("log_rules", log_rules),
+    ("report_schedules", report_schedules),
 )
 # Sections whose definitions hold credentials: stored sealed (core/sealing.py).
 SEALED = ("channels", "log_clusters")

@@ -20,6 +20,7 @@ from koban.config.model import Channel, ConfigFile, Integration, Person, Policy,
 from koban.config.model_calendars import Calendar
 from koban.config.model_logs import Digest, LogCluster, LogRule
 from koban.config.model_monitors import Monitor
+from koban.config.model_reports import ReportSchedule
 from koban.config.model_schedules import Override, Schedule, Temporary
 from koban.config.model_sso import Sso
 from koban.config.model_teams import Team
@@ -32,6 +33,7 @@ from koban.db.schema_logs import digests as digests_table
 from koban.db.schema_logs import log_clusters as log_clusters_table
 from koban.db.schema_logs import log_rules as log_rules_table
 from koban.db.schema_probes import monitors as monitors_table
+from koban.db.schema_reports import report_schedules as report_schedules_table
 from koban.db.schema_schedules import schedules as schedules_table
 
 CONFIG_TABLES = (
@@ -45,6 +47,7 @@ CONFIG_TABLES = (
     t.services,
     t.integrations,
     monitors_table,
+    report_schedules_table,
     sso_table,
     log_clusters_table,
     digests_table,
@@ -75,6 +78,7 @@ class Catalog:
     log_clusters: Mapping[str, LogCluster] = field(default_factory=dict)
     digests: Mapping[str, Digest] = field(default_factory=dict)
     log_rules: Mapping[str, LogRule] = field(default_factory=dict)
+    report_schedules: Mapping[str, ReportSchedule] = field(default_factory=dict)
     integration_service: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
     key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
@@ -105,6 +109,7 @@ class Catalog:
             log_clusters=list(self.log_clusters.values()),
             digests=list(self.digests.values()),
             log_rules=list(self.log_rules.values()),
+            report_schedules=list(self.report_schedules.values()),
             **self.routing.config_sections(),
             sso=self.sso,
         )
@@ -173,6 +178,9 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         },
         digests={d.id: d for d in (Digest.model_validate(x) for x in await defs(digests_table))},
         log_rules={r.id: r for r in (LogRule.model_validate(x) for x in await defs(log_rules_table))},
+        report_schedules={
+            r.id: r for r in (ReportSchedule.model_validate(d) for d in await defs(report_schedules_table))
+        },
         integrations=integrations,
         integration_service=owner,
         keys=keys,

@@ -1,5 +1,6 @@
-"""``koban report response|wake|interruptions|availability``: the REST reports from the command
-line, on the database directly (or a running koban with ``--url``: cli/remote.py)."""
+"""``koban report response|wake|interruptions|on-call|availability``: the REST reports from the command
+line, on the database directly (or a running koban with ``--url``: cli/remote.py);
+``koban report rebuild-summaries`` makes the summary tables again (reports/summaries.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,16 @@ from koban.cli.runtime import open_system, settings_or_exit
 from koban.core.durations import parse_instant
 from koban.reports.build import REPORTS, Query, build
 from koban.reports.records import Period
+from koban.reports.summaries import rebuild_all
 from koban.reports.tables import rows, to_csv
 
 DEFAULT_SPAN = 30 * 86400.0
+REBUILD = "rebuild-summaries"
+
+
+async def _rebuild() -> dict[str, int]:
+    async with open_system(settings_or_exit()) as system:
+        return await rebuild_all(system.db, system.clock.now())
 
 
 def _when(value: str | None, now: float) -> float | None:
@@ -30,7 +38,7 @@ def _when(value: str | None, now: float) -> float | None:
 
 
 def report(
-    name: str = typer.Argument(..., help=f"One of: {', '.join(REPORTS)}."),
+    name: str = typer.Argument(..., help=f"One of: {', '.join(REPORTS)}; or {REBUILD}."),
     since: str = typer.Option(
         None, help="Start: ISO 8601, epoch seconds or a duration ago (30d). Default: 30 days."
     ),
@@ -43,7 +51,12 @@ def report(
     csv: bool = typer.Option(False, "--csv", help="CSV instead of JSON."),
     url: str = URL_OPTION,
 ) -> None:
-    """Print a report (docs/reports.md) as JSON, or CSV with --csv."""
+    """Print a report (docs/reports.md) as JSON, or CSV with --csv.
+
+    ``koban report rebuild-summaries`` makes the reports' summary tables again from the raw rows."""
+    if name == REBUILD:
+        typer.echo(json.dumps(asyncio.run(_rebuild())))
+        return
     if (remote := connect(url)) is not None:
         params = {k: v for k, v in {"since": since, "until": until, "tz": tz, "by": by}.items() if v}
         if name == "availability":

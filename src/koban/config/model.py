@@ -13,6 +13,7 @@ from koban.config.model_calendars import Calendar
 from koban.config.model_integrations import IntegrationLimits
 from koban.config.model_logs import Digest, LogCluster, LogRule
 from koban.config.model_monitors import Monitor
+from koban.config.model_reports import ReportSchedule
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
 from koban.config.model_schedules import Schedule
 from koban.config.model_sso import Sso
@@ -149,4 +150,6 @@ class ConfigFile(Strict):
     log_clusters: list[LogCluster] = Field(default_factory=list)
     digests: list[Digest] = Field(default_factory=list)
     log_rules: list[LogRule] = Field(default_factory=list)
+    # Weekly or monthly reports posted to Slack and email (config/model_reports.py)
+    report_schedules: list[ReportSchedule] = Field(default_factory=list)
     sso: Sso | None = None  # single sign-on (config/model_sso.py)

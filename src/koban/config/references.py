@@ -10,6 +10,7 @@ from koban.config.model import ConfigFile
 from koban.config.model_sso import sso_problems
 from koban.config.references_calendars import calendar_problems
 from koban.config.references_logs import log_problems
+from koban.config.references_reports import report_problems
 from koban.config.references_routing import routing_problems
 from koban.config.references_schedules import schedule_problems
 
@@ -102,5 +103,6 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
     yield from schedule_problems(cfg, people)
     yield from calendar_problems(cfg)
     yield from log_problems(cfg)
+    yield from report_problems(cfg)
     if cfg.sso is not None:
         yield from sso_problems(cfg.sso, teams)

@@ -193,6 +193,7 @@ from koban.db import schema_changes as _schema_changes  # noqa: E402,F401  (chan
 from koban.db import schema_inbox as _schema_inbox  # noqa: E402,F401  (accepted deliveries awaiting the drain)
 from koban.db import schema_logs as _schema_logs  # noqa: E402,F401  (digest runs, log rule state)
 from koban.db import schema_probes as _schema_probes  # noqa: E402,F401  (monitors, probe results)
+from koban.db import schema_reports as _schema_reports  # noqa: E402,F401  (report schedules, deliveries, summaries)
 from koban.db import schema_routing as _schema_routing  # noqa: E402,F401  (routing state, silences, heartbeats)
 from koban.db import schema_schedules as _schema_schedules  # noqa: E402,F401  (schedules)
 from koban.db import schema_twilio as _schema_twilio  # noqa: E402,F401  (call states, contact problems)

@@ -6,18 +6,21 @@ locations). A measured minute is one with results, outside maintenance; it is do
 fraction of its results that failed (2 probes, 1 failed: 30 s down). Uptime is 1 - down seconds /
 measured seconds, so a monitor added mid-period is judged on the minutes it existed, and its
 coverage says how many that was. A service's minute is as down as its most-down monitor measured in
-that minute. The error budget is ``(1 - target)`` of the measured seconds.
+that minute. The error budget is ``(1 - target)`` of the measured seconds. Whole days may come
+summed (``reports/summaries.py``): their totals add to the minutes' by the same rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from koban.reports.maintenance import MINUTE, by_label, covered_seconds, covers
-from koban.reports.records import AvailabilityInput, IncidentRecord, Interval, Period, ProbeMinute
+from koban.reports.records import AvailabilityInput, DayTotals, IncidentRecord, Interval, Period, ProbeMinute
 from koban.reports.stats import iso
 from koban.reports.wake import of
+
+NO_DAYS = DayTotals(0, 0.0)
 
 
 def _figures(measured: int, down: float, target: float, period: Period) -> dict[str, Any]:
@@ -72,6 +75,9 @@ def availability(
     services: dict[str, list[str]] = {}
     monitors_out = []
     worst: dict[str, dict[float, float]] = {}  # service -> minute -> down fraction of its worst monitor
+    incidents_of: dict[str, list[IncidentRecord]] = {}
+    for inc in sorted(data.incidents, key=lambda i: (i.created_at, i.id)):
+        incidents_of.setdefault(inc.key, []).append(inc)
     for mon in sorted(data.monitors, key=lambda m: m.id):
         services.setdefault(mon.service, []).append(mon.id)
         maint = data.maintenance.get(mon.service, ())
@@ -80,16 +86,20 @@ def availability(
         per_minute = worst.setdefault(mon.service, {})
         for m in measured:
             per_minute[m.start] = max(per_minute.get(m.start, 0.0), _down(m))
-        incidents = [downtime(i, period, as_of, maint) for i in _of_monitor(data.incidents, mon.id)]
+        days = data.monitor_days.get(mon.id, NO_DAYS)
+        seen = [x for x in (minutes[0].start if minutes else None, days.first) if x is not None]
+        last = [x for x in (minutes[-1].start if minutes else None, days.last) if x is not None]
+        down = sum(_down(m) for m in measured) * MINUTE + days.down_seconds
+        incidents = [downtime(i, period, as_of, maint) for i in incidents_of.get(f"monitor:{mon.id}", [])]
         monitors_out.append(
             {
                 "monitor": mon.id,
                 "name": mon.name,
                 "service": mon.service,
-                "first_measured": iso(minutes[0].start) if minutes else None,
-                "last_measured": iso(minutes[-1].start) if minutes else None,
+                "first_measured": iso(min(seen)) if seen else None,
+                "last_measured": iso(max(last)) if last else None,
                 "maintenance_minutes": len(minutes) - len(measured),
-                **_figures(len(measured), sum(_down(m) for m in measured) * MINUTE, target, period),
+                **_figures(len(measured) + days.measured_minutes, down, target, period),
                 "downtime_incidents": incidents,
             }
         )
@@ -97,20 +107,17 @@ def availability(
     for service in sorted(services):
         per_minute = worst.get(service, {})
         maint = data.maintenance.get(service, ())
+        days = data.service_days.get(service, NO_DAYS)
+        down = sum(per_minute.values()) * MINUTE + days.down_seconds
         services_out.append(
             {
                 "service": service,
                 "monitors": services[service],
-                **_figures(len(per_minute), sum(per_minute.values()) * MINUTE, target, period),
+                **_figures(len(per_minute) + days.measured_minutes, down, target, period),
                 "maintenance": _shown(maint),
             }
         )
     return {"target": target, "services": services_out, "monitors": monitors_out}
-
-
-def _of_monitor(incidents: Iterable[IncidentRecord], monitor: str) -> list[IncidentRecord]:
-    key = f"monitor:{monitor}"
-    return sorted((i for i in incidents if i.key == key), key=lambda i: (i.created_at, i.id))
 
 
 def _shown(maint: Sequence[Interval]) -> list[dict[str, Any]]:

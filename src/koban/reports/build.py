@@ -1,12 +1,13 @@
 """One report, made: load its records for the period, run its pure function, add the header.
 
-The REST routes (``api/reports.py``) and ``koban report`` both come here, so both answer the same.
+The REST routes (``api/reports.py``), ``koban report``, scheduled reports and the web UI's report
+page all come here, so all answer the same: ``build`` by name, or one function per report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +15,11 @@ from koban.catalog.snapshot import Catalog
 from koban.db.engine import Database
 from koban.reports import load
 from koban.reports.availability import availability
+from koban.reports.availability_load import availability_input
 from koban.reports.interruptions import interruptions
 from koban.reports.maintenance import service_maintenance
 from koban.reports.oncall import oncall
-from koban.reports.records import AvailabilityInput, MonitorInfo, Period, PersonInfo
+from koban.reports.records import MonitorInfo, Period, PersonInfo
 from koban.reports.response import DIMENSIONS, response
 from koban.reports.stats import iso
 from koban.reports.wake import wake
@@ -55,45 +57,100 @@ def people_of(catalog: Catalog) -> dict[str, PersonInfo]:
 async def build(
     db: Database, catalog: Catalog, query: Query, as_of: float, services: Sequence[str] | None
 ) -> dict[str, Any]:
+    """One report by name (the REST routes, ``koban report``, scheduled reports)."""
     query.check()
     p = query.period
-    teams = {s.id: s.team for s in catalog.services.values()}
-    header = {
-        "report": query.name,
-        "since": iso(p.since),
-        "until": iso(p.until),
-        "tz": p.tz,
-        "as_of": iso(as_of),
-    }
+    if query.name == "response":
+        return await response_report(db, catalog, p, as_of, services, query.by)
+    if query.name == "wake":
+        return await wake_report(db, catalog, p, as_of, services)
+    if query.name == "interruptions":
+        return await interruptions_report(db, catalog, p, as_of, services)
+    if query.name == "on-call":
+        return await oncall_report(db, catalog, p, as_of, services)
+    return await availability_report(db, catalog, p, as_of, services, query.target)
+
+
+# One function per report, each returning plain data (dicts, lists, numbers, ISO strings): what a
+# page (the web UI's print-friendly report), the REST routes and the CSV tables draw. ``services``
+# limits a report to the services the viewer may see (None: all).
+
+
+def header(name: str, p: Period, as_of: float) -> dict[str, Any]:
+    return {"report": name, "since": iso(p.since), "until": iso(p.until), "tz": p.tz, "as_of": iso(as_of)}
+
+
+def _teams(catalog: Catalog) -> dict[str, str | None]:
+    return {s.id: s.team for s in catalog.services.values()}
+
+
+async def response_report(
+    db: Database,
+    catalog: Catalog,
+    p: Period,
+    as_of: float,
+    services: Sequence[str] | None,
+    by: str | None = None,
+) -> dict[str, Any]:
     async with db.read() as conn:
-        if query.name == "response":
-            found = await load.incidents(conn, p.previous.since, p.until, services, teams)
-            body = response(found, p, as_of, query.by, people_of(catalog))
-            return {**header, "by": query.by, **body}
-        if query.name == "wake":
-            return {**header, **wake(await load.incidents(conn, p.since, p.until, services, teams), p, as_of)}
-        if query.name in ("interruptions", "on-call"):
-            pages = await load.pages(conn, p.since, p.until, services)
-            load_of = interruptions(pages, people_of(catalog), p)
-            if query.name == "interruptions":
-                return {**header, **load_of}
-            mine = None if services is None else {None, *(teams.get(s) for s in services)}
-            rotations = {r.id: r for r in catalog.rotations.values() if mine is None or r.team in mine}
-            by_person = {row["person"]: row for row in load_of["people"]}
-            return {**header, **oncall(rotations, p, people_of(catalog), by_person)}
-        shown = None if services is None else set(services)
-        monitors = [
-            MonitorInfo(m.id, m.name or m.id, m.service)
-            for m in catalog.monitors.values()
-            if shown is None or m.service in shown
-        ]
+        found = await load.incidents(conn, p.previous.since, p.until, services, _teams(catalog), as_of)
+    body = response(found, p, as_of, by, people_of(catalog))
+    return {**header("response", p, as_of), "by": by, **body}
+
+
+async def wake_report(
+    db: Database, catalog: Catalog, p: Period, as_of: float, services: Sequence[str] | None
+) -> dict[str, Any]:
+    async with db.read() as conn:
+        found = await load.incidents(conn, p.since, p.until, services, _teams(catalog), as_of)
+    return {**header("wake", p, as_of), **wake(found, p, as_of)}
+
+
+async def _interrupted(
+    db: Database, catalog: Catalog, p: Period, services: Sequence[str] | None
+) -> dict[str, Any]:
+    async with db.read() as conn:
+        pages = await load.pages(conn, p.since, p.until, services)
+    return interruptions(pages, people_of(catalog), p)
+
+
+async def interruptions_report(
+    db: Database, catalog: Catalog, p: Period, as_of: float, services: Sequence[str] | None
+) -> dict[str, Any]:
+    return {**header("interruptions", p, as_of), **await _interrupted(db, catalog, p, services)}
+
+
+async def oncall_report(
+    db: Database, catalog: Catalog, p: Period, as_of: float, services: Sequence[str] | None
+) -> dict[str, Any]:
+    load_of = await _interrupted(db, catalog, p, services)
+    teams = _teams(catalog)
+    mine = None if services is None else {None, *(teams.get(s) for s in services)}
+    rotations = {r.id: r for r in catalog.rotations.values() if mine is None or r.team in mine}
+    by_person = {row["person"]: row for row in load_of["people"]}
+    return {**header("on-call", p, as_of), **oncall(rotations, p, people_of(catalog), by_person)}
+
+
+async def availability_report(
+    db: Database,
+    catalog: Catalog,
+    p: Period,
+    as_of: float,
+    services: Sequence[str] | None,
+    target: float = 0.999,
+) -> dict[str, Any]:
+    shown = None if services is None else set(services)
+    monitors = [
+        MonitorInfo(m.id, m.name or m.id, m.service)
+        for m in catalog.monitors.values()
+        if shown is None or m.service in shown
+    ]
+    maintenance = service_maintenance(
+        catalog.routing.windows, {m.service for m in monitors}, p.since, p.until
+    )
+    async with db.read() as conn:
+        data = await availability_input(conn, monitors, maintenance, p, every=shown is None)
         ids = [m.id for m in monitors]
-        data = AvailabilityInput(
-            monitors=monitors,
-            minutes=await load.minutes(conn, ids, p.since, p.until),
-            maintenance=service_maintenance(
-                catalog.routing.windows, {m.service for m in monitors}, p.since, p.until
-            ),
-            incidents=await load.monitor_incidents(conn, ids, p.since, p.until, teams),
-        )
-    return {**header, **availability(data, p, as_of, query.target)}
+        found = await load.monitor_incidents(conn, ids, p.since, p.until, _teams(catalog), as_of)
+    body = availability(replace(data, incidents=found), p, as_of, target)
+    return {**header("availability", p, as_of), **body}

@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db import schema as t
 from koban.db.schema_probes import probe_rollups
+from koban.db.schema_reports import report_incident_facts as rf
+from koban.reports.facts_rows import columns as facts_columns
+from koban.reports.facts_rows import facts_of, usable
 from koban.reports.records import IncidentRecord, PageRecord, ProbeMinute
 
 CHUNK = 500
@@ -30,13 +33,15 @@ async def incidents(
     until: float,
     services: Sequence[str] | None,
     teams: Mapping[str, str | None],
+    as_of: float | None = None,
 ) -> list[IncidentRecord]:
-    """Incidents created in ``[since, until)``, with their timeline, trigger alerts and deliveries."""
+    """Incidents created in ``[since, until)``, with their timeline, trigger alerts and deliveries
+    (or, given ``as_of``, their facts where those may stand for them)."""
     c = t.incidents.c
     q = _visible(
-        sa.select(t.incidents).where(c.created_at >= since, c.created_at < until), c.service_id, services
+        select_incidents().where(c.created_at >= since, c.created_at < until), c.service_id, services
     )
-    return await _with_events(conn, (await conn.execute(q.order_by(c.id))).all(), teams)
+    return await with_events(conn, (await conn.execute(q.order_by(c.id))).all(), teams, as_of)
 
 
 async def monitor_incidents(
@@ -45,25 +50,43 @@ async def monitor_incidents(
     since: float,
     until: float,
     teams: Mapping[str, str | None],
+    as_of: float | None = None,
 ) -> list[IncidentRecord]:
     """Incidents a monitor opened (key ``monitor:<id>``) that overlap ``[since, until)``."""
     c = t.incidents.c
     keys = [f"monitor:{m}" for m in monitors]
-    found: list[sa.Row[Any]] = []
+    found: list[Any] = []
     for i in range(0, len(keys), CHUNK):
-        q = sa.select(t.incidents).where(
+        q = select_incidents().where(
             c.incident_key.in_(keys[i : i + CHUNK]),
             c.created_at < until,
             sa.or_(c.resolved_at.is_(None), c.resolved_at >= since),
         )
         found += (await conn.execute(q)).all()
-    return await _with_events(conn, found, teams)
+    return await with_events(conn, found, teams, as_of)
 
 
-async def _with_events(
-    conn: AsyncConnection, rows: Sequence[sa.Row[Any]], teams: Mapping[str, str | None]
+# In this order: ``with_events`` reads them by position.
+INCIDENT_FIELDS = ("id", "service_id", "severity", "created_at", "resolved_at", "updated_at", "incident_key")
+
+
+def select_incidents() -> Any:
+    """The incident columns reports read, with the settled incident's facts joined on."""
+    c, f = t.incidents.c, rf.c
+    cols = [*(c[name] for name in INCIDENT_FIELDS), *facts_columns()]
+    return sa.select(*cols).select_from(t.incidents.outerjoin(rf, f.incident_id == c.id))
+
+
+async def with_events(
+    conn: AsyncConnection,
+    rows: Sequence[Any],  # from ``select_incidents``: INCIDENT_FIELDS, then the facts columns
+    teams: Mapping[str, str | None],
+    as_of: float | None = None,
 ) -> list[IncidentRecord]:
-    ids = [r.id for r in rows]
+    """Each incident with its raw events, or, given ``as_of``, its facts where they may stand for them."""
+    n = len(INCIDENT_FIELDS)
+    settled = {r[0]: facts_of(r[n:]) for r in rows if as_of is not None and usable(r[n], r[5], r[4], as_of)}
+    ids = [r[0] for r in rows if r[0] not in settled]
     timeline: dict[int, list[dict[str, Any]]] = {}
     alerts: dict[int, list[dict[str, Any]]] = {}
     deliveries: dict[int, list[dict[str, Any]]] = {}
@@ -85,16 +108,17 @@ async def _with_events(
             deliveries.setdefault(d.incident_id, []).append(dict(d._mapping))
     return [
         IncidentRecord(
-            id=r.id,
-            service=r.service_id,
-            team=teams.get(r.service_id),
-            severity=r.severity,
-            created_at=r.created_at,
-            resolved_at=r.resolved_at,
-            timeline=timeline.get(r.id, []),
-            alerts=alerts.get(r.id, []),
-            deliveries=deliveries.get(r.id, []),
-            key=r.incident_key,
+            id=r[0],
+            service=r[1],
+            team=teams.get(r[1]),
+            severity=r[2],
+            created_at=r[3],
+            resolved_at=r[4],
+            timeline=timeline.get(r[0], []),
+            alerts=alerts.get(r[0], []),
+            deliveries=deliveries.get(r[0], []),
+            key=r[6],
+            facts=settled.get(r[0]),
         )
         for r in rows
     ]

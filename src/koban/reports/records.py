@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from koban.domain.time_to_wake import TimeToWake
+
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -31,6 +33,16 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
+class Facts:
+    """A settled incident's clocks, made once from its raw events (``reports/incident_facts.py``)."""
+
+    acknowledged_at: float | None
+    acknowledged_by: str | None
+    reassigned: bool
+    wake: TimeToWake
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentRecord:
     id: int
     service: str
@@ -43,6 +55,8 @@ class IncidentRecord:
     alerts: Sequence[Mapping[str, Any]] = ()
     deliveries: Sequence[Mapping[str, Any]] = ()
     key: str = ""
+    # Set instead of the raw events for an incident settled before the report's ``as_of``.
+    facts: Facts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,16 @@ class Interval:
 
 
 @dataclass(frozen=True, slots=True)
+class DayTotals:
+    """Whole UTC days of a monitor's or a service's history, summed (``reports/summaries.py``)."""
+
+    measured_minutes: int
+    down_seconds: float
+    first: float | None = None  # the first and last minute with results (monitors only)
+    last: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AvailabilityInput:
     monitors: Sequence[MonitorInfo]
     minutes: Sequence[ProbeMinute]
@@ -99,3 +123,6 @@ class AvailabilityInput:
     maintenance: Mapping[str, Sequence[Interval]] = field(default_factory=dict)
     # Incidents opened by a monitor (key ``monitor:<id>``) that overlap the period.
     incidents: Sequence[IncidentRecord] = ()
+    # Summed days of the period (none of them in ``minutes``, none touched by maintenance).
+    monitor_days: Mapping[str, DayTotals] = field(default_factory=dict)
+    service_days: Mapping[str, DayTotals] = field(default_factory=dict)

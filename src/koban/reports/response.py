@@ -41,9 +41,12 @@ class Clocks:
 
 
 def clocks(inc: IncidentRecord, as_of: float) -> Clocks:
+    resolved = inc.resolved_at if inc.resolved_at is not None and inc.resolved_at <= as_of else None
+    if inc.facts is not None:
+        f = inc.facts
+        return Clocks(inc, f.acknowledged_at, f.acknowledged_by, resolved, f.reassigned)
     entries = sorted((e for e in inc.timeline if float(e["at"]) <= as_of), key=lambda e: float(e["at"]))
     ack = next((e for e in entries if e.get("kind") == "acknowledged"), None)
-    resolved = inc.resolved_at if inc.resolved_at is not None and inc.resolved_at <= as_of else None
     return Clocks(
         incident=inc,
         acknowledged_at=None if ack is None else max(float(ack["at"]), inc.created_at),

@@ -21,6 +21,8 @@ STAGES = ("lead", "first_page", "first_reached", "acknowledged")
 
 def of(inc: IncidentRecord, as_of: float) -> TimeToWake:
     """One incident's moments, from the events known at ``as_of``."""
+    if inc.facts is not None:
+        return inc.facts.wake
     timeline = [e for e in inc.timeline if float(e["at"]) <= as_of]
     deliveries = [d for d in inc.deliveries if d.get("sent_at") is None or float(d["sent_at"]) <= as_of]
     return time_to_wake(inc.created_at, timeline, inc.alerts, deliveries)

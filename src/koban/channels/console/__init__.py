@@ -23,6 +23,8 @@ class ConsoleChannel:
         inc = n.incident
         if n.kind == "notice":  # about a schedule, not an incident (paging/schedule_notices.py)
             return f"{self.prefix} {who}: {inc.summary}"
+        if n.kind == "report":  # a scheduled report (reports/scheduled.py): its title, then its text
+            return f"{self.prefix} {who}: {inc.summary}\n{inc.details.get('text', '')}"
         if n.kind == "update":
             return f"{self.prefix} {who}: incident #{inc.id} is now {inc.status} ({inc.summary})"
         return (

@@ -128,8 +128,29 @@ def _links_line(incident: IncidentView) -> str:
     return " · ".join(parts)
 
 
+def report_message(n: Notification) -> dict[str, Any]:
+    """A scheduled report (reports/scheduled.py): its title, then its text as preformatted blocks
+    (Slack caps a section at 3,000 characters, so a long report takes several)."""
+    text = str(n.incident.details.get("text", ""))
+    chunks = [text[i : i + REPORT_CHUNK] for i in range(0, len(text), REPORT_CHUNK)]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": "summary",
+            "text": {"type": "mrkdwn", "text": f"*{esc(n.incident.summary)}*"},
+        }
+    ]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": f"```{esc(c)}```"}} for c in chunks]
+    return {"text": n.incident.summary, "blocks": blocks}
+
+
+REPORT_CHUNK = 2900
+
+
 def build_message(n: Notification) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage / chat.update / an incoming webhook body."""
+    if n.kind == "report":
+        return report_message(n)
     inc = n.incident
     heading = f"*{esc(title(inc))}*"
     if inc.url:

@@ -1,0 +1,188 @@
+"""A scheduled report as plain text, in English or Japanese. Pure.
+
+One title line and a short block per report: the figures a team reads on Monday morning, with the
+full tables left to ``GET /api/v1/reports/...`` and the web page. Durations read as ``4m 10s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "koban {grain} report: {since} to {until} ({tz})",
+        "week": "weekly",
+        "month": "monthly",
+        "response": "Response",
+        "incidents": "incidents {n} ({trend} against the previous period), open {open}",
+        "tta": "time to acknowledge p50 {p50} / p90 {p90} / max {max} ({n} acknowledged)",
+        "ttr": "time to resolve p50 {p50} / p90 {p90} / max {max} ({n} resolved)",
+        "wake": "Time to wake",
+        "wake_line": "{stage} p50 {p50} / p90 {p90} ({n})",
+        "lead": "outage before the alert",
+        "first_page": "first page",
+        "first_reached": "first person reached",
+        "acknowledged": "acknowledged",
+        "before": "{n} of {total} incidents began before their alert",
+        "interruptions": "Interruptions (calls and SMS)",
+        "int_total": "{n} interruptions: business hours {business}, evenings/weekends {evening_weekend}, "
+        "sleep {sleep}",
+        "int_person": "{name}: {n} (sleep {sleep}, nights woken {nights})",
+        "on-call": "On-call load",
+        "oncall_person": "{rotation} / {name}: {hours} h, share {share} (even {even})",
+        "availability": "Availability (target {target})",
+        "avail_service": "{service}: uptime {uptime}, down {down}, budget left {left}",
+        "none": "none",
+        "no_data": "no data",
+    },
+    "ja": {
+        "title": "koban {grain}レポート: {since} 〜 {until} ({tz})",
+        "week": "週次",
+        "month": "月次",
+        "response": "対応時間",
+        "incidents": "インシデント {n} 件 (前期間比 {trend})、未解決 {open} 件",
+        "tta": "確認までの時間 p50 {p50} / p90 {p90} / 最大 {max} (確認 {n} 件)",
+        "ttr": "解決までの時間 p50 {p50} / p90 {p90} / 最大 {max} (解決 {n} 件)",
+        "wake": "起きるまでの時間",
+        "wake_line": "{stage} p50 {p50} / p90 {p90} ({n} 件)",
+        "lead": "アラート前の障害",
+        "first_page": "最初の通知",
+        "first_reached": "最初に人へ届くまで",
+        "acknowledged": "確認",
+        "before": "{total} 件中 {n} 件はアラートより前に障害が始まっていました",
+        "interruptions": "呼び出し (電話と SMS)",
+        "int_total": "呼び出し {n} 回: 業務時間 {business}、夜間・週末 {evening_weekend}、睡眠時間 {sleep}",
+        "int_person": "{name}: {n} 回 (睡眠時間 {sleep}、起こされた夜 {nights})",
+        "on-call": "オンコール負荷",
+        "oncall_person": "{rotation} / {name}: {hours} 時間、割合 {share} (均等 {even})",
+        "availability": "可用性 (目標 {target})",
+        "avail_service": "{service}: 稼働率 {uptime}、停止 {down}、残りエラーバジェット {left}",
+        "none": "なし",
+        "no_data": "データなし",
+    },
+}
+
+
+def duration(seconds: float | None, lang: str) -> str:
+    if seconds is None:
+        return "-"
+    s = round(abs(seconds))
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    units = ("時間", "分", "秒") if lang == "ja" else ("h", "m", "s")
+    parts = [f"{v}{u}" for v, u in zip((h, m, sec), units, strict=True) if v]
+    return ("-" if seconds < 0 else "") + (" ".join(parts) or ("0秒" if lang == "ja" else "0s"))
+
+
+def percent(v: float | None, digits: int = 3) -> str:
+    return "-" if v is None else f"{v * 100:.{digits}f}%"
+
+
+def _trend(v: float | None) -> str:
+    return "-" if v is None else f"{v * 100:+.0f}%"
+
+
+def _local(iso_at: str, tz: str) -> str:
+    return datetime.fromisoformat(iso_at).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def _response(r: Mapping[str, Any], w: Mapping[str, str], lang: str) -> list[str]:
+    t = r["total"]
+
+    def clock(name: str, key: str, n: int) -> str:
+        c = t[name]
+        d = {k: duration(c[k], lang) for k in ("p50", "p90", "max")}
+        return "  " + w[key].format(n=n, **d)
+
+    return [
+        "  " + w["incidents"].format(n=t["incidents"], trend=_trend(r["trend"]["incidents"]), open=t["open"]),
+        clock("time_to_acknowledge", "tta", t["acknowledged"]),
+        clock("time_to_resolve", "ttr", t["resolved"]),
+    ]
+
+
+def _wake(r: Mapping[str, Any], w: Mapping[str, str], lang: str) -> list[str]:
+    t = r["total"]
+    out = [
+        "  "
+        + w["wake_line"].format(
+            stage=w[s], p50=duration(t[s]["p50"], lang), p90=duration(t[s]["p90"], lang), n=t[s]["count"]
+        )
+        for s in ("lead", "first_page", "first_reached", "acknowledged")
+    ]
+    return [*out, "  " + w["before"].format(n=t["began_before_alert"], total=t["incidents"])]
+
+
+def _interruptions(r: Mapping[str, Any], w: Mapping[str, str], lang: str) -> list[str]:
+    t = r["total"]
+    out = ["  " + w["int_total"].format(n=t["interruptions"], **{k: t[k] for k in _SLOTS})]
+    for p in r["people"]:
+        if p["interruptions"]:
+            out.append(
+                "  "
+                + w["int_person"].format(
+                    name=p["name"], n=p["interruptions"], sleep=p["sleep"], nights=p["nights_woken"]
+                )
+            )
+    return out
+
+
+_SLOTS = ("business", "evening_weekend", "sleep")
+
+
+def _oncall(r: Mapping[str, Any], w: Mapping[str, str], lang: str) -> list[str]:
+    out = [
+        "  "
+        + w["oncall_person"].format(
+            rotation=rot["rotation"],
+            name=m["name"],
+            hours=m["hours"],
+            share=percent(m["share"], 1),
+            even=percent(m["even_share"], 1),
+        )  # fmt: skip
+        for rot in r["rotations"]
+        for m in rot["members"]
+    ]
+    return out or ["  " + w["none"]]
+
+
+def _availability(r: Mapping[str, Any], w: Mapping[str, str], lang: str) -> list[str]:
+    out = [
+        "  "
+        + w["avail_service"].format(
+            service=s["service"],
+            uptime=percent(s["uptime"]) if s["uptime"] is not None else w["no_data"],
+            down=duration(s["down_seconds"], lang),
+            left=duration(s["error_budget"]["remaining_seconds"], lang),
+        )
+        for s in r["services"]
+    ]
+    return out or ["  " + w["none"]]
+
+
+SECTIONS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str], str], list[str]]] = {
+    "response": _response,
+    "wake": _wake,
+    "interruptions": _interruptions,
+    "on-call": _oncall,
+    "availability": _availability,
+}
+
+
+def title(grain: str, since_iso: str, until_iso: str, tz: str, lang: str) -> str:
+    w = WORDS[lang]
+    return w["title"].format(grain=w[grain], since=_local(since_iso, tz), until=_local(until_iso, tz), tz=tz)
+
+
+def render(reports: Sequence[Mapping[str, Any]], lang: str) -> str:
+    """The body: one block per report, in the order given (each a ``reports.build`` answer)."""
+    w = WORDS[lang]
+    lines: list[str] = []
+    for r in reports:
+        name = r["report"]
+        head = w[name].format(target=percent(r.get("target"), 1)) if name == "availability" else w[name]
+        lines += [head, *SECTIONS[name](r, w, lang), ""]
+    return "\n".join(lines).rstrip() + "\n"

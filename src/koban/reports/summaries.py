@@ -1,0 +1,142 @@
+"""Daily availability summaries: one UTC day of minute rollups summed per monitor and per service.
+
+Derived data, kept exact: a day is summed once its last minute is ``SETTLE`` old (``settle``, run
+by the worker), from the same minute rollups availability reads, by the same rules (a minute is
+down for the fraction of its results that failed; a service's minute is as down as its most-down
+monitor). ``rebuild`` (``koban report rebuild-summaries``) sums every day again, e.g. after rollups
+were rewritten. A day in ``report_summarized_days`` is read from the summaries, any other day from
+the minutes, so a missing or dropped summary costs time, never a wrong figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from koban.db.bulk import BulkInsert
+from koban.db.engine import Database
+from koban.db.schema_probes import monitors as monitors_table
+from koban.db.schema_probes import probe_rollups as pr
+from koban.db.schema_reports import report_monitor_days as md
+from koban.db.schema_reports import report_service_days as sd
+from koban.db.schema_reports import report_summarized_days as done
+
+DAY = 86400.0
+SETTLE = 3600.0  # late flushes from other locations land well within this
+_MONITOR_DAYS, _SERVICE_DAYS = BulkInsert(md), BulkInsert(sd)
+
+
+def members_hash(monitor_ids: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(monitor_ids)).encode()).hexdigest()
+
+
+def day_of(at: float) -> float:
+    return at - at % DAY
+
+
+async def _members(conn: AsyncConnection) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for mid, service in await conn.execute(sa.select(monitors_table.c.id, monitors_table.c.service_id)):
+        out.setdefault(service, []).append(mid)
+    return out
+
+
+def _per_minute(day: float) -> sa.Subquery:
+    c = pr.c
+    return (
+        sa.select(
+            c.monitor_id,
+            c.start,
+            (60.0 * sa.func.sum(c.failures) / sa.func.sum(c.count)).label("down"),
+        )
+        .where(c.resolution == "minute", c.start >= day, c.start < day + DAY)
+        .group_by(c.monitor_id, c.start)
+        .having(sa.func.sum(c.count) > 0)
+        .subquery()
+    )
+
+
+async def sum_day(conn: AsyncConnection, day: float, members: Mapping[str, list[str]], now: float) -> None:
+    """(Re)writes one day's summaries in the caller's transaction."""
+    for table in (md, sd, done):
+        await conn.execute(sa.delete(table).where(table.c.day == day))
+    m = _per_minute(day)
+    q = sa.select(
+        m.c.monitor_id, sa.func.count(), sa.func.sum(m.c.down), sa.func.min(m.c.start), sa.func.max(m.c.start)
+    ).group_by(m.c.monitor_id)
+    rows = [
+        {"monitor_id": r[0], "day": day, "measured_minutes": int(r[1]), "down_seconds": float(r[2]),
+         "first_minute": float(r[3]), "last_minute": float(r[4])}
+        for r in await conn.execute(q)
+    ]  # fmt: skip
+    if rows:
+        await _MONITOR_DAYS.run(conn, rows)
+    mo = monitors_table.c
+    worst = (
+        sa.select(mo.service_id, m.c.start, sa.func.max(m.c.down).label("down"))
+        .join_from(m, monitors_table, mo.id == m.c.monitor_id)
+        .group_by(mo.service_id, m.c.start)
+        .subquery()
+    )
+    q = sa.select(worst.c.service_id, sa.func.count(), sa.func.sum(worst.c.down)).group_by(worst.c.service_id)
+    rows = [
+        {"service_id": r[0], "day": day, "members": members_hash(members.get(r[0], ())),
+         "measured_minutes": int(r[1]), "down_seconds": float(r[2])}
+        for r in await conn.execute(q)
+    ]  # fmt: skip
+    if rows:
+        await _SERVICE_DAYS.run(conn, rows)
+    await conn.execute(sa.insert(done).values(day=day, built_at=now))
+
+
+async def _minute_span(conn: AsyncConnection) -> tuple[float | None, float | None]:
+    c = pr.c
+    q = sa.select(sa.func.min(c.start), sa.func.max(c.start)).where(c.resolution == "minute")
+    lo, hi = (await conn.execute(q)).one()
+    return lo, hi
+
+
+async def rebuild(db: Database, now: float, since: float | None = None, until: float | None = None) -> int:
+    """Sum every settled day in ``[since, until)`` (default: all the minutes hold); how many days."""
+    async with db.read() as conn:
+        lo, hi = await _minute_span(conn)
+    if lo is None or hi is None:
+        return 0
+    day = day_of(max(lo, since if since is not None else lo))
+    end = min(now - SETTLE, until if until is not None else hi + DAY)  # the last day must end by this
+    n = 0
+    while day + DAY <= end:
+        async with db.begin() as conn:
+            await sum_day(conn, day, await _members(conn), now)
+        n, day = n + 1, day + DAY
+    return n
+
+
+async def settle(db: Database, now: float, max_days: int = 3) -> int:
+    """Sum the settled days after the newest summed one (at most ``max_days`` a call)."""
+    async with db.read() as conn:
+        newest = (await conn.execute(sa.select(sa.func.max(done.c.day)))).scalar()
+        lo, _ = await _minute_span(conn)
+    if lo is None:
+        return 0
+    day = day_of(lo) if newest is None else newest + DAY
+    n = 0
+    while n < max_days and day + DAY <= now - SETTLE:
+        async with db.begin() as conn:
+            await sum_day(conn, day, await _members(conn), now)
+        n, day = n + 1, day + DAY
+    return n
+
+
+async def rebuild_all(db: Database, now: float) -> dict[str, int]:
+    """``koban report rebuild-summaries``: every summary made again from the raw rows."""
+    from koban.reports import incident_facts  # beside this module; imported here to keep it light
+
+    async with db.begin() as conn:
+        for table in (md, sd, done):
+            await conn.execute(sa.delete(table))
+    days = await rebuild(db, now)
+    return {"days": days, "incidents": await incident_facts.rebuild(db, now)}
