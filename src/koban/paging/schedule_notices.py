@@ -26,6 +26,7 @@ from koban.channels.registry import CONTACT_FIELD
 from koban.db import schema as t
 from koban.db.queue import claim
 from koban.db.schema_schedules import schedule_notices as notices
+from koban.paging.on_call import calendar_shifts_of
 from koban.schedules.build import resolved
 from koban.schedules.coverage import gaps_to_warn, incoming
 from koban.schedules.local_time import local, zone
@@ -87,12 +88,20 @@ async def scan(deps: PagingDeps, now: float) -> int:
     rows: list[dict[str, Any]] = []
     summaries: dict[str | None, list[str]] = {}
     async with deps.db.read() as conn:
+        leads = {
+            s.id: max(n.gap_warning if n.channel else 0.0, n.handoff or 0.0)
+            for s in catalog.schedules.values()
+            if (n := s.notices) is not None
+        }
+        # Imported calendars' shifts count as when paging (paging/on_call.py): one query for all.
+        horizon = now + max(leads.values(), default=0.0) + 1.0
+        shifts = await calendar_shifts_of(conn, catalog, leads, now - 3600.0, horizon)
         for s in catalog.schedules.values():
             n = s.notices
             if n is None:
                 continue
-            lead = max(n.gap_warning if n.channel else 0.0, n.handoff or 0.0)
-            slots = resolved(s, now - 3600.0, now + lead + 1.0, catalog)
+            lead = leads[s.id]
+            slots = resolved(s, now - 3600.0, now + lead + 1.0, catalog, shifts.get(s.id, ()))
             if n.channel:
                 for a, b in gaps_to_warn(slots, now, n.gap_warning):
                     text = f"{s.id}: nobody is on call from {_when(a, s.timezone)} to {_when(b, s.timezone)}"
