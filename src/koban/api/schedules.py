@@ -90,7 +90,9 @@ async def who_is_on_call(
     team: str | None = Query(None, description="only this team's schedules"),
 ) -> dict[str, Any]:
     deps = deps_of(request)
-    await deps.refresh_catalog()
+    # No catalog check here: the catalog follows the config tables every 2 s (catalog/store.py)
+    # and this instance's own writes refresh it at once. The check is ~20 queries, the bulk of
+    # the cost of the most frequent read there is (bench/oncall_http.py).
     when = _instant(at, deps.clock.now())
     teams = visible_teams(request)
     chosen = [

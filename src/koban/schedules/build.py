@@ -12,7 +12,7 @@ from typing import Protocol
 
 from koban.config import model_schedules as cfg
 from koban.schedules import model as m
-from koban.schedules.resolve import final
+from koban.schedules.resolve import final, slot_at
 
 _DAY = {d: i for i, d in enumerate(cfg.WEEKDAYS)}
 
@@ -96,4 +96,4 @@ def on_call(
     before: Sequence[m.Override] = (),
 ) -> m.Slot:
     """The slot in progress at ``at``, with its real start and end when within ``horizon`` of it."""
-    return next(x for x in resolved(s, at - horizon, at + horizon, catalog, before) if x.start <= at < x.end)
+    return slot_at(schedule(s), overrides(s, catalog, before), at, temporaries(s, catalog), horizon)

@@ -79,6 +79,31 @@ def final(
     return slots
 
 
+def slot_at(
+    schedule: Schedule,
+    overrides: Sequence[Override],
+    at: float,
+    temporaries: Sequence[Temporary] = (),
+    horizon: float = 35 * 86400.0,
+) -> Slot:
+    """The slot in progress at ``at``, with its real start and end when within ``horizon`` of it.
+
+    Slots are maximal runs of one answer, so a slot that does not touch the resolved window's edge
+    is the same as in any wider window: resolve a day around ``at`` and widen only the side the
+    slot reaches (the cost grows with the slot, not with ``horizon``: "who is on call now")."""
+    back = ahead = min(86400.0, horizon)
+    while True:
+        slots = final(schedule, overrides, at - back, at + ahead, temporaries)
+        slot = next(x for x in slots if x.start <= at < x.end)
+        wider = False
+        if slot.start <= at - back and back < horizon:
+            back, wider = min(back * 4, horizon), True
+        if slot.end >= at + ahead and ahead < horizon:
+            ahead, wider = min(ahead * 4, horizon), True
+        if not wider:
+            return slot
+
+
 def on_call_at(
     schedule: Schedule, overrides: Sequence[Override], at: float, temporaries: Sequence[Temporary] = ()
 ) -> Slot:
