@@ -54,13 +54,13 @@ def config(n: int) -> dict:
     return {"people": [{"id": p} for p in PEOPLE], "schedules": schedules}
 
 
-async def add_token(url: str) -> str:
+async def add_token(url: str, scope: Scope = Scope.READ) -> str:
     issued = api_tokens.issue(secrets.token_bytes(24))
     db = Database(url)
     try:
         async with db.begin() as conn:
             await create_user(conn, "bench", time.time(), password_hash=None, global_role=Role.ADMIN)
-            await create_token(conn, issued, time.time(), person_id="bench", name="bench", scope=Scope.READ)
+            await create_token(conn, issued, time.time(), person_id="bench", name="bench", scope=scope)
     finally:
         await db.dispose()
     return issued.text
