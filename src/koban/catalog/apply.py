@@ -115,7 +115,7 @@ async def apply_config(
             if sealer is not None:
                 values["definition"] = sealer.seal(values["definition"])
         if ch.kind == "calendars":
-            values["definition"] = seal_calendar(values["definition"], sealer)
+            values["definition"] = seal_calendar(_definition(obj), sealer)
         if ch.kind == "monitors":
             values.update(service_id=obj.service, type=obj.type)
         if ch.op == "+":
