@@ -12,6 +12,7 @@ through the channel as a ``notice`` (an incident-shaped message whose summary is
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,13 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.catalog.snapshot import Catalog
 from koban.channels.base import DeliveryResult, DeliveryStatus, IncidentView, Notification, Recipient
 from koban.channels.registry import CONTACT_FIELD
+from koban.channels.slack.usergroups import set_members
+from koban.config.model_schedules import UserGroup
 from koban.db import schema as t
 from koban.db.queue import claim
 from koban.db.schema_schedules import schedule_notices as notices
 from koban.paging.on_call import calendar_shifts_of
-from koban.schedules.build import resolved
+from koban.schedules.build import on_call, resolved
 from koban.schedules.coverage import gaps_to_warn, incoming
 from koban.schedules.local_time import local, zone
+from koban.schedules.model import Slot
 
 if TYPE_CHECKING:
     from koban.paging.deps import PagingDeps
@@ -109,6 +113,10 @@ async def scan(deps: PagingDeps, now: float) -> int:
                         {"key": f"gap:{s.id}:{a:.0f}:{n.channel}", "kind": "gap", "schedule_id": s.id,
                          "person_id": None, "channel_id": n.channel, "text": text}
                     )  # fmt: skip
+            if n.usergroup is not None:
+                rows += usergroup_rows(
+                    s.id, n.usergroup, on_call(s, now, catalog, before=shifts.get(s.id, ())), catalog
+                )
             if n.handoff is not None:
                 for person, slot in incoming(slots, now, n.handoff):
                     text = f"You are on call in {s.id} from {_when(slot.start, s.timezone)}"
@@ -124,6 +132,31 @@ async def scan(deps: PagingDeps, now: float) -> int:
         return 0
     async with deps.db.begin() as conn:
         return await queue(conn, deps.db.dialect, rows, now)
+
+
+def usergroup_rows(schedule: str, group: UserGroup, slot: Slot, catalog: Catalog) -> list[dict[str, Any]]:
+    """The sync of ``group`` to the people of ``slot`` (the one in progress), once per slot and
+    membership. A gap, or nobody with a Slack ID, leaves the group as it was: Slack cannot empty one."""
+    people = [catalog.people.get(p) for p in slot.people]
+    ids = sorted({p.contacts["slack"] for p in people if p is not None and p.contacts.get("slack")})
+    if not ids:
+        return []
+    digest = hashlib.sha256(",".join(ids).encode()).hexdigest()[:12]
+    return [
+        {"key": f"usergroup:{schedule}:{group.id}:{slot.start:.0f}:{digest}", "kind": "usergroup",
+         "schedule_id": schedule, "person_id": None, "channel_id": group.channel,
+         "text": f"{group.id}:{','.join(ids)}"}
+    ]  # fmt: skip
+
+
+async def _send(deps: PagingDeps, row: dict[str, Any], now: float) -> DeliveryResult:
+    if row["kind"] == "usergroup":  # text: "<group id>:<slack ids>"
+        ch = deps.catalog.channels.get(row["channel_id"])
+        if ch is None:
+            raise ValueError(f"channel {row['channel_id']!r} is not configured")
+        group, _, ids = str(row["text"]).partition(":")
+        return await set_members(ch.settings(), group, ids.split(","))
+    return await deps.channel(row["channel_id"]).send(_notification(row, deps.catalog, now))
 
 
 def _notification(row: dict[str, Any], catalog: Catalog, now: float) -> Notification:
@@ -170,7 +203,7 @@ async def send_due(deps: PagingDeps, limit: int = 50) -> int:
         )
     for row in rows:
         try:
-            result = await deps.channel(row["channel_id"]).send(_notification(row, deps.catalog, now))
+            result = await _send(deps, row, now)
         except ValueError as exc:
             result = DeliveryResult.permanent(str(exc))
         except Exception as exc:  # a channel bug must not stop the worker: retry later
