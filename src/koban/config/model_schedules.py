@@ -121,6 +121,7 @@ class Notices(Strict):
     handoff: Duration | None = 900.0  # tell the incoming person this long before; None: never
     handoff_summary: bool = False  # with the open incidents of the team's services
     usergroup: UserGroup | None = None  # keep a Slack user group naming who is on call
+    language: str = "en"  # of the gap warnings in ``channel`` (ja or en; a person's own language wins)
 
 
 class Schedule(Identified):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,9 @@ from koban.db import schema as t
 from koban.db.queue import claim
 from koban.db.schema_schedules import schedule_notices as notices
 from koban.paging.on_call import calendar_shifts_of
+from koban.schedules import wording
 from koban.schedules.build import on_call, resolved
 from koban.schedules.coverage import gaps_to_warn, incoming
-from koban.schedules.local_time import local, zone
 from koban.schedules.model import Slot
 
 if TYPE_CHECKING:
@@ -44,11 +45,14 @@ SUMMARY_LIMIT = 10
 
 
 def notice_rows(
-    catalog: Catalog, key: str, kind: str, schedule: str, person: str, text: str
+    catalog: Catalog, key: str, kind: str, schedule: str, person: str, text: str | Callable[[str], str]
 ) -> list[dict[str, Any]]:
-    """One row per channel of ``person``'s ``notify`` list."""
+    """One row per channel of ``person``'s ``notify`` list; ``text`` given the person's language
+    (schedules/wording.py) is written in it."""
     p = catalog.people.get(person)
     chans = list(p.notify) if p else []
+    if callable(text):
+        text = text(p.language if p else "en")
     return [
         {"key": f"{key}:{person}:{c}", "kind": kind, "schedule_id": schedule, "person_id": person,
          "channel_id": c, "text": text}
@@ -70,8 +74,11 @@ async def queue(conn: AsyncConnection, dialect: str, rows: list[dict[str, Any]],
     return new
 
 
-def _when(t_: float, tz: str) -> str:
-    return local(t_, zone(tz)).strftime("%a %d %b %H:%M") + f" ({tz})"
+def _handoff_text(name: str, start: float, tz: str, opened: list[str] | None) -> Callable[[str], str]:
+    def text(lang: str) -> str:
+        return wording.handoff(lang, name, start, tz, opened)
+
+    return text
 
 
 async def _open_incidents(conn: AsyncConnection, catalog: Catalog, team: str | None) -> list[str]:
@@ -108,7 +115,7 @@ async def scan(deps: PagingDeps, now: float) -> int:
             slots = resolved(s, now - 3600.0, now + lead + 1.0, catalog, shifts.get(s.id, ()))
             if n.channel:
                 for a, b in gaps_to_warn(slots, now, n.gap_warning):
-                    text = f"{s.id}: nobody is on call from {_when(a, s.timezone)} to {_when(b, s.timezone)}"
+                    text = wording.gap(n.language, s.name or s.id, a, b, s.timezone)
                     rows.append(
                         {"key": f"gap:{s.id}:{a:.0f}:{n.channel}", "kind": "gap", "schedule_id": s.id,
                          "person_id": None, "channel_id": n.channel, "text": text}
@@ -119,15 +126,14 @@ async def scan(deps: PagingDeps, now: float) -> int:
                 )
             if n.handoff is not None:
                 for person, slot in incoming(slots, now, n.handoff):
-                    text = f"You are on call in {s.id} from {_when(slot.start, s.timezone)}"
+                    opened: list[str] | None = None
                     if n.handoff_summary:
                         if s.team not in summaries:
                             summaries[s.team] = await _open_incidents(conn, catalog, s.team)
                         opened = summaries[s.team]
-                        text += ". Open incidents: " + ("; ".join(opened) if opened else "none")
-                    rows += notice_rows(
-                        catalog, f"handoff:{s.id}:{slot.start:.0f}", "handoff", s.id, person, text
-                    )
+                    told = _handoff_text(s.name or s.id, slot.start, s.timezone, opened)
+                    key = f"handoff:{s.id}:{slot.start:.0f}"
+                    rows += notice_rows(catalog, key, "handoff", s.id, person, told)
     if not rows:
         return 0
     async with deps.db.begin() as conn:
