@@ -30,7 +30,7 @@ from koban.config.model_schedules import UserGroup
 from koban.db import schema as t
 from koban.db.queue import claim
 from koban.db.schema_schedules import schedule_notices as notices
-from koban.paging.on_call import calendar_shifts_of
+from koban.paging.on_call import HORIZON, calendar_shifts_of
 from koban.schedules import wording
 from koban.schedules.build import on_call, resolved
 from koban.schedules.coverage import gaps_to_warn, incoming
@@ -105,8 +105,9 @@ async def scan(deps: PagingDeps, now: float) -> int:
             if (n := s.notices) is not None
         }
         # Imported calendars' shifts count as when paging (paging/on_call.py): one query for all.
+        # From as far back as a slot in progress is looked for (the user-group key holds its start).
         horizon = now + max(leads.values(), default=0.0) + 1.0
-        shifts = await calendar_shifts_of(conn, catalog, leads, now - 3600.0, horizon)
+        shifts = await calendar_shifts_of(conn, catalog, leads, now - HORIZON, max(horizon, now + HORIZON))
         for s in catalog.schedules.values():
             n = s.notices
             if n is None:
