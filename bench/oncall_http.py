@@ -54,16 +54,22 @@ def config(n: int) -> dict:
     return {"people": [{"id": p} for p in PEOPLE], "schedules": schedules}
 
 
-async def add_token(url: str) -> str:
+async def add_token(url: str, scope: Scope = Scope.READ) -> str:
     issued = api_tokens.issue(secrets.token_bytes(24))
     db = Database(url)
     try:
         async with db.begin() as conn:
             await create_user(conn, "bench", time.time(), password_hash=None, global_role=Role.ADMIN)
-            await create_token(conn, issued, time.time(), person_id="bench", name="bench", scope=Scope.READ)
+            await create_token(conn, issued, time.time(), person_id="bench", name="bench", scope=scope)
     finally:
         await db.dispose()
     return issued.text
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time a process has used (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def timed(client: httpx.Client, path: str, n: int, params: list[dict[str, str]]) -> list[float]:
@@ -109,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
         with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
             timed(client, "/api/v1/oncall", min(200, args.requests), one)  # warm up
+            c0 = cpu_ms(proc.pid)
             single = timed(client, "/api/v1/oncall", args.requests, one)
+            server_cpu = (cpu_ms(proc.pid) - c0) / args.requests
             every = timed(client, "/api/v1/oncall", max(3, args.requests // 200), [{}])
     finally:
         proc.terminate()
@@ -120,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n## who is on call now over HTTP: {args.schedules} schedules (koban serve, SQLite)")
     print(line("one schedule (?schedule=)", single) + "   target p95 < 20 ms")
+    print(f"{'':<28} server CPU {server_cpu:.2f} ms per request")
     print(line("every schedule (no filter)", every))
     print(f"# {os.cpu_count()} CPUs; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0

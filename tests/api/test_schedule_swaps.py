@@ -48,7 +48,7 @@ async def test_a_swap_asked_by_bob_and_taken_by_alice_trades_their_shifts_and_te
         assert await send_due(k.paging) == 3
         lines = k.channel("log").lines  # type: ignore[attr-defined]
         assert any(
-            line.startswith("NOTIFY bob: Swap 1 of web-primary (bob -> alice) is taken") for line in lines
+            line.startswith("NOTIFY bob: Swap 1 of web-primary (bob -> alice) was taken") for line in lines
         )
         again = await c.post(f"{URL}/swaps/{swap['id']}/take", headers=alice)
         assert again.status_code == 409

@@ -82,3 +82,17 @@ async def test_an_html_page_is_an_error_on_the_status_and_the_last_good_copy_sta
         [listed] = (await c.get("/api/v1/calendars")).json()["calendars"]
         assert listed["id"] == "duty" and "HTML page" in listed["error"]
         assert (await c.post("/api/v1/calendars/nope/refresh")).status_code == 404
+
+
+async def test_a_calendar_shift_shows_in_who_is_on_call_and_the_final_schedule(db_url, tmp_path):
+    feed = Feed()
+    async with serving(feed), running_system(db_url, config(feed.url), tmp_path) as k, client(k) as c:
+        now = k.clock.now()
+        feed.body = ical(("shift-1", now - 3600, now + 7200, "Bob"))
+        await k.calendars.tick()
+        [desk] = (await c.get("/api/v1/oncall", params={"schedule": "desk"})).json()["oncall"]
+        assert desk["people"] == ["bob"] and desk["source"] == "override:calendar:duty:shift-1"
+        later = (await c.get("/api/v1/oncall", params={"at": now + 3 * 3600})).json()["oncall"]
+        assert later[0]["people"] == ["alice"]  # after the calendar's shift: the layer again
+        slots = (await c.get("/api/v1/schedules/desk/final")).json()["slots"]
+        assert [s["people"] for s in slots[:2]] == [["bob"], ["alice"]]

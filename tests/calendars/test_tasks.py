@@ -90,6 +90,14 @@ async def test_a_task_nobody_starts_gets_a_reminder_then_escalates_and_start_sto
         assert await pages(k, second) == ["alice", "bob"]  # not started: the reminder goes on
         done = await k.actions.act(first, IncidentAction.RESOLVE, actor="alice", via="slack")  # Done
         assert done.status == "resolved"
+        async with k.db.read() as conn:
+            tl = t.timeline.c
+            q = sa.select(tl.kind, tl.actor, tl.data).where(tl.incident_id == first, tl.kind.like("task.%"))
+            entries = {r.kind: (r.actor, r.data) for r in await conn.execute(q.order_by(tl.id))}
+        # Started 10 minutes before the event (at its opening), done 16 minutes after its start.
+        assert entries["task.started"][0] == "alice"
+        assert entries["task.started"][1]["after_event_start_seconds"] == -600
+        assert entries["task.done"][1]["after_event_start_seconds"] == 901
 
 
 async def test_a_cancelled_event_cancels_its_task_and_a_moved_one_is_noted(db_url, tmp_path):

@@ -248,3 +248,32 @@ async def test_schedule_overrides_made_through_the_api_survive_apply_and_go_with
     assert catalog.schedules["primary"].overrides == []  # not in the file's definition
     await _apply(db, cfg.model_copy(update={"schedules": []}))
     assert await _ids(db, schedule_overrides) == set()
+
+
+async def test_calendar_secret_addresses_and_caldav_passwords_are_sealed_at_rest(db):
+    from koban.catalog.snapshot import load_catalog
+    from koban.core.sealing import PREFIX, Sealer
+    from koban.db.schema_calendars import calendars
+
+    sealer = Sealer([b"test-key"])
+    secret = "https://calendar.google.com/calendar/ical/ops%40example.jp/private-abc123/basic.ics"
+    dav = {"url": "https://dav.example.jp/cal/", "username": "ops", "password": "hunter2"}
+    cfg = make_config().model_validate(
+        {
+            **make_config().model_dump(mode="json"),
+            "calendars": [{"id": "ical", "url": secret}, {"id": "dav", "caldav": dav}],
+        }
+    )
+    async with db.begin() as conn:
+        await apply_config(conn, cfg, NOW, sealer=sealer)
+        assert await apply_config(conn, cfg, NOW, sealer=sealer) == []
+    async with db.read() as conn:
+        stored = dict((await conn.execute(sa.select(calendars.c.id, calendars.c.definition))).all())
+        catalog = await load_catalog(conn, sealer)
+    assert stored["ical"]["url"].startswith(PREFIX) and "private-abc123" not in str(stored["ical"])
+    assert stored["dav"]["caldav"]["password"].startswith(PREFIX)
+    assert stored["dav"]["caldav"]["username"] == "ops"  # only the secrets are sealed
+    assert catalog.calendars["ical"].url == secret
+    assert (
+        catalog.calendars["dav"].caldav is not None and catalog.calendars["dav"].caldav.password == "hunter2"
+    )

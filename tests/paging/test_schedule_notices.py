@@ -88,3 +88,41 @@ async def test_the_running_worker_scans_and_sends_the_notices(db_url, tmp_path):
             await asyncio.sleep(0.05)
         assert [line.split(" from ")[0] for line in lines] == ["NOTIFY bob: You are on call in biz"]
         assert await _keys(k) == ["handoff:biz:1799913600:bob:log"]
+
+
+async def test_the_slack_user_group_names_who_is_on_call_after_each_handoff(db_url, tmp_path):
+    from koban.fakes.slack import FakeSlack
+
+    async with FakeSlack() as fake:
+        data = business_hours(usergroup={"channel": "slack", "id": "S0ONCALL"}).model_dump(mode="json")
+        data["channels"].append({"id": "slack", "type": "slack", "token": "xoxb-t", "channel": "C0OPS"})
+        data["channels"][-1]["base_url"] = fake.base_url
+        for p, slack_id in (("alice", "U0ALICE"), ("bob", "U0BOB")):
+            next(x for x in data["people"] if x["id"] == p)["contacts"]["slack"] = slack_id
+        cfg = ConfigFile.model_validate(data)
+        at = THURSDAY + 3600  # 09:30 Paris: bob's shift of the day
+        async with running_system(db_url, cfg, tmp_path, clock=FakeClock(at)) as k:
+            assert await scan(k.paging, k.clock.now()) == 1
+            assert await send_due(k.paging) == 1
+            assert fake.usergroups == {"S0ONCALL": ["U0BOB"]}
+            k.clock.advance(60)  # type: ignore[attr-defined]
+            assert await scan(k.paging, k.clock.now()) == 0  # the same shift: no second call
+            k.clock.advance(9 * 3600)  # type: ignore[attr-defined]  # 18:30: a gap, the group stays
+            assert await scan(k.paging, k.clock.now()) == 0
+            k.clock.advance(87 * 3600)  # type: ignore[attr-defined]  # Monday 09:30: alice's week
+            assert await scan(k.paging, k.clock.now()) == 1
+            fake.fail_next("usergroups.users.update", status=429, retry_after=1)
+            await send_due(k.paging)  # rate limited: retried later
+            assert fake.usergroups == {"S0ONCALL": ["U0BOB"]}
+            k.clock.advance(120)  # type: ignore[attr-defined]
+            assert await send_due(k.paging) == 1
+            assert fake.usergroups == {"S0ONCALL": ["U0ALICE"]}
+        assert fake.requests.count("usergroups.users.update") == 3
+
+
+def test_a_user_group_needs_a_slack_channel():
+    from koban.config.references import check_references
+
+    data = business_hours(usergroup={"channel": "log", "id": "S0ONCALL"}).model_dump(mode="json")
+    problems = check_references(ConfigFile.model_validate(data))
+    assert any("a user group is synced through Slack" in msg for _, msg in problems)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from koban.schedules.local_time import instant, local
 from koban.schedules.model import Layer, MemberChange, Override, Rotation, Schedule, Slot, Window
-from koban.schedules.resolve import final
+from koban.schedules.resolve import final, slot_at
 
 ZONES = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
 CAST = ("alice", "bob", "carol", "dave")
@@ -155,3 +155,16 @@ def test_a_member_change_leaves_every_shift_before_it_as_it_was(
     changed = replace(schedule, layers=tuple(layers))
     before, after = final(schedule, [], start, at), final(changed, [], start, at)
     assert before == after
+
+
+@SETTINGS
+@given(cases(), st.data())
+def test_the_slot_at_an_instant_is_the_one_a_wide_resolution_gives(
+    case: tuple[Schedule, float, float], data: st.DataObject
+) -> None:
+    schedule, start, end = case
+    ovs = data.draw(st.lists(overrides(start, end), max_size=4))
+    at = data.draw(st.floats(start, end - 1, allow_nan=False))
+    horizon = 40 * 86400.0
+    wide = next(s for s in final(schedule, ovs, at - horizon, at + horizon) if s.start <= at < s.end)
+    assert slot_at(schedule, ovs, at, horizon=horizon) == wide

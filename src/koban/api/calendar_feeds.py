@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from koban.api.access import anonymous
 from koban.api.deps import deps_of
+from koban.api.schedules import calendar_shifts
 from koban.auth.audit import Change, record
 from koban.auth.feeds import create_feed as new_feed
 from koban.auth.feeds import digest
@@ -119,14 +120,20 @@ async def calendar(request: Request, token: str) -> Response:
     schedules = deps.catalog.schedules
     if row["schedule_id"] is not None:
         sched = schedules.get(row["schedule_id"])
-        shifts = [(sched.id, s) for s in resolved(sched, a, b, deps.catalog)] if sched is not None else []
+        cal = await calendar_shifts(request, [row["schedule_id"]], a, b)
+        shifts = (
+            [(sched.id, s) for s in resolved(sched, a, b, deps.catalog, cal.get(sched.id, ()))]
+            if sched is not None
+            else []
+        )
         name, gaps = f"On call: {row['schedule_id']}", True
     else:
         person = row["person_id"]
+        cal = await calendar_shifts(request, list(schedules), a, b)
         shifts = [
             (s.id, x)
             for s in schedules.values()
-            for x in resolved(s, a, b, deps.catalog)
+            for x in resolved(s, a, b, deps.catalog, cal.get(s.id, ()))
             if person in x.people
         ]
         name, gaps = f"On call: {person}", False

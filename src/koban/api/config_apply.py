@@ -11,13 +11,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from koban.api.access import ADMIN
 from koban.api.deps import deps_of
-from koban.api.redact import redact
+from koban.api.redact import MARKER, redact
 from koban.auth.audit import Change as Audited
 from koban.auth.audit import Door, record
 from koban.auth.guard import origin_of
 from koban.catalog.apply import Change, apply_config, plan_changes
 from koban.config.loader import ConfigError, parse_config
 from koban.config.model import ConfigFile
+from koban.config.model_calendars import Calendar
 
 router = APIRouter(prefix="/api/v1/config", tags=["configuration"])
 VERBS = {"+": "create", "~": "update", "-": "delete"}
@@ -36,7 +37,12 @@ DOCUMENT = {
 def _definition(section: Any, ident: str) -> dict[str, Any] | None:
     """An object's shape for the audit trail (secrets masked); None for kinds not kept by id."""
     obj = section.get(ident) if isinstance(section, dict) else None
-    return redact(obj.model_dump(mode="json")) if obj is not None else None
+    if obj is None:
+        return None
+    shown: dict[str, Any] = redact(obj.model_dump(mode="json"))
+    if isinstance(obj, Calendar) and shown.get("url"):
+        shown["url"] = MARKER  # an iCal secret address is its own credential (catalog/calendar_secrets.py)
+    return shown
 
 
 def audited(changes: list[Change], old: ConfigFile, new: ConfigFile) -> list[Audited]:

@@ -32,6 +32,7 @@ from koban.config.base import Strict
 from koban.config.model_schedules import Override, Temporary
 from koban.db.schema_schedules import schedule_overrides, schedule_swaps, schedule_temporaries
 from koban.paging.schedule_notices import notice_rows, queue
+from koban.schedules import wording
 from koban.schedules.build import resolved
 
 router = APIRouter(prefix="/api/v1", tags=["schedules"])
@@ -133,9 +134,11 @@ async def request_swap(request: Request, ident: str, body: SwapRequest) -> dict[
             now,
         )
         if body.taker:
-            text = f"{requester} asks you to take their {ident} shift (swap {swap_id}): {body.note}".rstrip(
-                ": "
-            )
+            note, tz, name = body.note or "", sched.timezone, sched.name or ident
+
+            def text(lang: str) -> str:
+                return wording.swap_requested(lang, requester, name, swap_id, a, b, tz, note)
+
             rows = notice_rows(deps.catalog, f"swap:{swap_id}:open", "swap", ident, body.taker, text)
             await queue(conn, deps.db.dialect, rows, now)
     deps.wake()
@@ -215,9 +218,12 @@ async def _decide(
         changes += [Change("schedules.override.create", "schedules", ident, None, o.model_dump(mode="json"))
                     for o in made]  # fmt: skip
         await record(conn, origin_of(request), changes, now)
-        text = f"Swap {swap_id} of {ident} ({row.requester} -> {after.taker or 'anyone'}) is {state} by {me}"
+
+        def decided(lang: str) -> str:
+            return wording.swap_decided(lang, swap_id, ident, row.requester, after.taker, state, me)
+
         for person in {row.requester, after.taker} - {None}:
-            rows = notice_rows(deps.catalog, f"swap:{swap_id}:{state}", "swap", ident, str(person), text)
+            rows = notice_rows(deps.catalog, f"swap:{swap_id}:{state}", "swap", ident, str(person), decided)
             await queue(conn, deps.db.dialect, rows, now)
     deps.wake()
     await deps.refresh_catalog(force=True)

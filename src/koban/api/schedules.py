@@ -20,10 +20,12 @@ from koban.auth.audit import Change
 from koban.auth.guard import origin_of
 from koban.auth.permissions import Need, Scope, decide
 from koban.config.model_schedules import Override, Schedule
+from koban.paging.on_call import HORIZON, calendar_shifts_of
 from koban.paging.schedule_overrides import made_by, refusal, store_overrides
 from koban.schedules.build import on_call, resolved
 from koban.schedules.coverage import report
 from koban.schedules.local_time import local, zone
+from koban.schedules.model import Override as Shift
 from koban.schedules.model import Slot
 
 router = APIRouter(prefix="/api/v1", tags=["schedules"])
@@ -56,6 +58,19 @@ def slot_json(s: Slot, tz: str) -> dict[str, Any]:
     }
 
 
+async def calendar_shifts(
+    request: Request, schedules: list[str], start: float, end: float
+) -> dict[str, list[Shift]]:
+    """What imported calendars put in ``schedules`` over [start, end) (docs/calendars.md): applied
+    first, under the file's and the API's overrides, as when paging."""
+    deps = deps_of(request)
+    wanted = set(schedules)
+    if not any(c.schedule in wanted for c in deps.catalog.calendars.values()):
+        return {}  # no calendar fills them: no query
+    async with deps.db.read() as conn:
+        return await calendar_shifts_of(conn, deps.catalog, wanted, start, end)
+
+
 async def _schedule(request: Request, ident: str) -> Schedule:
     deps = deps_of(request)
     await deps.refresh_catalog()
@@ -73,23 +88,28 @@ async def who_is_on_call(
     team: str | None = Query(None, description="only this team's schedules"),
 ) -> dict[str, Any]:
     deps = deps_of(request)
-    await deps.refresh_catalog()
+    # No catalog check here: the catalog follows the config tables every 2 s (catalog/store.py)
+    # and this instance's own writes refresh it at once. The check is ~20 queries, the bulk of
+    # the cost of the most frequent read there is (bench/oncall_http.py).
     when = _instant(at, deps.clock.now())
     teams = visible_teams(request)
-    out = []
-    for s in deps.catalog.schedules.values():
-        if teams is not None and s.team not in teams:
-            continue
-        if (schedule and s.id != schedule) or (team and s.team != team):
-            continue
-        out.append(
-            {
-                "schedule": s.id,
-                "team": s.team,
-                "timezone": s.timezone,
-                **slot_json(on_call(s, when, deps.catalog), s.timezone),
-            }
-        )
+    chosen = [
+        s
+        for s in deps.catalog.schedules.values()
+        if (teams is None or s.team in teams)
+        and not (schedule and s.id != schedule)
+        and not (team and s.team != team)
+    ]
+    shifts = await calendar_shifts(request, [s.id for s in chosen], when - HORIZON, when + HORIZON)
+    out = [
+        {
+            "schedule": s.id,
+            "team": s.team,
+            "timezone": s.timezone,
+            **slot_json(on_call(s, when, deps.catalog, HORIZON, before=shifts.get(s.id, ())), s.timezone),
+        }
+        for s in chosen
+    ]
     return {"at": _iso(when), "oncall": out}
 
 
@@ -110,7 +130,8 @@ async def final_schedule(
     b = _instant(end, a + 7 * 86400.0)
     if not a < b <= a + MAX_SPAN:
         raise HTTPException(422, "end must be after start, and at most 400 days later")
-    slots = resolved(sched, a, b, deps_of(request).catalog)
+    shifts = (await calendar_shifts(request, [ident], a, b)).get(ident, [])
+    slots = resolved(sched, a, b, deps_of(request).catalog, shifts)
     if person:
         slots = [s for s in slots if person in s.people]
     return {
@@ -132,7 +153,8 @@ async def coverage(
     deps = deps_of(request)
     a = deps.clock.now()
     b = a + weeks * 7 * 86400.0
-    cov = report(resolved(sched, a, b, deps.catalog))
+    shifts = (await calendar_shifts(request, [ident], a, b)).get(ident, [])
+    cov = report(resolved(sched, a, b, deps.catalog, shifts))
     tz = zone(sched.timezone)
     return {
         "schedule": ident,
@@ -195,7 +217,9 @@ async def add_override(request: Request, ident: str, body: Override) -> dict[str
     sched = await _schedule(request, ident)
     catalog = deps_of(request).catalog
     who = request.state.principal
-    refused = refusal(who, sched, body, catalog)
+    a, b = body.start.timestamp(), body.end.timestamp()
+    shifts = (await calendar_shifts(request, [ident], a, b)).get(ident, [])
+    refused = refusal(who, sched, body, catalog, shifts)
     if refused is not None:
         status, message = refused
         if status == 422:

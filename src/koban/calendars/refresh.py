@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from koban.calendars.rules import person_of
+from koban.calendars.rules import people_finder
 from koban.calendars.tasks import sync_tasks
 from koban.catalog.deps import StoreDeps
 from koban.config.model_calendars import Calendar
@@ -63,7 +63,7 @@ async def refresh(deps: StoreDeps, cal: Calendar, now: float, *, force: bool = F
             values.update(body=got.body, etag=got.etag, last_modified=got.last_modified)
         await conn.execute(sa.update(cs).where(cs.c.calendar_id == cal.id).values(**values))
         await conn.execute(sa.delete(ce).where(ce.c.calendar_id == cal.id))
-        people = deps.catalog.people
+        person_of = people_finder(deps.catalog.people)
         rows = {
             (ev.uid, ev.recurrence_id): {
                 "calendar_id": cal.id,
@@ -72,7 +72,7 @@ async def refresh(deps: StoreDeps, cal: Calendar, now: float, *, force: bool = F
                 "start": ev.start,
                 "end": ev.end,
                 "summary": ev.summary,
-                "person": person_of(ev, people) if cal.schedule else None,
+                "person": person_of(ev) if cal.schedule else None,
             }
             for ev in events
             if not ev.cancelled

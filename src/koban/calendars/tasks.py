@@ -68,18 +68,23 @@ async def sync_tasks(
     if fresh:
         ins = (postgresql.insert if uow.dialect == "postgresql" else sqlite.insert)(ct)
         await conn.execute(ins.on_conflict_do_nothing(), fresh)
+    changed: list[dict[str, Any]] = []  # one executemany: a feed whose events all moved is one round trip
     for key, row in rows.items():
         want = wanted.get(key)
         if want is None:
             if row.status != "cancelled":
                 await _cancel(uow, catalog, row, now)
         elif row.status == "cancelled" and row.incident_id is None:
-            await _set(conn, row.id, {**want, "status": "pending", "updated_at": now})
+            changed.append({**want, "_id": row.id, "status": "pending", "updated_at": now})
         elif (row.start, row.end, row.summary) != (want["start"], want["end"], want["summary"]):
-            await _set(conn, row.id, {**want, "updated_at": now})
+            changed.append({**want, "_id": row.id, "status": row.status, "updated_at": now})
             if row.incident_id is not None:
                 data = {"from": _iso(row.start), "to": _iso(want["start"]), "summary": want["summary"]}
                 uow.note(row.incident_id, now, "task.moved", None, "calendar", data)
+    if changed:
+        cols = ("rule_id", "summary", "start", "end", "due", "status", "updated_at")
+        stmt = sa.update(ct).where(ct.c.id == sa.bindparam("_id")).values({c: sa.bindparam(c) for c in cols})
+        await conn.execute(stmt, changed)
 
 
 async def _cancel(uow: UnitOfWork, catalog: Catalog, row: Any, now: float) -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from koban.catalog.calendar_secrets import open_calendar, seal_calendar
 from koban.catalog.routing_apply import ROUTING_SECTIONS, apply_routing, plan_routing
 from koban.catalog.schedule_extras import drop_with_schedule
 from koban.catalog.sso_apply import ROW as SSO_ROW
@@ -66,7 +67,10 @@ def managed_objects(cfg: ConfigFile) -> list[tuple[str, str]]:
 
 
 def _opened(section: str, definition: dict, sealer: Sealer | None) -> dict:
-    """A stored definition as the file would say it: channel and cluster secrets opened, for comparing."""
+    """A stored definition as the file would say it: channel, cluster and calendar secrets opened,
+    for comparing."""
+    if section == "calendars":
+        return open_calendar(definition, sealer)
     if section not in SEALED or sealer is None:
         return definition
     opened: dict = sealer.open(definition)
@@ -100,7 +104,8 @@ async def plan_changes(
 async def apply_config(
     conn: AsyncConnection, cfg: ConfigFile, now: float, prune: bool = True, sealer: Sealer | None = None
 ) -> list[Change]:
-    """``sealer``: channel secrets are stored sealed (core/sealing.py); None stores them as they are."""
+    """``sealer``: channel and calendar secrets are stored sealed (core/sealing.py,
+    catalog/calendar_secrets.py); None stores them as they are."""
     changes = [c for c in await plan_changes(conn, cfg, prune, sealer) if c.kind in dict(SECTIONS)]
     objects = {(s, o.id): o for s, _ in SECTIONS for o in getattr(cfg, s)}
     tables = dict(SECTIONS)
@@ -118,6 +123,8 @@ async def apply_config(
             values.update(type=obj.type, broken_reason=None, broken_at=None)
         if ch.kind in SEALED and sealer is not None:
             values["definition"] = sealer.seal(values["definition"])
+        if ch.kind == "calendars":
+            values["definition"] = seal_calendar(_definition(obj), sealer)
         if ch.kind == "monitors":
             values.update(service_id=obj.service, type=obj.type)
         if ch.op == "+":

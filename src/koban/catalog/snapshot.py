@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from koban.catalog.calendar_secrets import open_calendar
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.catalog.schedule_extras import EXTRA_TABLES, load_overrides, load_temporaries
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
@@ -168,7 +169,10 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         schedules={s.id: s for s in (Schedule.model_validate(d) for d in await defs(schedules_table))},
         schedule_overrides=await load_overrides(conn),
         schedule_temporaries=await load_temporaries(conn),
-        calendars={c.id: c for c in (Calendar.model_validate(d) for d in await defs(calendars_table))},
+        calendars={
+            c.id: c
+            for c in (Calendar.model_validate(open_calendar(d, sealer)) for d in await defs(calendars_table))
+        },
         channels={c.id: c for c in (Channel.model_validate(opened(d)) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},

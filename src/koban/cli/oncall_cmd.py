@@ -10,9 +10,10 @@ import typer
 from koban.catalog.snapshot import Catalog
 from koban.cli.runtime import open_system, settings_or_exit
 from koban.config.model_schedules import Schedule
+from koban.paging.on_call import HORIZON, calendar_shifts_of
 from koban.schedules.build import on_call, resolved
 from koban.schedules.local_time import local, zone
-from koban.schedules.model import Slot
+from koban.schedules.model import Override, Slot
 
 
 def _when(text: str | None) -> float | None:
@@ -40,13 +41,18 @@ def oncall(
 ) -> None:
     """Who is on call, per schedule (layers and overrides, docs/schedules.md)."""
 
-    async def main() -> tuple[Catalog, float]:
+    async def main() -> tuple[Catalog, float, dict[str, list[Override]]]:
         async with open_system(settings_or_exit()) as system:
             await system.refresh_catalog(force=True)
-            return system.catalog, system.clock.now()
+            when = _when(at) or system.clock.now()
+            # Imported calendars' shifts count, as when paging (docs/calendars.md).
+            async with system.db.read() as conn:
+                ids = list(system.catalog.schedules)
+                a, b = when - HORIZON, when + max(HORIZON, days * 86400.0)
+                shifts = await calendar_shifts_of(conn, system.catalog, ids, a, b)
+            return system.catalog, when, shifts
 
-    catalog, now = asyncio.run(main())
-    when = _when(at) or now
+    catalog, when, shifts = asyncio.run(main())
     chosen = [
         s
         for s in catalog.schedules.values()
@@ -56,7 +62,8 @@ def oncall(
         typer.echo("no schedule" + (f" {schedule!r}" if schedule else ""), err=True)
         raise typer.Exit(1)
     for s in chosen:
-        typer.echo(_line(s, on_call(s, when, catalog)))
+        extra = shifts.get(s.id, ())
+        typer.echo(_line(s, on_call(s, when, catalog, HORIZON, before=extra)))
         if days > 0:
-            for slot in resolved(s, when, when + days * 86400.0, catalog)[1:]:
+            for slot in resolved(s, when, when + days * 86400.0, catalog, extra)[1:]:
                 typer.echo("  then " + _line(s, slot))

@@ -105,6 +105,14 @@ class Override(Strict):
         return self
 
 
+class UserGroup(Strict):
+    """A Slack user group (``@oncall-web``) whose members koban sets to who is on call at each
+    handoff, through a bot-token Slack ``channel`` of the config (docs/schedules.md)."""
+
+    channel: str
+    id: str = Field(pattern=r"^S[A-Z0-9]+$")  # the user group's ID, as Slack shows it (S0614TZR7)
+
+
 class Notices(Strict):
     """What koban tells people about this schedule (docs/schedules.md, "Notices")."""
 
@@ -112,6 +120,8 @@ class Notices(Strict):
     gap_warning: Duration = 3 * 86400.0  # warn this long before an uncovered gap starts
     handoff: Duration | None = 900.0  # tell the incoming person this long before; None: never
     handoff_summary: bool = False  # with the open incidents of the team's services
+    usergroup: UserGroup | None = None  # keep a Slack user group naming who is on call
+    language: str = "en"  # of the gap warnings in ``channel`` (ja or en; a person's own language wins)
 
 
 class Schedule(Identified):

@@ -16,6 +16,14 @@ def schedule_problems(cfg: ConfigFile, people: set[str]) -> Iterator[tuple[Loc, 
     for si, sched in enumerate(cfg.schedules):
         if sched.notices and sched.notices.channel and sched.notices.channel not in channels:
             yield ("schedules", si, "notices", "channel"), f"unknown channel {sched.notices.channel!r}"
+        group = sched.notices.usergroup if sched.notices else None
+        if group is not None:
+            loc_g = ("schedules", si, "notices", "usergroup", "channel")
+            kind = next((c.type for c in cfg.channels if c.id == group.channel), None)
+            if kind is None:
+                yield loc_g, f"unknown channel {group.channel!r}"
+            elif kind != "slack":
+                yield loc_g, f"channel {group.channel!r} is {kind}: a user group is synced through Slack"
         for li, layer in enumerate(sched.layers):
             loc = ("schedules", si, "layers", li)
             for mi, m in enumerate(layer.members):

@@ -17,6 +17,7 @@ from koban.domain.plan import PlanTarget
 from koban.paging.delivery import step_settled
 from koban.paging.delivery_rules import OPEN, DeliveryState
 from koban.paging.incidents import StaleIncident, esc_state, handle, load_incident
+from koban.paging.task_timeline import task_entries
 
 if TYPE_CHECKING:
     from koban.paging.deps import PagingDeps
@@ -146,6 +147,9 @@ class Actions:
             d = await handle(uow, deps.catalog, row, event, now)
             if note and d.refused is None:
                 uow.note(incident_id, now, "note", actor, via, {"text": note})
+            if d.refused is None:  # a calendar task: who started or finished it, how long after its start
+                for kind, data in task_entries(row, str(before), actor, now):
+                    uow.note(incident_id, now, kind, actor, via, data)
             await uow.flush()
             if d.refused is None:
                 # The same transaction as the change: the trail and the incident never disagree.

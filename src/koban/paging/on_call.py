@@ -8,7 +8,7 @@ override, until when, so a later edit of the schedule never changes what the tim
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +19,6 @@ from koban.db.schema_calendars import calendar_events as ce
 from koban.domain.escalation import Notify
 from koban.schedules import build
 from koban.schedules.model import Override
-from koban.schedules.resolve import final
 
 HORIZON = 35 * 86400.0
 
@@ -29,22 +28,34 @@ async def calendar_shifts(
 ) -> list[Override]:
     """The shifts imported calendars give ``schedule`` around ``now`` (docs/calendars.md), as
     overrides applied before the schedule's own: an event naming a person puts them on call."""
-    cals = {c.id: c for c in catalog.calendars.values() if c.schedule == schedule}
+    found = await calendar_shifts_of(conn, catalog, [schedule], now - HORIZON, now + HORIZON)
+    return found.get(schedule, [])
+
+
+async def calendar_shifts_of(
+    conn: AsyncConnection, catalog: Catalog, schedules: Iterable[str], start: float, end: float
+) -> dict[str, list[Override]]:
+    """The calendar shifts of each of ``schedules`` within [start, end), in one query; schedules
+    no calendar fills are absent (the REST ``/oncall`` asks for all of them at once)."""
+    wanted = set(schedules)
+    cals = {c.id: c for c in catalog.calendars.values() if c.schedule in wanted}
     if not cals:
-        return []
+        return {}
     rows = await conn.execute(
-        sa.select(ce.c.calendar_id, ce.c.uid, ce.c.recurrence_id, ce.c.start, ce.c.end, ce.c.person)
+        sa.select(ce.c.calendar_id, ce.c.uid, ce.c.start, ce.c.end, ce.c.person)
         .where(ce.c.calendar_id.in_(cals), ce.c.person.is_not(None))
-        .where(ce.c.start < now + HORIZON, ce.c.end > now - HORIZON)
+        .where(ce.c.start < end, ce.c.end > start)
         .order_by(ce.c.start)
     )
-    return [
-        Override(
-            r.start, r.end, r.person, cals[r.calendar_id].kind, None, f"calendar:{r.calendar_id}:{r.uid}"
-        )
-        for r in rows
-        if r.end > r.start
-    ]
+    out: dict[str, list[Override]] = {}
+    for r in rows:
+        if r.end > r.start:
+            cal = cals[r.calendar_id]
+            assert cal.schedule is not None  # selected by it
+            out.setdefault(cal.schedule, []).append(
+                Override(r.start, r.end, r.person, cal.kind, None, f"calendar:{cal.id}:{r.uid}")
+            )
+    return out
 
 
 def resolve_pages(
@@ -55,11 +66,7 @@ def resolve_pages(
     sched = catalog.schedules.get(ident)
     if sched is None:
         return [], {"schedule": ident, "step": a.step, "people": [], "error": "no such schedule"}
-    overrides = [*shifts, *build.overrides(sched, catalog)]  # calendars first: a manual override wins
-    spans = final(
-        build.schedule(sched), overrides, now - HORIZON, now + HORIZON, build.temporaries(sched, catalog)
-    )
-    slot = next(x for x in spans if x.start <= now < x.end)
+    slot = build.on_call(sched, now, catalog, HORIZON, before=shifts)  # calendars first: an override wins
     pages: list[tuple[str, str]] = []
     unreachable: list[str] = []
     for person in slot.people:

@@ -12,7 +12,9 @@ through the channel as a ``notice`` (an incident-shaped message whose summary is
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.catalog.snapshot import Catalog
 from koban.channels.base import DeliveryResult, DeliveryStatus, IncidentView, Notification, Recipient
 from koban.channels.registry import CONTACT_FIELD
+from koban.channels.slack.usergroups import set_members
+from koban.config.model_schedules import UserGroup
 from koban.db import schema as t
 from koban.db.queue import claim
 from koban.db.schema_schedules import schedule_notices as notices
-from koban.schedules.build import resolved
+from koban.paging.on_call import HORIZON, calendar_shifts_of
+from koban.schedules import wording
+from koban.schedules.build import on_call, resolved
 from koban.schedules.coverage import gaps_to_warn, incoming
-from koban.schedules.local_time import local, zone
+from koban.schedules.model import Slot
 
 if TYPE_CHECKING:
     from koban.paging.deps import PagingDeps
@@ -39,11 +45,14 @@ SUMMARY_LIMIT = 10
 
 
 def notice_rows(
-    catalog: Catalog, key: str, kind: str, schedule: str, person: str, text: str
+    catalog: Catalog, key: str, kind: str, schedule: str, person: str, text: str | Callable[[str], str]
 ) -> list[dict[str, Any]]:
-    """One row per channel of ``person``'s ``notify`` list."""
+    """One row per channel of ``person``'s ``notify`` list; ``text`` given the person's language
+    (schedules/wording.py) is written in it."""
     p = catalog.people.get(person)
     chans = list(p.notify) if p else []
+    if callable(text):
+        text = text(p.language if p else "en")
     return [
         {"key": f"{key}:{person}:{c}", "kind": kind, "schedule_id": schedule, "person_id": person,
          "channel_id": c, "text": text}
@@ -65,8 +74,11 @@ async def queue(conn: AsyncConnection, dialect: str, rows: list[dict[str, Any]],
     return new
 
 
-def _when(t_: float, tz: str) -> str:
-    return local(t_, zone(tz)).strftime("%a %d %b %H:%M") + f" ({tz})"
+def _handoff_text(name: str, start: float, tz: str, opened: list[str] | None) -> Callable[[str], str]:
+    def text(lang: str) -> str:
+        return wording.handoff(lang, name, start, tz, opened)
+
+    return text
 
 
 async def _open_incidents(conn: AsyncConnection, catalog: Catalog, team: str | None) -> list[str]:
@@ -87,34 +99,71 @@ async def scan(deps: PagingDeps, now: float) -> int:
     rows: list[dict[str, Any]] = []
     summaries: dict[str | None, list[str]] = {}
     async with deps.db.read() as conn:
+        leads = {
+            s.id: max(n.gap_warning if n.channel else 0.0, n.handoff or 0.0)
+            for s in catalog.schedules.values()
+            if (n := s.notices) is not None
+        }
+        # Imported calendars' shifts count as when paging (paging/on_call.py): one query for all.
+        # From as far back as a slot in progress is looked for (the user-group key holds its start).
+        horizon = now + max(leads.values(), default=0.0) + 1.0
+        shifts = await calendar_shifts_of(conn, catalog, leads, now - HORIZON, max(horizon, now + HORIZON))
         for s in catalog.schedules.values():
             n = s.notices
             if n is None:
                 continue
-            lead = max(n.gap_warning if n.channel else 0.0, n.handoff or 0.0)
-            slots = resolved(s, now - 3600.0, now + lead + 1.0, catalog)
+            lead = leads[s.id]
+            slots = resolved(s, now - 3600.0, now + lead + 1.0, catalog, shifts.get(s.id, ()))
             if n.channel:
                 for a, b in gaps_to_warn(slots, now, n.gap_warning):
-                    text = f"{s.id}: nobody is on call from {_when(a, s.timezone)} to {_when(b, s.timezone)}"
+                    text = wording.gap(n.language, s.name or s.id, a, b, s.timezone)
                     rows.append(
                         {"key": f"gap:{s.id}:{a:.0f}:{n.channel}", "kind": "gap", "schedule_id": s.id,
                          "person_id": None, "channel_id": n.channel, "text": text}
                     )  # fmt: skip
+            if n.usergroup is not None:
+                rows += usergroup_rows(
+                    s.id, n.usergroup, on_call(s, now, catalog, before=shifts.get(s.id, ())), catalog
+                )
             if n.handoff is not None:
                 for person, slot in incoming(slots, now, n.handoff):
-                    text = f"You are on call in {s.id} from {_when(slot.start, s.timezone)}"
+                    opened: list[str] | None = None
                     if n.handoff_summary:
                         if s.team not in summaries:
                             summaries[s.team] = await _open_incidents(conn, catalog, s.team)
                         opened = summaries[s.team]
-                        text += ". Open incidents: " + ("; ".join(opened) if opened else "none")
-                    rows += notice_rows(
-                        catalog, f"handoff:{s.id}:{slot.start:.0f}", "handoff", s.id, person, text
-                    )
+                    told = _handoff_text(s.name or s.id, slot.start, s.timezone, opened)
+                    key = f"handoff:{s.id}:{slot.start:.0f}"
+                    rows += notice_rows(catalog, key, "handoff", s.id, person, told)
     if not rows:
         return 0
     async with deps.db.begin() as conn:
         return await queue(conn, deps.db.dialect, rows, now)
+
+
+def usergroup_rows(schedule: str, group: UserGroup, slot: Slot, catalog: Catalog) -> list[dict[str, Any]]:
+    """The sync of ``group`` to the people of ``slot`` (the one in progress), once per slot and
+    membership. A gap, or nobody with a Slack ID, leaves the group as it was: Slack cannot empty one."""
+    people = [catalog.people.get(p) for p in slot.people]
+    ids = sorted({p.contacts["slack"] for p in people if p is not None and p.contacts.get("slack")})
+    if not ids:
+        return []
+    digest = hashlib.sha256(",".join(ids).encode()).hexdigest()[:12]
+    return [
+        {"key": f"usergroup:{schedule}:{group.id}:{slot.start:.0f}:{digest}", "kind": "usergroup",
+         "schedule_id": schedule, "person_id": None, "channel_id": group.channel,
+         "text": f"{group.id}:{','.join(ids)}"}
+    ]  # fmt: skip
+
+
+async def _send(deps: PagingDeps, row: dict[str, Any], now: float) -> DeliveryResult:
+    if row["kind"] == "usergroup":  # text: "<group id>:<slack ids>"
+        ch = deps.catalog.channels.get(row["channel_id"])
+        if ch is None:
+            raise ValueError(f"channel {row['channel_id']!r} is not configured")
+        group, _, ids = str(row["text"]).partition(":")
+        return await set_members(ch.settings(), group, ids.split(","))
+    return await deps.channel(row["channel_id"]).send(_notification(row, deps.catalog, now))
 
 
 def _notification(row: dict[str, Any], catalog: Catalog, now: float) -> Notification:
@@ -161,7 +210,7 @@ async def send_due(deps: PagingDeps, limit: int = 50) -> int:
         )
     for row in rows:
         try:
-            result = await deps.channel(row["channel_id"]).send(_notification(row, deps.catalog, now))
+            result = await _send(deps, row, now)
         except ValueError as exc:
             result = DeliveryResult.permanent(str(exc))
         except Exception as exc:  # a channel bug must not stop the worker: retry later

@@ -9,6 +9,7 @@ keeps them; each change is audited with the schedule's API overrides before and 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,18 +20,22 @@ from koban.catalog.schedule_extras import add_extra, remove_extra
 from koban.config.model_schedules import Override, Schedule
 from koban.db.schema_schedules import schedule_overrides
 from koban.schedules.build import resolved
+from koban.schedules.model import Override as Shift
 
 
 def own_shift(who: str, o: Override) -> bool:
     return (o.kind == "replace" and o.replaces == who) or (o.kind == "remove" and o.person == who)
 
 
-def refusal(who: Principal, sched: Schedule, body: Override, catalog: Any) -> tuple[int, str] | None:
-    """Why ``who`` may not add ``body`` to ``sched`` (an HTTP status and the words), or None."""
+def refusal(
+    who: Principal, sched: Schedule, body: Override, catalog: Any, shifts: Sequence[Shift] = ()
+) -> tuple[int, str] | None:
+    """Why ``who`` may not add ``body`` to ``sched`` (an HTTP status and the words), or None.
+    ``shifts``: what imported calendars put in the schedule then (``on_call.calendar_shifts_of``)."""
     if not decide(who, Need(Scope.MANAGE, sched.team)).allowed:
         if not own_shift(who.person_id, body):
             return 403, "a responder hands over only their own shift: replaces (or remove) yourself"
-        slots = resolved(sched, body.start.timestamp(), body.end.timestamp(), catalog)
+        slots = resolved(sched, body.start.timestamp(), body.end.timestamp(), catalog, list(shifts))
         if not any(who.person_id in s.people for s in slots):
             return 403, f"{who.person_id} is not on call in {sched.id} then"
     unknown = [n for n in (body.person, body.replaces) if n is not None and n not in catalog.people]

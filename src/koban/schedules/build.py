@@ -7,12 +7,12 @@ the API's in the order they were made, so the newest applies on top.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from koban.config import model_schedules as cfg
 from koban.schedules import model as m
-from koban.schedules.resolve import final
+from koban.schedules.resolve import final, slot_at
 
 _DAY = {d: i for i, d in enumerate(cfg.WEEKDAYS)}
 
@@ -46,11 +46,20 @@ def _layer(index: int, x: cfg.Layer) -> m.Layer:
     )
 
 
-def overrides(s: cfg.Schedule, catalog: Catalog | None = None) -> list[m.Override]:
+def overrides(
+    s: cfg.Schedule, catalog: Catalog | None = None, before: Sequence[m.Override] = ()
+) -> list[m.Override]:
+    """The overrides of ``s``: ``before`` (an imported calendar's shifts, paging/on_call.py) first,
+    so the file's and then the API's apply on top of them."""
     extra = catalog.schedule_overrides.get(s.id, ()) if catalog is not None else ()
     return [
-        m.Override(o.start.timestamp(), o.end.timestamp(), o.person, o.kind, o.replaces, o.id or f"#{i + 1}")
-        for i, o in enumerate([*s.overrides, *extra])
+        *before,
+        *(
+            m.Override(
+                o.start.timestamp(), o.end.timestamp(), o.person, o.kind, o.replaces, o.id or f"#{i + 1}"
+            )
+            for i, o in enumerate([*s.overrides, *extra])
+        ),
     ]
 
 
@@ -67,13 +76,24 @@ def temporaries(s: cfg.Schedule, catalog: Catalog | None = None) -> list[m.Tempo
     ]
 
 
-def resolved(s: cfg.Schedule, start: float, end: float, catalog: Catalog | None = None) -> list[m.Slot]:
-    """The final schedule of ``s`` over [start, end); with ``catalog``, what the API added too."""
-    return final(schedule(s), overrides(s, catalog), start, end, temporaries(s, catalog))
+def resolved(
+    s: cfg.Schedule,
+    start: float,
+    end: float,
+    catalog: Catalog | None = None,
+    before: Sequence[m.Override] = (),
+) -> list[m.Slot]:
+    """The final schedule of ``s`` over [start, end); with ``catalog``, what the API added too;
+    ``before``: overrides applied first (an imported calendar's shifts)."""
+    return final(schedule(s), overrides(s, catalog, before), start, end, temporaries(s, catalog))
 
 
 def on_call(
-    s: cfg.Schedule, at: float, catalog: Catalog | None = None, horizon: float = 35 * 86400.0
+    s: cfg.Schedule,
+    at: float,
+    catalog: Catalog | None = None,
+    horizon: float = 35 * 86400.0,
+    before: Sequence[m.Override] = (),
 ) -> m.Slot:
     """The slot in progress at ``at``, with its real start and end when within ``horizon`` of it."""
-    return next(x for x in resolved(s, at - horizon, at + horizon, catalog) if x.start <= at < x.end)
+    return slot_at(schedule(s), overrides(s, catalog, before), at, temporaries(s, catalog), horizon)

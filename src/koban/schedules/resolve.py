@@ -29,18 +29,16 @@ def final(
     if end <= start:
         return []
     temps = [x for x in temporaries if x.start < end and x.end > start]
-    tz = zone(schedule.timezone)
-    layers = [layer_spans(layer, tz, start, end) for layer in schedule.layers]
+    spans = visible_spans(schedule, start, end)
     live = [o for o in overrides if o.start < end and o.end > start and o.end > o.start]
     cuts = {start, end}
-    for spans in layers:
-        cuts.update(x for s, e, _ in spans for x in (s, e))
+    cuts.update(x for s, e, _, _ in spans for x in (s, e))
     cuts.update(x for o in live for x in (o.start, o.end) if start < x < end)
     for t in temps:
         bounds = [t.start, t.end, *(x for a, b, _ in t.shifts for x in (a, b))]
         cuts.update(x for x in bounds if start < x < end)
     points = sorted(cuts)
-    cursors = [0] * len(layers)
+    cursor = 0
     slots: list[Slot] = []
     # Overrides in force, kept by their place in ``overrides`` (the order they apply in): every
     # override bound is a cut point, so the set changes only there.
@@ -51,36 +49,59 @@ def final(
         while nxt < len(pending) and live[pending[nxt]].start <= a:
             active[pending[nxt]] = live[pending[nxt]]
             nxt += 1
-        for i in [i for i, o in active.items() if o.end <= a]:
-            del active[i]
+        if active:
+            for i in [i for i, o in active.items() if o.end <= a]:
+                del active[i]
         base: tuple[str, ...] = ()
         layer: str | None = None
         under = "gap"
-        tmp = next((x for x in reversed(temps) if x.start <= a < x.end), None)
+        while cursor < len(spans) and spans[cursor][1] <= a:
+            cursor += 1
+        tmp = next((x for x in reversed(temps) if x.start <= a < x.end), None) if temps else None
         if tmp is not None:  # the layers are replaced: a fixed shift, or a gap
             base = next((p for s, e, p in tmp.shifts if s <= a < e), ())
             under = f"temporary:{tmp.id}" if base else "gap"
-        else:
-            for li in range(len(layers) - 1, -1, -1):  # the highest layer on at ``a`` wins
-                person = _on_at(layers[li], cursors, li, a)
-                if person is not None:
-                    base, layer = (person,), schedule.layers[li].name
-                    under = f"layer:{layer}"
-                    break
-        people, applied = _overridden(base, [active[i] for i in sorted(active)])
+        elif cursor < len(spans) and spans[cursor][0] <= a:
+            _, _, person, layer = spans[cursor]
+            base, under = (person,), f"layer:{layer}"
+        people, applied = _overridden(base, [active[i] for i in sorted(active)]) if active else (base, [])
         source = f"override:{applied[-1]}" if applied else under
-        slot = Slot(a, b, people, source, layer, tuple(applied))
         prev = slots[-1] if slots else None
         if prev and (prev.people, prev.source, prev.layer, prev.overrides) == (
             people,
             source,
             layer,
-            slot.overrides,
+            tuple(applied),
         ):
             slots[-1] = Slot(prev.start, b, people, source, layer, prev.overrides)
         else:
-            slots.append(slot)
+            slots.append(Slot(a, b, people, source, layer, tuple(applied)))
     return slots
+
+
+def slot_at(
+    schedule: Schedule,
+    overrides: Sequence[Override],
+    at: float,
+    temporaries: Sequence[Temporary] = (),
+    horizon: float = 35 * 86400.0,
+) -> Slot:
+    """The slot in progress at ``at``, with its real start and end when within ``horizon`` of it.
+
+    Slots are maximal runs of one answer, so a slot that does not touch the resolved window's edge
+    is the same as in any wider window: resolve a day around ``at`` and widen only the side the
+    slot reaches (the cost grows with the slot, not with ``horizon``: "who is on call now")."""
+    back = ahead = min(86400.0, horizon)
+    while True:
+        slots = final(schedule, overrides, at - back, at + ahead, temporaries)
+        slot = next(x for x in slots if x.start <= at < x.end)
+        wider = False
+        if slot.start <= at - back and back < horizon:
+            back, wider = min(back * 4, horizon), True
+        if slot.end >= at + ahead and ahead < horizon:
+            ahead, wider = min(ahead * 4, horizon), True
+        if not wider:
+            return slot
 
 
 def on_call_at(
@@ -88,16 +109,6 @@ def on_call_at(
 ) -> Slot:
     """The slot in progress at ``at`` (how long it lasts is not looked for past the current shift)."""
     return final(schedule, overrides, at, at + 1.0, temporaries)[0]
-
-
-def _on_at(spans: list[Span], cursors: list[int], li: int, t: float) -> str | None:
-    i = cursors[li]
-    while i < len(spans) and spans[i][1] <= t:
-        i += 1
-    cursors[li] = i
-    if i < len(spans) and spans[i][0] <= t:
-        return spans[i][2]
-    return None
 
 
 def _overridden(base: tuple[str, ...], active: Iterable[Override]) -> tuple[tuple[str, ...], list[str]]:
@@ -120,6 +131,40 @@ def _overridden(base: tuple[str, ...], active: Iterable[Override]) -> tuple[tupl
     return tuple(people), applied
 
 
+def visible_spans(schedule: Schedule, start: float, end: float) -> list[tuple[float, float, str, str]]:
+    """Who each layer has on call where it is the highest layer on: (start, end, person, layer),
+    sorted and disjoint. From the top down, a layer is only asked about the time no higher layer
+    holds, so layers a higher always-on layer hides cost nothing."""
+    tz = zone(schedule.timezone)
+    free = [(start, end)]
+    out: list[tuple[float, float, str, str]] = []
+    for layer in reversed(schedule.layers):
+        if not free:
+            break
+        got = _intersect(layer_spans(layer, tz, free[0][0], free[-1][1]), free)
+        if got:
+            out.extend((s, e, who, layer.name) for s, e, who in got)
+            free = _subtract(free, got)
+    out.sort()
+    return out
+
+
+def _subtract(free: list[tuple[float, float]], taken: list[Span]) -> list[tuple[float, float]]:
+    """``free`` less ``taken`` (sorted, disjoint, each within one interval of ``free``)."""
+    out: list[tuple[float, float]] = []
+    j = 0
+    for a, b in free:
+        cur = a
+        while j < len(taken) and taken[j][0] < b:
+            if taken[j][0] > cur:
+                out.append((cur, taken[j][0]))
+            cur = max(cur, taken[j][1])
+            j += 1
+        if cur < b:
+            out.append((cur, b))
+    return out
+
+
 def layer_spans(layer: Layer, tz: ZoneInfo, start: float, end: float) -> list[Span]:
     """Who the layer has on call within [start, end): its shifts, cut to its restrictions."""
     if not layer.members:
@@ -131,11 +176,16 @@ def layer_spans(layer: Layer, tz: ZoneInfo, start: float, end: float) -> list[Sp
         [(0, 0, layer.members)]
         + [(max(g.index(c.at - 1e-6) + 1, 0), i + 1, c.members) for i, c in enumerate(layer.changes)]
     )
+    era = 0  # eras[era] is in force for shift k: the last one starting at or before it
+    while era + 1 < len(eras) and eras[era + 1][0] <= k:
+        era += 1
     shifts: list[Span] = []
     lo = g.at(k)
     while lo < end:
         hi = g.at(k + 1)
-        first, _, members = [e for e in eras if e[0] <= k][-1]
+        while era + 1 < len(eras) and eras[era + 1][0] <= k:
+            era += 1
+        first, _, members = eras[era]
         if members:
             shifts.append((max(lo, start), min(hi, end), members[(k - first) % len(members)]))
         k, lo = k + 1, hi

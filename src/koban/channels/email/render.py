@@ -44,6 +44,14 @@ One-click actions (each link asks you to confirm):
 {% endfor %}{% endif %}
 -- koban
 """
+# A schedule notice (paging/schedule_notices.py: a handoff, a coverage gap, a swap) is no incident:
+# its summary is the whole message, written in the reader's language (schedules/wording.py), its
+# first line the headline.
+NOTICE_SUBJECT = "[koban] {{ incident.summary.splitlines()[0] if incident.summary else '' }}"
+NOTICE_TEXT = "{{ incident.summary }}\n\n-- koban\n"
+NOTICE_HTML = (
+    '<html><body><p style="white-space: pre-line">{{ incident.summary }}</p><p>-- koban</p></body></html>'
+)
 # Long markup lives in a package file; user templates come from config.
 DEFAULT_HTML = (resources.files(__package__) / "templates" / "default.html.j2").read_text("utf-8")
 
@@ -79,9 +87,11 @@ def build_email(n: Notification, sender: str, domain: str, now: float) -> EmailM
     every mail about one incident references the same thread id so mail clients group them."""
     ctx = _context(n)
     config = n.config
-    subject = _render(_TEXT, config.get("subject_template") or DEFAULT_SUBJECT, ctx, "subject")
-    text = _render(_TEXT, config.get("text_template") or DEFAULT_TEXT, ctx, "text")
-    html = _render(_HTML, config.get("html_template") or DEFAULT_HTML, ctx, "html")
+    notice = n.kind == "notice"
+    subject_t = NOTICE_SUBJECT if notice else config.get("subject_template") or DEFAULT_SUBJECT
+    subject = _render(_TEXT, subject_t, ctx, "subject")
+    text = _render(_TEXT, NOTICE_TEXT if notice else config.get("text_template") or DEFAULT_TEXT, ctx, "text")
+    html = _render(_HTML, NOTICE_HTML if notice else config.get("html_template") or DEFAULT_HTML, ctx, "html")
     msg = EmailMessage()
     msg["Subject"] = " ".join(subject.split())  # no header injection through newlines
     msg["From"] = sender

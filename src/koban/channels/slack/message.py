@@ -151,6 +151,8 @@ def build_message(n: Notification) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage / chat.update / an incoming webhook body."""
     if n.kind == "report":
         return report_message(n)
+    if n.kind == "notice":
+        return notice_message(n)
     inc = n.incident
     heading = f"*{esc(title(inc))}*"
     if inc.url:
@@ -178,3 +180,13 @@ def build_message(n: Notification) -> dict[str, Any]:
 def _on_call_line(n: Notification) -> str | None:
     names = on_call_names(n)
     return f"On call: {', '.join(esc(x) for x in names)}" if names else None
+
+
+def notice_message(n: Notification) -> dict[str, Any]:
+    """A schedule notice (a handoff, a coverage gap, a swap): no incident facts and no buttons, the
+    text as written in the reader's language (schedules/wording.py); its first line in bold."""
+    head, _, rest = n.incident.summary.partition("\n")
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{esc(head)}*"}}]
+    if rest:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": esc(rest)}]})
+    return {"text": head, "blocks": blocks}

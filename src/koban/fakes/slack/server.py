@@ -22,6 +22,7 @@ from aiohttp import web
 
 from koban.fakes._server import LocalServer
 from koban.fakes.slack.clicks import block_actions_payload, iter_buttons, signed_form
+from koban.fakes.slack.usergroups import add_usergroups
 
 
 @dataclass
@@ -58,6 +59,7 @@ class FakeSlack(LocalServer):
         self.messages: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []  # posts to response_url
         self.requests: list[str] = []  # every API method/webhook hit, in order
+        self.usergroups: dict[str, list[str]] = {}  # user group ID: its members (usergroups.py)
         self._script: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -159,6 +161,7 @@ class FakeSlack(LocalServer):
         app.router.add_get("/_fake/messages", self._inspect)
         app.router.add_post("/_fake/fail", self._control_fail)
         app.router.add_post("/_fake/click", self._control_click)
+        add_usergroups(app, self)
         return app
 
     async def _scripted(self, method: str, *, slow_after: bool = False) -> Failure | None:

@@ -9,7 +9,7 @@ time, so a weekly 10:00 stays at 10:00). An HTML page served instead of a calend
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,29 +19,45 @@ import x_wr_timezone
 from icalendar import Calendar
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from koban.sources.calendar import simple
+from koban.sources.calendar.events import CalEvent, FeedError
 
-class FeedError(ValueError):
-    """The body is not a calendar we can read; the message is shown on the calendar's status."""
-
-
-@dataclass(frozen=True, slots=True)
-class CalEvent:
-    uid: str
-    recurrence_id: str  # "" for a single event; the occurrence's original start (UTC) otherwise
-    start: float
-    end: float
-    summary: str = ""
-    location: str = ""
-    attendees: tuple[str, ...] = ()  # lower-case email addresses
-    organizer: str = ""
-    all_day: bool = False
-    cancelled: bool = False
+__all__ = ["CalEvent", "FeedError", "parse_feed", "read_calendar"]
+_TZID = re.compile(r'TZID="?([^":;\r\n]+)')
 
 
 def parse_feed(text: str, default_tz: str, start: float, end: float) -> list[CalEvent]:
-    """The events overlapping [start, end), occurrences of recurring events expanded, sorted."""
-    cal = read_calendar(text)
-    tz = _zone(str(cal.get("X-WR-TIMEZONE", "")), default_tz)
+    """The events overlapping [start, end), occurrences of recurring events expanded, sorted.
+
+    Plain events are read straight from the text (simple.py); the rest (series, custom zones,
+    anything unusual) and the calendar itself go through icalendar and recurring-ical-events."""
+    body = _windows_zones(_checked(text))
+    blocks, rest = simple.split(simple.lines_of(body))
+    named = next((x.partition(":")[2] for x in rest if x.upper().startswith("X-WR-TIMEZONE")), "")
+    tz = _zone(named.strip(), default_tz)
+    owns = [simple.props(b) for b in blocks]
+    series = simple.series_uids(owns)
+    out: list[CalEvent] = []
+    hard: list[str] = []
+    for block, own in zip(blocks, owns, strict=True):
+        got = simple.read(own, tz, series, start, end)
+        if got is False:
+            hard.extend(block)
+        elif isinstance(got, CalEvent):
+            out.append(got)
+    # The library still reads the calendar (with only the events it must): a broken body is an error.
+    ends = [i for i, x in enumerate(rest) if x.upper().startswith("END:VCALENDAR")]
+    at = ends[-1] if ends else len(rest)
+    out += library(read_calendar("\r\n".join([*rest[:at], *hard, *rest[at:]]) + "\r\n"), tz, start, end)
+    return sorted(out, key=lambda e: (e.start, e.uid, e.recurrence_id))
+
+
+def zone_of(cal: Calendar, default_tz: str) -> tzinfo:
+    return _zone(str(cal.get("X-WR-TIMEZONE", "")), default_tz)
+
+
+def library(cal: Calendar, tz: tzinfo, start: float, end: float) -> list[CalEvent]:
+    """The events as icalendar and recurring-ical-events read them (every one, when tests compare)."""
     cal = x_wr_timezone.to_standard(cal)  # Google's floating times: times in X-WR-TIMEZONE
     # recurring-ical-events stamps a RECURRENCE-ID on every occurrence, single events included:
     # only a series (RRULE, RDATE, or modified occurrences) has recurrence ids of its own.
@@ -53,19 +69,22 @@ def parse_feed(text: str, default_tz: str, start: float, end: float) -> list[Cal
         found = recurring_ical_events.of(cal, skip_bad_series=True).between(lo, hi)
     except Exception as e:  # the library raises its own types for broken rules and dates
         raise FeedError(f"cannot expand the calendar's events: {e}") from None
-    out = [ev for ev in (_event(c, tz, series) for c in found) if ev is not None]
-    return sorted(out, key=lambda e: (e.start, e.uid, e.recurrence_id))
+    return [ev for ev in (_event(c, tz, series) for c in found) if ev is not None]
 
 
-def read_calendar(text: str) -> Calendar:
+def _checked(text: str) -> str:
     body = text.lstrip("\ufeff \t\r\n")
     if not body[:15].upper().startswith("BEGIN:VCALENDAR"):
         head = body[:200].lower()
         if "<html" in head or "<!doctype" in head:
             raise FeedError("the server sent an HTML page, not a calendar (a login page or an error?)")
         raise FeedError(f"not an iCalendar body: it starts with {body[:40]!r}")
+    return body
+
+
+def read_calendar(text: str) -> Calendar:
     try:
-        cal = Calendar.from_ical(_windows_zones(body))
+        cal = Calendar.from_ical(_windows_zones(_checked(text)))
     except ValueError as e:
         raise FeedError(f"not a valid iCalendar body: {e}") from None
     if not isinstance(cal, Calendar):
@@ -86,7 +105,8 @@ def _zone(name: str, default: str) -> tzinfo:
 def _windows_zones(body: str) -> str:
     """``TZID=Tokyo Standard Time`` as ``TZID=Asia/Tokyo``: Outlook names zones the Windows way and
     often leaves their VTIMEZONE out."""
-    for name in {n for n in WINDOWS_TO_OLSON if f"TZID={n}" in body or f'TZID="{n}"' in body}:
+    named = {m.group(1) for m in _TZID.finditer(body)}
+    for name in named & WINDOWS_TO_OLSON.keys():
         olson = WINDOWS_TO_OLSON[name]
         body = body.replace(f'TZID="{name}"', f"TZID={olson}").replace(f"TZID={name}", f"TZID={olson}")
     return body
