@@ -1,15 +1,15 @@
 """reports: scheduled report config, report deliveries (one per schedule, period and recipient),
 daily availability summaries per monitor and per service, which days are summed, and settled incidents' clocks
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
