@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from koban.api.access import anonymous
 from koban.api.deps import deps_of
-from koban.api.schedules import calendar_shifts
+from koban.api.schedule_common import calendar_shifts
 from koban.auth.audit import Change, record
 from koban.auth.feeds import create_feed as new_feed
 from koban.auth.feeds import digest

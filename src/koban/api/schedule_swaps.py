@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 
 from koban.api.access import need, object_team
 from koban.api.deps import deps_of
-from koban.api.schedules import _iso, _schedule, unknown_people
+from koban.api.schedule_common import _iso, _schedule, unknown_people
 from koban.auth.audit import Change, record
 from koban.auth.guard import origin_of
 from koban.auth.permissions import Need, Scope, decide
