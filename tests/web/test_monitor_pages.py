@@ -127,7 +127,7 @@ async def test_a_monitors_page_draws_its_graphs_from_the_stored_history(db_url, 
         await add_person(k, "alice", Role.VIEWER)
         async with browser(k) as b:
             await sign_in(b, "alice")
-            r = await b.get("/monitors/api", params={"range": "6h"})
+            r = await b.get("/monitors/api", params={"range": "1h"})
             assert r.status_code == 200, r.text
             page = r.text
             assert page.count("<svg viewBox") == 3  # bands, phases, locations side by side
@@ -155,3 +155,22 @@ async def test_the_monitor_pages_speak_japanese(db_url, tmp_path):
             assert "監視" in listed and 'lang="ja"' in listed
             one = (await b.get("/monitors/api")).text
             assert "応答時間" in one and "を拡大" in one and "日ごとの稼働率" in one
+
+
+def test_a_graph_draws_no_more_points_than_it_has_room_for_and_loses_no_failure():
+    from koban.web import graph_svg as g
+
+    day = [
+        g.Point(
+            i * 60.0,
+            2,
+            1 if i == 700 else 0,
+            {"total": {"p50": 0.1, "p95": 0.2 + (i == 900), "max": 0.3, "avg": 0.1}},
+        )
+        for i in range(1440)
+    ]
+    thinned, width = g.thin(day, 60.0, 0.0, 86400.0)
+    assert len(thinned) <= g.MAX_POINTS and width == 300.0
+    assert sum(p.failures for p in thinned) == 1 and sum(p.count for p in thinned) == 2880
+    assert max(p.seconds["total"]["p95"] for p in thinned) == 1.2  # a spike survives grouping
+    assert g.thin(day[:60], 60.0, 0.0, 3600.0) == (day[:60], 60.0)  # an hour: as it is

@@ -9,7 +9,8 @@ joining its neighbours, so an outage of the prober is not drawn as a flat respon
 - ``phases``: the average of each phase stacked (averages add up to the average total, percentiles
   do not);
 - ``compare``: the p95 of each location, one line each;
-- ``zoom``: the range cut in equal slices, each a link to itself.
+- ``zoom``: the range cut in equal slices, each a link to itself;
+- ``thin``: no more points than the plot has room for (a 24 h graph of minutes is 1,440 windows).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ WIDTH, HEIGHT = 800.0, 200.0
 LEFT, RIGHT, TOP, BOTTOM = 64.0, 8.0, 8.0, 24.0
 FAIL_ROW = 6.0  # the strip under the plot where failures are marked
 ZOOM_SLICES = 8
+MAX_POINTS = 300  # per series: about one per 2.5 px of the plot
 PHASE_COLOURS = {
     "resolve": "#6a3d9a",
     "connect": "#1f78b4",
@@ -56,6 +58,36 @@ def points_of(raw: Sequence[dict[str, Any]]) -> list[Point]:
         Point(datetime.fromisoformat(p["start"]).timestamp(), p["count"], p["failures"], p["seconds"] or {})
         for p in raw
     ]
+
+
+def thin(
+    points: Sequence[Point], width: float, t0: float, t1: float, most: int = MAX_POINTS
+) -> tuple[list[Point], float]:
+    """At most ``most`` points (a pixel cannot show more): consecutive windows grouped, keeping the
+    highest p95 and max, the count-weighted mean of p50 and averages, and every failure. Returns the
+    points and the grouped window's width."""
+    k = math.ceil((t1 - t0) / width / most) if width > 0 else 1
+    if k <= 1:
+        return list(points), width
+    step = width * k
+    groups: dict[float, list[Point]] = {}
+    for p in points:
+        groups.setdefault(t0 + math.floor((p.at - t0) / step) * step, []).append(p)
+    return [_merged(at, ps) for at, ps in groups.items()], step
+
+
+def _merged(at: float, ps: Sequence[Point]) -> Point:
+    count = sum(p.count for p in ps) or 1
+    seconds: dict[str, dict[str, float]] = {}
+    for metric in {m for p in ps for m in p.seconds}:
+        vals = [(p.count, p.seconds[metric]) for p in ps if metric in p.seconds]
+        seconds[metric] = {
+            "p50": sum(c * v.get("p50", 0.0) for c, v in vals) / count,
+            "avg": sum(c * v.get("avg", 0.0) for c, v in vals) / count,
+            "p95": max(v.get("p95", 0.0) for _, v in vals),
+            "max": max(v.get("max", 0.0) for _, v in vals),
+        }
+    return Point(at, sum(p.count for p in ps), sum(p.failures for p in ps), seconds)
 
 
 @dataclass(slots=True)

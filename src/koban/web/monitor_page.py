@@ -75,10 +75,14 @@ async def monitor_page(
     day0 = now - UPTIME_DAYS * 86400
     async with deps.db.read() as conn:
         state = await probe_queries.status(conn, ident)
-        merged = g.points_of(await probe_queries.history(conn, ident, t0, t1, step))
+        merged, drawn = g.thin(
+            g.points_of(await probe_queries.history(conn, ident, t0, t1, step)), width, t0, t1
+        )
         per_location = (
             {
-                loc: g.points_of(await probe_queries.history(conn, ident, t0, t1, step, loc))
+                loc: g.thin(
+                    g.points_of(await probe_queries.history(conn, ident, t0, t1, step, loc)), width, t0, t1
+                )[0]
                 for loc in mon.locations
             }
             if len(mon.locations) > 1
@@ -108,9 +112,9 @@ async def monitor_page(
         "range": chosen,
         "ranges": list(RANGES),
         "span_text": f"{at(t0)} – {at(t1)}",
-        "bands": g.bands(merged, t0, t1, width, format_ms, failed),
-        "phases": g.phases(merged, t0, t1, width, format_ms),
-        "compare": g.compare(per_location, t0, t1, width, format_ms) if per_location else None,
+        "bands": g.bands(merged, t0, t1, drawn, format_ms, failed),
+        "phases": g.phases(merged, t0, t1, drawn, format_ms),
+        "compare": g.compare(per_location, t0, t1, drawn, format_ms) if per_location else None,
         "x_ticks": g.x_ticks(t0, t1, at),
         "slices": [(x, w, link(a, b), f"{at(a)} – {at(b)}") for x, w, a, b in g.zoom(t0, t1)],
         "zoom_out": zoom_out if span < MAX_SPAN else "",

@@ -27,7 +27,9 @@ from koban.web.render import Viewer, render, viewer_of
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-HORIZON = 35 * 86400.0  # as schedules.build.on_call: a slot's real start and end within this
+# Ahead only: the page shows when the current slot ends and the next handoffs, never when it began,
+# so two weeks of each schedule are resolved (not the ±35 days ``on_call`` reads for a real start).
+AHEAD = 14 * 86400.0
 NEXT_HANDOFFS = 3
 MY_DAYS = 28
 MAX_PAGE = 1000
@@ -41,7 +43,7 @@ class Row:
 
 
 def _row(s: Any, now: float, catalog: Any) -> Row:
-    slots = resolved(s, now - HORIZON, now + HORIZON, catalog)
+    slots = resolved(s, now, now + AHEAD, catalog)
     i = next((i for i, x in enumerate(slots) if x.start <= now < x.end), None)
     if i is None:
         return Row(s, None, [])
