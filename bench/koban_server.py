@@ -73,8 +73,9 @@ def _config(kind: str) -> dict:
 
 @asynccontextmanager
 async def run_koban(
-    kind: str = "prometheus", *, extra_env: dict[str, str] | None = None
+    kind: str = "prometheus", *, extra_env: dict[str, str] | None = None, worker: bool = False
 ) -> AsyncIterator[KobanServer]:
+    """``worker``: the drain runs in the same process as the edge, as ``koban serve`` ships."""
     tmp = Path(tempfile.mkdtemp(prefix="koban-bench-"))
     port = free_port()
     (tmp / "koban.yaml").write_text(yaml.safe_dump(_config(kind)))
@@ -86,7 +87,7 @@ async def run_koban(
         **(extra_env or {}),
     }
     argv = [sys.executable, "-c", "from koban.cli.main import app; app()", "serve", "--port", str(port)]
-    argv += ["--config", str(tmp / "koban.yaml"), "--no-worker"]
+    argv += ["--config", str(tmp / "koban.yaml")] + ([] if worker else ["--no-worker"])
     proc = _spawn(argv, env, tmp / "koban.log")
     url = f"http://127.0.0.1:{port}"
     try:

@@ -45,6 +45,7 @@ class Delivery:
     received_at: float
     alerts: int
     body: bytes
+    fresh: bool = False  # holds an alert new to this edge: the drain claims it first (novelty.py)
 
 
 Item = tuple[Delivery, Limits | None, "asyncio.Future[RateLimited | None]"]
@@ -154,7 +155,10 @@ class InboxWriter:
             error: Exception | None = None
             try:
                 raw.commit_rows(
-                    [(d.integration_id, d.parser, d.received_at, d.alerts, d.body) for d, _, _ in items]
+                    [
+                        (d.integration_id, d.parser, d.received_at, d.alerts, d.body, d.fresh)
+                        for d, _, _ in items
+                    ]
                 )
             except Exception as exc:
                 error = exc
@@ -182,7 +186,7 @@ class InboxWriter:
         asks = [Ask(d.integration_id, limits, d.alerts) if limits else None for d, limits, _ in batch]
         if self.raw is not None and not any(asks):
             await self.raw.write(
-                [(d.integration_id, d.parser, d.received_at, d.alerts, d.body) for d, _, _ in batch]
+                [(d.integration_id, d.parser, d.received_at, d.alerts, d.body, d.fresh) for d, _, _ in batch]
             )
             self.wake_drain()
             return [None] * len(batch)
@@ -204,6 +208,7 @@ class InboxWriter:
                         "received_at": d.received_at,
                         "alerts": d.alerts,
                         "body": d.body,
+                        "fresh": d.fresh,
                     }
                 )
             if rows:

@@ -1,0 +1,25 @@
+"""ingest inbox: fresh deliveries (an alert new to the edge) are claimed before older repeats
+
+Revision ID: 0014
+Revises: 0013
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("ingest_inbox") as batch:
+        batch.add_column(sa.Column("fresh", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.create_index("ix_ingest_inbox_fresh", "ingest_inbox", ["fresh", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_ingest_inbox_fresh", table_name="ingest_inbox")
+    with op.batch_alter_table("ingest_inbox") as batch:
+        batch.drop_column("fresh")
