@@ -84,6 +84,10 @@ async def run_koban(
         "KOBAN_DATA_DIR": str(tmp),
         "KOBAN_SECRET_KEY": "bench",
         "KOBAN_LOG_LEVEL": "WARNING",
+        # The benches measure the accept rate, mostly without a drain (--no-worker): the inbox's
+        # bound (ingest/backlog.py) would turn the run into 429s. A bench that tests it sets them.
+        "KOBAN_INGEST_MAX_BACKLOG_ROWS": "0",
+        "KOBAN_INGEST_MAX_BACKLOG_AGE_SECONDS": "0",
         **(extra_env or {}),
     }
     argv = [sys.executable, "-c", "from koban.cli.main import app; app()", "serve", "--port", str(port)]

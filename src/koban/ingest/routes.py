@@ -170,7 +170,7 @@ async def enqueue(
             delivery = Delivery(integ.id, integ.type, received_at, count, body, fresh)
             await deps.inbox.submit(delivery, limits_of(integ))
         except RateLimited as exc:
-            deps.metrics.reject(integ.type, "rate limit")
+            deps.metrics.reject(integ.type, exc.kind)
             return too_many(exc)
         (counted or deps.metrics.alert)(integ.type, count)
     return 202, {"status": "accepted", "alerts": count}, None
@@ -198,7 +198,7 @@ async def accept(deps: IngestDeps, integration_id: str, request: InboundRequest)
     try:
         outcomes = await deps.batcher.submit(integration_id, events, limits)
     except RateLimited as exc:
-        deps.metrics.reject(integ.type, "rate limit")
+        deps.metrics.reject(integ.type, exc.kind)
         return too_many(exc)
     deps.metrics.alert(integ.type, len(events))
     incidents = [
@@ -306,7 +306,7 @@ class Ingest(Endpoint):
             fresh = self.recent.fresh(integ.type, body, data)
             fut = deps.inbox.submit_nowait(Delivery(integ.id, integ.type, now, count, body, fresh), limits)
         except RateLimited as exc:
-            deps.metrics.reject(integ.type, "rate limit")
+            deps.metrics.reject(integ.type, exc.kind)
             return too_many(exc)
         return None if fut is None else Pending(self, fut, integ.type, count)
 
@@ -337,7 +337,7 @@ class Pending:
     def reply(self) -> Reply:
         refused = self.fut.result()  # the batch's error, if any, raises here
         if refused is not None:
-            self.endpoint.deps.metrics.reject(self.kind, "rate limit")
+            self.endpoint.deps.metrics.reject(self.kind, refused.kind)
             return too_many(refused)
         self.endpoint.counted(self.kind, self.count)
         return 202, {"status": "accepted", "alerts": self.count}, None
