@@ -2,23 +2,30 @@
 
 Deliveries (PagerDuty events ordered by arrival, Prometheus alerts with their own times, repeats
 included) are committed to the inbox, then drained once one row at a time and once in random batch
-sizes, each on a fresh database; the incidents (key, status, alert count) must be the same.
+sizes, each on a fresh database; the incidents (key, status, alert count) must be the same. The
+fresh-first claim is also checked on PostgreSQL (its claim takes an advisory lock and SKIP LOCKED).
 """
 
 from __future__ import annotations
 
+import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
 
 from koban.core.clock import FakeClock
 from koban.db import schema as t
 from koban.ingest.inbox import Delivery
+from tests.conftest import PG_ENV, _pg_admin_url, _pg_exec
 from tests.ingest import support as s
 from tests.support.system import running_system
 
@@ -56,12 +63,31 @@ PROMETHEUS = st.builds(
 DELIVERIES = st.lists(st.one_of(PAGERDUTY, PROMETHEUS), min_size=1, max_size=12)
 
 
+@contextmanager
+def _database(tmp: str, pg_template: str | None) -> Iterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL database copied from the migrated template."""
+    if pg_template is None:
+        yield f"sqlite:///{Path(tmp) / 'koban.db'}"
+        return
+    admin = _pg_admin_url()
+    assert admin
+    name = f"koban_p_{secrets.token_hex(5)}"
+    _pg_exec(admin, f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _pg_exec(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 async def _final_state(
-    deliveries: list[tuple[str, str, Any]], batches: list[int], rest: int, fresh: frozenset[int] = frozenset()
+    deliveries: list[tuple[str, str, Any]],
+    batches: list[int],
+    rest: int,
+    fresh: frozenset[int] = frozenset(),
+    pg_template: str | None = None,
 ) -> list[list[tuple]]:
     """``fresh``: the deliveries marked as holding an alert new to the edge (claimed first)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'koban.db'}"
+    with tempfile.TemporaryDirectory() as tmp, _database(tmp, pg_template) as url:
         # The clock sits before the Prometheus alerts' endsAt: which of them fire depends on it.
         clock = FakeClock(T0)
         async with running_system(url, s.edge_config(), Path(tmp), clock=clock) as k:
@@ -124,4 +150,19 @@ async def test_claiming_fresh_prometheus_deliveries_first_ends_as_in_arrival_ord
     in_order = await _final_state(deliveries, [], 1, frozenset({-1}))
     # -1 marks nothing but has both states compared by incident key.
     got = await _final_state(deliveries, batches, data.draw(st.integers(1, 20)), fresh | {-1})
+    assert got == in_order
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DELIVERIES, st.data())
+async def test_on_postgresql_claiming_fresh_deliveries_first_ends_as_in_arrival_order(
+    pg_template, deliveries, data
+):
+    # The same property through PostgreSQL's claim (advisory lock, FOR UPDATE SKIP LOCKED).
+    if pg_template is None:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
+    fresh = frozenset(data.draw(st.sets(st.integers(0, len(deliveries) - 1))))
+    batches = data.draw(st.lists(st.integers(1, 8), min_size=1, max_size=4))
+    in_order = await _final_state(deliveries, [], 1, frozenset({-1}), pg_template)
+    got = await _final_state(deliveries, batches, data.draw(st.integers(1, 20)), fresh | {-1}, pg_template)
     assert got == in_order
