@@ -110,7 +110,7 @@ class System:
         self.batcher = IngestBatcher(self.deps)
         self.drain = InboxDrain(self.deps)
         # Queued sources: the edge commits the body (inbox), the worker's drain makes incidents.
-        self.inbox = InboxWriter(self.deps, self.batcher.gate, self.drain.wake)
+        self.inbox = InboxWriter(self.deps, self.batcher.gate, self.drain.wake, self.metrics)
         self.ingest = IngestDeps(
             **_fields(self.deps), metrics=self.metrics, inbox=self.inbox, batcher=self.batcher
         )

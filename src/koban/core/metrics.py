@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 class Metrics:
@@ -27,6 +27,17 @@ class Metrics:
             "koban_alert_to_first_notification_seconds",
             "Time from an incident's first alert to its first notification leaving.",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=self.registry,
+        )
+        # Refreshed about once a second by the edge (ingest/backlog.py).
+        self.backlog_rows = Gauge(
+            "koban_ingest_backlog_rows",
+            "Accepted deliveries waiting in the ingest inbox (counted up to just past the limit).",
+            registry=self.registry,
+        )
+        self.backlog_age = Gauge(
+            "koban_ingest_backlog_oldest_age_seconds",
+            "How long the oldest delivery waiting in the ingest inbox has waited.",
             registry=self.registry,
         )
 

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
         description="SQLite synchronous pragma: FULL survives power loss, NORMAL only process crashes.",
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted inbound request body.")
+    ingest_max_backlog_rows: int = Field(
+        100_000,
+        ge=0,
+        description="Deliveries waiting in the ingest inbox past which queued sources get 429 with"
+        " Retry-After until the worker catches up (0: no limit).",
+    )
+    ingest_max_backlog_age_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How long the oldest waiting delivery may wait before queued sources get 429 with"
+        " Retry-After (0: no limit).",
+    )
     # Short, and renewed every third of it while the work goes on: a dead instance's pages move to
     # another within lease + poll seconds, while a slow one (a vendor taking 20 s) keeps its own.
     lease_seconds: float = Field(

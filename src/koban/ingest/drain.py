@@ -56,6 +56,9 @@ class InboxDrain:
         self.deps = deps
         self.ready = asyncio.Event()
         self._stop = False
+        # Fresh rows (a new alert) and the oldest take turns, so neither can starve the other:
+        # a new alert waits at most for one batch of the oldest rows.
+        self._fresh_turn = True
 
     def wake(self) -> None:
         self.ready.set()
@@ -97,14 +100,17 @@ class InboxDrain:
         except TRANSIENT:
             raise  # the database, not a row: the loop backs off and tries again
         except Exception:
-            # One bad row must not hold the queue: retry the oldest alone; if it fails alone, park it.
+            # One bad row must not hold the queue: retry the batch's first row alone (the same
+            # turn claims it again: a failed batch leaves the turn as it was); if it fails alone, park it.
             log.exception("inbox batch failed; isolating its first row")
             try:
                 return await self._retrying(1)
             except TRANSIENT:
                 raise
             except Exception as exc:
-                await self._park_oldest(f"processing failed: {type(exc).__name__}: {exc}"[:2000])
+                await self._park_first(
+                    f"processing failed: {type(exc).__name__}: {exc}"[:2000], self._fresh_turn
+                )
                 return 1
 
     async def _retrying(self, limit: int) -> int:
@@ -121,7 +127,7 @@ class InboxDrain:
     async def _batch(self, limit: int) -> int:
         deps = self.deps
         async with deps.db.begin() as conn:
-            rows = await _claim(conn, deps.db.dialect, limit)
+            rows = await _claim(conn, deps.db.dialect, limit, self._fresh_turn)
             if not rows:
                 return 0
             now = deps.clock.now()
@@ -135,6 +141,8 @@ class InboxDrain:
             done = [r.id for r in rows if r.id not in failed]
             if done:
                 await conn.execute(sa.delete(ib).where(ib.c.id.in_(done)))
+        # Committed: next turn the oldest after fresh rows (only the fresh query returns all fresh).
+        self._fresh_turn = not all(r.fresh for r in rows)
         if uow.wake:
             deps.wake()
         return len(rows)
@@ -173,41 +181,56 @@ class InboxDrain:
             log.error("inbox row %d kept unprocessed: %s", row_id, error)
         return runs, failed
 
-    async def _park_oldest(self, error: str) -> None:
+    async def _park_first(self, error: str, fresh_first: bool) -> None:
         async with self.deps.db.begin() as conn:
-            rows = await _claim(conn, self.deps.db.dialect, 1)
+            rows = await _claim(conn, self.deps.db.dialect, 1, fresh_first)
             if rows:
                 log.error("inbox row %d kept unprocessed: %s", rows[0].id, error)
                 await conn.execute(sa.update(ib).where(ib.c.id == rows[0].id).values(error=error))
 
 
-async def _claim(conn: Any, dialect: str, limit: int) -> list[_Claimed]:
-    """The oldest unprocessed rows, up to ``limit`` rows and about ``BATCH_ALERTS`` alerts.
+async def _claim(conn: Any, dialect: str, limit: int, fresh_first: bool = False) -> list[_Claimed]:
+    """Up to ``limit`` rows and about ``BATCH_ALERTS`` alerts: the fresh ones alone when
+    ``fresh_first`` and there are any (a new alert's page must not wait behind a flood of repeats:
+    ``ingest/novelty.py``), else the oldest.
 
     Bodies are read for the rows taken only: at 100 alerts a row, reading ``limit`` bodies to keep
     5 of them was the drain's costliest statement."""
-    q = (
-        sa.select(ib.c.id, ib.c.integration_id, ib.c.parser, ib.c.received_at, ib.c.alerts)
-        .where(ib.c.error.is_(None))
-        .order_by(ib.c.id)
-        .limit(limit)
-    )
     if dialect == "postgresql":
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
-        q = q.with_for_update(skip_locked=True)
     rows: list[sa.Row[Any, Any, Any, Any, Any]] = []  # id, integration_id, parser, received_at, alerts
+    if fresh_first:
+        rows = await _oldest(conn, dialect, limit, ib.c.fresh.is_(True))
+    if not rows:
+        rows = await _oldest(conn, dialect, limit, None)
+    if not rows:
+        return []
+    bodies = dict(
+        (await conn.execute(sa.select(ib.c.id, ib.c.body).where(ib.c.id.in_([r.id for r in rows])))).all()
+    )
+    return [
+        _Claimed(r.id, r.integration_id, r.parser, r.received_at, r.alerts, bodies[r.id], bool(r.fresh))
+        for r in rows
+    ]
+
+
+async def _oldest(conn: Any, dialect: str, limit: int, where: Any) -> list[Any]:
+    q = sa.select(ib.c.id, ib.c.integration_id, ib.c.parser, ib.c.received_at, ib.c.alerts, ib.c.fresh).where(
+        ib.c.error.is_(None)
+    )
+    if where is not None:
+        q = q.where(where)
+    q = q.order_by(ib.c.id).limit(limit)
+    if dialect == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    rows: list[Any] = []
     alerts = 0
     for row in await conn.execute(q):
         if rows and alerts + row.alerts > BATCH_ALERTS:
             break
         rows.append(row)
         alerts += row.alerts
-    if not rows:
-        return []
-    bodies = dict(
-        (await conn.execute(sa.select(ib.c.id, ib.c.body).where(ib.c.id.in_([r.id for r in rows])))).all()
-    )
-    return [_Claimed(r.id, r.integration_id, r.parser, r.received_at, r.alerts, bodies[r.id]) for r in rows]
+    return rows
 
 
 class _Claimed(NamedTuple):
@@ -217,3 +240,4 @@ class _Claimed(NamedTuple):
     received_at: float
     alerts: int
     body: bytes
+    fresh: bool

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from koban.db.schema_inbox import ingest_inbox
+from koban.ingest.backlog import Backlog
 from koban.ingest.inbox_sqlite import SqliteInboxWriter, sqlite_path
 from koban.ingest.limits import Ask, LimitGate, RateLimited
 from koban.routing.ratelimit import Decision, Limits
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from koban.catalog.deps import StoreDeps
+    from koban.core.metrics import Metrics
 
 log = logging.getLogger("koban.ingest")
 MAX_BATCH_ROWS = 1000
@@ -45,14 +47,23 @@ class Delivery:
     received_at: float
     alerts: int
     body: bytes
+    fresh: bool = False  # holds an alert new to this edge: the drain claims it first (novelty.py)
 
 
 Item = tuple[Delivery, Limits | None, "asyncio.Future[RateLimited | None]"]
 
 
 class InboxWriter:
-    def __init__(self, deps: StoreDeps, gate: LimitGate, wake_drain: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        deps: StoreDeps,
+        gate: LimitGate,
+        wake_drain: Callable[[], None],
+        metrics: Metrics | None = None,
+    ) -> None:
         self.deps = deps
+        # Past its size or age the inbox refuses new deliveries with 429 (ingest/backlog.py).
+        self.backlog = Backlog(deps, metrics)
         self.wake_drain = wake_drain  # rows committed: the drain (in this process) looks at once
         self.gate = gate  # shared with the synchronous path: one view of which windows are full
         self.pending: deque[Item] = deque()  # appended on the loop, taken on the loop or by _burst
@@ -66,8 +77,10 @@ class InboxWriter:
     def start(self) -> None:
         self._closing = False
         self._task = asyncio.create_task(self._run(), name="koban-inbox-writer")
+        self.backlog.start()
 
     async def close(self) -> None:
+        await self.backlog.stop()
         self._closing = True
         self.ready.set()
         if self._task:
@@ -89,7 +102,11 @@ class InboxWriter:
             raise result
 
     def _precheck(self, delivery: Delivery, limits: Limits | None) -> None:
-        """Refuse from memory a request whose window is already known to be full."""
+        """Refuse from memory a request while the inbox is over its bound, or whose window is
+        already known to be full."""
+        full = self.backlog.refused(delivery.received_at)
+        if full is not None:
+            raise full
         if limits is not None:
             refused = self.gate.precheck(delivery.integration_id, limits, self.deps.clock.now())
             if refused is not None:
@@ -154,7 +171,10 @@ class InboxWriter:
             error: Exception | None = None
             try:
                 raw.commit_rows(
-                    [(d.integration_id, d.parser, d.received_at, d.alerts, d.body) for d, _, _ in items]
+                    [
+                        (d.integration_id, d.parser, d.received_at, d.alerts, d.body, d.fresh)
+                        for d, _, _ in items
+                    ]
                 )
             except Exception as exc:
                 error = exc
@@ -165,6 +185,7 @@ class InboxWriter:
     def _settle(self, items: list[Item], error: Exception | None) -> None:
         """Answer a committed batch's callers (``error``: the batch failed, nothing of it stored)."""
         if error is None:
+            self.backlog.committed(len(items), items[0][0].received_at)
             self.wake_drain()
         else:
             log.error("inbox batch of %d failed", len(items), exc_info=error)
@@ -182,8 +203,9 @@ class InboxWriter:
         asks = [Ask(d.integration_id, limits, d.alerts) if limits else None for d, limits, _ in batch]
         if self.raw is not None and not any(asks):
             await self.raw.write(
-                [(d.integration_id, d.parser, d.received_at, d.alerts, d.body) for d, _, _ in batch]
+                [(d.integration_id, d.parser, d.received_at, d.alerts, d.body, d.fresh) for d, _, _ in batch]
             )
+            self.backlog.committed(len(batch), batch[0][0].received_at)
             self.wake_drain()
             return [None] * len(batch)
         results: list[RateLimited | None] = []
@@ -204,6 +226,7 @@ class InboxWriter:
                         "received_at": d.received_at,
                         "alerts": d.alerts,
                         "body": d.body,
+                        "fresh": d.fresh,
                     }
                 )
             if rows:
@@ -212,5 +235,6 @@ class InboxWriter:
                     # Other instances' drains wake on commit (db/due_signal.py).
                     await conn.execute(sa.text("SELECT pg_notify('koban_due', '')"))
         if rows:
+            self.backlog.committed(len(rows), now)
             self.wake_drain()
         return results

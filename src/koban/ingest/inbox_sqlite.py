@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from koban.db.engine import Database
 
 _INSERT = (
-    "INSERT INTO ingest_inbox (integration_id, parser, received_at, alerts, body) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO ingest_inbox (integration_id, parser, received_at, alerts, body, fresh)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -63,7 +64,7 @@ class SqliteInboxWriter:
             raise
 
     async def write(self, rows: list[tuple[Any, ...]]) -> None:
-        """Commit ``rows`` (integration_id, parser, received_at, alerts, body); returns after commit."""
+        """Commit ``rows`` (integration_id, parser, received_at, alerts, body, fresh); returns on commit."""
         async with self.db.write_lock():
             await asyncio.get_running_loop().run_in_executor(self._thread, self.commit_rows, rows)
 

@@ -39,6 +39,8 @@ class Ask:
 
 
 class RateLimited(Exception):
+    kind = "rate limit"  # the reason label of koban_alerts_rejected_total
+
     def __init__(self, retry_after: int, reason: str) -> None:
         super().__init__(reason)
         self.retry_after = retry_after

@@ -91,7 +91,7 @@ class Enqueue(Endpoint):
             delivery = Delivery(integ.id, "pagerduty", now, len(events), body)
             await deps.inbox.submit(delivery, limits_of(integ))
         except RateLimited as exc:
-            deps.metrics.reject("pagerduty", "rate limit")
+            deps.metrics.reject("pagerduty", exc.kind)
             return too_many(exc, THROTTLED)
         deps.metrics.alert("pagerduty", len(events))
         return 202, accepted_body(events[0].dedup_key), None

@@ -30,6 +30,7 @@ from koban.ingest.deps import IngestDeps
 from koban.ingest.inbox import Delivery
 from koban.ingest.key_auth import key_from_headers
 from koban.ingest.limits import RateLimited
+from koban.ingest.novelty import RecentAlerts
 from koban.routing.ratelimit import Limits
 from koban.sources.base import InboundRequest, PayloadError
 from koban.sources.json_body import parse_json
@@ -161,14 +162,15 @@ async def enqueue(
     body: bytes,
     received_at: float,
     counted: Counted | None = None,
+    fresh: bool = False,
 ) -> Reply:
     """Commit a validated delivery of a queued source to the inbox; the worker's drain parses it."""
     if count:
         try:
-            delivery = Delivery(integ.id, integ.type, received_at, count, body)
+            delivery = Delivery(integ.id, integ.type, received_at, count, body, fresh)
             await deps.inbox.submit(delivery, limits_of(integ))
         except RateLimited as exc:
-            deps.metrics.reject(integ.type, "rate limit")
+            deps.metrics.reject(integ.type, exc.kind)
             return too_many(exc)
         (counted or deps.metrics.alert)(integ.type, count)
     return 202, {"status": "accepted", "alerts": count}, None
@@ -196,7 +198,7 @@ async def accept(deps: IngestDeps, integration_id: str, request: InboundRequest)
     try:
         outcomes = await deps.batcher.submit(integration_id, events, limits)
     except RateLimited as exc:
-        deps.metrics.reject(integ.type, "rate limit")
+        deps.metrics.reject(integ.type, exc.kind)
         return too_many(exc)
     deps.metrics.alert(integ.type, len(events))
     incidents = [
@@ -236,6 +238,7 @@ class Ingest(Endpoint):
         # without building its events; when they cannot, the full parse decides.
         self.checks = {kind: getattr(get_source(kind), "check", None) for kind in QUEUED_KINDS}
         self._alert_counters: dict[str, Any] = {}
+        self.recent = RecentAlerts()  # marks deliveries the drain takes first (ingest/novelty.py)
 
     def counted(self, kind: str, n: int) -> None:
         """``Metrics.alert`` with the labelled child kept (``labels()`` was ~3% per request)."""
@@ -266,7 +269,8 @@ class Ingest(Endpoint):
         check = self.checks.get(integ.type)
         count = check(data, integ.settings) if check else None
         if count is not None:
-            return await enqueue(deps, integ, count, body, now, self.counted)
+            fresh = bool(count) and self.recent.fresh(integ.type, body, data)
+            return await enqueue(deps, integ, count, body, now, self.counted, fresh)
         return await accept(deps, integ.id, inbound(scope, Headers(scope=scope), body, data, now))
 
     def direct(
@@ -289,7 +293,8 @@ class Ingest(Endpoint):
             check = self.checks.get(integ.type)
             if check is None:
                 return None
-            count = check(parse_json(body), integ.settings)
+            data = parse_json(body)
+            count = check(data, integ.settings)
         except Exception:  # PayloadError and anything else: handle() says it properly
             return None
         if count is None:
@@ -298,9 +303,10 @@ class Ingest(Endpoint):
             return 202, {"status": "accepted", "alerts": 0}, None
         limits = limits_of(integ)
         try:
-            fut = deps.inbox.submit_nowait(Delivery(integ.id, integ.type, now, count, body), limits)
+            fresh = self.recent.fresh(integ.type, body, data)
+            fut = deps.inbox.submit_nowait(Delivery(integ.id, integ.type, now, count, body, fresh), limits)
         except RateLimited as exc:
-            deps.metrics.reject(integ.type, "rate limit")
+            deps.metrics.reject(integ.type, exc.kind)
             return too_many(exc)
         return None if fut is None else Pending(self, fut, integ.type, count)
 
@@ -331,7 +337,7 @@ class Pending:
     def reply(self) -> Reply:
         refused = self.fut.result()  # the batch's error, if any, raises here
         if refused is not None:
-            self.endpoint.deps.metrics.reject(self.kind, "rate limit")
+            self.endpoint.deps.metrics.reject(self.kind, refused.kind)
             return too_many(refused)
         self.endpoint.counted(self.kind, self.count)
         return 202, {"status": "accepted", "alerts": self.count}, None
