@@ -1,7 +1,6 @@
 import socket
 
 import aiohttp
-
 import pytest
 
 from koban.channels.base import DeliveryStatus
