@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint fmt bench clean install peers vendor
+.PHONY: run test check lint fmt bench clean install peers vendor schemathesis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ check: $(STAMP)
 
 test: check vendor $(AXE_STAMP) peers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The API against its own OpenAPI document with every schemathesis check and a large budget
+# (`make test` runs the same checks in process with a small one). EXAMPLES=200 for more.
+schemathesis: $(STAMP)
+	$(BIN)/python scripts/schemathesis_run.py
 
 bench: $(STAMP) peers
 	$(BIN)/python -m bench.run_all

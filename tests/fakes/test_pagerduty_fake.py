@@ -57,3 +57,16 @@ async def test_resolve_of_unknown_key_is_dropped_and_new_trigger_after_resolve_o
 def test_validation_requires_trigger_payload_fields():
     errors = validate({"routing_key": KEY, "event_action": "trigger", "payload": {"severity": "bad"}})
     assert len(errors) == 3
+
+
+async def test_a_summary_over_1024_characters_or_an_event_over_512_kb_is_refused_like_pagerduty():
+    long_summary = trigger()
+    long_summary["payload"]["summary"] = "x" * 1025
+    huge = trigger("k2")
+    huge["payload"]["custom_details"] = {"log": "y" * (512 * 1024)}
+    async with FakePagerDuty() as pd:
+        status, body = await _post(pd, long_summary)
+        assert status == 400 and body["errors"] == ["'payload.summary' is too long (max 1024 characters)"]
+        status, body = await _post(pd, huge)
+        assert status == 400 and "512 KB" in body["errors"][0]
+        assert pd.events == []

@@ -23,6 +23,8 @@ from koban.fakes._server import LocalServer
 RATE_LIMIT = 120
 WINDOW = 60.0
 ACTIONS = ("trigger", "acknowledge", "resolve")
+MAX_EVENT_BYTES = 512 * 1024  # PagerDuty's payload limit (protocols.md §3.1)
+MAX_SUMMARY = 1024
 SEVERITIES = ("critical", "error", "warning", "info")
 
 
@@ -47,6 +49,8 @@ def validate(event: Any) -> list[str]:
         for name in ("summary", "source"):
             if not payload.get(name):
                 errors.append(f"'payload.{name}' is missing or blank")
+        if len(str(payload.get("summary", ""))) > MAX_SUMMARY:
+            errors.append(f"'payload.summary' is too long (max {MAX_SUMMARY} characters)")
         if payload.get("severity") not in SEVERITIES:
             errors.append("'payload.severity' is invalid (must be one of: critical, error, warning, info)")
     return errors
@@ -90,8 +94,11 @@ class FakePagerDuty(LocalServer):
     async def _enqueue(self, request: web.Request) -> web.Response:
         if self._script:
             return web.Response(status=self._script.pop(0), text="scripted failure")
+        body = await request.read()
+        if len(body) > MAX_EVENT_BYTES:
+            return self._invalid([f"Event object is invalid: {len(body)} bytes, over the 512 KB limit"])
         try:
-            event = json.loads(await request.read())
+            event = json.loads(body)
         except ValueError:
             return self._invalid(["Event object is invalid: body is not JSON"])
         errors = validate(event)

@@ -82,3 +82,13 @@ async def test_more_than_120_events_a_minute_is_throttled_and_transient():
 
 async def test_missing_routing_key_is_permanent():
     assert (await PagerDutyChannel().send(make_notification({}))).status is DeliveryStatus.PERMANENT
+
+
+async def test_an_incident_too_big_for_pagerduty_still_pages_without_its_details(pd):
+    """PagerDuty refuses events over 512 KB and summaries over 1024 characters (so does the fake)."""
+    huge = make_incident(summary="s" * 5000, details={"log": "x" * (600 * 1024)})
+    result = await PagerDutyChannel().send(make_notification(cfg(pd), incident=huge))
+    assert result.status is DeliveryStatus.SENT, result.error
+    [event] = pd.events
+    assert len(event["payload"]["summary"]) == 1024
+    assert "512 KB" in event["payload"]["custom_details"]["koban"]

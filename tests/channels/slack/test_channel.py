@@ -1,9 +1,11 @@
 import socket
 
+import aiohttp
 import pytest
 
 from koban.channels.base import DeliveryStatus
 from koban.channels.slack import SlackChannel
+from koban.channels.slack.message import build_message
 from koban.fakes.slack import WEBHOOK, FakeSlack
 from koban.fakes.slack.clicks import iter_buttons
 from tests.channels.factories import T0, make_incident, make_notification
@@ -162,3 +164,31 @@ async def test_incoming_webhook_errors_are_classified(fake, status, body, expect
 async def test_channel_without_token_or_webhook_is_permanent():
     result = await SlackChannel().send(make_notification({}))
     assert result.status is DeliveryStatus.PERMANENT
+
+
+async def test_a_summary_past_slacks_limits_once_escaped_is_shortened_not_refused(fake):
+    """2,000 '&' become 10,000 characters of '&amp;': over the 3,000 of a section, which Slack (and
+    the fake, with slack_sdk's models) refuses as invalid_blocks. koban cuts it with an ellipsis."""
+    long = make_incident(summary="R&D " * 500, source="&" * 4000)
+    result = await SlackChannel().send(make_notification(bot(fake), incident=long))
+    assert result.status is DeliveryStatus.SENT, result.error
+    [message] = fake.messages
+    heading = message["blocks"][0]["text"]["text"]
+    assert len(heading) <= 3000 and heading.endswith("…>*")
+    assert "&amp;" in heading and "&am…" not in heading  # never an escape cut in half
+    assert all(len(b["text"]["text"]) <= 3000 for b in message["attachments"][0]["blocks"] if "text" in b)
+
+
+async def test_the_fake_refuses_blocks_slack_would_refuse(fake):
+    too_long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    bad = build_message(make_notification(bot(fake))) | {"blocks": [too_long]}
+    async with aiohttp.ClientSession() as s:
+        async with s.post(
+            f"{fake.base_url}chat.postMessage",
+            json={"channel": "#alerts", **bad},
+            headers={"Authorization": "Bearer xoxb-test"},
+        ) as resp:
+            assert (await resp.json()) == {"ok": False, "error": "invalid_blocks"}
+        async with s.post(fake.webhook_url(), json={"text": "x", "blocks": [too_long]}) as resp:
+            assert (resp.status, await resp.text()) == (400, "invalid_blocks")
+    assert fake.messages == []

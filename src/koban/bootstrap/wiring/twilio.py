@@ -224,6 +224,8 @@ class TwilioWiring:
         return None
 
     async def dispatch(self, request: Request) -> Response:
+        if not request.headers.get("X-Twilio-Signature"):  # not Twilio, configured or not
+            return JSONResponse({"detail": "missing X-Twilio-Signature"}, status_code=403)
         deps = self.deps()
         endpoint = self._endpoints.get(request.url.path) if deps is not None else None
         if endpoint is None:

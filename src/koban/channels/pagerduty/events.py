@@ -9,6 +9,8 @@ from koban.channels.base import DeliveryResult, Notification
 from koban.core.outbound import OutboundResponse
 
 SEVERITIES = ("critical", "error", "warning", "info")
+MAX_EVENT_BYTES = 512 * 1024  # PagerDuty refuses larger events (protocols.md §3.1)
+MAX_SUMMARY = 1024
 
 
 def dedup_key(n: Notification) -> str:
@@ -37,7 +39,7 @@ def build_event(n: Notification) -> dict[str, Any]:
     links = [{"href": inc.url, "text": f"koban incident {inc.id}"}] if inc.url else []
     links += [{"href": link["href"], "text": link.get("text", "")} for link in inc.links if link.get("href")]
     event["payload"] = {
-        "summary": inc.summary[:1024] or f"koban incident {inc.id}",
+        "summary": inc.summary[:MAX_SUMMARY] or f"koban incident {inc.id}",
         "source": inc.source or inc.service,
         "severity": inc.severity if inc.severity in SEVERITIES else "critical",
         "timestamp": inc.created_at.isoformat(),
@@ -48,7 +50,17 @@ def build_event(n: Notification) -> dict[str, Any]:
     event["client"] = str(config.get("client", "koban"))
     if inc.url:
         event["client_url"] = inc.url
-    return event
+    return _fit(event)
+
+
+def _fit(event: dict[str, Any]) -> dict[str, Any]:
+    """An event over PagerDuty's size limit loses its custom details (the part that can be large),
+    saying so, rather than being refused: the page matters more than the details."""
+    size = len(json.dumps(event).encode())
+    if size <= MAX_EVENT_BYTES:
+        return event
+    note = f"custom details left out: the event was {size} bytes, over PagerDuty's 512 KB limit"
+    return {**event, "payload": {**event["payload"], "custom_details": {"koban": note}}}
 
 
 def classify(resp: OutboundResponse) -> DeliveryResult:

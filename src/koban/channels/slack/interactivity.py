@@ -150,6 +150,10 @@ def build_routes(deps: SlackDeps) -> list[Route]:
 
     async def interactivity(request: Request) -> Response:
         body = await request.body()
+        if not (
+            request.headers.get("X-Slack-Signature") and request.headers.get("X-Slack-Request-Timestamp")
+        ):
+            return JSONResponse({"detail": "missing X-Slack-Signature or X-Slack-Request-Timestamp"}, 401)
         candidates = verifiers()
         if not candidates:
             # Not configured is not an outage: nothing here to click (a 5xx would make Slack retry).

@@ -3,6 +3,10 @@
 Layout: a top-level section with the title (so the notification text reads well), then one attachment
 whose colour bar shows severity (green once resolved) holding details, links, who is on call, the
 acknowledgement line and the buttons.
+
+Blocks are built with slack_sdk's models, whose ``to_dict`` checks Slack's limits, and every text is
+cut to its limit first (section text 3,000 characters, counted after ``&`` becomes ``&amp;``; button
+text 75): a long summary is shortened with an ellipsis, never refused as ``invalid_blocks``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from koban.channels.base import IncidentView, Notification
 
@@ -26,9 +38,34 @@ _LINK_LABELS = {
 }
 
 
+SECTION_TEXT = 3000  # Slack's limits (slack_sdk's models check them)
+CONTEXT_TEXT = 3000
+BUTTON_TEXT = 75
+ELLIPSIS = "…"
+
+
 def esc(text: str) -> str:
     """Slack mrkdwn needs &, < and > escaped; everything else is literal."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def esc_fit(text: str, limit: int) -> str:
+    """``esc(text)`` in at most ``limit`` characters: cut before escaping, so no ``&amp;`` is split."""
+    if len(esc(text)) <= limit:
+        return esc(text)
+    lo, hi = 0, len(text)  # the longest prefix whose escaped form leaves room for the ellipsis
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if len(esc(text[:mid])) + len(ELLIPSIS) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return esc(text[:lo]) + ELLIPSIS
+
+
+def _fit(text: str, limit: int) -> str:
+    """Already-escaped mrkdwn cut to ``limit`` (lines built from escaped parts and links)."""
+    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)].rsplit(" ", 1)[0] + ELLIPSIS
 
 
 def _when(value: datetime | None) -> str:
@@ -59,15 +96,7 @@ def on_call_names(n: Notification) -> list[str]:
 
 
 def _button(action_id: str, text: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text},
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
+    return ButtonElement(action_id=action_id, text=text[:BUTTON_TEXT], value=value, style=style).to_dict()
 
 
 def buttons(incident: IncidentView, links: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -85,9 +114,10 @@ def buttons(incident: IncidentView, links: Mapping[str, str]) -> list[dict[str, 
     out.append(_button("escalate", "Escalate", value, "danger"))
     for action, url in links.items():
         if action in _LINK_LABELS and (action != "acknowledge" or incident.status != "acknowledged"):
-            link_button = _button(f"{LINK_ACTION_PREFIX}{action}", _LINK_LABELS[action], value)
-            link_button["url"] = url
-            out.append(link_button)
+            link = ButtonElement(
+                action_id=f"{LINK_ACTION_PREFIX}{action}", text=_LINK_LABELS[action], value=value, url=url
+            )
+            out.append(link.to_dict())
     return out
 
 
@@ -154,26 +184,29 @@ def build_message(n: Notification) -> dict[str, Any]:
     if n.kind == "notice":
         return notice_message(n)
     inc = n.incident
-    heading = f"*{esc(title(inc))}*"
-    if inc.url:
-        heading = f"*<{inc.url}|{esc(title(inc))}>*"
+    heading = f"*{esc_fit(title(inc), SECTION_TEXT - 2)}*"
+    if inc.url and len(inc.url) < SECTION_TEXT // 2:
+        heading = f"*<{inc.url}|{esc_fit(title(inc), SECTION_TEXT - len(inc.url) - 5)}>*"
     facts = f"Service: *{esc(inc.service)}* · Status: *{esc(inc.status)}*"
     if inc.source:
         facts += f" · Source: {esc(inc.source)}"
     if inc.alert_count > 1:
         facts += f" · {inc.alert_count} alerts"
-    body: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": facts}}]
+    body: list[dict[str, Any]] = [
+        SectionBlock(text=MarkdownTextObject(text=_fit(facts, SECTION_TEXT))).to_dict()
+    ]
     context = [x for x in (_links_line(inc), _on_call_line(n), state_line(inc)) if x]
     for line in context:
-        body.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+        body.append(ContextBlock(elements=[MarkdownTextObject(text=_fit(line, CONTEXT_TEXT))]).to_dict())
     elements = buttons(inc, n.links)
     if elements:
-        body.append({"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": elements})
+        body.append(ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=elements).to_dict())
     colour = RESOLVED_COLOUR if inc.status == "resolved" else COLOURS.get(inc.severity, COLOURS["critical"])
+    summary = SectionBlock(block_id="summary", text=MarkdownTextObject(text=heading)).to_dict()
     return {
-        "text": title(inc),
-        "blocks": [{"type": "section", "block_id": "summary", "text": {"type": "mrkdwn", "text": heading}}],
-        "attachments": [{"color": colour, "fallback": title(inc), "blocks": body}],
+        "text": title(inc)[:SECTION_TEXT],
+        "blocks": [summary],
+        "attachments": [{"color": colour, "fallback": title(inc)[:SECTION_TEXT], "blocks": body}],
     }
 
 

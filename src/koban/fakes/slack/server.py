@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from koban.fakes._server import LocalServer
+from koban.fakes.slack.blocks import invalid_blocks
 from koban.fakes.slack.clicks import block_actions_payload, iter_buttons, signed_form
 from koban.fakes.slack.usergroups import add_usergroups
 
@@ -222,6 +223,8 @@ class FakeSlack(LocalServer):
             return web.json_response({"ok": False, "error": "channel_not_found"})
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return web.json_response({"ok": False, "error": "no_text"})
+        if invalid_blocks(args):
+            return web.json_response({"ok": False, "error": "invalid_blocks"})
         n = next(self._ts)
         ts = f"{1_700_000_000 + n}.{n:06d}"
         message = {
@@ -252,6 +255,8 @@ class FakeSlack(LocalServer):
         ]
         if not match:
             return web.json_response({"ok": False, "error": "message_not_found"})
+        if invalid_blocks(args):
+            return web.json_response({"ok": False, "error": "invalid_blocks"})
         message = match[0]
         message["updates"].append({k: message[k] for k in ("text", "blocks", "attachments")})
         message.update(
@@ -290,6 +295,8 @@ class FakeSlack(LocalServer):
             body = await request.json()
         except ValueError:
             return web.Response(text="invalid_payload", status=400)
+        if not isinstance(body, dict) or invalid_blocks(body):
+            return web.Response(text="invalid_blocks", status=400)
         n = next(self._ts)
         self.messages.append(
             {

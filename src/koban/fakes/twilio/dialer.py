@@ -22,6 +22,7 @@ from koban.fakes.twilio.webhooks import Signer, call_params, status_params
 
 MAX_DOCUMENTS = 50  # a Redirect loop in the app must not spin forever
 QUEUE_DELAY = 0.2  # simulated seconds between create and dialling
+LOOP_FOREVER = 1000  # loop="0": until the call ends; Twilio stops a <Play loop="0"> after 1000
 
 
 @dataclass
@@ -73,14 +74,15 @@ class Dialer:
         call.done.set()
 
     # -- the call ---------------------------------------------------------------------------------------
-    async def run(self, call: SimCall, persona: Persona) -> None:
+    async def run(self, call: SimCall, persona: Persona, queued_for: float = 0.0) -> None:
         try:
-            await self._run(call, persona)
+            await self._run(call, persona, queued_for)
         finally:
             call.done.set()
 
-    async def _run(self, call: SimCall, persona: Persona) -> None:
-        if await self._wait(call, QUEUE_DELAY):
+    async def _run(self, call: SimCall, persona: Persona, queued_for: float) -> None:
+        # Over the account's calls-per-second, Twilio queues the call (status queued), never refuses it.
+        if await self._wait(call, QUEUE_DELAY + queued_for):
             return await self._finish(call, "canceled")
         call.start_time = datetime.now(UTC).replace(microsecond=0)
         await self._progress(call, "initiated", "initiated")
@@ -137,7 +139,7 @@ class Dialer:
             for verb in doc.verbs:
                 if call.hangup_requested:
                     return
-                if verb.tag == "Say":
+                if verb.tag in ("Say", "Play"):
                     if await self._say(call, persona, verb):
                         return
                 elif verb.tag == "Pause":
@@ -167,23 +169,34 @@ class Dialer:
             fetched += 1
 
     async def _say(self, call: SimCall, persona: Persona, verb: ET.Element, *, cut: bool = False) -> bool:
-        loops = max(1, int(verb.get("loop", "1") or 1))
+        """``<Say>`` or ``<Play>`` (its URL in ``text``), ``loop`` times; ``loop="0"`` plays until the
+        call ends (or a nested key press cuts it)."""
+        raw = (verb.get("loop") or "1").strip()
+        if not raw.isdigit():
+            call.errors.append(
+                {"code": 12200, "message": f"<{verb.tag}> loop must be an integer >= 0: {raw!r}"}
+            )
+            raw = "1"
+        loop = int(raw)
+        plays = LOOP_FOREVER if loop == 0 else loop
         call.spoken.append(
             {
-                "text": verb.text or "",
+                "verb": verb.tag,
+                "text": (verb.text or "").strip() if verb.tag == "Play" else verb.text or "",
                 "language": verb.get("language"),
                 "voice": verb.get("voice"),
-                "loop": loops,
+                "loop": loop,
+                "plays": 1 if cut else plays,
                 "interrupted": cut,
             }
         )
-        return False if cut else await self._wait(call, persona.say_seconds * loops)
+        return False if cut else await self._wait(call, persona.say_seconds * plays)
 
     async def _gather(
         self, call: SimCall, persona: Persona, verb: ET.Element, doc_url: str, digit: str | None
     ) -> _Doc | str | None:
         """A fetched document, ``"continue"`` (fall through), ``"hangup"``, or None (fetch failed)."""
-        nested = [v for v in verb if v.tag == "Say"]
+        nested = [v for v in verb if v.tag in ("Say", "Play")]
         action = urljoin(doc_url, verb.get("action") or doc_url)
         method = verb.get("method", "POST")
         finish_key = verb.get("finishOnKey", "#")

@@ -72,6 +72,7 @@ class SimCall:
     # What happened, for tests and the demo log.
     events: list[dict[str, Any]] = field(default_factory=list)
     spoken: list[dict[str, Any]] = field(default_factory=list)
+    queued_for: float = 0.0  # simulated seconds waiting for a calls-per-second slot
     digits: list[str] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     hangup_requested: str | None = None  # status asked for by a REST update

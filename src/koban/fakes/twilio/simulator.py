@@ -46,6 +46,7 @@ class TwilioSimulator:
         sms_url: str | None = None,
         number: str = DEFAULT_NUMBER,
         secondary_auth_token: str | None = None,
+        calls_per_second: float = 1.0,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -53,6 +54,9 @@ class TwilioSimulator:
         self.auth_tokens = tuple(t for t in (auth_token, secondary_auth_token) if t)
         self.personas = personas if isinstance(personas, PersonaBook) else PersonaBook.from_mapping(personas)
         self.speed = speed
+        # Twilio's default: 1 outbound call a second per account; more are queued, not refused.
+        self.calls_per_second = calls_per_second
+        self._next_dial = 0.0  # loop time the next queued call may dial at
         self.host, self.port = host, port
         self.sms_url = sms_url
         self.number = number
@@ -123,7 +127,11 @@ class TwilioSimulator:
     def start_call(self, call: SimCall) -> None:
         assert self._dialer is not None
         self.calls[call.sid] = call
-        self._spawn(self._dialer.run(call, self.personas.for_number(call.to)))
+        now = asyncio.get_running_loop().time()
+        at = max(now, self._next_dial)
+        self._next_dial = at + 1 / (self.calls_per_second * self.speed)
+        call.queued_for = (at - now) * self.speed  # simulated seconds in Twilio's CPS queue
+        self._spawn(self._dialer.run(call, self.personas.for_number(call.to), call.queued_for))
 
     def deliver_message(self, message: SimMessage, status_callback: str | None) -> None:
         async def deliver() -> None:
