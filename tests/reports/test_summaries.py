@@ -4,8 +4,13 @@ and after a change the summaries did not see (a monitor moved to another service
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import asyncio
+import json
 
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from koban.cli.main import app
 from koban.core.clock import FakeClock
 from koban.db import schema as t
 from koban.db.schema_probes import monitors
@@ -106,3 +111,22 @@ async def test_an_incident_changed_or_resolved_too_recently_is_read_from_its_raw
                 sa.update(t.incidents).where(t.incidents.c.id == 104).values(updated_at=mo.AS_OF)
             )
         assert 104 not in await with_facts(mo.AS_OF)
+
+
+async def _seeded(url: str, tmp_path) -> None:
+    async with running_system(url, mo.config(), tmp_path, clock=FakeClock(mo.AS_OF)) as k:
+        await mo.seed_incidents(k.db, SPECS)
+        await mo.seed_probes(k.db)
+
+
+def test_koban_report_rebuild_summaries_makes_them_from_the_raw_rows(tmp_path, monkeypatch):
+    db_url = f"sqlite:///{tmp_path / 'koban.db'}"
+    asyncio.run(_seeded(db_url, tmp_path))
+    monkeypatch.setenv("KOBAN_DATABASE_URL", db_url)
+    monkeypatch.setenv("KOBAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KOBAN_SECRET_KEY", "test-secret")
+    out = CliRunner().invoke(app, ["report", "rebuild-summaries"])
+    assert out.exit_code == 0, out.output
+    made = json.loads(out.output)
+    # March's days of minutes, and every resolved incident (the real clock is long past them).
+    assert made["days"] == 31 and made["incidents"] == sum(1 for s in SPECS if s.resolved)

@@ -27,6 +27,12 @@ def columns() -> list[sa.ColumnElement[Any]]:
 
 def facts_of(v: Sequence[Any]) -> Facts:
     """From the values of ``columns()``, in their order (tuples: reading a row by key costs more)."""
+    return Facts(
+        v[AT["acknowledged_at"]], v[AT["acknowledged_by"]], bool(v[AT["reassigned"]]), lambda: wake_of(v)
+    )
+
+
+def wake_of(v: Sequence[Any]) -> TimeToWake:
     start = float(v[AT["first_failure_at"]])
 
     def moment(col: str) -> Moment | None:
@@ -36,8 +42,7 @@ def facts_of(v: Sequence[Any]) -> Facts:
         return Moment(float(at), max(0.0, float(at) - start), v[AT[col + "_how"]], v[AT[col + "_who"]])
 
     first = Moment(start, 0.0, v[AT["first_failure_how"]], v[AT["first_failure_who"]])
-    wake = TimeToWake(first, moment("first_page"), moment("first_reached"), moment("woken_ack"))
-    return Facts(v[AT["acknowledged_at"]], v[AT["acknowledged_by"]], bool(v[AT["reassigned"]]), wake)
+    return TimeToWake(first, moment("first_page"), moment("first_reached"), moment("woken_ack"))
 
 
 def usable(fence: float | None, updated_at: float, resolved_at: float | None, as_of: float) -> bool:

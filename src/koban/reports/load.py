@@ -52,17 +52,17 @@ async def monitor_incidents(
     teams: Mapping[str, str | None],
     as_of: float | None = None,
 ) -> list[IncidentRecord]:
-    """Incidents a monitor opened (key ``monitor:<id>``) that overlap ``[since, until)``."""
+    """Incidents a monitor opened (key ``monitor:<id>``) that overlap ``[since, until)``.
+
+    One query for every monitor's (a list of keys would be one scan per chunk), kept by key here."""
     c = t.incidents.c
-    keys = [f"monitor:{m}" for m in monitors]
-    found: list[Any] = []
-    for i in range(0, len(keys), CHUNK):
-        q = select_incidents().where(
-            c.incident_key.in_(keys[i : i + CHUNK]),
-            c.created_at < until,
-            sa.or_(c.resolved_at.is_(None), c.resolved_at >= since),
-        )
-        found += (await conn.execute(q)).all()
+    keys = {f"monitor:{m}" for m in monitors}
+    q = select_incidents().where(
+        c.incident_key.startswith("monitor:", autoescape=True),
+        c.created_at < until,
+        sa.or_(c.resolved_at.is_(None), c.resolved_at >= since),
+    )
+    found = [r for r in await conn.execute(q) if r[6] in keys]
     return await with_events(conn, found, teams, as_of)
 
 
@@ -144,19 +144,22 @@ async def pages(
 async def minutes(
     conn: AsyncConnection, monitors: Sequence[str], since: float, until: float
 ) -> list[ProbeMinute]:
-    """Minute rollups of these monitors in ``[since, until)``, summed over locations."""
+    """Minute rollups of these monitors in ``[since, until)``, summed over locations. Past one chunk
+    of monitors, one query over the span (by its time index) kept by monitor here."""
     c = probe_rollups.c
+    base = (
+        sa.select(c.monitor_id, c.start, sa.func.sum(c.count), sa.func.sum(c.failures))
+        .where(c.resolution == "minute", c.start >= since, c.start < until)
+        .group_by(c.monitor_id, c.start)
+    )
+    wanted = set(monitors)
+    chunks = [list(monitors)] if len(monitors) <= CHUNK else []
+    queries = [base.where(c.monitor_id.in_(ch)) for ch in chunks] if chunks else [base]
     out: list[ProbeMinute] = []
-    for i in range(0, len(monitors), CHUNK):
-        q = (
-            sa.select(c.monitor_id, c.start, sa.func.sum(c.count), sa.func.sum(c.failures))
-            .where(
-                c.monitor_id.in_(list(monitors[i : i + CHUNK])),
-                c.resolution == "minute",
-                c.start >= since,
-                c.start < until,
-            )
-            .group_by(c.monitor_id, c.start)
-        )
-        out += [ProbeMinute(r[0], float(r[1]), int(r[2]), int(r[3])) for r in await conn.execute(q)]
+    for q in queries:
+        out += [
+            ProbeMinute(r[0], float(r[1]), int(r[2]), int(r[3]))
+            for r in await conn.execute(q)
+            if r[0] in wanted
+        ]
     return out

@@ -7,7 +7,7 @@ the same raw events the incident view shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +39,12 @@ class Facts:
     acknowledged_at: float | None
     acknowledged_by: str | None
     reassigned: bool
-    wake: TimeToWake
+    # The time-to-wake moments, made when first asked (the response report never asks).
+    make_wake: Callable[[], TimeToWake]
+
+    @property
+    def wake(self) -> TimeToWake:
+        return self.make_wake()
 
 
 @dataclass(frozen=True, slots=True)
