@@ -20,7 +20,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from koban.channels.base import DeliveryResult, DeliveryStatus, Notification
 from koban.channels.slack.classify import GONE_MESSAGE_ERRORS, classify
 from koban.channels.slack.lookup import delivery_metadata, find_posted, is_conversation_id
-from koban.channels.slack.message import build_message, esc, timeline_text, title
+from koban.channels.slack.message import build_message, timeline_text, title
+from koban.channels.slack.mrkdwn import esc
 from koban.channels.slack.settings import SlackSettings
 
 DEFAULT_BASE_URL = "https://slack.com/api/"

@@ -24,6 +24,8 @@ from slack_sdk.models.blocks import (
 )
 
 from koban.channels.base import IncidentView, Notification
+from koban.channels.slack.mrkdwn import BUTTON_TEXT, CONTEXT_TEXT, SECTION_TEXT, esc, esc_fit, fit
+from koban.channels.slack.plain_messages import notice_message, report_message
 
 ACTIONS_BLOCK_ID = "incident_actions"
 BUTTON_ACTION_IDS = {"ack": "acknowledge", "resolve": "resolve", "escalate": "escalate"}
@@ -36,36 +38,6 @@ _LINK_LABELS = {
     "resolve": "Resolve (link)",
     "escalate": "Escalate (link)",
 }
-
-
-SECTION_TEXT = 3000  # Slack's limits (slack_sdk's models check them)
-CONTEXT_TEXT = 3000
-BUTTON_TEXT = 75
-ELLIPSIS = "…"
-
-
-def esc(text: str) -> str:
-    """Slack mrkdwn needs &, < and > escaped; everything else is literal."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def esc_fit(text: str, limit: int) -> str:
-    """``esc(text)`` in at most ``limit`` characters: cut before escaping, so no ``&amp;`` is split."""
-    if len(esc(text)) <= limit:
-        return esc(text)
-    lo, hi = 0, len(text)  # the longest prefix whose escaped form leaves room for the ellipsis
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if len(esc(text[:mid])) + len(ELLIPSIS) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return esc(text[:lo]) + ELLIPSIS
-
-
-def _fit(text: str, limit: int) -> str:
-    """Already-escaped mrkdwn cut to ``limit`` (lines built from escaped parts and links)."""
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)].rsplit(" ", 1)[0] + ELLIPSIS
 
 
 def _when(value: datetime | None) -> str:
@@ -158,25 +130,6 @@ def _links_line(incident: IncidentView) -> str:
     return " · ".join(parts)
 
 
-def report_message(n: Notification) -> dict[str, Any]:
-    """A scheduled report (reports/scheduled.py): its title, then its text as preformatted blocks
-    (Slack caps a section at 3,000 characters, so a long report takes several)."""
-    text = str(n.incident.details.get("text", ""))
-    chunks = [text[i : i + REPORT_CHUNK] for i in range(0, len(text), REPORT_CHUNK)]
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "block_id": "summary",
-            "text": {"type": "mrkdwn", "text": f"*{esc(n.incident.summary)}*"},
-        }
-    ]
-    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": f"```{esc(c)}```"}} for c in chunks]
-    return {"text": n.incident.summary, "blocks": blocks}
-
-
-REPORT_CHUNK = 2900
-
-
 def build_message(n: Notification) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage / chat.update / an incoming webhook body."""
     if n.kind == "report":
@@ -193,11 +146,11 @@ def build_message(n: Notification) -> dict[str, Any]:
     if inc.alert_count > 1:
         facts += f" · {inc.alert_count} alerts"
     body: list[dict[str, Any]] = [
-        SectionBlock(text=MarkdownTextObject(text=_fit(facts, SECTION_TEXT))).to_dict()
+        SectionBlock(text=MarkdownTextObject(text=fit(facts, SECTION_TEXT))).to_dict()
     ]
     context = [x for x in (_links_line(inc), _on_call_line(n), state_line(inc)) if x]
     for line in context:
-        body.append(ContextBlock(elements=[MarkdownTextObject(text=_fit(line, CONTEXT_TEXT))]).to_dict())
+        body.append(ContextBlock(elements=[MarkdownTextObject(text=fit(line, CONTEXT_TEXT))]).to_dict())
     elements = buttons(inc, n.links)
     if elements:
         body.append(ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=elements).to_dict())
@@ -213,13 +166,3 @@ def build_message(n: Notification) -> dict[str, Any]:
 def _on_call_line(n: Notification) -> str | None:
     names = on_call_names(n)
     return f"On call: {', '.join(esc(x) for x in names)}" if names else None
-
-
-def notice_message(n: Notification) -> dict[str, Any]:
-    """A schedule notice (a handoff, a coverage gap, a swap): no incident facts and no buttons, the
-    text as written in the reader's language (schedules/wording.py); its first line in bold."""
-    head, _, rest = n.incident.summary.partition("\n")
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{esc(head)}*"}}]
-    if rest:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": esc(rest)}]})
-    return {"text": head, "blocks": blocks}
