@@ -30,6 +30,8 @@ from bench.common import machine
 from bench.probe_seed import SERVICE, fresh_postgres, monitor_id, seeded_system
 from koban.db import schema as t
 from koban.db.schema_probes import probe_rollups
+from koban.monitoring.series import SeriesIds
+from koban.probes import rollup_codec
 from koban.reports.build import REPORTS, Query, build
 from koban.reports.records import Period
 
@@ -76,11 +78,13 @@ async def seed(k: Any, incidents: int, monitors: int, days: int, now: float) -> 
     rows = incident_rows(incidents, now, random.Random(16))
     for name in ("incidents", "alerts", "timeline", "deliveries"):
         await insert(k.db, getattr(t, name), rows[name])
-    first = (now - days * DAY) // 60 * 60
+    first = int((now - days * DAY) // 60 * 60)
+    ids = await SeriesIds(k.db).ids((monitor_id(m), "local") for m in range(monitors))
+    metrics = rollup_codec.encode({}, 1)
     for m in range(monitors):
         minutes = [
-            {"monitor_id": monitor_id(m), "resolution": "minute", "start": first + j * 60,
-             "location": "local", "count": 1, "failures": int(j % 997 == 0), "metrics": {}}
+            {"series_id": ids[(monitor_id(m), "local")], "width": 60, "start": first + j * 60,
+             "count": 1, "failures": int(j % 997 == 0), "metrics": metrics}
             for j in range(int(days * 1440))
         ]  # fmt: skip
         await insert(k.db, probe_rollups, minutes)

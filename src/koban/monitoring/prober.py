@@ -176,6 +176,8 @@ class Prober:
                         s.probe_raw_retention_days,
                         s.probe_minute_retention_days,
                         s.probe_rollup_retention_days,
+                        success_days=s.probe_raw_success_retention_days,
+                        hour_days=s.probe_hour_retention_days,
                     )
             except Exception:
                 log.exception("prober maintenance failed")

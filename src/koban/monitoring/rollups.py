@@ -28,13 +28,14 @@ from array import array
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from koban.db.engine import Database
 from koban.db.schema_probes import probe_rollups
+from koban.monitoring.series import SeriesIds
 from koban.monitoring.sql import driver_insert
+from koban.probes import rollup_codec
 from koban.probes.result import PHASES, ProbeResult
 from koban.probes.rollup import METRICS, RESOLUTIONS, Histogram, Rollup, bucket_of
 
@@ -44,8 +45,9 @@ COARSE_SECONDS = 300.0  # how often a changed hour/day row is rewritten (graphs 
 # started in it that ran until its timeout, a batch waiting for the store); later ones still count,
 # through a merge with the row. Short, because 100,000 monitors' minute windows are most of the memory.
 LATE_GRACE = 30.0
-ROLLUP_COLUMNS = ("monitor_id", "resolution", "start", "location", "count", "failures", "metrics")
-ROLLUP_KEYS = ("monitor_id", "resolution", "start", "location")
+ROLLUP_COLUMNS = ("series_id", "width", "start", "count", "failures", "metrics")
+ROLLUP_KEYS = ("series_id", "width", "start")
+RESOLUTION_OF = {width: name for name, width in RESOLUTIONS.items()}
 
 
 def upsert(dialect: str, table: sa.Table, keys: list[str], columns: Iterable[str]) -> sa.Insert:
@@ -54,28 +56,30 @@ def upsert(dialect: str, table: sa.Table, keys: list[str], columns: Iterable[str
     return ins.on_conflict_do_update(index_elements=keys, set_={c: ins.excluded[c] for c in columns})
 
 
-def _row(r: Rollup) -> dict:
+def from_row(row: sa.Row, monitor_id: str, location: str) -> Rollup:
+    """A stored ``probe_rollups`` row (of the series of ``monitor_id`` at ``location``)."""
+    count = row._mapping["count"]  # ``row.count`` is typed as the tuple method
+    return Rollup(
+        monitor_id,
+        location,
+        RESOLUTION_OF[row.width],
+        datetime.fromtimestamp(row.start, UTC),
+        count,
+        row.failures,
+        rollup_codec.decode(row.metrics, count),
+    )
+
+
+def to_row(series_id: int, r: Rollup) -> dict:
+    """The ``probe_rollups`` row of a Rollup (tests, migrations, seeding)."""
     return {
-        "monitor_id": r.monitor_id,
-        "resolution": r.resolution,
-        "start": r.start.timestamp(),
-        "location": r.location,
+        "series_id": series_id,
+        "width": RESOLUTIONS[r.resolution],
+        "start": round(r.start.timestamp()),
         "count": r.count,
         "failures": r.failures,
-        "metrics": {k: h.to_dict() for k, h in r.metrics.items()},
+        "metrics": rollup_codec.encode(r.metrics, r.count),
     }
-
-
-def from_row(row: sa.Row) -> Rollup:
-    return Rollup(
-        row.monitor_id,
-        row.location,
-        row.resolution,
-        datetime.fromtimestamp(row.start, UTC),
-        row._mapping["count"],  # ``row.count`` is typed as the tuple method
-        row.failures,
-        {k: Histogram.from_dict(v) for k, v in row.metrics.items()},
-    )
 
 
 # (monitor id, location, resolution, window start in epoch seconds)
@@ -153,7 +157,8 @@ def coarse_slot(monitor_id: str, now: float) -> int:
 
 
 class RollupBuffer:
-    def __init__(self, now: float) -> None:
+    def __init__(self, now: float, series: SeriesIds) -> None:
+        self.series = series
         self._open: dict[Key, _Window] = {}
         self._dirty: set[Key] = set()
         # Windows starting before this (per resolution) may have rows this buffer did not write.
@@ -193,11 +198,12 @@ class RollupBuffer:
                     continue
                 w.slot = slot
             keys.append(k)
-        await self._merge_stored(db, [k for k in keys if not self._open[k].whole])
+        ids = await self.series.ids((k[0], k[1]) for k in keys)
+        await self._merge_stored(db, [k for k in keys if not self._open[k].whole], ids)
         sql = driver_insert(db.dialect, "probe_rollups", ROLLUP_COLUMNS, ROLLUP_KEYS)
         for i in range(0, len(keys), CHUNK):
             chunk = keys[i : i + CHUNK]
-            rows = [self._row(k) for k in chunk]
+            rows = [self._row(k, ids[(k[0], k[1])]) for k in chunk]
             # Clean from the moment they are encoded: results added while this chunk is written
             # mark their window dirty again, for the next flush.
             self._dirty.difference_update(chunk)
@@ -211,37 +217,36 @@ class RollupBuffer:
         self._evict(now)
         return len(keys)
 
-    async def _merge_stored(self, db: Database, keys: list[Key]) -> None:
-        groups: dict[tuple[str, str], list[Key]] = {}
+    async def _merge_stored(self, db: Database, keys: list[Key], ids: dict[tuple[str, str], int]) -> None:
+        groups: dict[str, list[Key]] = {}
         for k in keys:
-            groups.setdefault((k[2], k[1]), []).append(k)
+            groups.setdefault(k[2], []).append(k)
         c = probe_rollups.c
-        for (res, location), group in groups.items():
+        for res, group in groups.items():
             for i in range(0, len(group), CHUNK):
                 chunk = group[i : i + CHUNK]
                 q = sa.select(probe_rollups).where(
-                    c.resolution == res,
-                    c.location == location,
-                    c.start.in_(sorted({k[3] for k in chunk})),
-                    c.monitor_id.in_(sorted({k[0] for k in chunk})),
+                    c.width == RESOLUTIONS[res],
+                    c.start.in_(sorted({round(k[3]) for k in chunk})),
+                    c.series_id.in_(sorted({ids[(k[0], k[1])] for k in chunk})),
                 )
                 async with db.read() as conn:
-                    stored = {(x.monitor_id, x.start): x for x in await conn.execute(q)}
+                    stored = {(x.series_id, x.start): x for x in await conn.execute(q)}
                 for k in chunk:
                     w = self._open[k]
                     if w.whole:
                         continue
-                    row = stored.get((k[0], k[3]))
+                    row = stored.get((ids[(k[0], k[1])], round(k[3])))
                     if row is None:
                         w.whole = True
                     else:
-                        w.absorb(from_row(row))
+                        w.absorb(from_row(row, k[0], k[1]))
 
-    def _row(self, k: Key) -> tuple:
+    def _row(self, k: Key, series_id: int) -> tuple:
         """A ``probe_rollups`` row in ``ROLLUP_COLUMNS`` order."""
         w = self._open[k]
-        metrics = orjson.dumps({m: h.to_dict() for m, h in w.histograms().items()}).decode()
-        return (k[0], k[2], k[3], k[1], w.count, w.failures, metrics)
+        metrics = rollup_codec.encode(w.histograms(), w.count)
+        return (series_id, RESOLUTIONS[k[2]], round(k[3]), w.count, w.failures, metrics)
 
     def _evict(self, now: float) -> None:
         """Drop written windows that closed more than ``LATE_GRACE`` ago (a late result reopens one,

@@ -1,0 +1,101 @@
+"""The stored form of a rollup's histograms: a few bytes of varints instead of JSON. Pure.
+
+A minute window of a monitor probed every 60 s holds one result, and 100,000 such monitors write
+144 million of those rows a day, so the row's size is most of the database (issue 18). JSON of six
+histograms took ~700 bytes; this takes ~15 for one result and ~30 per metric for an hour.
+
+Values are whole tenths of a microsecond (``DIGITS``, what the JSON form kept), as unsigned varints.
+Two layouts, told apart by the first byte:
+- ``SINGLE``: the window holds one result; one value per metric in ``METRICS`` order. Its histogram
+  is fully determined by the value (one bucket, count 1, sum = min = max).
+- ``FULL``: per metric: the number of buckets, then (bucket - previous bucket, count) pairs in
+  ascending order, then sum, min, max.
+The window's result count is the row's ``count`` column, passed back in to decode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from koban.probes.rollup import DIGITS, METRICS, Histogram, bucket_of
+
+SINGLE, FULL = 1, 2
+_SCALE = 10**DIGITS
+
+
+def _units(seconds: float) -> int:
+    return max(0, int(round(seconds * _SCALE)))
+
+
+def _put(out: bytearray, n: int) -> None:
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def encode(metrics: Mapping[str, Histogram], count: int) -> bytes:
+    out = bytearray()
+    if count == 1 and all(metrics[m].count == 1 for m in METRICS if m in metrics):
+        out.append(SINGLE)
+        for m in METRICS:
+            h = metrics.get(m)
+            _put(out, _units(h.max) if h is not None else 0)
+        return bytes(out)
+    out.append(FULL)
+    for m in METRICS:
+        h = metrics.get(m) or Histogram()
+        _put(out, len(h.counts))
+        prev = 0
+        for b in sorted(h.counts):
+            _put(out, b - prev)
+            _put(out, h.counts[b])
+            prev = b
+        _put(out, _units(h.total))
+        _put(out, _units(h.min) if h.count else 0)
+        _put(out, _units(h.max))
+    return bytes(out)
+
+
+def _values(data: bytes) -> list[int]:
+    """All varints after the layout byte."""
+    out, n, shift = [], 0, 0
+    for byte in data[1:]:
+        n |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+        else:
+            out.append(n)
+            n = shift = 0
+    return out
+
+
+def singles(data: bytes) -> list[float] | None:
+    """The one value of each metric (seconds) when the row holds one result, else None: a chart
+    reads these directly (p50 = p95 = max = avg)."""
+    if data[0] != SINGLE:
+        return None
+    return [v / _SCALE for v in _values(data)]
+
+
+def decode(data: bytes, count: int) -> dict[str, Histogram]:
+    one = singles(data)
+    if one is not None:
+        return {m: Histogram({bucket_of(v): 1}, 1, v, v, v) for m, v in zip(METRICS, one, strict=True)}
+    vals = _values(data)
+    out: dict[str, Histogram] = {}
+    i = 0
+    for m in METRICS:
+        buckets = vals[i]
+        i += 1
+        counts: dict[int, int] = {}
+        b = 0
+        for _ in range(buckets):
+            b += vals[i]
+            counts[b] = vals[i + 1]
+            i += 2
+        total, lo, hi = vals[i] / _SCALE, vals[i + 1] / _SCALE, vals[i + 2] / _SCALE
+        i += 3
+        out[m] = Histogram(counts, count, total, lo if count else math.inf, hi)
+    return out
