@@ -46,6 +46,7 @@ import orjson
 
 from bench.common import machine
 from bench.load import percentile
+from bench.oncall_http import add_token
 from bench.probe_disk import Tables, measure, prune_rate, steady_state
 from bench.probe_seed import monitor_id, seed_history, seeded_system
 from koban.core.settings import load_settings
@@ -166,11 +167,12 @@ async def sample_rss(pids: list[int], until: float, out: list[float], each: dict
 
 
 async def api_load(
-    base: str, monitors: int, history_monitors: int, until: float, per_second: float
+    base: str, token: str, monitors: int, history_monitors: int, until: float, per_second: float
 ) -> dict[str, list[float]]:
     """Alternate a list page and a 24 h graph, ``per_second`` requests per second of each."""
     times: dict[str, list[float]] = {"list": [], "graph": [], "errors": []}
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as s:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), headers=headers) as s:
         while time.monotonic() < until:
             tick = time.monotonic()
             offset = random.randrange(0, max(1, monitors - 100))
@@ -250,6 +252,7 @@ async def run(args: argparse.Namespace) -> None:
                 f"{time.monotonic() - t:.0f}s; database {db.stat().st_size / 2**20:,.0f} MiB",
                 flush=True,
             )
+            token = await add_token(f"sqlite:///{db}")  # a reader for the API load
             t = time.monotonic()
             koban = await start_koban(workdir, db, probe=not args.probers)
             probers: list[subprocess.Popen[bytes]] = []
@@ -270,7 +273,7 @@ async def run(args: argparse.Namespace) -> None:
                 each: dict[int, float] = {}
                 loads = [os.getloadavg()[0]]
                 api, _ = await asyncio.gather(
-                    api_load(koban.url, args.monitors, args.history_monitors, until, args.api_rate),
+                    api_load(koban.url, token, args.monitors, args.history_monitors, until, args.api_rate),
                     sample_rss(pids, until, rss, each),
                 )
                 loads.append(os.getloadavg()[0])
@@ -289,7 +292,8 @@ async def run(args: argparse.Namespace) -> None:
     report["load"] = max(loads)
     print_report(args, report, rss, api, [c / (t1 - t0) for c in cpu], (size1 - size0) / (t1 - t0))
     names = ["koban serve", *(f"probe {i}/{args.probers}" for i in range(1, args.probers + 1))]
-    print("RSS per process (max): " + ", ".join(f"{n} {each.get(p, 0):,.0f} MiB" for n, p in zip(names, pids)))
+    shown = ", ".join(f"{n} {each.get(p, 0):,.0f} MiB" for n, p in zip(names, pids, strict=True))
+    print(f"RSS per process (max): {shown}")
     print_disk(args, report, tables, pruned)
 
 
@@ -298,9 +302,10 @@ def print_disk(args: argparse.Namespace, r: dict[str, float], t: Tables, pruned:
     at = steady_state(t, args.steady_monitors, args.interval, settings)
     gib = lambda b: f"{b / 2**30:,.1f} GiB"  # noqa: E731
     print(
-        f"disk per row: raw {t.raw_bytes:,.0f} B ({t.raw_per_probe:.2f} per probe, {t.keep_share:.1%} kept long), "
-        f"minute {t.minute_bytes:,.0f} B, hour ~{t.hour_bytes:,.0f} B, day ~{t.day_bytes:,.0f} B "
-        f"(hour/day: the minute rows' overhead + the encoded merge of 60 / 1,440 of this run's minutes)"
+        f"disk per row: raw {t.raw_bytes:,.0f} B ({t.raw_per_probe:.2f} per probe, "
+        f"{t.keep_share:.1%} kept long), minute {t.minute_bytes:,.0f} B, hour ~{t.hour_bytes:,.0f} B, "
+        f"day ~{t.day_bytes:,.0f} B (hour/day: the rollup rows' overhead + the encoded merge of "
+        f"60 / 1,440 of this run's minutes)"
     )
     print(
         f"steady state at {args.steady_monitors:,} monitors every {args.interval:g}s, default retention "
@@ -309,16 +314,16 @@ def print_disk(args: argparse.Namespace, r: dict[str, float], t: Tables, pruned:
         f"hours {settings.probe_hour_retention_days:g} d, days {settings.probe_rollup_retention_days:g} d): "
         f"{gib(at['total'])} = raw {gib(at['raw'])} + minute {gib(at['minute'])} + hour {gib(at['hour'])} "
         f"+ day {gib(at['day'])}; written {at['written_per_probe']:,.0f} B per probe, "
-        f"{at['per_probe_amortised']:,.0f} B per probe amortised over the {settings.probe_raw_retention_days:g}"
-        f"-day window"
+        f"{at['per_probe_amortised']:,.0f} B per probe amortised over the "
+        f"{settings.probe_raw_retention_days:g}-day window"
     )
     deleted, took = pruned
     written_per_s = r["rate"] * (t.raw_per_probe + 1)  # raw rows + one minute row per probe (60 s)
     hourly = written_per_s * 3600 / max(deleted / max(took, 1e-9), 1e-9)
     print(
-        f"pruning while probing: {deleted:,} rows in {took:.1f}s = {deleted / max(took, 1e-9):,.0f} rows/s "
-        f"against {written_per_s:,.0f} rows/s written; an hour's rows take {hourly:,.0f}s of the hourly prune "
-        f"({'keeps up' if hourly < 3600 else 'FALLS BEHIND'})"
+        f"pruning while probing: {deleted:,} rows in {took:.1f}s = {deleted / max(took, 1e-9):,.0f} "
+        f"rows/s against {written_per_s:,.0f} rows/s written; an hour's rows take {hourly:,.0f}s of "
+        f"the hourly prune ({'keeps up' if hourly < 3600 else 'FALLS BEHIND'})"
     )
 
 

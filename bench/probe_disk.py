@@ -55,17 +55,20 @@ def measure(db: Path, t0: float, t1: float, scheduled_probes: int) -> Tables:
         raw_rows = conn.execute("SELECT COUNT(*) FROM probe_results").fetchone()[0]
         keep = conn.execute("SELECT COUNT(*) FROM probe_results WHERE flags & 4").fetchone()[0]
         in_window = conn.execute(
-            "SELECT COUNT(*) FROM probe_results WHERE started_ms >= ? AND started_ms < ?", (t0 * 1000, t1 * 1000)
+            "SELECT COUNT(*) FROM probe_results WHERE started_ms >= ? AND started_ms < ?",
+            (t0 * 1000, t1 * 1000),
         ).fetchone()[0]
-        minute_rows, minute_blob = conn.execute(
-            "SELECT COUNT(*), AVG(LENGTH(metrics)) FROM probe_rollups WHERE width = 60"
+        minute_blob = conn.execute(
+            "SELECT AVG(LENGTH(metrics)) FROM probe_rollups WHERE width = 60"
+        ).fetchone()[0]
+        rollup_rows, blobs = conn.execute(
+            "SELECT COUNT(*), SUM(LENGTH(metrics)) FROM probe_rollups"
         ).fetchone()
-        rollup_rows = conn.execute("SELECT COUNT(*) FROM probe_rollups").fetchone()[0]
         sample = conn.execute(
             "SELECT count, metrics FROM probe_rollups WHERE width = 60 ORDER BY start DESC LIMIT 20000"
         ).fetchall()
-    rollup_bytes = pages.get("probe_rollups", 0) / max(1, rollup_rows)
-    overhead = rollup_bytes - (minute_blob or 0)  # key, counts and page slack per rollup row
+    # Key, counts and page slack per rollup row: what the table takes besides the encoded histograms.
+    overhead = (pages.get("probe_rollups", 0) - (blobs or 0)) / max(1, rollup_rows)
     rng = random.Random(18)
     hour = _merged_blob_len(rng.sample(sample, min(60, len(sample)))) if sample else 0
     day = _merged_blob_len([rng.choice(sample) for _ in range(1440)]) if sample else 0
@@ -74,7 +77,7 @@ def measure(db: Path, t0: float, t1: float, scheduled_probes: int) -> Tables:
         raw_bytes=pages.get("probe_results", 0) / max(1, raw_rows),
         raw_per_probe=in_window / max(1, scheduled_probes),
         keep_share=keep / max(1, raw_rows),
-        minute_bytes=rollup_bytes,
+        minute_bytes=overhead + (minute_blob or 0),
         hour_bytes=overhead + hour,
         day_bytes=overhead + day,
         fixed_bytes=sum(v for k, v in pages.items() if k not in grows),
@@ -84,7 +87,9 @@ def measure(db: Path, t0: float, t1: float, scheduled_probes: int) -> Tables:
 def steady_state(t: Tables, monitors: int, interval: float, s: Settings) -> dict[str, float]:
     """Bytes each tier holds once pruning deletes as much as is written, at the default retention."""
     probes_per_day = monitors * DAY / interval
-    raw_days = s.probe_raw_success_retention_days * (1 - t.keep_share) + s.probe_raw_retention_days * t.keep_share
+    raw_days = (
+        s.probe_raw_success_retention_days * (1 - t.keep_share) + s.probe_raw_retention_days * t.keep_share
+    )
     minutes_per_day = monitors * min(1440.0, probes_per_day / monitors)
     tiers = {
         "raw": probes_per_day * t.raw_per_probe * t.raw_bytes * raw_days,

@@ -188,7 +188,9 @@ def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
     with sqlite3.connect(db) as conn:
         for i in range(monitors):
             ident = monitor_id(i)
-            conn.execute("INSERT OR IGNORE INTO probe_series (monitor_id, location) VALUES (?, 'local')", (ident,))
+            conn.execute(
+                "INSERT OR IGNORE INTO probe_series (monitor_id, location) VALUES (?, 'local')", (ident,)
+            )
             (series,) = conn.execute(
                 "SELECT id FROM probe_series WHERE monitor_id = ? AND location = 'local'", (ident,)
             ).fetchone()

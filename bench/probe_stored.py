@@ -36,8 +36,8 @@ from bench.load import LoadResult, have_wrk, run_load, run_wrk
 from bench.probe_seed import fresh_postgres, seeded_system
 from koban.bootstrap.system import System
 from koban.db.schema_probes import probe_results
-from koban.monitoring.raw import SUCCESS
 from koban.monitoring.prober import Prober
+from koban.monitoring.raw import SUCCESS
 from koban.testing.peers import run_blackbox, run_nginx
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from koban.catalog.monitors import MonitorCatalog
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.catalog.schedule_extras import EXTRA_TABLES, load_overrides, load_temporaries
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
@@ -63,7 +64,7 @@ class Catalog:
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
     integrations: Mapping[str, Integration] = field(default_factory=dict)
-    monitors: Mapping[str, Monitor] = field(default_factory=dict)
+    monitors: MonitorCatalog = field(default_factory=MonitorCatalog)  # compact (catalog/monitors.py)
     integration_service: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
     key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
@@ -153,7 +154,7 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         channels={c.id: c for c in (Channel.model_validate(opened(d)) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},
-        monitors={m.id: m for m in (Monitor.model_validate(d) for d in await defs(monitors_table))},
+        monitors=MonitorCatalog.of(Monitor.model_validate(d) for d in await defs(monitors_table)),
         integrations=integrations,
         integration_service=owner,
         keys=keys,

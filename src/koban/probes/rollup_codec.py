@@ -8,8 +8,10 @@ Values are whole tenths of a microsecond (``DIGITS``, what the JSON form kept), 
 Two layouts, told apart by the first byte:
 - ``SINGLE``: the window holds one result; one value per metric in ``METRICS`` order. Its histogram
   is fully determined by the value (one bucket, count 1, sum = min = max).
-- ``FULL``: per metric: the number of buckets, then (bucket - previous bucket, count) pairs in
-  ascending order, then sum, min, max.
+- ``FULL``: per metric, the buckets in whichever form is shorter, then sum, min, max:
+  dense: ``n << 1 | 1``, the first bucket, then the counts of ``n`` consecutive buckets (zeros
+  included: an hour of one target spans ~20 neighbouring buckets, so this saves the indexes);
+  sparse: ``n << 1``, then n (bucket - previous bucket, count) pairs in ascending order.
 The window's result count is the row's ``count`` column, passed back in to decode.
 """
 
@@ -46,16 +48,29 @@ def encode(metrics: Mapping[str, Histogram], count: int) -> bytes:
     out.append(FULL)
     for m in METRICS:
         h = metrics.get(m) or Histogram()
-        _put(out, len(h.counts))
-        prev = 0
-        for b in sorted(h.counts):
-            _put(out, b - prev)
-            _put(out, h.counts[b])
-            prev = b
+        out += _buckets(h.counts)
         _put(out, _units(h.total))
         _put(out, _units(h.min) if h.count else 0)
         _put(out, _units(h.max))
     return bytes(out)
+
+
+def _buckets(counts: Mapping[int, int]) -> bytearray:
+    sparse, dense = bytearray(), bytearray()
+    _put(sparse, len(counts) << 1)
+    prev = 0
+    for b in sorted(counts):
+        _put(sparse, b - prev)
+        _put(sparse, counts[b])
+        prev = b
+    if not counts:
+        return sparse
+    lo, hi = min(counts), max(counts)
+    _put(dense, (hi - lo + 1) << 1 | 1)
+    _put(dense, lo)
+    for b in range(lo, hi + 1):
+        _put(dense, counts.get(b, 0))
+    return dense if len(dense) < len(sparse) else sparse
 
 
 def _values(data: bytes) -> list[int]:
@@ -87,14 +102,19 @@ def decode(data: bytes, count: int) -> dict[str, Histogram]:
     out: dict[str, Histogram] = {}
     i = 0
     for m in METRICS:
-        buckets = vals[i]
+        n, dense = vals[i] >> 1, vals[i] & 1
         i += 1
         counts: dict[int, int] = {}
-        b = 0
-        for _ in range(buckets):
-            b += vals[i]
-            counts[b] = vals[i + 1]
-            i += 2
+        if dense:
+            lo = vals[i]
+            counts = {lo + k: c for k, c in enumerate(vals[i + 1 : i + 1 + n]) if c}
+            i += 1 + n
+        else:
+            b = 0
+            for _ in range(n):
+                b += vals[i]
+                counts[b] = vals[i + 1]
+                i += 2
         total, lo, hi = vals[i] / _SCALE, vals[i + 1] / _SCALE, vals[i + 2] / _SCALE
         i += 3
         out[m] = Histogram(counts, count, total, lo if count else math.inf, hi)

@@ -84,7 +84,7 @@ async def build(
         shown = None if services is None else set(services)
         monitors = [
             MonitorInfo(m.id, m.name or m.id, m.service)
-            for m in catalog.monitors.values()
+            for m in catalog.monitors.briefs.values()  # no model per monitor
             if shown is None or m.service in shown
         ]
         ids = [m.id for m in monitors]
