@@ -36,7 +36,7 @@ class MonitorBrief(NamedTuple):
 
 
 class MonitorCatalog(Mapping[str, Monitor]):
-    __slots__ = ("_defs", "briefs", "_cache")
+    __slots__ = ("_defs", "briefs", "_cache", "_locations")
 
     def __init__(
         self, defs: dict[str, str] | None = None, briefs: dict[str, MonitorBrief] | None = None
@@ -44,12 +44,17 @@ class MonitorCatalog(Mapping[str, Monitor]):
         self._defs: dict[str, str] = defs or {}
         self.briefs: dict[str, MonitorBrief] = briefs or {}
         self._cache: OrderedDict[str, Monitor] = OrderedDict()
+        self._locations: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct list
 
     @classmethod
     def of(cls, monitors: Iterable[Monitor]) -> MonitorCatalog:
-        defs: dict[str, str] = {}
-        briefs: dict[str, MonitorBrief] = {}
-        shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+        out = cls()
+        out.add(monitors)
+        return out
+
+    def add(self, monitors: Iterable[Monitor]) -> None:
+        """Only while building (a catalog is replaced, never changed, once in use)."""
+        defs, briefs, shared = self._defs, self.briefs, self._locations
         for m in monitors:
             # As str: orjson's bytes keep its whole 4 KB write buffer allocated.
             defs[m.id] = orjson.dumps(m.model_dump(mode="json", exclude_defaults=True)).decode()
@@ -61,7 +66,6 @@ class MonitorCatalog(Mapping[str, Monitor]):
                 m.enabled,
                 shared.setdefault(locations, locations),
             )
-        return cls(defs, briefs)
 
     def definition(self, ident: str) -> str:
         """The stored form: equal text means an unchanged monitor (no model needed to compare)."""

@@ -72,10 +72,10 @@ class Settings(BaseSettings):
         0.25, gt=0, description="Raw successful probe results are kept this long (minute rollups hold them)."
     )
     probe_minute_retention_days: float = Field(
-        2.0, gt=0, description="Per-minute probe rollups are kept this long (24 h graphs read them)."
+        1.5, gt=0, description="Per-minute probe rollups are kept this long (24 h graphs read them)."
     )
     probe_hour_retention_days: float = Field(
-        62.0, gt=0, description="Per-hour probe rollups are kept this long (graphs of up to 62 days)."
+        31.0, gt=0, description="Per-hour probe rollups are kept this long (graphs of up to 31 days)."
     )
     probe_rollup_retention_days: float = Field(
         400.0, gt=0, description="Per-day probe rollups are kept this long."

@@ -28,11 +28,12 @@ RAW_LIMIT = 10_000
 
 
 def pick_step(since: float, until: float) -> str:
-    """The finest resolution that keeps a graph under ~1,500 points."""
+    """The finest resolution that keeps a graph under ~1,500 points (and that is kept that long by
+    default: hour rollups for 31 days)."""
     span = until - since
     if span <= 25 * 3600:
         return "minute"
-    if span <= 62 * 86400:
+    if span <= 31 * 86400:
         return "hour"
     return "day"
 

@@ -12,17 +12,20 @@ Two layouts, told apart by the first byte:
   dense: ``n << 1 | 1``, the first bucket, then the counts of ``n`` consecutive buckets (zeros
   included: an hour of one target spans ~20 neighbouring buckets, so this saves the indexes);
   sparse: ``n << 1``, then n (bucket - previous bucket, count) pairs in ascending order.
+- ``DEFLATED``: the ``FULL`` bytes after the layout byte, raw-deflated, when that is shorter (an hour
+  or a day of a jittery target: ~25 % less; those rows are kept for weeks).
 The window's result count is the row's ``count`` column, passed back in to decode.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 
 from koban.probes.rollup import DIGITS, METRICS, Histogram, bucket_of
 
-SINGLE, FULL = 1, 2
+SINGLE, FULL, DEFLATED = 1, 2, 3
 _SCALE = 10**DIGITS
 
 
@@ -52,7 +55,9 @@ def encode(metrics: Mapping[str, Histogram], count: int) -> bytes:
         _put(out, _units(h.total))
         _put(out, _units(h.min) if h.count else 0)
         _put(out, _units(h.max))
-    return bytes(out)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed = packer.compress(bytes(out[1:])) + packer.flush()
+    return bytes([DEFLATED]) + packed if len(packed) + 1 < len(out) else bytes(out)
 
 
 def _buckets(counts: Mapping[int, int]) -> bytearray:
@@ -75,8 +80,9 @@ def _buckets(counts: Mapping[int, int]) -> bytearray:
 
 def _values(data: bytes) -> list[int]:
     """All varints after the layout byte."""
+    body = zlib.decompress(data[1:], -15) if data[0] == DEFLATED else data[1:]
     out, n, shift = [], 0, 0
-    for byte in data[1:]:
+    for byte in body:
         n |= (byte & 0x7F) << shift
         if byte & 0x80:
             shift += 7
