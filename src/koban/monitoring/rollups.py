@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import math
 import zlib
-from array import array
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -35,9 +34,10 @@ from koban.db.engine import Database
 from koban.db.schema_probes import probe_rollups
 from koban.monitoring.series import SeriesIds
 from koban.monitoring.sql import driver_insert
+from koban.monitoring.windows import MinuteWindow, Window
 from koban.probes import rollup_codec
 from koban.probes.result import PHASES, ProbeResult
-from koban.probes.rollup import METRICS, RESOLUTIONS, Histogram, Rollup, bucket_of
+from koban.probes.rollup import RESOLUTIONS, Rollup, bucket_of
 
 CHUNK = 500  # rows per SELECT (merges) and per write transaction
 COARSE_SECONDS = 300.0  # how often a changed hour/day row is rewritten (graphs of up to 25 h read minutes)
@@ -86,70 +86,6 @@ def to_row(series_id: int, r: Rollup) -> dict:
 Key = tuple[str, str, str, float]
 
 
-_SHIFT = 12  # a bucket index stays far below 4,096 (bucket 400 is ~12 days)
-_METRIC_INDEX = {m: i for i, m in enumerate(METRICS)}
-_EMPTY_STATS = [0.0, math.inf, 0.0] * len(METRICS)  # per metric: sum, min, max
-
-
-class _Window:
-    """One open window, compact (100,000 monitors keep ~300,000 of them): one dict of bucket counts
-    for all metrics (``metric index << _SHIFT | bucket``) and an array of sum/min/max per metric,
-    instead of six Histogram objects; ``histograms()`` rebuilds those to write the row.
-    ``whole``: memory holds all of the window (else the stored row must be merged in); ``slot``:
-    the coarse period (``coarse_slot``) it was last written or opened in."""
-
-    __slots__ = ("count", "failures", "buckets", "stats", "whole", "slot")
-
-    def __init__(self, whole: bool, slot: int = 0) -> None:
-        self.count = 0
-        self.failures = 0
-        self.buckets: dict[int, int] = {}
-        self.stats = array("d", _EMPTY_STATS)
-        self.whole = whole
-        self.slot = slot
-
-    def add(self, measured: list[tuple[int, float]], failed: bool) -> None:
-        """One result: ``(metric index << _SHIFT | bucket, value)`` per metric, in METRICS order."""
-        self.count += 1
-        self.failures += failed
-        buckets, stats = self.buckets, self.stats
-        o = 0
-        for key, v in measured:
-            buckets[key] = buckets.get(key, 0) + 1
-            stats[o] += v
-            if v < stats[o + 1]:
-                stats[o + 1] = v
-            if v > stats[o + 2]:
-                stats[o + 2] = v
-            o += 3
-
-    def histograms(self) -> dict[str, Histogram]:
-        counts: list[dict[int, int]] = [{} for _ in METRICS]
-        mask = (1 << _SHIFT) - 1
-        for key, n in self.buckets.items():
-            counts[key >> _SHIFT][key & mask] = n
-        st = self.stats
-        return {
-            m: Histogram(counts[i], self.count, st[3 * i], st[3 * i + 1], st[3 * i + 2])
-            for i, m in enumerate(METRICS)
-        }
-
-    def absorb(self, stored: Rollup) -> None:
-        """Merge the window's stored row in (exact: bucket counts add up)."""
-        self.count += stored.count
-        self.failures += stored.failures
-        buckets, stats = self.buckets, self.stats
-        for m, h in stored.metrics.items():
-            i = _METRIC_INDEX[m]
-            for b, n in h.counts.items():
-                key = i << _SHIFT | b
-                buckets[key] = buckets.get(key, 0) + n
-            stats[3 * i] += h.total
-            stats[3 * i + 1] = min(stats[3 * i + 1], h.min)
-            stats[3 * i + 2] = max(stats[3 * i + 2], h.max)
-        self.whole = True
-
-
 def coarse_slot(monitor_id: str, now: float) -> int:
     """The monitor's current ``COARSE_SECONDS`` period, shifted by a stable per-monitor phase."""
     phase = zlib.crc32(monitor_id.encode()) % 1000 / 1000 * COARSE_SECONDS
@@ -159,7 +95,7 @@ def coarse_slot(monitor_id: str, now: float) -> int:
 class RollupBuffer:
     def __init__(self, now: float, series: SeriesIds) -> None:
         self.series = series
-        self._open: dict[Key, _Window] = {}
+        self._open: dict[Key, Window | MinuteWindow] = {}
         self._dirty: set[Key] = set()
         # Windows starting before this (per resolution) may have rows this buffer did not write.
         self._known_from = dict.fromkeys(RESOLUTIONS, now)
@@ -175,14 +111,17 @@ class RollupBuffer:
                 continue
             ts = r.started_at.timestamp()
             values = [r.duration, *(getattr(r.phases, p) for p in PHASES)]
-            measured = [(i << _SHIFT | bucket_of(v), v) for i, v in enumerate(values)]
+            measured = [(bucket_of(v), v) for v in values]
             failed = not r.success
             for res, width in widths:
                 key = (r.monitor_id, r.location, res, math.floor(ts / width) * width)
                 w = opened.get(key)
                 if w is None:
-                    slot = coarse_slot(r.monitor_id, ts) if res != "minute" else 0
-                    w = opened[key] = _Window(key[3] >= known_from[res], slot)
+                    whole = key[3] >= known_from[res]
+                    if res == "minute":
+                        w = opened[key] = MinuteWindow(whole)
+                    else:
+                        w = opened[key] = Window(whole, coarse_slot(r.monitor_id, ts))
                 dirty.add(key)
                 w.add(measured, failed)
 
