@@ -46,7 +46,10 @@ import orjson
 
 from bench.common import machine
 from bench.load import percentile
+from bench.oncall_http import add_token
+from bench.probe_disk import Tables, measure, prune_rate, steady_state
 from bench.probe_seed import monitor_id, seed_history, seeded_system
+from koban.core.settings import load_settings
 from koban.probes.schedule import phase_offset
 from koban.testing.peers import run_nginx
 from koban.testing.process import Peer, _die_with_parent, start_peer
@@ -153,18 +156,23 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def sample_rss(pids: list[int], until: float, out: list[float]) -> None:
+async def sample_rss(pids: list[int], until: float, out: list[float], each: dict[int, float]) -> None:
+    """``out``: the sum over processes at each sample; ``each``: every process's maximum."""
     while time.monotonic() < until:
-        out.append(sum(proc_rss_mib(pid) for pid in pids))
+        now = {pid: proc_rss_mib(pid) for pid in pids}
+        out.append(sum(now.values()))
+        for pid, mib in now.items():
+            each[pid] = max(each.get(pid, 0.0), mib)
         await asyncio.sleep(2)
 
 
 async def api_load(
-    base: str, monitors: int, history_monitors: int, until: float, per_second: float
+    base: str, token: str, monitors: int, history_monitors: int, until: float, per_second: float
 ) -> dict[str, list[float]]:
     """Alternate a list page and a 24 h graph, ``per_second`` requests per second of each."""
     times: dict[str, list[float]] = {"list": [], "graph": [], "errors": []}
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as s:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), headers=headers) as s:
         while time.monotonic() < until:
             tick = time.monotonic()
             offset = random.randrange(0, max(1, monitors - 100))
@@ -189,13 +197,14 @@ def schedule_report(db: Path, t0: float, t1: float, interval: float, monitors: i
     """Lateness of scheduled probes (attempt 0) that started inside [t0, t1), from the stored rows."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute(
-            "SELECT monitor_id, started_at FROM probe_results WHERE attempt = 0 AND started_at >= ? "
-            "AND started_at < ? ORDER BY started_at",
-            (t0, t1),
+            "SELECT s.monitor_id, r.started_ms / 1000.0 FROM probe_results r JOIN probe_series s"
+            " ON s.id = r.series_id WHERE r.attempt = 0 AND r.started_ms >= ? AND r.started_ms < ?"
+            " ORDER BY r.started_ms",
+            (t0 * 1000, t1 * 1000),
         ).fetchall()
         failed = conn.execute(
-            "SELECT COUNT(*) FROM probe_results WHERE success = 0 AND started_at >= ? AND started_at < ?",
-            (t0, t1),
+            "SELECT COUNT(*) FROM probe_results WHERE flags & 1 = 0 AND started_ms >= ? AND started_ms < ?",
+            (t0 * 1000, t1 * 1000),
         ).fetchone()[0]
     late: list[float] = []
     offsets: dict[str, float] = {}
@@ -243,6 +252,7 @@ async def run(args: argparse.Namespace) -> None:
                 f"{time.monotonic() - t:.0f}s; database {db.stat().st_size / 2**20:,.0f} MiB",
                 flush=True,
             )
+            token = await add_token(f"sqlite:///{db}")  # a reader for the API load
             t = time.monotonic()
             koban = await start_koban(workdir, db, probe=not args.probers)
             probers: list[subprocess.Popen[bytes]] = []
@@ -260,22 +270,61 @@ async def run(args: argparse.Namespace) -> None:
                 t0, mono0 = time.time(), time.monotonic()
                 until = mono0 + args.window
                 rss: list[float] = []
+                each: dict[int, float] = {}
                 loads = [os.getloadavg()[0]]
                 api, _ = await asyncio.gather(
-                    api_load(koban.url, args.monitors, args.history_monitors, until, args.api_rate),
-                    sample_rss(pids, until, rss),
+                    api_load(koban.url, token, args.monitors, args.history_monitors, until, args.api_rate),
+                    sample_rss(pids, until, rss, each),
                 )
                 loads.append(os.getloadavg()[0])
                 t1 = time.time()
                 cpu = [proc_cpu_seconds(p) - c0 for p, c0 in zip(pids, cpu0, strict=True)]
                 size1 = db.stat().st_size + _wal_size(db)
+                # While the probers go on writing: delete what the window's start would leave behind.
+                pruned = await prune_rate(f"sqlite:///{db}", t0, time.time())
+                loads.append(os.getloadavg()[0])
             finally:
                 await stop_probers(probers)
                 await koban.stop(grace=60)  # let it store what is buffered
             # Rows of probes started near t1 may still have been in the batch buffer: stop flushed them.
             report = schedule_report(db, t0, t1 - 2, args.interval, args.monitors)
+            tables = measure(db, t0, t1 - 2, int(report["probes"]))
     report["load"] = max(loads)
     print_report(args, report, rss, api, [c / (t1 - t0) for c in cpu], (size1 - size0) / (t1 - t0))
+    names = ["koban serve", *(f"probe {i}/{args.probers}" for i in range(1, args.probers + 1))]
+    shown = ", ".join(f"{n} {each.get(p, 0):,.0f} MiB" for n, p in zip(names, pids, strict=True))
+    print(f"RSS per process (max): {shown}")
+    print_disk(args, report, tables, pruned)
+
+
+def print_disk(args: argparse.Namespace, r: dict[str, float], t: Tables, pruned: tuple[int, float]) -> None:
+    settings = load_settings(secret_key="bench")
+    at = steady_state(t, args.steady_monitors, args.interval, settings)
+    gib = lambda b: f"{b / 2**30:,.1f} GiB"  # noqa: E731
+    print(
+        f"disk per row: raw {t.raw_bytes:,.0f} B ({t.raw_per_probe:.2f} per probe, "
+        f"{t.keep_share:.1%} kept long), minute {t.minute_bytes:,.0f} B, hour ~{t.hour_bytes:,.0f} B, "
+        f"day ~{t.day_bytes:,.0f} B (hour/day: the rollup rows' overhead + the encoded merge of "
+        f"60 / 1,440 of this run's minutes)"
+    )
+    print(
+        f"steady state at {args.steady_monitors:,} monitors every {args.interval:g}s, default retention "
+        f"(raw successes {settings.probe_raw_success_retention_days:g} d, failures/changes "
+        f"{settings.probe_raw_retention_days:g} d, minutes {settings.probe_minute_retention_days:g} d, "
+        f"hours {settings.probe_hour_retention_days:g} d, days {settings.probe_rollup_retention_days:g} d): "
+        f"{gib(at['total'])} = raw {gib(at['raw'])} + minute {gib(at['minute'])} + hour {gib(at['hour'])} "
+        f"+ day {gib(at['day'])}; written {at['written_per_probe']:,.0f} B per probe, "
+        f"{at['per_probe_amortised']:,.0f} B per probe amortised over the "
+        f"{settings.probe_raw_retention_days:g}-day window"
+    )
+    deleted, took = pruned
+    written_per_s = r["rate"] * (t.raw_per_probe + 1)  # raw rows + one minute row per probe (60 s)
+    hourly = written_per_s * 3600 / max(deleted / max(took, 1e-9), 1e-9)
+    print(
+        f"pruning while probing: {deleted:,} rows in {took:.1f}s = {deleted / max(took, 1e-9):,.0f} "
+        f"rows/s against {written_per_s:,.0f} rows/s written; an hour's rows take {hourly:,.0f}s of "
+        f"the hourly prune ({'keeps up' if hourly < 3600 else 'FALLS BEHIND'})"
+    )
 
 
 def _layout(probers: int) -> str:
@@ -346,6 +395,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--history-monitors", type=int, default=300, help="monitors given 24 h of history")
     parser.add_argument(
         "--probers", type=int, default=2, help="koban probe --shard processes (0: serve probes itself)"
+    )
+    parser.add_argument(
+        "--steady-monitors", type=int, default=100_000, help="monitors the steady-state size is computed for"
     )
     parser.add_argument("--api-rate", type=float, default=2.0, help="list + graph requests per second")
     asyncio.run(run(parser.parse_args(argv)))

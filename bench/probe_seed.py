@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -29,6 +28,7 @@ from koban.config.model_monitors import Monitor
 from koban.core.settings import load_settings
 from koban.db.engine import Database
 from koban.db.schema_probes import monitors as monitors_table
+from koban.probes import rollup_codec
 from koban.probes.result import Phases, ProbeResult
 from koban.probes.rollup import merge, rollup_results
 
@@ -159,8 +159,8 @@ async def seeded_system(
 DAY = 86400
 
 
-def _rollup_json(ms: float) -> tuple[str, str]:
-    """(minute metrics JSON, hour metrics JSON) for a probe taking about ``ms``."""
+def _rollup_blobs(ms: float) -> tuple[bytes, bytes]:
+    """(minute metrics, hour metrics) as stored, for a probe taking about ``ms``."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     results = [
         ProbeResult(
@@ -177,37 +177,42 @@ def _rollup_json(ms: float) -> tuple[str, str]:
     ]
     minute = rollup_results(results[:1], "minute")[0]
     hour = merge(rollup_results(results, "minute"), "hour")[0]
-    dump = lambda r: orjson.dumps({k: h.to_dict() for k, h in r.metrics.items()}).decode()  # noqa: E731
-    return dump(minute), dump(hour)
+    return rollup_codec.encode(minute.metrics, 1), rollup_codec.encode(hour.metrics, hour.count)
 
 
 def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
-    """24 h of one raw result and one minute rollup per minute, and 24 hour rollups, per monitor."""
-    variants = [_rollup_json(ms) for ms in (0.4, 0.7, 1.2, 3.0)]
+    """24 h of one raw result and one minute rollup per minute, and 24 hour rollups, per monitor
+    (raw successes as if their retention were a day: the graph reads rollups, not raw rows)."""
+    variants = [_rollup_blobs(ms) for ms in (0.4, 0.7, 1.2, 3.0)]
     rows = 0
     with sqlite3.connect(db) as conn:
         for i in range(monitors):
             ident = monitor_id(i)
+            conn.execute(
+                "INSERT OR IGNORE INTO probe_series (monitor_id, location) VALUES (?, 'local')", (ident,)
+            )
+            (series,) = conn.execute(
+                "SELECT id FROM probe_series WHERE monitor_id = ? AND location = 'local'", (ident,)
+            ).fetchone()
             minute0 = math.floor((now - DAY) / 60) * 60
             raw, minutes = [], []
             for m in range(DAY // 60):
                 t = minute0 + m * 60
                 ok = m % 997 != 0
-                raw.append(
-                    (ident, "local", t + 7, 0.001, ok, True, 0, 200 if ok else 0, "" if ok else "refused")
-                )
-                minutes.append((ident, "minute", t, "local", 1, 0 if ok else 1, variants[m % 4][0]))
+                flags = (1 if ok else 4) | 2
+                raw.append((series, (t + 7) * 1000, flags, 200 if ok else 0, None if ok else "refused"))
+                minutes.append((series, 60, t, 1, 0 if ok else 1, variants[m % 4][0]))
             hour0 = math.floor((now - DAY) / 3600) * 3600
-            hours = [(ident, "hour", hour0 + h * 3600, "local", 60, 0, variants[h % 4][1]) for h in range(25)]
+            hours = [(series, 3600, hour0 + h * 3600, 60, 0, variants[h % 4][1]) for h in range(25)]
             conn.executemany(
-                "INSERT INTO probe_results (monitor_id, location, started_at, duration, success, final,"
-                " attempt, status_code, error, resolve, connect, tls, processing, transfer) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+                "INSERT OR IGNORE INTO probe_results (series_id, started_ms, attempt, flags, status_code,"
+                " duration_us, resolve_us, connect_us, tls_us, processing_us, transfer_us, error)"
+                " VALUES (?, ?, 0, ?, ?, 1000, 0, 0, 0, 0, 0, ?)",
                 raw,
             )
             conn.executemany(
-                "INSERT OR REPLACE INTO probe_rollups (monitor_id, resolution, start, location, count,"
-                " failures, metrics) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO probe_rollups (series_id, width, start, count, failures, metrics)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 minutes + hours,
             )
             rows += len(raw) + len(minutes) + len(hours)

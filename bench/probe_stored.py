@@ -37,6 +37,7 @@ from bench.probe_seed import fresh_postgres, seeded_system
 from koban.bootstrap.system import System
 from koban.db.schema_probes import probe_results
 from koban.monitoring.prober import Prober
+from koban.monitoring.raw import SUCCESS
 from koban.testing.peers import run_blackbox, run_nginx
 
 
@@ -91,7 +92,8 @@ async def koban_stored_rate(
 
 async def count_failed(k: System) -> int:
     async with k.db.read() as conn:
-        q = sa.select(sa.func.count()).select_from(probe_results).where(probe_results.c.success.is_(False))
+        c = probe_results.c
+        q = sa.select(sa.func.count()).select_from(probe_results).where(c.flags.op("&")(SUCCESS) == 0)
         return int((await conn.execute(q)).scalar() or 0)
 
 

@@ -36,6 +36,8 @@ from koban.db import schema as t
 from koban.db.bulk import BulkInsert
 from koban.db.schema_probes import probe_rollups
 from koban.db.schema_reports import report_monitor_days, report_service_days, report_summarized_days
+from koban.monitoring.series import SeriesIds
+from koban.probes import rollup_codec
 from koban.reports import incident_facts, summaries
 from koban.reports.build import REPORTS, Query, build
 from koban.reports.records import Period
@@ -87,10 +89,12 @@ async def insert(db: Any, table: sa.Table, rows: Sequence[dict[str, Any]]) -> No
 
 
 async def seed_minutes(db: Any, monitors: int, first: float, days: int) -> None:
+    ids = await SeriesIds(db).ids((monitor_id(m), "local") for m in range(monitors))
+    metrics = rollup_codec.encode({}, 1)
     for m in range(monitors):
         await insert(db, probe_rollups, [
-            {"monitor_id": monitor_id(m), "resolution": "minute", "start": first + j * 60,
-             "location": "local", "count": 1, "failures": int(j % 997 == 0), "metrics": {}}
+            {"series_id": ids[(monitor_id(m), "local")], "width": 60, "start": int(first) + j * 60,
+             "count": 1, "failures": int(j % 997 == 0), "metrics": metrics}
             for j in range(int(days * 1440))
         ])  # fmt: skip
 

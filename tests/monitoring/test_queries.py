@@ -1,6 +1,5 @@
-"""Graph reads: one location's windows are charted from the p50/p95 stored with each histogram, and
-give what rebuilding the histograms gives; several locations are merged exactly; rows stored before
-the quantiles were kept still chart. Both databases."""
+"""Graph reads on the compact rows: one location's windows chart what rebuilding the histograms
+gives; several locations are merged exactly; a window of one result charts its value. Both databases."""
 
 from __future__ import annotations
 
@@ -15,9 +14,10 @@ from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_rollups
 from koban.monitoring import queries as probe_queries
-from koban.monitoring.rollups import _row
+from koban.monitoring.rollups import to_row
+from koban.monitoring.series import SeriesIds
 from koban.probes.result import Phases, ProbeResult
-from koban.probes.rollup import merge, rollup_results
+from koban.probes.rollup import Rollup, merge, rollup_results
 
 T0 = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -62,8 +62,7 @@ async def test_stored_quantiles_chart_the_same_as_rebuilt_histograms_and_locatio
     db = Database(db_url, sqlite_synchronous="NORMAL")
     try:
         tokyo, osaka = rollup_results(results("tokyo", 1)), rollup_results(results("osaka", 2))
-        async with db.begin() as conn:
-            await conn.execute(sa.insert(probe_rollups), [_row(r) for r in tokyo + osaka])
+        await _store(db, tokyo + osaka)
         one = await _graph(db, "tokyo")
         assert_same([p["seconds"] for p in one], [r.summary() for r in sorted(tokyo, key=lambda r: r.start)])
         assert [p["location"] for p in one] == ["tokyo"] * 3
@@ -77,17 +76,23 @@ async def test_stored_quantiles_chart_the_same_as_rebuilt_histograms_and_locatio
         await db.dispose()
 
 
-async def test_rows_without_stored_quantiles_still_chart(db_url):
+async def _store(db: Database, rollups: list[Rollup]) -> None:
+    ids = await SeriesIds(db).ids((r.monitor_id, r.location) for r in rollups)
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.insert(probe_rollups), [to_row(ids[(r.monitor_id, r.location)], r) for r in rollups]
+        )
+
+
+async def test_a_window_of_one_result_charts_its_values(db_url):
     upgrade(db_url)
     db = Database(db_url, sqlite_synchronous="NORMAL")
     try:
-        tokyo = sorted(rollup_results(results("tokyo", 3)), key=lambda r: r.start)
-        rows = [_row(r) for r in tokyo]
-        for row in rows:  # as written before p50/p95 were stored
-            for h in row["metrics"].values():
-                del h["p50"], h["p95"]
-        async with db.begin() as conn:
-            await conn.execute(sa.insert(probe_rollups), rows)
-        assert_same([p["seconds"] for p in await _graph(db)], [r.summary() for r in tokyo])
+        one_a_minute = [r for r in results("tokyo", 3) if r.started_at.second == 0]
+        tokyo = sorted(rollup_results(one_a_minute), key=lambda r: r.start)
+        await _store(db, tokyo)
+        graph = await _graph(db)
+        assert_same([p["seconds"] for p in graph], [r.summary() for r in tokyo])
+        assert graph[0]["seconds"]["total"]["p95"] == pytest.approx(one_a_minute[0].duration, abs=1e-7)
     finally:
         await db.dispose()

@@ -14,7 +14,7 @@ from koban.core.clock import SystemClock
 from koban.db.engine import Database
 from koban.db.migrate import upgrade
 from koban.db.schema_probes import probe_rollups
-from koban.monitoring.rollups import COARSE_SECONDS, from_row
+from koban.monitoring.rollups import COARSE_SECONDS, RESOLUTION_OF, from_row
 from koban.monitoring.store import ProbeStore
 from koban.probes.result import Phases, ProbeResult
 from koban.probes.rollup import rollup_results
@@ -39,7 +39,8 @@ def result(at: datetime, ok: bool = True, ms: float = 100) -> ProbeResult:
 async def _rows(db: Database) -> dict[str, tuple[int, int, float]]:
     async with db.read() as conn:
         rows = await conn.execute(sa.select(probe_rollups))
-        return {r.resolution: (r.count, r.failures, r.metrics["total"]["max"]) for r in rows}
+        stored = [from_row(r, "shop", "tokyo") for r in rows]
+        return {r.resolution: (r.count, r.failures, r.metrics["total"].max) for r in stored}
 
 
 async def test_a_restarted_prober_adds_to_the_windows_stored_before_it_started(db_url):
@@ -101,7 +102,8 @@ async def test_stored_windows_equal_the_rollups_of_the_same_results(db_url):
         await store.flush_rollups()
         async with db.read() as conn:
             stored = {
-                (r.resolution, r.start): from_row(r) for r in await conn.execute(sa.select(probe_rollups))
+                (RESOLUTION_OF[r.width], r.start): from_row(r, "shop", "tokyo")
+                for r in await conn.execute(sa.select(probe_rollups))
             }
         for res in ("minute", "hour", "day"):
             for want in rollup_results(batch, res):

@@ -123,8 +123,59 @@ async def test_raw_results_are_pruned_after_retention_and_rollups_stay(db_url):
         assert kept == 6  # minute/hour/day of both days
         await prune(store.db, now + 2 * 86400, raw_days=7, minute_days=1, rollup_days=400)
         async with store.db.read() as conn:
-            left = (await conn.execute(sa.select(probe_rollups.c.resolution))).scalars().all()
-        assert sorted(left) == ["day", "day", "hour", "hour"]
+            left = (await conn.execute(sa.select(probe_rollups.c.width))).scalars().all()
+        assert sorted(left) == [3600, 3600, 86400, 86400]
+    finally:
+        await store.db.dispose()
+
+
+async def test_successes_are_pruned_early_and_failures_and_state_changes_stay(db_url):
+    store = await store_for(db_url)
+    try:
+        at = lambda minutes: T0 + timedelta(minutes=minutes)  # noqa: E731
+        history = [(0, True), (1, True), (2, False), (3, False), (4, True), (5, True)]
+        for minute, ok in history:
+            await store.write([result(at(minute), ok=ok)], RULES)
+        now = at(6 * 60).timestamp()
+        await prune(store.db, now, raw_days=7, minute_days=2, rollup_days=400, success_days=0.1)
+        async with store.db.read() as conn:
+            raw = await probe_queries.history(conn, "shop", 0, now, "raw")
+        # The first failures, and the recovery (the success right after them) outlive the others.
+        assert [(p["started_at"], p["success"]) for p in raw] == [
+            (at(2).isoformat(), False),
+            (at(3).isoformat(), False),
+            (at(4).isoformat(), True),
+        ]
+        await prune(store.db, at(8 * 24 * 60).timestamp(), raw_days=7, minute_days=2, rollup_days=400)
+        async with store.db.read() as conn:
+            assert await probe_queries.history(conn, "shop", 0, now, "raw") == []
+    finally:
+        await store.db.dispose()
+
+
+async def test_raw_results_read_back_as_they_were_probed(db_url):
+    store = await store_for(db_url)
+    try:
+        await store.write([result(T0, ms=0.4), result(T0 + timedelta(seconds=9), ok=False, ms=2.5)], RULES)
+        async with store.db.read() as conn:
+            raw = await probe_queries.history(conn, "shop", 0, T0.timestamp() + 60, "raw")
+        assert raw[0] == {
+            "started_at": T0.isoformat(),
+            "location": "tokyo",
+            "success": True,
+            "final": True,
+            "attempt": 0,
+            "duration": 0.0004,
+            "status_code": 200,
+            "error": "",
+            "phases": {"resolve": 0.001, "connect": 0.002, "tls": 0.0, "processing": 0.0, "transfer": 0.001},
+            "cert_expiry": None,
+        }
+        assert (raw[1]["success"], raw[1]["error"], raw[1]["duration"]) == (
+            False,
+            "connection refused",
+            0.0025,
+        )
     finally:
         await store.db.dispose()
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from koban.config.model import ConfigFile
 from koban.db import schema as t
 from koban.monitoring.rollups import RollupBuffer
+from koban.monitoring.series import SeriesIds
 from koban.probes.result import ProbeResult
 
 
@@ -231,7 +232,7 @@ def _result(monitor: str, location: str, start: float, ok: bool) -> ProbeResult:
 async def seed_probes(db: Any) -> None:
     """One result a minute: m-web all month from ``here``; m-new from mid-month, and from a second
     location on the 20th (whose results fail for half an hour)."""
-    buffer = RollupBuffer(PREVIOUS)
+    buffer = RollupBuffer(PREVIOUS, SeriesIds(db))
     batch = []
     for minute in range(int(MONTH), int(END), 60):
         batch.append(_result("m-web", "here", minute, not OUTAGE[0] <= minute < OUTAGE[1]))

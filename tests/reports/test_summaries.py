@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from koban.cli.main import app
 from koban.core.clock import FakeClock
 from koban.db import schema as t
-from koban.db.schema_probes import monitors
+from koban.db.schema_probes import monitors, probe_rollups
 from koban.db.schema_reports import report_incident_facts, report_monitor_days, report_summarized_days
 from koban.reports import load
 from koban.reports.availability_load import availability_input
@@ -130,3 +130,28 @@ def test_koban_report_rebuild_summaries_makes_them_from_the_raw_rows(tmp_path, m
     made = json.loads(out.output)
     # March's days of minutes, and every resolved incident (the real clock is long past them).
     assert made["days"] == 31 and made["incidents"] == sum(1 for s in SPECS if s.resolved)
+
+
+async def test_days_whose_minute_rollups_were_pruned_are_summed_from_their_hours_as_reports_read_them(
+    db_url, tmp_path
+):
+    """Minute rollups are kept for days (issue 18); an hour without them stands for its minutes, in
+    the summaries as in ``load.minutes``. A rebuild keeps the days the rollups no longer cover."""
+    async with running_system(db_url, mo.config(), tmp_path, clock=FakeClock(mo.AS_OF)) as k:
+        await mo.seed_probes(k.db)
+        async with k.db.begin() as conn:  # what pruning leaves: minutes of the last days only
+            await conn.execute(
+                sa.delete(probe_rollups).where(
+                    probe_rollups.c.width == 60, probe_rollups.c.start < mo.at(2026, 3, 25)
+                )
+            )
+        raw = await every_report(k)
+        made = await rebuild_all(k.db, mo.AS_OF)
+        assert made["days"] >= 31
+        assert await every_report(k) == raw
+        async with k.db.begin() as conn:  # and hour rollups are pruned after a month
+            await conn.execute(sa.delete(probe_rollups).where(probe_rollups.c.start < mo.at(2026, 3, 10, 5)))
+        again = await rebuild_all(k.db, mo.AS_OF)
+        assert again["days"] == made["days"] - 10  # 1 to 10 March are not summed again ...
+        assert await count(k, report_summarized_days) == made["days"]  # ... but kept
+        assert await every_report(k) == raw

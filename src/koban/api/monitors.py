@@ -59,7 +59,8 @@ async def list_monitors(
     shown = await visible_services(request)
     if shown is not None:  # a team member sees their teams' monitors
         allowed = set(shown)
-        ids = [i for i in ids if monitors[i].service in allowed]
+        briefs = monitors.briefs  # no model per monitor: only the page's are built
+        ids = [i for i in ids if briefs[i].service in allowed]
     page = [monitors[i] for i in ids[offset : offset + limit]]
     async with deps.db.read() as conn:
         states = await probe_queries.states(conn, [m.id for m in page])

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.calendar_secrets import open_calendar
+from koban.catalog.monitors import MonitorCatalog
 from koban.catalog.routing import RoutingSnapshot, load_routing, routing_fingerprint
 from koban.catalog.schedule_extras import EXTRA_TABLES, load_overrides, load_temporaries
 from koban.config.model import Channel, ConfigFile, Integration, Person, Policy, Rotation, Service
@@ -74,7 +75,7 @@ class Catalog:
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
     integrations: Mapping[str, Integration] = field(default_factory=dict)
-    monitors: Mapping[str, Monitor] = field(default_factory=dict)
+    monitors: MonitorCatalog = field(default_factory=MonitorCatalog)  # compact (catalog/monitors.py)
     # Logs (docs/logs.md): a cluster's secrets are opened here, as channels' are.
     log_clusters: Mapping[str, LogCluster] = field(default_factory=dict)
     digests: Mapping[str, Digest] = field(default_factory=dict)
@@ -128,6 +129,25 @@ async def fingerprint(conn: AsyncConnection) -> tuple:
     return (*parts, broken, await routing_fingerprint(conn))
 
 
+MONITOR_PAGE = 2000
+
+
+async def _monitors(conn: AsyncConnection) -> MonitorCatalog:
+    """Read a page of definitions at a time, each made compact as soon as it is validated: the
+    whole table's dicts and models at once were most of a process's peak memory at 100,000
+    monitors, and an allocator seldom gives such a peak back."""
+    c = monitors_table.c
+    out = MonitorCatalog()
+    after = ""
+    while True:
+        q = sa.select(c.id, c.definition).where(c.id > after).order_by(c.id).limit(MONITOR_PAGE)
+        rows = (await conn.execute(q)).all()
+        if not rows:
+            return out
+        out.add(Monitor.model_validate(r.definition) for r in rows)
+        after = rows[-1].id
+
+
 async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> Catalog:
     fp = await fingerprint(conn)
 
@@ -176,7 +196,7 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         channels={c.id: c for c in (Channel.model_validate(opened(d)) for d in await defs(t.channels))},
         policies={p.id: p for p in (Policy.model_validate(d) for d in await defs(t.policies))},
         services={s.id: s for s in services},
-        monitors={m.id: m for m in (Monitor.model_validate(d) for d in await defs(monitors_table))},
+        monitors=await _monitors(conn),
         log_clusters={
             c.id: c for c in (LogCluster.model_validate(opened(d)) for d in await defs(log_clusters_table))
         },

@@ -81,12 +81,20 @@ class Settings(BaseSettings):
         "local", min_length=1, max_length=64, description="The location this process probes monitors for."
     )
     probe_concurrency: int = Field(500, ge=1, description="Probes in flight at once per prober.")
-    probe_raw_retention_days: float = Field(7.0, gt=0, description="Raw probe results are kept this long.")
+    probe_raw_retention_days: float = Field(
+        7.0, gt=0, description="Raw probe failures and state changes are kept this long."
+    )
+    probe_raw_success_retention_days: float = Field(
+        0.25, gt=0, description="Raw successful probe results are kept this long (minute rollups hold them)."
+    )
     probe_minute_retention_days: float = Field(
-        400.0, gt=0, description="Per-minute probe rollups are kept this long (lower it for many monitors)."
+        1.5, gt=0, description="Per-minute probe rollups are kept this long (24 h graphs read them)."
+    )
+    probe_hour_retention_days: float = Field(
+        31.0, gt=0, description="Per-hour probe rollups are kept this long (graphs of up to 31 days)."
     )
     probe_rollup_retention_days: float = Field(
-        400.0, gt=0, description="Per-hour and per-day probe rollups are kept this long."
+        400.0, gt=0, description="Per-day probe rollups are kept this long."
     )
     oidc_issuer: str = Field(
         "", description="Single sign-on when the config has no sso: section: the provider's issuer URL."

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from koban.config.model_monitors import Monitor
 from koban.db import schema as t_core
 from koban.db.schema_probes import monitor_state, probe_latest
 from koban.db.uow import UnitOfWork
@@ -44,6 +43,17 @@ def integration_id(monitor_id: str) -> str:
     return f"monitor:{monitor_id}"[:128]
 
 
+class MonitorFacts(Protocol):
+    """What judging reads of a monitor: a ``Monitor`` or the catalog's compact ``MonitorBrief``."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def locations(self) -> Sequence[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     monitor_id: str
@@ -54,7 +64,7 @@ class Transition:
 
 async def judge(
     deps: StoreDeps,
-    monitors: Mapping[str, Monitor],
+    monitors: Mapping[str, MonitorFacts],
     rules: Mapping[str, Rule],
     ids: set[str],
     now: datetime,
@@ -78,7 +88,7 @@ async def judge(
         remote = []
         for ident in sorted(ids):
             snap = snapshots.get(ident)
-            if snap is not None and monitors[ident].locations == [here]:
+            if snap is not None and tuple(monitors[ident].locations) == (here,):
                 latest[ident] = {here: snap}
             else:
                 remote.append(ident)
@@ -125,7 +135,9 @@ def _chunks(items: list[str]) -> list[list[str]]:
     return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
-async def _apply(deps: StoreDeps, monitors: Mapping[str, Monitor], transitions: list[Transition]) -> None:
+async def _apply(
+    deps: StoreDeps, monitors: Mapping[str, MonitorFacts], transitions: list[Transition]
+) -> None:
     for attempt in range(5):
         try:
             now = deps.clock.now()
@@ -233,7 +245,7 @@ def _note_first_failure(
     )
 
 
-async def retire_gone(deps: StoreDeps, monitors: Mapping[str, Monitor]) -> list[str]:
+async def retire_gone(deps: StoreDeps, monitors: Mapping[str, MonitorFacts]) -> list[str]:
     """Resolve what monitors that no longer run (deleted, or disabled) left down, and forget their state.
 
     Nothing would ever judge such a monitor again, so its incident stayed open for good. Every
@@ -255,7 +267,7 @@ async def retire_gone(deps: StoreDeps, monitors: Mapping[str, Monitor]) -> list[
     return retired
 
 
-def _runs(monitor: Monitor | None) -> bool:
+def _runs(monitor: MonitorFacts | None) -> bool:
     return monitor is not None and monitor.enabled
 
 

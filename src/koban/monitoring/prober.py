@@ -31,12 +31,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from koban.config.model_monitors import Monitor
 from koban.monitoring.alerts import judge, known_states, retire_gone
 from koban.monitoring.build import rule, run_spec, scheduled
 from koban.monitoring.store import ProbeStore, prune
@@ -82,7 +80,7 @@ class Prober:
             rollup_interval,
             prune_interval,
         )
-        self.monitors: dict[str, Monitor] = {}  # what this location runs, by id
+        self.monitors: dict[str, str] = {}  # what this location runs: id -> stored definition
         self.rules: dict[str, Rule] = {}
         # Each monitor's status as last judged here (or loaded at start): what ``urgent`` compares
         # a new result with. Only a hint: the judging itself always reads the database.
@@ -126,27 +124,28 @@ class Prober:
             # second would keep the event loop (probes, API) busy for seconds at a time.
             return
         self._synced = catalog_monitors
-        shard = self.shard
-        wanted = {
-            m.id: m
-            for m in self.deps.catalog.monitors.values()
-            if m.enabled and self.location in m.locations and shard.owns(m.id)
-        }
+        shard, here = self.shard, self.location
+        # Chosen on the compact briefs; only this shard's monitors become models (once each, to
+        # build their probe and rule), and what is kept to notice a change is the stored text.
+        briefs = catalog_monitors.briefs
+        wanted = [i for i, b in briefs.items() if b.enabled and here in b.locations and shard.owns(i)]
         gone = set(self.monitors) - set(wanted)
         for ident in gone:
             self.runner.remove(ident)
             self.monitors.pop(ident)
             self.rules.pop(ident, None)
             self.known.pop(ident, None)
-        for ident, mon in wanted.items():
-            if self.monitors.get(ident) != mon:
-                self.monitors[ident] = mon
+        for ident in wanted:
+            definition = catalog_monitors.definition(ident)
+            if self.monitors.get(ident) != definition:
+                mon = catalog_monitors[ident]
+                self.monitors[ident] = definition
                 self.rules[ident] = rule(mon)
                 self.runner.add(scheduled(mon, self.location))
         if gone:
             await self.store.forget(gone)
         try:
-            retired = await retire_gone(self.deps, catalog_monitors)
+            retired = await retire_gone(self.deps, briefs)
         except Exception:  # next catalog change tries again; probing must go on meanwhile
             log.exception("resolving incidents of removed monitors failed")
         else:
@@ -176,6 +175,8 @@ class Prober:
                         s.probe_raw_retention_days,
                         s.probe_minute_retention_days,
                         s.probe_rollup_retention_days,
+                        success_days=s.probe_raw_success_retention_days,
+                        hour_days=s.probe_hour_retention_days,
                     )
             except Exception:
                 log.exception("prober maintenance failed")
@@ -204,11 +205,10 @@ class Prober:
         return announces(state, rule, result, datetime.fromtimestamp(self.deps.clock.now(), UTC))
 
     async def judge(self, ids: set[str], now: datetime | None = None) -> None:
-        monitors: Mapping[str, Monitor] = self.deps.catalog.monitors
         local = (self.location, self.store.snapshots)
         await judge(
             self.deps,
-            monitors,
+            self.deps.catalog.monitors.briefs,
             self.rules,
             ids,
             now or datetime.fromtimestamp(self.deps.clock.now(), UTC),

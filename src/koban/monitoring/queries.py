@@ -1,36 +1,39 @@
 """Reads for graphs, status views and /metrics. Graphs over long ranges read rollups, never raw rows.
 
-``history`` walks the rollups' primary key (monitor_id, resolution, start, location), so one monitor's
-24 h graph reads 1,440 minute rows (or 24 hour rows) whatever the size of the table. A window measured
-from one location (the usual case) is charted from the p50/p95 stored with each histogram; only
-windows with several locations rebuild and merge histograms.
+``history`` walks the rollups' primary key (series, width, start) of the monitor's series (one per
+location), so one monitor's 24 h graph reads 1,440 minute rows (or 24 hour rows) whatever the size of
+the table. A window of one result at one location (a monitor probed every 60 s) is charted from its
+values directly; others decode their histograms (a few buckets each) and merge them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups
+from koban.monitoring import raw
 from koban.monitoring.rollups import from_row
+from koban.monitoring.series import series_of
+from koban.probes import rollup_codec
 from koban.probes.result import PHASES, CertInfo, Phases, ProbeResult
-from koban.probes.rollup import RESOLUTIONS, merge, summary_of
+from koban.probes.rollup import METRICS, RESOLUTIONS, merge
 
 STEPS = ("raw", "minute", "hour", "day")
 RAW_LIMIT = 10_000
 
 
 def pick_step(since: float, until: float) -> str:
-    """The finest resolution that keeps a graph under ~1,500 points."""
+    """The finest resolution that keeps a graph under ~1,500 points (and that is kept that long by
+    default: hour rollups for 31 days)."""
     span = until - since
     if span <= 25 * 3600:
         return "minute"
-    if span <= 62 * 86400:
+    if span <= 31 * 86400:
         return "hour"
     return "day"
 
@@ -42,19 +45,20 @@ def _iso(ts: float) -> str:
 async def history(
     conn: AsyncConnection, monitor_id: str, since: float, until: float, step: str, location: str | None = None
 ) -> list[dict[str, Any]]:
+    series = await series_of(conn, monitor_id, location)
+    if not series:
+        return []
     if step == "raw":
-        return await _raw(conn, monitor_id, since, until, location)
+        return await _raw(conn, series, since, until)
     c = probe_rollups.c
     width = RESOLUTIONS[step]
     q = sa.select(probe_rollups).where(
-        c.monitor_id == monitor_id,
-        c.resolution == step,
+        c.series_id.in_(list(series)) if len(series) > 1 else c.series_id == next(iter(series)),
+        c.width == width,
         c.start > since - width,  # the window that contains ``since``
         c.start < until,
     )
-    if location is not None:
-        q = q.where(c.location == location)
-    rows = (await conn.execute(q.order_by(c.start, c.location))).all()
+    rows = sorted((await conn.execute(q)).all(), key=lambda x: (x.start, series[x.series_id]))
     points = []
     i = 0
     while i < len(rows):
@@ -62,27 +66,26 @@ async def history(
         if location is None:  # one series over all locations: the rows of one window go together
             while j < len(rows) and rows[j].start == rows[i].start:
                 j += 1
-        points.append(_point(rows[i:j], location))
+        points.append(_point(rows[i:j], series, location))
         i = j
     return points
 
 
-def _point(rows: Sequence[sa.Row], location: str | None) -> dict[str, Any]:
+def _point(rows: Sequence[sa.Row], series: Mapping[int, str], location: str | None) -> dict[str, Any]:
     first = rows[0]
-    seconds: Mapping[str, dict[str, float] | None] | None = None
-    if len(rows) == 1:
-        fast = {m: summary_of(h) for m, h in first.metrics.items()}
-        if all(v is not None for v in fast.values()):
-            seconds = fast
-    if seconds is None:
-        # Several locations (or an old row): merge the histograms, exactly, and summarize.
-        r = merge(replace(from_row(x), location="") for x in rows)[0]
-        seconds = r.summary()
+    one = rollup_codec.singles(first.metrics) if len(rows) == 1 else None
+    seconds: dict[str, dict[str, float]]
+    if one is not None:  # every quantile of one value is that value
+        seconds = {m: {"p50": v, "p95": v, "max": v, "avg": v} for m, v in zip(METRICS, one, strict=True)}
+    else:
+        # Several results or locations: decode the histograms, merge them exactly, and summarize.
+        loc = "" if location is None else location
+        seconds = merge(from_row(x, "", loc) for x in rows)[0].summary()
     count = sum(x._mapping["count"] for x in rows)  # ``x.count`` is typed as the tuple method
     failures = sum(x.failures for x in rows)
     return {
         "start": _iso(first.start),
-        "location": first.location if location is not None else None,
+        "location": series[first.series_id] if location is not None else None,
         "count": count,
         "failures": failures,
         "uptime": (count - failures) / count if count else None,
@@ -91,26 +94,26 @@ def _point(rows: Sequence[sa.Row], location: str | None) -> dict[str, Any]:
 
 
 async def _raw(
-    conn: AsyncConnection, monitor_id: str, since: float, until: float, location: str | None
+    conn: AsyncConnection, series: Mapping[int, str], since: float, until: float
 ) -> list[dict[str, Any]]:
     c = probe_results.c
     q = sa.select(probe_results).where(
-        c.monitor_id == monitor_id, c.started_at >= since, c.started_at < until
+        c.series_id.in_(list(series)),
+        c.started_ms >= round(since * 1000),
+        c.started_ms < round(until * 1000),
     )
-    if location is not None:
-        q = q.where(c.location == location)
-    rows = await conn.execute(q.order_by(c.started_at).limit(RAW_LIMIT))
+    rows = await conn.execute(q.order_by(c.started_ms, c.series_id, c.attempt).limit(RAW_LIMIT))
     return [
         {
-            "started_at": _iso(r.started_at),
-            "location": r.location,
-            "success": r.success,
-            "final": r.final,
+            "started_at": _iso(r.started_ms / 1000),
+            "location": series[r.series_id],
+            "success": bool(r.flags & raw.SUCCESS),
+            "final": bool(r.flags & raw.FINAL),
             "attempt": r.attempt,
-            "duration": r.duration,
+            "duration": r.duration_us / 1e6,
             "status_code": r.status_code,
-            "error": r.error,
-            "phases": {p: getattr(r, p) for p in PHASES},
+            "error": r.error or "",
+            "phases": {p: getattr(r, f"{p}_us") / 1e6 for p in PHASES},
             "cert_expiry": _iso(r.cert_expiry) if r.cert_expiry is not None else None,
         }
         for r in rows
@@ -184,17 +187,39 @@ async def latest_results(conn: AsyncConnection) -> list[ProbeResult]:
     return out
 
 
-async def recent(conn: AsyncConnection, monitor_id: str, limit: int = 50) -> list[Any]:
+class Recent(NamedTuple):
+    started_at: float  # epoch s
+    location: str
+    success: bool
+    duration: float  # s
+    status_code: int
+    error: str
+
+
+async def recent(conn: AsyncConnection, monitor_id: str, limit: int = 50) -> list[Recent]:
     """The newest final results of a monitor, newest first (its page's "recent results"): the
-    (monitor_id, started_at) index, read backwards."""
+    primary key (series, started_ms, attempt) of its series, read backwards."""
+    series = await series_of(conn, monitor_id)
+    if not series:
+        return []
     c = probe_results.c
     q = (
-        sa.select(c.started_at, c.location, c.success, c.duration, c.status_code, c.error)
-        .where(c.monitor_id == monitor_id, c.final.is_(True))
-        .order_by(c.started_at.desc())
+        sa.select(c.series_id, c.started_ms, c.flags, c.duration_us, c.status_code, c.error)
+        .where(c.series_id.in_(list(series)), c.flags.op("&")(raw.FINAL) != 0)
+        .order_by(c.started_ms.desc())
         .limit(limit)
     )
-    return list((await conn.execute(q)).all())
+    return [
+        Recent(
+            r.started_ms / 1000,
+            series[r.series_id],
+            bool(r.flags & raw.SUCCESS),
+            r.duration_us / 1e6,
+            r.status_code,
+            r.error or "",
+        )
+        for r in await conn.execute(q)
+    ]
 
 
 async def latest_of(conn: AsyncConnection, monitor_ids: list[str]) -> dict[str, list[Any]]:

@@ -24,19 +24,20 @@ from __future__ import annotations
 import asyncio
 import math
 import zlib
-from array import array
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from koban.db.engine import Database
 from koban.db.schema_probes import probe_rollups
+from koban.monitoring.series import SeriesIds
 from koban.monitoring.sql import driver_insert
+from koban.monitoring.windows import MinuteWindow, Window
+from koban.probes import rollup_codec
 from koban.probes.result import PHASES, ProbeResult
-from koban.probes.rollup import METRICS, RESOLUTIONS, Histogram, Rollup, bucket_of
+from koban.probes.rollup import RESOLUTIONS, Rollup, bucket_of
 
 CHUNK = 500  # rows per SELECT (merges) and per write transaction
 COARSE_SECONDS = 300.0  # how often a changed hour/day row is rewritten (graphs of up to 25 h read minutes)
@@ -44,8 +45,9 @@ COARSE_SECONDS = 300.0  # how often a changed hour/day row is rewritten (graphs 
 # started in it that ran until its timeout, a batch waiting for the store); later ones still count,
 # through a merge with the row. Short, because 100,000 monitors' minute windows are most of the memory.
 LATE_GRACE = 30.0
-ROLLUP_COLUMNS = ("monitor_id", "resolution", "start", "location", "count", "failures", "metrics")
-ROLLUP_KEYS = ("monitor_id", "resolution", "start", "location")
+ROLLUP_COLUMNS = ("series_id", "width", "start", "count", "failures", "metrics")
+ROLLUP_KEYS = ("series_id", "width", "start")
+RESOLUTION_OF = {width: name for name, width in RESOLUTIONS.items()}
 
 
 def upsert(dialect: str, table: sa.Table, keys: list[str], columns: Iterable[str]) -> sa.Insert:
@@ -54,96 +56,34 @@ def upsert(dialect: str, table: sa.Table, keys: list[str], columns: Iterable[str
     return ins.on_conflict_do_update(index_elements=keys, set_={c: ins.excluded[c] for c in columns})
 
 
-def _row(r: Rollup) -> dict:
+def from_row(row: sa.Row, monitor_id: str, location: str) -> Rollup:
+    """A stored ``probe_rollups`` row (of the series of ``monitor_id`` at ``location``)."""
+    count = row._mapping["count"]  # ``row.count`` is typed as the tuple method
+    return Rollup(
+        monitor_id,
+        location,
+        RESOLUTION_OF[row.width],
+        datetime.fromtimestamp(row.start, UTC),
+        count,
+        row.failures,
+        rollup_codec.decode(row.metrics, count),
+    )
+
+
+def to_row(series_id: int, r: Rollup) -> dict:
+    """The ``probe_rollups`` row of a Rollup (tests, migrations, seeding)."""
     return {
-        "monitor_id": r.monitor_id,
-        "resolution": r.resolution,
-        "start": r.start.timestamp(),
-        "location": r.location,
+        "series_id": series_id,
+        "width": RESOLUTIONS[r.resolution],
+        "start": round(r.start.timestamp()),
         "count": r.count,
         "failures": r.failures,
-        "metrics": {k: h.to_dict() for k, h in r.metrics.items()},
+        "metrics": rollup_codec.encode(r.metrics, r.count),
     }
-
-
-def from_row(row: sa.Row) -> Rollup:
-    return Rollup(
-        row.monitor_id,
-        row.location,
-        row.resolution,
-        datetime.fromtimestamp(row.start, UTC),
-        row._mapping["count"],  # ``row.count`` is typed as the tuple method
-        row.failures,
-        {k: Histogram.from_dict(v) for k, v in row.metrics.items()},
-    )
 
 
 # (monitor id, location, resolution, window start in epoch seconds)
 Key = tuple[str, str, str, float]
-
-
-_SHIFT = 12  # a bucket index stays far below 4,096 (bucket 400 is ~12 days)
-_METRIC_INDEX = {m: i for i, m in enumerate(METRICS)}
-_EMPTY_STATS = [0.0, math.inf, 0.0] * len(METRICS)  # per metric: sum, min, max
-
-
-class _Window:
-    """One open window, compact (100,000 monitors keep ~300,000 of them): one dict of bucket counts
-    for all metrics (``metric index << _SHIFT | bucket``) and an array of sum/min/max per metric,
-    instead of six Histogram objects; ``histograms()`` rebuilds those to write the row.
-    ``whole``: memory holds all of the window (else the stored row must be merged in); ``slot``:
-    the coarse period (``coarse_slot``) it was last written or opened in."""
-
-    __slots__ = ("count", "failures", "buckets", "stats", "whole", "slot")
-
-    def __init__(self, whole: bool, slot: int = 0) -> None:
-        self.count = 0
-        self.failures = 0
-        self.buckets: dict[int, int] = {}
-        self.stats = array("d", _EMPTY_STATS)
-        self.whole = whole
-        self.slot = slot
-
-    def add(self, measured: list[tuple[int, float]], failed: bool) -> None:
-        """One result: ``(metric index << _SHIFT | bucket, value)`` per metric, in METRICS order."""
-        self.count += 1
-        self.failures += failed
-        buckets, stats = self.buckets, self.stats
-        o = 0
-        for key, v in measured:
-            buckets[key] = buckets.get(key, 0) + 1
-            stats[o] += v
-            if v < stats[o + 1]:
-                stats[o + 1] = v
-            if v > stats[o + 2]:
-                stats[o + 2] = v
-            o += 3
-
-    def histograms(self) -> dict[str, Histogram]:
-        counts: list[dict[int, int]] = [{} for _ in METRICS]
-        mask = (1 << _SHIFT) - 1
-        for key, n in self.buckets.items():
-            counts[key >> _SHIFT][key & mask] = n
-        st = self.stats
-        return {
-            m: Histogram(counts[i], self.count, st[3 * i], st[3 * i + 1], st[3 * i + 2])
-            for i, m in enumerate(METRICS)
-        }
-
-    def absorb(self, stored: Rollup) -> None:
-        """Merge the window's stored row in (exact: bucket counts add up)."""
-        self.count += stored.count
-        self.failures += stored.failures
-        buckets, stats = self.buckets, self.stats
-        for m, h in stored.metrics.items():
-            i = _METRIC_INDEX[m]
-            for b, n in h.counts.items():
-                key = i << _SHIFT | b
-                buckets[key] = buckets.get(key, 0) + n
-            stats[3 * i] += h.total
-            stats[3 * i + 1] = min(stats[3 * i + 1], h.min)
-            stats[3 * i + 2] = max(stats[3 * i + 2], h.max)
-        self.whole = True
 
 
 def coarse_slot(monitor_id: str, now: float) -> int:
@@ -153,8 +93,9 @@ def coarse_slot(monitor_id: str, now: float) -> int:
 
 
 class RollupBuffer:
-    def __init__(self, now: float) -> None:
-        self._open: dict[Key, _Window] = {}
+    def __init__(self, now: float, series: SeriesIds) -> None:
+        self.series = series
+        self._open: dict[Key, Window | MinuteWindow] = {}
         self._dirty: set[Key] = set()
         # Windows starting before this (per resolution) may have rows this buffer did not write.
         self._known_from = dict.fromkeys(RESOLUTIONS, now)
@@ -170,14 +111,17 @@ class RollupBuffer:
                 continue
             ts = r.started_at.timestamp()
             values = [r.duration, *(getattr(r.phases, p) for p in PHASES)]
-            measured = [(i << _SHIFT | bucket_of(v), v) for i, v in enumerate(values)]
+            measured = [(bucket_of(v), v) for v in values]
             failed = not r.success
             for res, width in widths:
                 key = (r.monitor_id, r.location, res, math.floor(ts / width) * width)
                 w = opened.get(key)
                 if w is None:
-                    slot = coarse_slot(r.monitor_id, ts) if res != "minute" else 0
-                    w = opened[key] = _Window(key[3] >= known_from[res], slot)
+                    whole = key[3] >= known_from[res]
+                    if res == "minute":
+                        w = opened[key] = MinuteWindow(whole)
+                    else:
+                        w = opened[key] = Window(whole, coarse_slot(r.monitor_id, ts))
                 dirty.add(key)
                 w.add(measured, failed)
 
@@ -193,11 +137,12 @@ class RollupBuffer:
                     continue
                 w.slot = slot
             keys.append(k)
-        await self._merge_stored(db, [k for k in keys if not self._open[k].whole])
+        ids = await self.series.ids((k[0], k[1]) for k in keys)
+        await self._merge_stored(db, [k for k in keys if not self._open[k].whole], ids)
         sql = driver_insert(db.dialect, "probe_rollups", ROLLUP_COLUMNS, ROLLUP_KEYS)
         for i in range(0, len(keys), CHUNK):
             chunk = keys[i : i + CHUNK]
-            rows = [self._row(k) for k in chunk]
+            rows = [self._row(k, ids[(k[0], k[1])]) for k in chunk]
             # Clean from the moment they are encoded: results added while this chunk is written
             # mark their window dirty again, for the next flush.
             self._dirty.difference_update(chunk)
@@ -211,37 +156,36 @@ class RollupBuffer:
         self._evict(now)
         return len(keys)
 
-    async def _merge_stored(self, db: Database, keys: list[Key]) -> None:
-        groups: dict[tuple[str, str], list[Key]] = {}
+    async def _merge_stored(self, db: Database, keys: list[Key], ids: dict[tuple[str, str], int]) -> None:
+        groups: dict[str, list[Key]] = {}
         for k in keys:
-            groups.setdefault((k[2], k[1]), []).append(k)
+            groups.setdefault(k[2], []).append(k)
         c = probe_rollups.c
-        for (res, location), group in groups.items():
+        for res, group in groups.items():
             for i in range(0, len(group), CHUNK):
                 chunk = group[i : i + CHUNK]
                 q = sa.select(probe_rollups).where(
-                    c.resolution == res,
-                    c.location == location,
-                    c.start.in_(sorted({k[3] for k in chunk})),
-                    c.monitor_id.in_(sorted({k[0] for k in chunk})),
+                    c.width == RESOLUTIONS[res],
+                    c.start.in_(sorted({round(k[3]) for k in chunk})),
+                    c.series_id.in_(sorted({ids[(k[0], k[1])] for k in chunk})),
                 )
                 async with db.read() as conn:
-                    stored = {(x.monitor_id, x.start): x for x in await conn.execute(q)}
+                    stored = {(x.series_id, x.start): x for x in await conn.execute(q)}
                 for k in chunk:
                     w = self._open[k]
                     if w.whole:
                         continue
-                    row = stored.get((k[0], k[3]))
+                    row = stored.get((ids[(k[0], k[1])], round(k[3])))
                     if row is None:
                         w.whole = True
                     else:
-                        w.absorb(from_row(row))
+                        w.absorb(from_row(row, k[0], k[1]))
 
-    def _row(self, k: Key) -> tuple:
+    def _row(self, k: Key, series_id: int) -> tuple:
         """A ``probe_rollups`` row in ``ROLLUP_COLUMNS`` order."""
         w = self._open[k]
-        metrics = orjson.dumps({m: h.to_dict() for m, h in w.histograms().items()}).decode()
-        return (k[0], k[2], k[3], k[1], w.count, w.failures, metrics)
+        metrics = rollup_codec.encode(w.histograms(), w.count)
+        return (series_id, RESOLUTIONS[k[2]], round(k[3]), w.count, w.failures, metrics)
 
     def _evict(self, now: float) -> None:
         """Drop written windows that closed more than ``LATE_GRACE`` ago (a late result reopens one,

@@ -18,29 +18,14 @@ import sqlalchemy as sa
 from koban.core.clock import Clock
 from koban.db.engine import Database
 from koban.db.schema_probes import probe_latest, probe_results, probe_rollups
+from koban.monitoring import raw
 from koban.monitoring.rollups import RollupBuffer
+from koban.monitoring.series import SeriesIds, all_series
 from koban.monitoring.sql import driver_insert
 from koban.probes.result import ProbeResult
 from koban.probes.rules import MonitorState, Rule, Snapshot, record
 
 DAY = 86400.0
-RAW_COLUMNS = (
-    "monitor_id",
-    "location",
-    "started_at",
-    "duration",
-    "success",
-    "final",
-    "attempt",
-    "status_code",
-    "error",
-    "resolve",
-    "connect",
-    "tls",
-    "processing",
-    "transfer",
-    "cert_expiry",
-)
 LATEST_COLUMNS = (
     "kind",
     "started_at",
@@ -64,28 +49,6 @@ def _ts(at: datetime | None) -> float | None:
 
 def dt(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts is not None else None
-
-
-def raw_row(r: ProbeResult) -> tuple:
-    """A ``probe_results`` row in ``RAW_COLUMNS`` order."""
-    p = r.phases
-    return (
-        r.monitor_id,
-        r.location,
-        r.started_at.timestamp(),
-        r.duration,
-        r.success,
-        r.final,
-        r.attempt,
-        r.status_code,
-        r.error[:2000],
-        p.resolve,
-        p.connect,
-        p.tls,
-        p.processing,
-        p.transfer,
-        r.cert.earliest_expiry.timestamp() if r.cert else None,
-    )
 
 
 def _content_length(r: ProbeResult) -> int:
@@ -131,7 +94,8 @@ class ProbeStore:
         self.db, self.location = db, location
         self.snapshots: dict[str, Snapshot] = {}
         self.clock = clock
-        self.rollups = RollupBuffer(self.clock.now())
+        self.series = SeriesIds(db)
+        self.rollups = RollupBuffer(self.clock.now(), self.series)
 
     async def load(self) -> None:
         async with self.db.read() as conn:
@@ -142,19 +106,25 @@ class ProbeStore:
         """Store a batch; returns its final results (what the state rules judge), oldest first."""
         finals = [r for r in batch if r.final]
         latest: dict[str, tuple] = {}
+        changed: set[int] = set()  # id() of final results whose success differs from the previous
         for r in sorted(finals, key=lambda r: r.started_at):
             rule = rules.get(r.monitor_id)
             if rule is None:
                 continue  # removed from the config while in flight: keep history, judge nothing
             prev = self.snapshots.get(r.monitor_id)
+            if prev is not None and prev.success != r.success:
+                changed.add(id(r))
             state = MonitorState(latest={r.location: prev} if prev else {})
             snap = record(state, rule, r).latest[r.location]
             self.snapshots[r.monitor_id] = snap
             latest[r.monitor_id] = latest_row(r, snap)
         dialect = self.db.dialect
-        raw = [raw_row(r) for r in batch]
+        ids = await self.series.ids((r.monitor_id, r.location) for r in batch)
+        rows = [raw.encode(ids[(r.monitor_id, r.location)], r, id(r) in changed) for r in batch]
         async with self.db.begin() as conn:
-            await conn.exec_driver_sql(driver_insert(dialect, "probe_results", RAW_COLUMNS), raw)
+            # A result with the same series, millisecond and attempt is the same probe stored twice.
+            sql = driver_insert(dialect, "probe_results", raw.COLUMNS) + " ON CONFLICT DO NOTHING"
+            await conn.exec_driver_sql(sql, rows)
             if latest:
                 sql = driver_insert(dialect, "probe_latest", LATEST_KEYS + LATEST_COLUMNS, LATEST_KEYS)
                 await conn.exec_driver_sql(sql, list(latest.values()))
@@ -168,6 +138,7 @@ class ProbeStore:
         """A monitor left this location: drop its latest row so /metrics and N-of-M stop seeing it."""
         for ident in monitor_ids:
             self.snapshots.pop(ident, None)
+        self.series.forget(monitor_ids)
         if monitor_ids:
             async with self.db.begin() as conn:
                 await conn.execute(
@@ -177,23 +148,52 @@ class ProbeStore:
                 )
 
 
-async def prune(db: Database, now: float, raw_days: float, minute_days: float, rollup_days: float) -> int:
-    """Delete history past its retention (idempotent: every prober may run it)."""
-    c = probe_rollups.c
-    async with db.begin() as conn:
-        n = (
-            await conn.execute(
-                sa.delete(probe_results).where(probe_results.c.started_at < now - raw_days * DAY)
-            )
-        ).rowcount
-        n += (
-            await conn.execute(
-                sa.delete(probe_rollups).where(c.resolution == "minute", c.start < now - minute_days * DAY)
-            )
-        ).rowcount
-        n += (
-            await conn.execute(
-                sa.delete(probe_rollups).where(c.resolution != "minute", c.start < now - rollup_days * DAY)
-            )
-        ).rowcount
+PRUNE_CHUNK = 500  # series per delete transaction: SQLite's other writers wait milliseconds
+
+
+async def prune(
+    db: Database,
+    now: float,
+    raw_days: float,
+    minute_days: float,
+    rollup_days: float,
+    *,
+    success_days: float | None = None,
+    hour_days: float | None = None,
+) -> int:
+    """Delete history past its retention (idempotent: every prober may run it).
+
+    Tiers: raw successes after ``success_days`` (default ``raw_days``), raw failures and state
+    changes after ``raw_days``; minute rollups after ``minute_days``, hour rollups after
+    ``hour_days`` (default ``rollup_days``), day rollups after ``rollup_days``. Walked a chunk of
+    series at a time along the primary keys, so no index is kept for pruning alone and no delete
+    holds the database for long."""
+    r, c = probe_results.c, probe_rollups.c
+    ms = lambda days: round((now - days * DAY) * 1000)  # noqa: E731
+    s = lambda days: now - days * DAY  # noqa: E731
+    success_cut = ms(raw_days if success_days is None else min(success_days, raw_days))
+    raw_cut = ms(raw_days)
+    cuts = {
+        60: s(minute_days),
+        3600: s(rollup_days if hour_days is None else hour_days),
+        86400: s(rollup_days),
+    }
+    async with db.read() as conn:
+        series = await all_series(conn)
+    n = 0
+    for i in range(0, len(series), PRUNE_CHUNK):
+        chunk = series[i : i + PRUNE_CHUNK]
+        async with db.begin() as conn:
+            mine = r.series_id.in_(chunk)
+            n += (await conn.execute(sa.delete(probe_results).where(mine, r.started_ms < raw_cut))).rowcount
+            n += (
+                await conn.execute(
+                    sa.delete(probe_results).where(
+                        mine, r.started_ms < success_cut, r.flags.op("&")(raw.KEEP) == 0
+                    )
+                )
+            ).rowcount
+            for width, cut in cuts.items():
+                q = sa.delete(probe_rollups).where(c.series_id.in_(chunk), c.width == width, c.start < cut)
+                n += (await conn.execute(q)).rowcount
     return n

@@ -142,7 +142,7 @@ async def availability_report(
     shown = None if services is None else set(services)
     monitors = [
         MonitorInfo(m.id, m.name or m.id, m.service)
-        for m in catalog.monitors.values()
+        for m in catalog.monitors.briefs.values()  # no model per monitor
         if shown is None or m.service in shown
     ]
     maintenance = service_maintenance(

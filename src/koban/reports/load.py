@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db import schema as t
-from koban.db.schema_probes import probe_rollups
+from koban.db.schema_probes import probe_rollups, probe_series
 from koban.db.schema_reports import report_incident_facts as rf
 from koban.reports.facts_rows import columns as facts_columns
 from koban.reports.facts_rows import facts_of, usable
@@ -144,22 +144,36 @@ async def pages(
 async def minutes(
     conn: AsyncConnection, monitors: Sequence[str], since: float, until: float
 ) -> list[ProbeMinute]:
-    """Minute rollups of these monitors in ``[since, until)``, summed over locations. Past one chunk
-    of monitors, one query over the span (by its time index) kept by monitor here."""
-    c = probe_rollups.c
-    base = (
-        sa.select(c.monitor_id, c.start, sa.func.sum(c.count), sa.func.sum(c.failures))
-        .where(c.resolution == "minute", c.start >= since, c.start < until)
-        .group_by(c.monitor_id, c.start)
-    )
-    wanted = set(monitors)
-    chunks = [list(monitors)] if len(monitors) <= CHUNK else []
-    queries = [base.where(c.monitor_id.in_(ch)) for ch in chunks] if chunks else [base]
+    """Minute rollups of these monitors in ``[since, until)``, summed over locations.
+
+    Minute rows are kept for days (issue 18: they are most of the database); an hour that has no
+    minute rows left stands for its 60 minutes, each with the hour's count and failures, so it is
+    down for the same share of its seconds."""
+    c, s = probe_rollups.c, probe_series.c
     out: list[ProbeMinute] = []
-    for q in queries:
-        out += [
-            ProbeMinute(r[0], float(r[1]), int(r[2]), int(r[3]))
-            for r in await conn.execute(q)
-            if r[0] in wanted
-        ]
+    for i in range(0, len(monitors), CHUNK):
+        q = (
+            sa.select(s.monitor_id, c.width, c.start, sa.func.sum(c.count), sa.func.sum(c.failures))
+            .join_from(probe_rollups, probe_series, c.series_id == s.id)
+            .where(
+                s.monitor_id.in_(list(monitors[i : i + CHUNK])),
+                c.width.in_((60, 3600)),
+                c.start > since - 3600,
+                c.start < until,
+            )
+            .group_by(s.monitor_id, c.width, c.start)
+        )
+        rows = (await conn.execute(q)).all()
+        minute_hours = {(r[0], int(r[2]) // 3600) for r in rows if r[1] == 60}
+        for monitor, width, start, count, failures in rows:
+            if width == 60:
+                if since <= start < until:
+                    out.append(ProbeMinute(monitor, float(start), int(count), int(failures)))
+            elif (monitor, int(start) // 3600) not in minute_hours:
+                starts = range(int(start), int(start) + 3600, 60)
+                out += [
+                    ProbeMinute(monitor, float(m), int(count), int(failures))
+                    for m in starts
+                    if since <= m < until
+                ]
     return out

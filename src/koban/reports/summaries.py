@@ -1,5 +1,9 @@
 """Daily availability summaries: one UTC day of minute rollups summed per monitor and per service.
 
+Rollups are compact (``probe_rollups`` names a series by id, ``probe_series`` maps it to monitor
+and location; a window by its ``width``); where a day's minute rows were already pruned, its hour
+rows stand for their minutes, exactly as ``load.minutes`` reads them.
+
 Derived data, kept exact: a day is summed once its last minute is ``SETTLE`` old (``settle``, run
 by the worker), from the same minute rollups availability reads, by the same rules (a minute is
 down for the fraction of its results that failed; a service's minute is as down as its most-down
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,9 +25,11 @@ from koban.db.bulk import BulkInsert
 from koban.db.engine import Database
 from koban.db.schema_probes import monitors as monitors_table
 from koban.db.schema_probes import probe_rollups as pr
+from koban.db.schema_probes import probe_series as ps
 from koban.db.schema_reports import report_monitor_days as md
 from koban.db.schema_reports import report_service_days as sd
 from koban.db.schema_reports import report_summarized_days as done
+from koban.probes.rollup import RESOLUTIONS
 
 DAY = 86400.0
 SETTLE = 3600.0  # late flushes from other locations land well within this
@@ -44,19 +51,47 @@ async def _members(conn: AsyncConnection) -> dict[str, list[str]]:
     return out
 
 
+MINUTE, HOUR = RESOLUTIONS["minute"], RESOLUTIONS["hour"]
+
+
+def _down(c: Any) -> Any:
+    return (60.0 * sa.func.sum(c.failures) / sa.func.sum(c.count)).label("down")
+
+
 def _per_minute(day: float) -> sa.Subquery:
-    c = pr.c
-    return (
-        sa.select(
-            c.monitor_id,
-            c.start,
-            (60.0 * sa.func.sum(c.failures) / sa.func.sum(c.count)).label("down"),
-        )
-        .where(c.resolution == "minute", c.start >= day, c.start < day + DAY)
-        .group_by(c.monitor_id, c.start)
+    """(monitor_id, start, down) of each measured minute of the day, as ``load.minutes`` reads them:
+    minute rollups summed over locations, and, for an hour whose minute rows were pruned (kept for
+    days only, issue 18), the hour's rollup standing for each of its 60 minutes."""
+    c, s = pr.c, ps.c
+    minutes = (
+        sa.select(s.monitor_id, c.start, _down(c))
+        .join_from(pr, ps, c.series_id == s.id)
+        .where(c.width == MINUTE, c.start >= day, c.start < day + DAY)
+        .group_by(s.monitor_id, c.start)
         .having(sa.func.sum(c.count) > 0)
-        .subquery()
     )
+    pr2, ps2 = pr.alias("minute_rows"), ps.alias("minute_series")
+    has_minutes = sa.exists(
+        sa.select(1)
+        .select_from(pr2.join(ps2, pr2.c.series_id == ps2.c.id))
+        .where(
+            ps2.c.monitor_id == s.monitor_id,
+            pr2.c.width == MINUTE,
+            pr2.c.start >= c.start,
+            pr2.c.start < c.start + HOUR,
+        )
+    )
+    offsets = sa.union_all(*(sa.select(sa.literal(k * MINUTE).label("k")) for k in range(HOUR // MINUTE)))
+    o = offsets.subquery("offsets")
+    hours = (
+        sa.select(s.monitor_id, (c.start + o.c.k).label("start"), _down(c))
+        .join_from(pr, ps, c.series_id == s.id)
+        .join(o, sa.true())
+        .where(c.width == HOUR, c.start >= day, c.start < day + DAY, ~has_minutes)
+        .group_by(s.monitor_id, c.start, o.c.k)
+        .having(sa.func.sum(c.count) > 0)
+    )
+    return sa.union_all(minutes, hours).subquery("per_minute")
 
 
 async def sum_day(conn: AsyncConnection, day: float, members: Mapping[str, list[str]], now: float) -> None:
@@ -94,7 +129,7 @@ async def sum_day(conn: AsyncConnection, day: float, members: Mapping[str, list[
 
 async def _minute_span(conn: AsyncConnection) -> tuple[float | None, float | None]:
     c = pr.c
-    q = sa.select(sa.func.min(c.start), sa.func.max(c.start)).where(c.resolution == "minute")
+    q = sa.select(sa.func.min(c.start), sa.func.max(c.start)).where(c.width.in_((MINUTE, HOUR)))
     lo, hi = (await conn.execute(q)).one()
     return lo, hi
 
@@ -132,11 +167,17 @@ async def settle(db: Database, now: float, max_days: int = 3) -> int:
 
 
 async def rebuild_all(db: Database, now: float) -> dict[str, int]:
-    """``koban report rebuild-summaries``: every summary made again from the raw rows."""
+    """``koban report rebuild-summaries``: every summary the rollups still cover made again."""
     from koban.reports import incident_facts  # beside this module; imported here to keep it light
 
+    async with db.read() as conn:
+        lo, _ = await _minute_span(conn)
+    if lo is None:
+        return {"days": 0, "incidents": await incident_facts.rebuild(db, now)}
+    # A day the kept rollups (hour rows: a month) no longer cover whole cannot be summed again: kept.
+    first = day_of(lo) if lo == day_of(lo) else day_of(lo) + DAY
     async with db.begin() as conn:
         for table in (md, sd, done):
-            await conn.execute(sa.delete(table))
-    days = await rebuild(db, now)
+            await conn.execute(sa.delete(table).where(table.c.day >= first))
+    days = await rebuild(db, now, since=first)
     return {"days": days, "incidents": await incident_facts.rebuild(db, now)}
