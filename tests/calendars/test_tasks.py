@@ -131,3 +131,23 @@ async def test_a_cancelled_event_cancels_its_task_and_a_moved_one_is_noted(db_ur
             )
         assert (status, inc) == ("cancelled", "resolved")
         assert "task.moved" in kinds and "task.cancelled" in kinds
+
+
+async def test_an_open_task_whose_event_moves_later_is_reminded_at_the_new_start(db_url, tmp_path):
+    feed = Feed()
+    async with serving(feed), running_system(db_url, config(feed.url), tmp_path) as k:
+        start = k.clock.now() + 600
+        feed.body = ical(("a", start, start + 1800, "Backup check"))
+        await k.calendars.tick()  # opened (start - lead is now): alice is posted
+        [(_, status, incident_id)] = await tasks(k)
+        await drain(k)
+        assert status == "open" and await pages(k, incident_id) == ["alice"]
+        feed.body = ical(("a", start + 3600, start + 5400, "Backup check"))  # an hour later
+        k.clock.advance(300)  # the next fetch
+        await k.calendars.tick()
+        k.clock.advance(300 + 900)  # the old start + grace: no reminder any more
+        await drain(k)
+        assert await pages(k, incident_id) == ["alice"]
+        k.clock.advance(3600)  # the new start + grace: the reminder
+        await drain(k)
+        assert await pages(k, incident_id) == ["alice", "bob"]

@@ -20,6 +20,7 @@ from koban.calendars.rules import rule_for, task_plan
 from koban.catalog.deps import StoreDeps
 from koban.catalog.snapshot import Catalog
 from koban.config.model_calendars import Calendar
+from koban.db.schema import incidents, jobs
 from koban.db.schema_calendars import calendar_tasks as ct
 from koban.db.uow import UnitOfWork
 from koban.domain.escalation import Resolve, Start, Status
@@ -38,10 +39,12 @@ async def sync_tasks(
     gone or cancelled cancelled (their open task resolved, the reason on its timeline)."""
     conn = uow.conn
     wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    graces: dict[tuple[str, str], float] = {}
     for ev in events:
         rule = rule_for(cal, ev)
         if rule is None or (ev.uid, ev.recurrence_id) in wanted:  # a duplicated event: the first
             continue
+        graces[(ev.uid, ev.recurrence_id)] = rule.grace
         wanted[(ev.uid, ev.recurrence_id)] = {
             "rule_id": rule.id,
             "summary": ev.summary,
@@ -81,10 +84,29 @@ async def sync_tasks(
             if row.incident_id is not None:
                 data = {"from": _iso(row.start), "to": _iso(want["start"]), "summary": want["summary"]}
                 uow.note(row.incident_id, now, "task.moved", None, "calendar", data)
+                if want["start"] != row.start:
+                    await _rearm_reminder(uow, row.incident_id, want["start"] + graces[key], now)
     if changed:
         cols = ("rule_id", "summary", "start", "end", "due", "status", "updated_at")
         stmt = sa.update(ct).where(ct.c.id == sa.bindparam("_id")).values({c: sa.bindparam(c) for c in cols})
         await conn.execute(stmt, changed)
+
+
+async def _rearm_reminder(uow: UnitOfWork, incident_id: int, remind_at: float, now: float) -> None:
+    """A task nobody has started yet whose event moved: its reminder, the first step's timer
+    (``rules.task_plan``), follows the new start + grace, on the pending timer and in the plan."""
+    inc = await load_incident(uow, incident_id)
+    if inc is None or inc["status"] != Status.TRIGGERED.value or inc["esc_step"] != 0 or not inc["plan"]:
+        return  # started (acknowledged), already reminded, or no policy: nothing waits on the start
+    opened = inc["esc_step_started_at"] or inc["created_at"]
+    plan = dict(inc["plan"])
+    plan["steps"] = [{**plan["steps"][0], "timeout": max(remind_at - opened, 1.0)}, *plan["steps"][1:]]
+    await uow.conn.execute(sa.update(incidents).where(incidents.c.id == incident_id).values(plan=plan))
+    await uow.conn.execute(
+        sa.update(jobs)
+        .where(jobs.c.kind == "escalate", jobs.c.ref == incident_id, jobs.c.fence == inc["esc_version"])
+        .values(due_at=max(remind_at, now))
+    )
 
 
 async def _cancel(uow: UnitOfWork, catalog: Catalog, row: Any, now: float) -> None:
