@@ -19,19 +19,13 @@ import argparse
 import asyncio
 import hashlib
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
-import yaml
 from aiohttp import web
 
-from bench.koban_server import _spawn, _wait_ready
+from bench.koban_server import run_koban
 from bench.oncall_http import add_token, cpu_ms
 from koban.auth.permissions import Scope
 from koban.testing.ports import free_port
@@ -132,44 +126,30 @@ async def run(args: argparse.Namespace) -> list[tuple[str, float, dict]]:
     await runner.setup()
     fport = free_port()
     await web.TCPSite(runner, "127.0.0.1", fport).start()
-    tmp = Path(tempfile.mkdtemp(prefix="koban-bench-calendar-"))
-    (tmp / "koban.yaml").write_text(yaml.safe_dump(config(f"http://127.0.0.1:{fport}/basic.ics")))
-    port = free_port()
-    env = {
-        **os.environ,
-        "KOBAN_DATA_DIR": str(tmp),
-        "KOBAN_SECRET_KEY": "bench",
-        "KOBAN_LOG_LEVEL": "WARNING",
-    }
-    argv = [sys.executable, "-c", "from koban.cli.main import app; app()", "serve", "--port", str(port)]
-    argv += ["--config", str(tmp / "koban.yaml"), "--no-worker"]
-    proc = _spawn(argv, env, tmp / "koban.log")
     rounds: list[tuple[str, float, dict]] = []
     try:
-        url = f"http://127.0.0.1:{port}"
-        await _wait_ready(url, proc, tmp)
-        token = await add_token(f"sqlite:///{tmp / 'koban.db'}", Scope.MANAGE)
-        now = time.time()
-        async with httpx.AsyncClient(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
-        ) as c:
-            for name, shift in (("first fetch", 0.0), ("unchanged (304)", 0.0), ("every event moved", 300.0)):
-                served.body = feed(args.events, now, shift)
-                t0, c0 = time.perf_counter(), cpu_ms(proc.pid)
-                got = await c.post("/api/v1/calendars/duty/refresh")
-                ms = (time.perf_counter() - t0) * 1000
-                server_cpu = cpu_ms(proc.pid) - c0
-                if got.status_code != 200 or got.json().get("error"):
-                    raise SystemExit(f"refresh: {got.status_code} {got.text[:300]}")
-                rounds.append((name, ms, {**got.json(), "cpu_ms": server_cpu}))
+        config_ = config(f"http://127.0.0.1:{fport}/basic.ics")
+        async with run_koban(config=config_) as koban:
+            token = await add_token(f"sqlite:///{koban.database}", Scope.MANAGE)
+            now = time.time()
+            async with httpx.AsyncClient(
+                base_url=koban.url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+            ) as c:
+                for name, shift in (
+                    ("first fetch", 0.0),
+                    ("unchanged (304)", 0.0),
+                    ("every event moved", 300.0),
+                ):
+                    served.body = feed(args.events, now, shift)
+                    t0, c0 = time.perf_counter(), cpu_ms(koban.pid)
+                    got = await c.post("/api/v1/calendars/duty/refresh")
+                    ms = (time.perf_counter() - t0) * 1000
+                    server_cpu = cpu_ms(koban.pid) - c0
+                    if got.status_code != 200 or got.json().get("error"):
+                        raise SystemExit(f"refresh: {got.status_code} {got.text[:300]}")
+                    rounds.append((name, ms, {**got.json(), "cpu_ms": server_cpu}))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         await runner.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
     return rounds
 
 

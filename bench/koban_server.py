@@ -35,6 +35,7 @@ class KobanServer:
     url: str
     database: Path
     env: dict[str, str]
+    pid: int = 0
     key: str = BENCH_KEY
 
     def stored_alerts(self) -> int:
@@ -73,12 +74,17 @@ def _config(kind: str) -> dict:
 
 @asynccontextmanager
 async def run_koban(
-    kind: str = "prometheus", *, extra_env: dict[str, str] | None = None, worker: bool = False
+    kind: str = "prometheus",
+    *,
+    extra_env: dict[str, str] | None = None,
+    worker: bool = False,
+    config: dict | None = None,
 ) -> AsyncIterator[KobanServer]:
-    """``worker``: the drain runs in the same process as the edge, as ``koban serve`` ships."""
+    """``koban serve`` on SQLite with ``config`` (default: one ``kind`` integration keyed BENCH_KEY).
+    ``worker``: the drain runs in the same process as the edge, as ``koban serve`` ships."""
     tmp = Path(tempfile.mkdtemp(prefix="koban-bench-"))
     port = free_port()
-    (tmp / "koban.yaml").write_text(yaml.safe_dump(_config(kind)))
+    (tmp / "koban.yaml").write_text(yaml.safe_dump(config if config is not None else _config(kind)))
     env = {
         **os.environ,
         "KOBAN_DATA_DIR": str(tmp),
@@ -96,7 +102,7 @@ async def run_koban(
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_ready(url, proc, tmp)
-        yield KobanServer(url, tmp / "koban.db", env)
+        yield KobanServer(url, tmp / "koban.db", env, proc.pid)
     finally:
         proc.terminate()
         try:

@@ -16,23 +16,17 @@ import asyncio
 import os
 import random
 import secrets
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-import yaml
 
-from bench.koban_server import _spawn, _wait_ready
+from bench.koban_server import run_koban
 from bench.load import percentile
 from koban.auth import api_tokens
 from koban.auth.permissions import Role, Scope
 from koban.auth.store import create_token, create_user
 from koban.db.engine import Database
-from koban.testing.ports import free_port
 
 PEOPLE = [f"p{i:03d}" for i in range(50)]
 
@@ -88,44 +82,31 @@ def line(name: str, ms: list[float]) -> str:
     return f"{name:<28} n={len(ms):<6} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  p99 {p99:6.2f} ms"
 
 
+async def measure(args: argparse.Namespace) -> tuple[list[float], list[float], float]:
+    """(one schedule's timings, every schedule's timings, server CPU ms per one-schedule request).
+    The requests are synchronous on purpose: one at a time, as a person's page or CLI asks."""
+    async with run_koban(config=config(args.schedules)) as koban:
+        token = await add_token(f"sqlite:///{koban.database}")
+        one = [
+            {"schedule": f"s{i:04d}"} for i in random.Random(3).sample(range(args.schedules), args.schedules)
+        ]
+        with httpx.Client(
+            base_url=koban.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as client:
+            timed(client, "/api/v1/oncall", min(200, args.requests), one)  # warm up
+            c0 = cpu_ms(koban.pid)
+            single = timed(client, "/api/v1/oncall", args.requests, one)
+            server_cpu = (cpu_ms(koban.pid) - c0) / args.requests
+            every = timed(client, "/api/v1/oncall", max(3, args.requests // 200), [{}])
+    return single, every, server_cpu
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.oncall_http", description=__doc__)
     p.add_argument("--schedules", type=int, default=1000)
     p.add_argument("--requests", type=int, default=2000)
     args = p.parse_args(argv)
-    tmp = Path(tempfile.mkdtemp(prefix="koban-bench-oncall-"))
-    (tmp / "koban.yaml").write_text(yaml.safe_dump(config(args.schedules)))
-    port = free_port()
-    env = {
-        **os.environ,
-        "KOBAN_DATA_DIR": str(tmp),
-        "KOBAN_SECRET_KEY": "bench",
-        "KOBAN_LOG_LEVEL": "WARNING",
-    }
-    argv_ = [sys.executable, "-c", "from koban.cli.main import app; app()", "serve", "--port", str(port)]
-    argv_ += ["--config", str(tmp / "koban.yaml"), "--no-worker"]
-    proc = _spawn(argv_, env, tmp / "koban.log")
-    try:
-        url = f"http://127.0.0.1:{port}"
-        asyncio.run(_wait_ready(url, proc, tmp))
-        token = asyncio.run(add_token(f"sqlite:///{tmp / 'koban.db'}"))
-        headers = {"Authorization": f"Bearer {token}"}
-        one = [
-            {"schedule": f"s{i:04d}"} for i in random.Random(3).sample(range(args.schedules), args.schedules)
-        ]
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-            timed(client, "/api/v1/oncall", min(200, args.requests), one)  # warm up
-            c0 = cpu_ms(proc.pid)
-            single = timed(client, "/api/v1/oncall", args.requests, one)
-            server_cpu = (cpu_ms(proc.pid) - c0) / args.requests
-            every = timed(client, "/api/v1/oncall", max(3, args.requests // 200), [{}])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+    single, every, server_cpu = asyncio.run(measure(args))
     print(f"\n## who is on call now over HTTP: {args.schedules} schedules (koban serve, SQLite)")
     print(line("one schedule (?schedule=)", single) + "   target p95 < 20 ms")
     print(f"{'':<28} server CPU {server_cpu:.2f} ms per request")
