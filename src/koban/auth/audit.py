@@ -75,6 +75,7 @@ class Filter:
     until: float | None = None
     limit: int = 100
     before_id: int | None = None  # paging: entries older than this id
+    after_id: int | None = None  # paging back: the page of entries just newer than this id
 
 
 async def record(conn: AsyncConnection, origin: Origin, changes: list[Change], now: float) -> None:
@@ -102,9 +103,15 @@ async def record(conn: AsyncConnection, origin: Origin, changes: list[Change], n
 
 
 async def query(conn: AsyncConnection, f: Filter) -> list[Entry]:
-    """Newest first."""
+    """Newest first. Paged by id (keyset, never OFFSET): ``before_id`` for older entries,
+    ``after_id`` for the page just newer (read oldest first from it, then turned around)."""
     a = audit_events.c
-    q = sa.select(audit_events).order_by(a.id.desc()).limit(max(1, min(f.limit, 1000)))
+    newer = f.after_id is not None and f.before_id is None
+    q = (
+        sa.select(audit_events)
+        .order_by(a.id.asc() if newer else a.id.desc())
+        .limit(max(1, min(f.limit, 1000)))
+    )
     for column, value in ((a.actor, f.actor), (a.object_kind, f.object_kind), (a.object_id, f.object_id)):
         if value is not None:
             q = q.where(column == value)
@@ -114,6 +121,11 @@ async def query(conn: AsyncConnection, f: Filter) -> list[Entry]:
         q = q.where(a.at < f.until)
     if f.before_id is not None:
         q = q.where(a.id < f.before_id)
+    if f.after_id is not None:
+        q = q.where(a.id > f.after_id)
+    rows = list(await conn.execute(q))
+    if newer:
+        rows.reverse()
     return [
         Entry(
             r.id,
@@ -121,5 +133,23 @@ async def query(conn: AsyncConnection, f: Filter) -> list[Entry]:
             Origin(r.actor, Door(r.via), r.ip, r.user_agent, r.token_id),
             Change(r.action, r.object_kind, r.object_id, r.before, r.after),
         )
-        for r in await conn.execute(q)
+        for r in rows
     ]
+
+
+async def last_doors(conn: AsyncConnection, kind: str, ids: list[str]) -> dict[str, Door]:
+    """The door of the newest entry about each of these objects (those with none are absent):
+    whether an object was last written by ``koban config apply`` or by a person through the API or
+    a page. One group-by over ``ix_audit_events_object``, then the few rows it names."""
+    if not ids:
+        return {}
+    a = audit_events.c
+    newest = (
+        sa.select(sa.func.max(a.id))
+        .where(
+            a.object_kind == kind, a.object_id.in_(ids), a.action.in_([f"{kind}.create", f"{kind}.update"])
+        )
+        .group_by(a.object_id)
+    )
+    rows = await conn.execute(sa.select(a.object_id, a.via).where(a.id.in_(newest)))
+    return {r.object_id: Door(r.via) for r in rows}

@@ -88,7 +88,7 @@ audit_events = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("at", Float, nullable=False, index=True),
-    Column("actor", Id, nullable=True, index=True),  # a person; None for anonymous (a failed login)
+    Column("actor", Id, nullable=True),  # a person; None for anonymous (a failed login)
     Column("via", String(16), nullable=False),  # api | ui | cli | config | slack | keypad | sms | link
     Column("action", String(64), nullable=False),  # e.g. policy.update, incident.acknowledge, login.failed
     Column("object_kind", String(32), nullable=False, default=""),
@@ -99,4 +99,8 @@ audit_events = Table(
     Column("user_agent", Text, nullable=False, default=""),
     Column("token_id", Integer, nullable=True),
     Index("ix_audit_events_object", "object_kind", "object_id"),
+    # The trail is paged by id (keyset, newest first): a filter by person or by kind reads its
+    # index in id order and stops after one page, however long the table is.
+    Index("ix_audit_events_actor_id", "actor", "id"),
+    Index("ix_audit_events_kind_id", "object_kind", "id"),
 )
