@@ -215,3 +215,16 @@ async def test_channels_show_their_status_and_an_admin_clears_a_broken_mark(db_u
         assert [(e.actor, e.via, e.object_id) for e in await _audit(k, "channels.repair")] == [
             ("alice", "ui", "log")
         ]
+
+
+async def test_the_settings_pages_speak_the_persons_language(db_url, tmp_path):
+    data = _config().model_dump(mode="json")
+    data["people"][1]["language"] = "ja-JP"  # bob
+    async with running_system(db_url, ConfigFile.model_validate(data), tmp_path) as k:
+        await add_person(k, "bob")
+        async with browser(k) as b:
+            await sign_in(b, "bob")
+            index = (await b.get("/settings")).text
+            assert "人と連絡先" in index and "API トークン" in index and "監査ログ" not in index
+            people = (await b.get("/settings/people")).text
+            assert "YAML (読み取り専用)" in people and "コードとしての設定で管理" in people
