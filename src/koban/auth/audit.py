@@ -102,27 +102,39 @@ async def record(conn: AsyncConnection, origin: Origin, changes: list[Change], n
     )
 
 
+async def _cursor(conn: AsyncConnection, ident: int) -> tuple[float, int] | None:
+    at = (await conn.execute(sa.select(audit_events.c.at).where(audit_events.c.id == ident))).scalar()
+    return (at, ident) if at is not None else None
+
+
 async def query(conn: AsyncConnection, f: Filter) -> list[Entry]:
-    """Newest first. Paged by id (keyset, never OFFSET): ``before_id`` for older entries,
-    ``after_id`` for the page just newer (read oldest first from it, then turned around)."""
+    """Newest first: by time, then id (instances' clocks may disagree a little, so ids alone are not
+    time order). Paged by keyset, never OFFSET: ``before_id`` for the entries after that one,
+    ``after_id`` for the page just before it (read in the other order, then turned around). Every
+    filter has an index that ends in (at, id), so a page reads one index range and stops."""
     a = audit_events.c
     newer = f.after_id is not None and f.before_id is None
-    q = (
-        sa.select(audit_events)
-        .order_by(a.id.asc() if newer else a.id.desc())
-        .limit(max(1, min(f.limit, 1000)))
-    )
-    for column, value in ((a.actor, f.actor), (a.object_kind, f.object_kind), (a.object_id, f.object_id)):
+    order = (a.at.asc(), a.id.asc()) if newer else (a.at.desc(), a.id.desc())
+    q = sa.select(audit_events).order_by(*order).limit(max(1, min(f.limit, 1000)))
+    # A person's entries are far fewer than a kind's: with both, the kind is checked row by row on
+    # the person's index range (SQLite, without statistics, might otherwise walk the kind's).
+    kind = a.object_kind if f.actor is None else sa.func.coalesce(a.object_kind, "")
+    for column, value in ((a.actor, f.actor), (kind, f.object_kind), (a.object_id, f.object_id)):
         if value is not None:
             q = q.where(column == value)
     if f.since is not None:
         q = q.where(a.at >= f.since)
     if f.until is not None:
         q = q.where(a.at < f.until)
-    if f.before_id is not None:
-        q = q.where(a.id < f.before_id)
-    if f.after_id is not None:
-        q = q.where(a.id > f.after_id)
+    for ident, older in ((f.before_id, True), (f.after_id, False)):
+        if ident is None:
+            continue
+        cursor = await _cursor(conn, ident)
+        if cursor is None:  # not an entry (a hand-made URL): by id alone
+            q = q.where(a.id < ident if older else a.id > ident)
+        else:
+            pair = sa.tuple_(a.at, a.id)
+            q = q.where(pair < sa.tuple_(*cursor) if older else pair > sa.tuple_(*cursor))
     rows = list(await conn.execute(q))
     if newer:
         rows.reverse()
