@@ -1,6 +1,6 @@
 """``/settings/audit``: the audit trail for administrators (as ``GET /api/v1/audit``), newest first,
-filtered by person, kind of object and time, paged by id (keyset: ``before`` an id for older
-entries, ``after`` one for newer), so the thousandth page costs what the first does.
+filtered by person, kind of object and time, paged by keyset (``before`` an entry for older ones,
+``after`` one for newer; ``auth/audit.py``), so the thousandth page costs what the first does.
 
 Times in the form are the viewer's local time (their zone), read here into instants.
 """
