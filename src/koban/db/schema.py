@@ -152,6 +152,7 @@ deliveries = Table(
     Index("ix_deliveries_incident", "incident_id"),
     Index("ix_deliveries_due", "due_at"),
     Index("ix_deliveries_provider_ref", "provider_ref"),
+    Index("ix_deliveries_channel", "channel_id", "id"),  # a channel's latest outcomes (settings page)
 )
 
 jobs = Table(
