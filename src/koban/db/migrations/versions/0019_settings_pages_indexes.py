@@ -5,14 +5,14 @@ The trail's pages are newest first by (at, id), paged by keyset. ``ix_audit_even
 new: every filter, time ranges included, reads one index range in order and stops after a page.
 (channel_id, id) on deliveries gives a channel's latest outcomes without scanning the table.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
