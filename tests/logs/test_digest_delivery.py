@@ -106,7 +106,7 @@ async def test_posts_left_half_sent_by_a_dead_instance_are_resent_only_where_dup
             clock.advance(outbox.LEASE + 1)
             assert await k.logs.tick() == 2
             assert slack.messages == []  # it may have gone out: Slack is not posted twice
-            [got] = hook.deliveries()
+            [got] = hook.state.deliveries
             assert got["idempotency_key"] == f"koban-digest-daily:{now - 86400:.0f}:hook"
             async with k.db.read() as conn:
                 states = dict(
