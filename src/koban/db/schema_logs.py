@@ -51,6 +51,7 @@ log_rule_state = Table(
     # What the state was judged as (type, query_key, fields): a rule whose type or key changes starts
     # afresh instead of reading keys of another meaning (rules.shape_of); NULL: written before 0018.
     Column("shape", String(64), nullable=True),
+    Column("last_value", String(512), nullable=True),  # change: the compare_key value seen last
 )
 
 log_rule_runs = Table(

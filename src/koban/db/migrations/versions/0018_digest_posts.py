@@ -1,5 +1,5 @@
 """logs: digest posts as durable, retried delivery rows (digest_posts); log rule state remembers the
-rule's shape (type, query_key, fields) so a changed rule starts afresh
+rule's shape (type, query_key, fields) so a changed rule starts afresh, and a change rule's last value
 
 Revision ID: 0018
 Revises: 0017
@@ -42,10 +42,12 @@ def upgrade() -> None:
     op.create_index("ix_digest_posts_run", "digest_posts", ["run_id"])
     with op.batch_alter_table("log_rule_state") as batch:
         batch.add_column(sa.Column("shape", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("last_value", sa.String(length=512), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("log_rule_state") as batch:
+        batch.drop_column("last_value")
         batch.drop_column("shape")
     op.drop_index("ix_digest_posts_run", table_name="digest_posts")
     op.drop_index("ix_digest_posts_due", table_name="digest_posts")
