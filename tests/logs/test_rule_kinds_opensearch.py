@@ -121,3 +121,38 @@ async def test_a_rule_whose_type_changes_resolves_what_it_left_firing_and_starts
     assert [tuple(x) for x in rows] == [("", shape_of(flat))]
     await run_rule(db, cluster, flat, NOW + 2 * MIN, raised)  # same shape now: no restart, no repeat
     assert len(raised.events) == 3
+
+
+async def test_config_apply_changing_a_rules_type_resolves_its_incident_through_the_worker(
+    opensearch_url, db_url, tmp_path
+):
+    from koban.catalog.apply import apply_config
+    from koban.core.clock import FakeClock
+    from tests.logs.test_worker_opensearch import incidents, with_logs
+    from tests.support.system import running_system
+
+    errors = [doc(NOW - MIN - timedelta(seconds=i), "ERROR", "boom", service="pay") for i in range(5)]
+    index = await make_index(opensearch_url, errors)
+    before = {"id": "pay", "cluster": "local", "service": "web", "type": "frequency", "index": index,
+              "num_events": 5, "timeframe": "5m", "interval": "10s", "query_key": "service"}  # fmt: skip
+    clock = FakeClock(NOW.timestamp())
+    async with running_system(
+        db_url, with_logs(opensearch_url, log_rules=[before]), tmp_path, clock=clock
+    ) as k:
+        await k.logs.tick()
+        assert [(key, st) for _, key, st in await incidents(k)] == [("log_rule:pay:pay", "triggered")]
+        after = before | {
+            "type": "percentage_match",
+            "match_bucket_filter": "level:FATAL",
+            "min_percentage": 1,
+        }
+        async with k.db.begin() as conn:
+            await apply_config(conn, with_logs(opensearch_url, log_rules=[after]), clock.now())
+        await k.refresh_catalog(force=True)
+        clock.advance(10)
+        await k.logs.tick()
+        # the frequency alert is resolved at once; the new type judges afresh (0% FATAL: below 1%)
+        assert [(key, st) for _, key, st in await incidents(k)] == [
+            ("log_rule:pay:pay", "resolved"),
+            ("log_rule:pay:pay", "triggered"),
+        ]

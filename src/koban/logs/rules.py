@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from koban.config.model_logs import LogRule
 from koban.domain.alerts import AlertAction, AlertEvent
@@ -120,7 +120,10 @@ def evaluate(
 
 
 def restart(rule: LogRule, states: Mapping[str, KeyState], now: datetime) -> list[AlertEvent]:
-    """The rule changed shape: resolve what its earlier form left firing (its state is dropped)."""
+    """The rule changed shape: resolve what its earlier form left firing (its state is dropped).
+    The resolves are dated just before ``now``: a key clock's tie resolves, so a trigger of the same
+    key at ``now`` from the rule's new form opens its own incident."""
+    before = now - timedelta(microseconds=1)
     return [
         AlertEvent(
             dedup_key=_dedup(rule.id, key),
@@ -130,7 +133,7 @@ def restart(rule: LogRule, states: Mapping[str, KeyState], now: datetime) -> lis
             source="koban.logs",
             details={"index": rule.index},
             labels={"log_rule": rule.id, "rule_type": rule.type},
-            occurred_at=now,
+            occurred_at=before,
         )
         for key, s in sorted(states.items())
         if s.firing
