@@ -8,6 +8,7 @@ Tests replace the transport at this seam with ``use_transport``.
 from __future__ import annotations
 
 import asyncio
+import ssl as _ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -119,7 +120,10 @@ async def request(
     headers: Mapping[str, str] | None = None,
     body: bytes | None = None,
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - a per-request budget handed to aiohttp
+    ssl: _ssl.SSLContext | bool = True,
 ) -> OutboundResponse:
+    """``ssl``: True verifies the peer against the system's CAs, an ``SSLContext`` against its own
+    (a log cluster's ``ca_file``), False not at all (a cluster's ``verify_tls: false``)."""
     hdrs = dict(headers or {})
     if _override is not None:
         return await _override(method, url, hdrs, body, timeout)
@@ -137,6 +141,7 @@ async def request(
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout),
                 max_redirects=MAX_REDIRECTS,
                 trace_request_ctx=deadline,
+                ssl=ssl,
             ) as resp:
                 data = await resp.read()
                 return OutboundResponse(resp.status, dict(resp.headers), data)
