@@ -1,15 +1,15 @@
 """logs: digest posts as durable, retried delivery rows (digest_posts); log rule state remembers the
 rule's shape (type, query_key, fields) so a changed rule starts afresh, and a change rule's last value
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
