@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups
+from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups, probe_series
 from koban.monitoring import raw
 from koban.monitoring.rollups import from_row
 from koban.monitoring.series import series_of
@@ -240,3 +240,27 @@ async def ids_in_state(conn: AsyncConnection, status: str) -> set[str]:
     """Every monitor announced in ``status`` (for "down", the few a list filters for)."""
     q = sa.select(monitor_state.c.monitor_id).where(monitor_state.c.status == status)
     return set((await conn.execute(q)).scalars())
+
+
+async def daily_counts(
+    conn: AsyncConnection, monitor_ids: list[str], since: float, until: float
+) -> dict[str, dict[float, tuple[int, int]]]:
+    """Per monitor, per day rollup that starts in ``[since, until)``: (results, failures) summed over
+    its locations. One read for many monitors (a status page's 90-day bars), from the day rollups
+    the monitor page's uptime per day reads too."""
+    out: dict[str, dict[float, tuple[int, int]]] = {}
+    if not monitor_ids:
+        return out
+    r, s = probe_rollups.c, probe_series.c
+    width = RESOLUTIONS["day"]
+    for i in range(0, len(monitor_ids), 500):
+        q = (
+            sa.select(s.monitor_id, r.start, sa.func.sum(r["count"]), sa.func.sum(r.failures))
+            .join_from(probe_rollups, probe_series, r.series_id == s.id)
+            .where(s.monitor_id.in_(monitor_ids[i : i + 500]), r.width == width)
+            .where(r.start >= since, r.start < until)
+            .group_by(s.monitor_id, r.start)
+        )
+        for mid, start, count, failures in await conn.execute(q):
+            out.setdefault(mid, {})[float(start)] = (int(count or 0), int(failures or 0))
+    return out

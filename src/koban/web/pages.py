@@ -18,6 +18,7 @@ from koban.web import (
     reports_page,
     schedule_page,
     static_files,
+    status_page,
 )
 from koban.web.guard import PageRefused, SignInFirst, to_login
 from koban.web.render import render, viewer_of
@@ -49,5 +50,6 @@ def install(app: FastAPI) -> None:
     app.include_router(oncall_page.router)
     app.include_router(schedule_page.router)
     app.include_router(reports_page.router)
+    app.include_router(status_page.router)
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(SignInFirst, _sign_in)
