@@ -21,6 +21,7 @@ from koban.paging.public_updates import (
     PublicStatus,
     PublicUpdate,
     add_update,
+    exists,
     updates_of,
 )
 from koban.reports.stats import iso
@@ -49,11 +50,14 @@ def _json(u: PublicUpdate) -> dict[str, Any]:
 
 @router.get(
     "/{incident_id}/public_updates",
+    responses={404: {}},
     summary="An incident's public updates, newest first",
     dependencies=[need(Scope.READ, incident_team)],
 )
 async def list_public_updates(request: Request, incident_id: IncidentId) -> dict[str, Any]:
     async with deps_of(request).db.read() as conn:
+        if not await exists(conn, incident_id):
+            raise HTTPException(404, f"incident {incident_id} does not exist")
         found = await updates_of(conn, [incident_id])
     return {"public_updates": [_json(u) for u in found.get(incident_id, [])]}
 

@@ -51,14 +51,18 @@ def check(status: str, message: str) -> str | None:
     return None
 
 
+async def exists(conn: AsyncConnection, incident_id: int) -> bool:
+    found = await conn.execute(sa.select(t.incidents.c.id).where(t.incidents.c.id == incident_id))
+    return found.first() is not None
+
+
 async def add_update(
     db: Database, incident_id: int, status: str, message: str, origin: Origin, now: float
 ) -> PublicUpdate:
     """Store one update (``check`` it first). Raises NoIncident."""
     message = message.strip()
     async with db.begin() as conn:
-        found = await conn.execute(sa.select(t.incidents.c.id).where(t.incidents.c.id == incident_id))
-        if found.first() is None:
+        if not await exists(conn, incident_id):
             raise NoIncident(f"incident {incident_id} does not exist")
         values = {
             "incident_id": incident_id,
