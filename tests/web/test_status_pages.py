@@ -227,3 +227,18 @@ async def test_status_pages_are_config_objects_written_by_administrators(db_url,
         async with k.db.read() as conn:
             q = sa.select(audit_events.c.action).where(audit_events.c.object_kind == "status_pages")
             assert (await conn.execute(q)).scalars().all() == ["status_pages.create"]
+
+
+async def test_the_demo_has_a_public_status_page(db_url, tmp_path):
+    from pathlib import Path
+
+    from koban.config.loader import load_config
+
+    demo = load_config(Path(__file__).parents[2] / "examples" / "demo.yaml")
+    async with (
+        running_system(db_url, demo, tmp_path, clock=FakeClock(NOW)) as k,
+        client(k, admin=False) as anyone,
+    ):
+        html = (await anyone.get("/status/demo", headers=HTML)).text
+        assert "Demo shop status" in html and "Website" in html and "Alerting" in html
+        assert "koban-healthz" not in html and "Web shop" not in html
