@@ -21,7 +21,21 @@ from tests.support.system import client, running_system
 from tests.web.pages_support import HTML, add_person, browser, form_csrf, open_incident, sign_in
 
 NOW = 1_800_000_000.0
-SECRETS = ("db-primary-7", "Internal DB primary", "secret-host-9", "password rotation on db-primary-7")
+SECRETS = (
+    "db-primary-7",
+    "Internal DB primary",
+    "secret-host-9",
+    "password rotation on db-primary-7",
+    "swap-disk-on-secret-host",
+)
+# Planned in an hour, for an hour; its name and title stay inside.
+MAINTENANCE = {
+    "id": "swap-disk-on-secret-host",
+    "title": "swap-disk-on-secret-host",
+    "services": ["web"],
+    "starts_at": datetime.fromtimestamp(NOW + 3600, UTC).isoformat(),
+    "ends_at": datetime.fromtimestamp(NOW + 7200, UTC).isoformat(),
+}
 PAGE = {
     "id": "shop",
     "title": {"en": "Shop status", "ja": "ショップの稼働状況"},
@@ -98,7 +112,8 @@ def _leaks(html: str) -> list[str]:
 
 
 async def test_the_status_page_shows_only_its_public_words_without_a_login(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path, clock=FakeClock(NOW)) as k, client(k) as admin:
+    cfg = _config(maintenance=[MAINTENANCE])
+    async with running_system(db_url, cfg, tmp_path, clock=FakeClock(NOW)) as k, client(k) as admin:
         await _history(k, failures=2)
         await _state(k, "down")
         incident = await open_incident(
@@ -116,6 +131,7 @@ async def test_the_status_page_shows_only_its_public_words_without_a_login(db_ur
             assert html.count('class="grade-') == 180  # 90 days, two items
             assert "grade-minor" in html and "98.00 %" in html  # today: 98 of 100 succeeded
             assert "<script" not in html
+            assert "Planned maintenance" in html and "2027" in html  # shown in Tokyo time
             # An incident nobody wrote a public update for does not show.
             assert "Investigating" not in html
             assert _leaks(html) == []

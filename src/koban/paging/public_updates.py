@@ -104,12 +104,14 @@ async def updates_of(conn: AsyncConnection, incident_ids: Sequence[int]) -> dict
     return out
 
 
-async def published_incidents(conn: AsyncConnection, since: float) -> list[sa.Row]:
-    """Incidents with a public update that are open or were resolved after ``since``: the ones a
-    status page may show (id, service, key, status, created_at, resolved_at; nothing else)."""
+async def published_incidents(conn: AsyncConnection, services: Sequence[str], since: float) -> list[sa.Row]:
+    """The services' incidents with a public update that are open or were resolved after ``since``:
+    the ones a status page may show (id, service, key, status, created_at, resolved_at; nothing else)."""
     c = t.incidents.c
     with_update = sa.select(pu.c.incident_id).distinct().scalar_subquery()
     q = sa.select(c.id, c.service_id, c.incident_key, c.status, c.created_at, c.resolved_at).where(
-        c.id.in_(with_update), sa.or_(c.resolved_at.is_(None), c.resolved_at >= since)
+        c.service_id.in_(list(services)),
+        c.id.in_(with_update),
+        sa.or_(c.resolved_at.is_(None), c.resolved_at >= since),
     )
     return list((await conn.execute(q.order_by(c.created_at.desc(), c.id.desc()).limit(200))).all())

@@ -104,7 +104,7 @@ async def facts(deps: WebDeps, page: StatusPage, now: float) -> rules.Facts:
     async with deps.db.read() as conn:
         states = await probe_queries.states(conn, ids)
         daily = await probe_queries.daily_counts(conn, ids, rules.first_day(now), now + rules.DAY)
-        rows = [r for r in await published_incidents(conn, now - RESOLVED_SHOWN) if r.service_id in services]
+        rows = await published_incidents(conn, sorted(services), now - RESOLVED_SHOWN)
         updates = await updates_of(conn, [r.id for r in rows])
     incidents = [
         rules.Published(
@@ -135,7 +135,7 @@ async def status_page(request: Request, slug: Slug, lang: str = "") -> Response:
     async def make() -> bytes:
         shown = rules.view(page, await facts(deps, page, now), now, lang)
         others = [x for x in i18n.LANGUAGES if x != lang]
-        context = {"view": shown, "slug": page.address, "others": others, "words": WORDS}
+        context: dict[str, Any] = {"view": shown, "slug": page.address, "others": others, "words": WORDS}
         utc = i18n.zone("UTC")  # the bars are UTC days, as the rollups are
 
         def day(ts: float) -> str:
@@ -144,7 +144,7 @@ async def status_page(request: Request, slug: Slug, lang: str = "") -> Response:
         def pct(uptime: float | None) -> str:
             return "–" if uptime is None else f"{uptime * 100:.2f} %"
 
-        return bytes(render(viewer, "status.html", day=day, pct=pct, **context).body)
+        return bytes(render(viewer, "status.html", 200, day=day, pct=pct, **context).body)
 
     body = await cache_of(request.app.state).get((page.address, lang), now, make)
     headers = {"cache-control": f"public, max-age={int(CACHE_SECONDS)}", "vary": "accept-language"}
