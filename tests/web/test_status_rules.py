@@ -78,14 +78,15 @@ def test_maintenance_shows_ahead_and_marks_the_item_while_it_runs() -> None:
     assert states(facts(maintenance={"web": [running]})) == ["maintenance", "operational"]
 
 
-def test_the_bars_are_ninety_days_with_a_services_worst_monitor_per_day() -> None:
-    daily = {"web-1": {TODAY: (100, 0), TODAY - r.DAY: (100, 10)}, "web-2": {TODAY: (100, 2)}}
+def test_the_bars_are_ninety_days_of_each_items_daily_uptime() -> None:
+    daily = {"service:web": {TODAY: 0.98, TODAY - r.DAY: 0.9}}
     v = r.view(PAGE, facts(daily=daily), NOW, "en")
     web = v.groups[0].items[0]
     assert len(web.bars) == r.DAYS and web.bars[-1].day == TODAY
     assert [(b.uptime, b.grade) for b in web.bars[-2:]] == [(0.9, "major"), (0.98, "minor")]
     assert web.bars[0].grade == "none" and web.uptime == pytest.approx(0.94)
     assert v.groups[1].items[0].uptime is None
+    assert r.grade(0.999) == "good" and r.grade(None) == "none"
 
 
 def test_the_config_checks_what_a_status_page_names() -> None:

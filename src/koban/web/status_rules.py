@@ -10,7 +10,8 @@ the view, so a template cannot show one by mistake (``tests/web/test_status_page
   "resolved" makes an operational item degraded; an active maintenance window makes it
   "maintenance". Incidents nobody wrote a public update for do not show, nor change a state.
 - A day's bar: the monitor's day rollup, its results that succeeded; a service's day is as good as
-  its worst monitor that day (the availability report's rule, per day instead of per minute).
+  its worst monitor that day (the availability report's rule, per day instead of per minute),
+  summed by the database (``monitoring.queries.daily_worst``) and handed in per item.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Published:
 class Facts:
     monitor_service: Mapping[str, str]  # every monitor the catalog has -> its service
     monitor_states: Mapping[str, str]  # up | down | unknown
-    daily: Mapping[str, Mapping[float, tuple[int, int]]]  # monitor -> day start -> (results, failures)
+    daily: Mapping[str, Mapping[float, float]]  # item_key -> day start -> uptime (its worst monitor's)
     incidents: Sequence[Published]
     maintenance: Mapping[str, Sequence[Interval]]  # service -> windows from now on
 
@@ -120,6 +121,10 @@ def worst(states: Sequence[str]) -> str:
     return max(known, key=RANK.__getitem__)
 
 
+def item_key(item: StatusItem) -> str:
+    return f"service:{item.service}" if item.service is not None else f"monitor:{item.monitor}"
+
+
 def monitors_of(item: StatusItem, f: Facts) -> list[str]:
     if item.monitor is not None:
         return [item.monitor] if item.monitor in f.monitor_service else []
@@ -136,20 +141,13 @@ def touches(item: StatusItem, inc: Published) -> bool:
     return inc.key == f"monitor:{item.monitor}"
 
 
-def _uptime(counts: tuple[int, int] | None) -> float | None:
-    if counts is None or counts[0] <= 0:
-        return None
-    return (counts[0] - counts[1]) / counts[0]
-
-
-def bars(monitors: Sequence[str], f: Facts, now: float) -> tuple[tuple[Bar, ...], float | None]:
+def bars(item: StatusItem, f: Facts, now: float) -> tuple[tuple[Bar, ...], float | None]:
     day0 = first_day(now)
+    daily = f.daily.get(item_key(item), {})
     out: list[Bar] = []
     for i in range(DAYS):
-        day = day0 + i * DAY
-        seen = [u for m in monitors if (u := _uptime(f.daily.get(m, {}).get(day))) is not None]
-        up = min(seen) if seen else None
-        out.append(Bar(day, up, grade(up)))
+        up = daily.get(day0 + i * DAY)
+        out.append(Bar(day0 + i * DAY, up, grade(up)))
     measured = [b.uptime for b in out if b.uptime is not None]
     return tuple(out), (sum(measured) / len(measured) if measured else None)
 
@@ -183,7 +181,7 @@ def view(page: StatusPage, f: Facts, now: float, lang: str) -> PageView:
     for g in page.groups:
         shown: list[ItemView] = []
         for item in g.items:
-            drawn, uptime = bars(monitors_of(item, f), f, now)
+            drawn, uptime = bars(item, f, now)
             shown.append(ItemView(item.name.in_language(lang), item_state(item, f, now), uptime, drawn))
         groups.append(GroupView(g.title.in_language(lang), worst([i.state for i in shown]), tuple(shown)))
     incidents = tuple(
