@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint fmt bench clean install peers vendor schemathesis
+.PHONY: run test check lint fmt bench clean install peers vendor schemathesis screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ test: check vendor $(AXE_STAMP) peers
 # (`make test` runs the same checks in process with a small one). EXAMPLES=200 for more.
 schemathesis: $(STAMP)
 	$(BIN)/python scripts/schemathesis_run.py
+
+# PNGs of the main pages in English and Japanese from a seeded demo (docs/screenshots/), through
+# Debian's Chromium; the demo listens on PORT (8080, which its own monitor probes).
+screenshots: $(STAMP) $(VENDOR_STAMP) peers
+	$(BIN)/python scripts/screenshots.py
 
 bench: $(STAMP) peers
 	$(BIN)/python -m bench.run_all

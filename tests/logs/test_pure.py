@@ -96,3 +96,56 @@ def test_each_rule_type_names_what_it_needs():
     ):
         with pytest.raises(ValidationError, match=need):
             _rule(**kw)
+
+
+def _rule(**kw) -> LogRule:
+    return LogRule.model_validate({"id": "r", "cluster": "c", "service": "s", "index": "i"} | kw)
+
+
+def test_change_is_a_value_other_than_the_last_one_seen_and_the_first_value_is_none():
+    from koban.logs.rule_queries import Observation
+    from koban.logs.rules import changed
+
+    seen = Observation(1, False, "", ("ann",))
+    state, obs = changed("user", KeyState(), seen)
+    assert state.last == "ann" and not obs.hit
+    state, obs = changed("user", state, Observation(1, False, "", ("bob",)))
+    assert state.last == "bob" and obs.hit and obs.text == "user changed from ann to bob"
+    _, obs = changed("user", KeyState(), Observation(2, False, "", ("ann", "bob")))
+    assert obs.hit  # two values within one run
+    kept, obs = changed("user", state, Observation(0, False, "", ()))
+    assert kept.last == "bob" and not obs.hit
+
+
+def test_a_compound_keys_labels_come_from_its_json_list():
+    from koban.logs.rules import key_labels
+
+    assert key_labels(["service", "user"], '["pay", "ann"]') == {"service": "pay", "user": "ann"}
+    assert key_labels(["service"], "pay") == {"service": "pay"}
+    assert key_labels([], "") == {}
+
+
+def test_a_rules_shape_changes_with_its_type_or_key_fields_not_with_its_thresholds():
+    from koban.logs.rules import shape_of
+
+    base = _rule(type="frequency", num_events=5, query_key="service")
+    assert shape_of(base) == shape_of(base.model_copy(update={"num_events": 9}))
+    assert shape_of(base) != shape_of(base.model_copy(update={"type": "flatline"}))
+    assert shape_of(base) != shape_of(base.model_copy(update={"query_key": ["service", "user"]}))
+
+
+@pytest.mark.parametrize(
+    ("kw", "why"),
+    [
+        ({"type": "percentage_match", "max_percentage": 5}, "needs match_bucket_filter"),
+        (
+            {"type": "percentage_match", "match_bucket_filter": "level:ERROR"},
+            "min_percentage or max_percentage",
+        ),
+        ({"type": "change", "compare_key": "user"}, "needs query_key"),
+        ({"type": "any", "query_key": ["a", "b", "c", "d", "e"]}, "1 to 4 fields"),
+    ],
+)
+def test_incomplete_new_rule_kinds_are_refused_with_what_they_miss(kw, why):
+    with pytest.raises(ValidationError, match=why):
+        _rule(**kw)

@@ -28,7 +28,12 @@ async def list_audit(
     since: datetime | None = Query(None, description="ISO 8601; inclusive."),
     until: datetime | None = Query(None, description="ISO 8601; exclusive."),
     limit: int = Query(100, ge=1, le=1000),
-    before: int | None = Query(None, ge=1, le=2**63 - 1, description="Paging: entries older than this id."),
+    before: int | None = Query(
+        None,
+        ge=1,
+        le=2**63 - 1,
+        description="Paging: the entries after this one (newest first by time, then id).",
+    ),
 ) -> dict[str, Any]:
     deps = deps_of(request)
     f = Filter(

@@ -13,9 +13,9 @@ from starlette.routing import BaseRoute
 
 from koban.api.access import ADMIN, READ
 from koban.api.incidents import iso
-from koban.auth.audit import Change, record
 from koban.auth.guard import origin_of
-from koban.paging.broken_channels import channel_states, clear_broken
+from koban.paging import broken_channels
+from koban.paging.broken_channels import channel_states
 
 if TYPE_CHECKING:
     from koban.catalog.deps import StoreDeps
@@ -46,10 +46,7 @@ def routes(deps: StoreDeps) -> list[BaseRoute]:
     )
     async def repair(request: Request, ident: str) -> dict[str, Any]:
         async with deps.db.begin() as conn:
-            cleared = await clear_broken(conn, ident)
-            if cleared:
-                change = Change("channels.repair", "channels", ident, None, {"broken": False})
-                await record(conn, origin_of(request), [change], deps.clock.now())
+            cleared = await broken_channels.repair(conn, origin_of(request), deps.clock.now(), ident)
         await deps.refresh_catalog(force=True)
         return {"id": ident, "cleared": cleared}
 

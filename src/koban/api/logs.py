@@ -88,7 +88,9 @@ async def run_now(request: Request, ident: str) -> dict[str, Any]:
     digest = await _digest(deps, ident)
     if not digest.enabled:
         raise HTTPException(409, f"digests/{ident} is disabled")
-    result = await run_digest(deps.db, deps.catalog, digest, as_of(deps.clock.now()), Pipeline(deps))
+    result = await run_digest(
+        deps.db, deps.catalog, digest, as_of(deps.clock.now()), Pipeline(deps), deps.owner
+    )
     if result is None:
         raise HTTPException(409, f"digests/{ident}: its latest window already has a run (see its runs)")
     async with deps.db.begin() as conn:

@@ -4,7 +4,6 @@ way (including cross-references)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +17,6 @@ from koban.auth.audit import Change, record
 from koban.auth.guard import ensure, origin_of, requires
 from koban.auth.permissions import Need, Scope
 from koban.catalog.apply import apply_config
-from koban.catalog.snapshot import hash_key
 from koban.config.model import Channel, Person, Policy, Rotation, Service
 from koban.config.model_logs import Digest, LogCluster, LogRule
 from koban.config.model_schedules import Schedule
@@ -29,6 +27,7 @@ from koban.db import schema as t
 from koban.db.schema_auth import teams
 from koban.db.schema_logs import digests, log_clusters, log_rules
 from koban.db.schema_schedules import schedules
+from koban.ingest import key_admin
 from koban.db.schema_status import status_pages
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
@@ -179,14 +178,7 @@ async def create_key(request: Request, ident: str) -> NewKey:
     deps = deps_of(request)
     if ident not in deps.catalog.integrations:
         raise HTTPException(404, f"integration {ident!r} does not exist")
-    key = secrets.token_urlsafe(24)
     async with deps.db.begin() as conn:
-        await conn.execute(
-            sa.insert(t.integration_keys).values(
-                integration_id=ident, key_hash=hash_key(key), prefix=key[:8], created_at=deps.clock.now()
-            )
-        )
-        change = Change("integration_keys.create", "integrations", ident, None, {"prefix": key[:8]})
-        await record(conn, origin_of(request), [change], deps.clock.now())
+        key = await key_admin.create_key(conn, origin_of(request), deps.clock.now(), ident)
     await deps.refresh_catalog(force=True)
-    return NewKey(integration=ident, key=key, prefix=key[:8])
+    return NewKey(integration=ident, key=key, prefix=key[: key_admin.SHOWN])

@@ -33,6 +33,9 @@ class MonitorBrief(NamedTuple):
     service: str
     enabled: bool
     locations: tuple[str, ...]
+    # For the UI's monitor list (search and tag filter) without a model per monitor.
+    target: str = ""
+    tags: tuple[str, ...] = ()
 
 
 class MonitorCatalog(Mapping[str, Monitor]):
@@ -58,13 +61,15 @@ class MonitorCatalog(Mapping[str, Monitor]):
         for m in monitors:
             # As str: orjson's bytes keep its whole 4 KB write buffer allocated.
             defs[m.id] = orjson.dumps(m.model_dump(mode="json", exclude_defaults=True)).decode()
-            locations = tuple(m.locations)
+            locations, tags = tuple(m.locations), tuple(m.tags)
             briefs[m.id] = MonitorBrief(
                 m.id,
                 sys.intern(m.name),
                 sys.intern(m.service),
                 m.enabled,
                 shared.setdefault(locations, locations),
+                m.target,
+                shared.setdefault(tags, tags),
             )
 
     def definition(self, ident: str) -> str:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import typer
@@ -57,19 +54,13 @@ def start_twilio_simulator(koban_url: str) -> str:
     """The Twilio simulator as a child process (killed when the demo exits); returns its URL.
     Who answers comes from the simulator's own file (fakes/twilio/demo_personas.yaml): it is not a
     koban config, so it does not live among examples/."""
+    from koban.fakes.lifeline import start_child
     from koban.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER, DEMO_PERSONAS
     from koban.testing.ports import free_port
 
     port = free_port()
-    args = [sys.executable, "-m", "koban.fakes.twilio", "--port", str(port), "--auth-token", SIM_TOKEN]
-    args += [
-        "--personas",
-        str(DEMO_PERSONAS),
-        "--sms-url",
-        f"{koban_url}/twilio/sms/inbound",
-    ]
-    proc = subprocess.Popen(args)
-    atexit.register(proc.terminate)
+    args = ["--port", str(port), "--auth-token", SIM_TOKEN, "--personas", str(DEMO_PERSONAS)]
+    start_child("koban.fakes.twilio", [*args, "--sms-url", f"{koban_url}/twilio/sms/inbound"])
     url = f"http://127.0.0.1:{port}"
     os.environ.setdefault("KOBAN_TWILIO_ACCOUNT_SID", DEFAULT_ACCOUNT_SID)
     os.environ.setdefault("KOBAN_TWILIO_AUTH_TOKENS", SIM_TOKEN)

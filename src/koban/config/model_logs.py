@@ -145,8 +145,8 @@ class Digest(Identified):
 
 
 RULE_TYPES = (
-    "any", "blacklist", "whitelist", "frequency", "flatline", "spike", "new_term", "cardinality",
-    "metric_aggregation",
+    "any", "blacklist", "whitelist", "change", "frequency", "flatline", "spike", "new_term", "cardinality",
+    "metric_aggregation", "percentage_match",
 )  # fmt: skip
 
 
@@ -155,8 +155,8 @@ class LogRule(Identified):
     service: str
     # ElastAlert2's rule types and meanings (docs/logs.md sets them side by side).
     type: Literal[
-        "any", "blacklist", "whitelist", "frequency", "flatline", "spike", "new_term", "cardinality",
-        "metric_aggregation",
+        "any", "blacklist", "whitelist", "change", "frequency", "flatline", "spike", "new_term",
+        "cardinality", "metric_aggregation", "percentage_match",
     ]  # fmt: skip
     index: str
     time_field: str = "@timestamp"
@@ -165,9 +165,11 @@ class LogRule(Identified):
     num_events: int = Field(1, ge=1)
     threshold: int = Field(1, ge=1)
     timeframe: Duration = 300.0
-    # Split the rule per value of this field (one alert per value), as ElastAlert2's query_key.
-    query_key: str | None = None
-    # blacklist / whitelist: the field compared, and the values that match (or are allowed).
+    # Split the rule per value of this field (one alert per value), as ElastAlert2's query_key; a
+    # list of fields splits per combination of their values (ElastAlert2's compound query_key).
+    query_key: str | list[str] | None = None
+    # blacklist / whitelist: the field compared, and the values that match (or are allowed);
+    # change: the field whose value changing (per query_key) alerts.
     compare_key: str | None = None
     blacklist: list[str] = Field(default_factory=list)
     whitelist: list[str] = Field(default_factory=list)
@@ -192,6 +194,13 @@ class LogRule(Identified):
     percentile_range: float | None = Field(None, gt=0, lt=100)
     max_threshold: float | None = None
     min_threshold: float | None = None
+    # percentage_match: the share (in %) of the timeframe's documents that match match_bucket_filter
+    # (a query string or query DSL) above max_percentage or below min_percentage (both exclusive),
+    # judged only with at least min_denominator documents.
+    match_bucket_filter: str | dict[str, Any] | None = None
+    min_percentage: float | None = Field(None, ge=0, le=100)
+    max_percentage: float | None = Field(None, ge=0, le=100)
+    min_denominator: int = Field(0, ge=0)
     interval: Duration = 60.0
     severity: Severity = Severity.ERROR
     # Hysteresis: resolve only after this many clear runs in a row.
@@ -206,10 +215,16 @@ class LogRule(Identified):
             "new_term": ("fields",),
             "cardinality": ("cardinality_field",),
             "metric_aggregation": ("metric_agg_key",),
+            "change": ("compare_key", "query_key"),
+            "percentage_match": ("match_bucket_filter",),
         }.get(self.type, ())
         missing = [f for f in need if not getattr(self, f)]
         if missing:
             raise ValueError(f"a {self.type} rule needs {', '.join(missing)}")
+        if isinstance(self.query_key, list) and not 1 <= len(self.query_key) <= 4:
+            raise ValueError("a compound query_key has 1 to 4 fields")
+        if self.type == "percentage_match" and self.min_percentage is None and self.max_percentage is None:
+            raise ValueError("a percentage_match rule needs min_percentage or max_percentage")
         if self.type == "cardinality" and self.max_cardinality is None and self.min_cardinality is None:
             raise ValueError("a cardinality rule needs max_cardinality or min_cardinality")
         if self.type == "metric_aggregation":
@@ -218,3 +233,10 @@ class LogRule(Identified):
             if (self.metric_agg_type == "percentiles") != (self.percentile_range is not None):
                 raise ValueError("percentile_range goes with metric_agg_type: percentiles, and only with it")
         return self
+
+    @property
+    def key_fields(self) -> list[str]:
+        """The fields the rule is split on (empty: one judgement for the whole rule)."""
+        if self.query_key is None:
+            return []
+        return [self.query_key] if isinstance(self.query_key, str) else list(self.query_key)

@@ -8,6 +8,7 @@ Tests replace the transport at this seam with ``use_transport``.
 from __future__ import annotations
 
 import asyncio
+import ssl as _ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ DEFAULT_TIMEOUT = 10.0
 MAX_REDIRECTS = 3
 # How long a request may wait for a connection before it is given up as never sent (safe to retry).
 POOL_WAIT = 30.0
+# No connection limit of our own (0): the worker's concurrency (worker_concurrency) bounds the
+# requests in flight, and a smaller pool made the pool, not the receiver, the bottleneck.
+CONNECTION_LIMIT = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +98,7 @@ def _session() -> aiohttp.ClientSession:
         # that nothing was sent; the connect itself is bounded by sock_connect, the rest by POOL_WAIT.
         trace.on_connection_create_end.append(_on_connection)
         trace.on_connection_reuseconn.append(_on_connection)
-        # No connection limit of our own: the worker's concurrency (worker_concurrency) bounds the
-        # requests in flight, and a smaller pool made the pool, not the receiver, the bottleneck.
-        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=60)
+        connector = aiohttp.TCPConnector(limit=CONNECTION_LIMIT, ttl_dns_cache=60)
         session = aiohttp.ClientSession(
             connector=connector, headers={"User-Agent": USER_AGENT}, trace_configs=[trace]
         )
@@ -118,14 +120,17 @@ async def request(
     headers: Mapping[str, str] | None = None,
     body: bytes | None = None,
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - a per-request budget handed to aiohttp
+    ssl: _ssl.SSLContext | bool = True,
 ) -> OutboundResponse:
+    """``ssl``: True verifies the peer against the system's CAs, an ``SSLContext`` against its own
+    (a log cluster's ``ca_file``), False not at all (a cluster's ``verify_tls: false``)."""
     hdrs = dict(headers or {})
     if _override is not None:
         return await _override(method, url, hdrs, body, timeout)
     loop = asyncio.get_running_loop()
     deadline: _Deadline | None = None
     try:
-        async with asyncio.timeout(loop.time() + max(timeout, POOL_WAIT)) as scope:
+        async with asyncio.timeout_at(loop.time() + max(timeout, POOL_WAIT)) as scope:
             deadline = _Deadline(scope, timeout)
             async with _session().request(
                 method,
@@ -136,6 +141,7 @@ async def request(
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout),
                 max_redirects=MAX_REDIRECTS,
                 trace_request_ctx=deadline,
+                ssl=ssl,
             ) as resp:
                 data = await resp.read()
                 return OutboundResponse(resp.status, dict(resp.headers), data)

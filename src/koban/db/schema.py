@@ -86,6 +86,8 @@ incidents = Table(
     Column("esc_exhausted", Boolean, nullable=False, default=False),
     Index("ix_incidents_status_created", "status", "created_at"),
     Index("ix_incidents_service_key", "service_id", "incident_key"),
+    # The live feed asks max(updated_at) once per second per server: an index answers from its end.
+    Index("ix_incidents_updated", "updated_at"),
 )
 
 alerts = Table(
@@ -150,6 +152,7 @@ deliveries = Table(
     Index("ix_deliveries_incident", "incident_id"),
     Index("ix_deliveries_due", "due_at"),
     Index("ix_deliveries_provider_ref", "provider_ref"),
+    Index("ix_deliveries_channel", "channel_id", "id"),  # a channel's latest outcomes (settings page)
 )
 
 jobs = Table(

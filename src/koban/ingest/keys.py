@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
-from koban.auth.audit import Change, record
 from koban.auth.guard import origin_of, requires
 from koban.auth.permissions import Scope
 from koban.db import schema as t
+from koban.ingest import key_admin
 from koban.ingest.limits import row_id
 from koban.routing.ratelimit import windows
 
@@ -67,19 +67,14 @@ async def list_keys(request: Request, ident: str) -> KeyList:
     await deps.refresh_catalog()
     integ = _integration(request, ident)
     now = deps.clock.now()
-    ik = t.integration_keys
     async with deps.db.read() as conn:
-        rows = await conn.execute(sa.select(ik).where(ik.c.integration_id == ident).order_by(ik.c.id))
-        keys = [
-            KeyInfo(
-                id=r.id,
-                prefix=r.prefix,
-                created_at=r.created_at,
-                expires_at=r.expires_at,
-                active=r.expires_at is None or r.expires_at > now,
-            )
-            for r in rows
-        ]
+        found = await key_admin.api_keys(conn, ident)
+    keys = [
+        KeyInfo(
+            id=k.id, prefix=k.prefix, created_at=k.created_at, expires_at=k.expires_at, active=k.active(now)
+        )
+        for k in found
+    ]
     return KeyList(integration=ident, keys=keys, config_keys=len(integ.key_hashes))
 
 
@@ -97,20 +92,9 @@ async def revoke_key(
 ) -> Revoked:
     deps = request.app.state.deps
     _integration(request, ident)
-    ik = t.integration_keys
-    expires = deps.clock.now() + after
     async with deps.db.begin() as conn:
-        where = sa.and_(ik.c.id == key_id, ik.c.integration_id == ident)
-        if after:
-            done = await conn.execute(sa.update(ik).where(where).values(expires_at=expires))
-        else:
-            done = await conn.execute(sa.delete(ik).where(where))
-        if done.rowcount:
-            change = Change(
-                "integration_keys.revoke", "integrations", ident, {"key_id": key_id}, {"expires_at": expires}
-            )
-            await record(conn, origin_of(request), [change], deps.clock.now())
-    if done.rowcount == 0:
+        expires = await key_admin.revoke_key(conn, origin_of(request), deps.clock.now(), ident, key_id, after)
+    if expires is None:
         raise HTTPException(404, f"integration {ident!r} has no key {key_id}")
     await deps.refresh_catalog(force=True)
     return Revoked(integration=ident, key_id=key_id, expires_at=expires)

@@ -2,9 +2,11 @@
 
 ``run_digest(deps, cfg, digest, now)`` finds the schedule's latest fire time at or before ``now``;
 if that window has no run row yet it inserts one (the unique (digest, window start) key is the
-exactly-once guard across instances and restarts), queries the cluster once, stores the numbers
-and posts. Called every minute by the scheduler and once at start, which catches up a run missed
-while koban was down (the latest one only: an old digest nobody read is not worth a flood).
+exactly-once guard across instances and restarts), queries the cluster once, and stores the numbers
+with one durable post row per channel (``digest_posts.py``), which it posts at once; a post that
+fails for a while is retried by the worker, and the run says ``posting`` until the last one settles.
+Called every minute by the scheduler and once at start, which catches up a run missed while koban
+was down (the latest one only: an old digest nobody read is not worth a flood).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from koban.config.model_logs import Digest, LogCluster
 from koban.db.engine import Database
 from koban.db.schema_logs import digest_runs
 from koban.domain.alerts import AlertAction, AlertEvent, Severity
+from koban.logs import digest_posts
 from koban.logs.client import LogQueryError, conn_of, search
-from koban.logs.posting import PostError, post
+from koban.logs.posting import PostError, render
 from koban.logs.queries import digest_body
 from koban.logs.render import Rendered, slack_message, webhook_document
 from koban.logs.rule_runner import Emit
@@ -47,7 +50,7 @@ class LogConfig(Protocol):
 @dataclass(frozen=True, slots=True)
 class RunResult:
     run_id: int
-    status: str  # posted | failed
+    status: str  # posted | failed | posting (a post is being retried)
     error: str | None
 
 
@@ -130,78 +133,82 @@ async def preview(cfg: LogConfig, digest: Digest, now: datetime) -> dict[str, An
 
 
 async def run_digest(
-    db: Database, cfg: LogConfig, digest: Digest, now: datetime, emit: Emit | None = None
+    db: Database,
+    cfg: LogConfig,
+    digest: Digest,
+    now: datetime,
+    emit: Emit | None = None,
+    owner: str = "koban",
 ) -> RunResult | None:
     """None when nothing is due (no fire time yet, or this window already has its run).
     ``emit``: where a failed run raises its alert (and a good one resolves it), when the digest
-    names a ``service``."""
+    names a ``service``. ``owner``: this instance, which holds the leases of the posts it makes."""
     window = due_window(digest, now)
     if window is None or not digest.enabled:
         return None
-    zone = ZoneInfo(digest.schedule.timezone)
     run_id = await _claim(db, digest.id, window.start.timestamp(), window.end.timestamp(), now.timestamp())
     if run_id is None:
         return None
-    result = await _run(db, cfg, digest, window, zone, run_id, now)
-    if emit is not None and digest.service:
-        await emit(digest.service, [failure_event(digest, result, now)])
+    result = await _run(db, cfg, digest, window, run_id, now, owner)
+    if emit is not None and digest.service and result.status != "posting":
+        await emit(digest.service, [failure_event(digest.id, result, now)])
     return result
 
 
 async def _run(
-    db: Database, cfg: LogConfig, digest: Digest, window: Window, zone: ZoneInfo, run_id: int, now: datetime
+    db: Database, cfg: LogConfig, digest: Digest, window: Window, run_id: int, now: datetime, owner: str
 ) -> RunResult:
     cluster = _by_id(cfg.log_clusters)[digest.cluster]
     try:
         summary = await summary_of(cluster, digest, window)
     except LogQueryError as exc:
         log.warning("digest %s run %s failed: %s", digest.id, run_id, exc)
-        await _finish(db, run_id, "failed", now, error=str(exc))
+        await _update(db, run_id, status="failed", finished_at=now.timestamp(), error=str(exc))
         return RunResult(run_id, "failed", str(exc))
     link = _link(cluster, digest, window)
-    # Marked "posting" before any post: a crash from here on leaves a run that is never posted
-    # twice (at most once per window; the run page shows it stuck in "posting").
-    await _update(db, run_id, status="posting", summary=summary.as_json() | {"link": link})
-    posts: dict[str, Any] = {}
     channels = _by_id(cfg.channels)
+    payloads: dict[str, tuple[str, dict[str, Any]]] = {}
+    refused: dict[str, tuple[str, str]] = {}
     for ch_id in digest.channels:
-        ch = channels[ch_id]
+        kind = channels[ch_id].type
         language = digest.languages.get(ch_id, digest.language)
+        rendered = Rendered(
+            digest.name or digest.id, summary, language, link, digest.id, run_id,
+            digest.new_pattern_days, digest.mover_weeks,
+        )  # fmt: skip
         try:
-            posts[ch_id] = await post(
-                ch.type,
-                ch.settings(),
-                Rendered(
-                    digest.name or digest.id,
-                    summary,
-                    language,
-                    link,
-                    digest.id,
-                    run_id,
-                    digest.new_pattern_days,
-                    digest.mover_weeks,
-                ),  # fmt: skip
-                digest.email_to,
-            )
+            payloads[ch_id] = (kind, render(kind, rendered, digest.email_to))
         except PostError as exc:
-            posts[ch_id] = f"failed: {exc}"
-    failed = [k for k, v in posts.items() if v != "sent"]
-    error = f"not posted to {', '.join(failed)}" if failed else None
-    await _finish(db, run_id, "failed" if failed else "posted", now, error=error, posts=posts)
-    return RunResult(run_id, "failed" if failed else "posted", error)
+            refused[ch_id] = (kind, str(exc))
+    # The numbers and the posts to make are one transaction: from here on the outbox rows carry the
+    # posts, retried by any instance's worker (digest_posts.py), never made twice for this window.
+    stamp = now.timestamp()
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.update(digest_runs)
+            .where(digest_runs.c.id == run_id)
+            .values(status="posting", summary=summary.as_json() | {"link": link})
+        )
+        start = window.start.timestamp()
+        rows = await digest_posts.queue(conn, run_id, digest.id, start, payloads, owner, stamp, refused)
+    await digest_posts.send_rows(db, channels, rows, owner, lambda: stamp)
+    final = await digest_posts.settle(db, run_id, stamp)
+    if final is None:  # a post is being retried: the run says "posting" until it settles
+        return RunResult(run_id, "posting", None)
+    return RunResult(run_id, final[0], final[1])
 
 
-def failure_event(digest: Digest, result: RunResult, now: datetime) -> AlertEvent:
+def failure_event(digest_id: str, result: RunResult, now: datetime) -> AlertEvent:
     """A failed run is an alert, not silence; the next good run resolves it (one key per digest)."""
     failed = result.status == "failed"
     return AlertEvent(
-        dedup_key=f"digest:{digest.id}",
+        dedup_key=f"digest:{digest_id}",
         action=AlertAction.TRIGGER if failed else AlertAction.RESOLVE,
         severity=Severity.WARNING,
-        summary=f"digest {digest.id} failed: {result.error}" if failed else f"digest {digest.id} posted",
+        summary=f"digest {digest_id} failed: {result.error}" if failed else f"digest {digest_id} posted",
         source="koban.logs",
         details={"run": result.run_id, "error": result.error},
-        labels={"digest": digest.id},
+        labels={"digest": digest_id},
         occurred_at=now,
     )
 
@@ -226,10 +233,6 @@ async def _update(db: Database, run_id: int, **values: Any) -> None:
         await conn.execute(sa.update(digest_runs).where(digest_runs.c.id == run_id).values(**values))
 
 
-async def _finish(db: Database, run_id: int, status: str, now: datetime, **values: Any) -> None:
-    await _update(db, run_id, status=status, finished_at=now.timestamp(), **values)
-
-
 async def get_run(db: Database, digest_id: str, run_id: int) -> dict[str, Any] | None:
     async with db.read() as conn:
         row = (
@@ -237,4 +240,6 @@ async def get_run(db: Database, digest_id: str, run_id: int) -> dict[str, Any] |
                 sa.select(digest_runs).where(digest_runs.c.digest_id == digest_id, digest_runs.c.id == run_id)
             )
         ).first()
-    return dict(row._mapping) if row else None
+    if row is None:
+        return None
+    return dict(row._mapping) | {"deliveries": await digest_posts.posts_of(db, run_id)}

@@ -2,12 +2,12 @@
 of what could not be carried over out (``koban logs import-elastalert``, docs/elastalert.md).
 
 Carried over: the rule types koban has (same names and meanings), ``index``, ``timestamp_field``,
-``filter`` (one query string stays a string; anything else becomes a ``bool`` of the filters),
-``query_key`` (one field), ``timeframe``/``run_every``/``terms_window_size`` (ElastAlert2's
-``{minutes: 5}`` mappings), and each type's options. Not carried over, and said so: alerters and
-their settings (koban routes the alert by ``service``), realert and aggregation (koban dedups per
-rule and key, and escalation policies repeat), enhancements, ``change``/``percentage_match`` rules,
-compound query keys, more than one ``new_term`` field, list files (``!file``).
+``filter`` and ``match_bucket_filter`` (one query string stays a string; anything else becomes a
+``bool`` of the filters), ``query_key`` (a field, or a list of up to 4: a compound key),
+``timeframe``/``run_every``/``terms_window_size`` (ElastAlert2's ``{minutes: 5}`` mappings), and each
+type's options. Not carried over, and said so: alerters and their settings (koban routes the alert
+by ``service``), realert and aggregation (koban dedups per rule and key, and escalation policies
+repeat), enhancements, more than one ``new_term`` field, list files (``!file``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ SAME = {
     "flatline": ("threshold",),
     "spike": ("spike_height", "spike_type", "threshold_cur", "threshold_ref", "alert_on_new_data"),
     "new_term": ("fields",),
+    "change": ("compare_key",),
+    "percentage_match": ("min_percentage", "max_percentage", "min_denominator"),
     "blacklist": ("compare_key", "blacklist"),
     "whitelist": ("compare_key", "whitelist"),
     "cardinality": ("cardinality_field", "max_cardinality", "min_cardinality"),
@@ -59,6 +61,7 @@ ELSEWHERE = {
     "es_host": "set in log_clusters",
     "es_port": "set in log_clusters",
     "ignore_null": "documents without the field never match, as with ignore_null: true",
+    "percentage_format_string": "the alert's summary is koban's",
 }
 ALERTERS = (
     "slack", "email", "smtp", "pagerduty", "opsgenie", "jira", "telegram", "teams", "ms_teams", "http_post",
@@ -66,7 +69,10 @@ ALERTERS = (
     "chatwork", "zabbix",
 )  # fmt: skip
 ALERTER = re.compile(rf"^({'|'.join(ALERTERS)})")
-HANDLED = {"name", "type", "index", "timestamp_field", "filter", "query_key", "is_enabled", "description"}
+HANDLED = {
+    "name", "type", "index", "timestamp_field", "filter", "query_key", "is_enabled", "description",
+    "match_bucket_filter",
+}  # fmt: skip
 
 
 @dataclass
@@ -140,13 +146,17 @@ def convert(doc: Mapping[str, Any], *, source: str, cluster: str, service: str) 
         rule["filter"] = flt
     qk = doc.get("query_key")
     if isinstance(qk, list):
-        if len(qk) > 1:
-            out.problems.append(
-                f"query_key {qk}: koban splits on one field (compound keys are not carried over)"
-            )
-        qk = qk[0] if qk else None
+        if len(qk) > 4:
+            out.problems.append(f"query_key {qk}: koban splits on up to 4 fields; kept the first 4")
+        qk = [str(f) for f in qk[:4]] if len(qk) > 1 else (qk[0] if qk else None)
     if qk:
-        rule["query_key"] = str(qk)
+        rule["query_key"] = qk if isinstance(qk, list) else str(qk)
+    if kind == "percentage_match" and "match_bucket_filter" in doc:
+        bucket = _filter(doc["match_bucket_filter"], out.problems)
+        if bucket is not None:
+            rule["match_bucket_filter"] = bucket
+    if kind == "change" and "timeframe" in doc:
+        out.notes.append("timeframe: a koban change rule compares with the last value seen, however old")
     if doc.get("is_enabled") is False:
         rule["enabled"] = False
     used_extra: set[str] = set()
@@ -165,7 +175,7 @@ def convert(doc: Mapping[str, Any], *, source: str, cluster: str, service: str) 
                 out.problems.append(f"{key} {doc[key]!r}: not a duration mapping")
             else:
                 rule[ours] = d
-    if kind == "metric_aggregation" and "timeframe" not in doc:
+    if kind in ("metric_aggregation", "percentage_match") and "timeframe" not in doc:
         # ElastAlert2 aggregates over each bucket_interval, else over the whole buffer_time.
         window = doc.get("bucket_interval") or doc.get("buffer_time")
         if duration(window):

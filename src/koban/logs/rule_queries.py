@@ -2,15 +2,19 @@
 
 Aggregations only (``size: 0``): counts for ``any``/``blacklist``/``whitelist``/``frequency``/
 ``flatline``; two ``filters`` buckets (current and reference timeframe) for ``spike``; a
-``cardinality`` or metric aggregation for ``cardinality``/``metric_aggregation``; for ``new_term`` a
+``cardinality`` or metric aggregation for ``cardinality``/``metric_aggregation``; a ``filters``
+bucket and the rest (``other_bucket``) for ``percentage_match``; for ``change`` the ``compare_key``
+values seen since the last run, in the order of their last appearance; for ``new_term`` a
 terms aggregation over the whole ``terms_window_size`` with each value's first appearance, so the
 rule is warmed from history by the very query it runs (no flood at start: a value is new only if
 the history holds older documents and the value's first one is within ``timeframe``).
-With a ``query_key`` the measure is taken per value (a terms aggregation around it).
+With a ``query_key`` the measure is taken per value (a terms aggregation around it; a compound
+``query_key`` uses ``multi_terms``, and its key is the JSON list of the values, ``key_text``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +24,7 @@ from koban.config.model_logs import LogRule
 from koban.logs.queries import filter_clause, iso, time_range
 
 KEYS = 500  # query_key values per run
+CHANGES = 10  # change: compare_key values per key and run (more than one is a change already)
 NEW_TERMS = 500  # the most recently first-seen values a new_term run looks at
 
 
@@ -28,11 +33,13 @@ class Observation:
     value: float | None  # the count, ratio, cardinality or metric; None: nothing to measure
     hit: bool  # the rule's condition holds for this key
     text: str  # what the alert's summary says
+    # change: the compare_key values seen this run, the latest last (the rule's state judges them)
+    values: tuple[str, ...] = ()
 
 
 def lookback(rule: LogRule) -> timedelta:
     """How far back the query reaches."""
-    if rule.type in ("any", "blacklist", "whitelist"):
+    if rule.type in ("any", "blacklist", "whitelist", "change"):
         return timedelta(seconds=float(rule.interval))
     if rule.type == "spike":
         return timedelta(seconds=2 * float(rule.timeframe))
@@ -63,6 +70,15 @@ def _measure(rule: LogRule, now: datetime) -> dict[str, Any] | None:
         return {"windows": {"filters": {"filters": ranges}}}
     if rule.type == "cardinality":
         return {"metric": {"cardinality": {"field": rule.cardinality_field}}}
+    if rule.type == "percentage_match":
+        match = {"bool": {"filter": filter_clause(rule.match_bucket_filter)}}
+        return {"share": {"filters": {"filters": {"match": match}, "other_bucket_key": "other"}}}
+    if rule.type == "change":
+        last = {"last": {"max": {"field": rule.time_field}}}
+        order = {"last": "asc"}
+        return {
+            "values": {"terms": {"field": rule.compare_key, "size": CHANGES, "order": order}, "aggs": last}
+        }
     if rule.type == "metric_aggregation":
         if rule.metric_agg_type == "percentiles":
             return {
@@ -90,13 +106,14 @@ def rule_body(rule: LogRule, now: datetime) -> dict[str, Any]:
         }
         return body
     measure = _measure(rule, now)
-    if rule.query_key:
-        body["aggs"] = {
-            "keys": {
-                "terms": {"field": rule.query_key, "size": KEYS},
-                **({"aggs": measure} if measure else {}),
-            }
-        }
+    fields = rule.key_fields
+    if fields:
+        split = (
+            {"terms": {"field": fields[0], "size": KEYS}}
+            if len(fields) == 1
+            else {"multi_terms": {"terms": [{"field": f} for f in fields], "size": KEYS}}
+        )
+        body["aggs"] = {"keys": split | ({"aggs": measure} if measure else {})}
     elif measure:
         body["aggs"] = measure
     return body
@@ -130,6 +147,11 @@ def judge(rule: LogRule, bucket: Mapping[str, Any], count: int) -> Observation:
         w = bucket.get("windows", {}).get("buckets", {})
         cur, ref = int(w.get("cur", {}).get("doc_count", 0)), int(w.get("ref", {}).get("doc_count", 0))
         return spike(rule, cur, ref)
+    if rule.type == "percentage_match":
+        return percentage(rule, bucket)
+    if rule.type == "change":
+        seen = tuple(str(b["key"]) for b in bucket.get("values", {}).get("buckets", []))
+        return Observation(count, False, f"{rule.compare_key} is {seen[-1] if seen else 'unseen'}", seen)
     if rule.type in ("cardinality", "metric_aggregation"):
         value = _metric(bucket.get("metric", {}))
         hi: float | None
@@ -164,14 +186,41 @@ def spike(rule: LogRule, cur: int, ref: int) -> Observation:
     return Observation(ratio, hit, text + (f" (x{ratio:.2f})" if ratio is not None else ""))
 
 
+def percentage(rule: LogRule, bucket: Mapping[str, Any]) -> Observation:
+    """ElastAlert2's percentage_match: the matching share of the documents, against exclusive bounds,
+    judged only with at least ``min_denominator`` documents (and at least one)."""
+    b = bucket.get("share", {}).get("buckets", {})
+    match, other = int(b.get("match", {}).get("doc_count", 0)), int(b.get("other", {}).get("doc_count", 0))
+    total = match + other
+    tf = int(float(rule.timeframe))
+    if total == 0 or total < rule.min_denominator:
+        return Observation(None, False, f"{total} log entries in {tf}s, too few to judge")
+    pct = 100.0 * match / total
+    hi, lo = rule.max_percentage, rule.min_percentage
+    hit = (hi is not None and pct > hi) or (lo is not None and pct < lo)
+    bounds = " and ".join(
+        b
+        for b in (f"above {hi:g}%" if hi is not None else "", f"below {lo:g}%" if lo is not None else "")
+        if b
+    )
+    return Observation(pct, hit, f"{pct:.1f}% of {total} log entries match in {tf}s (alerts {bounds})")
+
+
+def key_text(bucket_key: Any) -> str:
+    """A bucket's key as the key value koban keeps: the value, or the JSON list of a compound key's."""
+    if isinstance(bucket_key, list):
+        return json.dumps([str(v) for v in bucket_key], ensure_ascii=False)
+    return str(bucket_key)
+
+
 def observe(rule: LogRule, answer: Mapping[str, Any], now: datetime) -> dict[str, Observation]:
     """What the answer says per key value ("" when the rule is not split)."""
     aggs = answer.get("aggregations", {})
     if rule.type == "new_term":
         return _new_terms(rule, aggs, now)
-    if rule.query_key:
+    if rule.key_fields:
         return {
-            str(b["key"]): judge(rule, b, int(b["doc_count"]))
+            key_text(b["key"]): judge(rule, b, int(b["doc_count"]))
             for b in aggs.get("keys", {}).get("buckets", [])
         }
     return {"": judge(rule, aggs, _total(answer))}

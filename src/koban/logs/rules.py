@@ -2,17 +2,24 @@
 raise. Pure: ``now`` is passed in. The queries and each type's condition are in ``rule_queries.py``.
 
 With a ``query_key`` (or per term, for ``new_term``) each value is judged on its own, one alert per
-value; a value that stops appearing counts as 0 events, so only values seen before can flatline, as
-in ElastAlert2. A firing key resolves after ``resolve_after`` clear runs in a row, so a flapping log
-does not page and un-page. The dedup key is per rule and key value, so a rule that keeps matching
-adds to its open incident instead of opening new ones.
+value (per combination of values for a compound ``query_key``); a value that stops appearing counts
+as 0 events, so only values seen before can flatline, as in ElastAlert2. A firing key resolves after
+``resolve_after`` clear runs in a row, so a flapping log does not page and un-page. The dedup key is
+per rule and key value, so a rule that keeps matching adds to its open incident instead of opening
+new ones. ``change`` remembers each key's last ``compare_key`` value from run to run.
+
+A rule whose type or key fields change (config apply) starts afresh: its ``shape`` differs from the
+one its state was kept under, so its firing keys are resolved and its state forgotten (``restart``),
+rather than judging keys of one meaning by the rules of another.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from koban.config.model_logs import LogRule
 from koban.domain.alerts import AlertAction, AlertEvent
@@ -23,50 +30,86 @@ from koban.logs.rule_queries import Observation, absent
 class KeyState:
     firing: bool = False
     clear_runs: int = 0
+    last: str | None = None  # change: the compare_key value seen last
 
 
 def step(state: KeyState, hit: bool, resolve_after: int) -> tuple[KeyState, AlertAction | None]:
     if hit:
-        return KeyState(firing=True), (None if state.firing else AlertAction.TRIGGER)
+        return KeyState(firing=True, last=state.last), (None if state.firing else AlertAction.TRIGGER)
     if not state.firing:
         return state, None
     clear = state.clear_runs + 1
     if clear >= resolve_after:
-        return KeyState(), AlertAction.RESOLVE
-    return KeyState(firing=True, clear_runs=clear), None
+        return KeyState(last=state.last), AlertAction.RESOLVE
+    return KeyState(firing=True, clear_runs=clear, last=state.last), None
 
 
-def split_field(rule: LogRule) -> str | None:
-    """The field whose values are judged one by one (the alert's label), if any."""
-    return rule.fields[0] if rule.type == "new_term" else rule.query_key
+def split_fields(rule: LogRule) -> list[str]:
+    """The fields whose values are judged one by one (the alert's labels), if any."""
+    return rule.fields[:1] if rule.type == "new_term" else rule.key_fields
+
+
+def shape_of(rule: LogRule) -> str:
+    """What a rule's state means: its type and the fields its keys and values are of."""
+    what = [rule.type, rule.key_fields, rule.fields, rule.compare_key]
+    return hashlib.sha256(json.dumps(what).encode()).hexdigest()[:16]
+
+
+def key_labels(fields: list[str], key: str) -> dict[str, str]:
+    if not fields:
+        return {}
+    if len(fields) == 1:
+        return {fields[0]: key}
+    try:
+        values = json.loads(key)
+    except ValueError:
+        return {}
+    return {f: str(v) for f, v in zip(fields, values, strict=False)} if isinstance(values, list) else {}
+
+
+def _dedup(rule_id: str, key: str) -> str:
+    return f"log_rule:{rule_id}" + (f":{key}" if key else "")
+
+
+def changed(field: str, state: KeyState, obs: Observation) -> tuple[KeyState, Observation]:
+    """ElastAlert2's change: the value differs from the one seen before for the key (the first value
+    ever seen is no change); several values in one run are a change among themselves."""
+    if not obs.values:
+        return state, obs
+    before = state.last
+    hit = len(set(obs.values)) > 1 or (before is not None and obs.values[-1] != before)
+    text = f"{field} changed from {before or obs.values[0]} to {obs.values[-1]}"
+    return replace(state, last=obs.values[-1]), replace(obs, hit=hit, text=text if hit else obs.text)
 
 
 def evaluate(
     rule: LogRule, states: Mapping[str, KeyState], seen: Mapping[str, Observation], now: datetime
 ) -> tuple[dict[str, KeyState], list[AlertEvent]]:
     """New state per key value and the events to raise (dedup key per rule and key value)."""
-    field = split_field(rule)
-    keys = set(seen) | {k for k, s in states.items() if s.firing or rule.type == "flatline"}
-    if not field:
+    fields = split_fields(rule)
+    remembered = rule.type in ("flatline", "change")
+    keys = set(seen) | {k for k, s in states.items() if s.firing or remembered}
+    if not fields:
         keys = {""}
     new: dict[str, KeyState] = {}
     events: list[AlertEvent] = []
     for key in sorted(keys):
         obs = seen.get(key) or absent(rule)
-        state, action = step(states.get(key, KeyState()), obs.hit, rule.resolve_after)
+        before = states.get(key, KeyState())
+        if rule.type == "change":
+            before, obs = changed(str(rule.compare_key), before, obs)
+        state, action = step(before, obs.hit, rule.resolve_after)
         new[key] = state
         if action is None:
             continue
-        labels = {"log_rule": rule.id, "rule_type": rule.type}
-        if field:
-            labels[field] = key
-        where = f" for {field}={key}" if field else ""
+        labels = {"log_rule": rule.id, "rule_type": rule.type} | key_labels(fields, key)
+        where = ", ".join(f"{f}={v}" for f, v in key_labels(fields, key).items())
         events.append(
             AlertEvent(
-                dedup_key=f"log_rule:{rule.id}" + (f":{key}" if field else ""),
+                dedup_key=_dedup(rule.id, key),
                 action=action,
                 severity=rule.severity,
-                summary=f"{rule.id}: {obs.text}{where}",
+                summary=f"{rule.id}: {obs.text}" + (f" for {where}" if where else ""),
                 source="koban.logs",
                 details={"value": obs.value, "index": rule.index, "filter": rule.filter},
                 labels=labels,
@@ -74,3 +117,24 @@ def evaluate(
             )
         )
     return new, events
+
+
+def restart(rule: LogRule, states: Mapping[str, KeyState], now: datetime) -> list[AlertEvent]:
+    """The rule changed shape: resolve what its earlier form left firing (its state is dropped).
+    The resolves are dated just before ``now``: a key clock's tie resolves, so a trigger of the same
+    key at ``now`` from the rule's new form opens its own incident."""
+    before = now - timedelta(microseconds=1)
+    return [
+        AlertEvent(
+            dedup_key=_dedup(rule.id, key),
+            action=AlertAction.RESOLVE,
+            severity=rule.severity,
+            summary=f"{rule.id}: the rule changed (now {rule.type}); its earlier alert is resolved",
+            source="koban.logs",
+            details={"index": rule.index},
+            labels={"log_rule": rule.id, "rule_type": rule.type},
+            occurred_at=before,
+        )
+        for key, s in sorted(states.items())
+        if s.firing
+    ]

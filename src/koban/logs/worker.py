@@ -4,8 +4,10 @@ Runs wherever the worker runs (``koban serve``, ``koban worker``); any number of
 it, because every piece is claimed in the database:
 
 - a digest run is a ``digest_runs`` row, unique per (digest, window start), inserted before the
-  cluster is asked (``digests.run_digest``): one post per window across instances and restarts;
-  a window missed while koban was down is run at the first tick after start;
+  cluster is asked (``digests.run_digest``), and its posts are ``digest_posts`` rows, one per
+  channel, posted at once and retried here (``digest_posts.send_due``): one post per window and
+  channel across instances and restarts; a window missed while koban was down is run at the first
+  tick after start;
 - each enabled rule has a ``log_rule_runs`` row, claimed with a lease (``db/queue.claim``) when due
   and given its next due time under that lease: one query per rule per interval, whoever runs it.
 
@@ -26,9 +28,11 @@ from koban.catalog.deps import StoreDeps
 from koban.catalog.snapshot import Catalog
 from koban.core.metrics import Metrics
 from koban.db.queue import claim, next_due
+from koban.db.schema_logs import digest_posts as digest_posts_table
 from koban.db.schema_logs import log_rule_runs as runs
 from koban.db.schema_logs import log_rule_state
-from koban.logs.digests import run_digest
+from koban.logs import digest_posts
+from koban.logs.digests import RunResult, failure_event, run_digest
 from koban.logs.pipeline import Pipeline, as_of
 from koban.logs.rule_runner import Emit, run_rule
 
@@ -56,18 +60,30 @@ class LogWork:
                 continue
             try:
                 result = await run_digest(
-                    self.deps.db, catalog, digest, as_of(self.deps.clock.now()), self.emit
+                    self.deps.db, catalog, digest, as_of(self.deps.clock.now()), self.emit, self.deps.owner
                 )
             except Exception:  # one digest's bug must not stop the others
                 log.exception("digest %s failed", digest.id)
                 continue
             done += result is not None
+        done += await digest_posts.send_due(
+            self.deps.db, catalog.channels, self.deps.db.dialect, self.deps.owner, self.deps.clock.now,
+            self._settled,
+        )  # fmt: skip
         await self.sync_rules(catalog)
         while True:
             ran = await self.run_due_rules(catalog)
             done += ran
             if ran < CLAIM:
                 return done
+
+    async def _settled(self, digest_id: str, run_id: int, status: str, error: str | None) -> None:
+        """A run whose last post settled on a retry: its service hears of it as after a first try."""
+        digest = self.deps.catalog.digests.get(digest_id)
+        if digest is not None and digest.service:
+            now = self.deps.clock.now()
+            event = failure_event(digest_id, RunResult(run_id, status, error), as_of(now))
+            await self.emit(digest.service, [event])
 
     async def sync_rules(self, catalog: Catalog) -> None:
         """A queue row per enabled rule (due at once when new); rows and state of rules gone, dropped."""
@@ -136,7 +152,8 @@ class LogWork:
 
     async def soonest(self) -> float | None:
         async with self.deps.db.read() as conn:
-            return await next_due(conn, runs)
+            due = [await next_due(conn, runs), await next_due(conn, digest_posts_table)]
+        return min((d for d in due if d is not None), default=None)
 
     async def run(self) -> None:
         while not self._stop.is_set():

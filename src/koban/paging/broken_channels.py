@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from koban.auth.audit import Change, Origin, record
 from koban.db import schema as t
 
 
@@ -35,6 +36,15 @@ async def clear_broken(conn: AsyncConnection, channel_id: str) -> bool:
         .values(broken_reason=None, broken_at=None)
     )
     return res.rowcount == 1
+
+
+async def repair(conn: AsyncConnection, origin: Origin, now: float, channel_id: str) -> bool:
+    """Clear the mark once the vendor side is fixed (REST and the channels page), audited."""
+    cleared = await clear_broken(conn, channel_id)
+    if cleared:
+        change = Change("channels.repair", "channels", channel_id, None, {"broken": False})
+        await record(conn, origin, [change], now)
+    return cleared
 
 
 async def channel_states(conn: AsyncConnection) -> list[dict[str, Any]]:

@@ -67,10 +67,14 @@ def outcome(
     now: float,
     max_attempts: int,
     rng: random.Random | None = None,
+    *,
+    base: float = 1.0,
+    cap: float = 300.0,
 ) -> Outcome:
     """What the channel's answer to attempt ``attempts + 1`` makes of the row: sent, retried later
     (transient, with backoff and the vendor's Retry-After), checked again later (in doubt), or
-    given up (permanent, or out of attempts)."""
+    given up (permanent, or out of attempts). ``base`` and ``cap`` bound the backoff: seconds for a
+    page, longer for a digest (logs/post_rules.py), which can wait out a receiver's outage."""
     values: dict[str, Any] = {"error": result.error, "lease_owner": None, "lease_until": None}
     attempt = attempts + 1
     match result.status:
@@ -87,11 +91,11 @@ def outcome(
             values.update(state=DeliveryState.PENDING, due_at=now)
             return Outcome(values, None, False)
         case DeliveryStatus.TRANSIENT if attempt < max_attempts:
-            delay = retry_delay(attempt, result.retry_after, rng=rng)
+            delay = retry_delay(attempt, result.retry_after, base=base, cap=cap, rng=rng)
             values.update(state=DeliveryState.PENDING, due_at=now + delay)
             return Outcome(values, "notification.retrying", False)
         case DeliveryStatus.IN_DOUBT if attempt < max_attempts:
-            delay = retry_delay(attempt, result.retry_after, rng=rng)
+            delay = retry_delay(attempt, result.retry_after, base=base, cap=cap, rng=rng)
             values.update(state=DeliveryState.IN_DOUBT, due_at=now + delay)
             return Outcome(values, "notification.in_doubt", False)
         case _:

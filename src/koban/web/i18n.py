@@ -142,4 +142,9 @@ WORDS = (
     *(N_("response"), N_("wake"), N_("interruptions"), N_("on-call"), N_("availability")),
     *(N_("service"), N_("team"), N_("person"), N_("severity"), N_("day"), N_("week"), N_("month")),
     *(N_("DNS"), N_("connect"), N_("TLS"), N_("first byte"), N_("transfer")),
+    *(N_("viewer"), N_("responder"), N_("manager"), N_("admin")),  # roles
+    *(N_("read"), N_("respond"), N_("manage")),  # token scopes ("admin" above)
+    # A delivery's states (paging/delivery_rules.py), on the channels page.
+    *(N_("pending"), N_("sending"), N_("sent"), N_("awaiting"), N_("reached"), N_("not_reached")),
+    *(N_("failed"), N_("canceled"), N_("in_doubt")),
 )

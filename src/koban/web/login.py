@@ -181,7 +181,7 @@ async def home(request: Request) -> Response:
         f"<p>Signed in as <b>{esc(who.person_id)}</b>.</p>"
         "<p><a href='/incidents'>Incidents / インシデント</a> · <a href='/monitors'>Monitors / 監視</a>"
         " · <a href='/oncall'>On call / オンコール</a> · <a href='/reports'>Reports / レポート</a>"
-        " · <a href='/docs'>API</a></p>"
+        " · <a href='/settings'>Settings / 設定</a> · <a href='/docs'>API</a></p>"
         f"<form method='post' action='/logout'><input type='hidden' name='csrf' value='{esc(row.csrf)}'>"
         "<label><input type='checkbox' name='everywhere' value='1'> on every device / すべての端末で</label>"
         "<button type='submit'>Sign out / ログアウト</button></form>"

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from koban.catalog.monitors import briefs_of
+
 PAGE_SIZE = 100
 CHUNK = 2000  # ids per state read when filtering by state
 STATES = ("up", "down", "unknown")
@@ -37,6 +39,8 @@ class MonitorIndex:
 
 
 def build_index(monitors: Mapping[str, Any]) -> MonitorIndex:
+    # A catalog's briefs carry what the index needs: no model is built per monitor.
+    rows = briefs_of(monitors)
     entries = tuple(
         Entry(
             m.id,
@@ -45,7 +49,7 @@ def build_index(monitors: Mapping[str, Any]) -> MonitorIndex:
             frozenset(getattr(m, "tags", ()) or ()),
             tuple(m.locations),
         )
-        for m in (monitors[i] for i in sorted(monitors))
+        for m in (rows[i] for i in sorted(rows))
     )
     tags = sorted({t for e in entries for t in e.tags})
     locations = sorted({loc for e in entries for loc in e.locations})

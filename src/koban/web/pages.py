@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from koban.web import (
     api_docs,
+    audit_page,
     incident_page,
     incidents_list,
     live,
@@ -17,6 +18,9 @@ from koban.web import (
     oncall_page,
     reports_page,
     schedule_page,
+    settings_integrations,
+    settings_pages,
+    settings_tokens,
     static_files,
     status_page,
 )
@@ -50,6 +54,10 @@ def install(app: FastAPI) -> None:
     app.include_router(oncall_page.router)
     app.include_router(schedule_page.router)
     app.include_router(reports_page.router)
+    app.include_router(settings_pages.router)
+    app.include_router(settings_tokens.router)
+    app.include_router(settings_integrations.router)
+    app.include_router(audit_page.router)
     app.include_router(status_page.router)
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(SignInFirst, _sign_in)

@@ -6,6 +6,7 @@ import argparse
 
 from aiohttp import web
 
+from koban.fakes.lifeline import exit_with_parent
 from koban.fakes.slack.server import FakeSlack
 
 
@@ -16,7 +17,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--signing-secret", default="fake-signing-secret")
     parser.add_argument("--interactivity-url", default=None, help="where button clicks are POSTed")
     parser.add_argument("--token", default=None, help="accept only this bot token (default: any)")
+    parser.add_argument("--exit-with-parent", type=int, help="end when the process with this PID is gone")
     args = parser.parse_args(argv)
+    exit_with_parent(args.exit_with_parent)
     fake = FakeSlack(
         signing_secret=args.signing_secret,
         interactivity_url=args.interactivity_url,

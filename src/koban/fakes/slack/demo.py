@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import atexit
 import os
-import subprocess
-import sys
+
+from koban.fakes.lifeline import start_child
 
 SIGNING_SECRET = "demo-slack-signing-secret"  # only ever signs clicks between two local processes
 FIRST_TS = "1700000001.000001"  # the fake numbers messages from here: the first page's ts
@@ -16,18 +15,10 @@ def start_fake_slack(koban_url: str) -> str:
     from koban.testing.ports import free_port
 
     port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "koban.fakes.slack",
-        "--port",
-        str(port),
-        "--signing-secret",
-        SIGNING_SECRET,
-    ]
-    args += ["--interactivity-url", f"{koban_url}/integrations/slack/interactivity"]
-    proc = subprocess.Popen(args)
-    atexit.register(proc.terminate)
+    args = ["--port", str(port), "--signing-secret", SIGNING_SECRET]
+    start_child(
+        "koban.fakes.slack", [*args, "--interactivity-url", f"{koban_url}/integrations/slack/interactivity"]
+    )
     url = f"http://127.0.0.1:{port}"
     os.environ.setdefault("KOBAN_SLACK_API_BASE_URL", f"{url}/api/")
     os.environ.setdefault("KOBAN_SLACK_SIGNING_SECRET", SIGNING_SECRET)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import signal
 
+from koban.fakes.lifeline import exit_with_parent
 from koban.fakes.twilio.personas import PersonaBook
 from koban.fakes.twilio.simulator import DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER, TwilioSimulator
 
@@ -24,6 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--speed", type=float, default=1.0, help="divide every simulated wait by this factor")
     p.add_argument("--sms-url", help="the app's inbound SMS webhook, for POST /_sim/sms/reply")
     p.add_argument("--number", default=DEFAULT_NUMBER, help="the account's own phone number (SMS replies)")
+    p.add_argument("--exit-with-parent", type=int, help="end when the process with this PID is gone")
     args = p.parse_args(argv)
     if args.speed <= 0:
         p.error("--speed must be positive")
@@ -53,7 +55,9 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    asyncio.run(serve(parse_args(argv)))
+    args = parse_args(argv)
+    exit_with_parent(args.exit_with_parent)
+    asyncio.run(serve(args))
 
 
 if __name__ == "__main__":
