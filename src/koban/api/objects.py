@@ -27,8 +27,8 @@ from koban.db import schema as t
 from koban.db.schema_auth import teams
 from koban.db.schema_logs import digests, log_clusters, log_rules
 from koban.db.schema_schedules import schedules
-from koban.ingest import key_admin
 from koban.db.schema_status import status_pages
+from koban.ingest import key_admin
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
 
