@@ -26,6 +26,7 @@ from koban.config.model_monitors import Monitor
 from koban.config.model_reports import ReportSchedule
 from koban.config.model_schedules import Override, Schedule, Temporary
 from koban.config.model_sso import Sso
+from koban.config.model_status import StatusPage
 from koban.config.model_teams import Team
 from koban.core.sealing import Sealer
 from koban.db import schema as t
@@ -38,6 +39,7 @@ from koban.db.schema_logs import log_rules as log_rules_table
 from koban.db.schema_probes import monitors as monitors_table
 from koban.db.schema_reports import report_schedules as report_schedules_table
 from koban.db.schema_schedules import schedules as schedules_table
+from koban.db.schema_status import status_pages as status_pages_table
 
 CONFIG_TABLES = (
     teams_table,
@@ -51,6 +53,7 @@ CONFIG_TABLES = (
     t.integrations,
     monitors_table,
     report_schedules_table,
+    status_pages_table,
     sso_table,
     log_clusters_table,
     digests_table,
@@ -82,6 +85,7 @@ class Catalog:
     digests: Mapping[str, Digest] = field(default_factory=dict)
     log_rules: Mapping[str, LogRule] = field(default_factory=dict)
     report_schedules: Mapping[str, ReportSchedule] = field(default_factory=dict)
+    status_pages: Mapping[str, StatusPage] = field(default_factory=dict)
     integration_service: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # key hash -> integration id
     key_expiry: Mapping[str, float] = field(default_factory=dict)  # key hash -> epoch it stops working
@@ -113,6 +117,7 @@ class Catalog:
             digests=list(self.digests.values()),
             log_rules=list(self.log_rules.values()),
             report_schedules=list(self.report_schedules.values()),
+            status_pages=list(self.status_pages.values()),
             **self.routing.config_sections(),
             sso=self.sso,
         )
@@ -208,6 +213,9 @@ async def load_catalog(conn: AsyncConnection, sealer: Sealer | None = None) -> C
         log_rules={r.id: r for r in (LogRule.model_validate(x) for x in await defs(log_rules_table))},
         report_schedules={
             r.id: r for r in (ReportSchedule.model_validate(d) for d in await defs(report_schedules_table))
+        },
+        status_pages={
+            p.id: p for p in (StatusPage.model_validate(d) for d in await defs(status_pages_table))
         },
         integrations=integrations,
         integration_service=owner,
