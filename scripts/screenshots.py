@@ -35,6 +35,7 @@ PAGES = {
     "oncall": "/oncall",
     "reports": "/reports",
     "status": "/status/demo",  # the public status page: the same for a signed-in reader
+    "settings": "/settings",
 }
 # Who signs in for each language: a person's own language wins over the browser's, so Japanese is
 # photographed as alice (ja-JP in examples/demo.yaml), English as the demo's administrator.
