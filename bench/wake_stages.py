@@ -15,6 +15,11 @@ code in one process from the moment the prober holds a failed final result, and 
 Each round uses its own monitor (seen up first, then down), so every round opens a new incident;
 the round waits for its call before the next. Nothing probes for real: the runner is not started,
 its store callback is called with the result, as ``Runner`` does for an urgent one.
+
+Rounds alternate between the incident's transaction handing its pages straight to the worker
+(``Worker.hand_off``, as ``koban serve`` does) and not (``--no-hand-off`` behaviour: the worker is
+woken and claims them in a transaction of its own, as when the prober runs in ``koban probe``), so
+the two are compared under the same load of a shared machine.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import asyncpg
 import sqlalchemy as sa
 
 from bench.common import machine
+from koban.catalog.deps import NOTHING_HANDED, Handed
 from koban.bootstrap.system import System
 from koban.catalog.apply import apply_config
 from koban.config.model import ConfigFile
@@ -108,7 +114,7 @@ async def run(args: argparse.Namespace) -> dict[str, list[float]]:
     k = System(Settings(database_url=url, data_dir=Path(tmp.name), secret_key="bench"))
     await k.start(worker=False)
     async with k.db.begin() as conn:
-        await apply_config(conn, config(sim, args.rounds + 1), k.clock.now())
+        await apply_config(conn, config(sim, 2 * args.rounds + 2), k.clock.now())
     await k.refresh_catalog(force=True)
     await k.stop()
     # Started again with the config in place, so the worker's channels are built at start, as in serve.
@@ -121,11 +127,15 @@ async def run(args: argparse.Namespace) -> dict[str, list[float]]:
     apply = monitoring_alerts._apply
     write = prober.store.write
     start = k.worker._start
+    hand_off = k.deps.hand_off
+
+    async def no_hand_off(conn: Any, keys: Sequence[str]) -> Handed:
+        return NOTHING_HANDED
 
     async def timed_apply(*a: Any, **kw: Any) -> None:
         marks["judged"] = time.time()
         await apply(*a, **kw)
-        marks["opened"] = time.time()
+        marks.setdefault("opened", time.time())
 
     async def timed_write(*a: Any, **kw: Any) -> list[ProbeResult]:
         out = await write(*a, **kw)
@@ -135,14 +145,17 @@ async def run(args: argparse.Namespace) -> dict[str, list[float]]:
     def timed_start(items: list[Any]) -> None:
         if items:
             marks.setdefault("claimed", time.time())
+            marks.setdefault("opened", marks["claimed"])  # handed off: started at commit
         start(items)
 
     monitoring_alerts._apply = timed_apply  # type: ignore[assignment]
     prober.store.write = timed_write  # type: ignore[method-assign]
     k.worker._start = timed_start  # type: ignore[method-assign]
-    out: dict[str, list[float]] = {s: [] for s in STAGES}
+    out: dict[bool, dict[str, list[float]]] = {mode: {s: [] for s in STAGES} for mode in (True, False)}
     try:
-        for n in range(args.rounds + 1):  # round 0 warms the process up, as a running koban is
+        for n in range(2 * args.rounds + 2):  # rounds 0 and 1 warm the process up, as a running koban is
+            handing = n % 2 == 0
+            k.deps.hand_off = hand_off if handing else no_hand_off  # type: ignore[method-assign]
             monitor = f"m{n}"
             await prober._store([result(monitor, True)])
             marks.clear()
@@ -155,11 +168,11 @@ async def run(args: argparse.Namespace) -> dict[str, list[float]]:
                     raise TimeoutError(f"round {n}: no call")
                 await asyncio.sleep(0.001)
             marks["called"] = min(c.received_at for c in list(sim.calls.values())[calls:])
-            if n == 0:
+            if n < 2:
                 continue
             prev = t0
             for s in STAGES:
-                out[s].append((marks[s] - prev) * 1000)
+                out[handing][s].append((marks[s] - prev) * 1000)
                 prev = marks[s]
             await asyncio.sleep(args.pause)
     finally:
@@ -170,22 +183,32 @@ async def run(args: argparse.Namespace) -> dict[str, list[float]]:
     return out
 
 
+def p90(xs: list[float]) -> float:
+    ordered = sorted(xs)
+    return ordered[int(0.9 * (len(ordered) - 1))]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--rounds", type=int, default=30, help="rounds of each mode (they alternate)")
     p.add_argument("--pause", type=float, default=0.2, help="seconds between rounds")
     p.add_argument("--database-url", default="", help="default: a scratch SQLite file")
     args = p.parse_args(argv)
     out = asyncio.run(run(args))
     db = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
-    print(f"# {machine()}; {db}, {args.rounds} rounds; ms from the previous stage, p50 / p90")
-    total = [sum(xs) for xs in zip(*out.values(), strict=True)]
-    for s, xs in out.items():
-        ordered = sorted(xs)
-        print(f"  {s:8s} {statistics.median(xs):7.2f} / {ordered[int(0.9 * (len(ordered) - 1))]:7.2f}")
-    ordered = sorted(total)
-    print(f"RESULT failed result -> Calls.json: p50 {statistics.median(total):.2f} ms, p90 "
-          f"{ordered[int(0.9 * (len(ordered) - 1))]:.2f} ms")
+    print(f"# {machine()}; {db}, {args.rounds} rounds each; ms from the previous stage, p50 / p90")
+    print(f"  {'':8s} {'handed off':>17s} {'worker claims':>17s}")
+    for s in STAGES:
+        a, b = out[True][s], out[False][s]
+        print(
+            f"  {s:8s} {statistics.median(a):7.2f} / {p90(a):7.2f} {statistics.median(b):7.2f} / {p90(b):7.2f}"
+        )
+    for mode, name in ((True, "handed off"), (False, "worker claims")):
+        total = [sum(xs) for xs in zip(*out[mode].values(), strict=True)]
+        print(
+            f"RESULT {name}: failed result -> Calls.json p50 {statistics.median(total):.2f} ms, "
+            f"p90 {p90(total):.2f} ms"
+        )
 
 
 if __name__ == "__main__":
