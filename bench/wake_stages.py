@@ -38,9 +38,9 @@ import asyncpg
 import sqlalchemy as sa
 
 from bench.common import machine
-from koban.catalog.deps import NOTHING_HANDED, Handed
 from koban.bootstrap.system import System
 from koban.catalog.apply import apply_config
+from koban.catalog.deps import NOTHING_HANDED, Handed
 from koban.config.model import ConfigFile
 from koban.core.settings import Settings
 from koban.fakes.twilio import TwilioSimulator
@@ -69,7 +69,9 @@ def config(sim: TwilioSimulator, monitors: int) -> ConfigFile:
                     "calls_per_second": 100,
                 }
             ],
-            "policies": [{"id": "page", "steps": [{"notify": [{"person": "alice"}], "escalate_after": "1h"}]}],
+            "policies": [
+                {"id": "page", "steps": [{"notify": [{"person": "alice"}], "escalate_after": "1h"}]}
+            ],
             "services": [{"id": "web", "policy": "page"}],
             "monitors": [
                 {"id": f"m{i}", "service": "web", "target": "http://127.0.0.1:9/x", "interval": 60}
@@ -200,9 +202,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"  {'':8s} {'handed off':>17s} {'worker claims':>17s}")
     for s in STAGES:
         a, b = out[True][s], out[False][s]
-        print(
-            f"  {s:8s} {statistics.median(a):7.2f} / {p90(a):7.2f} {statistics.median(b):7.2f} / {p90(b):7.2f}"
-        )
+        cells = [f"{statistics.median(xs):7.2f} / {p90(xs):7.2f}" for xs in (a, b)]
+        print(f"  {s:8s} {cells[0]} {cells[1]}")
     for mode, name in ((True, "handed off"), (False, "worker claims")):
         total = [sum(xs) for xs in zip(*out[mode].values(), strict=True)]
         print(

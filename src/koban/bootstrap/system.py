@@ -175,8 +175,6 @@ class System:
         if self.listener is not None:
             await self.listener.stop()
             self.listener = None
-        if self.local_wake is not None:
-            self.local_wake.close()
         self.worker.stop()
         self.drain.stop()
         self.calendars.stop()
@@ -193,6 +191,10 @@ class System:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._tasks.clear()
+        if self.local_wake is not None:
+            # Last: the worker wakes others until it has stopped, and a socket opened for that
+            # after closing would be left open (seen with two instances on one file in a process).
+            self.local_wake.close()
         for _, _, ch in self._channels.values():
             close = getattr(ch, "aclose", None)
             if close is not None:
