@@ -43,6 +43,11 @@ def shown(who: Principal, objects: Any) -> list[Any]:
     )
 
 
+def may_edit(request: Request) -> bool:
+    """Administrators edit people, teams and channels (``settings_edit.py``), as on the REST API."""
+    return decide(request.state.principal, Need(Scope.ADMIN)).allowed
+
+
 async def managed(request: Request, kind: str, ids: list[str]) -> set[str]:
     async with deps_of(request).db.read() as conn:
         doors = await last_doors(conn, kind, ids)
@@ -72,6 +77,7 @@ async def people_page(request: Request) -> Response:
         people=people,
         logins=logins,
         managed=await managed(request, "people", ids),
+        may_edit=may_edit(request),
     )
 
 
@@ -93,6 +99,7 @@ async def teams_page(request: Request) -> Response:
         teams=teams,
         members=members,
         managed=await managed(request, "teams", ids),
+        may_edit=may_edit(request),
     )
 
 
@@ -117,6 +124,7 @@ async def channels_page(request: Request, repaired: str = "") -> Response:
         may_repair=may_repair,
         repaired=repaired[:MAX_ID],
         managed=await managed(request, "channels", ids),
+        may_edit=may_edit(request),
     )
 
 
