@@ -48,6 +48,8 @@ async def test_an_administrator_adds_and_edits_a_person_through_the_rest_write_p
             form = _person_form(form_csrf(page.text), id="dave", contacts="phone: +15550199\nemail: d@x.test")
             made = await b.post("/settings/people", data={**form, "notify": "log"})
             assert made.status_code == 303, made.text
+            listed = await b.get(made.headers["location"])
+            assert "dave is saved." in listed.text and 'href="/settings/people/dave/edit"' in listed.text
             edit = await b.get("/settings/people/dave/edit")
             assert "+15550199" in edit.text and "YAML" not in edit.text.split("<main", 1)[1]
             changed = await b.post(

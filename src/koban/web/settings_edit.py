@@ -113,7 +113,8 @@ async def _save(
         )
         return await show(request, kind, old, error=text, status=409)
     anchor = {"people": "p", "teams": "t", "channels": "c"}[kind]
-    return RedirectResponse(f"/settings/{kind}#{anchor}-{quote(ident, safe='')}", status_code=303)
+    shown = quote(ident, safe="")
+    return RedirectResponse(f"/settings/{kind}?saved={shown}#{anchor}-{shown}", status_code=303)
 
 
 @router.get("/settings/people/new", dependencies=[ADMIN])
@@ -203,4 +204,5 @@ async def update_login(request: Request, ident: str) -> Response:
     refused = await change_login(request, ident, change)
     if refused is not None:
         return await show(request, "people", person, error=refused[1], status=refused[0])
-    return RedirectResponse(f"/settings/people#p-{quote(ident, safe='')}", status_code=303)
+    shown = quote(ident, safe="")
+    return RedirectResponse(f"/settings/people?saved={shown}#p-{shown}", status_code=303)

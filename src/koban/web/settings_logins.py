@@ -19,8 +19,8 @@ from koban.db.schema_auth import users
 from koban.web.deps import deps_of
 from koban.web.i18n import N_
 from koban.web.incidents_list import origin_of
+from koban.web.settings_forms import ROLES
 
-ROLES = ("viewer", "responder", "manager", "admin")
 # The words a page shows for each refusal of ``set_login`` (its own message is the API's English).
 REFUSALS = {
     409: N_("You cannot lower or disable your own login: ask another administrator."),

@@ -61,7 +61,7 @@ async def settings_index(request: Request) -> Response:
 
 
 @router.get("/settings/people", dependencies=[READ])
-async def people_page(request: Request) -> Response:
+async def people_page(request: Request, saved: str = "") -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     people = shown(request.state.principal, deps.catalog.people)
@@ -78,11 +78,12 @@ async def people_page(request: Request) -> Response:
         logins=logins,
         managed=await managed(request, "people", ids),
         may_edit=may_edit(request),
+        saved=saved[:MAX_ID],  # the edit form's redirect: what it saved, said once
     )
 
 
 @router.get("/settings/teams", dependencies=[READ])
-async def teams_page(request: Request) -> Response:
+async def teams_page(request: Request, saved: str = "") -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     teams = shown(request.state.principal, deps.catalog.teams)
@@ -100,11 +101,12 @@ async def teams_page(request: Request) -> Response:
         members=members,
         managed=await managed(request, "teams", ids),
         may_edit=may_edit(request),
+        saved=saved[:MAX_ID],  # the edit form's redirect: what it saved, said once
     )
 
 
 @router.get("/settings/channels", dependencies=[READ])
-async def channels_page(request: Request, repaired: str = "") -> Response:
+async def channels_page(request: Request, repaired: str = "", saved: str = "") -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     channels = shown(request.state.principal, deps.catalog.channels)
@@ -125,6 +127,7 @@ async def channels_page(request: Request, repaired: str = "") -> Response:
         repaired=repaired[:MAX_ID],
         managed=await managed(request, "channels", ids),
         may_edit=may_edit(request),
+        saved=saved[:MAX_ID],  # the edit form's redirect: what it saved, said once
     )
 
 
