@@ -54,3 +54,11 @@ def test_every_message_of_the_pages_is_translated_into_japanese() -> None:
     assert missing == [], "add them to web/locale/ja/LC_MESSAGES/messages.po (see locale/babel.cfg)"
     assert i18n.gettext_for("ja")("Incident #%(id)s", id=7) == "インシデント #7"
     assert i18n.gettext_for("en")("Incident #%(id)s", id=7) == "Incident #7"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_no_message_is_in_a_catalogue_twice(lang: str) -> None:
+    # Catalogues merged from two branches can keep both copies of an entry: one of them is dead.
+    lines = (WEB / "locale" / lang / "LC_MESSAGES" / "messages.po").read_text().splitlines()
+    ids = [line for line in lines if line.startswith("msgid ")]
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []

@@ -340,7 +340,9 @@ def test_every_page_has_no_accessibility_violation(page: Any, served: Served, pe
         "/status/ui-status",
     ]
     if person == "alice":
-        paths += ["/settings/integrations", "/settings/audit"]
+        # and the edit pages: a new person's form, a YAML person (read-only, login form), a channel
+        paths += ["/settings/integrations", "/settings/audit", "/settings/people/new"]
+        paths += ["/settings/people/bob/edit", "/settings/channels/hook/edit"]
     page.set_content("<!doctype html><html><body><img src='x.png'></body></html>")
     assert any(v.startswith("image-alt") for v in _axe(page))  # axe runs and reports
     page.goto("/login")

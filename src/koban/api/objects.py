@@ -12,22 +12,20 @@ from pydantic import BaseModel
 
 from koban.api.access import ADMIN, READ, need, object_team, visible_teams
 from koban.api.deps import deps_of
-from koban.api.redact import redact, restore
-from koban.auth.audit import Change, record
 from koban.auth.guard import ensure, origin_of, requires
 from koban.auth.permissions import Need, Scope
-from koban.catalog.apply import apply_config
 from koban.config.model import Channel, Person, Policy, Rotation, Service
 from koban.config.model_logs import Digest, LogCluster, LogRule
 from koban.config.model_schedules import Schedule
 from koban.config.model_status import StatusPage
 from koban.config.model_teams import Team
-from koban.config.references import check_references
 from koban.db import schema as t
 from koban.db.schema_auth import teams
 from koban.db.schema_logs import digests, log_clusters, log_rules
 from koban.db.schema_schedules import schedules
 from koban.db.schema_status import status_pages
+from koban.editing.objects import Invalid, save_object
+from koban.editing.redact import redact, restore
 from koban.ingest import key_admin
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
@@ -52,30 +50,12 @@ KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
 async def _save(
     request: Request, kind: str, obj: BaseModel | None, ident: str, action: str | None = None
 ) -> None:
-    """Write one object by applying the whole config with it replaced: one validation path for both doors.
-    ``action``: what the audit trail calls it, when more precise than create/update/delete."""
-    deps = deps_of(request)
-    await deps.refresh_catalog()
-    cfg = deps.catalog.as_config()
-    items = [o for o in getattr(cfg, kind) if o.id != ident] + ([obj] if obj is not None else [])
-    new = cfg.model_copy(update={kind: items})
-    problems = check_references(new)
-    if problems:
-        raise HTTPException(422, [{"loc": list(loc), "msg": msg} for loc, msg in problems])
-    old = getattr(deps.catalog, kind).get(ident)
-    verb = "delete" if obj is None else ("create" if old is None else "update")
-    change = Change(
-        action or f"{kind}.{verb}",
-        kind,
-        ident,
-        redact(old.model_dump(mode="json")) if old is not None else None,
-        redact(obj.model_dump(mode="json")) if obj is not None else None,
-    )
-    async with deps.db.begin() as conn:
-        now = deps.clock.now()
-        await apply_config(conn, new, now, sealer=deps.settings.sealer())
-        await record(conn, origin_of(request), [change], now)
-    await deps.refresh_catalog(force=True)
+    """The editing capability's write path (``editing/objects.py``, shared with the pages), its
+    refusal answered as the API's 422 with each problem's place."""
+    try:
+        await save_object(deps_of(request), origin_of(request), kind, obj, ident, action)
+    except Invalid as exc:
+        raise HTTPException(422, [{"loc": list(loc), "msg": msg} for loc, msg in exc.problems]) from None
 
 
 def _shown(obj: BaseModel) -> dict[str, Any]:

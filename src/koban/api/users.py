@@ -20,10 +20,9 @@ from koban.api.access import ADMIN
 from koban.api.deps import deps_of
 from koban.auth.audit import Change, record
 from koban.auth.guard import any_login, cache_of, ensure, origin_of
+from koban.auth.login_admin import LoginRefused, LoginUpdate, set_login
 from koban.auth.passwords import MIN_LENGTH, hash_password, verify, weakness
 from koban.auth.permissions import Need, Role, Scope
-from koban.auth.store import create_user
-from koban.db import schema as t
 from koban.db.schema_auth import memberships, sessions, users
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -93,40 +92,12 @@ async def put_user(request: Request, body: LoginChange, person: str = PERSON) ->
     if body.password is not None:
         _refuse_weak(body.password)
     hashed = await _hash(body.password) if body.password is not None else None
-    role = Role.parse(body.global_role) if body.global_role else None
-    if person == request.state.principal.person_id and (body.disabled or role is not Role.ADMIN):
-        # An administrator cannot lock themselves out by mistake; another administrator can.
-        raise HTTPException(409, "you cannot lower or disable your own login: ask another administrator")
-    now = deps.clock.now()
+    change = LoginUpdate(Role.parse(body.global_role) if body.global_role else None, body.disabled, hashed)
     async with deps.db.begin() as conn:
-        if (await conn.execute(sa.select(t.people.c.id).where(t.people.c.id == person))).first() is None:
-            raise HTTPException(404, f"no person {person!r}: add them to the config or through the API first")
-        before = (await conn.execute(sa.select(users).where(users.c.person_id == person))).first()
-        after: dict[str, Any] = {"global_role": body.global_role, "disabled": body.disabled}
-        if hashed is not None:
-            after["password"] = "changed"
-        if before is None:
-            await create_user(conn, person, now, password_hash=hashed, global_role=role)
-            if body.disabled:
-                await conn.execute(sa.update(users).where(users.c.person_id == person).values(disabled=True))
-            action, was = "user.create", None
-        else:
-            values: dict[str, Any] = {
-                "global_role": body.global_role,
-                "disabled": body.disabled,
-                "updated_at": now,
-            }
-            if hashed is not None:
-                values["password_hash"] = hashed
-            await conn.execute(sa.update(users).where(users.c.person_id == person).values(**values))
-            action, was = (
-                "user.update",
-                {"global_role": before.global_role, "disabled": bool(before.disabled)},
-            )
-            if body.disabled or hashed is not None:
-                await conn.execute(sa.delete(sessions).where(sessions.c.person_id == person))
-        await record(conn, origin_of(request), [Change(action, "person", person, was, after)], now)
-        row = (await conn.execute(sa.select(users).where(users.c.person_id == person))).one()
+        try:
+            row = await set_login(conn, origin_of(request), deps.clock.now(), person, change)
+        except LoginRefused as exc:
+            raise HTTPException(exc.status, exc.message) from None
         teams = (await _teams(conn, person)).get(person, {})
     cache_of(request.app.state).forget_sessions(person)
     request.app.state.has_users = True

@@ -18,6 +18,7 @@ from koban.web import (
     oncall_page,
     reports_page,
     schedule_page,
+    settings_edit,
     settings_integrations,
     settings_pages,
     settings_tokens,
@@ -55,6 +56,7 @@ def install(app: FastAPI) -> None:
     app.include_router(schedule_page.router)
     app.include_router(reports_page.router)
     app.include_router(settings_pages.router)
+    app.include_router(settings_edit.router)
     app.include_router(settings_tokens.router)
     app.include_router(settings_integrations.router)
     app.include_router(audit_page.router)

@@ -43,6 +43,11 @@ def shown(who: Principal, objects: Any) -> list[Any]:
     )
 
 
+def may_edit(request: Request) -> bool:
+    """Administrators edit people, teams and channels (``settings_edit.py``), as on the REST API."""
+    return decide(request.state.principal, Need(Scope.ADMIN)).allowed
+
+
 async def managed(request: Request, kind: str, ids: list[str]) -> set[str]:
     async with deps_of(request).db.read() as conn:
         doors = await last_doors(conn, kind, ids)
@@ -56,7 +61,7 @@ async def settings_index(request: Request) -> Response:
 
 
 @router.get("/settings/people", dependencies=[READ])
-async def people_page(request: Request) -> Response:
+async def people_page(request: Request, saved: str = "") -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     people = shown(request.state.principal, deps.catalog.people)
@@ -72,11 +77,13 @@ async def people_page(request: Request) -> Response:
         people=people,
         logins=logins,
         managed=await managed(request, "people", ids),
+        may_edit=may_edit(request),
+        saved=saved[:MAX_ID],  # the edit form's redirect: what it saved, said once
     )
 
 
 @router.get("/settings/teams", dependencies=[READ])
-async def teams_page(request: Request) -> Response:
+async def teams_page(request: Request, saved: str = "") -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     teams = shown(request.state.principal, deps.catalog.teams)
@@ -93,11 +100,13 @@ async def teams_page(request: Request) -> Response:
         teams=teams,
         members=members,
         managed=await managed(request, "teams", ids),
+        may_edit=may_edit(request),
+        saved=saved[:MAX_ID],  # the edit form's redirect: what it saved, said once
     )
 
 
 @router.get("/settings/channels", dependencies=[READ])
-async def channels_page(request: Request, repaired: str = "") -> Response:
+async def channels_page(request: Request, repaired: str = "", saved: str = "") -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     channels = shown(request.state.principal, deps.catalog.channels)
@@ -117,6 +126,8 @@ async def channels_page(request: Request, repaired: str = "") -> Response:
         may_repair=may_repair,
         repaired=repaired[:MAX_ID],
         managed=await managed(request, "channels", ids),
+        may_edit=may_edit(request),
+        saved=saved[:MAX_ID],  # the edit form's redirect: what it saved, said once
     )
 
 

@@ -1,16 +1,16 @@
 """What the settings pages decide without I/O: which sections a person may open, and whether an
-object is managed by config as code (shown read-only, with a note saying so)."""
+object is managed by config as code (shown read-only, with a note saying so: the rule is
+the editing capability's, ``editing/rules.py``, which refuses a forged edit by it too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from koban.auth.audit import Door
 from koban.auth.permissions import Need, Principal, Scope, decide
+from koban.editing.rules import CONFIG_DOORS, yaml_managed
 from koban.web.i18n import N_
 
-# ``koban config apply`` (local: the config door; remote: the CLI's label on the config API).
-CONFIG_DOORS = frozenset({Door.CONFIG, Door.CLI})
+__all__ = ["CONFIG_DOORS", "SECTIONS", "Section", "sections_for", "yaml_managed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +49,3 @@ SECTIONS = (
 def sections_for(who: Principal) -> list[Section]:
     """The sections the person may open (the others' pages would refuse them)."""
     return [s for s in SECTIONS if decide(who, Need(s.needs)).allowed]
-
-
-def yaml_managed(last_door: Door | None) -> bool:
-    """An object last written by ``koban config apply`` belongs to the file: an edit elsewhere
-    would be undone by the next apply. One with no entry at all was written outside every audited
-    door (a first apply by an older koban, a seeded demo), so it too is the file's."""
-    return last_door is None or last_door in CONFIG_DOORS
