@@ -80,8 +80,15 @@ async def add_post(k: Any, run: int, channel: str, state: str, **values: Any) ->
     async with k.db.begin() as conn:
         await conn.execute(
             sa.insert(digest_posts).values(
-                key=f"daily:{run}:{channel}", run_id=run, digest_id="daily", channel_id=channel,
-                channel_type="slack", payload={}, state=state, created_at=1.0, **values,
+                key=f"daily:{run}:{channel}",
+                run_id=run,
+                digest_id="daily",
+                channel_id=channel,
+                channel_type="slack",
+                payload={},
+                state=state,
+                created_at=1.0,
+                **values,
             )  # fmt: skip
         )
 
@@ -126,8 +133,9 @@ async def test_the_logs_page_lists_digests_and_rules_with_their_latest_runs(db_u
             assert page.status_code == 200
             html = page.text
             assert '<a href="/logs" aria-current="page">Logs</a>' in html
-            assert "Daily &lt;errors&gt;" in html and "<code>0 9 * * *</code>" in html and "Asia/Tokyo" in html
-            assert "yesterday" in html and "run-failed" in html and "cluster unreachable &lt;script&gt;" in html
+            assert "Daily &lt;errors&gt;" in html and "<code>0 9 * * *</code>" in html
+            assert "Asia/Tokyo" in html and "Yesterday" in html and "run-failed" in html
+            assert "cluster unreachable &lt;script&gt;" in html
             assert 'href="/logs/rules/pay-errors"' in html and "<code>frequency</code>" in html
             assert "1.2 s" in html and "42 ms" in html  # lag and query time
             assert '<span class="badge down">1</span>' in html  # one key firing
@@ -138,9 +146,8 @@ async def test_a_run_page_shows_its_numbers_and_each_channels_post(db_url, tmp_p
     async with running_system(db_url, config(), tmp_path, clock=FakeClock(AFTER_FIRE.timestamp())) as k:
         run = await add_run(k, datetime(2027, 3, 8, 15, tzinfo=UTC).timestamp(), "posting", summary=summary())
         await add_post(k, run, "team-slack", "sent", attempts=1, sent_at=AFTER_FIRE.timestamp())
-        await add_post(
-            k, run, "ops-hook", "pending", attempts=2, error=f"HTTP 503 {HOSTILE}", due_at=AFTER_FIRE.timestamp()
-        )
+        retry = {"attempts": 2, "error": f"HTTP 503 {HOSTILE}", "due_at": AFTER_FIRE.timestamp()}
+        await add_post(k, run, "ops-hook", "pending", **retry)
         await add_person(k, "alice", Role.VIEWER)
         async with browser(k) as b:
             await sign_in(b, "alice")

@@ -26,9 +26,9 @@ from koban.auth.permissions import Need, Scope, decide
 from koban.logs import views
 from koban.logs.digests import get_run
 from koban.web import i18n
-from koban.web.i18n import N_
 from koban.web.deps import deps_of
 from koban.web.guard import PageRefused, page_needs
+from koban.web.i18n import N_
 from koban.web.render import Viewer, render, viewer_of
 
 router = APIRouter(include_in_schema=False)
