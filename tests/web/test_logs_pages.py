@@ -201,6 +201,11 @@ async def test_a_digests_runs_are_paged_newest_first_by_keyset(db_url, tmp_path)
             assert shown(page3) == ids[4::-1] and 'rel="next"' not in page3
             newer = page2.split('rel="prev"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
             assert shown((await b.get(newer)).text) == ids[::-1][:30]
+            async with client(k) as api:  # the REST API pages the same way
+                shown_api = await api.get(
+                    "/api/v1/digests/daily/runs", params={"limit": 3, "before": first + 5 * DAY}
+                )
+                assert [r["id"] for r in shown_api.json()["runs"]] == ids[4:1:-1]
             assert (await b.get("/logs/digests/daily?before=soon")).status_code == 422
             assert (await b.get("/logs/digests/daily?after=nan")).status_code == 422
             assert (await b.get("/logs/digests/nope")).status_code == 404
