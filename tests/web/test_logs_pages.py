@@ -302,6 +302,10 @@ async def test_run_now_on_real_logs_shows_the_runs_numbers(opensearch_url, db_ur
             async with browser(k) as b:
                 await sign_in(b, "alice")
                 page = await b.get("/logs/digests/daily")
+                previewed = await b.post("/logs/digests/daily/preview", data={"csrf": form_csrf(page.text)})
+                assert previewed.status_code == 200 and "Preview (not stored, not posted)" in previewed.text
+                assert "boom &lt;N&gt;" in previewed.text and "No runs yet." in previewed.text
+                assert slack.messages == []
                 ran = await b.post("/logs/digests/daily/run", data={"csrf": form_csrf(page.text)})
                 assert ran.status_code == 303, ran.text
                 html = (await b.get(ran.headers["location"])).text
