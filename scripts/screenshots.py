@@ -34,6 +34,8 @@ PAGES = {
     "monitor": f"/monitors/{MONITOR}?range=1h",
     "oncall": "/oncall",
     "reports": "/reports",
+    "status": "/status/demo",  # the public status page: the same for a signed-in reader
+    "settings": "/settings",
 }
 # Who signs in for each language: a person's own language wins over the browser's, so Japanese is
 # photographed as alice (ja-JP in examples/demo.yaml), English as the demo's administrator.

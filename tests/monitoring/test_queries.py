@@ -96,3 +96,45 @@ async def test_a_window_of_one_result_charts_its_values(db_url):
         assert graph[0]["seconds"]["total"]["p95"] == pytest.approx(one_a_minute[0].duration, abs=1e-7)
     finally:
         await db.dispose()
+
+
+async def test_a_days_uptime_sums_a_monitors_locations_and_a_service_takes_its_worst(db_url):
+    """A status page's daily bars: each monitor's day summed over its locations; a service's day is
+    its worst monitor's."""
+    upgrade(db_url)
+    db = Database(db_url, sqlite_synchronous="NORMAL")
+    day = 86400
+    d1 = T0.timestamp() - T0.timestamp() % day
+    try:
+        ids = await SeriesIds(db).ids([("a", "tokyo"), ("a", "osaka"), ("b", "tokyo"), ("c", "tokyo")])
+        rows = [
+            (("a", "tokyo"), d1, 100, 0),
+            (("a", "osaka"), d1, 100, 10),  # a: 190 of 200 succeeded
+            (("b", "tokyo"), d1, 100, 1),
+            (("b", "tokyo"), d1 + day, 100, 0),
+            (("b", "tokyo"), d1 - day, 100, 100),  # before the range
+            (("c", "tokyo"), d1, 100, 100),  # not asked for
+        ]
+        async with db.begin() as conn:
+            await conn.execute(
+                sa.insert(probe_rollups),
+                [
+                    {
+                        "series_id": ids[k],
+                        "width": day,
+                        "start": int(s),
+                        "count": n,
+                        "failures": f,
+                        "metrics": b"",
+                    }
+                    for k, s, n, f in rows
+                ],
+            )
+        async with db.read() as conn:
+            worst = await probe_queries.daily_worst(conn, ["a", "b"], d1, d1 + 2 * day)
+            assert worst == {d1: pytest.approx(0.95), d1 + day: 1.0}
+            assert await probe_queries.daily_worst(conn, [], d1, d1 + day) == {}
+            each = await probe_queries.daily_uptime(conn, ["a", "b"], d1, d1 + 2 * day)
+            assert each == {"a": {d1: pytest.approx(0.95)}, "b": {d1: 0.99, d1 + day: 1.0}}
+    finally:
+        await db.dispose()

@@ -80,6 +80,20 @@ LOGS = {
         {"id": "ui-rule", "cluster": "ui-logs", "service": "web", "type": "any", "index": "logs-*"}
     ],
 }  # fmt: skip
+# A public status page listing the service and the monitor under public names only.
+STATUS_PAGE = {
+    "id": "ui-status",
+    "title": {"en": "Shop status", "ja": "ショップの稼働状況"},
+    "groups": [
+        {
+            "title": {"en": "Storefront", "ja": "ストア"},
+            "items": [
+                {"service": "web", "name": {"en": "Website", "ja": "ウェブサイト"}},
+                {"monitor": "ui-mon", "name": {"en": "Checkout", "ja": "決済"}},
+            ],
+        }
+    ],
+}
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -111,7 +125,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = free_port()
     cfg = kp.paging_config("http://127.0.0.1:9/")
     cfg["people"][1].update(language="ja-JP", timezone="Asia/Tokyo")  # bob reads Japanese
-    cfg["schedules"], cfg["monitors"] = [SCHEDULE], [MONITOR]
+    cfg["schedules"], cfg["monitors"], cfg["status_pages"] = [SCHEDULE], [MONITOR], [STATUS_PAGE]
     cfg.update(LOGS)
     env = kp.koban_env(db_url, tmp / "data", port=port, config_file=kp.write_config(tmp / "koban.yaml", cfg))
     log = tmp / "serve.log"
@@ -237,7 +251,9 @@ def test_the_api_reference_renders_offline_under_the_csp(page: Any, served: Serv
     expect(page.locator(".swagger-ui .info .title")).to_contain_text(
         "koban", timeout=WAIT_MS
     )  # a loaded machine
-    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    # A tag's heading: Swagger UI lists operations in ``.opblock-tag-section``s, or, past a number of
+    # operations, in a virtual list; ``h3.opblock-tag`` heads a tag in both.
+    expect(page.locator("h3.opblock-tag").first).to_be_visible()
     assert outside == [] and page.violations == []
 
 
@@ -379,6 +395,7 @@ def test_every_page_has_no_accessibility_violation(page: Any, served: Served, pe
         "/logs/digests/ui-digest",
         f"/logs/digests/ui-digest/runs/{served.digest_run}",
         "/logs/rules/ui-rule",
+        "/status/ui-status",
     ]
     if person == "alice":
         paths += ["/settings/integrations", "/settings/audit"]
@@ -391,4 +408,20 @@ def test_every_page_has_no_accessibility_violation(page: Any, served: Served, pe
         page.goto(path)
         found[path] = _axe(page)
     assert {p: v for p, v in found.items() if v} == {}
+    assert page.violations == []
+
+
+def test_the_public_status_page_opens_without_a_login(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    response = page.goto("/status/ui-status")  # a fresh browser: no session
+    assert response is not None and response.status == 200 and "/login" not in page.url
+    expect(page.locator("h1")).to_have_text("Shop status")
+    expect(page.locator(".status-item").first).to_contain_text("Website")
+    expect(page.locator(".status-bars").first).to_be_visible()
+    assert page.locator(".status-bars").first.locator("rect").count() == 90
+    expect(page.locator("body")).not_to_contain_text("ui-mon")  # the monitor's own id stays inside
+    page.get_by_role("link", name="日本語").click()
+    expect(page.locator("h1")).to_have_text("ショップの稼働状況")
+    expect(page.locator(".status-item").nth(1)).to_contain_text("決済")
     assert page.violations == []

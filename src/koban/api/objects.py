@@ -1,6 +1,6 @@
 """REST: the configuration objects (people, rotations, schedules, channels, policies, services, log
-clusters, digests, log rules), the same shapes as the YAML file, validated the same way (including
-cross-references)."""
+clusters, digests, log rules, status pages), the same shapes as the YAML file, validated the same
+way (including cross-references)."""
 
 from __future__ import annotations
 
@@ -20,12 +20,14 @@ from koban.catalog.apply import apply_config
 from koban.config.model import Channel, Person, Policy, Rotation, Service
 from koban.config.model_logs import Digest, LogCluster, LogRule
 from koban.config.model_schedules import Schedule
+from koban.config.model_status import StatusPage
 from koban.config.model_teams import Team
 from koban.config.references import check_references
 from koban.db import schema as t
 from koban.db.schema_auth import teams
 from koban.db.schema_logs import digests, log_clusters, log_rules
 from koban.db.schema_schedules import schedules
+from koban.db.schema_status import status_pages
 from koban.ingest import key_admin
 
 router = APIRouter(prefix="/api/v1", tags=["configuration"])
@@ -42,6 +44,8 @@ KINDS: dict[str, tuple[type[BaseModel], sa.Table]] = {
     "log_clusters": (LogCluster, log_clusters),
     "digests": (Digest, digests),
     "log_rules": (LogRule, log_rules),
+    # Public status pages (docs/web.md): written by administrators only, since they decide what is public
+    "status_pages": (StatusPage, status_pages),
 }
 
 

@@ -24,6 +24,7 @@ from koban.api import (
     me,
     monitors,
     objects,
+    public_updates,
     reports,
     schedule_swaps,
     schedules,
@@ -89,6 +90,7 @@ def create_app(
     )
     app.state.deps = system.api
     app.include_router(incidents.router)
+    app.include_router(public_updates.router)
     app.include_router(changes.router)
     app.include_router(objects.router)
     app.include_router(schedules.router)

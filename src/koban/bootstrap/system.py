@@ -17,15 +17,17 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.api.deps import ApiDeps
 from koban.bootstrap.wiring.links import links_for
 from koban.bootstrap.wiring.twilio import make_channel
 from koban.calendars.worker import CalendarWork
-from koban.catalog.deps import StoreDeps
+from koban.catalog.deps import NOTHING_HANDED, Handed, StoreDeps
 from koban.catalog.snapshot import Catalog
 from koban.catalog.store import CatalogStore
 from koban.channels.base import Channel
@@ -97,7 +99,9 @@ class System:
         self.prober: Any = None
 
         # What each capability is handed: the shared store deps, plus what it declares.
-        self.deps = StoreDeps(self.db, self.clock, self.catalogs, settings, self.owner, self.wake)
+        self.deps = StoreDeps(
+            self.db, self.clock, self.catalogs, settings, self.owner, self.wake, self.hand_off
+        )
         self.paging = PagingDeps(
             **_fields(self.deps),
             metrics=self.metrics,
@@ -171,8 +175,6 @@ class System:
         if self.listener is not None:
             await self.listener.stop()
             self.listener = None
-        if self.local_wake is not None:
-            self.local_wake.close()
         self.worker.stop()
         self.drain.stop()
         self.calendars.stop()
@@ -189,6 +191,10 @@ class System:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._tasks.clear()
+        if self.local_wake is not None:
+            # Last: the worker wakes others until it has stopped, and a socket opened for that
+            # after closing would be left open (seen with two instances on one file in a process).
+            self.local_wake.close()
         for _, _, ch in self._channels.values():
             close = getattr(ch, "aclose", None)
             if close is not None:
@@ -215,6 +221,13 @@ class System:
         # find only at its next poll (its own edge wakes the drain directly).
         self._event().set()
         self.drain.wake()
+
+    async def hand_off(self, conn: AsyncConnection, keys: Sequence[str]) -> Handed:
+        """Deliveries a transaction has just made due, claimed in it for this process's worker
+        (``Worker.hand_off``; nothing when it does not run here: ``koban probe``, ``--no-worker``)."""
+        if not keys:
+            return NOTHING_HANDED
+        return await self.worker.hand_off(conn, keys)
 
     async def wait_for_wake(self, seconds: float) -> None:
         ev = self._event()

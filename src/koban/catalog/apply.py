@@ -28,6 +28,7 @@ from koban.db.schema_logs import digests, log_clusters, log_rules
 from koban.db.schema_probes import monitors
 from koban.db.schema_reports import report_schedules
 from koban.db.schema_schedules import schedules
+from koban.db.schema_status import status_pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ SECTIONS: tuple[tuple[str, sa.Table], ...] = (
     ("digests", digests),
     ("log_rules", log_rules),
     ("report_schedules", report_schedules),
+    ("status_pages", status_pages),
 )
 # Sections whose definitions hold credentials: stored sealed (core/sealing.py).
 SEALED = ("channels", "log_clusters")

@@ -39,14 +39,6 @@ class RoutingSnapshot:
         return {k: list(v) for k, v in self.from_config.items()}
 
 
-async def routing_fingerprint(conn: AsyncConnection) -> tuple:
-    parts = []
-    for table in ROUTING_TABLES:
-        row = (await conn.execute(sa.select(sa.func.count(), sa.func.max(table.c.updated_at)))).one()
-        parts.append((row[0], row[1]))
-    return tuple(parts)
-
-
 async def load_routing(conn: AsyncConnection) -> RoutingSnapshot:
     sections: dict[str, list[Any]] = {
         "silences": [],

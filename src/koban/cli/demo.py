@@ -138,6 +138,7 @@ def run_demo(port: int, keep: bool = False) -> None:
         "\nkoban demo\n"
         f"  {data}\n"
         f"  sign in:    {base}/login  as {DEMO_ADMIN} / {DEMO_PASSWORD}\n"
+        f"  status page (public, no login): {base}/status/demo\n"
         f"  API docs:   {base}/docs\n"
         f"  API token (this run, administrator): {token}\n"
         f"    (also in {os.environ['KOBAN_DATA_DIR']}/admin-token)\n"

@@ -17,6 +17,7 @@ from koban.config.model_reports import ReportSchedule
 from koban.config.model_routing import Grouping, Heartbeat, InhibitRule, Maintenance, Silence
 from koban.config.model_schedules import Schedule
 from koban.config.model_sso import Sso
+from koban.config.model_status import StatusPage
 from koban.config.model_teams import Team
 from koban.domain.alerts import Severity
 
@@ -152,4 +153,6 @@ class ConfigFile(Strict):
     log_rules: list[LogRule] = Field(default_factory=list)
     # Weekly or monthly reports posted to Slack and email (config/model_reports.py)
     report_schedules: list[ReportSchedule] = Field(default_factory=list)
+    # Public status pages: only what they list is public (config/model_status.py)
+    status_pages: list[StatusPage] = Field(default_factory=list)
     sso: Sso | None = None  # single sign-on (config/model_sso.py)

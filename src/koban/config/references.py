@@ -13,6 +13,7 @@ from koban.config.references_logs import log_problems
 from koban.config.references_reports import report_problems
 from koban.config.references_routing import routing_problems
 from koban.config.references_schedules import schedule_problems
+from koban.config.references_status import status_problems
 
 Loc = tuple[Any, ...]
 
@@ -104,5 +105,6 @@ def _problems(cfg: ConfigFile) -> Iterator[tuple[Loc, str]]:
     yield from calendar_problems(cfg)
     yield from log_problems(cfg)
     yield from report_problems(cfg)
+    yield from status_problems(cfg)
     if cfg.sso is not None:
         yield from sso_problems(cfg.sso, teams)

@@ -33,17 +33,22 @@ async def claim(
     limit: int,
     columns: Sequence[sa.ColumnElement[Any]] | None = None,
     exclude: Collection[int] = (),
+    only: sa.ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Lease up to ``limit`` due rows; returns ``columns`` of them (default: every column).
 
     ``exclude``: rows the caller is still working on: a renewal that came late must not make a
-    worker claim (and send again) what it is sending."""
+    worker claim (and send again) what it is sending. ``only``: a further condition on the rows
+    (the pages a transaction has just made due, claimed in that transaction): the lease taken is
+    the same as any other claim's."""
     c = table.c
     due = sa.and_(
         c.due_at.is_not(None), c.due_at <= now, sa.or_(c.lease_until.is_(None), c.lease_until < now)
     )
     if exclude:
         due = sa.and_(due, c.id.not_in(list(exclude)))
+    if only is not None:
+        due = sa.and_(due, only)
     pick = sa.select(c.id).where(due).order_by(c.due_at).limit(limit)
     if dialect == "postgresql":
         pick = pick.with_for_update(skip_locked=True)

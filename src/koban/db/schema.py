@@ -199,4 +199,5 @@ from koban.db import schema_probes as _schema_probes  # noqa: E402,F401  (monito
 from koban.db import schema_reports as _schema_reports  # noqa: E402,F401  (report schedules, deliveries, summaries)
 from koban.db import schema_routing as _schema_routing  # noqa: E402,F401  (routing state, silences, heartbeats)
 from koban.db import schema_schedules as _schema_schedules  # noqa: E402,F401  (schedules)
+from koban.db import schema_status as _schema_status  # noqa: E402,F401  (status pages, public updates)
 from koban.db import schema_twilio as _schema_twilio  # noqa: E402,F401  (call states, contact problems)

@@ -71,6 +71,9 @@ class UnitOfWork:
     _incident_updates: list[tuple[Any, dict[str, Any], bool]] = field(default_factory=list)
     # Set when something became due now, so the caller wakes the workers after commit.
     wake: bool = False
+    # The keys of the delivery rows written so far that have a due time: what the caller may hand
+    # straight to this process's sender in the same transaction (``paging/worker.py`` ``hand_off``).
+    delivery_keys: list[str] = field(default_factory=list)
 
     def note(
         self,
@@ -162,6 +165,7 @@ class UnitOfWork:
         await self.flush_incidents()  # the rows refer to it
         self.deliveries = [row for row in self.deliveries if row["incident_id"] != incident_id]
         await _INSERT_DELIVERIES.run(self.conn, mine)
+        self.delivery_keys.extend(row["key"] for row in mine if row["due_at"] is not None)
 
     async def flush(self) -> None:
         c = self.conn
@@ -172,6 +176,7 @@ class UnitOfWork:
         await _INSERT_TIMELINE.run(c, self.timeline)
         await _INSERT_ALERTS.run(c, self.alerts)
         await _INSERT_DELIVERIES.run(c, self.deliveries)
+        self.delivery_keys.extend(row["key"] for row in self.deliveries if row["due_at"] is not None)
         if self.drop_timers_below:
             drops = [{"_ref": ref, "_fence": v} for ref, v in self.drop_timers_below.items()]
             await _DROP_TIMERS.run(c, drops)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from koban.catalog.deps import NOTHING_HANDED
 from koban.db import schema as t_core
 from koban.db.schema_probes import monitor_state, probe_latest
 from koban.db.uow import UnitOfWork
@@ -166,7 +167,11 @@ async def _apply(
                             .values(incident_id=outcomes[0].incident_id)
                         )
                 await uow.flush()
-            if uow.wake:
+                # The pages just made due, claimed here for this process's sender (when it runs
+                # one): the first page leaves at commit, not after a wake-up and a claim of its own.
+                handed = await deps.hand_off(conn, uow.delivery_keys) if uow.wake else NOTHING_HANDED
+            handed.start()
+            if uow.wake and not handed.complete:
                 deps.wake()
             return
         except (StaleIncident, IntegrityError):

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups
+from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups, probe_series
 from koban.monitoring import raw
 from koban.monitoring.rollups import from_row
 from koban.monitoring.series import series_of
@@ -240,3 +240,50 @@ async def ids_in_state(conn: AsyncConnection, status: str) -> set[str]:
     """Every monitor announced in ``status`` (for "down", the few a list filters for)."""
     q = sa.select(monitor_state.c.monitor_id).where(monitor_state.c.status == status)
     return set((await conn.execute(q)).scalars())
+
+
+def _monitor_days(monitor_ids: Sequence[str], since: float, until: float) -> sa.Subquery:
+    """(monitor_id, start, up) per monitor and day rollup: its results that succeeded, summed over
+    its locations in the database."""
+    s, r = probe_series.c, probe_rollups.c
+    total = sa.func.sum(r["count"])
+    return (
+        sa.select(s.monitor_id, r.start, ((total - sa.func.sum(r.failures)) * 1.0 / total).label("up"))
+        .join_from(probe_rollups, probe_series, r.series_id == s.id)
+        .where(s.monitor_id.in_(list(monitor_ids)), r.width == RESOLUTIONS["day"])
+        .where(r.start >= since, r.start < until)
+        .group_by(s.monitor_id, r.start)
+        .having(total > 0)
+        .subquery()
+    )
+
+
+async def daily_uptime(
+    conn: AsyncConnection, monitor_ids: Sequence[str], since: float, until: float
+) -> dict[str, dict[float, float]]:
+    """Per monitor, per day rollup starting in ``[since, until)``: the share of its results that
+    succeeded (all locations). The day rollups the monitor page's uptime per day reads too."""
+    out: dict[str, dict[float, float]] = {}
+    ids = list(monitor_ids)
+    for i in range(0, len(ids), 500):
+        days = _monitor_days(ids[i : i + 500], since, until)
+        for mid, start, up in await conn.execute(sa.select(days)):
+            out.setdefault(mid, {})[float(start)] = float(up)
+    return out
+
+
+async def daily_worst(
+    conn: AsyncConnection, monitor_ids: Sequence[str], since: float, until: float
+) -> dict[float, float]:
+    """Per day rollup starting in ``[since, until)``: the uptime of the worst of these monitors that
+    day (a status page's bar for a service). Summed in the database, so a service of hundreds of
+    monitors comes back as 90 rows."""
+    out: dict[float, float] = {}
+    ids = list(monitor_ids)
+    for i in range(0, len(ids), 500):
+        days = _monitor_days(ids[i : i + 500], since, until)
+        q = sa.select(days.c.start, sa.func.min(days.c.up)).group_by(days.c.start)
+        for start, up in await conn.execute(q):
+            day = float(start)
+            out[day] = min(float(up), out.get(day, 1.0))
+    return out

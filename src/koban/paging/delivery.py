@@ -74,10 +74,16 @@ CLAIM_COLUMNS = tuple(
 
 
 async def claim_deliveries(
-    deps: PagingDeps, conn: Any, now: float, limit: int, exclude: Collection[int] = ()
+    deps: PagingDeps,
+    conn: Any,
+    now: float,
+    limit: int,
+    exclude: Collection[int] = (),
+    keys: Collection[str] | None = None,
 ) -> list[ClaimedDelivery]:
     """Lease up to ``limit`` due deliveries in ``conn``'s transaction: their ``CLAIM_COLUMNS``
-    (never those in ``exclude``: the ones this worker is still sending)."""
+    (never those in ``exclude``: the ones this worker is still sending; only those of ``keys``
+    when given)."""
     rows = await claim(
         conn,
         t.deliveries,
@@ -88,6 +94,7 @@ async def claim_deliveries(
         limit=limit,
         columns=CLAIM_COLUMNS,
         exclude=exclude,
+        only=None if keys is None else t.deliveries.c.key.in_(sorted(keys)),
     )
     return cast(list[ClaimedDelivery], rows)
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from koban.catalog.deps import NOTHING_HANDED, Handed
 from koban.channels.base import DeliveryResult
 from koban.db import schema as t
 from koban.db import schema_routing as r
@@ -53,6 +55,7 @@ class Worker:
         self._timer_backlog = False  # the last tick left due timers behind (full batches)
         self.routing = side  # aggregation groups, heartbeat checks (triage/worker.py)
         self.notices = ScheduleNotices(deps)  # swaps, coverage gaps, handoffs (schedule_notices.py)
+        self.running = False  # in ``run``: only then may other transactions hand it pages (hand_off)
 
     def stop(self) -> None:
         self._stop.set()
@@ -60,9 +63,11 @@ class Worker:
 
     async def run(self) -> None:
         renewer = asyncio.create_task(self._renew_leases())
+        self.running = True
         try:
             await self._run()
         finally:
+            self.running = False
             renewer.cancel()
 
     async def _renew_leases(self) -> None:
@@ -212,6 +217,25 @@ class Worker:
             items, claimed = await self._claim(conn)
         self._start(items)
         return claimed
+
+    async def hand_off(self, conn: Any, keys: Sequence[str]) -> Handed:
+        """Claim the due deliveries of ``keys`` in the caller's write transaction, which has just
+        written them, as ``deliveries`` claims (the same lease, ``prepare``'s re-check and
+        ``sending`` mark); they start when the caller has committed, so a crash in between leaves
+        them ``sending`` under a lease that ends, to be reconciled by whoever claims them next.
+
+        The first page of an incident then leaves without a wake-up, a look at the queue and a claim
+        transaction of its own in between (docs/benchmarks.md, time to wake). Nothing while this
+        worker is not running or is stopping; no more than its free slots (the rest wait for it).
+        """
+        wanted = set(keys)
+        free = min(self._free(), len(wanted))
+        if not self.running or self._stop.is_set() or free <= 0:
+            return NOTHING_HANDED
+        now = self.deps.clock.now()  # in the transaction, as for ``_claim``
+        rows = await claim_deliveries(self.deps, conn, now, free, exclude=self.held, keys=wanted)
+        items = await prepare(self.deps, conn, rows, now)
+        return Handed(start=functools.partial(self._start, items), complete=len(rows) == len(wanted))
 
     def _recording(self) -> bool:
         return self._recorder is not None and not self._recorder.done()

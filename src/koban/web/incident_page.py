@@ -21,10 +21,12 @@ from koban.domain.plan import Plan
 from koban.domain.time_to_wake import Moment, TimeToWake
 from koban.paging.actions import NotFound
 from koban.paging.incident_view import IncidentView, load_incident
+from koban.paging.public_updates import STATUSES, NoIncident, add_update, check, updates_of
 from koban.web.deps import deps_of
 from koban.web.guard import PageRefused, page_needs
 from koban.web.incidents_list import origin_of
 from koban.web.render import Viewer, render, viewer_of
+from koban.web.status_page import WORDS
 
 router = APIRouter(include_in_schema=False)
 IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -32,12 +34,13 @@ RESPOND = page_needs(Scope.RESPOND, incident_team)
 MAX_STEP = 10_000
 
 
-async def _load(request: Request, incident_id: int) -> IncidentView:
+async def _load(request: Request, incident_id: int) -> tuple[IncidentView, list[Any]]:
     async with deps_of(request).db.read() as conn:
         found = await load_incident(conn, incident_id)
+        public = (await updates_of(conn, [incident_id])).get(incident_id, [])
     if found is None:
         raise PageRefused(404, f"incident {incident_id} does not exist")
-    return found
+    return found, public
 
 
 def _brief(data: Any) -> str:
@@ -48,11 +51,16 @@ def _brief(data: Any) -> str:
 
 
 async def _show(
-    request: Request, viewer: Viewer, incident_id: int, message: str = "", status: int = 200
+    request: Request,
+    viewer: Viewer,
+    incident_id: int,
+    message: str = "",
+    status: int = 200,
+    draft: tuple[str, str] = ("investigating", ""),
 ) -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
-    found = await _load(request, incident_id)
+    found, public = await _load(request, incident_id)
     who: Principal = request.state.principal
     team = service_team(deps.catalog, found.incident.service_id)
     may_respond = bool(viewer.csrf) and decide(who, Need(Scope.RESPOND, team)).allowed
@@ -71,6 +79,10 @@ async def _show(
         wake=_wake(found.wake),
         plan=_plan(found.incident.plan, found.incident.esc_loop),
         people=sorted(deps.catalog.people) if may_respond else [],
+        public_updates=public,
+        public_statuses=STATUSES,
+        words=WORDS,
+        draft=draft,
     )
 
 
@@ -144,6 +156,24 @@ async def reassign(request: Request, incident_id: IncidentId) -> Response:
     if not res.ok:
         return await _show(request, viewer, incident_id, res.message, 409)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/public-updates", dependencies=[RESPOND])
+async def public_update(request: Request, incident_id: IncidentId) -> Response:
+    """Tell the public: shown on every status page listing the incident's service (as
+    ``POST /api/v1/incidents/{id}/public_updates``; audited, on the timeline)."""
+    deps = deps_of(request)
+    form = await request.form(max_fields=10)
+    state, text = str(form.get("status", ""))[:32], str(form.get("message", ""))[:4000]
+    viewer = await viewer_of(request)
+    problem = check(state, text)
+    if problem is not None:
+        return await _show(request, viewer, incident_id, problem, 422, (state, text))
+    try:
+        await add_update(deps.db, incident_id, state, text, origin_of(request), deps.clock.now())
+    except NoIncident:
+        raise PageRefused(404, f"incident {incident_id} does not exist") from None
+    return RedirectResponse(f"/incidents/{incident_id}#public-updates", status_code=303)
 
 
 WAKE_STEPS = ("first_failure", "first_page", "first_reached", "acknowledged")

@@ -24,6 +24,7 @@ from koban.web import (
     settings_pages,
     settings_tokens,
     static_files,
+    status_page,
 )
 from koban.web.guard import PageRefused, SignInFirst, to_login
 from koban.web.render import render, viewer_of
@@ -61,5 +62,6 @@ def install(app: FastAPI) -> None:
     app.include_router(settings_tokens.router)
     app.include_router(settings_integrations.router)
     app.include_router(audit_page.router)
+    app.include_router(status_page.router)
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(SignInFirst, _sign_in)
