@@ -49,6 +49,7 @@ def _chromium() -> str:
 class Served:
     base: str
     db_url: str = ""
+    digest_run: int = 0  # a stored run of LOGS' digest, for its page
 
 
 # A schedule where alice is always on call (one member, daily), and a monitor that is not probed
@@ -66,6 +67,19 @@ MONITOR = {
     "locations": ["local", "tokyo"],
     "tags": ["shop"],
 }
+# A digest and a log rule on a cluster that never answers: their pages show rows the test writes.
+LOGS = {
+    "log_clusters": [{"id": "ui-logs", "url": "http://127.0.0.1:9", "dashboards_url": "http://dash.example"}],
+    "digests": [
+        {
+            "id": "ui-digest", "cluster": "ui-logs", "index": "logs-*", "channels": ["hook"],
+            "schedule": {"cron": "0 9 * * *", "timezone": "Asia/Tokyo"},
+        }
+    ],
+    "log_rules": [
+        {"id": "ui-rule", "cluster": "ui-logs", "service": "web", "type": "any", "index": "logs-*"}
+    ],
+}  # fmt: skip
 # A public status page listing the service and the monitor under public names only.
 STATUS_PAGE = {
     "id": "ui-status",
@@ -112,6 +126,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     cfg = kp.paging_config("http://127.0.0.1:9/")
     cfg["people"][1].update(language="ja-JP", timezone="Asia/Tokyo")  # bob reads Japanese
     cfg["schedules"], cfg["monitors"], cfg["status_pages"] = [SCHEDULE], [MONITOR], [STATUS_PAGE]
+    cfg.update(LOGS)
     env = kp.koban_env(db_url, tmp / "data", port=port, config_file=kp.write_config(tmp / "koban.yaml", cfg))
     log = tmp / "serve.log"
     with log.open("ab") as out:
@@ -124,7 +139,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             time.sleep(0.1)
         asyncio.run(_people(db_url))
         asyncio.run(_history(db_url))
-        yield Served(base, db_url)
+        yield Served(base, db_url, asyncio.run(_digest_run(db_url)))
     finally:
         proc.terminate()
         try:
@@ -242,6 +257,45 @@ def test_the_api_reference_renders_offline_under_the_csp(page: Any, served: Serv
     assert outside == [] and page.violations == []
 
 
+async def _digest_run(db_url: str) -> int:
+    """A posted run of ``ui-digest`` with its numbers, as ``logs/digests.py`` stores one."""
+    import sqlalchemy as sa
+
+    from koban.db.schema_logs import digest_posts, digest_runs
+
+    at = "2026-01-05T09:00:00+09:00"
+    pattern = {"pattern": "boom <N>", "count": 3, "first_seen": at, "last_seen": at, "example": "boom 7"}
+    summary = {
+        "window_start": at, "window_end": at, "total": 3, "levels": {"ERROR": 3}, "per_hour": 0.12,
+        "peak_hour": at, "peak_count": 3, "patterns": [pattern], "new_patterns": ["boom <N>"],
+        "movers": [{"pattern": "boom <N>", "count": 3, "median": 0.0, "change": 3.0}], "link": "http://dash.example/",
+    }  # fmt: skip
+    db = Database(db_url)
+    try:
+        async with db.begin() as conn:
+            row = {"digest_id": "ui-digest", "window_start": 1.0, "window_end": 86401.0, "status": "posted"}
+            row |= {"started_at": 86402.0, "summary": summary}
+            res = await conn.execute(sa.insert(digest_runs).values(**row))
+            run = int(res.inserted_primary_key[0])
+            await conn.execute(
+                sa.insert(digest_posts).values(
+                    key="ui-digest:1:hook",
+                    run_id=run,
+                    digest_id="ui-digest",
+                    channel_id="hook",
+                    channel_type="webhook",
+                    payload={},
+                    state="sent",
+                    attempts=1,
+                    created_at=86402.0,
+                    sent_at=86402.0,
+                )  # fmt: skip
+            )
+        return run
+    finally:
+        await db.dispose()
+
+
 async def _history(db_url: str) -> None:
     """An hour of results from two locations, one failure each, through the prober's own store."""
     from koban.core.clock import SystemClock
@@ -337,6 +391,10 @@ def test_every_page_has_no_accessibility_violation(page: Any, served: Served, pe
         "/settings/teams",
         "/settings/tokens",
         "/settings/channels",
+        "/logs",
+        "/logs/digests/ui-digest",
+        f"/logs/digests/ui-digest/runs/{served.digest_run}",
+        "/logs/rules/ui-rule",
         "/status/ui-status",
     ]
     if person == "alice":

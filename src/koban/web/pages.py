@@ -13,6 +13,8 @@ from koban.web import (
     incidents_list,
     live,
     login,
+    logs_actions,
+    logs_pages,
     monitor_page,
     monitors_list,
     oncall_page,
@@ -55,6 +57,8 @@ def install(app: FastAPI) -> None:
     app.include_router(oncall_page.router)
     app.include_router(schedule_page.router)
     app.include_router(reports_page.router)
+    app.include_router(logs_pages.router)
+    app.include_router(logs_actions.router)
     app.include_router(settings_pages.router)
     app.include_router(settings_edit.router)
     app.include_router(settings_tokens.router)
