@@ -80,27 +80,33 @@ def availability(
         incidents_of.setdefault(inc.key, []).append(inc)
     for mon in sorted(data.monitors, key=lambda m: m.id):
         services.setdefault(mon.service, []).append(mon.id)
-        maint = data.maintenance.get(mon.service, ())
-        minutes = sorted(by_monitor.get(mon.id, []), key=lambda m: m.start)
-        measured = [m for m in minutes if not covers(maint, m.start)]
-        per_minute = worst.setdefault(mon.service, {})
-        for m in measured:
-            per_minute[m.start] = max(per_minute.get(m.start, 0.0), _down(m))
         days = data.monitor_days.get(mon.id, NO_DAYS)
-        seen = [x for x in (minutes[0].start if minutes else None, days.first) if x is not None]
-        last = [x for x in (minutes[-1].start if minutes else None, days.last) if x is not None]
-        down = sum(_down(m) for m in measured) * MINUTE + days.down_seconds
-        incidents = [downtime(i, period, as_of, maint) for i in incidents_of.get(f"monitor:{mon.id}", [])]
+        seen, last = days.first, days.last
+        down, measured_n, in_maintenance = days.down_seconds, days.measured_minutes, 0
+        minutes = by_monitor.get(mon.id)
+        maint = data.maintenance.get(mon.service, ())
+        if minutes:  # the ragged ends, maintenance days, days not summed yet (none, over whole days)
+            minutes.sort(key=lambda m: m.start)
+            measured = [m for m in minutes if not covers(maint, m.start)]
+            per_minute = worst.setdefault(mon.service, {})
+            for m in measured:
+                per_minute[m.start] = max(per_minute.get(m.start, 0.0), _down(m))
+            seen = minutes[0].start if seen is None else min(seen, minutes[0].start)
+            last = minutes[-1].start if last is None else max(last, minutes[-1].start)
+            down = sum(_down(m) for m in measured) * MINUTE + down
+            measured_n += len(measured)
+            in_maintenance = len(minutes) - len(measured)
+        mine = incidents_of.get(f"monitor:{mon.id}")
         monitors_out.append(
             {
                 "monitor": mon.id,
                 "name": mon.name,
                 "service": mon.service,
-                "first_measured": iso(min(seen)) if seen else None,
-                "last_measured": iso(max(last)) if last else None,
-                "maintenance_minutes": len(minutes) - len(measured),
-                **_figures(len(measured) + days.measured_minutes, down, target, period),
-                "downtime_incidents": incidents,
+                "first_measured": iso(seen),
+                "last_measured": iso(last),
+                "maintenance_minutes": in_maintenance,
+                **_figures(measured_n, down, target, period),
+                "downtime_incidents": [downtime(i, period, as_of, maint) for i in mine] if mine else [],
             }
         )
     services_out = []

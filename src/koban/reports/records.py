@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from koban.domain.time_to_wake import TimeToWake
 
@@ -96,8 +96,7 @@ class ProbeMinute:
     failures: int
 
 
-@dataclass(frozen=True, slots=True)
-class MonitorInfo:
+class MonitorInfo(NamedTuple):  # a tuple: a report may list 100,000
     id: str
     name: str
     service: str
@@ -110,8 +109,7 @@ class Interval:
     label: str = ""  # a maintenance window's id
 
 
-@dataclass(frozen=True, slots=True)
-class DayTotals:
+class DayTotals(NamedTuple):
     """Whole UTC days of a monitor's or a service's history, summed (``reports/summaries.py``)."""
 
     measured_minutes: int
