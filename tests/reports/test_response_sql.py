@@ -1,6 +1,7 @@
 """The response clocks the database makes (``reports/response_load.py``) are the ones
 ``response.clocks`` makes from the raw events and settled facts, incident by incident and report by
-report, on random incidents (acknowledged by people or sources, twice at the same moment, reassigned,
+report, on random incidents; and so are the time-to-wake moments ``load.wake_moments`` reads
+from settled facts without records (acknowledged by people or sources, twice at the same moment, reassigned,
 open, settled or edited since, with events after ``as_of``)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from koban.db.schema_reports import report_incident_facts
 from koban.reports import incident_facts, load, response_load
 from koban.reports.records import Period
 from koban.reports.response import DIMENSIONS, clocks, response_of
+from koban.reports.wake import wake, wake_of
 from tests.reports import month as mo
 from tests.support.system import running_system
 
@@ -22,7 +24,7 @@ T0 = mo.MONTH
 TEAMS = {"web": "ops", "api": None}
 EVENT = st.tuples(
     st.integers(0, 7200),
-    st.sampled_from(["acknowledged", "reassigned", "resolved", "escalated", "call.answered"]),
+    st.sampled_from(["acknowledged", "reassigned", "resolved", "escalated", "call.answered", "probe.failed"]),
     st.sampled_from([None, "", "alice", "bob"]),
 )
 INCIDENT = st.fixed_dictionaries(
@@ -32,14 +34,16 @@ INCIDENT = st.fixed_dictionaries(
         "severity": st.sampled_from(["critical", "warning"]),
         "events": st.lists(EVENT, max_size=5),
         "resolved": st.none() | st.integers(0, 9000),
-        "edited": st.booleans(),  # updated after its facts were made: they no longer stand
+        # updated after its facts were made: they no longer stand
+        "edited": st.booleans(),
+        "starts": st.none() | st.integers(-60, 600),  # the alert's startsAt, before (or after) it
     }
 )
 
 
 async def _seed(k, found: list[dict]) -> None:
     async with k.db.begin() as conn:
-        for table in (t.timeline, t.incidents, report_incident_facts):
+        for table in (t.timeline, t.alerts, t.incidents, report_incident_facts):
             await conn.execute(sa.delete(table))
         for n, s in enumerate(found, start=1):
             created = T0 + s["created"]
@@ -51,6 +55,14 @@ async def _seed(k, found: list[dict]) -> None:
                     resolved_at=resolved,
                 )
             )  # fmt: skip
+            if s["starts"] is not None:
+                await conn.execute(
+                    sa.insert(t.alerts).values(
+                        incident_id=n, service_id=s["service"], dedup_key=f"k{n}", action="trigger",
+                        severity="critical", summary="", event={"occurred_at": created - s["starts"]},
+                        received_at=created,
+                    )
+                )  # fmt: skip
             for at, kind, actor in s["events"]:
                 await conn.execute(
                     sa.insert(t.timeline).values(
@@ -84,6 +96,8 @@ async def _check(k, found: list[dict], as_of: float, by: str) -> None:
     async with k.db.read() as conn:
         raw = await load.incidents(conn, p.previous.since, p.until, None, TEAMS, as_of)
         made = await response_load.clocks(conn, p.previous.since, p.until, None, TEAMS, as_of)
+        moments = await load.wake_moments(conn, p.since, p.until, None, TEAMS, as_of)
     want = [clocks(i, as_of) for i in raw]
     assert sorted(made) == sorted(want)
     assert response_of(made, p, by) == response_of(want, p, by)
+    assert wake_of(moments) == wake(raw, p, as_of)

@@ -12,6 +12,7 @@ summed (``reports/summaries.py``): their totals add to the minutes' by the same 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,21 +25,36 @@ NO_DAYS = DayTotals(0, 0.0)
 
 
 def _figures(measured: int, down: float, target: float, period: Period) -> dict[str, Any]:
-    seconds = measured * MINUTE
-    budget = (1 - target) * seconds
+    coverage, down_r, uptime, budget, remaining, spent = _numbers(
+        measured, down, target, period.until - period.since
+    )
     return {
         "measured_minutes": measured,
-        "coverage": round(measured * MINUTE / (period.until - period.since), 6),
-        "down_seconds": round(down, 3),
-        "uptime": None if not measured else round(1 - down / seconds, 6),
+        "coverage": coverage,
+        "down_seconds": down_r,
+        "uptime": uptime,
         "error_budget": {
             "target": target,
-            "budget_seconds": round(budget, 3),
-            "spent_seconds": round(down, 3),
-            "remaining_seconds": round(budget - down, 3),
-            "spent_fraction": None if budget == 0 else round(down / budget, 4),
+            "budget_seconds": budget,
+            "spent_seconds": down_r,
+            "remaining_seconds": remaining,
+            "spent_fraction": spent,
         },
     }
+
+
+@functools.lru_cache(maxsize=1 << 14)  # many monitors share their figures (all up, every minute)
+def _numbers(measured: int, down: float, target: float, span: float) -> tuple[Any, ...]:
+    seconds = measured * MINUTE
+    budget = (1 - target) * seconds
+    return (
+        round(seconds / span, 6),
+        round(down, 3),
+        None if not measured else round(1 - down / seconds, 6),
+        round(budget, 3),
+        round(budget - down, 3),
+        None if budget == 0 else round(down / budget, 4),
+    )
 
 
 def _down(m: ProbeMinute) -> float:

@@ -22,7 +22,7 @@ from koban.reports.oncall import oncall
 from koban.reports.records import MonitorInfo, Period, PersonInfo
 from koban.reports.response import DIMENSIONS, response_of
 from koban.reports.stats import iso
-from koban.reports.wake import wake
+from koban.reports.wake import wake_of
 
 REPORTS = ("response", "wake", "interruptions", "on-call", "availability")
 
@@ -102,8 +102,8 @@ async def wake_report(
     db: Database, catalog: Catalog, p: Period, as_of: float, services: Sequence[str] | None
 ) -> dict[str, Any]:
     async with db.read() as conn:
-        found = await load.incidents(conn, p.since, p.until, services, _teams(catalog), as_of)
-    return {**header("wake", p, as_of), **wake(found, p, as_of)}
+        found = await load.wake_moments(conn, p.since, p.until, services, _teams(catalog), as_of)
+    return {**header("wake", p, as_of), **wake_of(found)}
 
 
 async def _interrupted(

@@ -52,6 +52,7 @@ def interruptions(
     nights: dict[str, set[str]] = {}
     total: dict[str, Any] = {"pages": 0, "pages_to_no_one": 0, "interruptions": 0, **dict.fromkeys(SLOTS, 0)}
     by_channel: dict[str, int] = {}
+    known: dict[str, PersonInfo] = {}
     for p in sorted(pages, key=lambda p: p.sent_at):
         if not period.holds(p.sent_at):
             continue
@@ -60,7 +61,7 @@ def interruptions(
         if p.person is None:
             total["pages_to_no_one"] += 1
             continue
-        who = person_of(p.person, people)
+        who = known.get(p.person) or known.setdefault(p.person, person_of(p.person, people))
         row = rows.get(who.id)
         if row is None:
             row = rows[who.id] = {

@@ -64,9 +64,9 @@ class IncidentRecord:
     facts: Facts | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PageRecord:
-    """One page a channel accepted (a ``page`` delivery with ``sent_at``)."""
+class PageRecord(NamedTuple):
+    """One page a channel accepted (a ``page`` delivery with ``sent_at``); a tuple: a year holds
+    hundreds of thousands."""
 
     incident_id: int
     service: str
