@@ -53,7 +53,7 @@ def interruptions(
     total: dict[str, Any] = {"pages": 0, "pages_to_no_one": 0, "interruptions": 0, **dict.fromkeys(SLOTS, 0)}
     by_channel: dict[str, int] = {}
     known: dict[str, PersonInfo] = {}
-    for p in sorted(pages, key=lambda p: p.sent_at):
+    for p in pages:  # counts and sets: the order of the pages does not matter
         if not period.holds(p.sent_at):
             continue
         total["pages"] += 1
@@ -89,6 +89,7 @@ def interruptions(
     people_rows = []
     for ident in sorted(rows):
         row = rows[ident]
+        row["by_channel"] = dict(sorted(row["by_channel"].items()))
         row["nights_woken"] = len(nights[ident])
         row["nights"] = sorted(nights[ident])
         people_rows.append(row)

@@ -164,14 +164,18 @@ async def with_events(
 async def pages(
     conn: AsyncConnection, since: float, until: float, services: Sequence[str] | None
 ) -> list[PageRecord]:
-    """Pages channels accepted in ``[since, until)``."""
+    """Pages channels accepted in ``[since, until)``, in no order (``interruptions`` needs none).
+
+    The incidents are joined only to limit the pages to ``services``: a year is 200,000 pages."""
     d, i = t.deliveries.c, t.incidents.c
-    q = (
-        sa.select(d.incident_id, i.service_id, d.person_id, d.channel_id, d.channel_type, d.sent_at)
-        .join_from(t.deliveries, t.incidents, d.incident_id == i.id)
-        .where(d.kind == "page", d.sent_at.is_not(None), d.sent_at >= since, d.sent_at < until)
+    q = sa.select(d.incident_id, d.person_id, d.channel_id, d.channel_type, d.sent_at).where(
+        d.kind == "page", d.sent_at.is_not(None), d.sent_at >= since, d.sent_at < until
     )
-    rows = await conn.execute(_visible(q, i.service_id, services).order_by(d.sent_at, d.id))
+    if services is not None:
+        q = q.join_from(t.deliveries, t.incidents, d.incident_id == i.id).where(
+            i.service_id.in_(list(services))
+        )
+    rows = await conn.execute(q)
     return [PageRecord(*r) for r in rows]
 
 

@@ -69,7 +69,6 @@ class PageRecord(NamedTuple):
     hundreds of thousands."""
 
     incident_id: int
-    service: str
     person: str | None
     channel: str
     channel_type: str
