@@ -163,7 +163,7 @@ async def test_days_whose_minute_rollups_were_pruned_are_summed_from_their_hours
 
 
 async def test_days_summed_before_running_totals_existed_are_summed_day_by_day(db_url, tmp_path):
-    """Migration 0018 leaves the days summed before it without running totals: a period resting on
+    """Migration 0022 leaves the days summed before it without running totals: a period resting on
     one of them sums its daily rows instead, to the same answers; a rebuild gives them all totals."""
     async with running_system(db_url, mo.config(), tmp_path, clock=FakeClock(mo.AS_OF)) as k:
         await mo.seed_incidents(k.db, SPECS)

@@ -4,15 +4,15 @@ per monitor (issue 16); ``report_summarized_days.running`` marks the days summed
 Days summed before have no running rows: a period touching one reads the daily rows as before,
 until ``koban report rebuild-summaries`` sums them again.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
