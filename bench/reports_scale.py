@@ -35,7 +35,12 @@ from bench.probe_seed import SERVICE, fresh_postgres, monitor_id, seeded_system
 from koban.db import schema as t
 from koban.db.bulk import BulkInsert
 from koban.db.schema_probes import probe_rollups
-from koban.db.schema_reports import report_monitor_days, report_service_days, report_summarized_days
+from koban.db.schema_reports import (
+    report_monitor_days,
+    report_monitor_running,
+    report_service_days,
+    report_summarized_days,
+)
 from koban.monitoring.series import SeriesIds
 from koban.probes import rollup_codec
 from koban.reports import incident_facts, summaries
@@ -100,8 +105,10 @@ async def seed_minutes(db: Any, monitors: int, first: float, days: int) -> None:
 
 
 async def seed_days(db: Any, monitors: int, first: float, days: int, now: float) -> None:
-    """What rebuild-summaries makes of ``seed_minutes``' rows, without the 1,440 rows a day each."""
+    """What rebuild-summaries makes of ``seed_minutes``' rows, without the 1,440 rows a day each:
+    each day's totals per monitor and service, and the monitors' running totals."""
     downs = [sum(1 for j in range(d * 1440, (d + 1) * 1440) if j % 997 == 0) * 60.0 for d in range(days)]
+    members = summaries.members_hash(monitor_id(m) for m in range(monitors))
     for d in range(days):
         day = first + d * DAY
         await insert(db, report_monitor_days, [
@@ -109,12 +116,17 @@ async def seed_days(db: Any, monitors: int, first: float, days: int, now: float)
              "first_minute": day, "last_minute": day + DAY - 60}
             for m in range(monitors)
         ])  # fmt: skip
+        await insert(db, report_monitor_running, [
+            {"monitor_id": monitor_id(m), "day": day, "measured_minutes": 1440 * (d + 1),
+             "down_seconds": sum(downs[: d + 1]), "first_seen": first, "last_seen": day + DAY - 60,
+             "day_first": day}
+            for m in range(monitors)
+        ])  # fmt: skip
         async with db.begin() as conn:
-            members = summaries.members_hash(monitor_id(m) for m in range(monitors))
             await conn.execute(sa.insert(report_service_days).values(
                 service_id=SERVICE, day=day, members=members, measured_minutes=1440, down_seconds=downs[d]
             ))  # fmt: skip
-            await conn.execute(sa.insert(report_summarized_days).values(day=day, built_at=now))
+            await conn.execute(sa.insert(report_summarized_days).values(day=day, built_at=now, running=True))
 
 
 def timed(label: str, started: float) -> None:

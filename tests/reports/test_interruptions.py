@@ -16,7 +16,7 @@ PEOPLE = {
 
 
 def page(person, at, channel_type="voice"):
-    return PageRecord(1, "web", person, f"ch-{channel_type}", channel_type, at)
+    return PageRecord(1, person, f"ch-{channel_type}", channel_type, at)
 
 
 def test_slots_are_the_recipients_own_hours():

@@ -14,9 +14,14 @@ from koban.cli.main import app
 from koban.core.clock import FakeClock
 from koban.db import schema as t
 from koban.db.schema_probes import monitors, probe_rollups
-from koban.db.schema_reports import report_incident_facts, report_monitor_days, report_summarized_days
+from koban.db.schema_reports import (
+    report_incident_facts,
+    report_monitor_days,
+    report_monitor_running,
+    report_summarized_days,
+)
 from koban.reports import load
-from koban.reports.availability_load import availability_input
+from koban.reports.availability_load import availability_input, running_totals
 from koban.reports.build import REPORTS, Query, build
 from koban.reports.maintenance import service_maintenance
 from koban.reports.records import MonitorInfo, Period
@@ -154,4 +159,32 @@ async def test_days_whose_minute_rollups_were_pruned_are_summed_from_their_hours
         again = await rebuild_all(k.db, mo.AS_OF)
         assert again["days"] == made["days"] - 10  # 1 to 10 March are not summed again ...
         assert await count(k, report_summarized_days) == made["days"]  # ... but kept
+        assert await every_report(k) == raw
+
+
+async def test_days_summed_before_running_totals_existed_are_summed_day_by_day(db_url, tmp_path):
+    """Migration 0022 leaves the days summed before it without running totals: a period resting on
+    one of them sums its daily rows instead, to the same answers; a rebuild gives them all totals."""
+    async with running_system(db_url, mo.config(), tmp_path, clock=FakeClock(mo.AS_OF)) as k:
+        await mo.seed_incidents(k.db, SPECS)
+        await mo.seed_probes(k.db)
+        raw = await every_report(k)
+        await rebuild_all(k.db, mo.AS_OF)
+        ids = [m.id for m in k.catalog.monitors.values()]
+        days = [mo.at(2026, 3, d) for d in range(2, 31)]
+        async with k.db.read() as conn:
+            assert await running_totals(conn, ids, days) is not None  # what the reports read
+        old = report_summarized_days.c.day < mo.at(2026, 3, 10)
+        async with k.db.begin() as conn:
+            await conn.execute(
+                sa.delete(report_monitor_running).where(report_monitor_running.c.day < mo.at(2026, 3, 10))
+            )
+            await conn.execute(sa.update(report_summarized_days).where(old).values(running=False))
+        async with k.db.read() as conn:
+            assert await running_totals(conn, ids, days) is None
+            assert await running_totals(conn, ids, days[10:]) is not None  # after them: the chain stands
+        assert await every_report(k) == raw
+        await rebuild_all(k.db, mo.AS_OF)
+        async with k.db.read() as conn:
+            assert await running_totals(conn, ids, days) is not None
         assert await every_report(k) == raw

@@ -10,11 +10,15 @@ row is queued, so a retry sends the same words.
 and per service with each minute as down as its most-down monitor). They are derived data:
 ``koban report rebuild-summaries`` makes them again from ``probe_rollups``; a service day is only
 used while the service still has the monitors it was summed over (``members``).
+
+``report_monitor_running`` holds each monitor's totals over every summed day up to and including
+``day`` (a row for every monitor that has any, on every summed day, whether or not it had results
+that day), so a period's totals are two rows per monitor instead of one per monitor and day.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text, false
 
 from koban.db.schema_base import Id, config_table, metadata
 
@@ -72,6 +76,9 @@ report_summarized_days = Table(
     metadata,
     Column("day", Float, primary_key=True),
     Column("built_at", Float, nullable=False),
+    # The day's ``report_monitor_running`` rows were made with it (days summed before they existed
+    # have none: a period touching such a day sums ``report_monitor_days`` instead).
+    Column("running", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 report_monitor_days = Table(
@@ -95,4 +102,17 @@ report_service_days = Table(
     Column("measured_minutes", Integer, nullable=False),
     Column("down_seconds", Float, nullable=False),
     Index("ix_report_service_days_day", "day"),
+)
+
+report_monitor_running = Table(
+    "report_monitor_running",
+    metadata,
+    Column("monitor_id", Id, primary_key=True),
+    Column("day", Float, primary_key=True),  # a summed UTC day's first second
+    Column("measured_minutes", Integer, nullable=False),  # summed over the summed days up to ``day``
+    Column("down_seconds", Float, nullable=False),
+    Column("first_seen", Float, nullable=False),  # the first minute with results, up to ``day``
+    Column("last_seen", Float, nullable=False),  # the last one
+    Column("day_first", Float, nullable=True),  # this day's first minute with results (None: none)
+    Index("ix_report_monitor_running_day", "day"),
 )

@@ -12,6 +12,7 @@ summed (``reports/summaries.py``): their totals add to the minutes' by the same 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,21 +25,36 @@ NO_DAYS = DayTotals(0, 0.0)
 
 
 def _figures(measured: int, down: float, target: float, period: Period) -> dict[str, Any]:
-    seconds = measured * MINUTE
-    budget = (1 - target) * seconds
+    coverage, down_r, uptime, budget, remaining, spent = _numbers(
+        measured, down, target, period.until - period.since
+    )
     return {
         "measured_minutes": measured,
-        "coverage": round(measured * MINUTE / (period.until - period.since), 6),
-        "down_seconds": round(down, 3),
-        "uptime": None if not measured else round(1 - down / seconds, 6),
+        "coverage": coverage,
+        "down_seconds": down_r,
+        "uptime": uptime,
         "error_budget": {
             "target": target,
-            "budget_seconds": round(budget, 3),
-            "spent_seconds": round(down, 3),
-            "remaining_seconds": round(budget - down, 3),
-            "spent_fraction": None if budget == 0 else round(down / budget, 4),
+            "budget_seconds": budget,
+            "spent_seconds": down_r,
+            "remaining_seconds": remaining,
+            "spent_fraction": spent,
         },
     }
+
+
+@functools.lru_cache(maxsize=1 << 14)  # many monitors share their figures (all up, every minute)
+def _numbers(measured: int, down: float, target: float, span: float) -> tuple[Any, ...]:
+    seconds = measured * MINUTE
+    budget = (1 - target) * seconds
+    return (
+        round(seconds / span, 6),
+        round(down, 3),
+        None if not measured else round(1 - down / seconds, 6),
+        round(budget, 3),
+        round(budget - down, 3),
+        None if budget == 0 else round(down / budget, 4),
+    )
 
 
 def _down(m: ProbeMinute) -> float:
@@ -80,27 +96,33 @@ def availability(
         incidents_of.setdefault(inc.key, []).append(inc)
     for mon in sorted(data.monitors, key=lambda m: m.id):
         services.setdefault(mon.service, []).append(mon.id)
-        maint = data.maintenance.get(mon.service, ())
-        minutes = sorted(by_monitor.get(mon.id, []), key=lambda m: m.start)
-        measured = [m for m in minutes if not covers(maint, m.start)]
-        per_minute = worst.setdefault(mon.service, {})
-        for m in measured:
-            per_minute[m.start] = max(per_minute.get(m.start, 0.0), _down(m))
         days = data.monitor_days.get(mon.id, NO_DAYS)
-        seen = [x for x in (minutes[0].start if minutes else None, days.first) if x is not None]
-        last = [x for x in (minutes[-1].start if minutes else None, days.last) if x is not None]
-        down = sum(_down(m) for m in measured) * MINUTE + days.down_seconds
-        incidents = [downtime(i, period, as_of, maint) for i in incidents_of.get(f"monitor:{mon.id}", [])]
+        seen, last = days.first, days.last
+        down, measured_n, in_maintenance = days.down_seconds, days.measured_minutes, 0
+        minutes = by_monitor.get(mon.id)
+        maint = data.maintenance.get(mon.service, ())
+        if minutes:  # the ragged ends, maintenance days, days not summed yet (none, over whole days)
+            minutes.sort(key=lambda m: m.start)
+            measured = [m for m in minutes if not covers(maint, m.start)]
+            per_minute = worst.setdefault(mon.service, {})
+            for m in measured:
+                per_minute[m.start] = max(per_minute.get(m.start, 0.0), _down(m))
+            seen = minutes[0].start if seen is None else min(seen, minutes[0].start)
+            last = minutes[-1].start if last is None else max(last, minutes[-1].start)
+            down = sum(_down(m) for m in measured) * MINUTE + down
+            measured_n += len(measured)
+            in_maintenance = len(minutes) - len(measured)
+        mine = incidents_of.get(f"monitor:{mon.id}")
         monitors_out.append(
             {
                 "monitor": mon.id,
                 "name": mon.name,
                 "service": mon.service,
-                "first_measured": iso(min(seen)) if seen else None,
-                "last_measured": iso(max(last)) if last else None,
-                "maintenance_minutes": len(minutes) - len(measured),
-                **_figures(len(measured) + days.measured_minutes, down, target, period),
-                "downtime_incidents": incidents,
+                "first_measured": iso(seen),
+                "last_measured": iso(last),
+                "maintenance_minutes": in_maintenance,
+                **_figures(measured_n, down, target, period),
+                "downtime_incidents": [downtime(i, period, as_of, maint) for i in mine] if mine else [],
             }
         )
     services_out = []

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db.schema_reports import report_monitor_days as md
+from koban.db.schema_reports import report_monitor_running as mr
 from koban.db.schema_reports import report_service_days as sd
 from koban.db.schema_reports import report_summarized_days as done
 from koban.reports import load
@@ -70,7 +71,7 @@ async def _unusable(
         if d in days and h != wanted[s]:
             out.add((s, d))
     # No service row: right only if none of its monitors has a summed day there either.
-    lacking = [m for s, ms in members.items() for m in ms if any((s, d) not in stored for d in days)]
+    lacking = [m for s, ms in members.items() if any((s, d) not in stored for d in days) for m in ms]
     service_of = {m: s for s, ms in members.items() for m in ms}
     for i in range(0, len(lacking), CHUNK):
         q = sa.select(md.c.monitor_id, md.c.day).where(
@@ -102,6 +103,49 @@ async def _totals(
     return out
 
 
+async def running_totals(
+    conn: AsyncConnection, ids: Sequence[str], days: Sequence[float]
+) -> dict[str, list[Any]] | None:
+    """Per monitor [minutes, down, first, last] over the summed ``days`` (contiguous among summed
+    days) as the difference of two days' running totals, as ``_totals`` would sum them; None when
+    a day they rest on was summed without running totals."""
+    d0, d1 = days[0], days[-1]
+    before = (await conn.execute(sa.select(sa.func.max(done.c.day)).where(done.c.day < d0))).scalar()
+    lo = d0 if before is None else before
+    q = sa.select(sa.func.count()).where(done.c.day >= lo, done.c.day <= d1, ~done.c.running)
+    if (await conn.execute(q)).scalar():
+        return None
+    c = mr.c
+    cols = (c.monitor_id, c.measured_minutes, c.down_seconds, c.first_seen, c.last_seen, c.day_first)
+    end = (await conn.execute(sa.select(*cols).where(c.day == d1))).all()
+    start = (
+        {}
+        if before is None
+        else {r[0]: r for r in await conn.execute(sa.select(*cols).where(c.day == before))}
+    )
+    d0_first = {
+        r[0]: r[1] for r in await conn.execute(sa.select(c.monitor_id, c.day_first).where(c.day == d0))
+    }
+    wanted = set(ids)
+    out: dict[str, list[Any]] = {}
+    for mid, n, down, first_seen, last_seen, _ in end:
+        if mid not in wanted:
+            continue
+        b = start.get(mid)
+        if b is not None:
+            n, down = n - b[1], down - b[2]
+        if n:  # results on some day: it started within the days, or its first is the days' first
+            out[mid] = [n, down, first_seen if b is None else d0_first.get(mid), last_seen]
+    unknown = [m for m, v in out.items() if v[2] is None]  # no results on d0 itself: rare
+    for i in range(0, len(unknown), CHUNK):
+        q = sa.select(md.c.monitor_id, sa.func.min(md.c.first_minute)).where(
+            md.c.monitor_id.in_(unknown[i : i + CHUNK]), md.c.day >= d0, md.c.day <= d1
+        )
+        for r in await conn.execute(q.group_by(md.c.monitor_id)):
+            out[r[0]][2] = r[1]
+    return out
+
+
 async def availability_input(
     conn: AsyncConnection,
     monitors: Sequence[MonitorInfo],
@@ -123,7 +167,9 @@ async def availability_input(
     if days and ids:
         # Days are contiguous between their ends only if none is missing; a gap's minutes are read above,
         # and a summed day outside ``days`` never falls between its first and last (see summed_days).
-        mon = await _totals(conn, md, md.c.monitor_id, ids, days, every)
+        mon = await running_totals(conn, ids, days)
+        if mon is None:  # a day summed before running totals existed: sum the days
+            mon = await _totals(conn, md, md.c.monitor_id, ids, days, every)
         svc = await _totals(conn, sd, sd.c.service_id, list(members), days, every)
         for service, day in sorted(await _unusable(conn, members, maintenance, days)):
             minutes += await load.minutes(conn, members[service], day, day + DAY)

@@ -13,16 +13,16 @@ from zoneinfo import ZoneInfo
 
 from koban.catalog.snapshot import Catalog
 from koban.db.engine import Database
-from koban.reports import load
+from koban.reports import load, response_load
 from koban.reports.availability import availability
 from koban.reports.availability_load import availability_input
 from koban.reports.interruptions import interruptions
 from koban.reports.maintenance import service_maintenance
 from koban.reports.oncall import oncall
 from koban.reports.records import MonitorInfo, Period, PersonInfo
-from koban.reports.response import DIMENSIONS, response
+from koban.reports.response import DIMENSIONS, response_of
 from koban.reports.stats import iso
-from koban.reports.wake import wake
+from koban.reports.wake import wake_of
 
 REPORTS = ("response", "wake", "interruptions", "on-call", "availability")
 
@@ -92,9 +92,9 @@ async def response_report(
     services: Sequence[str] | None,
     by: str | None = None,
 ) -> dict[str, Any]:
-    async with db.read() as conn:
-        found = await load.incidents(conn, p.previous.since, p.until, services, _teams(catalog), as_of)
-    body = response(found, p, as_of, by, people_of(catalog))
+    async with db.read() as conn:  # the previous period too: it makes the trend
+        found = await response_load.clocks(conn, p.previous.since, p.until, services, _teams(catalog), as_of)
+    body = response_of(found, p, by, people_of(catalog))
     return {**header("response", p, as_of), "by": by, **body}
 
 
@@ -102,8 +102,8 @@ async def wake_report(
     db: Database, catalog: Catalog, p: Period, as_of: float, services: Sequence[str] | None
 ) -> dict[str, Any]:
     async with db.read() as conn:
-        found = await load.incidents(conn, p.since, p.until, services, _teams(catalog), as_of)
-    return {**header("wake", p, as_of), **wake(found, p, as_of)}
+        found = await load.wake_moments(conn, p.since, p.until, services, _teams(catalog), as_of)
+    return {**header("wake", p, as_of), **wake_of(found)}
 
 
 async def _interrupted(

@@ -52,7 +52,8 @@ def interruptions(
     nights: dict[str, set[str]] = {}
     total: dict[str, Any] = {"pages": 0, "pages_to_no_one": 0, "interruptions": 0, **dict.fromkeys(SLOTS, 0)}
     by_channel: dict[str, int] = {}
-    for p in sorted(pages, key=lambda p: p.sent_at):
+    known: dict[str, PersonInfo] = {}
+    for p in pages:  # counts and sets: the order of the pages does not matter
         if not period.holds(p.sent_at):
             continue
         total["pages"] += 1
@@ -60,7 +61,7 @@ def interruptions(
         if p.person is None:
             total["pages_to_no_one"] += 1
             continue
-        who = person_of(p.person, people)
+        who = known.get(p.person) or known.setdefault(p.person, person_of(p.person, people))
         row = rows.get(who.id)
         if row is None:
             row = rows[who.id] = {
@@ -88,6 +89,7 @@ def interruptions(
     people_rows = []
     for ident in sorted(rows):
         row = rows[ident]
+        row["by_channel"] = dict(sorted(row["by_channel"].items()))
         row["nights_woken"] = len(nights[ident])
         row["nights"] = sorted(nights[ident])
         people_rows.append(row)

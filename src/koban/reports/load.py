@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from koban.db import schema as t
 from koban.db.schema_probes import probe_rollups, probe_series
 from koban.db.schema_reports import report_incident_facts as rf
+from koban.reports.facts_rows import AT as FACTS_AT
 from koban.reports.facts_rows import columns as facts_columns
 from koban.reports.facts_rows import facts_of, usable
 from koban.reports.records import IncidentRecord, PageRecord, ProbeMinute
+from koban.reports.wake import Moments, Stage, moments, of
 
 CHUNK = 500
 DELIVERY_FIELDS = ("incident_id", "kind", "channel_id", "channel_type", "person_id", "sent_at", "state")
@@ -64,6 +66,41 @@ async def monitor_incidents(
     )
     found = [r for r in await conn.execute(q) if r[6] in keys]
     return await with_events(conn, found, teams, as_of)
+
+
+async def wake_moments(
+    conn: AsyncConnection,
+    since: float,
+    until: float,
+    services: Sequence[str] | None,
+    teams: Mapping[str, str | None],
+    as_of: float,
+) -> list[Moments]:
+    """Each incident's time-to-wake moments: a settled incident's straight from its facts row (no
+    record, no events: a year holds 100,000), any other's from its raw events by ``wake.of``."""
+    c = t.incidents.c
+    q = _visible(
+        select_incidents().where(c.created_at >= since, c.created_at < until), c.service_id, services
+    )
+    n = len(INCIDENT_FIELDS)
+    first_at, first_how = n + FACTS_AT["first_failure_at"], n + FACTS_AT["first_failure_how"]
+    cols = [tuple(n + FACTS_AT[f"{stage}_{x}"] for x in ("at", "how", "who"))
+            for stage in ("first_page", "first_reached", "woken_ack")]  # fmt: skip
+    out: list[Moments] = []
+    raw = []
+    for r in await conn.execute(q):
+        if not usable(r[n], r[5], r[4], as_of):
+            raw.append(r)
+            continue
+        start = float(r[first_at])
+        stages: list[Stage] = []
+        for a, h, w in cols:  # as ``facts_rows.wake_of`` makes them
+            when = r[a]
+            stages.append(None if when is None else (float(when), max(0.0, float(when) - start), r[h], r[w]))
+        out.append((r[3], r[0], r[1], r[2], start, r[first_how], stages[0], stages[1], stages[2]))
+    for inc in await with_events(conn, raw, teams):
+        out.append(moments(inc, of(inc, as_of)))
+    return out
 
 
 # In this order: ``with_events`` reads them by position.
@@ -127,18 +164,19 @@ async def with_events(
 async def pages(
     conn: AsyncConnection, since: float, until: float, services: Sequence[str] | None
 ) -> list[PageRecord]:
-    """Pages channels accepted in ``[since, until)``."""
+    """Pages channels accepted in ``[since, until)``, in no order (``interruptions`` needs none).
+
+    The incidents are joined only to limit the pages to ``services``: a year is 200,000 pages."""
     d, i = t.deliveries.c, t.incidents.c
-    q = (
-        sa.select(d.incident_id, i.service_id, d.person_id, d.channel_id, d.channel_type, d.sent_at)
-        .join_from(t.deliveries, t.incidents, d.incident_id == i.id)
-        .where(d.kind == "page", d.sent_at.is_not(None), d.sent_at >= since, d.sent_at < until)
+    q = sa.select(d.incident_id, d.person_id, d.channel_id, d.channel_type, d.sent_at).where(
+        d.kind == "page", d.sent_at.is_not(None), d.sent_at >= since, d.sent_at < until
     )
-    rows = await conn.execute(_visible(q, i.service_id, services).order_by(d.sent_at, d.id))
-    return [
-        PageRecord(r.incident_id, r.service_id, r.person_id, r.channel_id, r.channel_type, r.sent_at)
-        for r in rows
-    ]
+    if services is not None:
+        q = q.join_from(t.deliveries, t.incidents, d.incident_id == i.id).where(
+            i.service_id.in_(list(services))
+        )
+    rows = await conn.execute(q)
+    return [PageRecord(*r) for r in rows]
 
 
 async def minutes(

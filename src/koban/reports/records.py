@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from koban.domain.time_to_wake import TimeToWake
 
@@ -64,12 +64,11 @@ class IncidentRecord:
     facts: Facts | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PageRecord:
-    """One page a channel accepted (a ``page`` delivery with ``sent_at``)."""
+class PageRecord(NamedTuple):
+    """One page a channel accepted (a ``page`` delivery with ``sent_at``); a tuple: a year holds
+    hundreds of thousands."""
 
     incident_id: int
-    service: str
     person: str | None
     channel: str
     channel_type: str
@@ -96,8 +95,7 @@ class ProbeMinute:
     failures: int
 
 
-@dataclass(frozen=True, slots=True)
-class MonitorInfo:
+class MonitorInfo(NamedTuple):  # a tuple: a report may list 100,000
     id: str
     name: str
     service: str
@@ -110,8 +108,7 @@ class Interval:
     label: str = ""  # a maintenance window's id
 
 
-@dataclass(frozen=True, slots=True)
-class DayTotals:
+class DayTotals(NamedTuple):
     """Whole UTC days of a monitor's or a service's history, summed (``reports/summaries.py``)."""
 
     measured_minutes: int

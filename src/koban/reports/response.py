@@ -10,22 +10,23 @@ a source included, even before the first page), time to resolve at ``resolved_at
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from koban.reports.records import IncidentRecord, Period, PersonInfo
-from koban.reports.stats import GRAINS, bucket, ratio_change, summary
+from koban.reports.stats import GRAINS, bucketer, ratio_change, summary
 
 DIMENSIONS = ("service", "team", "person", "severity", *GRAINS)
 NOBODY = "(nobody)"  # acknowledged by a source, or not acknowledged at all
 NO_TEAM = "(none)"
 
 
-@dataclass(frozen=True, slots=True)
-class Clocks:
-    """One incident's response clocks, as of the report."""
+class Clocks(NamedTuple):
+    """One incident's response clocks, as of the report (a tuple: a year holds 100,000 of them)."""
 
-    incident: IncidentRecord
+    created_at: float
+    service: str
+    team: str | None
+    severity: str
     acknowledged_at: float | None
     acknowledged_by: str | None
     resolved_at: float | None
@@ -33,22 +34,25 @@ class Clocks:
 
     @property
     def to_acknowledge(self) -> float | None:
-        return None if self.acknowledged_at is None else self.acknowledged_at - self.incident.created_at
+        return None if self.acknowledged_at is None else self.acknowledged_at - self.created_at
 
     @property
     def to_resolve(self) -> float | None:
-        return None if self.resolved_at is None else self.resolved_at - self.incident.created_at
+        return None if self.resolved_at is None else self.resolved_at - self.created_at
 
 
 def clocks(inc: IncidentRecord, as_of: float) -> Clocks:
+    """From the incident's raw events (or its settled facts): the reference ``response_load``'s SQL
+    must agree with (tests/reports/test_response_sql.py)."""
     resolved = inc.resolved_at if inc.resolved_at is not None and inc.resolved_at <= as_of else None
+    head = (inc.created_at, inc.service, inc.team, inc.severity)
     if inc.facts is not None:
         f = inc.facts
-        return Clocks(inc, f.acknowledged_at, f.acknowledged_by, resolved, f.reassigned)
+        return Clocks(*head, f.acknowledged_at, f.acknowledged_by, resolved, f.reassigned)
     entries = sorted((e for e in inc.timeline if float(e["at"]) <= as_of), key=lambda e: float(e["at"]))
     ack = next((e for e in entries if e.get("kind") == "acknowledged"), None)
     return Clocks(
-        incident=inc,
+        *head,
         acknowledged_at=None if ack is None else max(float(ack["at"]), inc.created_at),
         acknowledged_by=None if ack is None else ack.get("actor"),
         resolved_at=resolved,
@@ -57,18 +61,24 @@ def clocks(inc: IncidentRecord, as_of: float) -> Clocks:
 
 
 def figures(rows: Sequence[Clocks]) -> dict[str, Any]:
-    tta = [c.to_acknowledge for c in rows if c.to_acknowledge is not None]
-    ttr = [c.to_resolve for c in rows if c.to_resolve is not None]
+    tta: list[float] = []
+    ttr: list[float] = []
+    by_source = reassigned = 0
+    for c in rows:  # one pass: a year's groups add up to hundreds of thousands of clocks
+        if c.acknowledged_at is not None:
+            tta.append(c.acknowledged_at - c.created_at)
+            by_source += not c.acknowledged_by
+        if c.resolved_at is not None:
+            ttr.append(c.resolved_at - c.created_at)
+        reassigned += bool(c.reassigned)
     return {
         "incidents": len(rows),
         "acknowledged": len(tta),
-        "acknowledged_by_source": sum(
-            1 for c in rows if c.acknowledged_at is not None and not c.acknowledged_by
-        ),
+        "acknowledged_by_source": by_source,
         "unacknowledged": len(rows) - len(tta),
         "resolved": len(ttr),
         "open": len(rows) - len(ttr),
-        "reassigned": sum(1 for c in rows if c.reassigned),
+        "reassigned": reassigned,
         "time_to_acknowledge": summary(tta),
         "time_to_resolve": summary(ttr),
     }
@@ -101,23 +111,17 @@ def trend(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> dict[str,
 
 def key_of(by: str, tz: str) -> Callable[[Clocks], str]:
     if by == "service":
-        return lambda c: c.incident.service
+        return lambda c: c.service
     if by == "team":
-        return lambda c: c.incident.team or NO_TEAM
+        return lambda c: c.team or NO_TEAM
     if by == "person":
         return lambda c: c.acknowledged_by or NOBODY
     if by == "severity":
-        return lambda c: c.incident.severity
+        return lambda c: c.severity
     if by in GRAINS:
-        return lambda c: bucket(c.incident.created_at, by, tz)
+        cut = bucketer(by, tz)
+        return lambda c: cut(c.created_at)
     raise ValueError(f"unknown grouping {by!r}: use one of {', '.join(DIMENSIONS)}")
-
-
-def _groups(rows: Sequence[Clocks], key: Callable[[Clocks], str]) -> dict[str, list[Clocks]]:
-    out: dict[str, list[Clocks]] = {}
-    for c in rows:
-        out.setdefault(key(c), []).append(c)
-    return out
 
 
 def response(
@@ -128,9 +132,19 @@ def response(
     people: Mapping[str, PersonInfo] | None = None,
 ) -> dict[str, Any]:
     """``incidents`` may hold those of the previous period too: they make the trend."""
-    every = [clocks(i, as_of) for i in incidents]
-    now = [c for c in every if period.holds(c.incident.created_at)]
-    before = [c for c in every if period.previous.holds(c.incident.created_at)]
+    return response_of([clocks(i, as_of) for i in incidents], period, by, people)
+
+
+def response_of(
+    every: Sequence[Clocks],
+    period: Period,
+    by: str | None = None,
+    people: Mapping[str, PersonInfo] | None = None,
+) -> dict[str, Any]:
+    """The report from each incident's clocks (``reports/response_load.py`` makes them in SQL)."""
+    prior = period.previous
+    now = [c for c in every if period.holds(c.created_at)]
+    before = [c for c in every if prior.holds(c.created_at)]
     total, previous = figures(now), figures(before)
     out: dict[str, Any] = {
         "total": total,
@@ -139,11 +153,20 @@ def response(
     }
     if by:
         key = key_of(by, period.tz)
-        current, earlier = _groups(now, key), _groups(before, key)
+        current: dict[str, list[Clocks]] = {}
+        earlier: dict[str, list[Clocks]] = {}
+        for c in every:  # each key made once (a bucket is a zone lookup)
+            if period.holds(c.created_at):
+                current.setdefault(key(c), []).append(c)
+            elif prior.holds(c.created_at):
+                earlier.setdefault(key(c), []).append(c)
         if by in GRAINS:  # a day, week or month is compared with the one before it
-            both = _groups([*before, *now], key)
-            keys = sorted(both)
-            base = {k: figures(both[p]) if (p := _prior(keys, k)) else None for k in current}
+            keys = sorted(current.keys() | earlier.keys())
+            before_of = {k: keys[i - 1] for i, k in enumerate(keys) if i > 0}
+            base = {
+                k: figures([*earlier.get(p, ()), *current.get(p, ())]) if (p := before_of.get(k)) else None
+                for k in current
+            }
         else:  # a service, team, person or severity with itself in the previous period
             base = {k: figures(earlier[k]) if k in earlier else None for k in current}
         groups = []
@@ -157,8 +180,3 @@ def response(
             groups.append(row)
         out["groups"] = groups
     return out
-
-
-def _prior(keys: Sequence[str], k: str) -> str | None:
-    i = keys.index(k)
-    return keys[i - 1] if i > 0 else None

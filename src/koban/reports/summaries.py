@@ -27,13 +27,14 @@ from koban.db.schema_probes import monitors as monitors_table
 from koban.db.schema_probes import probe_rollups as pr
 from koban.db.schema_probes import probe_series as ps
 from koban.db.schema_reports import report_monitor_days as md
+from koban.db.schema_reports import report_monitor_running as mr
 from koban.db.schema_reports import report_service_days as sd
 from koban.db.schema_reports import report_summarized_days as done
 from koban.probes.rollup import RESOLUTIONS
 
 DAY = 86400.0
 SETTLE = 3600.0  # late flushes from other locations land well within this
-_MONITOR_DAYS, _SERVICE_DAYS = BulkInsert(md), BulkInsert(sd)
+_MONITOR_DAYS, _SERVICE_DAYS, _RUNNING = BulkInsert(md), BulkInsert(sd), BulkInsert(mr)
 
 
 def members_hash(monitor_ids: Iterable[str]) -> str:
@@ -96,7 +97,7 @@ def _per_minute(day: float) -> sa.Subquery:
 
 async def sum_day(conn: AsyncConnection, day: float, members: Mapping[str, list[str]], now: float) -> None:
     """(Re)writes one day's summaries in the caller's transaction."""
-    for table in (md, sd, done):
+    for table in (md, sd, done, mr):
         await conn.execute(sa.delete(table).where(table.c.day == day))
     m = _per_minute(day)
     q = sa.select(
@@ -109,6 +110,7 @@ async def sum_day(conn: AsyncConnection, day: float, members: Mapping[str, list[
     ]  # fmt: skip
     if rows:
         await _MONITOR_DAYS.run(conn, rows)
+    await _running(conn, day, rows)
     mo = monitors_table.c
     worst = (
         sa.select(mo.service_id, m.c.start, sa.func.max(m.c.down).label("down"))
@@ -124,7 +126,41 @@ async def sum_day(conn: AsyncConnection, day: float, members: Mapping[str, list[
     ]  # fmt: skip
     if rows:
         await _SERVICE_DAYS.run(conn, rows)
-    await conn.execute(sa.insert(done).values(day=day, built_at=now))
+    await conn.execute(sa.insert(done).values(day=day, built_at=now, running=True))
+
+
+async def _running(conn: AsyncConnection, day: float, own: list[dict[str, Any]]) -> None:
+    """The day's running totals: the previous summed day's (if it has them) plus the day's own, for
+    every monitor with results that day or running totals before it (a deleted monitor's too, so a
+    monitor re-added under the same id never starts a second chain a period could straddle)."""
+    before = (
+        await conn.execute(sa.select(sa.func.max(done.c.day)).where(done.c.day < day, done.c.running))
+    ).scalar()
+    base: dict[str, tuple[Any, ...]] = {}
+    if (
+        before is not None
+        and not (
+            await conn.execute(sa.select(sa.func.count()).where(done.c.day > before, done.c.day < day))
+        ).scalar()
+    ):  # no summed day in between without running totals: the chain goes on
+        q = sa.select(
+            mr.c.monitor_id, mr.c.measured_minutes, mr.c.down_seconds, mr.c.first_seen, mr.c.last_seen
+        )
+        base = {r[0]: tuple(r[1:]) for r in await conn.execute(q.where(mr.c.day == before))}
+    out = []
+    today = {r["monitor_id"]: r for r in own}
+    for mid in sorted(today.keys() | base.keys()):
+        n, down, first, last = base.get(mid, (0, 0.0, None, None))
+        r = today.get(mid)
+        if r is not None:
+            n, down = n + r["measured_minutes"], down + r["down_seconds"]
+            first = r["first_minute"] if first is None else first
+            last = r["last_minute"]
+        out.append({"monitor_id": mid, "day": day, "measured_minutes": n, "down_seconds": down,
+                    "first_seen": first, "last_seen": last,
+                    "day_first": None if r is None else r["first_minute"]})  # fmt: skip
+    if out:
+        await _RUNNING.run(conn, out)
 
 
 async def _minute_span(conn: AsyncConnection) -> tuple[float | None, float | None]:
@@ -177,7 +213,7 @@ async def rebuild_all(db: Database, now: float) -> dict[str, int]:
     # A day the kept rollups (hour rows: a month) no longer cover whole cannot be summed again: kept.
     first = day_of(lo) if lo == day_of(lo) else day_of(lo) + DAY
     async with db.begin() as conn:
-        for table in (md, sd, done):
+        for table in (md, sd, done, mr):
             await conn.execute(sa.delete(table).where(table.c.day >= first))
     days = await rebuild(db, now, since=first)
     return {"days": days, "incidents": await incident_facts.rebuild(db, now)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from koban.domain.time_to_wake import TimeToWake, time_to_wake
+from koban.domain.time_to_wake import Moment, TimeToWake, time_to_wake
 from koban.reports.records import IncidentRecord, Period
 from koban.reports.stats import iso, summary
 
@@ -28,44 +28,62 @@ def of(inc: IncidentRecord, as_of: float) -> TimeToWake:
     return time_to_wake(inc.created_at, timeline, inc.alerts, deliveries)
 
 
-def stages(inc: IncidentRecord, w: TimeToWake) -> dict[str, float | None]:
-    return {
-        "lead": inc.created_at - w.first_failure.at,
-        "first_page": None if w.first_page is None else w.first_page.after,
-        "first_reached": None if w.first_reached is None else w.first_reached.after,
-        "acknowledged": None if w.acknowledged is None else w.acknowledged.after,
-    }
+# One incident's moments as plain tuples, made from its events (``moments``) or straight from its
+# settled facts (``load.wake_moments``): (created_at, id, service, severity, first failure's at and
+# how, then the first page, first reached and acknowledgement as (at, after, how, who) or None).
+Stage = tuple[float, float, str, str | None] | None
+Moments = tuple[float, int, str, str, float, str, Stage, Stage, Stage]
+
+
+def _stage(m: Moment | None) -> Stage:
+    return None if m is None else (m.at, m.after, m.how, m.who)
+
+
+def moments(inc: IncidentRecord, w: TimeToWake) -> Moments:
+    first = w.first_failure
+    stages = (_stage(w.first_page), _stage(w.first_reached), _stage(w.acknowledged))
+    return (inc.created_at, inc.id, inc.service, inc.severity, first.at, first.how, *stages)
 
 
 def wake(incidents: Sequence[IncidentRecord], period: Period, as_of: float) -> dict[str, Any]:
+    return wake_of([moments(i, of(i, as_of)) for i in incidents if period.holds(i.created_at)])
+
+
+def wake_of(found: Sequence[Moments]) -> dict[str, Any]:
+    """The report from each incident's moments (all of them created in the period)."""
     rows = []
     values: dict[str, list[float]] = {s: [] for s in STAGES}
-    for inc in sorted(incidents, key=lambda i: (i.created_at, i.id)):
-        if not period.holds(inc.created_at):
-            continue
-        w = of(inc, as_of)
-        st = stages(inc, w)
-        for name, v in st.items():
-            if v is not None:
-                values[name].append(v)
+    before = 0
+    for created, ident, service, severity, first_at, first_how, page, reached, ack in sorted(
+        found, key=lambda m: (m[0], m[1])
+    ):
+        lead = created - first_at
+        values["lead"].append(lead)
+        for name, m in (("first_page", page), ("first_reached", reached), ("acknowledged", ack)):
+            if m is not None:
+                values[name].append(m[1])
+        before += lead > 0
         rows.append(
             {
-                "incident": inc.id,
-                "service": inc.service,
-                "severity": inc.severity,
-                "first_failure": iso(w.first_failure.at),
-                "first_failure_how": w.first_failure.how,
-                "began_before_alert": st["lead"] is not None and st["lead"] > 0,
-                **{f"{name}_seconds": None if v is None else round(v, 3) for name, v in st.items()},
-                "first_page_channel": w.first_page.how if w.first_page else None,
-                "first_reached_how": w.first_reached.how if w.first_reached else None,
-                "first_reached_who": w.first_reached.who if w.first_reached else None,
+                "incident": ident,
+                "service": service,
+                "severity": severity,
+                "first_failure": iso(first_at),
+                "first_failure_how": first_how,
+                "began_before_alert": lead > 0,
+                "lead_seconds": round(lead, 3),
+                "first_page_seconds": None if page is None else round(page[1], 3),
+                "first_reached_seconds": None if reached is None else round(reached[1], 3),
+                "acknowledged_seconds": None if ack is None else round(ack[1], 3),
+                "first_page_channel": page[2] if page else None,
+                "first_reached_how": reached[2] if reached else None,
+                "first_reached_who": reached[3] if reached else None,
             }
         )
     return {
         "total": {
             "incidents": len(rows),
-            "began_before_alert": sum(1 for r in rows if r["began_before_alert"]),
+            "began_before_alert": before,
             **{name: summary(values[name]) for name in STAGES},
         },
         "incidents": rows,
