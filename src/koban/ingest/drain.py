@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -31,11 +32,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from koban.db.schema_inbox import ingest_inbox as ib
 from koban.db.uow import UnitOfWork
 from koban.domain.alerts import AlertEvent
+from koban.ingest.collapse import Run
 from koban.paging.incidents import StaleIncident
 from koban.sources.base import InboundRequest, PayloadError
 from koban.sources.json_body import parse_json
 from koban.sources.registry import get_source
 from koban.triage.alerts import process_alerts
+from koban.triage.repeats import Repeats, collapse
 
 if TYPE_CHECKING:
     from koban.catalog.deps import StoreDeps
@@ -133,8 +136,8 @@ class InboxDrain:
             now = deps.clock.now()
             runs, failed = await self._parse(rows)
             uow = UnitOfWork(conn, deps.db.dialect)
-            for integration_id, evs in runs:
-                await process_alerts(uow, deps.catalog, integration_id, evs, now)
+            for run in runs:
+                await process_alerts(uow, deps.catalog, run.integration_id, run.events, now, run.repeats)
             await uow.flush()
             for row_id, error in failed.items():
                 await conn.execute(sa.update(ib).where(ib.c.id == row_id).values(error=error))
@@ -147,11 +150,13 @@ class InboxDrain:
             deps.wake()
         return len(rows)
 
-    async def _parse(self, rows: list[Any]) -> tuple[list[tuple[str, list[AlertEvent]]], dict[int, str]]:
-        """Runs of consecutive rows of one integration as (integration, events), in arrival order,
-        and the rows that cannot become events. One ``process_alerts`` per run keeps the order of
-        the deliveries exactly (a busy integration is one run for the whole batch)."""
-        runs: list[tuple[str, list[AlertEvent]]] = []
+    async def _parse(self, rows: list[Any]) -> tuple[list[_Run], dict[int, str]]:
+        """Runs of consecutive rows of one integration as (integration, events, repeats), in
+        arrival order, and the rows that cannot become events. One ``process_alerts`` per run keeps
+        the order of the deliveries (a busy integration is one run for the whole batch); within a
+        run, rows of one body are parsed once and their repeats gathered (``ingest/collapse.py``),
+        then copies of one alert across bodies (``triage/repeats.py`` ``collapse``)."""
+        runs: list[tuple[str, Run]] = []
         failed: dict[int, str] = {}
         for row in rows:
             integ = self.deps.catalog.integrations.get(row.integration_id)
@@ -161,25 +166,22 @@ class InboxDrain:
             if integ is None:
                 failed[row.id] = f"integration {row.integration_id!r} no longer exists"
                 continue
+            if not runs or runs[-1][0] != row.integration_id:
+                service_id = self.deps.catalog.integration_service[row.integration_id]
+                runs.append((row.integration_id, Run(self.deps.catalog, service_id, _parser(integ.settings))))
             try:
-                inbound = InboundRequest(
-                    body=row.body,
-                    json=parse_json(row.body),
-                    headers={},
-                    query={},
-                    received_at=datetime.fromtimestamp(row.received_at, UTC),
-                )
-                events = get_source(row.parser).parse(inbound, integ.settings)
+                runs[-1][1].add(row)
             except PayloadError as exc:  # the edge accepted it: only changed settings get here
                 failed[row.id] = f"cannot parse any more: {exc.message}"
-                continue
-            if runs and runs[-1][0] == row.integration_id:
-                runs[-1][1].extend(events)
-            else:
-                runs.append((row.integration_id, events))
         for row_id, error in failed.items():
             log.error("inbox row %d kept unprocessed: %s", row_id, error)
-        return runs, failed
+        out = []
+        for integration_id, run in runs:
+            events, repeats = run.events()
+            service_id = self.deps.catalog.integration_service[integration_id]
+            events, repeats = collapse(self.deps.catalog, service_id, events, repeats)
+            out.append(_Run(integration_id, events, repeats))
+        return out, failed
 
     async def _park_first(self, error: str, fresh_first: bool) -> None:
         async with self.deps.db.begin() as conn:
@@ -231,6 +233,26 @@ async def _oldest(conn: Any, dialect: str, limit: int, where: Any) -> list[Any]:
         rows.append(row)
         alerts += row.alerts
     return rows
+
+
+def _parser(settings: Any) -> Callable[[_Claimed], list[AlertEvent]]:
+    def parse(row: _Claimed) -> list[AlertEvent]:
+        inbound = InboundRequest(
+            body=row.body,
+            json=parse_json(row.body),
+            headers={},
+            query={},
+            received_at=datetime.fromtimestamp(row.received_at, UTC),
+        )
+        return get_source(row.parser).parse(inbound, settings)
+
+    return parse
+
+
+class _Run(NamedTuple):
+    integration_id: str
+    events: list[AlertEvent]
+    repeats: dict[int, Repeats]
 
 
 class _Claimed(NamedTuple):
