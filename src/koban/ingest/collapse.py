@@ -42,9 +42,10 @@ class Run:
         self._open: dict[bytes, _Body] = {}  # bodies a later row may still join
         self._last: dict[str, _Body] = {}  # incident or alert key -> the body that touched it last
 
-    def add(self, row: Any) -> None:
-        """One more row (``PayloadError`` from ``parse`` when it cannot become events)."""
-        body = self._open.get(row.body)
+    def add(self, row: Any, *, gather: bool = True) -> None:
+        """One more row (``PayloadError`` from ``parse`` when it cannot become events); ``gather``
+        False: kept apart from earlier rows of its body."""
+        body = self._open.get(row.body) if gather else None
         if body is not None:
             body.later.append(row)
             return
@@ -55,7 +56,7 @@ class Run:
                 if before is not None and before is not body and self._open.get(before.first.body) is before:
                     del self._open[before.first.body]  # another body came between: no more joining it
                 self._last[key] = body
-        if all(collapsible(self.catalog, self.service_id, ev) for ev in body.events):
+        if gather and all(collapsible(self.catalog, self.service_id, ev) for ev in body.events):
             self._open[row.body] = body
         self.bodies.append(body)
 

@@ -62,6 +62,9 @@ class InboxDrain:
         # Fresh rows (a new alert) and the oldest take turns, so neither can starve the other:
         # a new alert waits at most for one batch of the oldest rows.
         self._fresh_turn = True
+        # Off: every delivery's every event applied alone, as before repeats collapsed (the
+        # property tests' reference: tests/ingest/test_inbox_drain_props.py).
+        self.collapse = True
 
     def wake(self) -> None:
         self.ready.set()
@@ -170,7 +173,7 @@ class InboxDrain:
                 service_id = self.deps.catalog.integration_service[row.integration_id]
                 runs.append((row.integration_id, Run(self.deps.catalog, service_id, _parser(integ.settings))))
             try:
-                runs[-1][1].add(row)
+                runs[-1][1].add(row, gather=self.collapse)
             except PayloadError as exc:  # the edge accepted it: only changed settings get here
                 failed[row.id] = f"cannot parse any more: {exc.message}"
         for row_id, error in failed.items():
@@ -178,8 +181,9 @@ class InboxDrain:
         out = []
         for integration_id, run in runs:
             events, repeats = run.events()
-            service_id = self.deps.catalog.integration_service[integration_id]
-            events, repeats = collapse(self.deps.catalog, service_id, events, repeats)
+            if self.collapse:
+                service_id = self.deps.catalog.integration_service[integration_id]
+                events, repeats = collapse(self.deps.catalog, service_id, events, repeats)
             out.append(_Run(integration_id, events, repeats))
         return out, failed
 
