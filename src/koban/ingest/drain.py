@@ -43,10 +43,13 @@ from koban.triage.repeats import Repeats, collapse
 if TYPE_CHECKING:
     from koban.catalog.deps import StoreDeps
 log = logging.getLogger("koban.inbox")
+# A batch holds the SQLite write lock while it runs; 500 distinct alerts keep accepts (and a fresh
+# row's turn) waiting well under a second behind it, and per-batch costs are already small against
+# per-alert ones at that size. Rows whose body the batch holds already cost little (collapsed
+# repeats): up to BATCH_ROWS of them join, which is what lets the drain keep pace with a flood.
 BATCH_ROWS = 500
-# A batch holds the SQLite write lock while it runs; 500 alerts keep accepts waiting well under a
-# second behind it, and per-batch costs are already small against per-alert ones at that size.
 BATCH_ALERTS = 500
+BODY_CHUNK = 50
 RETRIES = 5
 # Failures of the database rather than of a row's content: never a reason to park a row.
 TRANSIENT = (DBAPIError, OSError, TimeoutError)
@@ -133,7 +136,7 @@ class InboxDrain:
     async def _batch(self, limit: int) -> int:
         deps = self.deps
         async with deps.db.begin() as conn:
-            rows = await _claim(conn, deps.db.dialect, limit, self._fresh_turn)
+            rows = await _claim(conn, deps.db.dialect, limit, self._fresh_turn, self.collapse)
             if not rows:
                 return 0
             now = deps.clock.now()
@@ -195,48 +198,102 @@ class InboxDrain:
                 await conn.execute(sa.update(ib).where(ib.c.id == rows[0].id).values(error=error))
 
 
-async def _claim(conn: Any, dialect: str, limit: int, fresh_first: bool = False) -> list[_Claimed]:
-    """Up to ``limit`` rows and about ``BATCH_ALERTS`` alerts: the fresh ones alone when
+async def _claim(
+    conn: Any, dialect: str, limit: int, fresh_first: bool = False, gather: bool = True
+) -> list[_Claimed]:
+    """Up to ``limit`` rows and about ``BATCH_ALERTS`` distinct alerts: the fresh ones alone when
     ``fresh_first`` and there are any (a new alert's page must not wait behind a flood of repeats:
-    ``ingest/novelty.py``), else the oldest.
-
-    Bodies are read for the rows taken only: at 100 alerts a row, reading ``limit`` bodies to keep
-    5 of them was the drain's costliest statement."""
+    ``ingest/novelty.py``), else the oldest."""
     if dialect == "postgresql":
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
-    rows: list[sa.Row[Any, Any, Any, Any, Any]] = []  # id, integration_id, parser, received_at, alerts
+    rows: list[_Claimed] = []
     if fresh_first:
         rows = await _oldest(conn, dialect, limit, ib.c.fresh.is_(True))
     if not rows:
         rows = await _oldest(conn, dialect, limit, None)
-    if not rows:
+        if gather:
+            rows += await _copies(conn, dialect, rows, limit - len(rows))
+    return sorted(rows, key=lambda r: r.id)
+
+
+async def _copies(conn: Any, dialect: str, taken: list[_Claimed], room: int) -> list[_Claimed]:
+    """Later rows holding the same body as a row taken, wherever they wait: a flood's re-sends,
+    applied together as repeats (``ingest/collapse.py``) for little more than one of them. Only
+    rows with a ``digest`` (sources whose events carry their own times, for which the order rows
+    are applied in does not change the outcome: ``ingest/novelty.py``); each body compared, not
+    only its digest."""
+    wanted = {(r.integration_id, r.digest): r for r in taken if r.digest is not None}
+    if not wanted or room <= 0:
         return []
-    bodies = dict(
-        (await conn.execute(sa.select(ib.c.id, ib.c.body).where(ib.c.id.in_([r.id for r in rows])))).all()
-    )
-    return [
-        _Claimed(r.id, r.integration_id, r.parser, r.received_at, r.alerts, bodies[r.id], bool(r.fresh))
-        for r in rows
-    ]
+    have = {r.id for r in taken}
+    out: list[_Claimed] = []
+    per_body = max(1, room // len(wanted))
+    for (integration_id, digest), first in wanted.items():
+        q = (
+            sa.select(
+                ib.c.id,
+                ib.c.integration_id,
+                ib.c.parser,
+                ib.c.received_at,
+                ib.c.alerts,
+                ib.c.fresh,
+                ib.c.body,
+            )
+            .where(ib.c.integration_id == integration_id, ib.c.digest == digest, ib.c.error.is_(None))
+            .order_by(ib.c.id)
+            .limit(per_body + len(have))
+        )
+        if dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        for r in await conn.execute(q):
+            if r.id in have or r.body != first.body:
+                continue
+            have.add(r.id)
+            out.append(
+                _Claimed(
+                    r.id, r.integration_id, r.parser, r.received_at, r.alerts, r.body, bool(r.fresh), digest
+                )
+            )
+            if len(out) >= room:
+                return out
+    return out
 
 
-async def _oldest(conn: Any, dialect: str, limit: int, where: Any) -> list[Any]:
-    q = sa.select(ib.c.id, ib.c.integration_id, ib.c.parser, ib.c.received_at, ib.c.alerts, ib.c.fresh).where(
-        ib.c.error.is_(None)
-    )
+async def _oldest(conn: Any, dialect: str, limit: int, where: Any) -> list[_Claimed]:
+    """The oldest rows while their work fits ``BATCH_ALERTS``: a row whose body an earlier row of
+    the batch has too costs nothing, its alerts are applied as repeats (``ingest/collapse.py``).
+    Bodies are read ``BODY_CHUNK`` rows at a time, so few are read and left (at 100 alerts a row,
+    reading ``limit`` bodies to keep 5 of them was the drain's costliest statement)."""
+    q = sa.select(
+        ib.c.id, ib.c.integration_id, ib.c.parser, ib.c.received_at, ib.c.alerts, ib.c.fresh, ib.c.digest
+    ).where(ib.c.error.is_(None))
     if where is not None:
         q = q.where(where)
     q = q.order_by(ib.c.id).limit(limit)
     if dialect == "postgresql":
         q = q.with_for_update(skip_locked=True)
-    rows: list[Any] = []
-    alerts = 0
-    for row in await conn.execute(q):
-        if rows and alerts + row.alerts > BATCH_ALERTS:
-            break
-        rows.append(row)
-        alerts += row.alerts
-    return rows
+    found = (await conn.execute(q)).all()
+    taken: list[_Claimed] = []
+    seen: set[tuple[str, bytes]] = set()
+    work = 0
+    for start in range(0, len(found), BODY_CHUNK):
+        chunk = found[start : start + BODY_CHUNK]
+        ids = [r.id for r in chunk]
+        bodies = dict((await conn.execute(sa.select(ib.c.id, ib.c.body).where(ib.c.id.in_(ids)))).all())
+        for r in chunk:
+            body = bodies[r.id]
+            same = (r.integration_id, body)
+            cost = 0 if same in seen else r.alerts
+            if taken and work + cost > BATCH_ALERTS:
+                return taken
+            seen.add(same)
+            work += cost
+            taken.append(
+                _Claimed(
+                    r.id, r.integration_id, r.parser, r.received_at, r.alerts, body, bool(r.fresh), r.digest
+                )
+            )
+    return taken
 
 
 def _parser(settings: Any) -> Callable[[_Claimed], list[AlertEvent]]:
@@ -267,3 +324,4 @@ class _Claimed(NamedTuple):
     alerts: int
     body: bytes
     fresh: bool
+    digest: int | None

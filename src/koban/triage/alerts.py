@@ -112,8 +112,8 @@ async def process_service_alerts(
             record_alert(uow, integration_id, service_id, ev, result[0], now)
         return result[0]
 
-    async def copies(rest: Repeats, ck: str) -> None:
-        """The copies that followed an event: together when they are quiet, else one by one."""
+    async def together(rest: Repeats, ck: str) -> AlertOutcome | None:
+        """Copies of one alert applied at once when they are quiet (None: they are not)."""
         ev = rest.latest
         ok = open_key(service_id, ev.incident_key)
         muted = await muter.reason(service_id, ev, ok)
@@ -130,9 +130,7 @@ async def process_service_alerts(
             retrigger_acknowledged=retrigger_ack,
         )
         if d is None:
-            for copy in rest.each():
-                await one(copy, ck)
-            return
+            return None
         if ev.action is not AlertAction.ACKNOWLEDGE:
             clocks[ck] = touched[ck] = d.clock
         if d.verdict is Verdict.REPEAT and row is not None:
@@ -143,11 +141,22 @@ async def process_service_alerts(
         alert_notes(uow, row, ev, muted, res.ignored, now, rest.count)
         if record:
             record_alert(uow, integration_id, service_id, ev, res, now, rest.count)
+        return res
 
     for i in direct:
-        out[i] = await one(events[i], cks[i])
-        if repeats and (rest := repeats.get(i)) is not None:
-            await copies(rest, cks[i])
+        rest = repeats.get(i) if repeats else None
+        if rest is None:
+            out[i] = await one(events[i], cks[i])
+            continue
+        # The event and its copies together when all are quiet (a repeat of an open incident, as
+        # in a flood); else the event alone, then its copies together or one by one.
+        res = await together(Repeats.of(events[i]).join(rest), cks[i])
+        if res is None:
+            res = await one(events[i], cks[i])
+            if await together(rest, cks[i]) is None:
+                for copy in rest.each():
+                    await one(copy, cks[i])
+        out[i] = res
     await store_clocks(uow, touched, now)
     if grouped:
         for i, res in zip(
