@@ -168,7 +168,7 @@ def decide_repeats(
 ) -> Decision | None:
     """What ``count`` copies of one alert do together, applied one after another: copies identical
     apart from their times (``earliest`` and ``latest`` are those with the earliest and the latest
-    own time; the same event when they are all alike), as a flood of re-sends brings them.
+    own time, the same time when they are alike), as a flood of re-sends brings them.
 
     A Decision when together they only move the clock and the count (a plain REPEAT, retriggering
     at most once) or are all ignored for the same reason: the caller applies it once for all of
