@@ -10,7 +10,7 @@ move with the receipt, never back, so every row between has events between those
 
 A later row joins its body's first only while no other body touched the same alerts or incidents
 in between (a row that did starts a new run of the body), and only when every event of the body
-may be gathered (``collapsible``); otherwise, and when the two parses differ in more than times
+may be gathered (``collapsible``) and no two of them share an incident; otherwise, and when the two parses differ in more than times
 (an ``endsAt`` passed meanwhile turns a trigger into a resolve), each row is parsed and applied
 as it came.
 """
@@ -56,7 +56,10 @@ class Run:
                 if before is not None and before is not body and self._open.get(before.first.body) is before:
                     del self._open[before.first.body]  # another body came between: no more joining it
                 self._last[key] = body
-        if gather and all(collapsible(self.catalog, self.service_id, ev) for ev in body.events):
+        # Copies are applied right after their own event: a body whose alerts share an incident
+        # (an Alertmanager group) would have one alert's copies applied before another's first.
+        alone = len({ev.incident_key for ev in body.events}) == len(body.events)
+        if gather and alone and all(collapsible(self.catalog, self.service_id, ev) for ev in body.events):
             self._open[row.body] = body
         self.bodies.append(body)
 
