@@ -10,9 +10,10 @@ move with the receipt, never back, so every row between has events between those
 
 A later row joins its body's first only while no other body touched the same alerts or incidents
 in between (a row that did starts a new run of the body), and only when every event of the body
-may be gathered (``collapsible``) and no two of them share an incident; otherwise, and when the two parses differ in more than times
-(an ``endsAt`` passed meanwhile turns a trigger into a resolve), each row is parsed and applied
-as it came.
+may be gathered (``collapsible``) and no two of them share an incident (copies are applied right
+after their own event); otherwise, and when the two parses differ in more than times (an
+``endsAt`` passed meanwhile turns a trigger into a resolve), each row is parsed and applied as it
+came.
 """
 
 from __future__ import annotations
