@@ -1,8 +1,10 @@
 """A new alert during a flood of repeats: its 2xx -> its incident, p50/p99 (issue 18: p99 < 250 ms).
 
     python -m bench.flood_new_alert --duration 10 --concurrency 8
+    python -m bench.flood_new_alert --database-url postgresql://postgres@127.0.0.1/postgres
 
-``koban serve`` (SQLite, defaults, worker in the same process) takes ``bench.ingest_vs_alertmanager``'s
+``koban serve`` (SQLite, defaults, worker in the same process; or PostgreSQL: ``--database-url``
+names a server where a scratch database is created and dropped) takes ``bench.ingest_vs_alertmanager``'s
 100-alerts-per-request load (5,000 distinct alerts re-sent over and over, as Prometheus re-sends
 every firing alert once per evaluation) with wrk or aiohttp. Meanwhile one client sends an alert
 with a new fingerprint every ``--every`` seconds and notes when its 2xx arrives. Afterwards the
@@ -15,13 +17,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
 import orjson
+import psycopg
 
 from bench.ingest_vs_alertmanager import PATH, Target, alert_bodies, measure
 from bench.koban_server import KobanServer, run_koban
@@ -49,16 +54,46 @@ async def new_alerts(koban: KobanServer, every: float, until: float) -> dict[str
     return answered
 
 
-def opened(koban: KobanServer, keys: Sequence[str]) -> dict[str, float]:
-    with sqlite3.connect(koban.database) as conn:
+class Store:
+    """The bench's reads of koban's database: the SQLite file, or the scratch PostgreSQL database."""
+
+    def __init__(self, koban: KobanServer, url: str | None) -> None:
+        self.koban, self.url = koban, url
+
+    def rows(self, sql: str, params: Sequence[str] = ()) -> list[tuple]:
+        if self.url is None:
+            with sqlite3.connect(self.koban.database) as conn:
+                return conn.execute(sql, list(params)).fetchall()
+        with psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            return conn.execute(sql.replace("?", "%s"), list(params)).fetchall()
+
+    def opened(self, keys: Sequence[str]) -> dict[str, float]:
         marks = ",".join("?" * len(keys))
         q = f"SELECT incident_key, created_at FROM incidents WHERE incident_key IN ({marks})"
-        return dict(conn.execute(q, list(keys)).fetchall())
+        return dict(self.rows(q, keys))  # type: ignore[arg-type]
+
+    def processed(self) -> int:
+        return int(self.rows("SELECT coalesce(sum(alert_count), 0) FROM incidents")[0][0])
+
+    def queued(self) -> int:
+        return int(self.rows("SELECT coalesce(sum(alerts), 0) FROM ingest_inbox")[0][0])
 
 
-def processed(koban: KobanServer) -> int:
-    with sqlite3.connect(koban.database) as conn:
-        return conn.execute("SELECT coalesce(sum(alert_count), 0) FROM incidents").fetchone()[0]
+@contextmanager
+def scratch_database(server: str | None) -> Iterator[str | None]:
+    """A fresh database on the PostgreSQL ``server`` (dropped afterwards), or None for SQLite."""
+    if not server:
+        yield None
+        return
+    name = f"koban_flood_{secrets.token_hex(4)}"
+    admin = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def loadavg() -> str:
@@ -66,7 +101,14 @@ def loadavg() -> str:
 
 
 async def run(args: argparse.Namespace) -> None:
-    async with run_koban("prometheus", worker=True) as koban:
+    with scratch_database(args.database_url) as url:
+        await run_on(args, url)
+
+
+async def run_on(args: argparse.Namespace, url: str | None) -> None:
+    env = {"KOBAN_DATABASE_URL": url} if url else None
+    async with run_koban("prometheus", worker=True, extra_env=env) as koban:
+        store = Store(koban, url)
         target = Target("koban", koban.url, {"Authorization": f"Bearer {koban.key}"})
         bodies = alert_bodies(100)
         started = time.time()
@@ -75,14 +117,14 @@ async def run(args: argparse.Namespace) -> None:
         answered = await new_alerts(koban, args.every, started + args.duration - 0.5)
         load = await flood
         took = time.time() - started
-        done, queued = processed(koban), koban.queued_alerts()
+        done, queued = store.processed(), store.queued()
         for _ in range(100):  # the new alerts still queued (if any) get their incidents
-            seen = opened(koban, list(answered))
+            seen = store.opened(list(answered))
             if len(seen) == len(answered):
                 break
             await asyncio.sleep(0.1)
     waits = sorted(max(0.0, seen[k] - at) for k, at in answered.items() if k in seen)
-    print(f"flood: {load.summary()}")
+    print(f"flood ({'PostgreSQL' if url else 'SQLite'}): {load.summary()}")
     print(
         f"drain during the flood: {done:,} alerts processed in {took:.1f} s = {done / took:,.0f} alerts/s "
         f"({queued:,} still queued at its end)"
@@ -100,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of flood (max 60)")
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--every", type=float, default=0.05, help="seconds between new alerts")
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server (its database is only used to create one)"
+    )
     parser.add_argument("--tool", choices=["wrk", "aiohttp"], default="wrk" if have_wrk() else "aiohttp")
     asyncio.run(run(parser.parse_args(argv)))
 

@@ -1,9 +1,12 @@
 """The inbox drain: however deliveries are batched, the incidents end as if applied one by one.
 
-Deliveries (PagerDuty events ordered by arrival, Prometheus alerts with their own times, repeats
-included) are committed to the inbox, then drained once one row at a time and once in random batch
-sizes, each on a fresh database; the incidents (key, status, alert count) must be the same. The
-fresh-first claim is also checked on PostgreSQL (its claim takes an advisory lock and SKIP LOCKED).
+Deliveries (PagerDuty events ordered by arrival, Prometheus alerts with their own times or the
+receipt's, Alertmanager webhook groups; repeats included, many of them) are committed to the inbox,
+then drained once one row at a time with nothing collapsed and once in random batch sizes with
+repeats collapsed (``triage/repeats.py``, ``ingest/collapse.py``), each on a fresh database; the
+incidents, their alert rows (one row standing for ``repeats`` deliveries) and their timelines must
+be the same. The fresh-first claim is also checked on PostgreSQL (its claim takes an advisory lock
+and SKIP LOCKED).
 """
 
 from __future__ import annotations
@@ -60,7 +63,45 @@ PROMETHEUS = st.builds(
     st.sampled_from(TIMES[:2]),
     st.sampled_from([None, TIMES[2], "2027-01-15T07:59:00Z"]),
 )
-DELIVERIES = st.lists(st.one_of(PAGERDUTY, PROMETHEUS), min_size=1, max_size=12)
+# No startsAt: the alert's time is the delivery's receipt, so repeats differ in their times only.
+PROMETHEUS_RECEIPT = st.builds(
+    lambda hosts: (
+        "in-prometheus",
+        "prometheus",
+        [{"labels": {"alertname": "Up", "instance": h}} for h in hosts],
+    ),
+    st.lists(st.sampled_from(["x", "y", "z"]), min_size=1, max_size=2, unique=True),
+)
+ALERTMANAGER = st.builds(
+    lambda group, members: (
+        "in-alertmanager",
+        "alertmanager",
+        {
+            "version": "4",
+            "groupKey": f'{{}}:{{alertname="{group}"}}',
+            "status": "firing",
+            "alerts": [
+                {
+                    "status": status,
+                    "labels": {"alertname": group, "instance": host},
+                    "startsAt": TIMES[0],
+                    **({"endsAt": TIMES[1]} if status == "resolved" else {}),
+                }
+                for host, status in members
+            ],
+        },
+    ),
+    st.sampled_from(["G1", "G2"]),
+    st.lists(
+        st.tuples(st.sampled_from(["x", "y"]), st.sampled_from(["firing", "firing", "resolved"])),
+        min_size=1,
+        max_size=2,
+        unique_by=lambda m: m[0],
+    ),
+)
+DELIVERIES = st.lists(
+    st.one_of(PAGERDUTY, PROMETHEUS, PROMETHEUS_RECEIPT, ALERTMANAGER), min_size=1, max_size=8
+)
 
 
 @contextmanager
@@ -85,14 +126,19 @@ async def _final_state(
     rest: int,
     fresh: frozenset[int] = frozenset(),
     pg_template: str | None = None,
-) -> list[list[tuple]]:
-    """``fresh``: the deliveries marked as holding an alert new to the edge (claimed first)."""
+    *,
+    collapse: bool = True,
+    details: bool = True,
+) -> list[list[str]]:
+    """``fresh``: the deliveries marked as holding an alert new to the edge (claimed first);
+    ``collapse`` False: every delivery's every event applied alone (the reference)."""
     with tempfile.TemporaryDirectory() as tmp, _database(tmp, pg_template) as url:
         # The clock sits before the Prometheus alerts' endsAt: which of them fire depends on it.
         clock = FakeClock(T0)
         async with running_system(url, s.edge_config(), Path(tmp), clock=clock) as k:
+            k.drain.collapse = collapse
             for at, (integration, parser, body) in enumerate(deliveries):
-                n = len(body) if isinstance(body, list) else 1
+                n = len(body) if isinstance(body, list) else len(body.get("alerts", [1]))
                 mark = at in fresh and parser == "prometheus"  # the edge marks no other source
                 delivery = Delivery(integration, parser, clock.now(), n, orjson.dumps(body), mark)
                 await k.inbox.submit(delivery, None)
@@ -102,30 +148,34 @@ async def _final_state(
                 pass
             async with k.db.read() as conn:
                 i, a, tl = t.incidents.c, t.alerts.c, t.timeline.c
-                incidents = await conn.execute(
-                    sa.select(
-                        i.id, i.incident_key, i.status, i.alert_count, i.severity, i.updated_at,
-                        i.acknowledged_at, i.resolved_at, i.esc_version, i.members,
+                incidents = (
+                    await conn.execute(
+                        sa.select(
+                            i.id, i.incident_key, i.status, i.alert_count, i.severity, i.updated_at,
+                            i.acknowledged_at, i.resolved_at, i.esc_version, i.members, i.details,
+                        )
                     )
-                )  # fmt: skip
+                ).all()  # fmt: skip
                 alerts = await conn.execute(
-                    sa.select(a.incident_id, a.dedup_key, a.action, a.muted_reason, a.received_at)
+                    sa.select(a.incident_id, a.dedup_key, a.action, a.muted_reason, a.received_at, a.repeats)
                 )
-                timeline = await conn.execute(sa.select(tl.incident_id, tl.kind, tl.at))
+                timeline = await conn.execute(sa.select(tl.incident_id, tl.kind, tl.at, tl.data))
                 # Every stored outcome, not just the incidents: alert rows (their incident and
-                # muted reason) and the timeline end the same however the rows were batched.
-                if not fresh:
-                    return [
-                        sorted(tuple(map(repr, r)) for r in rows) for rows in (incidents, alerts, timeline)
-                    ]
-                # Claimed out of arrival order, incidents may open in another order: compare them
-                # by key instead of by id (which follows the order they opened in).
-                incidents = incidents.all()
+                # muted reason) and the timeline end the same however the rows were batched and
+                # collapsed. A row standing for n deliveries counts n times. Incidents are compared
+                # by key, not by id: claimed out of arrival order (fresh rows) or with their
+                # repeats gathered, incidents may open in another order.
                 key = {r.id: r.incident_key for r in incidents}
                 return [
-                    sorted(repr((r.incident_key, *r[2:])) for r in incidents),
-                    sorted(repr((key.get(r[0]), *r[1:])) for r in alerts),
-                    sorted(repr((key.get(r[0]), *r[1:])) for r in timeline),
+                    # Details are the opening delivery's: a fresh row claimed first may open the
+                    # incident with its own receipt as startsAt.
+                    sorted(repr((r.incident_key, *r[2:-1], r[-1] if details else None)) for r in incidents),
+                    sorted(repr((key.get(r[0]), *r[1:5])) for r in alerts for _ in range(r.repeats)),
+                    sorted(
+                        repr((key.get(r[0]), r.kind, r.at))
+                        for r in timeline
+                        for _ in range((r.data or {}).get("repeats", 1))
+                    ),
                 ]
 
 
@@ -136,8 +186,20 @@ async def test_any_batching_of_inbox_deliveries_ends_as_one_by_one(deliveries, d
     repeats = data.draw(st.lists(st.integers(0, len(deliveries) - 1), max_size=3))
     deliveries = deliveries + [deliveries[i] for i in repeats]
     batches = data.draw(st.lists(st.integers(1, 8), min_size=1, max_size=4))
-    one_by_one = await _final_state(deliveries, [], 1)
+    one_by_one = await _final_state(deliveries, [], 1, collapse=False)
     assert await _final_state(deliveries, batches, data.draw(st.integers(2, 20))) == one_by_one
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DELIVERIES, st.data())
+async def test_a_flood_of_repeats_collapsed_ends_as_every_delivery_applied_alone(deliveries, data):
+    # A flood: the same few bodies re-sent many times, interleaved, drained in batches that hold
+    # many copies of each (gathered by body, then by alert across bodies).
+    order = data.draw(st.lists(st.integers(0, len(deliveries) - 1), min_size=1, max_size=30))
+    flood = [deliveries[i] for i in order]
+    one_by_one = await _final_state(flood, [], 1, collapse=False)
+    batches = data.draw(st.lists(st.integers(2, 30), min_size=1, max_size=3))
+    assert await _final_state(flood, batches, data.draw(st.integers(2, 30))) == one_by_one
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -147,9 +209,8 @@ async def test_claiming_fresh_prometheus_deliveries_first_ends_as_in_arrival_ord
     # their own times, so every incident, alert row and timeline entry ends the same.
     fresh = frozenset(data.draw(st.sets(st.integers(0, len(deliveries) - 1))))
     batches = data.draw(st.lists(st.integers(1, 8), min_size=1, max_size=4))
-    in_order = await _final_state(deliveries, [], 1, frozenset({-1}))
-    # -1 marks nothing but has both states compared by incident key.
-    got = await _final_state(deliveries, batches, data.draw(st.integers(1, 20)), fresh | {-1})
+    in_order = await _final_state(deliveries, [], 1, collapse=False, details=False)
+    got = await _final_state(deliveries, batches, data.draw(st.integers(1, 20)), fresh, details=False)
     assert got == in_order
 
 
@@ -163,6 +224,23 @@ async def test_on_postgresql_claiming_fresh_deliveries_first_ends_as_in_arrival_
         pytest.skip(f"PostgreSQL tests need {PG_ENV}")
     fresh = frozenset(data.draw(st.sets(st.integers(0, len(deliveries) - 1))))
     batches = data.draw(st.lists(st.integers(1, 8), min_size=1, max_size=4))
-    in_order = await _final_state(deliveries, [], 1, frozenset({-1}), pg_template)
-    got = await _final_state(deliveries, batches, data.draw(st.integers(1, 20)), fresh | {-1}, pg_template)
+    in_order = await _final_state(deliveries, [], 1, pg_template=pg_template, collapse=False, details=False)
+    got = await _final_state(
+        deliveries, batches, data.draw(st.integers(1, 20)), fresh, pg_template, details=False
+    )
     assert got == in_order
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DELIVERIES, st.data())
+async def test_on_postgresql_a_flood_of_repeats_collapsed_ends_as_every_delivery_applied_alone(
+    pg_template, deliveries, data
+):
+    if pg_template is None:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
+    order = data.draw(st.lists(st.integers(0, len(deliveries) - 1), min_size=1, max_size=30))
+    flood = [deliveries[i] for i in order]
+    one_by_one = await _final_state(flood, [], 1, pg_template=pg_template, collapse=False)
+    batches = data.draw(st.lists(st.integers(2, 30), min_size=1, max_size=3))
+    got = await _final_state(flood, batches, data.draw(st.integers(2, 30)), pg_template=pg_template)
+    assert got == one_by_one

@@ -115,10 +115,10 @@ async def test_a_row_whose_processing_fails_is_isolated_the_rest_flow_and_cleari
     real = drain_module.process_alerts
     broken = {"poison"}
 
-    async def failing_on_poison(uow, catalog, integration_id, events, now):
+    async def failing_on_poison(uow, catalog, integration_id, events, now, repeats=None):
         if any(e.dedup_key in broken for e in events):
             raise ValueError("a rule cannot handle this alert")
-        return await real(uow, catalog, integration_id, events, now)
+        return await real(uow, catalog, integration_id, events, now, repeats)
 
     monkeypatch.setattr(drain_module, "process_alerts", failing_on_poison)
     async with running_system(db_url, s.edge_config(), tmp_path, clock=FakeClock(T0)) as k:

@@ -104,6 +104,9 @@ alerts = Table(
     Column("event", JSON, nullable=False),
     Column("received_at", Float, nullable=False),
     Column("muted_reason", Text, nullable=True),
+    # Deliveries of this alert the row stands for: the inbox drain collapses a flood's re-sends of
+    # one alert (identical apart from their times) into one row (triage/repeats.py).
+    Column("repeats", Integer, nullable=False, server_default="1"),
     Index("ix_alerts_incident", "incident_id"),
 )
 

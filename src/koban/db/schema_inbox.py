@@ -45,6 +45,10 @@ ingest_inbox = Table(
     # carry their own times, so the key clocks make the outcome independent of the order).
     Column("fresh", Boolean, nullable=False, server_default=false()),
     Index("ix_ingest_inbox_fresh", "fresh", "id"),
+    # 64 bits of the body's hash, for sources whose rows may be taken out of order (Prometheus): the
+    # drain takes a flood's copies of one body together and collapses them (ingest/inbox.py).
+    Column("digest", BigInteger, nullable=True),
+    Index("ix_ingest_inbox_digest", "integration_id", "digest", "id"),
     # The waiting rows, for the edge's look at the backlog (ingest/backlog.py): ``error`` sits after
     # the body, so filtering on it row by row read every body (SQLite follows the overflow pages).
     Index(

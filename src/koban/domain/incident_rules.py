@@ -78,8 +78,8 @@ class Decision:
 def event_time(event: AlertEvent, clock: KeyClock, now: float) -> float:
     """The source's own time for the event, bounded by ``now``; or (none given, or later than now)
     just after everything the key saw."""
-    own = (event.ends_at or event.occurred_at) if event.action is AlertAction.RESOLVE else event.occurred_at
-    if own is not None and (at := own.timestamp()) <= now:
+    at = own_time(event)
+    if at is not None and at <= now:
         return at
     # Arrival order: later than now and than both clocks, so it always takes effect.
     seen = [x for x in (clock.fired_at, clock.resolved_at) if x is not None and x >= now]
@@ -153,6 +153,75 @@ def _resolve(incident: OpenIncident | None, clock: KeyClock, event: AlertEvent, 
     if any(state == FIRING for state in members.values()):
         return Decision(Verdict.MEMBER_RESOLVED, new, members=members)
     return Decision(Verdict.RESOLVE, new, members=members)
+
+
+def decide_repeats(
+    incident: OpenIncident | None,
+    clock: KeyClock,
+    earliest: AlertEvent,
+    latest: AlertEvent,
+    count: int,
+    now: float,
+    *,
+    muted: str | None = None,
+    retrigger_acknowledged: bool = False,
+) -> Decision | None:
+    """What ``count`` copies of one alert do together, applied one after another: copies identical
+    apart from their times (``earliest`` and ``latest`` are those with the earliest and the latest
+    own time, the same time when they are alike), as a flood of re-sends brings them.
+
+    A Decision when together they only move the clock and the count (a plain REPEAT, retriggering
+    at most once) or are all ignored for the same reason: the caller applies it once for all of
+    them. None when a copy may do more (open, resolve, raise the severity...): the caller applies
+    each copy alone. Between ``earliest`` and ``latest`` every decision is monotone in the event's
+    time (the clocks are maxima, firing is "newest trigger newer than newest resolve"), so when
+    both ends are quiet alike, every copy between them is too.
+    """
+    alike = own_time(earliest) == own_time(latest)
+    if not alike and event_time(latest, KeyClock(), now) != own_time(latest):
+        return None  # ordered by arrival, each copy moves the clock on its own: apply them one by one
+    lo = decide(incident, clock, earliest, now, muted=muted, retrigger_acknowledged=retrigger_acknowledged)
+    if not _quiet(lo):
+        return None
+    hi = (
+        lo
+        if alike
+        else decide(incident, clock, latest, now, muted=muted, retrigger_acknowledged=retrigger_acknowledged)
+    )
+    if not _quiet(hi) or hi.verdict is not lo.verdict or hi.reason != lo.reason:
+        return None
+    if not alike:
+        # Own times: the clock ends at the join of all copies, the latest's; one retrigger at most.
+        return replace(hi, retrigger=lo.retrigger or hi.retrigger)
+    # Alike copies, one after another: each one's decision feeds the next (a copy ordered by
+    # arrival moves the clock just past the one before); stop as soon as a copy changes nothing.
+    d, retrigger = lo, lo.retrigger
+    for _ in range(count - 1):
+        if retrigger and incident is not None:
+            incident = replace(incident, status="triggered")
+        nxt = decide(
+            incident, d.clock, latest, now, muted=muted, retrigger_acknowledged=retrigger_acknowledged
+        )
+        if not _quiet(nxt) or nxt.verdict is not lo.verdict or nxt.reason != lo.reason:
+            return None
+        if nxt.clock == d.clock and not nxt.retrigger:
+            break
+        d, retrigger = nxt, retrigger or nxt.retrigger
+    return replace(d, retrigger=retrigger)
+
+
+def own_time(event: AlertEvent) -> float | None:
+    """The time the source gave the event (its end for a resolve), as epoch seconds; None: none."""
+    own = (event.ends_at or event.occurred_at) if event.action is AlertAction.RESOLVE else event.occurred_at
+    return own.timestamp() if own is not None else None
+
+
+def _quiet(d: Decision) -> bool:
+    if d.verdict is Verdict.IGNORE:
+        return True
+    return (
+        d.verdict is Verdict.REPEAT and d.members is None and d.raise_severity is None and not d.member_added
+    )
 
 
 def fold(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -31,19 +32,24 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from koban.db.schema_inbox import ingest_inbox as ib
 from koban.db.uow import UnitOfWork
 from koban.domain.alerts import AlertEvent
+from koban.ingest.collapse import Run
 from koban.paging.incidents import StaleIncident
 from koban.sources.base import InboundRequest, PayloadError
 from koban.sources.json_body import parse_json
 from koban.sources.registry import get_source
 from koban.triage.alerts import process_alerts
+from koban.triage.repeats import Repeats, collapse
 
 if TYPE_CHECKING:
     from koban.catalog.deps import StoreDeps
 log = logging.getLogger("koban.inbox")
+# A batch holds the SQLite write lock while it runs; 500 distinct alerts keep accepts (and a fresh
+# row's turn) waiting well under a second behind it, and per-batch costs are already small against
+# per-alert ones at that size. Rows whose body the batch holds already cost little (collapsed
+# repeats): up to BATCH_ROWS of them join, which is what lets the drain keep pace with a flood.
 BATCH_ROWS = 500
-# A batch holds the SQLite write lock while it runs; 500 alerts keep accepts waiting well under a
-# second behind it, and per-batch costs are already small against per-alert ones at that size.
 BATCH_ALERTS = 500
+BODY_CHUNK = 50
 RETRIES = 5
 # Failures of the database rather than of a row's content: never a reason to park a row.
 TRANSIENT = (DBAPIError, OSError, TimeoutError)
@@ -59,6 +65,9 @@ class InboxDrain:
         # Fresh rows (a new alert) and the oldest take turns, so neither can starve the other:
         # a new alert waits at most for one batch of the oldest rows.
         self._fresh_turn = True
+        # Off: every delivery's every event applied alone, as before repeats collapsed (the
+        # property tests' reference: tests/ingest/test_inbox_drain_props.py).
+        self.collapse = True
 
     def wake(self) -> None:
         self.ready.set()
@@ -127,14 +136,14 @@ class InboxDrain:
     async def _batch(self, limit: int) -> int:
         deps = self.deps
         async with deps.db.begin() as conn:
-            rows = await _claim(conn, deps.db.dialect, limit, self._fresh_turn)
+            rows = await _claim(conn, deps.db.dialect, limit, self._fresh_turn, self.collapse)
             if not rows:
                 return 0
             now = deps.clock.now()
             runs, failed = await self._parse(rows)
             uow = UnitOfWork(conn, deps.db.dialect)
-            for integration_id, evs in runs:
-                await process_alerts(uow, deps.catalog, integration_id, evs, now)
+            for run in runs:
+                await process_alerts(uow, deps.catalog, run.integration_id, run.events, now, run.repeats)
             await uow.flush()
             for row_id, error in failed.items():
                 await conn.execute(sa.update(ib).where(ib.c.id == row_id).values(error=error))
@@ -147,11 +156,13 @@ class InboxDrain:
             deps.wake()
         return len(rows)
 
-    async def _parse(self, rows: list[Any]) -> tuple[list[tuple[str, list[AlertEvent]]], dict[int, str]]:
-        """Runs of consecutive rows of one integration as (integration, events), in arrival order,
-        and the rows that cannot become events. One ``process_alerts`` per run keeps the order of
-        the deliveries exactly (a busy integration is one run for the whole batch)."""
-        runs: list[tuple[str, list[AlertEvent]]] = []
+    async def _parse(self, rows: list[Any]) -> tuple[list[_Run], dict[int, str]]:
+        """Runs of consecutive rows of one integration as (integration, events, repeats), in
+        arrival order, and the rows that cannot become events. One ``process_alerts`` per run keeps
+        the order of the deliveries (a busy integration is one run for the whole batch); within a
+        run, rows of one body are parsed once and their repeats gathered (``ingest/collapse.py``),
+        then copies of one alert across bodies (``triage/repeats.py`` ``collapse``)."""
+        runs: list[tuple[str, Run]] = []
         failed: dict[int, str] = {}
         for row in rows:
             integ = self.deps.catalog.integrations.get(row.integration_id)
@@ -161,25 +172,23 @@ class InboxDrain:
             if integ is None:
                 failed[row.id] = f"integration {row.integration_id!r} no longer exists"
                 continue
+            if not runs or runs[-1][0] != row.integration_id:
+                service_id = self.deps.catalog.integration_service[row.integration_id]
+                runs.append((row.integration_id, Run(self.deps.catalog, service_id, _parser(integ.settings))))
             try:
-                inbound = InboundRequest(
-                    body=row.body,
-                    json=parse_json(row.body),
-                    headers={},
-                    query={},
-                    received_at=datetime.fromtimestamp(row.received_at, UTC),
-                )
-                events = get_source(row.parser).parse(inbound, integ.settings)
+                runs[-1][1].add(row, gather=self.collapse)
             except PayloadError as exc:  # the edge accepted it: only changed settings get here
                 failed[row.id] = f"cannot parse any more: {exc.message}"
-                continue
-            if runs and runs[-1][0] == row.integration_id:
-                runs[-1][1].extend(events)
-            else:
-                runs.append((row.integration_id, events))
         for row_id, error in failed.items():
             log.error("inbox row %d kept unprocessed: %s", row_id, error)
-        return runs, failed
+        out = []
+        for integration_id, run in runs:
+            events, repeats = run.events()
+            if self.collapse:
+                service_id = self.deps.catalog.integration_service[integration_id]
+                events, repeats = collapse(self.deps.catalog, service_id, events, repeats)
+            out.append(_Run(integration_id, events, repeats))
+        return out, failed
 
     async def _park_first(self, error: str, fresh_first: bool) -> None:
         async with self.deps.db.begin() as conn:
@@ -189,48 +198,122 @@ class InboxDrain:
                 await conn.execute(sa.update(ib).where(ib.c.id == rows[0].id).values(error=error))
 
 
-async def _claim(conn: Any, dialect: str, limit: int, fresh_first: bool = False) -> list[_Claimed]:
-    """Up to ``limit`` rows and about ``BATCH_ALERTS`` alerts: the fresh ones alone when
+async def _claim(
+    conn: Any, dialect: str, limit: int, fresh_first: bool = False, gather: bool = True
+) -> list[_Claimed]:
+    """Up to ``limit`` rows and about ``BATCH_ALERTS`` distinct alerts: the fresh ones alone when
     ``fresh_first`` and there are any (a new alert's page must not wait behind a flood of repeats:
-    ``ingest/novelty.py``), else the oldest.
-
-    Bodies are read for the rows taken only: at 100 alerts a row, reading ``limit`` bodies to keep
-    5 of them was the drain's costliest statement."""
+    ``ingest/novelty.py``), else the oldest."""
     if dialect == "postgresql":
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
-    rows: list[sa.Row[Any, Any, Any, Any, Any]] = []  # id, integration_id, parser, received_at, alerts
+    rows: list[_Claimed] = []
     if fresh_first:
         rows = await _oldest(conn, dialect, limit, ib.c.fresh.is_(True))
     if not rows:
         rows = await _oldest(conn, dialect, limit, None)
-    if not rows:
+        if gather:
+            rows += await _copies(conn, dialect, rows, limit - len(rows))
+    return sorted(rows, key=lambda r: r.id)
+
+
+async def _copies(conn: Any, dialect: str, taken: list[_Claimed], room: int) -> list[_Claimed]:
+    """Later rows holding the same body as a row taken, wherever they wait: a flood's re-sends,
+    applied together as repeats (``ingest/collapse.py``) for little more than one of them. Only
+    rows with a ``digest`` (sources whose events carry their own times, for which the order rows
+    are applied in does not change the outcome: ``ingest/novelty.py``); each body compared, not
+    only its digest."""
+    wanted = {(r.integration_id, r.digest): r for r in taken if r.digest is not None}
+    if not wanted or room <= 0:
         return []
-    bodies = dict(
-        (await conn.execute(sa.select(ib.c.id, ib.c.body).where(ib.c.id.in_([r.id for r in rows])))).all()
-    )
-    return [
-        _Claimed(r.id, r.integration_id, r.parser, r.received_at, r.alerts, bodies[r.id], bool(r.fresh))
-        for r in rows
-    ]
+    have = {r.id for r in taken}
+    out: list[_Claimed] = []
+    per_body = max(1, room // len(wanted))
+    for (integration_id, digest), first in wanted.items():
+        q = (
+            sa.select(
+                ib.c.id,
+                ib.c.integration_id,
+                ib.c.parser,
+                ib.c.received_at,
+                ib.c.alerts,
+                ib.c.fresh,
+                ib.c.body,
+            )
+            .where(ib.c.integration_id == integration_id, ib.c.digest == digest, ib.c.error.is_(None))
+            .order_by(ib.c.id)
+            .limit(per_body + len(have))
+        )
+        if dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        for r in await conn.execute(q):
+            if r.id in have or r.body != first.body:
+                continue
+            have.add(r.id)
+            out.append(
+                _Claimed(
+                    r.id, r.integration_id, r.parser, r.received_at, r.alerts, r.body, bool(r.fresh), digest
+                )
+            )
+            if len(out) >= room:
+                return out
+    return out
 
 
-async def _oldest(conn: Any, dialect: str, limit: int, where: Any) -> list[Any]:
-    q = sa.select(ib.c.id, ib.c.integration_id, ib.c.parser, ib.c.received_at, ib.c.alerts, ib.c.fresh).where(
-        ib.c.error.is_(None)
-    )
+async def _oldest(conn: Any, dialect: str, limit: int, where: Any) -> list[_Claimed]:
+    """The oldest rows while their work fits ``BATCH_ALERTS``: a row whose body an earlier row of
+    the batch has too costs nothing, its alerts are applied as repeats (``ingest/collapse.py``).
+    Bodies are read ``BODY_CHUNK`` rows at a time, so few are read and left (at 100 alerts a row,
+    reading ``limit`` bodies to keep 5 of them was the drain's costliest statement)."""
+    q = sa.select(
+        ib.c.id, ib.c.integration_id, ib.c.parser, ib.c.received_at, ib.c.alerts, ib.c.fresh, ib.c.digest
+    ).where(ib.c.error.is_(None))
     if where is not None:
         q = q.where(where)
     q = q.order_by(ib.c.id).limit(limit)
     if dialect == "postgresql":
         q = q.with_for_update(skip_locked=True)
-    rows: list[Any] = []
-    alerts = 0
-    for row in await conn.execute(q):
-        if rows and alerts + row.alerts > BATCH_ALERTS:
-            break
-        rows.append(row)
-        alerts += row.alerts
-    return rows
+    found = (await conn.execute(q)).all()
+    taken: list[_Claimed] = []
+    seen: set[tuple[str, bytes]] = set()
+    work = 0
+    for start in range(0, len(found), BODY_CHUNK):
+        chunk = found[start : start + BODY_CHUNK]
+        ids = [r.id for r in chunk]
+        bodies = dict((await conn.execute(sa.select(ib.c.id, ib.c.body).where(ib.c.id.in_(ids)))).all())
+        for r in chunk:
+            body = bodies[r.id]
+            same = (r.integration_id, body)
+            cost = 0 if same in seen else r.alerts
+            if taken and work + cost > BATCH_ALERTS:
+                return taken
+            seen.add(same)
+            work += cost
+            taken.append(
+                _Claimed(
+                    r.id, r.integration_id, r.parser, r.received_at, r.alerts, body, bool(r.fresh), r.digest
+                )
+            )
+    return taken
+
+
+def _parser(settings: Any) -> Callable[[_Claimed], list[AlertEvent]]:
+    def parse(row: _Claimed) -> list[AlertEvent]:
+        inbound = InboundRequest(
+            body=row.body,
+            json=parse_json(row.body),
+            headers={},
+            query={},
+            received_at=datetime.fromtimestamp(row.received_at, UTC),
+        )
+        return get_source(row.parser).parse(inbound, settings)
+
+    return parse
+
+
+class _Run(NamedTuple):
+    integration_id: str
+    events: list[AlertEvent]
+    repeats: dict[int, Repeats]
 
 
 class _Claimed(NamedTuple):
@@ -241,3 +324,4 @@ class _Claimed(NamedTuple):
     alerts: int
     body: bytes
     fresh: bool
+    digest: int | None

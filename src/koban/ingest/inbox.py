@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import time
 from collections import deque
@@ -24,6 +25,7 @@ from koban.db.schema_inbox import ingest_inbox
 from koban.ingest.backlog import Backlog
 from koban.ingest.inbox_sqlite import SqliteInboxWriter, sqlite_path
 from koban.ingest.limits import Ask, LimitGate, RateLimited
+from koban.ingest.novelty import FRESH_KINDS
 from koban.routing.ratelimit import Decision, Limits
 
 if TYPE_CHECKING:
@@ -51,6 +53,15 @@ class Delivery:
 
 
 Item = tuple[Delivery, Limits | None, "asyncio.Future[RateLimited | None]"]
+
+
+def body_digest(d: Delivery) -> int | None:
+    """64 bits of the body's BLAKE2b for sources whose rows the drain may take out of order
+    (``novelty.FRESH_KINDS``): it gathers a flood's rows of one body by it (``ingest/drain.py``)
+    and compares the bodies themselves before treating them as one. None for the others."""
+    if d.parser not in FRESH_KINDS:
+        return None
+    return int.from_bytes(hashlib.blake2b(d.body, digest_size=8).digest(), "big", signed=True)
 
 
 class InboxWriter:
@@ -172,7 +183,7 @@ class InboxWriter:
             try:
                 raw.commit_rows(
                     [
-                        (d.integration_id, d.parser, d.received_at, d.alerts, d.body, d.fresh)
+                        (d.integration_id, d.parser, d.received_at, d.alerts, d.body, d.fresh, body_digest(d))
                         for d, _, _ in items
                     ]
                 )
@@ -203,7 +214,10 @@ class InboxWriter:
         asks = [Ask(d.integration_id, limits, d.alerts) if limits else None for d, limits, _ in batch]
         if self.raw is not None and not any(asks):
             await self.raw.write(
-                [(d.integration_id, d.parser, d.received_at, d.alerts, d.body, d.fresh) for d, _, _ in batch]
+                [
+                    (d.integration_id, d.parser, d.received_at, d.alerts, d.body, d.fresh, body_digest(d))
+                    for d, _, _ in batch
+                ]
             )
             self.backlog.committed(len(batch), batch[0][0].received_at)
             self.wake_drain()
@@ -227,6 +241,7 @@ class InboxWriter:
                         "alerts": d.alerts,
                         "body": d.body,
                         "fresh": d.fresh,
+                        "digest": body_digest(d),
                     }
                 )
             if rows:

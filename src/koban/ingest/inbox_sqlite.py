@@ -24,8 +24,8 @@ from sqlalchemy.engine import make_url
 from koban.db.engine import Database
 
 _INSERT = (
-    "INSERT INTO ingest_inbox (integration_id, parser, received_at, alerts, body, fresh)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO ingest_inbox (integration_id, parser, received_at, alerts, body, fresh, digest)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -64,7 +64,7 @@ class SqliteInboxWriter:
             raise
 
     async def write(self, rows: list[tuple[Any, ...]]) -> None:
-        """Commit ``rows`` (integration_id, parser, received_at, alerts, body, fresh); returns on commit."""
+        """Commit ``rows`` (integration_id, parser, received_at, alerts, body, fresh, digest): on commit."""
         async with self.db.write_lock():
             await asyncio.get_running_loop().run_in_executor(self._thread, self.commit_rows, rows)
 

@@ -10,6 +10,7 @@ whose flushes come back here as member events of one incident.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,15 +25,16 @@ from koban.domain.escalation import Acknowledge, Resolve, Retrigger, Start, Stat
 from koban.domain.escalation import Decision as EscDecision
 from koban.domain.escalation import decide as decide_escalation
 from koban.domain.freeze import freeze
-from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdict, decide
+from koban.domain.incident_rules import Decision, KeyClock, OpenIncident, Verdict, decide, decide_repeats
 from koban.domain.plan import Plan
 from koban.domain.routes import choose_route
 from koban.paging.incidents import apply, esc_state, handle, state_columns, update_params, update_stmt
 from koban.triage import grouping
-from koban.triage.group_codec import event_to_json
+from koban.triage.alert_rows import alert_notes, record_alert
 from koban.triage.key_clocks import clock_key, lock_clocks, store_clocks
 from koban.triage.muting import Muter, matcher_labels
 from koban.triage.outcome import AlertOutcome
+from koban.triage.repeats import Repeats
 
 
 def open_key(service_id: str, incident_key: str) -> str:
@@ -40,10 +42,17 @@ def open_key(service_id: str, incident_key: str) -> str:
 
 
 async def process_alerts(
-    uow: UnitOfWork, catalog: Catalog, integration_id: str, events: list[AlertEvent], now: float
+    uow: UnitOfWork,
+    catalog: Catalog,
+    integration_id: str,
+    events: list[AlertEvent],
+    now: float,
+    repeats: Mapping[int, Repeats] | None = None,
 ) -> list[AlertOutcome]:
     service_id = catalog.integration_service[integration_id]
-    return await process_service_alerts(uow, catalog, service_id, events, now, integration_id=integration_id)
+    return await process_service_alerts(
+        uow, catalog, service_id, events, now, integration_id=integration_id, repeats=repeats
+    )
 
 
 async def process_service_alerts(
@@ -55,8 +64,11 @@ async def process_service_alerts(
     *,
     integration_id: str | None = None,
     record: bool = True,
+    repeats: Mapping[int, Repeats] | None = None,
 ) -> list[AlertOutcome]:
-    """``record=False`` for events koban made itself (group flushes): their alerts are already stored."""
+    """``record=False`` for events koban made itself (group flushes): their alerts are already stored.
+    ``repeats``: copies of ``events[i]`` applied right after it (``triage/repeats.py``; only for
+    events that go straight to their incident: ``collapsible``)."""
     service = catalog.services[service_id]
     grouped = [i for i, ev in enumerate(events) if grouping.applies(service, ev)]
     direct = sorted(set(range(len(events))) - set(grouped))
@@ -76,19 +88,14 @@ async def process_service_alerts(
     muter = Muter(uow, catalog.routing, now)
     out: dict[int, AlertOutcome] = {}
     touched: dict[str, KeyClock] = {}
-    for i in direct:
-        ev = events[i]
+    retrigger_ack = service.retrigger_acknowledged
+
+    async def one(ev: AlertEvent, ck: str) -> AlertOutcome:
         ok = open_key(service_id, ev.incident_key)
-        ck = cks[i]
         muted = await muter.reason(service_id, ev, ok)
         row = open_rows.get(ok)
         d = decide(
-            _view(row),
-            clocks.get(ck, _NO_CLOCK),
-            ev,
-            now,
-            muted=muted,
-            retrigger_acknowledged=service.retrigger_acknowledged,
+            _view(row), clocks.get(ck, _NO_CLOCK), ev, now, muted=muted, retrigger_acknowledged=retrigger_ack
         )
         if ev.action is not AlertAction.ACKNOWLEDGE:
             clocks[ck] = touched[ck] = d.clock
@@ -100,21 +107,56 @@ async def process_service_alerts(
             muter.firing_added(ok, matcher_labels(ev.labels, ev.severity.value, service_id))
         elif row is not None and row["status"] == Status.RESOLVED.value:
             open_rows.pop(ok, None)
-        if muted is not None and row is not None:
-            uow.note(row["id"], now, "alert.muted", via=ev.source or None, data={"reason": muted})
-        elif result[0].ignored is not None and row is not None:
-            # A stale resolve or a refused acknowledgement is part of the incident's story: shown
-            # where responders look, not only in alerts.muted_reason.
-            uow.note(
-                row["id"],
-                now,
-                "alert.ignored",
-                via=ev.source or None,
-                data={"dedup_key": ev.dedup_key, "action": ev.action.value, "reason": result[0].ignored},
-            )
-        out[i] = result[0]
+        alert_notes(uow, row, ev, muted, result[0].ignored, now, 1)
         if record:
-            _record(uow, integration_id, service_id, ev, result[0], now)
+            record_alert(uow, integration_id, service_id, ev, result[0], now)
+        return result[0]
+
+    async def together(rest: Repeats, ck: str) -> AlertOutcome | None:
+        """Copies of one alert applied at once when they are quiet (None: they are not)."""
+        ev = rest.latest
+        ok = open_key(service_id, ev.incident_key)
+        muted = await muter.reason(service_id, ev, ok)
+        row = open_rows.get(ok)
+        clock = clocks.get(ck, _NO_CLOCK)
+        d = decide_repeats(
+            _view(row),
+            clock,
+            rest.earliest,
+            ev,
+            rest.count,
+            now,
+            muted=muted,
+            retrigger_acknowledged=retrigger_ack,
+        )
+        if d is None:
+            return None
+        if ev.action is not AlertAction.ACKNOWLEDGE:
+            clocks[ck] = touched[ck] = d.clock
+        if d.verdict is Verdict.REPEAT and row is not None:
+            await _repeat(uow, catalog, ev, row, d, now, rest.count)
+            res = AlertOutcome(row["id"], row["status"])
+        else:
+            res = AlertOutcome(row["id"] if row else None, row["status"] if row else None, ignored=d.reason)
+        alert_notes(uow, row, ev, muted, res.ignored, now, rest.count)
+        if record:
+            record_alert(uow, integration_id, service_id, ev, res, now, rest.count)
+        return res
+
+    for i in direct:
+        rest = repeats.get(i) if repeats else None
+        if rest is None:
+            out[i] = await one(events[i], cks[i])
+            continue
+        # The event and its copies together when all are quiet (a repeat of an open incident, as
+        # in a flood); else the event alone, then its copies together or one by one.
+        res = await together(Repeats.of(events[i]).join(rest), cks[i])
+        if res is None:
+            res = await one(events[i], cks[i])
+            if await together(rest, cks[i]) is None:
+                for copy in rest.each():
+                    await one(copy, cks[i])
+        out[i] = res
     await store_clocks(uow, touched, now)
     if grouped:
         for i, res in zip(
@@ -126,32 +168,8 @@ async def process_service_alerts(
         ):
             out[i] = res
             if record:
-                _record(uow, integration_id, service_id, events[i], res, now)
+                record_alert(uow, integration_id, service_id, events[i], res, now)
     return [out[i] for i in range(len(events))]
-
-
-def _record(
-    uow: UnitOfWork,
-    integration_id: str | None,
-    service_id: str,
-    ev: AlertEvent,
-    res: AlertOutcome,
-    now: float,
-) -> None:
-    uow.alerts.append(
-        {
-            "incident_id": res.incident_id,
-            "integration_id": integration_id,
-            "service_id": service_id,
-            "dedup_key": ev.dedup_key,
-            "action": ev.action.value,
-            "severity": ev.severity.value,
-            "summary": ev.summary[:2000],
-            "event": event_to_json(ev),
-            "received_at": now,
-            "muted_reason": res.ignored,
-        }
-    )
 
 
 # The columns a repeat reads (``_view``, ``_repeat``, the outcome): locked rows are read with only
@@ -335,9 +353,15 @@ def _started(
 
 
 async def _repeat(
-    uow: UnitOfWork, catalog: Catalog, ev: AlertEvent, row: dict[str, Any], d: Decision, now: float
+    uow: UnitOfWork,
+    catalog: Catalog,
+    ev: AlertEvent,
+    row: dict[str, Any],
+    d: Decision,
+    now: float,
+    count: int = 1,
 ) -> None:
-    changes: dict[str, Any] = {"alert_count": row["alert_count"] + 1, "updated_at": now}
+    changes: dict[str, Any] = {"alert_count": row["alert_count"] + count, "updated_at": now}
     if d.raise_severity is not None:
         changes["severity"] = d.raise_severity.value
         uow.note(
