@@ -4,6 +4,7 @@ and a post left half-sent by a dead instance is posted again only where duplicat
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ async def test_a_receiver_down_for_a_while_gets_the_digest_once_on_a_retry(opens
         slack.fail_next(WEBHOOK, status=503, count=2)
         cfg = with_logs(opensearch_url, **digest(opensearch_url, slack.webhook_url(), index))
         async with running_system(db_url, cfg, tmp_path, clock=clock) as k:
-            other = LogWork(type(k.deps)(k.db, clock, k.catalogs, k.settings, "other-instance", k.wake))
+            other = LogWork(dataclasses.replace(k.deps, owner="other-instance"))
             assert await k.logs.tick() == 1
             run = await the_run(k)
             assert run["status"] == "posting" and slack.messages == []

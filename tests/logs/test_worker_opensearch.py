@@ -5,6 +5,7 @@ start, and alert their service when the cluster is down."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,7 +84,7 @@ async def test_a_rule_runs_once_per_interval_whichever_instance_looks(opensearch
     async with running_system(
         db_url, with_logs(opensearch_url, log_rules=[rule]), tmp_path, clock=clock
     ) as k:
-        other = LogWork(type(k.deps)(k.db, clock, k.catalogs, k.settings, "other-instance", k.wake))
+        other = LogWork(dataclasses.replace(k.deps, owner="other-instance"))
         assert await k.logs.tick() == 1
         assert await other.tick() == 0  # due again only a minute later
         clock.advance(30)
@@ -132,7 +133,7 @@ async def test_a_digest_missed_while_down_is_posted_once_at_start_by_one_of_two_
     async with FakeSlack() as slack:
         cfg = with_logs(opensearch_url, **digest(opensearch_url, slack.webhook_url(), index))
         async with running_system(db_url, cfg, tmp_path, clock=clock) as k:
-            other = LogWork(type(k.deps)(k.db, clock, k.catalogs, k.settings, "other-instance", k.wake))
+            other = LogWork(dataclasses.replace(k.deps, owner="other-instance"))
             assert await k.logs.tick() == 1
             assert await other.tick() == 0
             clock.advance(3600)
