@@ -10,6 +10,7 @@ writing transaction (``Managed``, 409). Bad input is shown in words with a 422, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -147,14 +148,7 @@ async def person_page(request: Request, ident: str) -> Response:
 
 @router.post("/settings/people/{ident}", dependencies=[ADMIN])
 async def update_person(request: Request, ident: str) -> Response:
-    deps = deps_of(request)
-    await deps.refresh_catalog()
-    old = _existing(request, "people", ident)
-    form = await read_form(request)
-    person = forms.read_person(form, ident)
-    if isinstance(person, str):
-        return await show(request, "people", old, error=person, status=422, form=form)
-    return await _save(request, "people", person, ident, old, form)
+    return await _update(request, "people", ident, lambda form, _old, _deps: forms.read_person(form, ident))
 
 
 @router.get("/settings/teams/{ident}/edit", dependencies=[ADMIN])
@@ -165,14 +159,13 @@ async def team_page(request: Request, ident: str) -> Response:
 
 @router.post("/settings/teams/{ident}", dependencies=[ADMIN])
 async def update_team(request: Request, ident: str) -> Response:
-    deps = deps_of(request)
-    await deps.refresh_catalog()
-    old = _existing(request, "teams", ident)
-    form = await read_form(request, max_fields=len(deps.catalog.people) + 10)
-    team = forms.read_team(form, old, set(deps.catalog.people))
-    if isinstance(team, str):
-        return await show(request, "teams", old, error=team, status=422, form=form)
-    return await _save(request, "teams", team, ident, old, form)
+    return await _update(
+        request,
+        "teams",
+        ident,
+        lambda form, old, deps: forms.read_team(form, old, set(deps.catalog.people)),
+        max_fields=len(deps_of(request).catalog.people) + 10,
+    )
 
 
 @router.get("/settings/channels/{ident}/edit", dependencies=[ADMIN])
@@ -183,14 +176,31 @@ async def channel_page(request: Request, ident: str) -> Response:
 
 @router.post("/settings/channels/{ident}", dependencies=[ADMIN])
 async def update_channel(request: Request, ident: str) -> Response:
+    # A channel's form holds its secrets: never echoed back into the page.
+    return await _update(
+        request, "channels", ident, lambda form, old, _deps: forms.read_channel(form, old), echo=False
+    )
+
+
+async def _update(
+    request: Request,
+    kind: str,
+    ident: str,
+    read: Callable[[dict[str, str], Any, Any], Any],
+    *,
+    max_fields: int = 100,
+    echo: bool = True,
+) -> Response:
+    """An edit of an existing object: read the form into a model (or the words of its problem, 422),
+    then save it through the REST API's path."""
     deps = deps_of(request)
     await deps.refresh_catalog()
-    old = _existing(request, "channels", ident)
-    form = await read_form(request)
-    channel = forms.read_channel(form, old)
-    if isinstance(channel, str):
-        return await show(request, "channels", old, error=channel, status=422)
-    return await _save(request, "channels", channel, ident, old, {})
+    old = _existing(request, kind, ident)
+    form = await read_form(request, max_fields=max_fields)
+    model = read(form, old, deps)
+    if isinstance(model, str):
+        return await show(request, kind, old, error=model, status=422, form=form if echo else None)
+    return await _save(request, kind, model, ident, old, form if echo else {})
 
 
 @router.post("/settings/people/{ident}/login", dependencies=[ADMIN])
