@@ -62,3 +62,18 @@ def test_no_message_is_in_a_catalogue_twice(lang: str) -> None:
     lines = (WEB / "locale" / lang / "LC_MESSAGES" / "messages.po").read_text().splitlines()
     ids = [line for line in lines if line.startswith("msgid ") and line != 'msgid ""']  # "": header, long ids
     assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_catalogue_entry_has_a_translation_line(lang: str) -> None:
+    # A merge once left a msgid without its msgstr: Babel only warns, and the entry after it was misread.
+    lines = (WEB / "locale" / lang / "LC_MESSAGES" / "messages.po").read_text().splitlines()
+    broken = []
+    for i, line in enumerate(lines):
+        if line.startswith("msgid "):
+            j = i + 1
+            while j < len(lines) and lines[j].startswith('"'):
+                j += 1
+            if j == len(lines) or not lines[j].startswith(("msgstr", "msgid_plural")):
+                broken.append(line)
+    assert broken == []
