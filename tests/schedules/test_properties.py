@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from koban.schedules.local_time import instant, local
+from koban.core.local_time import instant, local
 from koban.schedules.model import Layer, MemberChange, Override, Rotation, Schedule, Slot, Window
 from koban.schedules.resolve import final, slot_at
 

@@ -21,11 +21,11 @@ from koban.auth.audit import Change
 from koban.auth.guard import origin_of
 from koban.auth.permissions import Need, Scope, decide
 from koban.config.model_schedules import Override
+from koban.core.local_time import local, zone
 from koban.paging.on_call import HORIZON
 from koban.paging.schedule_overrides import made_by, refusal, store_overrides
 from koban.schedules.build import on_call, resolved
 from koban.schedules.coverage import report
-from koban.schedules.local_time import local, zone
 
 router = APIRouter(prefix="/api/v1", tags=["schedules"])
 MAX_SPAN = 400 * 86400.0

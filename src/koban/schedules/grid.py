@@ -13,12 +13,11 @@ import calendar
 import math
 from bisect import bisect_right
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
-
-from koban.schedules.local_time import instant, local
+from koban.core.local_time import instant, local
+from koban.core.recurrence import occurrences
 from koban.schedules.model import Layer
 
 _DAYS = {"daily": 1, "weekly": 7}
@@ -92,20 +91,16 @@ def _add_months(d: date, months: int) -> date:
 
 
 class _RRuleGrid:
-    """Occurrences of an RRULE whose DTSTART is the anchor, expanded as far as asked. Two occurrences
-    landing on one instant (a sub-daily rule across a gap) count once: the later one stands."""
+    """Occurrences of an RRULE whose DTSTART is the anchor (``core/recurrence.py``, the reading
+    maintenance windows share), expanded as far as asked."""
 
     def __init__(self, rule: str, anchor: datetime, tz: ZoneInfo) -> None:
-        self.tz = tz
-        self._source: Any = iter(rrulestr(rule, dtstart=anchor))
+        self._source = occurrences(rule, anchor, tz)
         self._instants: list[float] = []
         self._done = False
 
     def _more(self) -> bool:
-        for wall in self._source:
-            t = instant(wall, self.tz)
-            if self._instants and t <= self._instants[-1]:
-                continue
+        for t in self._source:
             self._instants.append(t)
             return True
         self._done = True
