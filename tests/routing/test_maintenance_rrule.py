@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from koban.config.model_routing import Maintenance
 from koban.domain.alerts import AlertAction
 from koban.reports.maintenance import window_intervals
-from koban.routing.maintenance import MaintenanceWindow, WindowKind, is_active
+from koban.routing.maintenance import MaintenanceWindow, WindowKind, _starts, is_active
 from koban.routing.mute import mute_reason
 from koban.schedules.grid import grid
 from koban.schedules.model import Layer, Rotation
@@ -39,6 +39,16 @@ def first_sunday(**kw: object) -> MaintenanceWindow:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+def test_a_daily_rule_years_old_is_expanded_once_not_on_every_check():
+    w = first_sunday(rrule="FREQ=DAILY;BYHOUR=3", starts_at="2020-01-01T03:00:00+01:00", duration="1h")
+    # 03:00-04:00 Paris (02:00-03:00 UTC in January) each day since 2020, checked every 7 minutes
+    # for a day from 02:30 UTC: 5 checks in that day's window, 4 in the next day's.
+    checks = [utc(2026, 1, 10, 2, 30) + timedelta(minutes=m) for m in range(0, 24 * 60, 7)]
+    before = _starts.cache_info().misses
+    assert sum(is_active(w, at) for at in checks) == 9
+    assert _starts.cache_info().misses == before + 1  # one expansion, extended as time goes on
 
 
 def test_an_rrule_window_is_active_for_its_duration_from_each_occurrence_in_its_zone():
@@ -94,6 +104,7 @@ def test_an_rrule_window_mutes_triggers_and_reports_leave_exactly_the_muted_minu
         ({"starts_at": None}, "needs an RRULE, starts_at"),
         ({"duration": "8d"}, "at most 7 days"),
         ({"ends_at": "2026-01-04T04:00:00+01:00"}, "no ends_at"),
+        ({"rrule": "FREQ=DAILY;BYHOUR=2,14"}, "at most once a day on average: use cron"),
     ],
 )
 def test_a_bad_rrule_window_is_refused_with_what_is_wrong(change: dict, message: str):

@@ -10,13 +10,15 @@ rule means the same thing in both places.
 from __future__ import annotations
 
 import functools
+import math
+from bisect import bisect_right
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-from koban.core.local_time import instant, local
+from koban.core.local_time import instant
 
 _ANY = datetime(2000, 1, 1)  # noqa: DTZ001  (any start: whether a rule reads does not depend on it)
 
@@ -28,6 +30,18 @@ def check_rrule(rule: str) -> str:
     except (ValueError, TypeError) as e:
         raise ValueError(f"not an RFC 5545 RRULE: {e}") from None
     return rule
+
+
+def more_than(rule: str, dtstart: datetime, most: int, within: timedelta) -> bool:
+    """Whether ``rule`` from ``dtstart`` has more than ``most`` occurrences ``within`` its start
+    (looks at no more than ``most + 1`` of them)."""
+    end = dtstart + within
+    for n, wall in enumerate(_parsed(rule, dtstart)):
+        if wall >= end:
+            return False
+        if n >= most:
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=1024)
@@ -51,17 +65,38 @@ def occurrences(rule: str, dtstart: datetime, tz: ZoneInfo, after: datetime | No
         yield t
 
 
-def last_occurrence(rule: str, dtstart: datetime, tz: ZoneInfo, at: float) -> float | None:
-    """The latest instant of ``rule`` at or before ``at``; None before its first."""
-    wall = _parsed(rule, dtstart).before(local(at, tz).replace(fold=0), inc=True)
-    if wall is None:
-        return None
-    t = instant(wall, tz)
-    # An occurrence in a gap is the jump; one written after the current wall time in a repeated
-    # hour (its first pass is still ahead) has not happened yet: the one before it has.
-    while t > at:
-        wall = _parsed(rule, dtstart).before(wall, inc=False)
-        if wall is None:
-            return None
-        t = instant(wall, tz)
-    return t
+class Occurrences:
+    """The instants of ``rule`` from the naive wall-clock ``dtstart``, expanded as far as asked and
+    kept: a schedule layer's handoff ``k`` (``at``), the shift in progress (``index``), a
+    maintenance window's latest start (``last``). Asking again for a later time only expands the
+    occurrences since the last question (dateutil's ``before`` starts from DTSTART every time)."""
+
+    def __init__(self, rule: str, dtstart: datetime, tz: ZoneInfo) -> None:
+        self._source = occurrences(rule, dtstart, tz)
+        self._instants: list[float] = []
+        self._done = False
+
+    def _more(self) -> bool:
+        for t in self._source:
+            self._instants.append(t)
+            return True
+        self._done = True
+        return False
+
+    def at(self, k: int) -> float:
+        """Occurrence ``k`` (k >= 0); infinity past the end of a finite rule (COUNT, UNTIL)."""
+        while len(self._instants) <= k:
+            if self._done or not self._more():
+                return math.inf
+        return self._instants[k]
+
+    def index(self, t: float) -> int:
+        """The largest k with at(k) <= t; -1 before the first."""
+        while not self._done and (not self._instants or self._instants[-1] <= t):
+            self._more()
+        return bisect_right(self._instants, t) - 1
+
+    def last(self, t: float) -> float | None:
+        """The latest occurrence at or before ``t``; None before the first."""
+        k = self.index(t)
+        return None if k < 0 else self._instants[k]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from koban.core.recurrence import check_rrule, last_occurrence
+from koban.core.recurrence import Occurrences, check_rrule, more_than
 from koban.routing.cron import last_fire, parse_cron
 
 MAX_CRON_DURATION = timedelta(days=7)
@@ -70,6 +70,10 @@ class MaintenanceWindow:
             if self.ends_at or self.cron:
                 raise ValueError("an rrule window has no ends_at and no cron: its duration ends each start")
             check_rrule(self.rrule)
+            if more_than(self.rrule, rrule_start(self), 366, timedelta(days=366)):
+                # Each check expands the rule up to now once per process: a rule starting every
+                # hour for years would stall the ingest path; cron + duration has no such cost.
+                raise ValueError("an rrule window starts at most once a day on average: use cron + duration")
 
 
 def is_active(window: MaintenanceWindow, now: datetime) -> bool:
@@ -118,17 +122,15 @@ def rrule_start(window: MaintenanceWindow) -> datetime:
 def _rrule_active(window: MaintenanceWindow, now: datetime) -> bool:
     """Active if an occurrence started in (now - duration, now]."""
     assert window.rrule and window.duration
-    minute = int(now.timestamp() // 60)
-    started = _last_start(window.rrule, rrule_start(window), window.timezone, minute)
-    if started is None or started > now.timestamp():  # a start later in this very minute
-        started = _last_start(window.rrule, rrule_start(window), window.timezone, minute - 1)
+    started = _starts(window.rrule, rrule_start(window), window.timezone).last(now.timestamp())
     return started is not None and now.timestamp() < started + window.duration.total_seconds()
 
 
-@functools.lru_cache(maxsize=4096)
-def _last_start(rule: str, dtstart: datetime, timezone: str, minute: int) -> float | None:
-    # Per (window, minute), as for cron: the alerts of one minute share one expansion of the rule.
-    return last_occurrence(rule, dtstart, ZoneInfo(timezone), minute * 60.0 + 59.999)
+@functools.lru_cache(maxsize=256)
+def _starts(rule: str, dtstart: datetime, timezone: str) -> Occurrences:
+    # One expansion per window, kept: each alert's check only extends it to now (expanding from
+    # DTSTART on every check cost seconds for an hourly rule a few years old).
+    return Occurrences(rule, dtstart, ZoneInfo(timezone))
 
 
 @functools.lru_cache(maxsize=4096)
