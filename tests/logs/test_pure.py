@@ -106,14 +106,15 @@ def test_change_is_a_value_other_than_the_last_one_seen_and_the_first_value_is_n
     from koban.logs.rule_queries import Observation
     from koban.logs.rules import changed
 
+    rule = _rule(type="change", compare_key="user", query_key="service")
     seen = Observation(1, False, "", ("ann",))
-    state, obs = changed("user", KeyState(), seen)
+    state, obs = changed(rule, KeyState(), seen)
     assert state.last == "ann" and not obs.hit
-    state, obs = changed("user", state, Observation(1, False, "", ("bob",)))
+    state, obs = changed(rule, state, Observation(1, False, "", ("bob",)))
     assert state.last == "bob" and obs.hit and obs.text == "user changed from ann to bob"
-    _, obs = changed("user", KeyState(), Observation(2, False, "", ("ann", "bob")))
+    _, obs = changed(rule, KeyState(), Observation(2, False, "", ("ann", "bob")))
     assert obs.hit  # two values within one run
-    kept, obs = changed("user", state, Observation(0, False, "", ()))
+    kept, obs = changed(rule, state, Observation(0, False, "", ()))
     assert kept.last == "bob" and not obs.hit
 
 
