@@ -15,7 +15,9 @@ is reused (``--index``), since indexing 10 million documents takes far longer th
 ``--rounds`` rounds times ``digests.summary_of`` (the window's query, the history query for new
 patterns and movers over the 4 weeks before, and the summary), the work a scheduled run does before
 posting; the node's request cache is cleared before each round so no round reads the last one's
-answer. It checks the level counts add up to ``--docs``.
+answer. It checks the level counts add up to ``--docs``, and prints how many documents the listed
+patterns cover: patterns are merged from the top ``queries.MESSAGE_BUCKETS`` distinct messages only,
+so with more distinct messages than that they cover only part of the day.
 """
 
 from __future__ import annotations
@@ -126,8 +128,10 @@ async def rounds(url: str, index: str, window: Window, args: argparse.Namespace,
             took.append(time.perf_counter() - began)
             counted = sum(summary.levels.values())
             ok = "" if counted == args.docs == summary.total else f" (MISMATCH: levels {counted}, total)"
+            listed = sum(p.count for p in summary.patterns)
             print(f"round {i}: {took[-1]:.2f} s, {summary.total} documents, {len(summary.patterns)} "
-                  f"patterns listed, peak hour {summary.peak_hour} ({summary.peak_count}){ok}")  # fmt: skip
+                  f"patterns listed covering {listed} documents, peak hour {summary.peak_hour} "
+                  f"({summary.peak_count}){ok}")  # fmt: skip
     cpu1 = cpu_seconds(pid)
     cpu = f", node CPU {cpu1 - cpu0:.1f} s" if cpu0 is not None and cpu1 is not None else ""
     print(f"RESULT digest over {args.docs} documents ({args.messages} messages): {len(took)} rounds, p50 "
