@@ -100,6 +100,21 @@ async def test_a_digest_reads_an_elasticsearch_8_answer(elasticsearch):
 
 
 @pytest.mark.parametrize(
+    ("auth", "header"),
+    [
+        ({"type": "basic", "username": "elastic", "password": "s3cret"}, "Basic ZWxhc3RpYzpzM2NyZXQ="),
+        ({"type": "api_key", "api_key": "aWQ6a2V5"}, "ApiKey aWQ6a2V5"),
+        ({"type": "none"}, None),
+    ],
+)
+async def test_each_auth_goes_on_the_wire_as_elasticsearch_reads_it(elasticsearch, auth, header):
+    elasticsearch.append(FakeElasticsearch(200, ANSWER))
+    cluster = CLUSTER.model_copy(update={"auth": type(CLUSTER.auth).model_validate(auth)})
+    await summary_of(cluster, _digest(), WINDOW)
+    assert elasticsearch[0].sent[0][2].get("Authorization") == header
+
+
+@pytest.mark.parametrize(
     ("status", "error", "said"),
     [
         (404, {"type": "index_not_found_exception", "reason": "no such index [logs-x]"},

@@ -39,6 +39,13 @@ def test_last_week_is_monday_to_monday_local():
     assert w.hours == 168
 
 
+def test_last_24h_and_last_7d_end_when_the_schedule_fires():
+    fired = datetime(2026, 3, 11, 0, 0, tzinfo=UTC)
+    day, week = window_for("last_24h", fired, TOKYO), window_for("last_7d", fired, NEW_YORK)
+    assert (day.start, day.end) == (datetime(2026, 3, 10, 0, 0, tzinfo=UTC), fired)
+    assert (week.end, week.hours) == (fired, 168)  # wall hours, not local days: DST does not shorten it
+
+
 @pytest.mark.parametrize(
     ("message", "pattern"),
     [
