@@ -3,6 +3,7 @@ Pure. The HTML is built with escaping for every value (messages come from logs: 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -55,40 +56,65 @@ class Rendered:
     weeks: int = 4
 
 
-def _trend_lines(s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[str]:
+def _linked(line: str, url: str | None) -> str:
+    """A Slack line with its row's Discover link after it (none in plain text)."""
+    return f"{line} <{url}|Discover>" if url else line
+
+
+def _trend_lines(
+    s: Summary, t: dict[str, str], new_days: int, weeks: int, links: Mapping[str, str] | None = None
+) -> list[str]:
+    rows = links or {}
     lines = []
     if s.new_patterns:
         lines.append(t["new"].format(days=new_days))
-        lines += [f"`{p}`" for p in s.new_patterns]
+        lines += [_linked(f"`{p}`", rows.get(f"pattern:{p}")) for p in s.new_patterns]
     if s.movers:
         lines.append(t["movers"].format(weeks=weeks))
         lines += [
-            t["mover"].format(change=m.change, pattern=m.pattern, count=m.count, median=m.median)
+            _linked(
+                t["mover"].format(change=m.change, pattern=m.pattern, count=m.count, median=m.median),
+                rows.get(f"pattern:{m.pattern}"),
+            )
             for m in s.movers
         ]
     return lines
 
 
 def text_lines(
-    name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
+    name: str,
+    s: Summary,
+    language: str,
+    link: str,
+    new_days: int = 7,
+    weeks: int = 4,
+    links: Mapping[str, str] | None = None,
 ) -> list[str]:
+    """The digest's lines; with ``links`` (Slack), each row ends with its own Discover link."""
     t = _TEXT.get(language, _TEXT["en"])
+    rows = links or {}
     lines = [
         t["title"].format(name=name, start=_hm(s.window_start), end=_hm(s.window_end)),
         t["total"].format(total=s.total, per_hour=s.per_hour),
-        *(t["level"].format(level=lv, count=n) for lv, n in s.levels.items()),
+        *(
+            _linked(t["level"].format(level=lv, count=n), rows.get(f"level:{lv}"))
+            for lv, n in s.levels.items()
+        ),
     ]
     if s.peak_hour:
-        lines.append(t["peak"].format(hour=_hm(s.peak_hour), count=s.peak_count))
+        lines.append(_linked(t["peak"].format(hour=_hm(s.peak_hour), count=s.peak_count), rows.get("peak")))
     if s.patterns:
         lines.append(t["patterns"])
         lines += [
-            t["pattern"].format(
-                count=p.count, pattern=p.pattern, first=_hm(p.first_seen), last=_hm(p.last_seen)
+            _linked(
+                t["pattern"].format(
+                    count=p.count, pattern=p.pattern, first=_hm(p.first_seen), last=_hm(p.last_seen)
+                ),
+                rows.get(f"pattern:{p.pattern}"),
             )
             for p in s.patterns
         ]
-    lines += _trend_lines(s, t, new_days, weeks)
+    lines += _trend_lines(s, t, new_days, weeks, links)
     if link:
         lines.append(f"<{link}|{t['link']}>")
     return lines
@@ -97,18 +123,38 @@ def text_lines(
 def slack_message(
     name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
 ) -> dict[str, Any]:
-    lines = text_lines(name, s, language, link, new_days, weeks)
+    lines = text_lines(name, s, language, link, new_days, weeks, s.links)
     return {
-        "text": "\n".join(lines),
+        "text": "\n".join(lines)[:SLACK_TEXT],
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines[1:])[:3000]}},
+            *({"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in _sections(lines[1:])),
         ],
     }
 
 
+SLACK_SECTION = 3000  # Slack's limit on a section block's text
+SLACK_TEXT = 40000  # and on a message's text
+
+
+def _sections(lines: list[str]) -> list[str]:
+    """The lines in as few sections as Slack allows (each row's link makes them long), at most 49
+    after the header (Slack takes 50 blocks)."""
+    chunks: list[str] = []
+    for line in (x[:SLACK_SECTION] for x in lines):
+        if chunks and len(chunks[-1]) + 1 + len(line) <= SLACK_SECTION:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return chunks[:49]
+
+
 def webhook_document(digest_id: str, run_id: int, s: Summary, link: str) -> dict[str, Any]:
     return {"type": "koban.digest", "digest": digest_id, "run": run_id, "link": link, **s.as_json()}
+
+
+def _anchor(url: str | None) -> str:
+    return f'<a href="{escape(url)}">Discover</a>' if url else ""
 
 
 def email_parts(r: Rendered) -> tuple[str, str, str]:
@@ -118,11 +164,14 @@ def email_parts(r: Rendered) -> tuple[str, str, str]:
     text = "\n".join(lines[1:]) + (f"\n\n{t['link']}: {r.link}\n" if r.link else "\n")
     s = r.summary
     rows = "".join(
-        f'<tr><td>{escape(lv)}</td><td style="text-align:right">{n}</td></tr>' for lv, n in s.levels.items()
+        f'<tr><td>{escape(lv)}</td><td style="text-align:right">{n}</td>'
+        f"<td>{_anchor(s.links.get(f'level:{lv}'))}</td></tr>"
+        for lv, n in s.levels.items()
     )
     patterns = "".join(
         f'<tr><td style="text-align:right">{p.count}</td><td><code>{escape(p.pattern)}</code></td>'
-        f"<td>{escape(_hm(p.first_seen))}</td><td>{escape(_hm(p.last_seen))}</td></tr>"
+        f"<td>{escape(_hm(p.first_seen))}</td><td>{escape(_hm(p.last_seen))}</td>"
+        f"<td>{_anchor(s.links.get(f'pattern:{p.pattern}'))}</td></tr>"
         for p in s.patterns
     )
     trends = "".join(f"<li>{escape(line)}</li>" for line in _trend_lines(s, t, r.new_days, r.weeks))
