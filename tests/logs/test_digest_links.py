@@ -56,10 +56,24 @@ def test_the_slack_post_and_the_email_link_every_row():
     sections = [b["text"]["text"] for b in msg["blocks"] if b["type"] == "section"]
     assert all(len(x) <= 3000 for x in sections)
     text = "\n".join(sections)
-    rows = ("FATAL: 10", "WARNING: 20", "busiest hour", "10 x `payment", "`disk <N>% full`", "+8: `cache")
+    rows = ("FATAL: 10", "WARNING: 20", "busiest hour", "10 x `payment", "`disk &lt;N&gt;% full`")
+    rows += ("+8: `cache",)
     for row in rows:
         line = next(x for x in text.splitlines() if row in x)
         assert line.endswith("|Discover>") and "https://dash/app/discover#/" in line, line
     _, plain, html = email_parts(Rendered("shop", s, "ja", "https://dash/all", "d", 1))
     assert html.count(">Discover</a>") == 3  # two levels and the pattern
     assert "Discover>" not in plain
+
+
+def test_log_text_in_slack_notifies_nobody_and_shows_as_written():
+    from dataclasses import replace
+
+    from koban.logs.render import mrkdwn
+
+    loud = Pattern("<!channel> deploy <N> & <@U123>", 3, SUMMARY.window_start, SUMMARY.window_end, "x")
+    s = replace(SUMMARY, patterns=[loud], new_patterns=[], movers=[], links={})
+    text = slack_message("a <b> & c", s, "en", "")["text"]
+    assert "<!channel>" not in text and "<@U123>" not in text and "<b>" not in text
+    assert "`&lt;!channel&gt; deploy &lt;N&gt; &amp; &lt;@U123&gt;`" in text
+    assert mrkdwn("a&b<c>") == "a&amp;b&lt;c&gt;"

@@ -105,7 +105,7 @@ async def test_yesterday_in_tokyo_is_posted_once_with_the_numbers_of_the_data(op
     assert f"FATAL: {want['levels']['FATAL']} <http://dash.example/app/data-explorer/discover#" in text
     rows = {"level:FATAL", "level:WARNING", "peak"} | {f"pattern:{p}" for p in dict(want["patterns"])}
     assert set(s["links"]) >= rows
-    assert "payment <N> failed for user <N>" in text
+    assert "payment &lt;N&gt; failed for user &lt;N&gt;" in text  # Slack's control characters escaped
 
 
 async def test_a_cluster_that_is_down_gives_a_failed_run_that_is_not_retried(db):

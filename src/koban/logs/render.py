@@ -3,7 +3,6 @@ Pure. The HTML is built with escaping for every value (messages come from logs: 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -56,65 +55,71 @@ class Rendered:
     weeks: int = 4
 
 
-def _linked(line: str, url: str | None) -> str:
-    """A Slack line with its row's Discover link after it (none in plain text)."""
-    return f"{line} <{url}|Discover>" if url else line
-
-
-def _trend_lines(
-    s: Summary, t: dict[str, str], new_days: int, weeks: int, links: Mapping[str, str] | None = None
-) -> list[str]:
-    rows = links or {}
-    lines = []
+def _trend_rows(s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
     if s.new_patterns:
-        lines.append(t["new"].format(days=new_days))
-        lines += [_linked(f"`{p}`", rows.get(f"pattern:{p}")) for p in s.new_patterns]
+        rows.append((t["new"].format(days=new_days), ""))
+        rows += [(f"`{p}`", f"pattern:{p}") for p in s.new_patterns]
     if s.movers:
-        lines.append(t["movers"].format(weeks=weeks))
-        lines += [
-            _linked(
+        rows.append((t["movers"].format(weeks=weeks), ""))
+        rows += [
+            (
                 t["mover"].format(change=m.change, pattern=m.pattern, count=m.count, median=m.median),
-                rows.get(f"pattern:{m.pattern}"),
+                f"pattern:{m.pattern}",
             )
             for m in s.movers
         ]
-    return lines
+    return rows
 
 
-def text_lines(
-    name: str,
-    s: Summary,
-    language: str,
-    link: str,
-    new_days: int = 7,
-    weeks: int = 4,
-    links: Mapping[str, str] | None = None,
-) -> list[str]:
-    """The digest's lines; with ``links`` (Slack), each row ends with its own Discover link."""
-    t = _TEXT.get(language, _TEXT["en"])
-    rows = links or {}
-    lines = [
-        t["title"].format(name=name, start=_hm(s.window_start), end=_hm(s.window_end)),
-        t["total"].format(total=s.total, per_hour=s.per_hour),
-        *(
-            _linked(t["level"].format(level=lv, count=n), rows.get(f"level:{lv}"))
-            for lv, n in s.levels.items()
-        ),
+def _trend_lines(s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[str]:
+    return [line for line, _ in _trend_rows(s, t, new_days, weeks)]
+
+
+def _rows(name: str, s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[tuple[str, str]]:
+    """The digest's lines, each with the key of its row's Discover link ("" for none)."""
+    rows = [
+        (t["title"].format(name=name, start=_hm(s.window_start), end=_hm(s.window_end)), ""),
+        (t["total"].format(total=s.total, per_hour=s.per_hour), ""),
+        *((t["level"].format(level=lv, count=n), f"level:{lv}") for lv, n in s.levels.items()),
     ]
     if s.peak_hour:
-        lines.append(_linked(t["peak"].format(hour=_hm(s.peak_hour), count=s.peak_count), rows.get("peak")))
+        rows.append((t["peak"].format(hour=_hm(s.peak_hour), count=s.peak_count), "peak"))
     if s.patterns:
-        lines.append(t["patterns"])
-        lines += [
-            _linked(
+        rows.append((t["patterns"], ""))
+        rows += [
+            (
                 t["pattern"].format(
                     count=p.count, pattern=p.pattern, first=_hm(p.first_seen), last=_hm(p.last_seen)
                 ),
-                rows.get(f"pattern:{p.pattern}"),
+                f"pattern:{p.pattern}",
             )
             for p in s.patterns
         ]
-    lines += _trend_lines(s, t, new_days, weeks, links)
+    return rows + _trend_rows(s, t, new_days, weeks)
+
+
+def text_lines(name: str, s: Summary, language: str, new_days: int = 7, weeks: int = 4) -> list[str]:
+    """The digest as plain lines (the email's text part)."""
+    t = _TEXT.get(language, _TEXT["en"])
+    return [line for line, _ in _rows(name, s, t, new_days, weeks)]
+
+
+def mrkdwn(text: str) -> str:
+    """Text for Slack's mrkdwn: its control characters escaped, so that a pattern's ``<N>`` shows as
+    written and a log message's ``<!channel>`` or ``<@U123>`` notifies nobody."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_lines(
+    name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
+) -> list[str]:
+    """The digest for Slack: escaped, each row followed by its own Discover link, then the digest's."""
+    t = _TEXT.get(language, _TEXT["en"])
+    lines = []
+    for line, key in _rows(name, s, t, new_days, weeks):
+        url = s.links.get(key) if key else None
+        lines.append(mrkdwn(line) + (f" <{url}|Discover>" if url else ""))
     if link:
         lines.append(f"<{link}|{t['link']}>")
     return lines
@@ -123,11 +128,12 @@ def text_lines(
 def slack_message(
     name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
 ) -> dict[str, Any]:
-    lines = text_lines(name, s, language, link, new_days, weeks, s.links)
+    lines = slack_lines(name, s, language, link, new_days, weeks)
+    title = _rows(name, s, _TEXT.get(language, _TEXT["en"]), new_days, weeks)[0][0]
     return {
         "text": "\n".join(lines)[:SLACK_TEXT],
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}},
+            {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},  # plain: not escaped
             *({"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in _sections(lines[1:])),
         ],
     }
@@ -160,7 +166,7 @@ def _anchor(url: str | None) -> str:
 def email_parts(r: Rendered) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the digest email."""
     t = _TEXT.get(r.language, _TEXT["en"])
-    lines = text_lines(r.name, r.summary, r.language, "", r.new_days, r.weeks)
+    lines = text_lines(r.name, r.summary, r.language, r.new_days, r.weeks)
     text = "\n".join(lines[1:]) + (f"\n\n{t['link']}: {r.link}\n" if r.link else "\n")
     s = r.summary
     rows = "".join(
