@@ -122,3 +122,21 @@ def test_a_firing_key_keeps_when_its_value_was_last_seen_through_its_runs():
     for hit in (True, False, False):
         state, _ = step(state, hit, resolve_after=2)
         assert (state.last, state.last_at) == ("JP", 5.0)
+
+
+def test_an_alert_carries_the_few_latest_documents_of_its_key():
+    rule = _rule(type="frequency", num_events=1, query_key="service.name")
+    body = rule_body(rule, NOW)
+    assert body["size"] == 0 and body["aggs"]["examples"]["top_hits"]["size"] == 3
+    assert "examples" not in rule_body(_rule(type="flatline"), NOW).get("aggs", {})  # fires on absence
+    hits = [{"_source": {"service": {"name": s}, "message": f"boom {i}"}} for i, s in enumerate("aab")]
+    answer = {
+        "aggregations": {
+            "keys": {"buckets": [{"key": "a", "doc_count": 2}, {"key": "b", "doc_count": 1}]},
+            "examples": {"hits": {"hits": hits}},
+        }
+    }
+    _, events = evaluate(rule, {}, observe(rule, answer, NOW), NOW)
+    examples = {e.labels["service.name"]: e.details["examples"] for e in events}
+    assert [len(examples["a"]), len(examples["b"])] == [2, 1]
+    assert '"message": "boom 2"' in examples["b"][0]

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from koban.config.model_logs import LogRule
+from koban.logs.examples import examples_agg, examples_for
 from koban.logs.queries import filter_clause, iso, time_range
 
 KEYS = 500  # query_key values per run
@@ -39,6 +40,7 @@ class Observation:
     # and each one's first and last appearance (epoch seconds)
     values: tuple[str, ...] = ()
     spans: tuple[tuple[float, float], ...] = ()
+    examples: tuple[str, ...] = ()  # a few of the key's latest documents, as JSON (examples.py)
 
 
 def lookback(rule: LogRule) -> timedelta:
@@ -115,6 +117,8 @@ def rule_body(rule: LogRule, now: datetime) -> dict[str, Any]:
         body["aggs"] = {"keys": split | ({"aggs": measure} if measure else {})}
     elif measure:
         body["aggs"] = measure
+    if examples_agg(rule):
+        body["aggs"] = body.get("aggs", {}) | examples_agg(rule)
     return body
 
 
@@ -221,11 +225,13 @@ def observe(rule: LogRule, answer: Mapping[str, Any], now: datetime) -> dict[str
     if rule.type == "new_term":
         return _new_terms(rule, aggs, now)
     if rule.key_fields:
-        return {
+        seen = {
             key_text(b["key"]): judge(rule, b, int(b["doc_count"]))
             for b in aggs.get("keys", {}).get("buckets", [])
         }
-    return {"": judge(rule, aggs, _total(answer))}
+    else:
+        seen = {"": judge(rule, aggs, _total(answer))}
+    return {k: replace(o, examples=examples_for(rule, aggs, k)) for k, o in seen.items()}
 
 
 def _term_agg(rule: LogRule, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -128,7 +128,8 @@ def evaluate(
                 severity=rule.severity,
                 summary=f"{rule.id}: {obs.text}" + (f" for {where}" if where else ""),
                 source="koban.logs",
-                details={"value": obs.value, "index": rule.index, "filter": rule.filter},
+                details={"value": obs.value, "index": rule.index, "filter": rule.filter}
+                | ({"examples": list(obs.examples)} if obs.examples else {}),
                 labels=labels,
                 occurred_at=now,
             )
