@@ -1,0 +1,165 @@
+"""What the soak reads and prints: RSS per process, the generators' counts, errors in the logs,
+the database's size against its prediction, and the accepted alerts against the stored ones.
+
+The prediction uses bench/probe_disk.py's per-row figures as docs/benchmarks.md gives them (issue 18,
+branch hdisk: raw row 60 B, minute row 44 B, hour row ~204 B, measured with ``dbstat`` on SQLite, page
+slack included): the size after the seed, plus each probe's raw row, one minute row per monitor and
+minute, one hour row per monitor and hour touched. Within a soak nothing is old enough to prune at
+the default retention (raw successes 6 h). The paging and ingest rows (incidents, alerts, deliveries,
+the inbox) are not predicted and are shown apart. On PostgreSQL the per-row figures are SQLite's, so
+the prediction is a yardstick there, not a target.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from bench.load import percentile
+from koban.testing.process import Peer
+
+RAW_ROW_BYTES = 60.0
+MINUTE_ROW_BYTES = 44.0
+HOUR_ROW_BYTES = 204.0
+PROBE_TABLES = ("probe_results", "probe_rollups")
+
+
+def rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().split(" 1/")[0].rsplit(" ", 1)[0]
+
+
+def counts(path: Path) -> dict:
+    """The generator's last line of cumulative counts (empty before its first)."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    return json.loads(lines[-1]) if lines else {}
+
+
+def log_errors(peers: list[Peer]) -> dict[str, int]:
+    """Lines at ERROR or CRITICAL, and tracebacks, in each koban process's log."""
+    out = {}
+    for p in peers:
+        text = p.log_path.read_text(errors="replace") if p.log_path.exists() else ""
+        out[p.name] = sum(
+            1 for line in text.splitlines() if "Traceback" in line or " ERROR" in line or "CRITICAL" in line
+        )
+    return out
+
+
+class Store:
+    """Plain reads of koban's database: the SQLite file, or the scratch PostgreSQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @property
+    def sqlite(self) -> Path | None:
+        return Path(self.url.removeprefix("sqlite:///")) if self.url.startswith("sqlite") else None
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        if self.sqlite is not None:
+            with sqlite3.connect(f"file:{self.sqlite}?mode=ro", uri=True) as conn:
+                return conn.execute(sql, params).fetchall()
+        pg = self.url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(pg) as conn:
+            return conn.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+
+    def size(self) -> int:
+        if self.sqlite is not None:
+            wal = self.sqlite.with_name(self.sqlite.name + "-wal")
+            return self.sqlite.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        return int(self.rows("SELECT pg_database_size(current_database())")[0][0])
+
+    def table_sizes(self) -> dict[str, int]:
+        if self.sqlite is not None:
+            q = "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"
+        else:
+            q = (
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'"
+            )
+        return {name: int(size) for name, size in self.rows(q)}
+
+    def queued(self) -> int:
+        return int(self.rows("SELECT coalesce(sum(alerts), 0) FROM ingest_inbox")[0][0])
+
+    def stored(self, services: tuple[str, ...]) -> int:
+        marks = ",".join("?" * len(services))
+        q = f"SELECT coalesce(sum(alert_count), 0) FROM incidents WHERE service_id IN ({marks})"
+        return int(self.rows(q, services)[0][0])
+
+    def probe_rows(self) -> tuple[int, dict[int, int]]:
+        """(raw rows, rollup rows per width in seconds)."""
+        raw = self.rows("SELECT count(*) FROM probe_results")[0][0]
+        widths = self.rows("SELECT width, count(*) FROM probe_rollups GROUP BY width")
+        return int(raw), {int(w): int(n) for w, n in widths}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    raw_rows: float
+    minute_rows: float
+    hour_rows: float
+
+    @property
+    def bytes(self) -> float:
+        return (
+            self.raw_rows * RAW_ROW_BYTES
+            + self.minute_rows * MINUTE_ROW_BYTES
+            + self.hour_rows * HOUR_ROW_BYTES
+        )
+
+
+def predict(monitors: int, interval: float, seconds: float) -> Prediction:
+    """Rows the probes of ``seconds`` write: a raw row each, and a rollup row per window they touch
+    (a run rarely starts on a window's edge: one more window than whole ones)."""
+    probes = monitors * seconds / interval
+    minutes = monitors * min(seconds / 60 + 1, probes / max(1, monitors))
+    return Prediction(probes, minutes, monitors * (math.ceil(seconds / 3600) + 1))
+
+
+def rss_line(names: list[str], pids: list[int], base: dict[int, float]) -> tuple[str, float]:
+    """Each process's RSS and its growth over ``base``: (the text, the worst growth as a fraction)."""
+    worst = 0.0
+    parts = []
+    for name, pid in zip(names, pids, strict=True):
+        now = rss_mib(pid)
+        if pid in base and base[pid]:
+            growth = now / base[pid] - 1
+            worst = max(worst, growth)
+            parts.append(f"{name} {now:,.0f} MiB ({growth:+.1%})")
+        else:
+            parts.append(f"{name} {now:,.0f} MiB")
+    return ", ".join(parts), worst
+
+
+def ms(values: list[float], pct: float) -> str:
+    return f"{percentile(sorted(values), pct):,.1f} ms" if values else "-"
+
+
+def gen_line(name: str, c: dict, wanted: float, seconds: float) -> str:
+    if not c:
+        return f"{name}: no counts yet"
+    return (
+        f"{name}: {c['ok']:,} x2xx = {c['alerts'] / max(seconds, 1e-9):,.0f} alerts/s accepted "
+        f"(wanted {wanted:,.0f}); 429 {c['limited']:,}, missed {c['missed']:,}, errors {c['errors']}; "
+        f"p99 {c['p99_ms']:.1f} ms (its last 10 s)"
+    )
