@@ -86,6 +86,7 @@ class Soak:
         self.growth: list[float] = []  # each report's worst RSS growth after the baseline
         self.waits: list[float] = []  # every alert-to-page, seconds
         self.last: dict[str, dict] = {}
+        self.probing_since = 0.0
 
     def pages(self, rec: Receiver) -> list[float]:
         """The alert-to-page waits of the pages that arrived since the last call."""
@@ -129,7 +130,7 @@ class Soak:
         logs = log_errors([*self.koban])
         print(
             f"  database {self.store.size() / MiB:,.1f} MiB, inbox {self.store.queued():,} alerts queued; "
-            f"ERROR lines in logs {sum(logs.values())}; load average {loadavg()}",
+            f"ERROR lines in logs {sum(map(len, logs.values()))}; load average {loadavg()}",
             flush=True,
         )
 
@@ -175,6 +176,7 @@ async def soak(
         s.koban = await start_instances(workdir, url, args.instances, probe=not args.probers)
         probers = await start_probers(workdir, url, args.probers) if args.probers else []
         s.koban += probers
+        s.probing_since = time.monotonic()  # the probers run their monitors from here
         size0 = store.size()
         urls = [p.url for p in s.koban[: args.instances]]
         print(
@@ -227,15 +229,17 @@ async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: li
     lost_pages = len(pager.overdue(time.time(), 0))
     gen_errors = sum(counts(out).get("errors", 0) for _, out in s.gens.values())
     logs = log_errors(s.koban)
-    errors = (
-        gen_errors + pager.errors.count + reader.errors.count + lost_alerts + lost_pages + sum(logs.values())
-    )
+    logged = sum(map(len, logs.values()))
+    errors = gen_errors + pager.errors.count + reader.errors.count + lost_alerts + lost_pages + logged
     for what, samples in (("pager", pager.errors.samples), ("API", reader.errors.samples)):
         for sample in samples:
             print(f"  error ({what}): {sample}")
     for _, out in s.gens.values():
         for sample in counts(out).get("samples", []):
             print(f"  error (ingest): {sample}")
+    for name, lines in logs.items():
+        for line in lines[:5]:
+            print(f"  error ({name} log): {line[:300]}")
     growth = max(s.growth[-1:], default=float("nan"))
     p99 = percentile(sorted(s.waits), 99) * 1000
     # Probers flush what they buffered on SIGTERM: the size is read after they stop.
@@ -245,18 +249,20 @@ async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: li
     probe_bytes = sum(tables.get(name, 0) for name in PROBE_TABLES)
     raw, rollups = s.store.probe_rows()
     by_width = ", ".join(f"{n:,} of {w:g} s" for w, n in sorted(rollups.items()))
-    want = predict(a.monitors, a.interval, seconds)
+    # The probes ran from the probers' start to their stop, set-up and the final drain included.
+    want = predict(a.monitors, a.interval, time.monotonic() - s.probing_since)
     size = s.store.size()
     print(
         f"ingest: {accepted:,} flood alerts accepted, {stored:,} stored as incidents' alerts "
         f"({lost_alerts:,} lost); new alerts: {len(pager.answered):,} accepted, {len(pager.paged):,} paged "
-        f"({lost_pages} lost); koban log ERROR lines {logs}"
+        f"({lost_pages} lost); koban log ERROR lines { ({k: len(v) for k, v in logs.items()}) }"
     )
     print(
         f"database at the end {size / MiB:,.1f} MiB (after the seed {size0 / MiB:,.1f} MiB): probe tables "
         f"{probe_bytes / MiB:,.1f} MiB for {raw:,} raw rows and rollup rows {by_width or 'none'}, predicted "
         f"{want.bytes / MiB:,.1f} MiB for {want.raw_rows:,.0f} raw, {want.minute_rows:,.0f} minute, "
-        f"{want.hour_rows:,.0f} hour rows; the rest (config, incidents, alerts, deliveries, inbox) "
+        f"{want.hour_rows:,.0f} hour, {want.day_rows:,.0f} day rows; "
+        "the rest (config, incidents, alerts, deliveries, inbox) "
         f"{(size - probe_bytes) / MiB:,.1f} MiB"
     )
     print(

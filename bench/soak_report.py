@@ -13,7 +13,6 @@ the prediction is a yardstick there, not a target.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from koban.testing.process import Peer
 RAW_ROW_BYTES = 60.0
 MINUTE_ROW_BYTES = 44.0
 HOUR_ROW_BYTES = 204.0
+DAY_ROW_BYTES = 375.0
 PROBE_TABLES = ("probe_results", "probe_rollups")
 
 
@@ -53,14 +53,13 @@ def counts(path: Path) -> dict:
     return json.loads(lines[-1]) if lines else {}
 
 
-def log_errors(peers: list[Peer]) -> dict[str, int]:
+def log_errors(peers: list[Peer]) -> dict[str, list[str]]:
     """Lines at ERROR or CRITICAL, and tracebacks, in each koban process's log."""
     out = {}
     for p in peers:
         text = p.log_path.read_text(errors="replace") if p.log_path.exists() else ""
-        out[p.name] = sum(
-            1 for line in text.splitlines() if "Traceback" in line or " ERROR" in line or "CRITICAL" in line
-        )
+        marks = ("Traceback", " ERROR", "CRITICAL")
+        out[p.name] = [line for line in text.splitlines() if any(m in line for m in marks)]
     return out
 
 
@@ -80,7 +79,7 @@ class Store:
                 return conn.execute(sql, params).fetchall()
         pg = self.url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(pg) as conn:
-            return conn.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql.replace("?", "%s"), params).fetchall()
 
     def size(self) -> int:
         if self.sqlite is not None:
@@ -118,22 +117,20 @@ class Prediction:
     raw_rows: float
     minute_rows: float
     hour_rows: float
+    day_rows: float
 
     @property
     def bytes(self) -> float:
-        return (
-            self.raw_rows * RAW_ROW_BYTES
-            + self.minute_rows * MINUTE_ROW_BYTES
-            + self.hour_rows * HOUR_ROW_BYTES
-        )
+        rollups = self.minute_rows * MINUTE_ROW_BYTES + self.hour_rows * HOUR_ROW_BYTES
+        return self.raw_rows * RAW_ROW_BYTES + rollups + self.day_rows * DAY_ROW_BYTES
 
 
 def predict(monitors: int, interval: float, seconds: float) -> Prediction:
-    """Rows the probes of ``seconds`` write: a raw row each, and a rollup row per window they touch
-    (a run rarely starts on a window's edge: one more window than whole ones)."""
+    """Rows ``seconds`` of probing write: a raw row a probe, and a rollup row per minute, hour and
+    day window touched (on average a run starting anywhere touches ``length / width + 1`` windows)."""
     probes = monitors * seconds / interval
     minutes = monitors * min(seconds / 60 + 1, probes / max(1, monitors))
-    return Prediction(probes, minutes, monitors * (math.ceil(seconds / 3600) + 1))
+    return Prediction(probes, minutes, monitors * (seconds / 3600 + 1), monitors * (seconds / 86400 + 1))
 
 
 def rss_line(names: list[str], pids: list[int], base: dict[int, float]) -> tuple[str, float]:
