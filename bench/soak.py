@@ -189,7 +189,9 @@ async def soak(
         seconds = args.minutes * 60
         for stream, per, rate in (("flood1", 1, args.rate_1), ("flood100", 100, args.rate_100)):
             if rate > 0:
-                s.gens[stream] = start_generator(workdir, stream, urls, per, rate / per, seconds)
+                s.gens[stream] = start_generator(
+                    workdir, stream, urls, per, rate / per, seconds, args.connections
+                )
         started = time.monotonic()
         until = started + seconds
         s.pager = Pager(urls, args.pages, args.resolve_after)
@@ -286,6 +288,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--rate-1", type=float, default=8_500.0, help="alerts/s sent 1 per request (0: none)")
     p.add_argument(
         "--rate-100", type=float, default=130_000.0, help="alerts/s sent 100 per request (0: none)"
+    )
+    p.add_argument(
+        "--connections",
+        type=int,
+        default=32,
+        help="keep-alive connections of each ingest stream: rate x answer time must fit in them",
     )
     p.add_argument("--pages", type=float, default=2.5, help="new fingerprints per second, each paged")
     p.add_argument("--cps", type=float, default=5.0, help="the voice channel's (and simulator's) calls/s")

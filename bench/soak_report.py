@@ -119,10 +119,22 @@ class Prediction:
     hour_rows: float
     day_rows: float
 
+    seconds: float
+
     @property
     def bytes(self) -> float:
-        rollups = self.minute_rows * MINUTE_ROW_BYTES + self.hour_rows * HOUR_ROW_BYTES
-        return self.raw_rows * RAW_ROW_BYTES + rollups + self.day_rows * DAY_ROW_BYTES
+        hour, day = (
+            _partial(full, self.seconds / width)
+            for full, width in ((HOUR_ROW_BYTES, 3600), (DAY_ROW_BYTES, 86400))
+        )
+        rollups = self.minute_rows * MINUTE_ROW_BYTES + self.hour_rows * hour + self.day_rows * day
+        return self.raw_rows * RAW_ROW_BYTES + rollups
+
+
+def _partial(full: float, filled: float) -> float:
+    """A window's row holding ``filled`` (0-1) of its results: probe_disk's figure is for a full one,
+    merged from 60 or 1,440 minutes; a row holding one minute's results is a minute row's size."""
+    return MINUTE_ROW_BYTES + (full - MINUTE_ROW_BYTES) * min(1.0, filled)
 
 
 def predict(monitors: int, interval: float, seconds: float) -> Prediction:
@@ -130,7 +142,8 @@ def predict(monitors: int, interval: float, seconds: float) -> Prediction:
     day window touched (on average a run starting anywhere touches ``length / width + 1`` windows)."""
     probes = monitors * seconds / interval
     minutes = monitors * min(seconds / 60 + 1, probes / max(1, monitors))
-    return Prediction(probes, minutes, monitors * (seconds / 3600 + 1), monitors * (seconds / 86400 + 1))
+    hours, days = monitors * (seconds / 3600 + 1), monitors * (seconds / 86400 + 1)
+    return Prediction(probes, minutes, hours, days, seconds)
 
 
 def rss_line(names: list[str], pids: list[int], base: dict[int, float]) -> tuple[str, float]:

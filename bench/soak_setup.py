@@ -140,7 +140,13 @@ async def start_probers(workdir: Path, url: str, count: int) -> list[Peer]:
 
 
 def start_generator(
-    workdir: Path, stream: str, urls: list[str], per_request: int, rate: float, seconds: float
+    workdir: Path,
+    stream: str,
+    urls: list[str],
+    per_request: int,
+    rate: float,
+    seconds: float,
+    connections: int,
 ) -> tuple[Peer, Path]:
     """A ``bench.soak_load`` process: (its peer, the file its counts go to)."""
     out = workdir / f"{stream}.jsonl"
@@ -149,6 +155,5 @@ def start_generator(
     argv += [f"--url={u}" for u in urls]
     argv += [f"--key={key(stream)}", f"--alertname=Soak_{stream}", f"--per-request={per_request}"]
     argv += [f"--rate={rate:g}", f"--seconds={seconds:g}", f"--out={out}", "--every=10"]
-    # Enough connections that a loaded koban (answers in 100s of ms) still gets the rate asked for.
-    argv += [f"--concurrency={max(8, min(32, round(rate / 200)))}"]
+    argv += [f"--concurrency={connections}"]
     return spawn(f"load-{stream}", argv, workdir), out
