@@ -218,7 +218,7 @@ async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: li
     for peer, _ in s.gens.values():
         await asyncio.to_thread(peer.process.wait, 60)
     # What was accepted is drained, and the last new alerts are paged (or counted as lost).
-    deadline = time.monotonic() + max(a.page_timeout, 60)
+    deadline = time.monotonic() + max(a.page_timeout, a.drain_timeout)
     while time.monotonic() < deadline:
         await asyncio.sleep(0.5)
         s.pages(rec)
@@ -226,8 +226,8 @@ async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: li
             break
     s.report(rec, started, final=True)
     accepted = sum(counts(out).get("alerts", 0) for _, out in s.gens.values())
-    stored = s.store.stored(FLOODS)
-    lost_alerts = max(0, accepted - stored)
+    stored, queued = s.store.stored(FLOODS)  # each flood's service and integration share its name
+    lost_alerts = max(0, accepted - stored - queued)
     lost_pages = len(pager.overdue(time.time(), 0))
     gen_errors = sum(counts(out).get("errors", 0) for _, out in s.gens.values())
     logs = log_errors(s.koban)
@@ -256,7 +256,8 @@ async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: li
     size = s.store.size()
     print(
         f"ingest: {accepted:,} flood alerts accepted, {stored:,} stored as incidents' alerts "
-        f"({lost_alerts:,} lost); new alerts: {len(pager.answered):,} accepted, {len(pager.paged):,} paged "
+        f"and {queued:,} still queued ({lost_alerts:,} lost); "
+        f"new alerts: {len(pager.answered):,} accepted, {len(pager.paged):,} paged "
         f"({lost_pages} lost); koban log ERROR lines { ({k: len(v) for k, v in logs.items()}) }"
     )
     print(
@@ -301,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--resolve-after", type=float, default=30.0, help="seconds before a new alert resolves")
     p.add_argument("--api-rate", type=float, default=4.0, help="API reads per second, one at a time")
     p.add_argument("--baseline-minutes", type=float, default=5.0, help="RSS growth is counted from here")
+    p.add_argument(
+        "--drain-timeout", type=float, default=300.0, help="seconds the end waits for the inbox to drain"
+    )
     p.add_argument("--report-every", type=float, default=60.0, help="seconds between reports")
     p.add_argument("--page-timeout", type=float, default=30.0, help="a new alert unpaged this long is lost")
     asyncio.run(run(p.parse_args(argv)))

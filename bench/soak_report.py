@@ -100,10 +100,16 @@ class Store:
     def queued(self) -> int:
         return int(self.rows("SELECT coalesce(sum(alerts), 0) FROM ingest_inbox")[0][0])
 
-    def stored(self, services: tuple[str, ...]) -> int:
-        marks = ",".join("?" * len(services))
-        q = f"SELECT coalesce(sum(alert_count), 0) FROM incidents WHERE service_id IN ({marks})"
-        return int(self.rows(q, services)[0][0])
+    def stored(self, streams: tuple[str, ...]) -> tuple[int, int]:
+        """(alerts the streams' incidents hold, alerts of theirs still queued), read in one statement
+        so that an alert the drain moves between the two is counted once."""
+        marks = ",".join("?" * len(streams))
+        q = (
+            f"SELECT (SELECT coalesce(sum(alert_count), 0) FROM incidents WHERE service_id IN ({marks})), "
+            f"(SELECT coalesce(sum(alerts), 0) FROM ingest_inbox WHERE integration_id IN ({marks}))"
+        )
+        stored, queued = self.rows(q, streams + streams)[0]
+        return int(stored), int(queued)
 
     def probe_rows(self) -> tuple[int, dict[int, int]]:
         """(raw rows, rollup rows per width in seconds)."""

@@ -19,6 +19,6 @@ def test_soak_reports_memory_pages_errors_and_disk_each_interval_and_at_the_end(
     assert "ingest flood100:" in out
     assert "RSS koban-1" in out
     assert "prober-1" in out
-    assert "stored as incidents' alerts (0 lost)" in out
+    assert "still queued (0 lost)" in out
     assert "RESULT soak" in out
     assert "predicted" in out
