@@ -9,7 +9,8 @@ At the same time, on one database (a SQLite file, or a scratch database created 
 ``--database-url`` server and dropped afterwards):
 
 - ingest at 1 alert per request (``--rate-1`` alerts/s) and at 100 (``--rate-100``), each stream in
-  a ``bench.soak_load`` process of its own, 5,000 distinct alerts re-sent in turn;
+  ``bench.soak_load`` processes of its own (one per 4,000 requests/s), 5,000 distinct alerts re-sent
+  in turn;
 - ``--monitors`` monitors every ``--interval`` s, each probing its own URL on one local nginx, run by
   ``--probers`` ``koban probe --shard`` processes (0: by ``koban serve`` itself);
 - escalations: a new fingerprint every ``1 / --pages`` s pages a webhook (the bench's receiver), then
@@ -56,7 +57,7 @@ from bench.soak_report import (
     rss_line,
     rss_mib,
 )
-from bench.soak_setup import config, seed, start_generator, start_instances, start_probers
+from bench.soak_setup import config, seed, start_generators, start_instances, start_probers
 from bench.wake_receiver import Receiver
 from koban.fakes.twilio import TwilioSimulator
 from koban.testing.peers import run_nginx
@@ -79,7 +80,7 @@ class Soak:
     def __init__(self, args: argparse.Namespace, store: Store) -> None:
         self.args, self.store = args, store
         self.koban: list[Peer] = []
-        self.gens: dict[str, tuple[Peer, Path]] = {}
+        self.gens: dict[str, list[tuple[Peer, Path]]] = {}
         self.pager: Pager | None = None
         self.reader: Reader | None = None
         self.base: dict[int, float] = {}
@@ -114,7 +115,7 @@ class Soak:
         for stream, wanted in (("flood1", a.rate_1), ("flood100", a.rate_100)):
             if stream not in self.gens:
                 continue
-            c = counts(self.gens[stream][1])
+            c = counts([out for _, out in self.gens[stream]])
             last = self.last.get(stream, {})
             window = (c.get("at", 0) - last.get("at", started_wall(started))) or 1
             delta = {k: c.get(k, 0) - last.get(k, 0) for k in ("ok", "alerts", "limited", "missed", "errors")}
@@ -133,6 +134,10 @@ class Soak:
             f"ERROR lines in logs {sum(map(len, logs.values()))}; load average {loadavg()}",
             flush=True,
         )
+
+
+def generators(s: Soak) -> list[tuple[Peer, Path]]:
+    return [g for stream in s.gens.values() for g in stream]
 
 
 def _ms(seconds: list[float], pct: float) -> str:
@@ -189,7 +194,7 @@ async def soak(
         seconds = args.minutes * 60
         for stream, per, rate in (("flood1", 1, args.rate_1), ("flood100", 100, args.rate_100)):
             if rate > 0:
-                s.gens[stream] = start_generator(
+                s.gens[stream] = start_generators(
                     workdir, stream, urls, per, rate / per, seconds, args.connections
                 )
         started = time.monotonic()
@@ -203,7 +208,7 @@ async def soak(
         await asyncio.gather(*clients)
         await finish(s, rec, started, size0, probers)
     finally:
-        for peer, _ in s.gens.values():
+        for peer, _ in generators(s):
             await peer.stop()
         for peer in probers:
             await peer.stop(grace=60)  # each stores what it buffered
@@ -215,7 +220,7 @@ async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: li
     a, pager, reader = s.args, s.pager, s.reader
     assert pager is not None and reader is not None
     seconds = time.monotonic() - started
-    for peer, _ in s.gens.values():
+    for peer, _ in generators(s):
         await asyncio.to_thread(peer.process.wait, 60)
     # What was accepted is drained, and the last new alerts are paged (or counted as lost).
     deadline = time.monotonic() + max(a.page_timeout, a.drain_timeout)
@@ -225,20 +230,20 @@ async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: li
         if not s.store.queued() and not pager.overdue(time.time(), 0):
             break
     s.report(rec, started, final=True)
-    accepted = sum(counts(out).get("alerts", 0) for _, out in s.gens.values())
+    total = counts([out for _, out in generators(s)])
+    accepted = total.get("alerts", 0)
     stored, queued = s.store.stored(FLOODS)  # each flood's service and integration share its name
     lost_alerts = max(0, accepted - stored - queued)
     lost_pages = len(pager.overdue(time.time(), 0))
-    gen_errors = sum(counts(out).get("errors", 0) for _, out in s.gens.values())
+    gen_errors = total.get("errors", 0)
     logs = log_errors(s.koban)
     logged = sum(map(len, logs.values()))
     errors = gen_errors + pager.errors.count + reader.errors.count + lost_alerts + lost_pages + logged
     for what, samples in (("pager", pager.errors.samples), ("API", reader.errors.samples)):
         for sample in samples:
             print(f"  error ({what}): {sample}")
-    for _, out in s.gens.values():
-        for sample in counts(out).get("samples", []):
-            print(f"  error (ingest): {sample}")
+    for sample in total.get("samples", []):
+        print(f"  error (ingest): {sample}")
     for name, lines in logs.items():
         for line in lines[:5]:
             print(f"  error ({name} log): {line[:300]}")

@@ -44,13 +44,22 @@ def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split(" 1/")[0].rsplit(" ", 1)[0]
 
 
-def counts(path: Path) -> dict:
-    """The generator's last line of cumulative counts (empty before its first)."""
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
+def counts(paths: list[Path]) -> dict:
+    """A stream's cumulative counts, summed over its generator processes' last lines (p99: the
+    worst); empty before the first line."""
+    lasts = []
+    for path in paths:
+        try:
+            lines = path.read_text().splitlines()
+        except OSError:
+            continue
+        if lines:
+            lasts.append(json.loads(lines[-1]))
+    if not lasts:
         return {}
-    return json.loads(lines[-1]) if lines else {}
+    total = {k: sum(c[k] for c in lasts) for k in ("sent", "ok", "limited", "errors", "missed", "alerts")}
+    total |= {"at": max(c["at"] for c in lasts), "p99_ms": max(c["p99_ms"] for c in lasts)}
+    return total | {"samples": [x for c in lasts for x in c["samples"]]}
 
 
 def log_errors(peers: list[Peer]) -> dict[str, list[str]]:

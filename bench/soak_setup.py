@@ -9,6 +9,7 @@ the real processes start on it: ``--instances`` ``koban serve`` (API, ingest, wo
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sys
 import time
@@ -68,6 +69,16 @@ def config(hook_url: str, sim: TwilioSimulator, cps: float, escalate_after: floa
             "channels": [{"id": "hook", "type": "webhook", "url": hook_url}, phone],
             "policies": [{"id": "page", "steps": steps}],
             "services": services,
+            # Something for the API's "who is on call" to resolve.
+            "schedules": [
+                {
+                    "id": "ops",
+                    "timezone": "Europe/Paris",
+                    "layers": [
+                        {"name": "week", "members": ["alice"], "start": "2026-01-05", "handoff": "09:00"}
+                    ],
+                }
+            ],
         }
     )
 
@@ -139,7 +150,11 @@ async def start_probers(workdir: Path, url: str, count: int) -> list[Peer]:
     return peers
 
 
-def start_generator(
+# A Python client's comfortable rate: above it, a stream's requests are split over more processes.
+REQUESTS_PER_GENERATOR = 4_000.0
+
+
+def start_generators(
     workdir: Path,
     stream: str,
     urls: list[str],
@@ -147,13 +162,17 @@ def start_generator(
     rate: float,
     seconds: float,
     connections: int,
-) -> tuple[Peer, Path]:
-    """A ``bench.soak_load`` process: (its peer, the file its counts go to)."""
-    out = workdir / f"{stream}.jsonl"
+) -> list[tuple[Peer, Path]]:
+    """``bench.soak_load`` processes sharing ``rate`` requests/s (at most 4): (peer, counts file) each."""
+    n = max(1, min(4, math.ceil(rate / REQUESTS_PER_GENERATOR)))
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    argv = ["env", f"PYTHONPATH={path}", sys.executable, "-m", "bench.soak_load"]
-    argv += [f"--url={u}" for u in urls]
-    argv += [f"--key={key(stream)}", f"--alertname=Soak_{stream}", f"--per-request={per_request}"]
-    argv += [f"--rate={rate:g}", f"--seconds={seconds:g}", f"--out={out}", "--every=10"]
-    argv += [f"--concurrency={connections}"]
-    return spawn(f"load-{stream}", argv, workdir), out
+    out = []
+    for i in range(1, n + 1):
+        counts = workdir / f"{stream}-{i}.jsonl"
+        argv = ["env", f"PYTHONPATH={path}", sys.executable, "-m", "bench.soak_load"]
+        argv += [f"--url={u}" for u in urls]
+        argv += [f"--key={key(stream)}", f"--alertname=Soak_{stream}", f"--per-request={per_request}"]
+        argv += [f"--rate={rate / n:g}", f"--seconds={seconds:g}", f"--out={counts}", "--every=10"]
+        argv += [f"--concurrency={max(2, connections // n)}"]
+        out.append((spawn(f"load-{stream}-{i}", argv, workdir), counts))
+    return out
