@@ -206,7 +206,7 @@ async def soak(
             await asyncio.sleep(min(args.report_every, until - time.monotonic()))
             s.report(rec, started)
         await asyncio.gather(*clients)
-        await finish(s, rec, started, size0, probers)
+        await finish(s, rec, sim, started, size0, probers)
     finally:
         for peer, _ in generators(s):
             await peer.stop()
@@ -216,7 +216,20 @@ async def soak(
             await peer.stop(grace=30)
 
 
-async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: list[Peer]) -> None:
+def escalations(rec: Receiver, sim: TwilioSimulator, store: Store) -> str:
+    """That the escalations ran: second steps' webhooks, calls the simulator took, keypad acks."""
+    second = sum(1 for a in rec.arrivals if isinstance(a.body, dict) and a.body.get("step") == 1)
+    q = "SELECT count(*) FROM incidents WHERE service_id = 'pager' AND acknowledged_via IS NOT NULL"
+    acked = store.rows(q)[0][0]
+    return (
+        f"escalations: {second:,} second-step webhooks, {len(sim.calls):,} calls reached the Twilio "
+        f"simulator, {acked:,} incidents acknowledged by their callee"
+    )
+
+
+async def finish(
+    s: Soak, rec: Receiver, sim: TwilioSimulator, started: float, size0: int, probers: list[Peer]
+) -> None:
     a, pager, reader = s.args, s.pager, s.reader
     assert pager is not None and reader is not None
     seconds = time.monotonic() - started
@@ -259,6 +272,7 @@ async def finish(s: Soak, rec: Receiver, started: float, size0: int, probers: li
     # The probes ran from the probers' start to their stop, set-up and the final drain included.
     want = predict(a.monitors, a.interval, time.monotonic() - s.probing_since)
     size = s.store.size()
+    print(escalations(rec, sim, s.store))
     print(
         f"ingest: {accepted:,} flood alerts accepted, {stored:,} stored as incidents' alerts "
         f"and {queued:,} still queued ({lost_alerts:,} lost); "

@@ -22,3 +22,4 @@ def test_soak_reports_memory_pages_errors_and_disk_each_interval_and_at_the_end(
     assert "still queued (0 lost)" in out
     assert "RESULT soak" in out
     assert "predicted" in out
+    assert "calls reached the Twilio simulator" in out
