@@ -257,9 +257,12 @@ async def finish(
             print(f"  error ({what}): {sample}")
     for sample in total.get("samples", []):
         print(f"  error (ingest): {sample}")
-    for name, lines in logs.items():
-        for line in lines[:5]:
-            print(f"  error ({name} log): {line[:300]}")
+    for peer in s.koban:
+        if logs.get(peer.name):  # the first error with what follows it (a traceback's frames)
+            text = peer.log_path.read_text(errors="replace").splitlines()
+            first = text.index(logs[peer.name][0])
+            for line in text[first : first + 30]:
+                print(f"  error ({peer.name} log): {line[:300]}")
     growth = max(s.growth[-1:], default=float("nan"))
     p99 = percentile(sorted(s.waits), 99) * 1000
     # Probers flush what they buffered on SIGTERM: the size is read after they stop.
