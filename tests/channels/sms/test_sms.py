@@ -97,6 +97,20 @@ async def test_sms_is_sent_through_twilio_and_a_signed_reply_acknowledges():
         assert status == 200 and "Reply with 1" in body and len(actions.calls) == 1
 
 
+async def test_a_schedule_notice_is_sent_as_its_text_with_no_reply_codes():
+    """A handoff message by SMS (docs/schedules.md): no incident to acknowledge, so no codes."""
+    text = "You are on call in ops from Mon 18 Jan 10:00 (Asia/Tokyo)"
+    view = replace(make_notification().incident, id=0, summary=text, status="notice", severity="info")
+    async with TwilioSimulator(AUTH_TOKEN, speed=50) as sim:
+        channel = SmsChannel(make_settings(api_base_url=sim.url), clock=lambda: T0.timestamp())
+        try:
+            result = await channel.send(make_notification(kind="notice", incident=view))
+        finally:
+            close_client(channel.client)
+    assert result.status is DeliveryStatus.SENT
+    assert [m.body for m in sim.messages] == [f"[koban] {text}"]
+
+
 async def test_pass_on_by_sms_names_the_step_of_the_latest_sms_page_or_is_refused():
     actions = RecordingActions()
     pages = {(42, "alice"): (1, 0)}  # alice was texted at step 2; bob was never texted

@@ -37,6 +37,8 @@ TEMPLATES = {
 }
 
 LINK_LABEL = {"en-US": "Ack:", "ja-JP": "確認:"}
+# Twilio refuses a body over 1,600 characters; a notice's summary of open incidents can be long.
+MAX_NOTICE = 1600
 
 
 class ReplyError(ValueError):
@@ -70,6 +72,13 @@ def page_text(n: Notification, secrets: Sequence[str], now: datetime) -> str:
     # A signed one-click link for phones where replying is awkward (the reply codes still work).
     link = n.links.get("acknowledge")
     return f"{text} {LINK_LABEL[lang]} {link}" if link else text
+
+
+def notice_text(n: Notification) -> str:
+    """A schedule notice (a handoff, a gap, a swap: paging/schedule_notices.py) is no incident: its
+    text, already in the reader's language, with no reply codes (there is nothing to acknowledge)."""
+    text = f"[koban] {n.incident.summary}"
+    return text if len(text) <= MAX_NOTICE else text[: MAX_NOTICE - 1] + "…"
 
 
 def parse_reply(body: str, secrets: Sequence[str]) -> Reply:
