@@ -42,6 +42,21 @@ def test_page_text_carries_the_signed_acknowledge_link_when_there_is_one():
     assert text.endswith(" Ack: https://k.test/l/tok") and f"Reply 1 {CODE}" in text
 
 
+def test_a_calendar_task_by_sms_says_start_and_done_and_carries_both_links():
+    task = make_notification().incident
+    n = replace(
+        make_notification(incident=replace(task, summary="Backup check", details={"kind": "task"})),
+        links={"acknowledge": "https://k.test/l/a", "resolve": "https://k.test/l/r"},
+    )
+    text = page_text(n, SECRETS, T0 + timedelta(minutes=5))
+    assert text == (
+        f"[koban] TASK db: Backup check. Reply 1 {CODE} to start, 3 {CODE} when done. "
+        "Start: https://k.test/l/a Done: https://k.test/l/r"
+    )
+    ja = page_text(replace(n, recipient=replace(n.recipient, language="ja-JP")), SECRETS, T0)
+    assert "作業" in ja and "開始: https://k.test/l/a" in ja and "完了: https://k.test/l/r" in ja
+
+
 @pytest.mark.parametrize(
     ("body", "action"),
     [
