@@ -66,6 +66,30 @@ async def test_an_unchanged_feed_is_answered_304_and_kept(db_url, tmp_path):
         assert await paged(k, c, "x") == ["bob"]
 
 
+async def test_a_feed_dated_by_last_modified_is_asked_if_modified_since_and_kept_on_304(db_url, tmp_path):
+    feed = Feed(last_modified="Wed, 06 Jan 2027 10:00:00 GMT")
+    async with serving(feed), running_system(db_url, config(feed.url), tmp_path) as k, client(k) as c:
+        now = k.clock.now()
+        feed.body = ical(("s", now - 60, now + 3600, "bob"))
+        cal = k.catalog.calendars["duty"]
+        for _ in range(2):
+            assert (await refresh(k.deps, cal, k.clock.now(), force=True)).error is None
+        assert feed.seen_since == [None, "Wed, 06 Jan 2027 10:00:00 GMT"] and feed.not_modified == 1
+        assert await paged(k, c, "x") == ["bob"]  # the copy held, read again
+        feed.body, feed.last_modified = (
+            ical(("s", now - 60, now + 3600, "carol")),
+            "Thu, 07 Jan 2027 10:00:00 GMT",
+        )
+        assert (await refresh(k.deps, cal, k.clock.now(), force=True)).events == 1
+        assert await paged(k, c, "y") == ["carol"]
+
+
+def test_a_calendar_is_fetched_every_five_minutes_unless_it_says_otherwise():
+    from koban.config.model_calendars import Calendar
+
+    assert Calendar(id="c", url="https://example.test/c.ics").every == 300.0
+
+
 async def test_an_html_page_is_an_error_on_the_status_and_the_last_good_copy_stays(db_url, tmp_path):
     feed = Feed()
     async with serving(feed), running_system(db_url, config(feed.url), tmp_path) as k, client(k) as c:
