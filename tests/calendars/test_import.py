@@ -120,3 +120,6 @@ async def test_a_calendar_shift_shows_in_who_is_on_call_and_the_final_schedule(d
         assert later[0]["people"] == ["alice"]  # after the calendar's shift: the layer again
         slots = (await c.get("/api/v1/schedules/desk/final")).json()["slots"]
         assert [s["people"] for s in slots[:2]] == [["bob"], ["alice"]]
+        # bob is in no layer of desk: the calendar alone names him, and his upcoming shifts say so.
+        [mine] = (await c.get("/api/v1/oncall/shifts", params={"person": "bob"})).json()["shifts"]
+        assert (mine["schedule"], mine["source"]) == ("desk", "override:calendar:duty:shift-1")
