@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from koban.calendars.refresh import refresh
 from koban.config.model import ConfigFile
 from koban.db import schema as t
+from koban.db.schema_auth import audit_events
 from tests.calendars.feeds import Feed, ical, serving
 from tests.support.factories import KEY, make_config
 from tests.support.system import client, running_system
@@ -106,6 +107,18 @@ async def test_an_html_page_is_an_error_on_the_status_and_the_last_good_copy_sta
         [listed] = (await c.get("/api/v1/calendars")).json()["calendars"]
         assert listed["id"] == "duty" and "HTML page" in listed["error"]
         assert (await c.post("/api/v1/calendars/nope/refresh")).status_code == 404
+        async with k.db.read() as conn:
+            a = audit_events.c
+            q = (
+                sa.select(a.action, a.object_id, a.after)
+                .where(a.action == "calendars.refresh")
+                .order_by(a.id)
+            )
+            trail = [tuple(r) for r in await conn.execute(q)]
+        assert [(x[1], x[2]["events"], x[2]["error"] is None) for x in trail] == [
+            ("duty", 1, True),
+            ("duty", 0, False),
+        ]
 
 
 async def test_a_calendar_shift_shows_in_who_is_on_call_and_the_final_schedule(db_url, tmp_path):
