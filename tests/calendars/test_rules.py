@@ -70,4 +70,3 @@ def test_an_on_call_event_names_a_person_by_id_name_or_only_attendee():
     assert who("On call", ("alice@example.test",)) == "alice"
     assert who("On call", ("alice@example.test", "bob@example.test")) is None  # two people: nobody
     assert who("On call", ("someone@else.test",)) is None
-

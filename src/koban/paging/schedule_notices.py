@@ -52,7 +52,11 @@ def notice_rows(
     voice call); ``text`` given the person's language (schedules/wording.py) is written in it."""
     p = catalog.people.get(person)
     # A channel missing from the config keeps its row: it fails on sending, where it shows.
-    chans = [c for c in (p.notify if p else ()) if (ch := catalog.channels.get(c)) is None or ch.type in NOTICE_TYPES]
+    chans = [
+        c
+        for c in (p.notify if p else ())
+        if (ch := catalog.channels.get(c)) is None or ch.type in NOTICE_TYPES
+    ]
     if callable(text):
         text = text(p.language if p else "en")
     return [

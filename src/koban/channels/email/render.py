@@ -1,8 +1,8 @@
 """Pure rendering of a notification into an email (text and HTML parts), via Jinja2's sandbox.
 
 User templates (``subject_template``, ``text_template``, ``html_template``) see ``incident``, ``kind``,
-``recipient``, ``links``, ``labels`` (each link's name: Start and Done for a task), ``step``, ``loop``. The HTML environment autoescapes, so alert text from
-monitors cannot inject markup.
+``recipient``, ``links``, ``labels`` (each link's name: Start and Done for a task), ``step``,
+``loop``. The HTML environment autoescapes, so alert text from monitors cannot inject markup.
 """
 
 from __future__ import annotations
