@@ -136,3 +136,26 @@ async def test_a_calendar_shift_shows_in_who_is_on_call_and_the_final_schedule(d
         # bob is in no layer of desk: the calendar alone names him, and his upcoming shifts say so.
         [mine] = (await c.get("/api/v1/oncall/shifts", params={"person": "bob"})).json()["shifts"]
         assert (mine["schedule"], mine["source"]) == ("desk", "override:calendar:duty:shift-1")
+
+
+async def test_an_unexpected_failure_is_on_the_status_too_and_the_last_good_copy_stays(
+    db_url, tmp_path, monkeypatch
+):
+    import koban.calendars.refresh as refreshing
+
+    feed = Feed()
+    async with serving(feed), running_system(db_url, config(feed.url), tmp_path) as k, client(k) as c:
+        now = k.clock.now()
+        feed.body = ical(("s", now - 60, now + 86400, "bob"))
+        assert (await c.post("/api/v1/calendars/duty/refresh")).json()["error"] is None
+
+        def broken(*args, **kw):
+            raise RuntimeError("the library tripped")  # not a FeedError: a CalDAV server's bad XML, a bug
+
+        monkeypatch.setattr(refreshing, "parse_feed", broken)
+        feed.body = ical(("s", now - 60, now + 86400, "carol"))
+        k.clock.advance(10)
+        bad = (await c.post("/api/v1/calendars/duty/refresh")).json()
+        assert bad["error"] == "unexpected error: RuntimeError: the library tripped"
+        assert (bad["last_fetch_at"], bad["last_success_at"]) == (now + 10, now)
+        assert await paged(k, c, "still-bob") == ["bob"]
