@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
-from koban.schedules.local_time import local
+from koban.core.local_time import local
 from koban.schedules.model import Layer, Rotation, Schedule
 from koban.schedules.resolve import final
 
