@@ -65,7 +65,12 @@ async def who_is_on_call(
     return {"at": _iso(when), "oncall": out}
 
 
-@router.get("/oncall/shifts", summary="One person's upcoming shifts in every schedule", dependencies=[READ])
+@router.get(
+    "/oncall/shifts",
+    summary="One person's upcoming shifts in every schedule",
+    responses={404: {"description": "No such person (or the caller is no person of the config)"}},
+    dependencies=[READ],
+)
 async def person_upcoming_shifts(
     request: Request,
     person: str | None = Query(None, description="default: the caller"),
