@@ -79,6 +79,21 @@ async def test_without_notices_nothing_is_queued(db_url, tmp_path):
         assert await scan(k.paging, k.clock.now()) == 0
 
 
+async def test_the_handoff_goes_to_each_text_channel_of_the_persons_notify_list_never_a_voice_call(
+    db_url, tmp_path
+):
+    data = business_hours(handoff="1h").model_dump(mode="json")
+    data["channels"] += [
+        {"id": "mail", "type": "email", "host": "127.0.0.1", "from": "koban@example.test"},
+        {"id": "phone", "type": "voice"},
+    ]
+    next(p for p in data["people"] if p["id"] == "bob")["notify"] = ["phone", "mail", "log"]
+    cfg = ConfigFile.model_validate(data)
+    async with running_system(db_url, cfg, tmp_path, clock=FakeClock(THURSDAY)) as k:
+        assert await scan(k.paging, k.clock.now()) == 2
+        assert await _keys(k) == ["handoff:biz:1799913600:bob:log", "handoff:biz:1799913600:bob:mail"]
+
+
 async def test_the_running_worker_scans_and_sends_the_notices(db_url, tmp_path):
     cfg = business_hours(handoff="1h")
     async with running_system(db_url, cfg, tmp_path, worker=True, clock=FakeClock(THURSDAY)) as k:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.snapshot import Catalog
 from koban.channels.base import DeliveryResult, DeliveryStatus, IncidentView, Notification, Recipient
-from koban.channels.registry import CONTACT_FIELD
+from koban.channels.registry import CONTACT_FIELD, NOTICE_TYPES
 from koban.channels.slack.usergroups import set_members
 from koban.config.model_schedules import UserGroup
 from koban.db import schema as t
@@ -48,10 +48,15 @@ SUMMARY_LIMIT = 10
 def notice_rows(
     catalog: Catalog, key: str, kind: str, schedule: str, person: str, text: str | Callable[[str], str]
 ) -> list[dict[str, Any]]:
-    """One row per channel of ``person``'s ``notify`` list; ``text`` given the person's language
-    (schedules/wording.py) is written in it."""
+    """One row per channel of ``person``'s ``notify`` list that carries text (``NOTICE_TYPES``: not a
+    voice call); ``text`` given the person's language (schedules/wording.py) is written in it."""
     p = catalog.people.get(person)
-    chans = list(p.notify) if p else []
+    # A channel missing from the config keeps its row: it fails on sending, where it shows.
+    chans = [
+        c
+        for c in (p.notify if p else ())
+        if (ch := catalog.channels.get(c)) is None or ch.type in NOTICE_TYPES
+    ]
     if callable(text):
         text = text(p.language if p else "en")
     return [
