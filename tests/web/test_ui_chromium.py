@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -373,6 +374,27 @@ def _axe(page: Any) -> list[str]:
     page.evaluate(AXE.read_text())
     found = page.evaluate("async () => (await axe.run(document)).violations")
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in found]
+
+
+def test_a_swap_asked_from_a_slot_is_approved_on_the_schedule_page(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _sign_in(page)  # alice administers: a manager of every team
+    page.goto("/schedules/ui-sched")
+    slot = page.locator("table.slots tbody tr", has=page.get_by_role("link", name="Swap this slot")).first
+    person = slot.locator("td").nth(2).inner_text()  # alice, or bob where an override made him
+    slot.get_by_role("link", name="Swap this slot").click()
+    expect(page.locator("#s-requester")).to_have_value(person)  # the slot's person, prefilled
+    page.select_option("#s-taker", "carol")
+    page.get_by_role("button", name="Ask for the swap").click()
+    page.wait_for_url("**/schedules/ui-sched?start=*")
+    approve = page.get_by_role("button", name=re.compile(r"^Approve swap #\d+$"))
+    expect(approve).to_be_visible()
+    assert _axe(page) == []  # the open swap's forms too
+    approve.click()
+    page.wait_for_url("**/schedules/ui-sched?start=*")
+    expect(page.locator("#swaps + p")).to_have_text("No swap is open.")
+    assert page.violations == []
 
 
 @pytest.mark.parametrize("person", ["alice", "bob"])  # English and Japanese

@@ -1,7 +1,7 @@
 """What koban says about schedules, in the reader's language (pure): English and Japanese.
 
 Used for the notices of paging/schedule_notices.py (handoffs, coverage gaps) and of the swaps
-(api/schedule_swaps.py). ``lang`` is a person's ``language`` (``ja-JP``, ``en-US``); only its
+(paging/schedule_swaps.py). ``lang`` is a person's ``language`` (``ja-JP``, ``en-US``); only its
 first part counts and anything but Japanese reads English. Times are shown in the schedule's zone
 and named, so a reader in another zone is not misled. The first line is the headline (a mail's
 subject, a Slack message's text); details follow on the next lines.

@@ -24,6 +24,8 @@ class WebDeps(Protocol):
 
     async def refresh_catalog(self, force: bool = False) -> None: ...
 
+    def wake(self) -> None: ...  # after committing work due now (schedule notices of a swap)
+
 
 def deps_of(request: Request) -> WebDeps:
     deps: WebDeps = request.app.state.deps

@@ -20,6 +20,7 @@ from koban.web import (
     oncall_page,
     reports_page,
     schedule_page,
+    schedule_swaps_page,
     settings_config,
     settings_edit,
     settings_integrations,
@@ -58,6 +59,7 @@ def install(app: FastAPI) -> None:
     app.include_router(monitor_page.router)
     app.include_router(oncall_page.router)
     app.include_router(schedule_page.router)
+    app.include_router(schedule_swaps_page.router)
     app.include_router(reports_page.router)
     app.include_router(logs_pages.router)
     app.include_router(logs_actions.router)

@@ -1,7 +1,8 @@
 """``/schedules/{ident}``: a schedule's week as a calendar: the final schedule (gaps in red), its
 layers and overrides, a time-zone bar per member, the slots as a table; and an override made by
 picking a slot ("cover this"), by the rules of ``paging/schedule_overrides.py``: a manager of the
-team may add any override, a responder may hand over only their own shift.
+team may add any override, a responder may hand over only their own shift; a swap asked for from a
+slot and the open swaps taken, approved or canceled (``schedule_swaps_page.py``).
 
 Times are entered and shown in the viewer's time zone; the schedule's own zone is named.
 """
@@ -20,6 +21,7 @@ from koban.auth.permissions import Need, Principal, Scope, decide
 from koban.auth.visibility import schedule_team
 from koban.config.model_schedules import Override, Schedule
 from koban.paging.schedule_overrides import made_by, refusal, store_overrides
+from koban.paging.schedule_swaps import list_swaps
 from koban.schedules.build import overrides, resolved, schedule
 from koban.schedules.resolve import layer_spans
 from koban.web import schedule_calendar as cal
@@ -100,6 +102,7 @@ async def _show(
     may_override = bool(viewer.csrf) and decide(who, Need(Scope.RESPOND, sched.team)).allowed
     picked = _pick(pick, viewer) if may_override else None
     week = first.date()
+    open_swaps = await list_swaps(deps.db, sched.id, "open") if may_override else []
     return render(
         viewer,
         "schedule.html",
@@ -130,6 +133,8 @@ async def _show(
         kinds=KINDS,
         message=message,
         now=now,
+        me=who.person_id,
+        open_swaps=open_swaps,
     )
 
 
