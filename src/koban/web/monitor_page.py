@@ -75,14 +75,10 @@ async def monitor_page(
     day0 = now - UPTIME_DAYS * 86400
     async with deps.db.read() as conn:
         state = await probe_queries.status(conn, ident)
-        merged, drawn = g.thin(
-            g.points_of(await probe_queries.history(conn, ident, t0, t1, step)), width, t0, t1
-        )
+        merged, drawn = g.thin(await probe_queries.windows(conn, ident, t0, t1, step), width, t0, t1)
         per_location = (
             {
-                loc: g.thin(
-                    g.points_of(await probe_queries.history(conn, ident, t0, t1, step, loc)), width, t0, t1
-                )[0]
+                loc: g.thin(await probe_queries.windows(conn, ident, t0, t1, step, loc), width, t0, t1)[0]
                 for loc in mon.locations
             }
             if len(mon.locations) > 1
