@@ -5,8 +5,8 @@
 histogram (``rollup_codec.summaries``: read from the stored bytes, no histogram built), and the
 locations of one window are merged exactly when a graph shows them together.
 
-``downsample`` groups consecutive windows so that a range holds at most ``most`` of them (a 24 h
-graph of minutes is 1,440 windows; a plot ~700 px wide shows a few hundred): a group keeps the
+It also groups consecutive windows (``group_width``) so that a range holds at most ``most`` of them
+(a 24 h graph of minutes is 1,440 windows; a plot ~700 px wide shows a few hundred): a group keeps the
 highest p95 and max of its windows, so a spike is never averaged away, the count-weighted mean of
 the p50s and averages, and the sum of counts and failures, so every failure stays marked. Groups
 are aligned on multiples of their width since the epoch, so the same range gives the same points.
@@ -51,69 +51,86 @@ class Window:
         }
 
 
-def windows(rows: Sequence[sa.Row], series: Mapping[int, str], location: str | None) -> list[Window]:
-    """``rows`` sorted by (start, location); with no ``location``, the rows of one start go together."""
-    out = []
+def windows(
+    rows: Sequence[sa.Row], series: Mapping[int, str], location: str | None, step: float = 0.0
+) -> list[Window]:
+    """``rows`` sorted by (start, location); with no ``location``, the rows of one start go together.
+    With a ``step`` wider than the rows' windows, consecutive ones are grouped as ``group`` does, from
+    their summaries directly: a 24 h graph of 300 points builds 300 points, not 1,440 and 300 more."""
+    out: list[Window] = []
+    acc: _Group | None = None
     i = 0
     while i < len(rows):
         j = i + 1
         if location is None:
             while j < len(rows) and rows[j].start == rows[i].start:
                 j += 1
-        out.append(_window(rows[i:j], series, location))
+        at, count, failures, stats = _window(rows[i:j])
+        key = math.floor(at / step) * step if step else at
+        if acc is None or acc.at != key:
+            if acc is not None:
+                out.append(acc.window())
+            acc = _Group(key, series[rows[i].series_id] if location is not None else None)
+        acc.add(count, failures, stats)
         i = j
+    if acc is not None:
+        out.append(acc.window())
     return out
 
 
-def _window(rows: Sequence[sa.Row], series: Mapping[int, str], location: str | None) -> Window:
+def _window(rows: Sequence[sa.Row]) -> tuple[float, int, int, list[rollup_codec.Summary]]:
     first = rows[0]
     count = sum(x._mapping["count"] for x in rows)  # ``x.count`` is typed as the tuple method
-    seconds: Seconds
     if len(rows) == 1:
         stats = rollup_codec.summaries(first.metrics, count)
-        seconds = {
-            m: {"p50": p50, "p95": p95, "max": top, "avg": avg}
-            for m, (p50, p95, top, avg) in zip(METRICS, stats, strict=True)
-        }
     else:  # several locations in one window: their histograms merged exactly
-        seconds = merge(from_row(x, "", "") for x in rows)[0].summary()
-    return Window(
-        float(first.start),
-        count,
-        sum(x.failures for x in rows),
-        seconds,
-        series[first.series_id] if location is not None else None,
-    )
+        merged = merge(from_row(x, "", "") for x in rows)[0].summary()
+        stats = [(s["p50"], s["p95"], s["max"], s["avg"]) for s in (merged[m] for m in METRICS)]
+    return float(first.start), count, sum(x.failures for x in rows), stats
 
 
-def downsample(points: Sequence[Window], width: float, since: float, until: float, most: int) -> list[Window]:
-    """At most about ``most`` windows over ``[since, until)`` (see the module's docstring)."""
-    k = math.ceil((until - since) / width / most) if width > 0 and most > 0 else 1
-    if k <= 1:
-        return list(points)
-    return group(points, width * k)
+class _Group:
+    """Windows being grouped: sums weighted by count for p50 and avg, highest p95 and max."""
 
+    __slots__ = ("at", "location", "count", "failures", "n", "p50", "p95", "max", "avg", "last")
 
-def group(points: Sequence[Window], step: float) -> list[Window]:
-    """Windows grouped by ``step`` seconds (aligned on the epoch), in time order."""
-    groups: dict[float, list[Window]] = {}
-    for p in points:
-        groups.setdefault(math.floor(p.at / step) * step, []).append(p)
-    return [_merged(at, ps) for at, ps in groups.items()]
+    def __init__(self, at: float, location: str | None) -> None:
+        self.at, self.location = at, location
+        self.count = self.failures = self.n = 0
+        self.p50 = [0.0] * len(METRICS)
+        self.p95 = [0.0] * len(METRICS)
+        self.max = [0.0] * len(METRICS)
+        self.avg = [0.0] * len(METRICS)
+        self.last: list[rollup_codec.Summary] = []
 
+    def add(self, count: int, failures: int, stats: list[rollup_codec.Summary]) -> None:
+        self.count += count
+        self.failures += failures
+        self.n += 1
+        self.last = stats
+        p50, p95, top, avg = self.p50, self.p95, self.max, self.avg
+        for k, (a, b, c, d) in enumerate(stats):
+            p50[k] += count * a
+            avg[k] += count * d
+            if b > p95[k]:
+                p95[k] = b
+            if c > top[k]:
+                top[k] = c
 
-def _merged(at: float, ps: Sequence[Window]) -> Window:
-    if len(ps) == 1:
-        return Window(at, ps[0].count, ps[0].failures, ps[0].seconds, ps[0].location)
-    count = sum(p.count for p in ps)
-    weight = count or 1
-    seconds: Seconds = {}
-    for metric in dict.fromkeys(m for p in ps for m in p.seconds):
-        vals = [(p.count, p.seconds[metric]) for p in ps if metric in p.seconds]
-        seconds[metric] = {
-            "p50": sum(c * v.get("p50", 0.0) for c, v in vals) / weight,
-            "p95": max(v.get("p95", 0.0) for _, v in vals),
-            "max": max(v.get("max", 0.0) for _, v in vals),
-            "avg": sum(c * v.get("avg", 0.0) for c, v in vals) / weight,
+    def window(self) -> Window:
+        if self.n == 1:  # as stored, not through a weighted mean's rounding
+            rows = self.last
+        else:
+            w = self.count or 1
+            rows = [(self.p50[k] / w, self.p95[k], self.max[k], self.avg[k] / w) for k in range(len(METRICS))]
+        seconds = {
+            m: {"p50": a, "p95": b, "max": c, "avg": d} for m, (a, b, c, d) in zip(METRICS, rows, strict=True)
         }
-    return Window(at, count, sum(p.failures for p in ps), seconds, ps[0].location)
+        return Window(self.at, self.count, self.failures, seconds, self.location)
+
+
+def group_width(width: float, since: float, until: float, most: int) -> float:
+    """The width of a group of windows that puts at most ``most`` over ``[since, until)``; 0 when
+    the windows are few enough as they are."""
+    k = math.ceil((until - since) / width / most) if width > 0 and most > 0 else 1
+    return width * k if k > 1 else 0.0

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups, probe_series
 from koban.monitoring import raw
-from koban.monitoring.graph_points import Window, downsample
+from koban.monitoring.graph_points import Window, group_width
 from koban.monitoring.graph_points import windows as graph_windows
 from koban.monitoring.series import series_of
 from koban.probes.result import PHASES, CertInfo, Phases, ProbeResult
@@ -51,21 +51,25 @@ async def history(
     most: int | None = None,
 ) -> list[dict[str, Any]]:
     """The REST API's points: raw results, or rollup windows (at most about ``most`` of them:
-    ``graph_points.downsample``)."""
+    ``graph_points.group_width``)."""
     if step == "raw":
         series = await series_of(conn, monitor_id, location)
         return await _raw(conn, series, since, until) if series else []
-    found = await windows(conn, monitor_id, since, until, step, location)
-    if most is not None:
-        found = downsample(found, RESOLUTIONS[step], since, until, most)
-    return [w.as_json() for w in found]
+    grouped = group_width(RESOLUTIONS[step], since, until, most) if most is not None else 0.0
+    return [w.as_json() for w in await windows(conn, monitor_id, since, until, step, location, grouped)]
 
 
 async def windows(
-    conn: AsyncConnection, monitor_id: str, since: float, until: float, step: str, location: str | None = None
+    conn: AsyncConnection,
+    monitor_id: str,
+    since: float,
+    until: float,
+    step: str,
+    location: str | None = None,
+    grouped: float = 0.0,
 ) -> list[Window]:
     """The rollup windows (minute, hour or day) of one monitor over ``[since, until)``, in time order:
-    all its locations merged, or one."""
+    all its locations merged, or one; grouped ``grouped`` seconds at a time when given."""
     series = await series_of(conn, monitor_id, location)
     if not series:
         return []
@@ -80,7 +84,7 @@ async def windows(
     rows = list((await conn.execute(q.order_by(c.start))).all())
     if len(series) > 1:
         rows.sort(key=lambda x: (x.start, series[x.series_id]))
-    return graph_windows(rows, series, location)
+    return graph_windows(rows, series, location, grouped)
 
 
 async def _raw(
