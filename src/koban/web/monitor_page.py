@@ -17,7 +17,7 @@ from starlette.responses import Response
 from koban.auth.permissions import Scope
 from koban.auth.visibility import monitor_team
 from koban.monitoring import queries as probe_queries
-from koban.monitoring.graph_points import group_width
+from koban.monitoring.graph_points import Window, group_width
 from koban.probes.rollup import RESOLUTIONS
 from koban.web import graph_svg as g
 from koban.web.deps import deps_of
@@ -92,7 +92,7 @@ async def monitor_page(
         recent = await probe_queries.recent(conn, ident, RECENT)
     _ = gettext_for(viewer.lang)
 
-    def failed(p: g.Point) -> str:
+    def failed(p: Window) -> str:
         return _("%(n)s of %(count)s failed", n=p.failures, count=p.count)
 
     def at(ts: float) -> str:
