@@ -65,7 +65,12 @@ def windows(
         if location is None:
             while j < len(rows) and rows[j].start == rows[i].start:
                 j += 1
-        at, count, failures, stats = _window(rows[i:j])
+        if j == i + 1:  # one location: most windows, so no slice and no generator
+            r = rows[i]
+            count = r._mapping["count"]  # ``r.count`` is typed as the tuple method
+            at, failures, stats = float(r.start), r.failures, rollup_codec.summaries(r.metrics, count)
+        else:
+            at, count, failures, stats = _window(rows[i:j])
         key = math.floor(at / step) * step if step else at
         if acc is None or acc.at != key:
             if acc is not None:
@@ -79,14 +84,11 @@ def windows(
 
 
 def _window(rows: Sequence[sa.Row]) -> tuple[float, int, int, list[rollup_codec.Summary]]:
-    first = rows[0]
-    count = sum(x._mapping["count"] for x in rows)  # ``x.count`` is typed as the tuple method
-    if len(rows) == 1:
-        stats = rollup_codec.summaries(first.metrics, count)
-    else:  # several locations in one window: their histograms merged exactly
-        merged = merge(from_row(x, "", "") for x in rows)[0].summary()
-        stats = [(s["p50"], s["p95"], s["max"], s["avg"]) for s in (merged[m] for m in METRICS)]
-    return float(first.start), count, sum(x.failures for x in rows), stats
+    """Several locations in one window: their histograms merged exactly."""
+    count = sum(x._mapping["count"] for x in rows)
+    merged = merge(from_row(x, "", "") for x in rows)[0].summary()
+    stats = [(s["p50"], s["p95"], s["max"], s["avg"]) for s in (merged[m] for m in METRICS)]
+    return float(rows[0].start), count, sum(x.failures for x in rows), stats
 
 
 class _Group:
