@@ -55,8 +55,8 @@ def windows(
     rows: Sequence[sa.Row], series: Mapping[int, str], location: str | None, step: float = 0.0
 ) -> list[Window]:
     """``rows`` sorted by (start, location); with no ``location``, the rows of one start go together.
-    With a ``step`` wider than the rows' windows, consecutive ones are grouped as ``group`` does, from
-    their summaries directly: a 24 h graph of 300 points builds 300 points, not 1,440 and 300 more."""
+    With a ``step`` (``group_width``), consecutive windows are grouped as the module's docstring says,
+    from their summaries directly: a 24 h graph of 300 points builds 300 points, not 1,440 and 300 more."""
     out: list[Window] = []
     acc: _Group | None = None
     i = 0
