@@ -79,6 +79,17 @@ async def test_only_the_named_taker_takes_and_a_manager_approves_an_open_swap(db
         assert await _who(c, "2027-01-15T12:00:00Z") == (["carol"], f"override:swap-{opened['id']}")
         listed = (await c.get(f"{URL}/swaps")).json()["swaps"]
         assert [s["state"] for s in listed] == ["canceled", "approved"]
+        # A manager swaps anyone's shift: asked on alice's behalf, then approved; both are told.
+        theirs = {"start": "2027-01-19T12:00:00+01:00", "end": "2027-01-19T18:00:00+01:00"}
+        asked = await c.post(
+            f"{URL}/swaps", json={**theirs, "requester": "alice", "taker": "bob"}, headers=carol
+        )
+        assert asked.status_code == 201 and asked.json()["requester"] == "alice"
+        done = await c.post(f"{URL}/swaps/{asked.json()['id']}/approve", json={}, headers=carol)
+        assert done.json()["state"] == "approved"
+        assert await _who(c, "2027-01-19T12:00:00Z") == (["bob"], f"override:swap-{asked.json()['id']}")
+        told = [key for key, _ in await _notices(k) if key.startswith(f"swap:{asked.json()['id']}:approved:")]
+        assert sorted(told) == [f"swap:{asked.json()['id']}:approved:{p}:log" for p in ("alice", "bob")]
 
 
 async def test_a_temporary_schedule_replaces_the_layers_for_its_period_with_gaps_where_no_shift_is(

@@ -181,3 +181,22 @@ async def test_an_override_of_the_file_cannot_be_removed_through_the_api(db_url,
         assert (await c.post(url, json=override(person="dave", id="from-file"))).status_code == 409
         gone = await c.delete(f"{url}/from-file")
         assert gone.status_code == 409 and "edit the file" in gone.text
+
+
+async def test_a_persons_upcoming_shifts_in_the_schedules_the_caller_may_read(db_url, tmp_path):
+    async with running_system(db_url, make_cfg(), tmp_path) as k, client(k, admin=False) as c:
+        bob = await login(k, "bob", Scope.READ)
+        mine = (await c.get("/api/v1/oncall/shifts", params={"days": 14}, headers=bob)).json()
+        assert mine["person"] == "bob" and mine["start"] == NOW
+        assert [(s["schedule"], s["start_local"], s["end_local"]) for s in mine["shifts"]] == [
+            ("web-primary", "2027-01-15T09:00:00", "2027-01-18T09:00:00"),  # from now to the handoff
+            ("web-primary", "2027-01-25T09:00:00", "2027-01-29T09:00:00"),  # cut at 14 days
+        ]
+        dave = await login(k, "dave", Scope.READ)
+        other = await c.get("/api/v1/oncall/shifts", params={"person": "bob"}, headers=dave)
+        assert other.status_code == 200 and other.json()["shifts"] == []  # web's schedule: not dave's to read
+        assert (
+            await c.get("/api/v1/oncall/shifts", params={"person": "zed"}, headers=dave)
+        ).status_code == 404
+        assert (await c.get("/api/v1/oncall/shifts", params={"days": 91}, headers=dave)).status_code == 422
+        assert (await c.get("/api/v1/oncall/shifts")).status_code == 401

@@ -1,4 +1,5 @@
-"""A calendar feed served over real HTTP on 127.0.0.1, with ETags, that a test can change."""
+"""A calendar feed served over real HTTP on 127.0.0.1, with ETags or Last-Modified dates, that a test
+can change."""
 
 from __future__ import annotations
 
@@ -41,17 +42,24 @@ class Feed:
     not_modified: int = 0
     seen_etags: list[str | None] = field(default_factory=list)
     url: str = ""
+    # None: an ETag per body. A date: no ETag, this Last-Modified (a server that only dates its copy).
+    last_modified: str | None = None
+    seen_since: list[str | None] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
-        etag = '"' + hashlib.sha256(self.body.encode()).hexdigest()[:16] + '"'
         self.seen_etags.append(request.headers.get("If-None-Match"))
-        if request.headers.get("If-None-Match") == etag:
+        self.seen_since.append(request.headers.get("If-Modified-Since"))
+        if self.last_modified is not None:
+            stamp = {"Last-Modified": self.last_modified}
+            unchanged = request.headers.get("If-Modified-Since") == self.last_modified
+        else:
+            stamp = {"ETag": '"' + hashlib.sha256(self.body.encode()).hexdigest()[:16] + '"'}
+            unchanged = request.headers.get("If-None-Match") == stamp["ETag"]
+        if unchanged:
             self.not_modified += 1
-            return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(
-            body=self.body.encode(), headers={"ETag": etag, "Content-Type": self.content_type}
-        )
+            return web.Response(status=304, headers=stamp)
+        return web.Response(body=self.body.encode(), headers={**stamp, "Content-Type": self.content_type})
 
 
 @asynccontextmanager

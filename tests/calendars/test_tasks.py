@@ -3,11 +3,15 @@ nobody starts, Start stops it, Done closes it, a cancelled event cancels its tas
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 import sqlalchemy as sa
 
 from koban.calendars.refresh import refresh
 from koban.channels.actions import IncidentAction
 from koban.config.model import ConfigFile
+from koban.core.clock import FakeClock
 from koban.db import schema as t
 from koban.db.schema_calendars import calendar_tasks
 from tests.calendars.feeds import Feed, ical, serving
@@ -70,6 +74,51 @@ async def test_the_same_event_fetched_ten_times_makes_one_task(db_url, tmp_path)
         async with k.db.read() as conn:
             kinds = (await conn.execute(sa.select(t.incidents.c.details))).scalars().all()
         assert [d["kind"] for d in kinds] == ["task"]
+
+
+async def incident_count(k) -> int:
+    async with k.db.read() as conn:
+        return (await conn.execute(sa.select(sa.func.count()).select_from(t.incidents))).scalar_one()
+
+
+async def test_restarts_before_and_after_the_task_opens_keep_one_task(db_url, tmp_path):
+    feed = Feed()
+    clock = FakeClock()
+    start = clock.now() + 3600
+    feed.body = ical(("ev-1", start, start + 1800, "Backup check"))
+    async with serving(feed):
+        for round_ in range(3):  # fetched, koban stopped and started again; the task opens; again
+            async with running_system(db_url, config(feed.url), tmp_path, clock=clock) as k:
+                await refresh(k.deps, k.catalog.calendars["ops"], clock.now(), force=True)
+                if round_ == 1:
+                    clock.advance(3000)  # past start - lead
+                await k.calendars.tick()
+                [(uid, status, incident_id)] = await tasks(k)
+                assert (uid, status) == ("ev-1", "pending" if round_ == 0 else "open")
+                assert await incident_count(k) == (0 if round_ == 0 else 1)
+
+
+async def test_two_instances_fetching_and_opening_at_once_make_one_task(db_url, tmp_path):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several instances share a database on PostgreSQL")
+    feed = Feed()
+    clock = FakeClock()
+    start = clock.now() + 600  # due at once: start - lead is now
+    events = [(f"ev-{i}", start, start + 1800, "Backup check") for i in range(5)]
+    async with (
+        serving(feed),
+        running_system(db_url, config(feed.url), tmp_path / "a", clock=clock, instance_name="a") as a,
+        running_system(db_url, config(feed.url), tmp_path / "b", clock=clock, instance_name="b") as b,
+    ):
+        for i in range(4):  # each instance its own fetch and open, at the same moment, feeds reordered
+            feed.body = ical(*(events if i % 2 else events[::-1]))
+            await asyncio.gather(
+                *(refresh(k.deps, k.catalog.calendars["ops"], clock.now(), force=True) for k in (a, b))
+            )
+            await asyncio.gather(a.calendars.tick(), b.calendars.tick(), a.calendars.tick())
+        rows = await tasks(a)
+        assert sorted((uid, status) for uid, status, _ in rows) == [(f"ev-{i}", "open") for i in range(5)]
+        assert len({incident for _, _, incident in rows}) == 5 and await incident_count(a) == 5
 
 
 async def test_a_task_nobody_starts_gets_a_reminder_then_escalates_and_start_stops_it(db_url, tmp_path):

@@ -123,3 +123,20 @@ async def test_unusable_links_explain_themselves_with_a_4xx_page(token, status, 
             resp = await c.request(method, f"/l/{token}")
             assert resp.status_code == status and words in resp.text
     assert actions.calls == []
+
+
+async def test_a_tasks_links_say_start_and_done_on_their_page():
+    from koban.bootstrap.wiring.links import mint_links
+
+    delivery = {"key": "d1", "person_id": "alice", "channel_type": "email", "step": 0, "loop": 0}
+    task = {"id": 42, "status": "triggered", "details": {"kind": "task", "calendar": "ops"}}
+    links = mint_links(signer, "http://koban.test", delivery, task, NOW)  # type: ignore[arg-type]
+    async with client(RecordingActions()) as c:
+        start = (await c.get(links["acknowledge"].removeprefix("http://koban.test"))).text
+        done = (await c.get(links["resolve"].removeprefix("http://koban.test"))).text
+    assert "<title>Start task 42</title>" in start and ">Start</button>" in start
+    assert "<title>Mark task 42 done</title>" in done and ">Done</button>" in done
+    page = {**task, "details": {}}
+    plain = mint_links(signer, "http://koban.test", delivery, page, NOW)  # type: ignore[arg-type]
+    claims = signer.verify(plain["acknowledge"].rsplit("/", 1)[1], NOW)
+    assert isinstance(claims, LinkClaims) and not claims.task

@@ -1,5 +1,5 @@
-"""A schedule notice reads as a message, not as an incident: Slack and email show its text (in
-the reader's language) without incident facts or buttons."""
+"""A schedule notice reads as a message, not as an incident: Slack, email and SMS show its text (in
+the reader's language) without incident facts, buttons or reply codes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from koban.channels.base import IncidentView, Notification, Recipient
 from koban.channels.email.render import build_email
 from koban.channels.slack.message import build_message
+from koban.channels.sms.replies import MAX_NOTICE, notice_text
 from koban.schedules import wording
 
 START = datetime(2027, 1, 14, 0, tzinfo=UTC).timestamp()
@@ -44,3 +45,11 @@ def test_a_gap_warning_by_email_has_its_headline_as_subject_and_its_text_as_body
     assert mail["Subject"] == f"[koban] {text}"
     body = mail.get_body(("plain",))
     assert body is not None and text in body.get_content() and "Severity" not in body.get_content()
+
+
+def test_a_handoff_by_sms_is_its_text_without_reply_codes_or_an_incident_age():
+    text = wording.handoff("en", "ops", START, "Asia/Tokyo", None)
+    sms = notice_text(notice(text))
+    assert sms == f"[koban] {text}"
+    long = notice_text(notice("x" * 5000))
+    assert len(long) == MAX_NOTICE and long.endswith("…")

@@ -1,5 +1,6 @@
 """Issue 17 item 16: a frozen or killed instance's pages in flight move to another within a lease,
-and a merely slow one keeps its own (its worker renews the leases while it sends).
+and a merely slow one keeps its own (its worker renews the leases while it sends); so do the
+escalation timers it had claimed.
 
 Two real ``koban worker`` processes on PostgreSQL. A claims four pages and sends them to a receiver
 that does not answer (a slow vendor). B, running beside it for three leases, takes none: A renews.
@@ -110,3 +111,53 @@ async def test_a_frozen_instance_pages_move_within_a_lease_and_a_slow_one_keeps_
                 if b is not None:
                     await kp.stop(b)
                 recv.release()
+
+
+async def test_a_timer_a_killed_instance_claimed_fires_on_another_within_a_lease(db_url, tmp_path):
+    """A timer is claimed, then fired in the next transaction: an instance killed in between leaves
+    the ``jobs`` row leased to it, exactly as written here (due now, ``lease_owner`` the dead one,
+    ``lease_until`` a lease ahead). B, a real ``koban worker`` already running, must fire it once
+    that lease ends, not before (the row is still A's) and not 30 s later (the old lease)."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("several instances share work on PostgreSQL only")
+    async with RecordingReceiver(kp.SECRET) as recv:
+        cfg = ConfigFile.model_validate(kp.paging_config(recv.url, escalate_after="10m", steps=2))
+        async with running_system(db_url, cfg, tmp_path, clock=SystemClock()) as k:
+            b = await start_worker("B", db_url, tmp_path, tmp_path / "b.log")
+            try:
+                await k.batcher.submit("web-generic", [make_alert("timer-takeover")])
+
+                async def first_page_sent() -> bool:
+                    return len(recv.deliveries) == 1
+
+                await kp.wait_for(first_page_sent, 60, "B to send step 0")
+                j = t.jobs.c
+                lease = k.settings.lease_seconds  # the lease A takes with the default settings
+                async with k.db.begin() as conn:  # A claimed the due timer, then was SIGKILLed
+                    killed = time.time()
+                    leased = await conn.execute(
+                        sa.update(t.jobs)
+                        .where(j.kind == "escalate")
+                        .values(due_at=killed, lease_owner="A", lease_until=killed + lease)
+                        .returning(j.id)
+                    )
+                    assert len(leased.all()) == 1
+
+                async def step_1_paged() -> bool:
+                    return len(recv.deliveries) == 2
+
+                await kp.wait_for(step_1_paged, 60, "B to fire A's timer", every=0.05)
+                paged = time.time() - killed
+                d = t.deliveries.c
+                async with k.db.read() as conn:
+                    made = (await conn.execute(sa.select(d.created_at).where(d.step == 1))).scalar_one()
+                    left = sa.select(sa.func.count()).select_from(t.jobs).where(j.lease_owner == "A")
+                    assert (await conn.execute(left)).scalar_one() == 0
+                print(
+                    f"\ntakeover of an escalation timer: step 1 made {made - killed:.2f} s and paged "
+                    f"{paged:.2f} s after the kill (lease {lease} s, load average {_load()})"
+                )
+                assert made >= killed + lease  # B waited for A's lease: never fired while A held it
+                assert made - killed < 20, f"took {made - killed:.1f} s: the old 30 s lease is back?"
+            finally:
+                await kp.stop(b)

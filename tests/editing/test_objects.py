@@ -11,7 +11,7 @@ from koban.auth.audit import Door, Origin
 from koban.config.model import Person
 from koban.db.schema_auth import audit_events
 from koban.editing.objects import Invalid, Managed, save_object
-from koban.editing.rules import yaml_managed
+from koban.editing.rules import holder, yaml_managed
 from tests.support.factories import make_config
 from tests.support.system import running_system
 
@@ -40,6 +40,10 @@ async def test_a_person_is_written_audited_with_the_callers_door_and_refused_whe
         with pytest.raises(Invalid) as refused:
             await save_object(deps, UI, "people", Person(id="erin", notify=["nowhere"]), "erin")
         assert refused.value.problems == [(("people", 4, "notify", 0), "unknown channel 'nowhere'")]
+        assert refused.value.holders == [("people", "erin")]
+        with pytest.raises(Invalid) as refused:  # a channel still named: each holder once, by id
+            await save_object(deps, UI, "channels", None, "log")
+        assert refused.value.holders == [("people", n) for n in ("alice", "bob", "carol")]
         api = Origin(
             "alice", Door.API
         )  # the REST door keeps its rule: an administrator may override the file
@@ -53,3 +57,11 @@ async def test_a_person_is_written_audited_with_the_callers_door_and_refused_whe
 )
 def test_an_object_is_the_files_when_config_apply_wrote_it_last_or_nobody_did(door, managed):
     assert yaml_managed(door) is managed
+
+
+def test_a_problems_holder_is_the_object_its_place_is_in_or_its_section():
+    cfg = make_config()
+    assert holder(cfg, ("policies", 0, "steps", 1, "notify", 0, "channel")) == ("policies", "default")
+    assert holder(cfg, ("sso", "group_mapping", 0, "team")) == ("sso", "")
+    assert holder(cfg, ("people", 99, "notify")) == ("people", "")
+    assert holder(cfg, ()) == ("", "")

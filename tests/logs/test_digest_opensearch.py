@@ -102,8 +102,10 @@ async def test_yesterday_in_tokyo_is_posted_once_with_the_numbers_of_the_data(op
     assert fatal["first_seen"] == DAY.isoformat()
     assert "2026-03-09T15:00:00Z" in s["link"] and "2026-03-10T15:00:00Z" in s["link"]
     assert f"{want['total']} entries" in text
-    assert f"FATAL: {want['levels']['FATAL']}" in text
-    assert "payment <N> failed for user <N>" in text
+    assert f"FATAL: {want['levels']['FATAL']} <http://dash.example/app/data-explorer/discover#" in text
+    rows = {"level:FATAL", "level:WARNING", "peak"} | {f"pattern:{p}" for p in dict(want["patterns"])}
+    assert set(s["links"]) >= rows
+    assert "payment &lt;N&gt; failed for user &lt;N&gt;" in text  # Slack's control characters escaped
 
 
 async def test_a_cluster_that_is_down_gives_a_failed_run_that_is_not_retried(db):

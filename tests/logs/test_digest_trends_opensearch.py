@@ -112,7 +112,8 @@ async def test_new_patterns_and_movers_across_dst_are_mailed_in_japanese_and_pos
         ("payment <N> failed", 10, 4.0, 6.0),
         ("cache miss for <N>", 1, 0.0, 1.0),
     ]
-    assert "New patterns (not seen in the previous 7 days)" in text and "+6: `payment <N> failed`" in text
+    assert "New patterns (not seen in the previous 7 days)" in text
+    assert "+6: `payment &lt;N&gt; failed`" in text  # Slack's control characters escaped
 
     (mail,) = box.messages
     assert mail["To"] == "ops@example.test" and "ログダイジェスト" in str(

@@ -39,6 +39,13 @@ def test_last_week_is_monday_to_monday_local():
     assert w.hours == 168
 
 
+def test_last_24h_and_last_7d_end_when_the_schedule_fires():
+    fired = datetime(2026, 3, 11, 0, 0, tzinfo=UTC)
+    day, week = window_for("last_24h", fired, TOKYO), window_for("last_7d", fired, NEW_YORK)
+    assert (day.start, day.end) == (datetime(2026, 3, 10, 0, 0, tzinfo=UTC), fired)
+    assert (week.end, week.hours) == (fired, 168)  # wall hours, not local days: DST does not shorten it
+
+
 @pytest.mark.parametrize(
     ("message", "pattern"),
     [
@@ -106,14 +113,15 @@ def test_change_is_a_value_other_than_the_last_one_seen_and_the_first_value_is_n
     from koban.logs.rule_queries import Observation
     from koban.logs.rules import changed
 
+    rule = _rule(type="change", compare_key="user", query_key="service")
     seen = Observation(1, False, "", ("ann",))
-    state, obs = changed("user", KeyState(), seen)
+    state, obs = changed(rule, KeyState(), seen)
     assert state.last == "ann" and not obs.hit
-    state, obs = changed("user", state, Observation(1, False, "", ("bob",)))
+    state, obs = changed(rule, state, Observation(1, False, "", ("bob",)))
     assert state.last == "bob" and obs.hit and obs.text == "user changed from ann to bob"
-    _, obs = changed("user", KeyState(), Observation(2, False, "", ("ann", "bob")))
+    _, obs = changed(rule, KeyState(), Observation(2, False, "", ("ann", "bob")))
     assert obs.hit  # two values within one run
-    kept, obs = changed("user", state, Observation(0, False, "", ()))
+    kept, obs = changed(rule, state, Observation(0, False, "", ()))
     assert kept.last == "bob" and not obs.hit
 
 

@@ -41,6 +41,8 @@ async def test_frequency_fires_at_num_events_per_key_and_resolves_after_two_clea
     await run_rule(db, cluster, r, NOW, raised)
     assert raised.actions() == [("log_rule:r:pay", "trigger")]  # web has 4 in 5m: quiet
     assert raised.events[0][0] == "shop" and raised.events[0][1].labels["service"] == "pay"
+    examples = raised.events[0][1].details["examples"]  # a few of pay's latest entries, not web's
+    assert 1 <= len(examples) <= 3 and all('"service": "pay"' in x for x in examples)
     await run_rule(db, cluster, r, NOW + timedelta(seconds=30), raised)  # still 5: no repeat
     assert len(raised.events) == 1
     await run_rule(db, cluster, r, NOW + timedelta(minutes=6), raised)  # first clear run

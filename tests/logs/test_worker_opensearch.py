@@ -68,6 +68,7 @@ async def test_a_frequency_rule_opens_one_incident_while_it_matches_and_resolves
         metrics = k.metrics.exposition().decode()
         assert 'koban_log_rule_runs_total{outcome="ok"} 6.0' in metrics
         assert "koban_log_rule_lag_seconds_count 6.0" in metrics
+        assert "koban_log_rule_query_seconds_count 6.0" in metrics
 
 
 async def test_a_rule_runs_once_per_interval_whichever_instance_looks(opensearch_url, db_url, tmp_path):

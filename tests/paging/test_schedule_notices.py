@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -78,6 +79,21 @@ async def test_without_notices_nothing_is_queued(db_url, tmp_path):
         assert await scan(k.paging, k.clock.now()) == 0
 
 
+async def test_the_handoff_goes_to_each_text_channel_of_the_persons_notify_list_never_a_voice_call(
+    db_url, tmp_path
+):
+    data = business_hours(handoff="1h").model_dump(mode="json")
+    data["channels"] += [
+        {"id": "mail", "type": "email", "host": "127.0.0.1", "from": "koban@example.test"},
+        {"id": "phone", "type": "voice"},
+    ]
+    next(p for p in data["people"] if p["id"] == "bob")["notify"] = ["phone", "mail", "log"]
+    cfg = ConfigFile.model_validate(data)
+    async with running_system(db_url, cfg, tmp_path, clock=FakeClock(THURSDAY)) as k:
+        assert await scan(k.paging, k.clock.now()) == 2
+        assert await _keys(k) == ["handoff:biz:1799913600:bob:log", "handoff:biz:1799913600:bob:mail"]
+
+
 async def test_the_running_worker_scans_and_sends_the_notices(db_url, tmp_path):
     cfg = business_hours(handoff="1h")
     async with running_system(db_url, cfg, tmp_path, worker=True, clock=FakeClock(THURSDAY)) as k:
@@ -126,3 +142,42 @@ def test_a_user_group_needs_a_slack_channel():
     data = business_hours(usergroup={"channel": "log", "id": "S0ONCALL"}).model_dump(mode="json")
     problems = check_references(ConfigFile.model_validate(data))
     assert any("a user group is synced through Slack" in msg for _, msg in problems)
+
+
+async def test_a_slow_send_keeps_the_batchs_leases_so_another_instance_sends_nothing_twice(db_url, tmp_path):
+    """Issue 17 item 16: leases are 3 s now; a notice waiting on a slow vendor must not let another
+    instance claim (and send again) the notices this one has claimed and not yet sent."""
+    cfg = business_hours(channel="log", gap_warning="2d", handoff="1h")
+    async with running_system(db_url, cfg, tmp_path, clock=FakeClock(THURSDAY)) as k:
+        assert await scan(k.paging, k.clock.now()) == 3
+        log_channel = k.channel("log")  # type: ignore[attr-defined]
+        sending, release = asyncio.Event(), asyncio.Event()
+        real_send = log_channel.send
+
+        async def slow_send(n):  # the vendor takes its time over the first notice
+            sending.set()
+            await release.wait()
+            return await real_send(n)
+
+        log_channel.send = slow_send
+        a = asyncio.create_task(send_due(k.paging))
+        await asyncio.wait_for(sending.wait(), 30)
+        k.clock.advance(60)  # type: ignore[attr-defined]  # far past the lease A took
+        c = schedule_notices.c
+
+        async def renewed() -> bool:
+            async with k.db.read() as conn:
+                leases = (await conn.execute(sa.select(c.lease_until))).scalars().all()
+            return all(until is not None and until > k.clock.now() for until in leases)
+
+        for _ in range(600):  # A's renewer runs on its own, a third of a lease apart
+            if await renewed():
+                break
+            await asyncio.sleep(0.05)
+        assert await renewed(), "A never renewed the leases of the notices it holds"
+        b = dataclasses.replace(k.paging, owner="B")
+        assert await send_due(b) == 0  # A is slow, not dead: B takes nothing
+        release.set()
+        assert await asyncio.wait_for(a, 30) == 3
+        async with k.db.read() as conn:
+            assert (await conn.execute(sa.select(c.state))).scalars().all() == ["sent"] * 3

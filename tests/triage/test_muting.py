@@ -72,6 +72,28 @@ async def test_maintenance_window_mutes_its_service(db_url, tmp_path):
         assert out.created
 
 
+async def test_an_rrule_maintenance_window_made_through_the_api_mutes_its_service(db_url, tmp_path):
+    """Issue 17 item 18: a window recurring by an RFC 5545 rule (here every day, each lasting a day:
+    always in maintenance, whatever the clock says)."""
+    async with running_system(db_url, make_config(), tmp_path) as k, client(k) as c:
+        window = {
+            "id": "nightly",
+            "services": ["web"],
+            "timezone": "Europe/Paris",
+            "rrule": "FREQ=DAILY",
+            "starts_at": "2020-01-01T00:00:00+01:00",
+            "duration": "1d",
+        }
+        made = await c.post("/api/v1/maintenance", json=window)
+        assert made.status_code == 201, made.text
+        [listed] = (await c.get("/api/v1/maintenance")).json()["maintenance"]
+        assert listed["rrule"] == "FREQ=DAILY" and listed["active"]
+        [out] = await k.batcher.submit("web-generic", [make_alert()])
+        assert "maintenance window" in out.ignored
+        bad = await c.post("/api/v1/maintenance", json={**window, "id": "bad", "rrule": "FREQ=OFTEN"})
+        assert bad.status_code == 422 and "RRULE" in bad.text
+
+
 async def test_firing_critical_inhibits_matching_warnings(db_url, tmp_path):
     rule = {
         "id": "crit-mutes-warn",

@@ -6,11 +6,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from koban.auth.permissions import Role
+from koban.catalog.snapshot import hash_key
+from koban.config.model import ConfigFile
 from koban.db import schema as t
 from koban.db.schema_auth import audit_events
 from tests.support.factories import make_config
 from tests.support.system import client, running_system
 from tests.web.pages_support import add_person, browser, form_csrf, open_incident, sign_in
+
+OTHER_KEY = "test-key-db-0123456789abcdef"
 
 
 def _config(**person_settings: object):
@@ -59,6 +63,35 @@ async def test_the_list_shows_open_incidents_first_and_filters_them(db_url, tmp_
             rows = await b.get("/incidents", params={"fragment": "rows", "state": "resolved"})
             assert rows.text.lstrip().startswith("<tr") and f"#{first}<" in rows.text
             assert "cpu hot" not in rows.text
+
+
+async def test_the_list_filters_by_team_and_by_when_an_incident_was_opened(db_url, tmp_path):
+    data = make_config().model_dump(mode="json")
+    data["teams"] = [{"id": "ops"}, {"id": "dbas"}]
+    data["services"][0]["team"] = "ops"
+    other = {**data["services"][0], "id": "db", "team": "dbas"}
+    other["integrations"] = [{"id": "db-generic", "type": "generic", "key_hashes": [hash_key(OTHER_KEY)]}]
+    data["services"].append(other)
+    cfg = ConfigFile.model_validate(data)
+    async with running_system(db_url, cfg, tmp_path) as k, client(k) as admin:
+        old = await open_incident(admin, "web slow", dedup_key="a")
+        k.clock.advance(2 * 3600)
+        r = await admin.post(f"/api/v1/ingest/{OTHER_KEY}", json={"summary": "db down", "dedup_key": "b"})
+        new = int(r.json()["incidents"][0]["incident_id"])
+        await add_person(k, "alice", Role.VIEWER)
+        async with browser(k) as b:
+            await sign_in(b, "alice")
+            page = (await b.get("/incidents")).text
+            assert '<option value="dbas">' in page and f"#{old}<" in page and f"#{new}<" in page
+            ops = (await b.get("/incidents", params={"team": "ops"})).text
+            assert f"#{old}<" in ops and f"#{new}<" not in ops
+            recent = (await b.get("/incidents", params={"opened": "1h"})).text
+            assert f"#{new}<" in recent and f"#{old}<" not in recent
+            both = (await b.get("/incidents", params={"opened": "24h", "team": "dbas"})).text
+            assert f"#{new}<" in both and f"#{old}<" not in both
+            # Unknown choices are no filter, never an error.
+            odd = await b.get("/incidents", params={"opened": "forever", "team": "nope"})
+            assert odd.status_code == 200 and f"#{old}<" in odd.text and f"#{new}<" in odd.text
 
 
 async def test_the_link_koban_sends_opens_the_incident_with_its_timeline_alerts_and_labels(db_url, tmp_path):

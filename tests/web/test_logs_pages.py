@@ -179,6 +179,22 @@ async def test_a_discover_link_that_is_not_http_is_not_a_link(db_url, tmp_path):
             assert "javascript:" not in html and "Open in Discover" not in html
 
 
+async def test_each_count_links_to_discover_for_its_row_when_the_link_is_http(db_url, tmp_path):
+    links = {"level:ERROR": "http://dash.example/level-error", "peak": "https://dash.example/peak",
+             f"pattern:payment <N> failed {HOSTILE}": "javascript:alert(2)",
+             "pattern:timeout <N>": "http://dash.example/timeout?a=1&b=2"}  # fmt: skip
+    async with running_system(db_url, config(), tmp_path, clock=FakeClock(AFTER_FIRE.timestamp())) as k:
+        run = await add_run(k, 1_000_000.0, summary=summary() | {"links": links})
+        await add_person(k, "alice", Role.VIEWER)
+        async with browser(k) as b:
+            await sign_in(b, "alice")
+            html = (await b.get(f"/logs/digests/daily/runs/{run}")).text
+    assert '<a href="http://dash.example/level-error" rel="noopener noreferrer">30</a>' in html
+    assert '<a href="https://dash.example/peak" rel="noopener noreferrer">12</a>' in html
+    assert 'href="http://dash.example/timeout?a=1&amp;b=2"' in html  # the mover's count
+    assert "javascript:" not in html and "<td>25</td>" in html  # not http: the count alone
+
+
 async def test_a_digests_runs_are_paged_newest_first_by_keyset(db_url, tmp_path):
     async with running_system(db_url, config(), tmp_path, clock=FakeClock(AFTER_FIRE.timestamp())) as k:
         first = datetime(2027, 1, 1, 15, tzinfo=UTC).timestamp()

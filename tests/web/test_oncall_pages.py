@@ -83,3 +83,31 @@ async def test_a_person_makes_a_calendar_link_of_their_shifts_on_the_page(db_url
                 await conn.execute(sa.select(audit_events).where(audit_events.c.action == "feeds.create"))
             ).one()
         assert (entry.actor, entry.via) == ("bob", "ui")
+
+
+async def test_a_shift_from_an_imported_calendar_shows_as_paging_sees_it(db_url, tmp_path):
+    from koban.db.schema_calendars import calendar_events
+
+    data = _config().model_dump(mode="json")
+    data["calendars"] = [{"id": "duty", "url": "https://calendar.example/duty.ics", "schedule": "ops-week"}]
+    async with running_system(db_url, ConfigFile.model_validate(data), tmp_path) as k:
+        now = k.clock.now()
+        async with k.db.begin() as conn:  # what a fetch of the calendar stores (calendars/refresh.py)
+            await conn.execute(
+                sa.insert(calendar_events).values(
+                    calendar_id="duty", uid="u1", recurrence_id="", start=now - 60, end=now + 3600,
+                    summary="Carol", person="carol",
+                )
+            )  # fmt: skip
+        for person in ("bob", "carol"):
+            await add_person(k, person)
+        async with browser(k) as b:
+            await sign_in(b, "bob")
+            page = (await b.get("/oncall")).text
+        now_part = page[page.index('id="now-h"') :]
+        row = now_part[now_part.index('href="/schedules/ops-week"') :]
+        assert '<td class="who-now">carol</td>' in row[: row.index("</tr>")]  # not bob, as paging
+        async with browser(k) as b:
+            await sign_in(b, "carol")
+            page = (await b.get("/oncall")).text
+        assert "ops-week" in page[page.index('id="mine-h"') : page.index('id="now-h"')]  # in no layer of it

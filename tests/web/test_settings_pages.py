@@ -18,7 +18,7 @@ from tests.support.system import client, running_system
 from tests.web.pages_support import add_person, browser, form_csrf, sign_in
 
 READ_PAGES = ["/settings", "/settings/people", "/settings/teams", "/settings/tokens", "/settings/channels"]
-ADMIN_PAGES = ["/settings/integrations", "/settings/audit"]
+ADMIN_PAGES = ["/settings/integrations", "/settings/audit", "/settings/config"]
 
 
 def _config() -> ConfigFile:

@@ -398,9 +398,12 @@ def test_every_page_has_no_accessibility_violation(page: Any, served: Served, pe
         "/status/ui-status",
     ]
     if person == "alice":
-        # and the edit pages: a new person's form, a YAML person (read-only, login form), a channel
+        # and the edit pages: a new person's form, a YAML person (read-only, login form), a channel,
+        # the forms that add a team or a channel, and a delete's confirmation
         paths += ["/settings/integrations", "/settings/audit", "/settings/people/new"]
         paths += ["/settings/people/bob/edit", "/settings/channels/hook/edit"]
+        paths += ["/settings/teams/new", "/settings/channels/new", "/settings/channels/hook/delete"]
+        paths += ["/settings/config"]
     page.set_content("<!doctype html><html><body><img src='x.png'></body></html>")
     assert any(v.startswith("image-alt") for v in _axe(page))  # axe runs and reports
     page.goto("/login")

@@ -1,5 +1,5 @@
 """REST: imported calendars' status (last fetch, last success, the error if any) and a fetch on
-demand, which does not wait for the calendar's timer (docs/calendars.md)."""
+demand, which does not wait for the calendar's timer and is on the audit trail (docs/calendars.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from koban.api.deps import deps_of
-from koban.auth.guard import requires
+from koban.auth.audit import Change, record
+from koban.auth.guard import origin_of, requires
 from koban.auth.permissions import Scope
 from koban.calendars.refresh import refresh
 from koban.calendars.tasks import open_due
@@ -68,6 +69,12 @@ async def refresh_calendar(request: Request, ident: str) -> dict[str, Any]:
     cal = deps.catalog.calendars.get(ident)
     if cal is None:
         raise HTTPException(404, f"calendars/{ident} does not exist")
-    await refresh(deps, cal, deps.clock.now(), force=True)
+    got = await refresh(deps, cal, deps.clock.now(), force=True)
     await open_due(deps, deps.clock.now())
+    # A fetch on demand changes what koban acts on (who is paged, which tasks open): audited.
+    async with deps.db.begin() as conn:
+        change = Change(
+            "calendars.refresh", "calendars", ident, None, {"error": got.error, "events": got.events}
+        )
+        await record(conn, origin_of(request), [change], deps.clock.now())
     return (await _status(request))[ident]

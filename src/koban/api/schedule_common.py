@@ -10,8 +10,8 @@ from fastapi import HTTPException, Request
 
 from koban.api.deps import deps_of
 from koban.config.model_schedules import Schedule
+from koban.core.local_time import local, zone
 from koban.paging.on_call import calendar_shifts_of
-from koban.schedules.local_time import local, zone
 from koban.schedules.model import Override as Shift
 from koban.schedules.model import Slot
 

@@ -21,11 +21,11 @@ from koban.auth.audit import Change
 from koban.auth.guard import origin_of
 from koban.auth.permissions import Need, Scope, decide
 from koban.config.model_schedules import Override
+from koban.core.local_time import local, zone
 from koban.paging.on_call import HORIZON
 from koban.paging.schedule_overrides import made_by, refusal, store_overrides
-from koban.schedules.build import on_call, resolved
+from koban.schedules.build import on_call, person_shifts, resolved
 from koban.schedules.coverage import report
-from koban.schedules.local_time import local, zone
 
 router = APIRouter(prefix="/api/v1", tags=["schedules"])
 MAX_SPAN = 400 * 86400.0
@@ -63,6 +63,40 @@ async def who_is_on_call(
         for s in chosen
     ]
     return {"at": _iso(when), "oncall": out}
+
+
+@router.get(
+    "/oncall/shifts",
+    summary="One person's upcoming shifts in every schedule",
+    responses={404: {"description": "No such person (or the caller is no person of the config)"}},
+    dependencies=[READ],
+)
+async def person_upcoming_shifts(
+    request: Request,
+    person: str | None = Query(None, description="default: the caller"),
+    days: int = Query(28, ge=1, le=90, description="from now"),
+) -> dict[str, Any]:
+    """Their slots in the schedules the caller may read (team-scoped as ``/oncall``), imported
+    calendars' shifts included, by start: what the web page draws as "my shifts"."""
+    deps = deps_of(request)
+    who = person or request.state.principal.person_id
+    if who not in deps.catalog.people:
+        raise HTTPException(404, f"people/{who} does not exist")
+    a = deps.clock.now()
+    b = a + days * 86400.0
+    teams = visible_teams(request)
+    chosen = [s for s in deps.catalog.schedules.values() if teams is None or s.team in teams]
+    cal = await calendar_shifts(request, [s.id for s in chosen], a, b)
+    found = person_shifts(who, chosen, a, b, deps.catalog, cal)
+    return {
+        "person": who,
+        "start": _iso(a),
+        "end": _iso(b),
+        "shifts": [
+            {"schedule": s.id, "team": s.team, "timezone": s.timezone, **slot_json(x, s.timezone)}
+            for s, x in found
+        ],
+    }
 
 
 @router.get(

@@ -8,6 +8,7 @@ last good copy stays in use: the events already stored and the tasks pending are
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from koban.db.uow import UnitOfWork
 from koban.sources.calendar.fetch import Fetched, fetch_caldav, fetch_ical
 from koban.sources.calendar.parse import FeedError, parse_feed
 
+log = logging.getLogger(__name__)
 PAST = 7 * 86400.0  # events kept behind now (an event in progress, a task just opened)
 AHEAD = 60 * 86400.0  # and ahead: the horizon of shifts and tasks
 
@@ -46,12 +48,17 @@ async def refresh(deps: StoreDeps, cal: Calendar, now: float, *, force: bool = F
         if body is None:
             raise FeedError("the server answered 304 Not Modified, but koban holds no copy")
         events = parse_feed(body, cal.timezone, now - PAST, now + AHEAD)
-    except FeedError as e:
+    except Exception as e:  # whatever broke, the status says so (the logs say more)
+        # A FeedError is the expected kind (down, HTML, broken body); anything else (a CalDAV
+        # server's broken XML, a library's bug) must not leave the status saying all is well.
+        error = str(e) if isinstance(e, FeedError) else f"unexpected error: {type(e).__name__}: {e}"
+        if not isinstance(e, FeedError):
+            log.exception("calendar %s: fetch failed", cal.id)
         async with deps.db.begin() as conn:
             await conn.execute(
-                sa.update(cs).where(cs.c.calendar_id == cal.id).values(last_fetch_at=now, error=str(e))
+                sa.update(cs).where(cs.c.calendar_id == cal.id).values(last_fetch_at=now, error=error)
             )
-        return Refreshed(True, str(e))
+        return Refreshed(True, error)
     async with deps.db.begin() as conn:
         values: dict[str, Any] = {
             "last_fetch_at": now,

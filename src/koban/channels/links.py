@@ -37,6 +37,7 @@ class LinkClaims:
     expires_at: int
     nonce: str
     seen: tuple[int, int] | None = None  # (step, loop) of the message; None in links made before
+    task: bool = False  # a calendar task's link: its page says Start and Done (docs/calendars.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class LinkSigner:
         expires_at: float,
         nonce: str,
         seen: tuple[int, int] | None = None,
+        task: bool = False,
     ) -> str:
         claims: dict[str, object] = {
             "p": person,
@@ -98,6 +100,8 @@ class LinkSigner:
         }
         if seen is not None:
             claims["s"], claims["l"] = seen
+        if task:
+            claims["k"] = "task"
         body = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
         return f"{body}.{self._mac(body)}"
 
@@ -120,6 +124,7 @@ class LinkSigner:
                 expires_at=int(raw["e"]),
                 nonce=str(raw["n"]),
                 seen=(int(raw["s"]), int(raw["l"])) if "s" in raw else None,
+                task=raw.get("k") == "task",
             )
         except (ValueError, KeyError, TypeError):
             return LinkError("malformed")  # signed by us but unreadable: an old format
@@ -161,6 +166,12 @@ _VERBS = {
     IncidentAction.RESOLVE: "Resolve",
     IncidentAction.ESCALATE: "Escalate",
 }
+# A task's page: (the button, what it does), in the task's own words.
+_TASK_WORDS = {
+    IncidentAction.ACKNOWLEDGE: ("Start", "Start task {n}"),
+    IncidentAction.RESOLVE: ("Done", "Mark task {n} done"),
+    IncidentAction.ESCALATE: ("Escalate", "Escalate task {n}"),
+}
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
@@ -184,13 +195,18 @@ def build_routes(deps: LinkDeps) -> list[Route]:
         claims = deps.signer.verify(request.path_params["token"], deps.clock())
         if isinstance(claims, LinkError):
             return _error_page(claims)
-        verb = _VERBS[claims.action]
+        if claims.task:
+            button, phrase = _TASK_WORDS[claims.action]
+            title = phrase.format(n=claims.incident_id)
+        else:
+            button = _VERBS[claims.action]
+            title = f"{button} incident {claims.incident_id}"
         body = (
-            f"<p>{verb} incident {claims.incident_id} as <b>{html.escape(claims.person)}</b>?</p>"
+            f"<p>{html.escape(title)} as <b>{html.escape(claims.person)}</b>?</p>"
             "<form method='post'><button type='submit' style='font-size:1.2em;padding:.5em 1.5em'>"
-            f"{verb}</button></form>"
+            f"{button}</button></form>"
         )
-        return _page(f"{verb} incident {claims.incident_id}", body)
+        return _page(title, body)
 
     async def apply(request: Request) -> HTMLResponse:
         claims = deps.signer.verify(request.path_params["token"], deps.clock())

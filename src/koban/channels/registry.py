@@ -32,6 +32,11 @@ CONTACT_FIELD: dict[str, str | None] = {
     "sms": "phone",
 }
 
+# Channels that carry a schedule notice (a handoff message, a swap notice) as text. Not a voice
+# call (its keypad acknowledges an incident; a notice has none to speak of) nor PagerDuty (it would
+# open an incident there): a person's notify list is used without them (docs/schedules.md).
+NOTICE_TYPES: tuple[str, ...] = ("console", "webhook", "slack", "email", "sms")
+
 # Channels whose messages show who is on call (read from the incident's frozen plan).
 SHOWS_ON_CALL_TYPES: tuple[str, ...] = ("slack",)
 

@@ -10,9 +10,9 @@ import typer
 from koban.catalog.snapshot import Catalog
 from koban.cli.runtime import open_system, settings_or_exit
 from koban.config.model_schedules import Schedule
+from koban.core.local_time import local, zone
 from koban.paging.on_call import HORIZON, calendar_shifts_of
 from koban.schedules.build import on_call, resolved
-from koban.schedules.local_time import local, zone
 from koban.schedules.model import Override, Slot
 
 

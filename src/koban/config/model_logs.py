@@ -164,7 +164,9 @@ class LogRule(Identified):
     # frequency: at least num_events in timeframe; flatline: fewer than threshold in timeframe.
     num_events: int = Field(1, ge=1)
     threshold: int = Field(1, ge=1)
-    timeframe: Duration = 300.0
+    # How far back a rule looks (default 5 minutes: ``window``); change: how long ago the previous
+    # value may have been seen for a new one to count as a change (none: however long ago).
+    timeframe: Duration | None = None
     # Split the rule per value of this field (one alert per value), as ElastAlert2's query_key; a
     # list of fields splits per combination of their values (ElastAlert2's compound query_key).
     query_key: str | list[str] | None = None
@@ -180,9 +182,10 @@ class LogRule(Identified):
     threshold_ref: int = Field(0, ge=0)  # and before, for a spike to count
     # A reference of 0 is no spike up unless this is set (ElastAlert2's alert_on_new_data).
     alert_on_new_data: bool = False
-    # new_term: the field whose new values alert (ElastAlert2's fields, one field), and how far back
-    # a value must not have been seen.
-    fields: list[str] = Field(default_factory=list, max_length=1)
+    # new_term: what is watched for new values, as ElastAlert2's fields: each entry a field, or a
+    # list of fields whose combination of values is one term (composite); and how far back a value
+    # must not have been seen.
+    fields: list[str | list[str]] = Field(default_factory=list, max_length=4)
     terms_window_size: Duration = 30 * 86400.0
     # cardinality: distinct values of cardinality_field in timeframe above max or below min.
     cardinality_field: str | None = None
@@ -223,6 +226,11 @@ class LogRule(Identified):
             raise ValueError(f"a {self.type} rule needs {', '.join(missing)}")
         if isinstance(self.query_key, list) and not 1 <= len(self.query_key) <= 4:
             raise ValueError("a compound query_key has 1 to 4 fields")
+        terms = self.terms
+        if any(not 1 <= len(t) <= 4 or len(set(t)) != len(t) for t in terms):
+            raise ValueError("a composite new_term field is a list of 1 to 4 distinct fields")
+        if len(set(terms)) != len(terms):
+            raise ValueError("new_term fields repeat an entry")
         if self.type == "percentage_match" and self.min_percentage is None and self.max_percentage is None:
             raise ValueError("a percentage_match rule needs min_percentage or max_percentage")
         if self.type == "cardinality" and self.max_cardinality is None and self.min_cardinality is None:
@@ -233,6 +241,16 @@ class LogRule(Identified):
             if (self.metric_agg_type == "percentiles") != (self.percentile_range is not None):
                 raise ValueError("percentile_range goes with metric_agg_type: percentiles, and only with it")
         return self
+
+    @property
+    def window(self) -> float:
+        """The timeframe in seconds, 5 minutes when not set."""
+        return 300.0 if self.timeframe is None else float(self.timeframe)
+
+    @property
+    def terms(self) -> list[tuple[str, ...]]:
+        """new_term's entries, each as the tuple of its fields (one field: a 1-tuple)."""
+        return [(f,) if isinstance(f, str) else tuple(f) for f in self.fields]
 
     @property
     def key_fields(self) -> list[str]:

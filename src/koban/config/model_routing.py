@@ -163,7 +163,8 @@ class Silence(_Identified):
 
 
 class Maintenance(_Identified):
-    """One-off (starts_at/ends_at), weekly (weekdays + start_time/end_time) or cron + duration."""
+    """One-off (starts_at/ends_at), weekly (weekdays + start_time/end_time), cron + duration, or
+    rrule + starts_at + duration (an RFC 5545 RRULE, read as schedules read theirs)."""
 
     title: str = ""
     services: list[str] = Field(min_length=1)
@@ -175,6 +176,7 @@ class Maintenance(_Identified):
     end_time: time | None = None
     cron: str | None = None
     duration: Duration | None = None
+    rrule: str | None = None
     active_from: datetime | None = None
     active_until: datetime | None = None
 
@@ -193,6 +195,8 @@ class Maintenance(_Identified):
 
     @property
     def kind(self) -> WindowKind:
+        if self.rrule:
+            return WindowKind.RRULE
         if self.cron:
             return WindowKind.CRON
         return WindowKind.WEEKLY if self.weekdays else WindowKind.ONE_OFF
@@ -211,6 +215,7 @@ class Maintenance(_Identified):
             end_time=self.end_time,
             cron=self.cron,
             duration=_td(self.duration),
+            rrule=self.rrule,
             active_from=self.active_from,
             active_until=self.active_until,
         )

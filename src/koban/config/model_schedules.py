@@ -10,11 +10,11 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import rrulestr
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from koban.config.base import Identified, Strict
 from koban.config.durations import Duration
+from koban.core.recurrence import check_rrule
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -76,12 +76,7 @@ class Layer(Strict):
     @field_validator("rrule")
     @classmethod
     def _rrule(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                rrulestr(v, dtstart=datetime(2000, 1, 1))
-            except (ValueError, TypeError) as e:
-                raise ValueError(f"not an RFC 5545 RRULE: {e}") from None
-        return v
+        return None if v is None else check_rrule(v)
 
 
 class Override(Strict):

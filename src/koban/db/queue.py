@@ -14,12 +14,14 @@ instance keeps its work: only one that stops renewing (killed, frozen) loses it.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db.bulk import dict_rows
+
+Key = TypeVar("Key", int, str)  # a row's id: a serial, or the config id it is named by
 
 
 async def claim(
@@ -62,8 +64,8 @@ async def claim(
 
 
 async def renew(
-    conn: AsyncConnection, table: sa.Table, *, owner: str, ids: Collection[int], now: float, lease: float
-) -> set[int]:
+    conn: AsyncConnection, table: sa.Table, *, owner: str, ids: Collection[Key], now: float, lease: float
+) -> set[Key]:
     """Extend the leases ``owner`` still holds on ``ids``; returns those it holds (a lease already
     taken by another instance is theirs: the fence at commit drops our work on it)."""
     if not ids:

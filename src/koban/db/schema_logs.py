@@ -52,6 +52,7 @@ log_rule_state = Table(
     # afresh instead of reading keys of another meaning (rules.shape_of); NULL: written before 0018.
     Column("shape", String(64), nullable=True),
     Column("last_value", String(512), nullable=True),  # change: the compare_key value seen last
+    Column("last_seen", Float, nullable=True),  # change: when it was last seen (its timeframe)
 )
 
 log_rule_runs = Table(

@@ -20,7 +20,7 @@ from koban.core.clock import Clock
 from koban.core.settings import Settings
 from koban.db.engine import Database
 from koban.editing.redact import redact
-from koban.editing.rules import yaml_managed
+from koban.editing.rules import holder, yaml_managed
 
 
 class EditDeps(Protocol):
@@ -37,11 +37,14 @@ class EditDeps(Protocol):
 
 
 class Invalid(Exception):
-    """The config with this object in it does not hold together: each problem's place and words."""
+    """The config with this object in it does not hold together: each problem's place and words,
+    and the objects the problems are in (``holders``: (section, id), e.g. the policies that still
+    name a channel being deleted), so a door can say which to change first."""
 
-    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+    def __init__(self, problems: list[tuple[Loc, str]], holders: list[tuple[str, str]] | None = None) -> None:
         super().__init__("; ".join(msg for _, msg in problems))
         self.problems = problems
+        self.holders = holders or []
 
 
 class Managed(Exception):
@@ -73,7 +76,7 @@ async def save_object(
     new = cfg.model_copy(update={kind: items})
     problems = check_references(new)
     if problems:
-        raise Invalid(problems)
+        raise Invalid(problems, list(dict.fromkeys(holder(new, loc) for loc, _ in problems)))
     old = getattr(deps.catalog, kind).get(ident)
     verb = "delete" if obj is None else ("create" if old is None else "update")
     change = Change(

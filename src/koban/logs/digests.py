@@ -27,6 +27,7 @@ from koban.db.schema_logs import digest_runs
 from koban.domain.alerts import AlertAction, AlertEvent, Severity
 from koban.logs import digest_posts
 from koban.logs.client import LogQueryError, conn_of, search
+from koban.logs.links import row_links
 from koban.logs.posting import PostError, render
 from koban.logs.queries import digest_body
 from koban.logs.render import Rendered, slack_message, webhook_document
@@ -101,14 +102,24 @@ async def summary_of(cluster: LogCluster, digest: Digest, window: Window) -> Sum
         new_days=digest.new_pattern_days, weeks=digest.mover_weeks if digest.movers else 0,
     )  # fmt: skip
     if history is None:
-        return summary
+        return _with_links(cluster, digest, window, summary)
     past = await search(conn, digest.index, history)
     current = pattern_counts(answer)
-    return replace(
-        summary,
-        new_patterns=new_patterns(past, current)[: digest.top] if digest.new_pattern_days else [],
-        movers=movers(past, current, digest.mover_weeks, digest.movers) if digest.movers else [],
+    return _with_links(
+        cluster,
+        digest,
+        window,
+        replace(
+            summary,
+            new_patterns=new_patterns(past, current)[: digest.top] if digest.new_pattern_days else [],
+            movers=movers(past, current, digest.mover_weeks, digest.movers) if digest.movers else [],
+        ),
     )
+
+
+def _with_links(cluster: LogCluster, digest: Digest, window: Window, summary: Summary) -> Summary:
+    links = row_links(cluster.dashboards_url or "", cluster.flavor, digest, window, summary)
+    return replace(summary, links=links)
 
 
 async def preview(cfg: LogConfig, digest: Digest, now: datetime) -> dict[str, Any]:

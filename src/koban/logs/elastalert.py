@@ -5,9 +5,10 @@ Carried over: the rule types koban has (same names and meanings), ``index``, ``t
 ``filter`` and ``match_bucket_filter`` (one query string stays a string; anything else becomes a
 ``bool`` of the filters), ``query_key`` (a field, or a list of up to 4: a compound key),
 ``timeframe``/``run_every``/``terms_window_size`` (ElastAlert2's ``{minutes: 5}`` mappings), and each
-type's options. Not carried over, and said so: alerters and their settings (koban routes the alert
-by ``service``), realert and aggregation (koban dedups per rule and key, and escalation policies
-repeat), enhancements, more than one ``new_term`` field, list files (``!file``).
+type's options (``new_term``'s ``fields``, separate and composite, or its ``query_key`` when it has
+none; ``change``'s ``timeframe``). Not carried over, and said so: alerters and their settings (koban
+routes the alert by ``service``), realert and aggregation (koban dedups per rule and key, and
+escalation policies repeat), enhancements, list files (``!file``), more than 4 ``new_term`` entries.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ ELSEWHERE = {
     "es_port": "set in log_clusters",
     "ignore_null": "documents without the field never match, as with ignore_null: true",
     "percentage_format_string": "the alert's summary is koban's",
+    "window_step_size": "koban reads new_term's whole terms_window_size in one aggregation",
+    "use_keyword_postfix": "koban aggregates on the fields as named",
 }
 ALERTERS = (
     "slack", "email", "smtp", "pagerduty", "opsgenie", "jira", "telegram", "teams", "ms_teams", "http_post",
@@ -122,6 +125,32 @@ def _filter(filters: Any, problems: list[str]) -> str | dict[str, Any] | None:
     return {"bool": {"filter": clauses}} if clauses else None
 
 
+def _new_term_fields(doc: Mapping[str, Any], rule: dict[str, Any], out: Converted) -> None:
+    """ElastAlert2's ``fields`` (each entry a field or a composite list of fields; without it, the
+    ``query_key``) as koban's, which has the same shape, up to 4 entries of up to 4 fields."""
+    fields = doc.get("fields", doc.get("query_key"))
+    if "fields" not in doc and fields is not None:
+        rule.pop("query_key", None)  # ElastAlert2 watches the query_key for new values
+        out.notes.append("query_key: watched for new values, as fields")
+        fields = [fields]  # a list query_key is one compound key: one composite entry
+    if fields is None:
+        return
+    entries = fields if isinstance(fields, list) else [fields]
+    if len(entries) > 4:
+        out.problems.append(f"new_term fields {entries}: koban watches up to 4; kept the first 4")
+        entries = entries[:4]
+    rule["fields"] = [[str(f) for f in e] if isinstance(e, list) else str(e) for e in entries]
+    if doc.get("use_keyword_postfix", True):
+        plain = [f for e in rule["fields"] for f in ([e] if isinstance(e, str) else e)]
+        plain = [f for f in plain if not f.endswith((".keyword", ".raw"))]
+        if plain:
+            out.notes.append(
+                f"fields {plain}: ElastAlert2 read their history from '<field>.keyword' "
+                "(use_keyword_postfix); koban aggregates on the fields as named: name the keyword "
+                "field where one is text"
+            )
+
+
 def convert(doc: Mapping[str, Any], *, source: str, cluster: str, service: str) -> Converted:
     out = Converted(source)
     kind = doc.get("type")
@@ -155,19 +184,14 @@ def convert(doc: Mapping[str, Any], *, source: str, cluster: str, service: str) 
         bucket = _filter(doc["match_bucket_filter"], out.problems)
         if bucket is not None:
             rule["match_bucket_filter"] = bucket
-    if kind == "change" and "timeframe" in doc:
-        out.notes.append("timeframe: a koban change rule compares with the last value seen, however old")
     if doc.get("is_enabled") is False:
         rule["enabled"] = False
     used_extra: set[str] = set()
     for key in SAME.get(kind, ()):
         if key in doc:
             rule[key] = doc[key]
-    if kind == "new_term" and isinstance(rule.get("fields"), list) and len(rule["fields"]) > 1:
-        out.problems.append(
-            f"new_term fields {rule['fields']}: koban watches one field; kept {rule['fields'][0]!r}"
-        )
-        rule["fields"] = rule["fields"][:1]
+    if kind == "new_term":
+        _new_term_fields(doc, rule, out)
     for key, ours in DURATIONS.items():
         if key in doc:
             d = duration(doc[key])

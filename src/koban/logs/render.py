@@ -55,40 +55,71 @@ class Rendered:
     weeks: int = 4
 
 
-def _trend_lines(s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[str]:
-    lines = []
+def _trend_rows(s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
     if s.new_patterns:
-        lines.append(t["new"].format(days=new_days))
-        lines += [f"`{p}`" for p in s.new_patterns]
+        rows.append((t["new"].format(days=new_days), ""))
+        rows += [(f"`{p}`", f"pattern:{p}") for p in s.new_patterns]
     if s.movers:
-        lines.append(t["movers"].format(weeks=weeks))
-        lines += [
-            t["mover"].format(change=m.change, pattern=m.pattern, count=m.count, median=m.median)
+        rows.append((t["movers"].format(weeks=weeks), ""))
+        rows += [
+            (
+                t["mover"].format(change=m.change, pattern=m.pattern, count=m.count, median=m.median),
+                f"pattern:{m.pattern}",
+            )
             for m in s.movers
         ]
-    return lines
+    return rows
 
 
-def text_lines(
-    name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
-) -> list[str]:
-    t = _TEXT.get(language, _TEXT["en"])
-    lines = [
-        t["title"].format(name=name, start=_hm(s.window_start), end=_hm(s.window_end)),
-        t["total"].format(total=s.total, per_hour=s.per_hour),
-        *(t["level"].format(level=lv, count=n) for lv, n in s.levels.items()),
+def _trend_lines(s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[str]:
+    return [line for line, _ in _trend_rows(s, t, new_days, weeks)]
+
+
+def _rows(name: str, s: Summary, t: dict[str, str], new_days: int, weeks: int) -> list[tuple[str, str]]:
+    """The digest's lines, each with the key of its row's Discover link ("" for none)."""
+    rows = [
+        (t["title"].format(name=name, start=_hm(s.window_start), end=_hm(s.window_end)), ""),
+        (t["total"].format(total=s.total, per_hour=s.per_hour), ""),
+        *((t["level"].format(level=lv, count=n), f"level:{lv}") for lv, n in s.levels.items()),
     ]
     if s.peak_hour:
-        lines.append(t["peak"].format(hour=_hm(s.peak_hour), count=s.peak_count))
+        rows.append((t["peak"].format(hour=_hm(s.peak_hour), count=s.peak_count), "peak"))
     if s.patterns:
-        lines.append(t["patterns"])
-        lines += [
-            t["pattern"].format(
-                count=p.count, pattern=p.pattern, first=_hm(p.first_seen), last=_hm(p.last_seen)
+        rows.append((t["patterns"], ""))
+        rows += [
+            (
+                t["pattern"].format(
+                    count=p.count, pattern=p.pattern, first=_hm(p.first_seen), last=_hm(p.last_seen)
+                ),
+                f"pattern:{p.pattern}",
             )
             for p in s.patterns
         ]
-    lines += _trend_lines(s, t, new_days, weeks)
+    return rows + _trend_rows(s, t, new_days, weeks)
+
+
+def text_lines(name: str, s: Summary, language: str, new_days: int = 7, weeks: int = 4) -> list[str]:
+    """The digest as plain lines (the email's text part)."""
+    t = _TEXT.get(language, _TEXT["en"])
+    return [line for line, _ in _rows(name, s, t, new_days, weeks)]
+
+
+def mrkdwn(text: str) -> str:
+    """Text for Slack's mrkdwn: its control characters escaped, so that a pattern's ``<N>`` shows as
+    written and a log message's ``<!channel>`` or ``<@U123>`` notifies nobody."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_lines(
+    name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
+) -> list[str]:
+    """The digest for Slack: escaped, each row followed by its own Discover link, then the digest's."""
+    t = _TEXT.get(language, _TEXT["en"])
+    lines = []
+    for line, key in _rows(name, s, t, new_days, weeks):
+        url = s.links.get(key) if key else None
+        lines.append(mrkdwn(line) + (f" <{url}|Discover>" if url else ""))
     if link:
         lines.append(f"<{link}|{t['link']}>")
     return lines
@@ -97,32 +128,56 @@ def text_lines(
 def slack_message(
     name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
 ) -> dict[str, Any]:
-    lines = text_lines(name, s, language, link, new_days, weeks)
+    lines = slack_lines(name, s, language, link, new_days, weeks)
+    title = _rows(name, s, _TEXT.get(language, _TEXT["en"]), new_days, weeks)[0][0]
     return {
-        "text": "\n".join(lines),
+        "text": "\n".join(lines)[:SLACK_TEXT],
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines[1:])[:3000]}},
+            {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},  # plain: not escaped
+            *({"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in _sections(lines[1:])),
         ],
     }
+
+
+SLACK_SECTION = 3000  # Slack's limit on a section block's text
+SLACK_TEXT = 40000  # and on a message's text
+
+
+def _sections(lines: list[str]) -> list[str]:
+    """The lines in as few sections as Slack allows (each row's link makes them long), at most 49
+    after the header (Slack takes 50 blocks)."""
+    chunks: list[str] = []
+    for line in (x[:SLACK_SECTION] for x in lines):
+        if chunks and len(chunks[-1]) + 1 + len(line) <= SLACK_SECTION:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return chunks[:49]
 
 
 def webhook_document(digest_id: str, run_id: int, s: Summary, link: str) -> dict[str, Any]:
     return {"type": "koban.digest", "digest": digest_id, "run": run_id, "link": link, **s.as_json()}
 
 
+def _anchor(url: str | None) -> str:
+    return f'<a href="{escape(url)}">Discover</a>' if url else ""
+
+
 def email_parts(r: Rendered) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the digest email."""
     t = _TEXT.get(r.language, _TEXT["en"])
-    lines = text_lines(r.name, r.summary, r.language, "", r.new_days, r.weeks)
+    lines = text_lines(r.name, r.summary, r.language, r.new_days, r.weeks)
     text = "\n".join(lines[1:]) + (f"\n\n{t['link']}: {r.link}\n" if r.link else "\n")
     s = r.summary
     rows = "".join(
-        f'<tr><td>{escape(lv)}</td><td style="text-align:right">{n}</td></tr>' for lv, n in s.levels.items()
+        f'<tr><td>{escape(lv)}</td><td style="text-align:right">{n}</td>'
+        f"<td>{_anchor(s.links.get(f'level:{lv}'))}</td></tr>"
+        for lv, n in s.levels.items()
     )
     patterns = "".join(
         f'<tr><td style="text-align:right">{p.count}</td><td><code>{escape(p.pattern)}</code></td>'
-        f"<td>{escape(_hm(p.first_seen))}</td><td>{escape(_hm(p.last_seen))}</td></tr>"
+        f"<td>{escape(_hm(p.first_seen))}</td><td>{escape(_hm(p.last_seen))}</td>"
+        f"<td>{_anchor(s.links.get(f'pattern:{p.pattern}'))}</td></tr>"
         for p in s.patterns
     )
     trends = "".join(f"<li>{escape(line)}</li>" for line in _trend_lines(s, t, r.new_days, r.weeks))

@@ -63,7 +63,7 @@ async def _load(db: Database, rule_id: str) -> tuple[dict[str, KeyState], set[st
     """Each key's state, and the shapes it was kept under."""
     async with db.read() as conn:
         rows = list(await conn.execute(sa.select(log_rule_state).where(log_rule_state.c.rule_id == rule_id)))
-    return {r.key_value: KeyState(r.firing, r.clear_runs, r.last_value) for r in rows}, {
+    return {r.key_value: KeyState(r.firing, r.clear_runs, r.last_value, r.last_seen) for r in rows}, {
         r.shape for r in rows
     }
 
@@ -76,7 +76,8 @@ async def _save(db: Database, rule_id: str, states: dict[str, KeyState], now: da
                 sa.insert(log_rule_state),
                 [
                     {"rule_id": rule_id, "key_value": k, "firing": s.firing, "clear_runs": s.clear_runs,
-                     "last_run": now.timestamp(), "error": None, "shape": shape, "last_value": s.last}
+                     "last_run": now.timestamp(), "error": None, "shape": shape, "last_value": s.last,
+                     "last_seen": s.last_at}
                     for k, s in states.items()
                 ],
             )  # fmt: skip

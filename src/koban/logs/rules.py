@@ -6,7 +6,10 @@ value (per combination of values for a compound ``query_key``); a value that sto
 as 0 events, so only values seen before can flatline, as in ElastAlert2. A firing key resolves after
 ``resolve_after`` clear runs in a row, so a flapping log does not page and un-page. The dedup key is
 per rule and key value, so a rule that keeps matching adds to its open incident instead of opening
-new ones. ``change`` remembers each key's last ``compare_key`` value from run to run.
+new ones. ``change`` remembers each key's last ``compare_key`` value from run to run, and when it
+was last seen: with a ``timeframe``, a new value counts only if the one before was seen within it.
+``new_term`` alerts per new term: a value of a watched field, or a combination of a composite
+entry's values (``rule_queries.term_key``), labelled with the fields it names.
 
 A rule whose type or key fields change (config apply) starts afresh: its ``shape`` differs from the
 one its state was kept under, so its firing keys are resolved and its state forgotten (``restart``),
@@ -23,7 +26,7 @@ from datetime import datetime, timedelta
 
 from koban.config.model_logs import LogRule
 from koban.domain.alerts import AlertAction, AlertEvent
-from koban.logs.rule_queries import Observation, absent
+from koban.logs.rule_queries import Observation, absent, term_labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,22 +34,27 @@ class KeyState:
     firing: bool = False
     clear_runs: int = 0
     last: str | None = None  # change: the compare_key value seen last
+    last_at: float | None = None  # change: when it was last seen (epoch seconds)
 
 
 def step(state: KeyState, hit: bool, resolve_after: int) -> tuple[KeyState, AlertAction | None]:
     if hit:
-        return KeyState(firing=True, last=state.last), (None if state.firing else AlertAction.TRIGGER)
+        return replace(state, firing=True, clear_runs=0), (None if state.firing else AlertAction.TRIGGER)
     if not state.firing:
         return state, None
     clear = state.clear_runs + 1
     if clear >= resolve_after:
-        return KeyState(last=state.last), AlertAction.RESOLVE
-    return KeyState(firing=True, clear_runs=clear, last=state.last), None
+        return replace(state, firing=False, clear_runs=0), AlertAction.RESOLVE
+    return replace(state, clear_runs=clear), None
 
 
-def split_fields(rule: LogRule) -> list[str]:
-    """The fields whose values are judged one by one (the alert's labels), if any."""
-    return rule.fields[:1] if rule.type == "new_term" else rule.key_fields
+def labels_of(rule: LogRule, key: str) -> dict[str, str]:
+    """The fields and values a key value stands for (the alert's labels)."""
+    if not key:
+        return {}
+    if rule.type == "new_term":
+        return term_labels(rule, key)
+    return key_labels(rule.key_fields, key)
 
 
 def shape_of(rule: LogRule) -> str:
@@ -71,25 +79,34 @@ def _dedup(rule_id: str, key: str) -> str:
     return f"log_rule:{rule_id}" + (f":{key}" if key else "")
 
 
-def changed(field: str, state: KeyState, obs: Observation) -> tuple[KeyState, Observation]:
+def changed(rule: LogRule, state: KeyState, obs: Observation) -> tuple[KeyState, Observation]:
     """ElastAlert2's change: the value differs from the one seen before for the key (the first value
-    ever seen is no change); several values in one run are a change among themselves."""
+    ever seen is no change); several values in one run are a change among themselves. With a
+    ``timeframe``, a value counts only if the one before it was seen at most ``timeframe`` before
+    it first appeared (ElastAlert2 compares each document with the key's previous one; koban, from
+    one aggregation, compares each value's first appearance with the previous value's last)."""
     if not obs.values:
         return state, obs
-    before = state.last
-    hit = len(set(obs.values)) > 1 or (before is not None and obs.values[-1] != before)
-    text = f"{field} changed from {before or obs.values[0]} to {obs.values[-1]}"
-    return replace(state, last=obs.values[-1]), replace(obs, hit=hit, text=text if hit else obs.text)
+    spans = obs.spans or tuple((0.0, 0.0) for _ in obs.values)
+    limit = rule.timeframe
+    prev, prev_at = state.last, state.last_at
+    hit = False
+    for value, (first, last) in zip(obs.values, spans, strict=False):
+        recent = limit is None or prev_at is None or first - prev_at <= float(limit)
+        hit = hit or (prev is not None and value != prev and recent)
+        prev, prev_at = value, (last or None)
+    text = f"{rule.compare_key} changed from {state.last or obs.values[0]} to {obs.values[-1]}"
+    kept = replace(state, last=obs.values[-1], last_at=prev_at)
+    return kept, replace(obs, hit=hit, text=text if hit else obs.text)
 
 
 def evaluate(
     rule: LogRule, states: Mapping[str, KeyState], seen: Mapping[str, Observation], now: datetime
 ) -> tuple[dict[str, KeyState], list[AlertEvent]]:
     """New state per key value and the events to raise (dedup key per rule and key value)."""
-    fields = split_fields(rule)
     remembered = rule.type in ("flatline", "change")
     keys = set(seen) | {k for k, s in states.items() if s.firing or remembered}
-    if not fields:
+    if not rule.key_fields and rule.type != "new_term":
         keys = {""}
     new: dict[str, KeyState] = {}
     events: list[AlertEvent] = []
@@ -97,13 +114,13 @@ def evaluate(
         obs = seen.get(key) or absent(rule)
         before = states.get(key, KeyState())
         if rule.type == "change":
-            before, obs = changed(str(rule.compare_key), before, obs)
+            before, obs = changed(rule, before, obs)
         state, action = step(before, obs.hit, rule.resolve_after)
         new[key] = state
         if action is None:
             continue
-        labels = {"log_rule": rule.id, "rule_type": rule.type} | key_labels(fields, key)
-        where = ", ".join(f"{f}={v}" for f, v in key_labels(fields, key).items())
+        labels = {"log_rule": rule.id, "rule_type": rule.type} | labels_of(rule, key)
+        where = ", ".join(f"{f}={v}" for f, v in labels_of(rule, key).items())
         events.append(
             AlertEvent(
                 dedup_key=_dedup(rule.id, key),
@@ -111,7 +128,8 @@ def evaluate(
                 severity=rule.severity,
                 summary=f"{rule.id}: {obs.text}" + (f" for {where}" if where else ""),
                 source="koban.logs",
-                details={"value": obs.value, "index": rule.index, "filter": rule.filter},
+                details={"value": obs.value, "index": rule.index, "filter": rule.filter}
+                | ({"examples": list(obs.examples)} if obs.examples else {}),
                 labels=labels,
                 occurred_at=now,
             )

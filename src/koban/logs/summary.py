@@ -40,6 +40,8 @@ class Summary:
     patterns: list[Pattern]
     new_patterns: list[str] = field(default_factory=list)  # not seen in the N days before (trends.py)
     movers: list[Any] = field(default_factory=list)  # trends.Mover: against the same weekday's median
+    # Each row's Discover link (links.row_links): "level:<level>", "peak", "pattern:<pattern>"
+    links: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

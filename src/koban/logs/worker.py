@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from koban.catalog.deps import StoreDeps
 from koban.catalog.snapshot import Catalog
 from koban.core.metrics import Metrics
+from koban.db.leased_rows import renewing
 from koban.db.queue import claim, next_due
 from koban.db.schema_logs import digest_posts as digest_posts_table
 from koban.db.schema_logs import log_rule_runs as runs
@@ -115,14 +116,19 @@ class LogWork:
                 lease=deps.settings.lease_seconds,
                 limit=CLAIM,
             )
-        await asyncio.gather(*(self._one(catalog, row) for row in rows))
+        # A rule's query may take longer than a lease (a busy cluster): its lease is kept while it
+        # runs, so another instance does not run it (and emit its alerts) a second time.
+        async with renewing(deps, runs, [row["id"] for row in rows]) as held:
+            await asyncio.gather(*(self._one(catalog, row, held) for row in rows))
         return len(rows)
 
-    async def _one(self, catalog: Catalog, row: dict[str, Any]) -> None:
+    async def _one(self, catalog: Catalog, row: dict[str, Any], held: set[str]) -> None:
         rule = catalog.log_rules.get(row["id"])
         if rule is None or rule.cluster not in catalog.log_clusters:
             return  # dropped by the next sync
         async with self._limit:
+            if row["id"] not in held:
+                return  # waited for a slot while another instance took it: theirs now
             now = self.deps.clock.now()
             lag = now - float(row["due_at"])
             try:
@@ -149,6 +155,7 @@ class LogWork:
                     last_query_seconds=took, error=error[:1000] if error else None,
                 )
             )  # fmt: skip
+        held.discard(row["id"])
 
     async def soonest(self) -> float | None:
         async with self.deps.db.read() as conn:

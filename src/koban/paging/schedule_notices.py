@@ -24,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.catalog.snapshot import Catalog
 from koban.channels.base import DeliveryResult, DeliveryStatus, IncidentView, Notification, Recipient
-from koban.channels.registry import CONTACT_FIELD
+from koban.channels.registry import CONTACT_FIELD, NOTICE_TYPES
 from koban.channels.slack.usergroups import set_members
 from koban.config.model_schedules import UserGroup
 from koban.db import schema as t
+from koban.db.leased_rows import renewing
 from koban.db.queue import claim
 from koban.db.schema_schedules import schedule_notices as notices
 from koban.paging.on_call import HORIZON, calendar_shifts_of
@@ -47,10 +48,15 @@ SUMMARY_LIMIT = 10
 def notice_rows(
     catalog: Catalog, key: str, kind: str, schedule: str, person: str, text: str | Callable[[str], str]
 ) -> list[dict[str, Any]]:
-    """One row per channel of ``person``'s ``notify`` list; ``text`` given the person's language
-    (schedules/wording.py) is written in it."""
+    """One row per channel of ``person``'s ``notify`` list that carries text (``NOTICE_TYPES``: not a
+    voice call); ``text`` given the person's language (schedules/wording.py) is written in it."""
     p = catalog.people.get(person)
-    chans = list(p.notify) if p else []
+    # A channel missing from the config keeps its row: it fails on sending, where it shows.
+    chans = [
+        c
+        for c in (p.notify if p else ())
+        if (ch := catalog.channels.get(c)) is None or ch.type in NOTICE_TYPES
+    ]
     if callable(text):
         text = text(p.language if p else "en")
     return [
@@ -208,27 +214,33 @@ async def send_due(deps: PagingDeps, limit: int = 50) -> int:
             lease=deps.settings.lease_seconds,
             limit=limit,
         )
-    for row in rows:
-        try:
-            result = await _send(deps, row, now)
-        except ValueError as exc:
-            result = DeliveryResult.permanent(str(exc))
-        except Exception as exc:  # a channel bug must not stop the worker: retry later
-            log.exception("notice %s failed", row["key"])
-            result = DeliveryResult.transient(f"{type(exc).__name__}: {exc}")
-        attempts = row["attempts"] + 1
-        values: dict[str, Any] = {"attempts": attempts, "lease_owner": None, "lease_until": None}
-        if result.status == DeliveryStatus.SENT:
-            values.update(state="sent", sent_at=deps.clock.now(), due_at=None, error=None)
-        elif result.status == DeliveryStatus.TRANSIENT and attempts < MAX_ATTEMPTS:
-            values.update(due_at=deps.clock.now() + 30.0 * 2**attempts, error=result.error)
-        else:
-            values.update(state="failed", due_at=None, error=result.error)
-        c = notices.c
-        async with deps.db.begin() as conn:
-            await conn.execute(
-                sa.update(notices).where(c.id == row["id"], c.lease_owner == deps.owner).values(**values)
-            )
+    # Sent one by one: a slow vendor may take longer than a lease, which must not hand the rest to
+    # another instance (a second handoff message): their leases are kept until each is recorded.
+    async with renewing(deps, notices, [row["id"] for row in rows]) as held:
+        for row in rows:
+            if row["id"] not in held:
+                continue  # taken by another instance while this one stood still: theirs now
+            try:
+                result = await _send(deps, row, now)
+            except ValueError as exc:
+                result = DeliveryResult.permanent(str(exc))
+            except Exception as exc:  # a channel bug must not stop the worker: retry later
+                log.exception("notice %s failed", row["key"])
+                result = DeliveryResult.transient(f"{type(exc).__name__}: {exc}")
+            attempts = row["attempts"] + 1
+            values: dict[str, Any] = {"attempts": attempts, "lease_owner": None, "lease_until": None}
+            if result.status == DeliveryStatus.SENT:
+                values.update(state="sent", sent_at=deps.clock.now(), due_at=None, error=None)
+            elif result.status == DeliveryStatus.TRANSIENT and attempts < MAX_ATTEMPTS:
+                values.update(due_at=deps.clock.now() + 30.0 * 2**attempts, error=result.error)
+            else:
+                values.update(state="failed", due_at=None, error=result.error)
+            c = notices.c
+            async with deps.db.begin() as conn:
+                await conn.execute(
+                    sa.update(notices).where(c.id == row["id"], c.lease_owner == deps.owner).values(**values)
+                )
+            held.discard(row["id"])
     return len(rows)
 
 

@@ -3,8 +3,8 @@
 A minute of probe history is "in maintenance" when one of its service's windows is active at the
 minute's start, by the same rule that mutes alerts (``routing.maintenance.is_active``), so a report
 excludes exactly the minutes paging was silenced for. One-off windows are clipped directly; weekly
-windows are walked minute by minute (a month is 43,200 steps per window); cron windows go from one
-firing to the next.
+windows are walked minute by minute (a month is 43,200 steps per window); cron and RRULE windows
+go from one start to the next.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from koban.core.recurrence import occurrences
 from koban.reports.records import Interval
 from koban.routing.cron import fires_after
-from koban.routing.maintenance import MaintenanceWindow, WindowKind, is_active
+from koban.routing.maintenance import MaintenanceWindow, WindowKind, is_active, rrule_start
 
 MINUTE = 60.0
 
@@ -41,6 +42,16 @@ def window_intervals(w: MaintenanceWindow, since: float, until: float) -> list[I
         # A window fired before ``since`` may still run into it: start one length earlier.
         for fired in fires_after(w.cron, _dt(minute - length).astimezone(ZoneInfo(w.timezone))):
             at = fired.timestamp()
+            if at >= hi:
+                break
+            _add(out, max(at, lo), min(at + length, hi), w.id)
+        return out
+    if w.kind is WindowKind.RRULE:
+        assert w.rrule and w.duration
+        length = w.duration.total_seconds()
+        zone = ZoneInfo(w.timezone)
+        after = _dt(minute - length).astimezone(zone).replace(tzinfo=None)
+        for at in occurrences(w.rrule, rrule_start(w), zone, after=after):
             if at >= hi:
                 break
             _add(out, max(at, lo), min(at + length, hi), w.id)

@@ -23,6 +23,7 @@ from koban.catalog.snapshot import Catalog
 from koban.channels.base import Channel, DeliveryResult, DeliveryStatus, IncidentView, Notification, Recipient
 from koban.channels.registry import CONTACT_FIELD
 from koban.config.model_reports import ReportSchedule, ReportTarget
+from koban.db.leased_rows import renewing
 from koban.db.queue import claim
 from koban.db.schema_reports import report_deliveries as rd
 from koban.reports.build import Query, build
@@ -150,15 +151,21 @@ async def send_due(deps: StoreDeps, channel: Callable[[str], Channel], limit: in
             conn, rd, dialect=deps.db.dialect, owner=deps.owner, now=now,
             lease=deps.settings.lease_seconds, limit=limit,
         )  # fmt: skip
-    for row in rows:
-        try:
-            result = await _send(channel(row["channel_id"]), notification(row, deps.catalog), row)
-        except (ValueError, KeyError) as exc:
-            result = DeliveryResult.permanent(str(exc))
-        except Exception as exc:  # a channel bug must not stop the worker: retry later
-            log.exception("report %s failed", row["key"])
-            result = DeliveryResult.transient(f"{type(exc).__name__}: {exc}")
-        await _record(deps, row, result)
+    # Sent one by one (an email may take seconds): the rest keep their leases meanwhile, so another
+    # instance does not send them a second time; one taken while we stood still is theirs.
+    async with renewing(deps, rd, [row["id"] for row in rows]) as held:
+        for row in rows:
+            if row["id"] not in held:
+                continue
+            try:
+                result = await _send(channel(row["channel_id"]), notification(row, deps.catalog), row)
+            except (ValueError, KeyError) as exc:
+                result = DeliveryResult.permanent(str(exc))
+            except Exception as exc:  # a channel bug must not stop the worker: retry later
+                log.exception("report %s failed", row["key"])
+                result = DeliveryResult.transient(f"{type(exc).__name__}: {exc}")
+            await _record(deps, row, result)
+            held.discard(row["id"])
     return len(rows)
 
 

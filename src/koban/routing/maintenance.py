@@ -1,8 +1,11 @@
-"""Maintenance windows per service: one-off, weekly recurring, or cron + duration, in a time zone.
+"""Maintenance windows per service: one-off, weekly recurring, cron + duration, or RRULE + duration,
+in a time zone.
 
 Recurring windows are evaluated in wall-clock time of their zone, so "Sunday 02:00-04:00
 Europe/Paris" stays at 02:00 across DST changes. A weekly window whose end is not after its start
-runs overnight (Mon 22:00 → Tue 02:00). ``active_from``/``active_until`` bound any window.
+runs overnight (Mon 22:00 → Tue 02:00). An RRULE window starts at each occurrence of an RFC 5545
+rule (``FREQ=MONTHLY;BYDAY=1SU``) from ``starts_at`` in its zone, read as schedules read theirs
+(``core/recurrence.py``), and lasts ``duration``. ``active_from``/``active_until`` bound any window.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from koban.core.recurrence import Occurrences, check_rrule, more_than
 from koban.routing.cron import last_fire, parse_cron
 
 MAX_CRON_DURATION = timedelta(days=7)
@@ -23,6 +27,7 @@ class WindowKind(enum.StrEnum):
     ONE_OFF = "one-off"
     WEEKLY = "weekly"
     CRON = "cron"
+    RRULE = "rrule"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +43,8 @@ class MaintenanceWindow:
     start_time: time | None = None  # weekly
     end_time: time | None = None  # weekly
     cron: str | None = None  # cron
-    duration: timedelta | None = None  # cron
+    duration: timedelta | None = None  # cron, rrule
+    rrule: str | None = None  # rrule: from starts_at (its wall-clock time in the zone)
     active_from: datetime | None = None
     active_until: datetime | None = None
 
@@ -55,6 +61,19 @@ class MaintenanceWindow:
             if not self.cron or not self.duration or self.duration > MAX_CRON_DURATION:
                 raise ValueError("a cron window needs a cron expression and a duration of at most 7 days")
             parse_cron(self.cron)
+        if self.kind is WindowKind.RRULE:
+            if not self.rrule or not self.starts_at or not self.duration or self.duration > MAX_CRON_DURATION:
+                raise ValueError(
+                    "an rrule window needs an RRULE, starts_at (its first start) and a duration of at"
+                    " most 7 days"
+                )
+            if self.ends_at or self.cron:
+                raise ValueError("an rrule window has no ends_at and no cron: its duration ends each start")
+            check_rrule(self.rrule)
+            if more_than(self.rrule, rrule_start(self), 366, timedelta(days=366)):
+                # Each check expands the rule up to now once per process: a rule starting every
+                # hour for years would stall the ingest path; cron + duration has no such cost.
+                raise ValueError("an rrule window starts at most once a day on average: use cron + duration")
 
 
 def is_active(window: MaintenanceWindow, now: datetime) -> bool:
@@ -68,6 +87,8 @@ def is_active(window: MaintenanceWindow, now: datetime) -> bool:
     local = now.astimezone(ZoneInfo(window.timezone))
     if window.kind is WindowKind.WEEKLY:
         return _weekly_active(window, local)
+    if window.kind is WindowKind.RRULE:
+        return _rrule_active(window, now)
     return _cron_active(window, local)
 
 
@@ -88,6 +109,28 @@ def _cron_active(window: MaintenanceWindow, local: datetime) -> bool:
     assert window.cron and window.duration
     fired = _last_fire(window.cron, window.timezone, int(local.timestamp() // 60))
     return fired is not None and fired > local - window.duration
+
+
+def rrule_start(window: MaintenanceWindow) -> datetime:
+    """The rule's DTSTART: ``starts_at`` as a wall-clock time in the window's zone."""
+    assert window.starts_at
+    if window.starts_at.tzinfo is None:
+        return window.starts_at
+    return window.starts_at.astimezone(ZoneInfo(window.timezone)).replace(tzinfo=None)
+
+
+def _rrule_active(window: MaintenanceWindow, now: datetime) -> bool:
+    """Active if an occurrence started in (now - duration, now]."""
+    assert window.rrule and window.duration
+    started = _starts(window.rrule, rrule_start(window), window.timezone).last(now.timestamp())
+    return started is not None and now.timestamp() < started + window.duration.total_seconds()
+
+
+@functools.lru_cache(maxsize=256)
+def _starts(rule: str, dtstart: datetime, timezone: str) -> Occurrences:
+    # One expansion per window, kept: each alert's check only extends it to now (expanding from
+    # DTSTART on every check cost seconds for an hourly rule a few years old).
+    return Occurrences(rule, dtstart, ZoneInfo(timezone))
 
 
 @functools.lru_cache(maxsize=4096)

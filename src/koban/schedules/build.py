@@ -97,3 +97,36 @@ def on_call(
 ) -> m.Slot:
     """The slot in progress at ``at``, with its real start and end when within ``horizon`` of it."""
     return slot_at(schedule(s), overrides(s, catalog, before), at, temporaries(s, catalog), horizon)
+
+
+def names(s: cfg.Schedule, person: str, catalog: Catalog | None = None) -> bool:
+    """Whether ``s`` can put ``person`` on call by itself (cheap: no resolving): its layers, member
+    changes, overrides or temporary schedules name them. An imported calendar that fills ``s`` can
+    name anyone: callers count it apart."""
+    if any(person in x.members or any(person in c.members for c in x.changes) for x in s.layers):
+        return True
+    if any(o.person == person for o in overrides(s, catalog)):
+        return True
+    return any(person in shift[2] for t in temporaries(s, catalog) for shift in t.shifts)
+
+
+def person_shifts(
+    person: str,
+    schedules: Sequence[cfg.Schedule],
+    start: float,
+    end: float,
+    catalog: Catalog | None = None,
+    calendars: Mapping[str, Sequence[m.Override]] | None = None,
+) -> list[tuple[cfg.Schedule, m.Slot]]:
+    """``person``'s slots in ``schedules`` within [start, end), by start: only the schedules that
+    name them are resolved, and those an imported calendar fills (``calendars``: its shifts per
+    schedule, paging/on_call.py), since a calendar's event can name anyone."""
+    cal = calendars or {}
+    out = [
+        (s, x)
+        for s in schedules
+        if s.id in cal or names(s, person, catalog)
+        for x in resolved(s, start, end, catalog, cal.get(s.id, ()))
+        if person in x.people
+    ]
+    return sorted(out, key=lambda sx: sx[1].start)

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import calendar
 import math
-from bisect import bisect_right
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
-
-from koban.schedules.local_time import instant, local
+from koban.core.local_time import instant, local
+from koban.core.recurrence import Occurrences
 from koban.schedules.model import Layer
 
 _DAYS = {"daily": 1, "weekly": 7}
@@ -38,7 +36,7 @@ def grid(layer: Layer, tz: ZoneInfo) -> Grid:
     anchor = datetime.combine(layer.start, layer.handoff)
     rot = layer.rotation
     if rot.rrule:
-        return _RRuleGrid(rot.rrule, anchor, tz)
+        return Occurrences(rot.rrule, anchor, tz)  # core/recurrence.py: maintenance windows' reading too
     if rot.unit == "hourly":
         return _ElapsedGrid(instant(anchor, tz), rot.every * 3600.0)
     return _WallGrid(anchor, tz, rot.unit, rot.every)
@@ -89,35 +87,3 @@ def _add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
-
-
-class _RRuleGrid:
-    """Occurrences of an RRULE whose DTSTART is the anchor, expanded as far as asked. Two occurrences
-    landing on one instant (a sub-daily rule across a gap) count once: the later one stands."""
-
-    def __init__(self, rule: str, anchor: datetime, tz: ZoneInfo) -> None:
-        self.tz = tz
-        self._source: Any = iter(rrulestr(rule, dtstart=anchor))
-        self._instants: list[float] = []
-        self._done = False
-
-    def _more(self) -> bool:
-        for wall in self._source:
-            t = instant(wall, self.tz)
-            if self._instants and t <= self._instants[-1]:
-                continue
-            self._instants.append(t)
-            return True
-        self._done = True
-        return False
-
-    def at(self, k: int) -> float:
-        while len(self._instants) <= k:
-            if self._done or not self._more():
-                return math.inf  # a finite rule (COUNT, UNTIL): the last shift never ends
-        return self._instants[k]
-
-    def index(self, t: float) -> int:
-        while not self._done and (not self._instants or self._instants[-1] <= t):
-            self._more()
-        return bisect_right(self._instants, t) - 1

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from koban.core.local_time import instant, local, zone
 from koban.schedules.grid import grid
-from koban.schedules.local_time import instant, local, zone
 from koban.schedules.model import Layer, Override, Schedule, Slot, Temporary, Window
 
 Span = tuple[float, float, str]  # start, end, person

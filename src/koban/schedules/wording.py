@@ -9,7 +9,7 @@ subject, a Slack message's text); details follow on the next lines.
 
 from __future__ import annotations
 
-from koban.schedules.local_time import local, zone
+from koban.core.local_time import local, zone
 
 _JA_DAYS = "月火水木金土日"
 _STATES_JA = {"taken": "引き受けられました", "approved": "承認されました", "declined": "断られました",

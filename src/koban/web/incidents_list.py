@@ -1,5 +1,6 @@
-"""``/incidents``: the open ones first, filtered by service, severity and state, with bulk
-acknowledge and resolve (a plain form: it works without JavaScript).
+"""``/incidents``: the open ones first, filtered by team, service, severity, state and time (opened
+in the last hour, day, week or month), with bulk acknowledge and resolve (a plain form: it works
+without JavaScript).
 
 Bulk actions are replay-safe as they are: they name incident ids, and an id never reopens (a new
 alert after resolution opens a new incident), so a form posted twice finds the work done.
@@ -24,6 +25,7 @@ from koban.domain.escalation import Status
 from koban.paging.actions import NotFound
 from koban.web.deps import deps_of
 from koban.web.guard import page_needs
+from koban.web.i18n import N_
 from koban.web.render import render, viewer_of
 
 router = APIRouter(include_in_schema=False)
@@ -31,6 +33,13 @@ PAGE_SIZE = 100
 MAX_BULK = 500
 STATES = ("open", "triggered", "acknowledged", "resolved", "all")
 BULK = {"acknowledge": IncidentAction.ACKNOWLEDGE, "resolve": IncidentAction.RESOLVE}
+# The time filter: opened within the last ... (seconds, words); the choice's key is what the URL carries.
+OPENED_WITHIN = {
+    "1h": (3600.0, N_("in the last hour")),
+    "24h": (86400.0, N_("in the last 24 hours")),
+    "7d": (7 * 86400.0, N_("in the last 7 days")),
+    "30d": (30 * 86400.0, N_("in the last 30 days")),
+}
 
 
 def origin_of(request: Request) -> Origin:
@@ -39,7 +48,16 @@ def origin_of(request: Request) -> Origin:
     return Origin(who.person_id, Door.UI, ip, request.headers.get("user-agent", "")[:512])
 
 
-def _query(shown: list[str] | None, service: str, severity: str, state: str, page: int) -> sa.Select[Any]:
+def _query(
+    shown: list[str] | None,
+    service: str,
+    severity: str,
+    state: str,
+    page: int,
+    opened_after: float | None = None,
+) -> sa.Select[Any]:
+    """``shown``: the services whose incidents may be listed (None: all), the person's visibility
+    and the team filter together."""
     c = t.incidents.c
     resolved_last = sa.case((c.status == Status.RESOLVED, 1), else_=0)
     q = sa.select(t.incidents).order_by(resolved_last, c.id.desc())
@@ -51,17 +69,21 @@ def _query(shown: list[str] | None, service: str, severity: str, state: str, pag
         q = q.where(c.service_id == service)
     if severity:
         q = q.where(c.severity == severity)
-    if shown is not None:  # a team member sees their teams' incidents
+    if shown is not None:  # a team member sees their teams' incidents; a team filter narrows it
         q = q.where(c.service_id.in_(shown))
+    if opened_after is not None:
+        q = q.where(c.created_at >= opened_after)
     return q.limit(PAGE_SIZE + 1).offset(page * PAGE_SIZE)
 
 
 @router.get("/incidents", dependencies=[page_needs(Scope.READ)])
 async def incidents_page(
     request: Request,
+    team: str = "",
     service: str = "",
     severity: str = "",
     state: str = "open",
+    opened: str = "",
     page: int = 0,
     fragment: str = "",
     done: int = -1,
@@ -70,13 +92,18 @@ async def incidents_page(
     deps = deps_of(request)
     await deps.refresh_catalog()
     viewer = await viewer_of(request)
-    shown = visible_services(request.state.principal, deps.catalog)
+    visible = visible_services(request.state.principal, deps.catalog)
+    services = sorted(deps.catalog.services) if visible is None else sorted(visible)
+    teams = sorted({s.team for s in deps.catalog.services.values() if s.id in services and s.team})
+    team = team if team in teams else ""
+    shown = visible if not team else [s for s in services if deps.catalog.services[s].team == team]
     state = state if state in STATES else "open"
+    opened = opened if opened in OPENED_WITHIN else ""
+    after = deps.clock.now() - OPENED_WITHIN[opened][0] if opened else None
     page = max(0, min(page, 10_000))
     async with deps.db.read() as conn:
-        rows = (await conn.execute(_query(shown, service, severity, state, page))).all()
-    services = sorted(deps.catalog.services) if shown is None else sorted(shown)
-    filters = {"service": service, "severity": severity, "state": state}
+        rows = (await conn.execute(_query(shown, service, severity, state, page, after))).all()
+    filters = {"team": team, "service": service, "severity": severity, "state": state, "opened": opened}
     context: dict[str, Any] = {
         "rows": rows[:PAGE_SIZE],
         "filters": filters,
@@ -92,6 +119,8 @@ async def incidents_page(
         viewer,
         "incidents.html",
         services=services,
+        teams=teams,
+        within={k: words for k, (_, words) in OPENED_WITHIN.items()},
         severities=[s.value for s in Severity],
         states=STATES,
         done=done,

@@ -3,7 +3,8 @@ own upcoming shifts with a link to add them to their calendar (an iCal feed, sho
 
 Every schedule shown is resolved once (``schedules.build.resolved``, layers, overrides and
 temporary schedules, as paging resolves them), 50 to a page, so the page costs the same with 1,000
-schedules as with 50. A person's own shifts are looked for only in the schedules that name them.
+schedules as with 50. A person's own shifts are looked for only in the schedules that name them
+(or that an imported calendar fills). Imported calendars' shifts count, as when paging.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from starlette.responses import Response
 from koban.auth.feeds import create_feed
 from koban.auth.permissions import Principal, Scope
 from koban.auth.visibility import visible_teams
-from koban.schedules.build import overrides, resolved, temporaries
+from koban.paging.on_call import calendar_shifts_of
+from koban.schedules.build import person_shifts, resolved
 from koban.schedules.model import Slot
 from koban.web.deps import deps_of
 from koban.web.guard import page_needs
@@ -42,32 +44,16 @@ class Row:
     next: list[Slot]
 
 
-def _row(s: Any, now: float, catalog: Any) -> Row:
-    slots = resolved(s, now, now + AHEAD, catalog)
+def _row(s: Any, now: float, catalog: Any, cal: Any) -> Row:
+    slots = resolved(s, now, now + AHEAD, catalog, cal.get(s.id, ()))
     i = next((i for i, x in enumerate(slots) if x.start <= now < x.end), None)
     if i is None:
         return Row(s, None, [])
     return Row(s, slots[i], slots[i + 1 : i + 1 + NEXT_HANDOFFS])
 
 
-def names(s: Any, person: str, catalog: Any) -> bool:
-    """Whether the schedule can put ``person`` on call at all (cheap: no resolving)."""
-    if any(person in layer.members or any(person in c.members for c in layer.changes) for layer in s.layers):
-        return True
-    if any(o.person == person for o in overrides(s, catalog)):
-        return True
-    return any(person in shift[2] for t in temporaries(s, catalog) for shift in t.shifts)
-
-
-def my_shifts(person: str, now: float, catalog: Any) -> list[tuple[Any, Slot]]:
-    out = [
-        (s, x)
-        for s in catalog.schedules.values()
-        if names(s, person, catalog)
-        for x in resolved(s, now, now + MY_DAYS * 86400.0, catalog)
-        if person in x.people
-    ]
-    return sorted(out, key=lambda sx: sx[1].start)
+def my_shifts(person: str, now: float, catalog: Any, cal: Any) -> list[tuple[Any, Slot]]:
+    return person_shifts(person, list(catalog.schedules.values()), now, now + MY_DAYS * 86400.0, catalog, cal)
 
 
 async def _show(
@@ -91,7 +77,12 @@ async def _show(
     ]
     now = deps.clock.now()
     page = max(0, min(page, MAX_PAGE))
-    rows = [_row(s, now, catalog) for s in shown[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]]
+    # Imported calendars' shifts count as when paging (docs/calendars.md): one query, none without them.
+    async with deps.db.read() as conn:
+        cal = await calendar_shifts_of(
+            conn, catalog, catalog.schedules, now, now + max(AHEAD, MY_DAYS * 86400.0)
+        )
+    rows = [_row(s, now, catalog, cal) for s in shown[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]]
     all_teams = sorted(
         {s.team for s in catalog.schedules.values() if s.team and (teams is None or s.team in teams)}
     )
@@ -108,7 +99,7 @@ async def _show(
         more=len(shown) > (page + 1) * PAGE_SIZE,
         next_url="/oncall?" + urlencode({**query, "page": page + 1}),
         prev_url="/oncall?" + urlencode({**query, "page": page - 1}),
-        mine=my_shifts(who.person_id, now, catalog),
+        mine=my_shifts(who.person_id, now, catalog, cal),
         feed_url=feed_url,
     )
 

@@ -20,8 +20,10 @@ from koban.web import (
     oncall_page,
     reports_page,
     schedule_page,
+    settings_config,
     settings_edit,
     settings_integrations,
+    settings_lifecycle,
     settings_pages,
     settings_tokens,
     static_files,
@@ -61,6 +63,8 @@ def install(app: FastAPI) -> None:
     app.include_router(logs_actions.router)
     app.include_router(settings_pages.router)
     app.include_router(settings_edit.router)
+    app.include_router(settings_lifecycle.router)
+    app.include_router(settings_config.router)
     app.include_router(settings_tokens.router)
     app.include_router(settings_integrations.router)
     app.include_router(audit_page.router)

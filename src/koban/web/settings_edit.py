@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from koban.auth.permissions import Scope
+from koban.channels.registry import known_types
 from koban.editing.objects import Invalid, Managed, save_object
 from koban.editing.redact import MARKER
 from koban.web import settings_forms as forms
@@ -49,7 +50,7 @@ async def read_form(request: Request, max_fields: int = 100) -> dict[str, str]:
     return out
 
 
-def _existing(request: Request, kind: str, ident: str) -> Any:
+def existing(request: Request, kind: str, ident: str) -> Any:
     obj = getattr(deps_of(request).catalog, kind).get(ident)
     if obj is None:
         raise PageRefused(404, f"{kind}/{ident[:MAX_ID]} does not exist")
@@ -78,9 +79,10 @@ async def show(
         context["roles"] = forms.ROLES
     elif kind == "teams":
         context.update(people=sorted(deps.catalog.people), roles=forms.ROLES)
-        context["roles_of"] = {m.person: m.role for m in obj.members}
+        context["roles_of"] = {m.person: m.role for m in obj.members} if obj is not None else {}
     else:
-        context.update(fields=forms.channel_fields(obj), marker=MARKER)
+        context.update(fields=forms.channel_fields(obj) if obj is not None else [], marker=MARKER)
+        context["types"] = known_types()
     return render(
         await viewer_of(request),
         PAGES[kind],
@@ -96,7 +98,7 @@ async def show(
     )
 
 
-async def _save(
+async def save(
     request: Request, kind: str, obj: BaseModel, ident: str, old: Any, form: dict[str, str]
 ) -> Response:
     """Write through the editing capability; its refusals as this page with words."""
@@ -137,13 +139,13 @@ async def create_person(request: Request) -> Response:
     person = forms.read_person(form, ident)
     if isinstance(person, str):
         return await show(request, "people", None, new=True, error=person, status=422, form=form)
-    return await _save(request, "people", person, ident, None, form)
+    return await save(request, "people", person, ident, None, form)
 
 
 @router.get("/settings/people/{ident}/edit", dependencies=[ADMIN])
 async def person_page(request: Request, ident: str) -> Response:
     await deps_of(request).refresh_catalog()
-    return await show(request, "people", _existing(request, "people", ident))
+    return await show(request, "people", existing(request, "people", ident))
 
 
 @router.post("/settings/people/{ident}", dependencies=[ADMIN])
@@ -154,7 +156,7 @@ async def update_person(request: Request, ident: str) -> Response:
 @router.get("/settings/teams/{ident}/edit", dependencies=[ADMIN])
 async def team_page(request: Request, ident: str) -> Response:
     await deps_of(request).refresh_catalog()
-    return await show(request, "teams", _existing(request, "teams", ident))
+    return await show(request, "teams", existing(request, "teams", ident))
 
 
 @router.post("/settings/teams/{ident}", dependencies=[ADMIN])
@@ -171,7 +173,7 @@ async def update_team(request: Request, ident: str) -> Response:
 @router.get("/settings/channels/{ident}/edit", dependencies=[ADMIN])
 async def channel_page(request: Request, ident: str) -> Response:
     await deps_of(request).refresh_catalog()
-    return await show(request, "channels", _existing(request, "channels", ident))
+    return await show(request, "channels", existing(request, "channels", ident))
 
 
 @router.post("/settings/channels/{ident}", dependencies=[ADMIN])
@@ -195,19 +197,19 @@ async def _update(
     then save it through the REST API's path."""
     deps = deps_of(request)
     await deps.refresh_catalog()
-    old = _existing(request, kind, ident)
+    old = existing(request, kind, ident)
     form = await read_form(request, max_fields=max_fields)
     model = read(form, old, deps)
     if isinstance(model, str):
         return await show(request, kind, old, error=model, status=422, form=form if echo else None)
-    return await _save(request, kind, model, ident, old, form if echo else {})
+    return await save(request, kind, model, ident, old, form if echo else {})
 
 
 @router.post("/settings/people/{ident}/login", dependencies=[ADMIN])
 async def update_login(request: Request, ident: str) -> Response:
     """A person's login: role everywhere, disabled (``settings_logins.py``); YAML or not."""
     await deps_of(request).refresh_catalog()
-    person = _existing(request, "people", ident)
+    person = existing(request, "people", ident)
     change = read_login(await read_form(request))
     if isinstance(change, str):
         return await show(request, "people", person, error=change, status=422)

@@ -85,7 +85,12 @@ def read_person(form: dict[str, str], ident: str) -> BaseModel | str:
     return _valid(Person, data)
 
 
-def read_team(form: dict[str, str], old: Team, people: set[str]) -> BaseModel | str:
+def read_new_team(form: dict[str, str], ident: str, people: set[str]) -> BaseModel | str:
+    """A team to add: its id, name and members (as ``read_team`` reads them)."""
+    return read_team(form, {"id": ident, "name": form.get("name", "").strip()}, people)
+
+
+def read_team(form: dict[str, str], old: Team | dict[str, Any], people: set[str]) -> BaseModel | str:
     """``role:<person>`` per person: a role, or empty for not a member."""
     members = []
     for key, role in sorted(form.items()):
@@ -97,7 +102,8 @@ def read_team(form: dict[str, str], old: Team, people: set[str]) -> BaseModel | 
         if role not in ROLES:
             return N_("Pick a role.")
         members.append({"person": person, "role": role})
-    return _valid(Team, {**old.model_dump(mode="json"), "members": members})
+    base = old if isinstance(old, dict) else old.model_dump(mode="json")
+    return _valid(Team, {**base, "members": members})
 
 
 def channel_fields(channel: Channel) -> list[tuple[str, str, bool]]:
@@ -132,3 +138,21 @@ def read_channel(form: dict[str, str], old: Channel) -> BaseModel | str:
             except ValueError:
                 return N_("A setting written as JSON does not read as JSON.")
     return _valid(Channel, restore(new, stored))
+
+
+def read_new_channel(form: dict[str, str], ident: str, types: list[str]) -> BaseModel | str:
+    """A channel to add: id, name, type (one koban knows) and its settings as one JSON object
+    (``{"url": "https://..."}``: what the YAML's or the REST API's channel holds besides those)."""
+    kind = form.get("type", "")
+    if kind not in types:
+        return N_("Pick a channel type.")
+    text = form.get("settings", "").strip() or "{}"
+    try:
+        settings = json.loads(text)
+    except ValueError:
+        return N_("A setting written as JSON does not read as JSON.")
+    if not isinstance(settings, dict):
+        return N_('Write the settings as one JSON object: {"key": "value"}.')
+    if {"id", "name", "type"} & set(settings):
+        return N_("The id, name and type have their own fields, not the settings.")
+    return _valid(Channel, {**settings, "id": ident, "name": form.get("name", "").strip(), "type": kind})

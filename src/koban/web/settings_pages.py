@@ -44,7 +44,8 @@ def shown(who: Principal, objects: Any) -> list[Any]:
 
 
 def may_edit(request: Request) -> bool:
-    """Administrators edit people, teams and channels (``settings_edit.py``), as on the REST API."""
+    """Administrators edit people, teams and channels (``settings_edit.py``), add and delete teams
+    and channels (``settings_lifecycle.py``), as on the REST API."""
     return decide(request.state.principal, Need(Scope.ADMIN)).allowed
 
 
@@ -83,7 +84,7 @@ async def people_page(request: Request, saved: str = "") -> Response:
 
 
 @router.get("/settings/teams", dependencies=[READ])
-async def teams_page(request: Request, saved: str = "") -> Response:
+async def teams_page(request: Request, saved: str = "", deleted: str = "") -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     teams = shown(request.state.principal, deps.catalog.teams)
@@ -102,11 +103,12 @@ async def teams_page(request: Request, saved: str = "") -> Response:
         managed=await managed(request, "teams", ids),
         may_edit=may_edit(request),
         saved=saved[:MAX_ID],  # the edit form's redirect: what it saved, said once
+        deleted=deleted[:MAX_ID],
     )
 
 
 @router.get("/settings/channels", dependencies=[READ])
-async def channels_page(request: Request, repaired: str = "", saved: str = "") -> Response:
+async def channels_page(request: Request, repaired: str = "", saved: str = "", deleted: str = "") -> Response:
     deps = deps_of(request)
     await deps.refresh_catalog()
     channels = shown(request.state.principal, deps.catalog.channels)
@@ -128,6 +130,7 @@ async def channels_page(request: Request, repaired: str = "", saved: str = "") -
         managed=await managed(request, "channels", ids),
         may_edit=may_edit(request),
         saved=saved[:MAX_ID],  # the edit form's redirect: what it saved, said once
+        deleted=deleted[:MAX_ID],
     )
 
 

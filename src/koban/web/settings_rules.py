@@ -43,6 +43,12 @@ SECTIONS = (
         Scope.ADMIN,
     ),
     Section("/settings/audit", N_("Audit trail"), N_("Who changed what, when and from where."), Scope.ADMIN),
+    Section(
+        "/settings/config",
+        N_("Configuration"),
+        N_("Everything config as code sets, read-only: policies, services, routing and the rest."),
+        Scope.ADMIN,
+    ),
 )
 
 

@@ -4,7 +4,8 @@ The page is the same for everyone who reads it in one language, so each process 
 once per ``CACHE_SECONDS`` per language (one render at a time: a crowd arriving during an outage
 costs one set of reads, not one per visitor) and tells browsers and proxies to keep it as long.
 What it says is decided by ``status_rules.view``, which sees only public words; this module reads
-the facts (monitor states, day rollups, incidents with public updates, maintenance windows).
+the facts (monitor states, day rollups with maintenance taken out by ``status_uptime.py``,
+incidents with public updates, maintenance windows).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from koban.auth.guard import public
 from koban.config.model_status import StatusPage
 from koban.monitoring import queries as probe_queries
 from koban.paging.public_updates import published_incidents, updates_of
-from koban.reports.maintenance import service_maintenance
 from koban.web import i18n
 from koban.web import status_rules as rules
 from koban.web.deps import WebDeps, deps_of
 from koban.web.guard import PageRefused
 from koban.web.render import Viewer, render
+from koban.web.status_uptime import WindowDays, recount
 
 router = APIRouter(include_in_schema=False)
 N_ = i18n.N_
@@ -64,6 +65,7 @@ class StatusCache:
     def __init__(self) -> None:
         self._pages: dict[tuple[str, str], tuple[float, bytes]] = {}
         self._lock = asyncio.Lock()
+        self.windows = WindowDays()  # maintenance intervals and recounted days, kept for the process
 
     async def get(self, key: tuple[str, str], now: float, make: Any) -> bytes:
         found = self._pages.get(key)
@@ -90,7 +92,7 @@ def page_at(catalog: Any, slug: str) -> StatusPage | None:
     return next((p for p in catalog.status_pages.values() if p.address == slug), None)
 
 
-async def facts(deps: WebDeps, page: StatusPage, now: float) -> rules.Facts:
+async def facts(deps: WebDeps, page: StatusPage, now: float, memo: WindowDays) -> rules.Facts:
     items = [item for g in page.groups for item in g.items]
     listed = {i.monitor for i in items if i.monitor is not None}
     services = {i.service for i in items if i.service is not None}
@@ -101,19 +103,28 @@ async def facts(deps: WebDeps, page: StatusPage, now: float) -> rules.Facts:
     }
     services |= {monitor_service[m] for m in listed if m in monitor_service}
     ids = sorted(monitor_service)
+    # The bars' 90 days back (maintenance is not downtime) and a week ahead (planned maintenance).
+    since = rules.first_day(now)
+    windows = deps.catalog.routing.windows
+    maintenance = memo.service_maintenance(windows, services, since, now + MAINTENANCE_AHEAD)
     async with deps.db.read() as conn:
         states = await probe_queries.states(conn, ids)
-        since, until = rules.first_day(now), now + rules.DAY
+        until = now + rules.DAY
         # Monitor items in one read; each service item's worst monitor per day in one read of its own.
         daily = {
             f"monitor:{m}": days
             for m, days in (await probe_queries.daily_uptime(conn, sorted(listed), since, until)).items()
         }
+        members: dict[str, tuple[str, list[str]]] = {
+            f"monitor:{m}": (monitor_service[m], [m]) for m in sorted(listed) if m in monitor_service
+        }
         for service in {i.service for i in items if i.service is not None}:
             mine = [m for m in ids if monitor_service[m] == service]
+            members[f"service:{service}"] = (service, mine)
             daily[f"service:{service}"] = (
                 await probe_queries.daily_worst(conn, mine, since, until) if mine else {}
             )
+        await recount(conn, memo, members, daily, maintenance, now)
         rows = await published_incidents(conn, sorted(services), now - RESOLVED_SHOWN)
         updates = await updates_of(conn, [r.id for r in rows])
     incidents = [
@@ -125,8 +136,6 @@ async def facts(deps: WebDeps, page: StatusPage, now: float) -> rules.Facts:
         )
         for r in rows
     ]
-    windows = deps.catalog.routing.windows
-    maintenance = service_maintenance(windows, services, now - rules.DAY, now + MAINTENANCE_AHEAD)
     return rules.Facts(monitor_service, states, daily, incidents, maintenance)
 
 
@@ -142,9 +151,10 @@ async def status_page(request: Request, slug: Slug, lang: str = "") -> Response:
     lang = lang if lang in i18n.LANGUAGES else i18n.pick(None, request.headers.get("accept-language", ""))
     viewer = Viewer(None, "", lang, i18n.zone(page.timezone))
     now = deps.clock.now()
+    cache = cache_of(request.app.state)
 
     async def make() -> bytes:
-        shown = rules.view(page, await facts(deps, page, now), now, lang)
+        shown = rules.view(page, await facts(deps, page, now, cache.windows), now, lang)
         others = [x for x in i18n.LANGUAGES if x != lang]
         context: dict[str, Any] = {"view": shown, "slug": page.address, "others": others, "words": WORDS}
         utc = i18n.zone("UTC")  # the bars are UTC days, as the rollups are
@@ -156,6 +166,6 @@ async def status_page(request: Request, slug: Slug, lang: str = "") -> Response:
 
         return bytes(render(viewer, "status.html", 200, days=days, pct=pct, **context).body)
 
-    body = await cache_of(request.app.state).get((page.address, lang), now, make)
+    body = await cache.get((page.address, lang), now, make)
     headers = {"cache-control": f"public, max-age={int(CACHE_SECONDS)}", "vary": "accept-language"}
     return Response(body, 200, media_type="text/html; charset=utf-8", headers=headers)

@@ -11,7 +11,11 @@ the view, so a template cannot show one by mistake (``tests/web/test_status_page
   "maintenance". Incidents nobody wrote a public update for do not show, nor change a state.
 - A day's bar: the monitor's day rollup, its results that succeeded; a service's day is as good as
   its worst monitor that day (the availability report's rule, per day instead of per minute),
-  summed by the database (``monitoring.queries.daily_worst``) and handed in per item.
+  summed by the database (``monitoring.queries.daily_worst``) and handed in per item. Planned
+  maintenance is not downtime: a day a window of the item's service touches is handed in already
+  counted without its maintenance minutes (``web/status_uptime.py``, by the availability report's
+  code), and its bar is a maintenance day: drawn as such unless what was measured outside the
+  window was worse than good (downtime outside maintenance is never hidden).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from koban.reports.records import Interval
 DAY = 86400.0
 DAYS = 90
 RANK = {"operational": 0, "unknown": 1, "maintenance": 2, "degraded": 3, "outage": 4}
+MAINTENANCE_HIDES = ("good", "none")  # a maintenance day is drawn so unless worse was measured
 MONITOR_STATE = {"up": "operational", "down": "outage"}
 
 
@@ -50,16 +55,18 @@ class Published:
 class Facts:
     monitor_service: Mapping[str, str]  # every monitor the catalog has -> its service
     monitor_states: Mapping[str, str]  # up | down | unknown
-    daily: Mapping[str, Mapping[float, float]]  # item_key -> day start -> uptime (its worst monitor's)
+    # item_key -> day start -> uptime (its worst monitor's), maintenance minutes left out
+    daily: Mapping[str, Mapping[float, float]]
     incidents: Sequence[Published]
-    maintenance: Mapping[str, Sequence[Interval]]  # service -> windows from now on
+    maintenance: Mapping[str, Sequence[Interval]]  # service -> windows over the bars' days and ahead
 
 
 @dataclass(frozen=True, slots=True)
 class Bar:
     day: float
-    uptime: float | None
-    grade: str  # good | minor | major | none
+    uptime: float | None  # outside maintenance
+    grade: str  # good | minor | major | none | maintenance
+    maintenance: bool = False  # a maintenance window of the item touched the day
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +148,39 @@ def touches(item: StatusItem, inc: Published) -> bool:
     return inc.key == f"monitor:{item.monitor}"
 
 
+def maintenance_days(intervals: Sequence[Interval], now: float) -> set[float]:
+    """The bars' days (UTC, up to today) that maintenance has overlapped so far."""
+    day0 = first_day(now)
+    out: set[float] = set()
+    for i in intervals:
+        day = max(day0, i.start - i.start % DAY)
+        while day < min(i.end, now):  # a window still to come marks no day yet
+            out.add(day)
+            day += DAY
+    return out
+
+
+def to_recount(daily: Mapping[float, float], days: set[float]) -> list[float]:
+    """Of an item's maintenance days, those whose day figure had failures: only they change when
+    maintenance is taken out (a day without a failure is 100 % either way)."""
+    return sorted(d for d in days if d in daily and daily[d] < 1.0)
+
+
+def bar_grade(uptime: float | None, maintenance: bool) -> str:
+    shown = grade(uptime)
+    return "maintenance" if maintenance and shown in MAINTENANCE_HIDES else shown
+
+
 def bars(item: StatusItem, f: Facts, now: float) -> tuple[tuple[Bar, ...], float | None]:
     day0 = first_day(now)
     daily = f.daily.get(item_key(item), {})
+    service = service_of(item, f)
+    in_maintenance = maintenance_days(f.maintenance.get(service or "", ()), now)
     out: list[Bar] = []
     for i in range(DAYS):
-        up = daily.get(day0 + i * DAY)
-        out.append(Bar(day0 + i * DAY, up, grade(up)))
+        day = day0 + i * DAY
+        up, maint = daily.get(day), day in in_maintenance
+        out.append(Bar(day, up, bar_grade(up, maint), maint))
     measured = [b.uptime for b in out if b.uptime is not None]
     return tuple(out), (sum(measured) / len(measured) if measured else None)
 

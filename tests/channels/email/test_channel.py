@@ -133,6 +133,22 @@ async def test_page_is_mailed_with_text_and_html_parts_and_signed_links(plain_se
     assert "https://runbooks.example/db" in parts["text/plain"]
 
 
+async def test_a_calendar_task_is_mailed_as_a_task_with_start_and_done_links(plain_server):
+    box, port = plain_server
+    task = make_incident(summary="Backup check", details={"kind": "task"}, severity="warning")
+    links = {"acknowledge": "https://k.example/l/tok-ack", "resolve": "https://k.example/l/tok-res"}
+    result = await EmailChannel().send(make_notification(plain(port), incident=task, links=links))
+    assert result.status is DeliveryStatus.SENT
+    [message] = box.messages
+    assert message["Subject"] == "[TASK] Backup check (task 42)"
+    parts = _parts(message)
+    assert "Start: https://k.example/l/tok-ack" in parts["text/plain"]
+    assert "Done: https://k.example/l/tok-res" in parts["text/plain"]
+    assert "Acknowledge" not in parts["text/plain"] and "Acknowledge" not in parts["text/html"]
+    html = " ".join(parts["text/html"].split())
+    assert "> Start</a>" in html and "> Done</a>" in html
+
+
 async def test_html_part_escapes_alert_text(plain_server):
     box, port = plain_server
     incident = make_incident(summary="<script>alert(1)</script>")

@@ -42,6 +42,21 @@ def test_page_text_carries_the_signed_acknowledge_link_when_there_is_one():
     assert text.endswith(" Ack: https://k.test/l/tok") and f"Reply 1 {CODE}" in text
 
 
+def test_a_calendar_task_by_sms_says_start_and_done_and_carries_both_links():
+    task = make_notification().incident
+    n = replace(
+        make_notification(incident=replace(task, summary="Backup check", details={"kind": "task"})),
+        links={"acknowledge": "https://k.test/l/a", "resolve": "https://k.test/l/r"},
+    )
+    text = page_text(n, SECRETS, T0 + timedelta(minutes=5))
+    assert text == (
+        f"[koban] TASK db: Backup check. Reply 1 {CODE} to start, 3 {CODE} when done. "
+        "Start: https://k.test/l/a Done: https://k.test/l/r"
+    )
+    ja = page_text(replace(n, recipient=replace(n.recipient, language="ja-JP")), SECRETS, T0)
+    assert "作業" in ja and "開始: https://k.test/l/a" in ja and "完了: https://k.test/l/r" in ja
+
+
 @pytest.mark.parametrize(
     ("body", "action"),
     [
@@ -95,6 +110,20 @@ async def test_sms_is_sent_through_twilio_and_a_signed_reply_acknowledges():
         assert status == 200 and "not registered" in body and len(actions.calls) == 1
         status, body = await sim.reply_sms("+15550000001", "yes")
         assert status == 200 and "Reply with 1" in body and len(actions.calls) == 1
+
+
+async def test_a_schedule_notice_is_sent_as_its_text_with_no_reply_codes():
+    """A handoff message by SMS (docs/schedules.md): no incident to acknowledge, so no codes."""
+    text = "You are on call in ops from Mon 18 Jan 10:00 (Asia/Tokyo)"
+    view = replace(make_notification().incident, id=0, summary=text, status="notice", severity="info")
+    async with TwilioSimulator(AUTH_TOKEN, speed=50) as sim:
+        channel = SmsChannel(make_settings(api_base_url=sim.url), clock=lambda: T0.timestamp())
+        try:
+            result = await channel.send(make_notification(kind="notice", incident=view))
+        finally:
+            close_client(channel.client)
+    assert result.status is DeliveryStatus.SENT
+    assert [m.body for m in sim.messages] == [f"[koban] {text}"]
 
 
 async def test_pass_on_by_sms_names_the_step_of_the_latest_sms_page_or_is_refused():

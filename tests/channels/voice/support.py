@@ -56,7 +56,7 @@ def make_notification(
 ) -> Notification:
     return Notification(
         key=kw.pop("key", f"inc42-s0-{person}-1"),
-        kind="page",
+        kind=kw.pop("kind", "page"),
         incident=kw.pop("incident", None) or make_incident(),
         recipient=Recipient(address=address, person=person, name=person.title(), language=language),
         channel="voice",

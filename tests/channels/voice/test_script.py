@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from koban.channels.voice.script import humanize_duration, normalize_language, render_message
+from koban.channels.voice.script import humanize_duration, key_phrase, normalize_language, render_message
 from koban.channels.voice.twiml import page_document
 from tests.channels.voice.support import T0, make_incident, make_notification
 
@@ -65,3 +65,17 @@ def test_last_play_hangs_up_after_saying_goodbye_in_the_persons_language():
     xml = page_document(speech, gather_url="https://x/g", repeat_url=None, gather_timeout=6)
     assert "キーが押されなかったため" in xml and xml.endswith("<Hangup /></Response>")
     assert 'voice="Polly.Mizuki"' in xml and 'language="ja-JP"' in xml
+
+
+def test_a_calendar_task_is_spoken_as_a_task_with_start_and_done_keys():
+    task = make_incident(summary="Backup check", details={"kind": "task"})
+    speech, _ = render_message(make_notification(incident=task), NOW)
+    assert speech.text == "A task from koban on db: Backup check. Nobody has started it yet."
+    xml = page_document(speech, gather_url="https://x/g", repeat_url=None, gather_timeout=6)
+    assert "Press 1 to start the task" in xml and "3 when it is done" in xml and "acknowledge" not in xml
+    ja, _ = render_message(make_notification(incident=task, language="ja-JP"), NOW)
+    assert "作業" in ja.text and "作業を開始する場合は1" in page_document(
+        ja, gather_url="g", repeat_url=None, gather_timeout=6
+    )
+    assert key_phrase("en-US", "resolve", ja.words) == "Marked as done."
+    assert key_phrase("en-US", "resolve") == "Marked as resolved."

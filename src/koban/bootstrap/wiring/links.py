@@ -65,6 +65,7 @@ def mint_links(
             nonce=nonce_for(delivery, action),
             # The step the page was sent for: an Escalate from a step already left is refused.
             seen=(delivery["step"], delivery["loop"]),
+            task=(incident.get("details") or {}).get("kind") == "task",  # its page says Start / Done
         )
         out[str(action)] = f"{public_url}{LINK_PREFIX}/{token}"
     return out

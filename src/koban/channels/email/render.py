@@ -1,8 +1,8 @@
 """Pure rendering of a notification into an email (text and HTML parts), via Jinja2's sandbox.
 
 User templates (``subject_template``, ``text_template``, ``html_template``) see ``incident``, ``kind``,
-``recipient``, ``links``, ``step``, ``loop``. The HTML environment autoescapes, so alert text from
-monitors cannot inject markup.
+``recipient``, ``links``, ``labels`` (each link's name: Start and Done for a task), ``step``,
+``loop``. The HTML environment autoescapes, so alert text from monitors cannot inject markup.
 """
 
 from __future__ import annotations
@@ -40,10 +40,18 @@ Incident: {{ incident.url }}
 {% endif %}{% for link in incident.links %}{{ link.text or 'Link' }}: {{ link.href }}
 {% endfor %}{% if links %}
 One-click actions (each link asks you to confirm):
-{% for action, url in links.items() %}  {{ action|capitalize }}: {{ url }}
+{% for action, url in links.items() %}  {{ labels.get(action, action|capitalize) }}: {{ url }}
 {% endfor %}{% endif %}
 -- koban
 """
+# A task opened by a calendar event (docs/calendars.md) has its own words: Start and Done for the
+# acknowledge and resolve links underneath, and a subject that says it is a task.
+TASK_SUBJECT = (
+    "{% if incident.status == 'resolved' %}[DONE]{% elif incident.status == 'acknowledged' %}[STARTED]"
+    "{% else %}[TASK]{% endif %} {{ incident.summary }} (task {{ incident.id }})"
+)
+LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "escalate": "Escalate"}
+TASK_LABELS = {"acknowledge": "Start", "resolve": "Done", "escalate": "Escalate"}
 # A schedule notice (paging/schedule_notices.py: a handoff, a coverage gap, a swap) is no incident:
 # its summary is the whole message, written in the reader's language (schedules/wording.py), its
 # first line the headline.
@@ -60,9 +68,14 @@ class TemplateProblem(ValueError):
     """A user template failed; the delivery fails permanently with this message."""
 
 
+def is_task(n: Notification) -> bool:
+    return n.incident.details.get("kind") == "task"
+
+
 def _context(n: Notification) -> dict[str, Any]:
     return {
         "incident": incident_dict(n.incident),
+        "labels": TASK_LABELS if is_task(n) else LABELS,  # the links' names: Start/Done for a task
         "kind": n.kind,
         "recipient": {"person": n.recipient.person, "name": n.recipient.name, "address": n.recipient.address},
         "links": dict(n.links),
@@ -88,7 +101,8 @@ def build_email(n: Notification, sender: str, domain: str, now: float) -> EmailM
     ctx = _context(n)
     config = n.config
     notice = n.kind == "notice"
-    subject_t = NOTICE_SUBJECT if notice else config.get("subject_template") or DEFAULT_SUBJECT
+    default_subject = TASK_SUBJECT if is_task(n) else DEFAULT_SUBJECT
+    subject_t = NOTICE_SUBJECT if notice else config.get("subject_template") or default_subject
     subject = _render(_TEXT, subject_t, ctx, "subject")
     text = _render(_TEXT, NOTICE_TEXT if notice else config.get("text_template") or DEFAULT_TEXT, ctx, "text")
     html = _render(_HTML, NOTICE_HTML if notice else config.get("html_template") or DEFAULT_HTML, ctx, "html")

@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from koban.channels.base import DeliveryResult, DeliveryStatus, Notification
-from koban.channels.sms.replies import page_text
+from koban.channels.sms.replies import notice_text, page_text
 from koban.channels.voice.channel import E164
 from koban.channels.voice.client import make_client
 from koban.channels.voice.errors import classify_rest_error, classify_transport_error
@@ -47,7 +47,10 @@ class SmsChannel:
                 meta={"bad_contact": True},
             )
         now = datetime.fromtimestamp(self._clock(), UTC)
-        body = page_text(notification, self.settings.token_secrets, now)
+        if notification.kind == "notice":
+            body = notice_text(notification)
+        else:
+            body = page_text(notification, self.settings.token_secrets, now)
         try:
             msg = await asyncio.to_thread(
                 self.client.messages.create, to=to, from_=self.settings.from_number, body=body

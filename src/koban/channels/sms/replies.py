@@ -37,6 +37,18 @@ TEMPLATES = {
 }
 
 LINK_LABEL = {"en-US": "Ack:", "ja-JP": "確認:"}
+# A task opened by a calendar event (docs/calendars.md): Start and Done, the same actions underneath,
+# with both signed links (Done is what a task is for; a page carries the acknowledge link only).
+TASK_TEMPLATES = {
+    "en-US": "[koban] TASK {service}: {summary}. Reply 1 {code} to start, 3 {code} when done.",
+    "ja-JP": "[koban] 作業 {service}: {summary}。開始は「1 {code}」、完了は「3 {code}」と返信してください。",
+}
+TASK_LINK_LABELS = {
+    "en-US": {"acknowledge": "Start:", "resolve": "Done:"},
+    "ja-JP": {"acknowledge": "開始:", "resolve": "完了:"},
+}
+# Twilio refuses a body over 1,600 characters; a notice's summary of open incidents can be long.
+MAX_NOTICE = 1600
 
 
 class ReplyError(ValueError):
@@ -64,12 +76,24 @@ def page_text(n: Notification, secrets: Sequence[str], now: datetime) -> str:
     summary = v["summary"] if len(v["summary"]) <= MAX_SUMMARY else v["summary"][: MAX_SUMMARY - 1] + "…"
     severity = v["severity"].upper() if lang == "en-US" else v["severity"]
     code = incident_code(n.incident.id, secrets)
+    if n.incident.details.get("kind") == "task":
+        text = TASK_TEMPLATES[lang].format(service=v["service"], summary=summary, code=code)
+        labels = TASK_LINK_LABELS[lang]
+        links = [f"{labels[a]} {n.links[a]}" for a in labels if n.links.get(a)]
+        return " ".join([text, *links])
     text = TEMPLATES[lang].format(
         severity=severity, service=v["service"], summary=summary, since=v["since"], code=code
     )
     # A signed one-click link for phones where replying is awkward (the reply codes still work).
     link = n.links.get("acknowledge")
     return f"{text} {LINK_LABEL[lang]} {link}" if link else text
+
+
+def notice_text(n: Notification) -> str:
+    """A schedule notice (a handoff, a gap, a swap: paging/schedule_notices.py) is no incident: its
+    text, already in the reader's language, with no reply codes (there is nothing to acknowledge)."""
+    text = f"[koban] {n.incident.summary}"
+    return text if len(text) <= MAX_NOTICE else text[: MAX_NOTICE - 1] + "…"
 
 
 def parse_reply(body: str, secrets: Sequence[str]) -> Reply:

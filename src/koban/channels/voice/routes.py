@@ -28,7 +28,7 @@ from koban.channels.actions import IncidentAction
 from koban.channels.base import Notification
 from koban.channels.voice import twiml
 from koban.channels.voice.deps import TwilioDeps
-from koban.channels.voice.script import normalize_language, phrase, render_message
+from koban.channels.voice.script import is_task, key_phrase, normalize_language, phrase, render_message
 from koban.channels.voice.settings import TwilioSettings
 from koban.channels.voice.settle import apply_event
 from koban.channels.voice.state import KeyEvent, StatusEvent, is_machine
@@ -152,7 +152,12 @@ def build_routes(deps: TwilioDeps) -> list[Route]:
         seen = (n.step, n.loop)  # the step this call was placed for
         result = await deps.actions.act(n.incident.id, action, actor=actor, via="voice", seen=seen)
         await apply_event(deps, n, KeyEvent(call_sid, digit))
-        said = phrase(lang, action.value) if result.ok else f"{phrase(lang, 'failed')} {result.message}"
+        words = "task_" if is_task(n.incident) else ""  # a calendar task: "Started", "Marked as done"
+        said = (
+            key_phrase(lang, action.value, words)
+            if result.ok
+            else f"{phrase(lang, 'failed')} {result.message}"
+        )
         return xml(twiml.say_and_hangup(said, lang))
 
     async def status(request: Request) -> Response:

@@ -35,6 +35,12 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "unavailable": "This alert is no longer available. Goodbye.",
         "over_acknowledged": "This incident has been acknowledged. No action is needed. Goodbye.",
         "over_resolved": "This incident has been resolved. No action is needed. Goodbye.",
+        # A calendar task (docs/calendars.md): the same keys, in the task's words.
+        "task_menu": "Press 1 to start the task, 2 to pass it to the next person, 3 when it is done, "
+        "or star to repeat.",
+        "task_acknowledge": "Started. Thank you.",
+        "task_escalate": "Passing this task to the next person now.",
+        "task_resolve": "Marked as done.",
     },
     "ja-JP": {
         "menu": "確認する場合は1を、次の担当者に回す場合は2を、解決済みにする場合は3を、"
@@ -49,6 +55,11 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "unavailable": "このアラートは無効になりました。失礼します。",
         "over_acknowledged": "このインシデントは確認済みです。対応は不要です。失礼します。",
         "over_resolved": "このインシデントは解決済みです。対応は不要です。失礼します。",
+        "task_menu": "作業を開始する場合は1を、次の担当者に回す場合は2を、完了した場合は3を、"
+        "もう一度聞く場合はアスタリスクを押してください。",
+        "task_acknowledge": "作業を開始にしました。ありがとうございます。",
+        "task_escalate": "この作業を次の担当者に回します。",
+        "task_resolve": "作業を完了にしました。",
     },
 }
 
@@ -64,6 +75,11 @@ DEFAULT_TEMPLATES: Mapping[str, str] = {
     "{{ severity }}の障害が発生しました。{{ summary }}。発生から{{ since }}が経過しています。",
 }
 
+TASK_TEMPLATES: Mapping[str, str] = {
+    "en-US": "A task from koban on {{ service }}: {{ summary }}. Nobody has started it yet.",
+    "ja-JP": "コバンからの作業のお知らせです。{{ service }}の{{ summary }}が、まだ開始されていません。",
+}
+
 _ENV = ImmutableSandboxedEnvironment(autoescape=False)
 
 
@@ -72,6 +88,17 @@ class Speech:
     text: str
     language: str
     voice: str
+    words: str = ""  # the phrases' prefix: "task_" for a calendar task's menu and answers
+
+
+def is_task(incident: IncidentView) -> bool:
+    return incident.details.get("kind") == "task"
+
+
+def key_phrase(language: str, name: str, words: str = "") -> str:
+    """A fixed phrase, in a task's words when ``words`` says so and it has its own."""
+    table = PHRASES[normalize_language(language)]
+    return table.get(words + name) or table[name]
 
 
 def normalize_language(value: str | None) -> str:
@@ -145,7 +172,8 @@ def render_message(
             text = _ENV.from_string(source).render(variables)
         except TemplateError as exc:
             problem = f"voice template failed ({type(exc).__name__}: {exc}); default used"
+    task = is_task(notification.incident)
     if not text or not text.strip():
-        text = _ENV.from_string(DEFAULT_TEMPLATES[lang]).render(variables)
+        text = _ENV.from_string((TASK_TEMPLATES if task else DEFAULT_TEMPLATES)[lang]).render(variables)
     text = " ".join(text.split())[:MAX_MESSAGE_CHARS]
-    return Speech(text, lang, voices.get(lang, VOICES[lang])), problem
+    return Speech(text, lang, voices.get(lang, VOICES[lang]), "task_" if task else ""), problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from koban.channels.voice.script import VOICES, Speech, normalize_language, phrase
+from koban.channels.voice.script import VOICES, Speech, key_phrase, normalize_language, phrase
 
 
 def _say(target: VoiceResponse, text: str, language: str) -> None:
@@ -19,7 +19,8 @@ def page_document(
     vr = VoiceResponse()
     gather = vr.gather(input="dtmf", num_digits=1, timeout=gather_timeout, action=gather_url, method="POST")
     gather.say(speech.text, voice=voice or speech.voice, language=speech.language)
-    gather.say(phrase(speech.language, "menu"), voice=voice or speech.voice, language=speech.language)
+    menu = key_phrase(speech.language, "menu", speech.words)
+    gather.say(menu, voice=voice or speech.voice, language=speech.language)
     if repeat_url is not None:
         vr.redirect(repeat_url, method="POST")
     else:

@@ -1,14 +1,14 @@
 """monitor reads at 100,000: monitors.updated_at (the catalog fingerprint every request asks reads
 its max) and monitor_state (status, monitor_id) (the monitor list's "down" filter)
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 """
 
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
