@@ -217,3 +217,102 @@ def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
             )
             rows += len(raw) + len(minutes) + len(hours)
     return rows
+
+
+# -- 30 days of history as the retention tiers keep it ----------------------------------------------
+
+HOUR = 3600
+# Default retention (docs/benchmarks.md): raw successes 6 h, raw failures 7 days, minutes 1.5 days,
+# hours 31 days, days 400 days (a month of them here: what the monitor page's uptime reads).
+RAW_OK_S, RAW_FAIL_S, MINUTES_S, HOURS_S, DAYS = 6 * HOUR, 7 * DAY, 36 * HOUR, 31 * DAY, 30
+FAIL_EVERY = 997  # one minute in 997 failed (a refused connection)
+
+
+def _window_blob(base_ms: float, n: int) -> bytes:
+    """A window of ``n`` jittery results around ``base_ms`` as stored (hour: 60, day: 1,440)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    results = [
+        ProbeResult(
+            kind="http",
+            target="",
+            success=True,
+            started_at=start + timedelta(seconds=i),
+            duration=base_ms / 1000 * (1 + (i * 37 % 101) / 100),
+            phases=Phases(connect=base_ms / 4000, processing=base_ms / 2000, transfer=base_ms / 8000),
+            monitor_id="x",
+            final=True,
+        )
+        for i in range(n)
+    ]
+    (one,) = rollup_results(results, "day")
+    return rollup_codec.encode(one.metrics, one.count)
+
+
+def _series_ids(conn: sqlite3.Connection, monitors: int) -> list[int]:
+    conn.executemany(
+        "INSERT OR IGNORE INTO probe_series (monitor_id, location) VALUES (?, 'local')",
+        ((monitor_id(i),) for i in range(monitors)),
+    )
+    ids = dict(conn.execute("SELECT monitor_id, id FROM probe_series WHERE location = 'local'").fetchall())
+    return [ids[monitor_id(i)] for i in range(monitors)]
+
+
+def seed_days(db: Path, monitors: int, now: float, days: int = DAYS) -> int:
+    """Every monitor's series and its last ``days`` day rollups (1,440 results each, a few failed),
+    in one executemany: 3 million rows at 100,000 monitors, so the tables' B-trees are as deep as a
+    real month makes them."""
+    blobs = [_window_blob(ms, 1440) for ms in (0.4, 0.7, 1.2, 3.0)]
+    day0 = math.floor(now / DAY) * DAY - (days - 1) * DAY
+    with sqlite3.connect(db) as conn:
+        series = _series_ids(conn, monitors)
+        rows = (
+            (s, DAY, day0 + d * DAY, 1440, (i + d) % 3, blobs[(i + d) % 4])
+            for i, s in enumerate(series)
+            for d in range(days)
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO probe_rollups (series_id, width, start, count, failures, metrics)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    return monitors * days
+
+
+def seed_tiers(db: Path, index: int, now: float) -> int:
+    """One monitor's history as the retention tiers hold it after a month of probing every 60 s:
+    raw successes for 6 h, raw failures for 7 days, minute rollups for 1.5 days, hour rollups for 31
+    days, day rollups for 30 days (its response time wanders by the hour, so the bands move)."""
+    minute_blobs = [_rollup_blobs(ms)[0] for ms in (0.4, 0.7, 1.2, 3.0)]
+    hour_blobs = [_window_blob(ms, 60) for ms in (0.4, 0.7, 1.2, 3.0)]
+    with sqlite3.connect(db) as conn:
+        (series,) = _series_ids(conn, index + 1)[index:]
+        raw, minutes = [], []
+        first = math.floor((now - RAW_FAIL_S) / 60) * 60
+        for t in range(first, math.floor(now / 60) * 60, 60):
+            m = t // 60
+            ok = m % FAIL_EVERY != 0
+            if t >= now - MINUTES_S:
+                minutes.append((series, 60, t, 1, 0 if ok else 1, minute_blobs[(t // HOUR) % 4]))
+            recovered = (m - 1) % FAIL_EVERY == 0  # a state change: kept as long as failures
+            if ok and not recovered and t < now - RAW_OK_S:  # pruned: successes older than 6 h
+                continue
+            raw.append(
+                (series, (t + 7) * 1000, (1 if ok else 4) | 2, 200 if ok else 0, None if ok else "refused")
+            )
+        hour0 = math.floor((now - HOURS_S) / HOUR) * HOUR
+        hours = [
+            (series, HOUR, t, 60, 1 if (t // HOUR) % 17 == 0 else 0, hour_blobs[(t // HOUR) % 4])
+            for t in range(hour0, math.floor(now / HOUR) * HOUR + 1, HOUR)
+        ]
+        conn.executemany(
+            "INSERT OR IGNORE INTO probe_results (series_id, started_ms, attempt, flags, status_code,"
+            " duration_us, resolve_us, connect_us, tls_us, processing_us, transfer_us, error)"
+            " VALUES (?, ?, 0, ?, ?, 1000, 0, 0, 0, 0, 0, ?)",
+            raw,
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO probe_rollups (series_id, width, start, count, failures, metrics)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            minutes + hours,
+        )
+    return len(raw) + len(minutes) + len(hours)

@@ -7,7 +7,9 @@ on call now < 50 ms, one monitor's graph data < 100 ms, a first page load < 150 
                                         [--requests 200]
 
 Set-up (not timed): the monitors go straight into the config table (bench/probe_seed.py), 1 % of
-them announced down and the rest up; a day of minute rollups for one monitor; ``--schedules``
+them announced down and the rest up; 30 day rollups per monitor, and for the one whose page is asked
+a month of history as the default retention keeps it (raw 6 h, failures 7 days, minutes 1.5 days,
+hours 31 days: bench/probe_seed.py ``seed_tiers``); ``--schedules``
 schedules of two layers (bench/oncall_http.py's); ``--incidents`` over a year, one in twenty open
 (bench/web_seed_incidents.py). Then each page is asked ``--requests`` times, one
 at a time, in process (httpx's ASGI transport, a signed-in browser session): the time measured is
@@ -34,7 +36,15 @@ import sqlalchemy as sa
 from bench.common import machine
 from bench.load import percentile
 from bench.oncall_http import config as schedules_config
-from bench.probe_seed import SERVICE, insert_monitors, monitor_id, monitor_rows, seed_history, seeded_system
+from bench.probe_seed import (
+    SERVICE,
+    insert_monitors,
+    monitor_id,
+    monitor_rows,
+    seed_days,
+    seed_tiers,
+    seeded_system,
+)
 from bench.web_seed_incidents import seed_incidents
 from koban.auth.passwords import HASHER
 from koban.auth.permissions import Role
@@ -64,7 +74,9 @@ async def _seed(k, monitors: int, schedules: int, workdir: Path) -> None:
     for i in range(0, len(rows), 5000):
         async with k.db.begin() as conn:
             await conn.execute(sa.insert(monitor_state), rows[i : i + 5000])
-    seed_history(workdir / "koban.db", 1, 60, now)
+    t0 = time.perf_counter()
+    rows = seed_days(workdir / "koban.db", monitors, now) + seed_tiers(workdir / "koban.db", 0, now)
+    print(f"set-up: {rows:,} history rows (30 days) in {time.perf_counter() - t0:.0f} s", flush=True)
     if schedules:
         from bench.probe_seed import base_config
 

@@ -138,3 +138,38 @@ async def test_a_days_uptime_sums_a_monitors_locations_and_a_service_takes_its_w
             assert each == {"a": {d1: pytest.approx(0.95)}, "b": {d1: 0.99, d1 + day: 1.0}}
     finally:
         await db.dispose()
+
+
+async def test_graph_data_grouped_to_fewer_points_keeps_every_failure_and_the_highest_p95(db_url):
+    upgrade(db_url)
+    db = Database(db_url, sqlite_synchronous="NORMAL")
+    t0 = T0.timestamp()
+    try:
+        minutes = [
+            ProbeResult(
+                kind="http",
+                target="http://shop",
+                success=m != 50,
+                started_at=T0 + timedelta(minutes=m),
+                duration=2.5 if m == 70 else 0.1 + m % 3 / 100,
+                phases=Phases(connect=0.01),
+                monitor_id="shop",
+                location="tokyo",
+            )
+            for m in range(120)
+        ]
+        await _store(db, rollup_results(minutes))
+        async with db.read() as conn:
+            every = await probe_queries.history(conn, "shop", t0, t0 + 7200, "minute")
+            grouped = await probe_queries.history(conn, "shop", t0, t0 + 7200, "minute", None, 40)
+            few = await probe_queries.history(conn, "shop", t0, t0 + 7200, "minute", None, 500)
+        assert len(every) == 120 and few == every  # room for all: as stored
+        assert len(grouped) == 40
+        assert [p["start"] for p in grouped[:2]] == [every[0]["start"], every[3]["start"]]
+        assert sum(p["count"] for p in grouped) == 120 and sum(p["failures"] for p in grouped) == 1
+        assert [p["start"] for p in grouped if p["failures"]] == [every[48]["start"]]
+        assert max(p["seconds"]["total"]["p95"] for p in grouped) == pytest.approx(2.5)
+        assert grouped[0]["seconds"]["total"]["p50"] == pytest.approx(0.11, abs=1e-7)  # 0.10, 0.11, 0.12
+        assert grouped[0]["uptime"] == 1.0 and grouped[16]["uptime"] == pytest.approx(2 / 3)
+    finally:
+        await db.dispose()

@@ -41,3 +41,17 @@ def test_one_result_is_stored_as_its_values_in_a_few_bytes():
     assert len(blob) <= 1 + 4 * len(METRICS)
     assert rollup_codec.singles(blob) == pytest.approx([hs[m].max for m in METRICS], abs=1e-7)
     assert rollup_codec.singles(rollup_codec.encode(_window(random.Random(1), 2), 2)) is None
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_summaries_read_from_the_bytes_equal_those_of_the_decoded_histograms(seed):
+    rng = random.Random(seed)
+    n = rng.choice([0, 1, 2, 3, 60, 1440])
+    data = rollup_codec.encode(_window(rng, n), n)
+    decoded = rollup_codec.decode(data, n)
+    want = []
+    for m in METRICS:
+        h = decoded[m]
+        p50, p95 = h.quantiles(0.5, 0.95)
+        want.append((p50, p95, h.max, h.total / h.count if h.count else 0.0))
+    assert rollup_codec.summaries(data, n) == want

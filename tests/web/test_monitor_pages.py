@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from koban.auth.permissions import Role
 from koban.config.model import ConfigFile
 from koban.db.schema_probes import monitor_state
 from koban.monitoring.store import ProbeStore
+from koban.probes import rollup_codec
 from koban.probes.result import Phases, ProbeResult
+from koban.probes.rollup import METRICS, Histogram
 from tests.support.factories import make_config
 from tests.support.system import running_system
 from tests.web.pages_support import add_person, browser, sign_in
@@ -157,20 +160,49 @@ async def test_the_monitor_pages_speak_japanese(db_url, tmp_path):
             assert "応答時間" in one and "を拡大" in one and "日ごとの稼働率" in one
 
 
+class _Row:
+    """A stored rollup row as ``probe_queries.windows`` reads it."""
+
+    def __init__(self, start: float, seconds: float, failures: int = 0, series_id: int = 1) -> None:
+        hists = {m: Histogram() for m in METRICS}
+        for m in METRICS:
+            hists[m].add(seconds)
+        self.series_id, self.width, self.start, self.failures = series_id, 60, start, failures
+        self.metrics = rollup_codec.encode(hists, 1)
+        self._mapping = {"count": 1}
+
+
 def test_a_graph_draws_no_more_points_than_it_has_room_for_and_loses_no_failure():
+    from koban.monitoring import graph_points
     from koban.web import graph_svg as g
 
     day = [
-        g.Point(
-            i * 60.0,
-            2,
-            1 if i == 700 else 0,
-            {"total": {"p50": 0.1, "p95": 0.2 + (i == 900), "max": 0.3, "avg": 0.1}},
-        )
-        for i in range(1440)
+        _Row(i * 60.0, 1.2 if i == 900 else 0.1 + (i % 2) * 0.1, 1 if i == 700 else 0) for i in range(1440)
     ]
-    thinned, width = g.thin(day, 60.0, 0.0, 86400.0)
-    assert len(thinned) <= g.MAX_POINTS and width == 300.0
-    assert sum(p.failures for p in thinned) == 1 and sum(p.count for p in thinned) == 2880
-    assert max(p.seconds["total"]["p95"] for p in thinned) == 1.2  # a spike survives grouping
-    assert g.thin(day[:60], 60.0, 0.0, 3600.0) == (day[:60], 60.0)  # an hour: as it is
+    grouped = graph_points.group_width(60.0, 0.0, 86400.0, g.MAX_POINTS)
+    assert grouped == 300.0
+    points = graph_points.windows(day, {1: "local"}, None, grouped)
+    assert len(points) == 288 and [p.at for p in points[:2]] == [0.0, 300.0]
+    assert sum(p.failures for p in points) == 1 and sum(p.count for p in points) == 1440
+    assert [p.at for p in points if p.failures] == [700 * 60 // 300 * 300]
+    assert max(p.seconds["total"]["p95"] for p in points) == 1.2  # a spike survives grouping
+    assert max(p.seconds["total"]["max"] for p in points) == 1.2
+    assert points[0].seconds["total"]["p50"] == pytest.approx(0.14)  # the mean of 0.1, 0.2, 0.1, 0.2, 0.1
+    # An hour of minutes has room as it is: each window's own values, not a weighted mean's.
+    assert graph_points.group_width(60.0, 0.0, 3600.0, g.MAX_POINTS) == 0.0
+    hour = graph_points.windows(day[:60], {1: "local"}, None)
+    assert [p.at for p in hour] == [i * 60.0 for i in range(60)]
+    assert {p.seconds["connect"]["avg"] for p in hour} == {0.1, 0.2}
+
+
+def test_two_locations_of_one_window_are_merged_exactly_and_shown_apart_on_request():
+    from koban.monitoring import graph_points
+
+    rows = [_Row(0.0, 0.1, series_id=1), _Row(0.0, 0.3, 1, series_id=2), _Row(60.0, 0.2, series_id=1)]
+    series = {1: "local", 2: "tokyo"}
+    both = graph_points.windows(rows, series, None)
+    assert [(p.at, p.count, p.failures, p.location) for p in both] == [(0.0, 2, 1, None), (60.0, 1, 0, None)]
+    assert both[0].seconds["total"]["max"] == 0.3 and both[0].seconds["total"]["avg"] == pytest.approx(0.2)
+    tokyo = graph_points.windows([rows[1]], series, "tokyo")
+    assert [(p.location, p.seconds["total"]["p50"]) for p in tokyo] == [("tokyo", 0.3)]
+    assert tokyo[0].as_json()["uptime"] == 0.0 and tokyo[0].as_json()["start"].startswith("1970-01-01T00:00")

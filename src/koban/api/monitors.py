@@ -18,6 +18,9 @@ from koban.monitoring import queries as probe_queries
 from koban.probes.exposition import exposition
 
 router = APIRouter(prefix="/api/v1/monitors", tags=["monitors"])
+# Points a graph data answer holds by default: one per 2 px of a 1,000 px graph. A 24 h range has
+# 1,440 minute windows (~660 KB of JSON, most of it values no screen draws): grouped in threes.
+MAX_POINTS = 500
 
 
 def _time(value: str | None, default: float, now: float) -> float:
@@ -116,6 +119,14 @@ async def results(
     until: str | None = Query(None, description="ISO 8601 or epoch seconds. Default now."),
     step: str | None = Query(None, description="raw, minute, hour or day; default picks by range."),
     location: str | None = Query(None, description="One location; default merges all of them."),
+    points: int = Query(
+        MAX_POINTS,
+        ge=10,
+        le=probe_queries.RAW_LIMIT,
+        description="At most about this many windows: consecutive ones are grouped, keeping the highest"
+        " p95 and max, the count-weighted p50 and average, and every failure (raw results are never"
+        " grouped).",
+    ),
 ) -> dict[str, Any]:
     deps = deps_of(request)
     _monitor(request, ident)
@@ -125,8 +136,8 @@ async def results(
         raise HTTPException(422, f"step must be one of {', '.join(probe_queries.STEPS)}")
     chosen = step or probe_queries.pick_step(t0, t1)
     async with deps.db.read() as conn:
-        points = await probe_queries.history(conn, ident, t0, t1, chosen, location)
-    return {"monitor": ident, "step": chosen, "points": points}
+        found = await probe_queries.history(conn, ident, t0, t1, chosen, location, points)
+    return {"monitor": ident, "step": chosen, "points": found}
 
 
 async def probe_exposition(deps: StoreDeps) -> str:

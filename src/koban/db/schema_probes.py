@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    Index,
     Integer,
     LargeBinary,
     SmallInteger,
@@ -31,6 +32,9 @@ monitors = config_table(
     Column("service_id", Id, nullable=False),
     Column("type", String(8), nullable=False),
 )
+# The catalog's fingerprint (asked by every page and API call) reads max(updated_at): without this,
+# a scan of 100,000 definitions (~30-100 ms) on each request.
+Index("ix_monitors_updated", monitors.c.updated_at)
 
 Location = String(64)
 
@@ -117,4 +121,6 @@ monitor_state = Table(
     Column("version", Integer, nullable=False),
     Column("incident_id", Integer, nullable=True),
     Column("updated_at", Float, nullable=False),
+    # The monitor list's "down" filter reads the ids in one state from this index alone.
+    Index("ix_monitor_state_status", "status", "monitor_id"),
 )

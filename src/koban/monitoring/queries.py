@@ -1,9 +1,8 @@
 """Reads for graphs, status views and /metrics. Graphs over long ranges read rollups, never raw rows.
 
-``history`` walks the rollups' primary key (series, width, start) of the monitor's series (one per
+``windows`` walks the rollups' primary key (series, width, start) of the monitor's series (one per
 location), so one monitor's 24 h graph reads 1,440 minute rows (or 24 hour rows) whatever the size of
-the table. A window of one result at one location (a monitor probed every 60 s) is charted from its
-values directly; others decode their histograms (a few buckets each) and merge them.
+the table; ``monitoring/graph_points.py`` turns them into points (and fewer points, for the API).
 """
 
 from __future__ import annotations
@@ -17,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.db.schema_probes import monitor_state, probe_latest, probe_results, probe_rollups, probe_series
 from koban.monitoring import raw
-from koban.monitoring.rollups import from_row
+from koban.monitoring.graph_points import Window, group_width
+from koban.monitoring.graph_points import windows as graph_windows
 from koban.monitoring.series import series_of
-from koban.probes import rollup_codec
 from koban.probes.result import PHASES, CertInfo, Phases, ProbeResult
-from koban.probes.rollup import METRICS, RESOLUTIONS, merge
+from koban.probes.rollup import RESOLUTIONS
 
 STEPS = ("raw", "minute", "hour", "day")
 RAW_LIMIT = 10_000
@@ -43,54 +42,49 @@ def _iso(ts: float) -> str:
 
 
 async def history(
-    conn: AsyncConnection, monitor_id: str, since: float, until: float, step: str, location: str | None = None
+    conn: AsyncConnection,
+    monitor_id: str,
+    since: float,
+    until: float,
+    step: str,
+    location: str | None = None,
+    most: int | None = None,
 ) -> list[dict[str, Any]]:
+    """The REST API's points: raw results, or rollup windows (at most about ``most`` of them:
+    ``graph_points.group_width``)."""
+    if step == "raw":
+        series = await series_of(conn, monitor_id, location)
+        return await _raw(conn, series, since, until) if series else []
+    grouped = group_width(RESOLUTIONS[step], since, until, most) if most is not None else 0.0
+    return [w.as_json() for w in await windows(conn, monitor_id, since, until, step, location, grouped)]
+
+
+async def windows(
+    conn: AsyncConnection,
+    monitor_id: str,
+    since: float,
+    until: float,
+    step: str,
+    location: str | None = None,
+    grouped: float = 0.0,
+) -> list[Window]:
+    """The rollup windows (minute, hour or day) of one monitor over ``[since, until)``, in time order:
+    all its locations merged, or one; grouped ``grouped`` seconds at a time when given."""
     series = await series_of(conn, monitor_id, location)
     if not series:
         return []
-    if step == "raw":
-        return await _raw(conn, series, since, until)
     c = probe_rollups.c
     width = RESOLUTIONS[step]
-    q = sa.select(probe_rollups).where(
+    q = sa.select(c.series_id, c.width, c.start, c["count"], c.failures, c.metrics).where(
         c.series_id.in_(list(series)) if len(series) > 1 else c.series_id == next(iter(series)),
         c.width == width,
         c.start > since - width,  # the window that contains ``since``
         c.start < until,
     )
-    rows = sorted((await conn.execute(q)).all(), key=lambda x: (x.start, series[x.series_id]))
-    points = []
-    i = 0
-    while i < len(rows):
-        j = i + 1
-        if location is None:  # one series over all locations: the rows of one window go together
-            while j < len(rows) and rows[j].start == rows[i].start:
-                j += 1
-        points.append(_point(rows[i:j], series, location))
-        i = j
-    return points
-
-
-def _point(rows: Sequence[sa.Row], series: Mapping[int, str], location: str | None) -> dict[str, Any]:
-    first = rows[0]
-    one = rollup_codec.singles(first.metrics) if len(rows) == 1 else None
-    seconds: dict[str, dict[str, float]]
-    if one is not None:  # every quantile of one value is that value
-        seconds = {m: {"p50": v, "p95": v, "max": v, "avg": v} for m, v in zip(METRICS, one, strict=True)}
-    else:
-        # Several results or locations: decode the histograms, merge them exactly, and summarize.
-        loc = "" if location is None else location
-        seconds = merge(from_row(x, "", loc) for x in rows)[0].summary()
-    count = sum(x._mapping["count"] for x in rows)  # ``x.count`` is typed as the tuple method
-    failures = sum(x.failures for x in rows)
-    return {
-        "start": _iso(first.start),
-        "location": series[first.series_id] if location is not None else None,
-        "count": count,
-        "failures": failures,
-        "uptime": (count - failures) / count if count else None,
-        "seconds": seconds,
-    }
+    rows = list((await conn.execute(q.order_by(c.start))).all())
+    if len(series) > 1:
+        rows.sort(key=lambda x: (x.start, series[x.series_id]))
+    return graph_windows(rows, series, location, grouped)
 
 
 async def _raw(

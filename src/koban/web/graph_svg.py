@@ -1,7 +1,7 @@
 """A monitor's response-time graphs drawn on the server as SVG: no script, no chart library, nothing
 to load but the page (it works on a closed network and under the pages' Content-Security-Policy).
 
-Pure: points in (as ``monitoring.queries.history`` returns them), shapes out (paths, rectangles,
+Pure: points in (``monitoring.queries.windows``), shapes out (paths, rectangles,
 ticks) that the template writes into ``<svg>``. A window with no data breaks the line instead of
 joining its neighbours, so an outage of the prober is not drawn as a flat response time.
 
@@ -10,7 +10,8 @@ joining its neighbours, so an outage of the prober is not drawn as a flat respon
   do not);
 - ``compare``: the p95 of each location, one line each;
 - ``zoom``: the range cut in equal slices, each a link to itself;
-- ``thin``: no more points than the plot has room for (a 24 h graph of minutes is 1,440 windows).
+- no more points than the plot has room for (``MAX_POINTS``): ``monitoring.queries.windows`` groups
+  them as it reads them (a 24 h graph of minutes is 1,440 windows).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
+from koban.monitoring.graph_points import Window as Point
 from koban.probes.result import PHASES
 
 WIDTH, HEIGHT = 800.0, 200.0
@@ -43,51 +43,6 @@ PHASE_NAMES = {  # how people call them (the stored names are blackbox's)
     "transfer": "transfer",
 }
 LINE_COLOURS = ("#1f4e9c", "#b3261e", "#2d6a2d", "#7a4eb0", "#8a5a00", "#00687a", "#a1426b", "#4d4d4d")
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    at: float
-    count: int
-    failures: int
-    seconds: dict[str, dict[str, float]]
-
-
-def points_of(raw: Sequence[dict[str, Any]]) -> list[Point]:
-    return [
-        Point(datetime.fromisoformat(p["start"]).timestamp(), p["count"], p["failures"], p["seconds"] or {})
-        for p in raw
-    ]
-
-
-def thin(
-    points: Sequence[Point], width: float, t0: float, t1: float, most: int = MAX_POINTS
-) -> tuple[list[Point], float]:
-    """At most ``most`` points (a pixel cannot show more): consecutive windows grouped, keeping the
-    highest p95 and max, the count-weighted mean of p50 and averages, and every failure. Returns the
-    points and the grouped window's width."""
-    k = math.ceil((t1 - t0) / width / most) if width > 0 else 1
-    if k <= 1:
-        return list(points), width
-    step = width * k
-    groups: dict[float, list[Point]] = {}
-    for p in points:
-        groups.setdefault(t0 + math.floor((p.at - t0) / step) * step, []).append(p)
-    return [_merged(at, ps) for at, ps in groups.items()], step
-
-
-def _merged(at: float, ps: Sequence[Point]) -> Point:
-    count = sum(p.count for p in ps) or 1
-    seconds: dict[str, dict[str, float]] = {}
-    for metric in {m for p in ps for m in p.seconds}:
-        vals = [(p.count, p.seconds[metric]) for p in ps if metric in p.seconds]
-        seconds[metric] = {
-            "p50": sum(c * v.get("p50", 0.0) for c, v in vals) / count,
-            "avg": sum(c * v.get("avg", 0.0) for c, v in vals) / count,
-            "p95": max(v.get("p95", 0.0) for _, v in vals),
-            "max": max(v.get("max", 0.0) for _, v in vals),
-        }
-    return Point(at, sum(p.count for p in ps), sum(p.failures for p in ps), seconds)
 
 
 @dataclass(slots=True)
@@ -197,10 +152,18 @@ def bands(
 
 
 def phases(points: Sequence[Point], t0: float, t1: float, width: float, fmt: Callable[[float], str]) -> Chart:
-    def upto(i: int) -> Callable[[Point], float]:
-        return lambda p: sum(_stat(p, ph, "avg") for ph in PHASES[:i])
+    # Each point's stack (0, DNS, DNS + connect, ...) summed once, not once per layer drawn.
+    stacks: dict[float, list[float]] = {}
+    for p in points:
+        tops = [0.0]
+        for ph in PHASES:
+            tops.append(tops[-1] + _stat(p, ph, "avg"))
+        stacks[p.at] = tops
 
-    c = Chart(t0, t1, width, nice_ceiling(max((upto(len(PHASES))(p) for p in points), default=0.0)))
+    def upto(i: int) -> Callable[[Point], float]:
+        return lambda p: stacks[p.at][i]
+
+    c = Chart(t0, t1, width, nice_ceiling(max((s[-1] for s in stacks.values()), default=0.0)))
     for run in _runs([p for p in points if p.count], width):
         for i, name in enumerate(PHASES):
             c.paths.append((_area(c, run, upto(i), upto(i + 1)), PHASE_COLOURS[name], "none"))

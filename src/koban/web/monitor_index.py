@@ -36,6 +36,7 @@ class MonitorIndex:
     entries: tuple[Entry, ...]
     tags: tuple[str, ...]
     locations: tuple[str, ...]
+    by_id: Mapping[str, Entry]
 
 
 def build_index(monitors: Mapping[str, Any]) -> MonitorIndex:
@@ -53,7 +54,7 @@ def build_index(monitors: Mapping[str, Any]) -> MonitorIndex:
     )
     tags = sorted({t for e in entries for t in e.tags})
     locations = sorted({loc for e in entries for loc in e.locations})
-    return MonitorIndex(monitors, entries, tuple(tags), tuple(locations))
+    return MonitorIndex(monitors, entries, tuple(tags), tuple(locations), {e.id: e for e in entries})
 
 
 def index_of(holder: Any, monitors: Mapping[str, Any]) -> MonitorIndex:
@@ -87,10 +88,10 @@ class Filters:
         }
 
 
-def matching(index: MonitorIndex, f: Filters, shown: set[str] | None) -> Iterable[Entry]:
-    """The entries a person may see that pass the text filters, in id order (lazily)."""
+def matching(entries: Iterable[Entry], f: Filters, shown: set[str] | None) -> Iterable[Entry]:
+    """The entries a person may see that pass the text filters, in their order (lazily)."""
     q = f.q.strip().lower()
-    for e in index.entries:
+    for e in entries:
         if shown is not None and e.service not in shown:
             continue
         if (q and q not in e.text) or (f.tag and f.tag not in e.tags):
@@ -121,18 +122,20 @@ async def page_of(
     in_state: InState,
 ) -> Page:
     start = page * PAGE_SIZE
-    found = matching(index, f, shown)
-    if f.state not in STATES:
-        every = list(found)
-        rows = every[start : start + PAGE_SIZE]
-        return Page(rows, await states_of([e.id for e in rows]), len(every) > start + PAGE_SIZE, len(every))
     if f.state == "down":
+        # The few down monitors, from their index, then the text filters over them alone: not a
+        # pass over 100,000 entries to keep 1 %.
         down = await in_state("down")
-        every = [e for e in found if e.id in down]
+        every = list(matching((index.by_id[i] for i in sorted(down) if i in index.by_id), f, shown))
         rows = every[start : start + PAGE_SIZE]
         return Page(
             rows, dict.fromkeys((e.id for e in rows), "down"), len(every) > start + PAGE_SIZE, len(every)
         )
+    found = matching(index.entries, f, shown)
+    if f.state not in STATES:
+        every = list(found)
+        rows = every[start : start + PAGE_SIZE]
+        return Page(rows, await states_of([e.id for e in rows]), len(every) > start + PAGE_SIZE, len(every))
     kept: list[Entry] = []
     states: dict[str, str] = {}
     chunk: list[Entry] = []

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from koban.auth.permissions import Scope
 from koban.auth.visibility import monitor_team
 from koban.monitoring import queries as probe_queries
+from koban.monitoring.graph_points import Window, group_width
 from koban.probes.rollup import RESOLUTIONS
 from koban.web import graph_svg as g
 from koban.web.deps import deps_of
@@ -75,14 +76,13 @@ async def monitor_page(
     day0 = now - UPTIME_DAYS * 86400
     async with deps.db.read() as conn:
         state = await probe_queries.status(conn, ident)
-        merged, drawn = g.thin(
-            g.points_of(await probe_queries.history(conn, ident, t0, t1, step)), width, t0, t1
-        )
+        # Grouped as they are read: no more points than the plot has room for (g.MAX_POINTS).
+        grouped = group_width(width, t0, t1, g.MAX_POINTS)
+        drawn = grouped or width
+        merged = await probe_queries.windows(conn, ident, t0, t1, step, None, grouped)
         per_location = (
             {
-                loc: g.thin(
-                    g.points_of(await probe_queries.history(conn, ident, t0, t1, step, loc)), width, t0, t1
-                )[0]
+                loc: await probe_queries.windows(conn, ident, t0, t1, step, loc, grouped)
                 for loc in mon.locations
             }
             if len(mon.locations) > 1
@@ -92,7 +92,7 @@ async def monitor_page(
         recent = await probe_queries.recent(conn, ident, RECENT)
     _ = gettext_for(viewer.lang)
 
-    def failed(p: g.Point) -> str:
+    def failed(p: Window) -> str:
         return _("%(n)s of %(count)s failed", n=p.failures, count=p.count)
 
     def at(ts: float) -> str:
