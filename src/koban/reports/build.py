@@ -16,7 +16,8 @@ from koban.db.engine import Database
 from koban.reports import load, response_load
 from koban.reports.availability import availability
 from koban.reports.availability_load import availability_input
-from koban.reports.interruptions import interruptions
+from koban.reports.interruptions import interruptions_of
+from koban.reports.interruptions_load import page_counts
 from koban.reports.maintenance import service_maintenance
 from koban.reports.oncall import oncall
 from koban.reports.records import MonitorInfo, Period, PersonInfo
@@ -109,9 +110,10 @@ async def wake_report(
 async def _interrupted(
     db: Database, catalog: Catalog, p: Period, services: Sequence[str] | None
 ) -> dict[str, Any]:
+    people = people_of(catalog)
     async with db.read() as conn:
-        pages = await load.pages(conn, p.since, p.until, services)
-    return interruptions(pages, people_of(catalog), p)
+        counts = await page_counts(conn, p, services, people)
+    return interruptions_of(counts, people)
 
 
 async def interruptions_report(

@@ -18,7 +18,7 @@ from koban.db.schema_reports import report_incident_facts as rf
 from koban.reports.facts_rows import AT as FACTS_AT
 from koban.reports.facts_rows import columns as facts_columns
 from koban.reports.facts_rows import facts_of, usable
-from koban.reports.records import IncidentRecord, PageRecord, ProbeMinute
+from koban.reports.records import IncidentRecord, ProbeMinute
 from koban.reports.wake import Moments, Stage, moments, of
 
 CHUNK = 500
@@ -159,24 +159,6 @@ async def with_events(
         )
         for r in rows
     ]
-
-
-async def pages(
-    conn: AsyncConnection, since: float, until: float, services: Sequence[str] | None
-) -> list[PageRecord]:
-    """Pages channels accepted in ``[since, until)``, in no order (``interruptions`` needs none).
-
-    The incidents are joined only to limit the pages to ``services``: a year is 200,000 pages."""
-    d, i = t.deliveries.c, t.incidents.c
-    q = sa.select(d.incident_id, d.person_id, d.channel_id, d.channel_type, d.sent_at).where(
-        d.kind == "page", d.sent_at.is_not(None), d.sent_at >= since, d.sent_at < until
-    )
-    if services is not None:
-        q = q.join_from(t.deliveries, t.incidents, d.incident_id == i.id).where(
-            i.service_id.in_(list(services))
-        )
-    rows = await conn.execute(q)
-    return [PageRecord(*r) for r in rows]
 
 
 async def minutes(
