@@ -75,13 +75,18 @@ async def wake_moments(
     services: Sequence[str] | None,
     teams: Mapping[str, str | None],
     as_of: float,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Moments]:
     """Each incident's time-to-wake moments: a settled incident's straight from its facts row (no
-    record, no events: a year holds 100,000), any other's from its raw events by ``wake.of``."""
+    record, no events), any other's from its raw events by ``wake.of``; given ``limit``, only that
+    many from ``offset`` on in creation order (the report's page of rows: a year holds 100,000)."""
     c = t.incidents.c
     q = _visible(
         select_incidents().where(c.created_at >= since, c.created_at < until), c.service_id, services
     )
+    if limit is not None or offset:
+        q = q.order_by(c.created_at, c.id).limit(limit).offset(offset)
     n = len(INCIDENT_FIELDS)
     first_at, first_how = n + FACTS_AT["first_failure_at"], n + FACTS_AT["first_failure_how"]
     cols = [tuple(n + FACTS_AT[f"{stage}_{x}"] for x in ("at", "how", "who"))
