@@ -66,7 +66,7 @@ def report(
         0.999, help="availability: the objective the error budget is measured against."
     ),
     csv: bool = typer.Option(False, "--csv", help="CSV instead of JSON."),
-    limit: int = typer.Option(
+    limit: int | None = typer.Option(
         None, min=0, help=f"wake: rows for this many incidents (default {WAKE_ROWS}; every one with --csv)."
     ),
     offset: int = typer.Option(0, min=0, help="wake: the first incident's row, in creation order."),
