@@ -21,6 +21,7 @@ from koban.reports.tables import rows, to_csv
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 DEFAULT_SPAN = 30 * 86400.0
+MAX_ROWS = 10_000_000  # far above a year's incidents; bounded so SQL's LIMIT and OFFSET never overflow
 SINCE = Query(
     None, description="Start (ISO 8601, epoch seconds, or a duration ago such as 30d); 30 days before until."
 )
@@ -94,9 +95,12 @@ async def wake_report(
     limit: int | None = Query(
         None,
         ge=0,
+        le=MAX_ROWS,
         description=f"Rows for this many incidents, in creation order (default {WAKE_ROWS}; CSV: all).",
     ),
-    offset: int = Query(0, ge=0, description="Skip this many incidents' rows (the totals count them all)."),
+    offset: int = Query(
+        0, ge=0, le=MAX_ROWS, description="Skip this many incidents' rows (the totals count them all)."
+    ),
     format: Literal["json", "csv"] | None = FORMAT,  # noqa: A002
 ) -> Any:
     return await _answer(request, "wake", since, until, tz, format, limit=limit, offset=offset)
