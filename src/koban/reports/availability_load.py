@@ -20,6 +20,7 @@ from koban.db.schema_reports import report_monitor_running as mr
 from koban.db.schema_reports import report_service_days as sd
 from koban.db.schema_reports import report_summarized_days as done
 from koban.reports import load
+from koban.reports.pauses import no_gc_pauses
 from koban.reports.records import AvailabilityInput, DayTotals, Interval, MonitorInfo, Period, ProbeMinute
 from koban.reports.summaries import DAY, members_hash
 
@@ -137,10 +138,12 @@ async def running_totals(
     q = q.where(e.c.day == d1)
     wanted = set(ids)
     out: dict[str, list[Any]] = {}
-    for r in await conn.execute(q):
-        # results on some day: it started within the days, or its first is the days' first
-        if r[1] and r[0] in wanted:
-            out[r[0]] = [r[1], r[2], r[3], r[4]]
+    found = await conn.execute(q)
+    with no_gc_pauses():  # a row per monitor, all kept
+        for r in found:
+            # results on some day: it started within the days, or its first is the days' first
+            if r[1] and r[0] in wanted:
+                out[r[0]] = [r[1], r[2], r[3], r[4]]
     unknown = [m for m, v in out.items() if v[2] is None]  # no results on d0 itself: rare
     for i in range(0, len(unknown), CHUNK):
         q = sa.select(md.c.monitor_id, sa.func.min(md.c.first_minute)).where(
@@ -190,7 +193,8 @@ async def availability_input(
             for r in await conn.execute(q):
                 mon[r.monitor_id][0] -= r.measured_minutes
                 mon[r.monitor_id][1] -= r.down_seconds
-        monitor_days = {k: DayTotals(v[0], v[1], v[2], v[3]) for k, v in mon.items()}
+        with no_gc_pauses():
+            monitor_days = {k: DayTotals(v[0], v[1], v[2], v[3]) for k, v in mon.items()}
         service_days = {k: DayTotals(v[0], v[1]) for k, v in svc.items()}
     return AvailabilityInput(
         monitors=monitors,

@@ -20,6 +20,7 @@ from koban.reports.interruptions import interruptions_of
 from koban.reports.interruptions_load import page_counts
 from koban.reports.maintenance import service_maintenance
 from koban.reports.oncall import oncall
+from koban.reports.pauses import no_gc_pauses
 from koban.reports.records import MonitorInfo, Period, PersonInfo
 from koban.reports.response import DIMENSIONS, response_of
 from koban.reports.stats import iso
@@ -102,7 +103,8 @@ async def response_report(
 ) -> dict[str, Any]:
     async with db.read() as conn:  # the previous period too: it makes the trend
         found = await response_load.clocks(conn, p.previous.since, p.until, services, _teams(catalog), as_of)
-    body = response_of(found, p, by, people_of(catalog))
+    with no_gc_pauses():
+        body = response_of(found, p, by, people_of(catalog))
     return {**header("response", p, as_of), "by": by, **body}
 
 
@@ -179,5 +181,6 @@ async def availability_report(
         data = await availability_input(conn, monitors, maintenance, p, every=shown is None)
         ids = [m.id for m in monitors]
         found = await load.monitor_incidents(conn, ids, p.since, p.until, _teams(catalog), as_of)
-    body = availability(replace(data, incidents=found), p, as_of, target)
+    with no_gc_pauses():
+        body = availability(replace(data, incidents=found), p, as_of, target)
     return {**header("availability", p, as_of), **body}
