@@ -154,6 +154,14 @@ async def _wake(http) -> None:
     assert rows[103]["first_reached_seconds"] is None and rows[103]["acknowledged_seconds"] == 30
     assert rows[104]["first_reached_how"] == "reassigned" and rows[104]["first_reached_who"] == "bob"
     assert rows[113]["first_page_seconds"] is None
+    # a page of the rows, in creation order; the totals still count every incident
+    paged = (await http.get("/api/v1/reports/wake", params={**RANGE, "limit": 5, "offset": 40})).json()
+    assert paged["incidents"] == r["incidents"][40:45] and len(paged["incidents"]) == 3
+    assert paged["total"] == t and paged["rows"] == {"offset": 40, "limit": 5}
+    none = (await http.get("/api/v1/reports/wake", params={**RANGE, "limit": 0})).json()
+    assert none["incidents"] == [] and none["total"] == t
+    r = await http.get("/api/v1/reports/wake", params={**RANGE, "format": "csv"})
+    assert len(list(csv.DictReader(io.StringIO(r.text)))) == 43  # the CSV: every row
 
 
 # Voice and SMS only, by hand: (business, evenings/weekends, sleep, nights woken).
@@ -245,6 +253,8 @@ async def _csv(http) -> None:
     assert {row["id"] for row in csv.DictReader(io.StringIO(r.text))} == {"web", "api", "m-web", "m-new"}
     assert (await http.get("/api/v1/reports/response", params={**RANGE, "by": "colour"})).status_code == 422
     assert (await http.get("/api/v1/reports/wake", params={**RANGE, "tz": "Mars/Olympus"})).status_code == 422
+    assert (await http.get("/api/v1/reports/wake", params={**RANGE, "limit": -1})).status_code == 422
+    assert (await http.get("/api/v1/reports/wake", params={**RANGE, "offset": "x"})).status_code == 422
 
 
 async def _only_my_teams(http, token: str) -> None:

@@ -1,6 +1,7 @@
 """The response clocks the database makes (``reports/response_load.py``) are the ones
 ``response.clocks`` makes from the raw events and settled facts, incident by incident and report by
 report, on random incidents; and so are the time-to-wake moments ``load.wake_moments`` reads
+(every one, or a page of them) and the stages' durations ``wake_load.values`` computes in SQL,
 from settled facts without records (acknowledged by people or sources, twice at the same moment, reassigned,
 open, settled or edited since, with events after ``as_of``)."""
 
@@ -13,10 +14,10 @@ from hypothesis import strategies as st
 from koban.core.clock import FakeClock
 from koban.db import schema as t
 from koban.db.schema_reports import report_incident_facts
-from koban.reports import incident_facts, load, response_load
+from koban.reports import incident_facts, load, response_load, wake_load
 from koban.reports.records import Period
 from koban.reports.response import DIMENSIONS, clocks, response_of
-from koban.reports.wake import wake, wake_of
+from koban.reports.wake import rows_of, total_of, wake, wake_of
 from tests.reports import month as mo
 from tests.support.system import running_system
 
@@ -97,7 +98,12 @@ async def _check(k, found: list[dict], as_of: float, by: str) -> None:
         raw = await load.incidents(conn, p.previous.since, p.until, None, TEAMS, as_of)
         made = await response_load.clocks(conn, p.previous.since, p.until, None, TEAMS, as_of)
         moments = await load.wake_moments(conn, p.since, p.until, None, TEAMS, as_of)
+        values = await wake_load.values(conn, p.since, p.until, None, TEAMS, as_of)
+        page = await load.wake_moments(conn, p.since, p.until, None, TEAMS, as_of, limit=3, offset=2)
     want = [clocks(i, as_of) for i in raw]
     assert sorted(made) == sorted(want)
     assert response_of(made, p, by) == response_of(want, p, by)
-    assert wake_of(moments) == wake(raw, p, as_of)
+    woken = wake(raw, p, as_of)
+    assert wake_of(moments) == woken
+    assert total_of(values) == woken["total"]  # the stages' durations made in SQL
+    assert rows_of(page) == woken["incidents"][2:5]

@@ -14,13 +14,14 @@ from fastapi.responses import Response
 from koban.api.access import READ, visible_services
 from koban.api.deps import deps_of
 from koban.core.durations import parse_instant
+from koban.reports.build import WAKE_ROWS, build
 from koban.reports.build import Query as ReportQuery
-from koban.reports.build import build
 from koban.reports.records import Period
 from koban.reports.tables import rows, to_csv
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 DEFAULT_SPAN = 30 * 86400.0
+MAX_ROWS = 10_000_000  # far above a year's incidents; bounded so SQL's LIMIT and OFFSET never overflow
 SINCE = Query(
     None, description="Start (ISO 8601, epoch seconds, or a duration ago such as 30d); 30 days before until."
 )
@@ -48,6 +49,8 @@ async def _answer(
     fmt: str | None,
     by: str | None = None,
     target: float = 0.999,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Any:
     deps = deps_of(request)
     await deps.refresh_catalog()
@@ -55,13 +58,16 @@ async def _answer(
     end = when(until, now)
     end = now if end is None else end
     start = when(since, now)
-    query = ReportQuery(name, Period(end - DEFAULT_SPAN if start is None else start, end, tz), by, target)
+    csv = fmt == "csv" or "text/csv" in request.headers.get("accept", "")
+    rows_wanted = limit if limit is not None else (None if csv else WAKE_ROWS)  # CSV: every row
+    period = Period(end - DEFAULT_SPAN if start is None else start, end, tz)
+    query = ReportQuery(name, period, by, target, rows_wanted, offset)
     try:
         query.check()
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     report = await build(deps.db, deps.catalog, query, now, await visible_services(request))
-    if fmt == "csv" or "text/csv" in request.headers.get("accept", ""):
+    if csv:
         return Response(to_csv(rows(name, report)), media_type="text/csv; charset=utf-8")
     return report
 
@@ -86,9 +92,18 @@ async def wake_report(
     since: str | None = SINCE,
     until: str | None = UNTIL,
     tz: str = TZ,
+    limit: int | None = Query(
+        None,
+        ge=0,
+        le=MAX_ROWS,
+        description=f"Rows for this many incidents, in creation order (default {WAKE_ROWS}; CSV: all).",
+    ),
+    offset: int = Query(
+        0, ge=0, le=MAX_ROWS, description="Skip this many incidents' rows (the totals count them all)."
+    ),
     format: Literal["json", "csv"] | None = FORMAT,  # noqa: A002
 ) -> Any:
-    return await _answer(request, "wake", since, until, tz, format)
+    return await _answer(request, "wake", since, until, tz, format, limit=limit, offset=offset)
 
 
 @router.get(

@@ -13,7 +13,7 @@ import typer
 from koban.cli.remote import URL_OPTION, call, connect
 from koban.cli.runtime import open_system, settings_or_exit
 from koban.core.durations import parse_instant
-from koban.reports.build import REPORTS, Query, build
+from koban.reports.build import REPORTS, WAKE_ROWS, Query, build
 from koban.reports.records import Period
 from koban.reports.summaries import rebuild_all
 from koban.reports.tables import rows, to_csv
@@ -37,6 +37,23 @@ def _when(value: str | None, now: float) -> float | None:
         raise typer.Exit(2) from None
 
 
+PAGE = 10_000
+
+
+def _every_wake_row(remote: Any, params: dict[str, str], offset: int) -> dict[str, Any]:
+    """The wake report with every incident's row from ``offset`` on, asked page by page."""
+    out: dict[str, Any] | None = None
+    while True:
+        page = call(remote, "GET", "/api/v1/reports/wake", params={**params, "limit": PAGE, "offset": offset})
+        if out is None:
+            out = page
+        else:
+            out["incidents"] += page["incidents"]
+        offset += PAGE
+        if len(page["incidents"]) < PAGE:
+            return out
+
+
 def report(
     name: str = typer.Argument(..., help=f"One of: {', '.join(REPORTS)}; or {REBUILD}."),
     since: str = typer.Option(
@@ -49,6 +66,10 @@ def report(
         0.999, help="availability: the objective the error budget is measured against."
     ),
     csv: bool = typer.Option(False, "--csv", help="CSV instead of JSON."),
+    limit: int | None = typer.Option(
+        None, min=0, help=f"wake: rows for this many incidents (default {WAKE_ROWS}; every one with --csv)."
+    ),
+    offset: int = typer.Option(0, min=0, help="wake: the first incident's row, in creation order."),
     url: str = URL_OPTION,
 ) -> None:
     """Print a report (docs/reports.md) as JSON, or CSV with --csv.
@@ -61,7 +82,12 @@ def report(
         params = {k: v for k, v in {"since": since, "until": until, "tz": tz, "by": by}.items() if v}
         if name == "availability":
             params["target"] = str(target)
-        out = call(remote, "GET", f"/api/v1/reports/{name}", params=params)
+        if name == "wake" and csv and limit is None:  # every row: page through them
+            out = _every_wake_row(remote, params, offset)
+        else:
+            if name == "wake":
+                params.update({"offset": str(offset), **({} if limit is None else {"limit": str(limit)})})
+            out = call(remote, "GET", f"/api/v1/reports/{name}", params=params)
     else:
 
         async def main() -> dict[str, Any]:
@@ -71,7 +97,8 @@ def report(
                 end = now if end is None else end
                 start = _when(since, now)
                 period = Period(end - DEFAULT_SPAN if start is None else start, end, tz)
-                query = Query(name, period, by, target)
+                rows_wanted = limit if limit is not None else (None if csv else WAKE_ROWS)
+                query = Query(name, period, by, target, rows_wanted, offset)
                 try:
                     query.check()
                 except ValueError as exc:

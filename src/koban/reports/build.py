@@ -13,18 +13,21 @@ from zoneinfo import ZoneInfo
 
 from koban.catalog.snapshot import Catalog
 from koban.db.engine import Database
-from koban.reports import load, response_load
+from koban.reports import load, response_load, wake_load
 from koban.reports.availability import availability
 from koban.reports.availability_load import availability_input
-from koban.reports.interruptions import interruptions
+from koban.reports.interruptions import interruptions_of
+from koban.reports.interruptions_load import page_counts
 from koban.reports.maintenance import service_maintenance
 from koban.reports.oncall import oncall
+from koban.reports.pauses import no_gc_pauses
 from koban.reports.records import MonitorInfo, Period, PersonInfo
 from koban.reports.response import DIMENSIONS, response_of
 from koban.reports.stats import iso
-from koban.reports.wake import wake_of
+from koban.reports.wake import rows_of, total_of
 
 REPORTS = ("response", "wake", "interruptions", "on-call", "availability")
+WAKE_ROWS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,10 @@ class Query:
     period: Period
     by: str | None = None
     target: float = 0.999
+    # The wake report's rows: this many incidents from ``offset`` on, in creation order (None: all;
+    # a year holds 100,000, and the totals never need them).
+    limit: int | None = WAKE_ROWS
+    offset: int = 0
 
     def check(self) -> None:
         """Raises ValueError with a message a person can act on."""
@@ -42,6 +49,8 @@ class Query:
             raise ValueError("until must be after since")
         if self.by is not None and (self.name != "response" or self.by not in DIMENSIONS):
             raise ValueError(f"by= groups the response report by one of {', '.join(DIMENSIONS)}")
+        if (self.limit is not None and self.limit < 0) or self.offset < 0:
+            raise ValueError("limit and offset count incidents: 0 or more")
         if not 0 < self.target < 1:
             raise ValueError("target must be between 0 and 1, e.g. 0.999")
         try:
@@ -63,7 +72,7 @@ async def build(
     if query.name == "response":
         return await response_report(db, catalog, p, as_of, services, query.by)
     if query.name == "wake":
-        return await wake_report(db, catalog, p, as_of, services)
+        return await wake_report(db, catalog, p, as_of, services, query.limit, query.offset)
     if query.name == "interruptions":
         return await interruptions_report(db, catalog, p, as_of, services)
     if query.name == "on-call":
@@ -94,24 +103,44 @@ async def response_report(
 ) -> dict[str, Any]:
     async with db.read() as conn:  # the previous period too: it makes the trend
         found = await response_load.clocks(conn, p.previous.since, p.until, services, _teams(catalog), as_of)
-    body = response_of(found, p, by, people_of(catalog))
+    with no_gc_pauses():
+        body = response_of(found, p, by, people_of(catalog))
     return {**header("response", p, as_of), "by": by, **body}
 
 
 async def wake_report(
-    db: Database, catalog: Catalog, p: Period, as_of: float, services: Sequence[str] | None
+    db: Database,
+    catalog: Catalog,
+    p: Period,
+    as_of: float,
+    services: Sequence[str] | None,
+    limit: int | None = WAKE_ROWS,
+    offset: int = 0,
 ) -> dict[str, Any]:
+    """The totals over every incident of the period; rows for ``limit`` of them from ``offset``."""
+    teams = _teams(catalog)
     async with db.read() as conn:
-        found = await load.wake_moments(conn, p.since, p.until, services, _teams(catalog), as_of)
-    return {**header("wake", p, as_of), **wake_of(found)}
+        totals = total_of(await wake_load.values(conn, p.since, p.until, services, teams, as_of))
+        page = (
+            []
+            if limit == 0
+            else await load.wake_moments(conn, p.since, p.until, services, teams, as_of, limit, offset)
+        )
+    return {
+        **header("wake", p, as_of),
+        "total": totals,
+        "incidents": rows_of(page),
+        "rows": {"offset": offset, "limit": limit},
+    }
 
 
 async def _interrupted(
     db: Database, catalog: Catalog, p: Period, services: Sequence[str] | None
 ) -> dict[str, Any]:
+    people = people_of(catalog)
     async with db.read() as conn:
-        pages = await load.pages(conn, p.since, p.until, services)
-    return interruptions(pages, people_of(catalog), p)
+        counts = await page_counts(conn, p, services, people)
+    return interruptions_of(counts, people)
 
 
 async def interruptions_report(
@@ -152,5 +181,6 @@ async def availability_report(
         data = await availability_input(conn, monitors, maintenance, p, every=shown is None)
         ids = [m.id for m in monitors]
         found = await load.monitor_incidents(conn, ids, p.since, p.until, _teams(catalog), as_of)
-    body = availability(replace(data, incidents=found), p, as_of, target)
+    with no_gc_pauses():
+        body = availability(replace(data, incidents=found), p, as_of, target)
     return {**header("availability", p, as_of), **body}

@@ -45,23 +45,46 @@ def person_of(ident: str, people: Mapping[str, PersonInfo]) -> PersonInfo:
     return people.get(ident) or PersonInfo(ident, ident, "UTC", known=False)
 
 
+# One group of pages, as ``counts_of`` or the database (``interruptions_load``) counts them: who,
+# by which channel type, the slot (None for a page that does not interrupt or has no recipient), the
+# night's date when the slot is ``sleep``, and how many pages.
+Count = tuple[str | None, str, str | None, str | None, int]
+
+
+def counts_of(pages: Sequence[PageRecord], people: Mapping[str, PersonInfo], period: Period) -> list[Count]:
+    """The reference: each page of the period classified by ``slot``, in the recipient's zone."""
+    out: dict[tuple[str | None, str, str | None, str | None], int] = {}
+    for p in pages:  # counts and sets: the order of the pages does not matter
+        if not period.holds(p.sent_at):
+            continue
+        where: str | None = None
+        night: str | None = None
+        if p.person is not None and p.channel_type in INTERRUPTING:
+            where, night = slot(p.sent_at, person_of(p.person, people).timezone)
+        key = (p.person, p.channel_type, where, night)
+        out[key] = out.get(key, 0) + 1
+    return [(*k, n) for k, n in out.items()]
+
+
 def interruptions(
     pages: Sequence[PageRecord], people: Mapping[str, PersonInfo], period: Period
 ) -> dict[str, Any]:
+    return interruptions_of(counts_of(pages, people, period), people)
+
+
+def interruptions_of(counts: Sequence[Count], people: Mapping[str, PersonInfo]) -> dict[str, Any]:
+    """The report from the period's pages counted by person, channel type, slot and night."""
     rows: dict[str, dict[str, Any]] = {}
     nights: dict[str, set[str]] = {}
     total: dict[str, Any] = {"pages": 0, "pages_to_no_one": 0, "interruptions": 0, **dict.fromkeys(SLOTS, 0)}
     by_channel: dict[str, int] = {}
-    known: dict[str, PersonInfo] = {}
-    for p in pages:  # counts and sets: the order of the pages does not matter
-        if not period.holds(p.sent_at):
+    for person, channel_type, where, night, n in counts:
+        total["pages"] += n
+        by_channel[channel_type] = by_channel.get(channel_type, 0) + n
+        if person is None:
+            total["pages_to_no_one"] += n
             continue
-        total["pages"] += 1
-        by_channel[p.channel_type] = by_channel.get(p.channel_type, 0) + 1
-        if p.person is None:
-            total["pages_to_no_one"] += 1
-            continue
-        who = known.get(p.person) or known.setdefault(p.person, person_of(p.person, people))
+        who = person_of(person, people)
         row = rows.get(who.id)
         if row is None:
             row = rows[who.id] = {
@@ -75,15 +98,14 @@ def interruptions(
                 **dict.fromkeys(SLOTS, 0),
             }
             nights[who.id] = set()
-        row["pages"] += 1
-        row["by_channel"][p.channel_type] = row["by_channel"].get(p.channel_type, 0) + 1
-        if p.channel_type not in INTERRUPTING:
+        row["pages"] += n
+        row["by_channel"][channel_type] = row["by_channel"].get(channel_type, 0) + n
+        if where is None:
             continue
-        where, night = slot(p.sent_at, who.timezone)
-        row["interruptions"] += 1
-        row[where] += 1
-        total["interruptions"] += 1
-        total[where] += 1
+        row["interruptions"] += n
+        row[where] += n
+        total["interruptions"] += n
+        total[where] += n
         if night is not None:
             nights[who.id].add(night)
     people_rows = []

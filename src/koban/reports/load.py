@@ -18,7 +18,7 @@ from koban.db.schema_reports import report_incident_facts as rf
 from koban.reports.facts_rows import AT as FACTS_AT
 from koban.reports.facts_rows import columns as facts_columns
 from koban.reports.facts_rows import facts_of, usable
-from koban.reports.records import IncidentRecord, PageRecord, ProbeMinute
+from koban.reports.records import IncidentRecord, ProbeMinute
 from koban.reports.wake import Moments, Stage, moments, of
 
 CHUNK = 500
@@ -75,13 +75,18 @@ async def wake_moments(
     services: Sequence[str] | None,
     teams: Mapping[str, str | None],
     as_of: float,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Moments]:
     """Each incident's time-to-wake moments: a settled incident's straight from its facts row (no
-    record, no events: a year holds 100,000), any other's from its raw events by ``wake.of``."""
+    record, no events), any other's from its raw events by ``wake.of``; given ``limit``, only that
+    many from ``offset`` on in creation order (the report's page of rows: a year holds 100,000)."""
     c = t.incidents.c
     q = _visible(
         select_incidents().where(c.created_at >= since, c.created_at < until), c.service_id, services
     )
+    if limit is not None or offset:
+        q = q.order_by(c.created_at, c.id).limit(limit).offset(offset)
     n = len(INCIDENT_FIELDS)
     first_at, first_how = n + FACTS_AT["first_failure_at"], n + FACTS_AT["first_failure_how"]
     cols = [tuple(n + FACTS_AT[f"{stage}_{x}"] for x in ("at", "how", "who"))
@@ -159,24 +164,6 @@ async def with_events(
         )
         for r in rows
     ]
-
-
-async def pages(
-    conn: AsyncConnection, since: float, until: float, services: Sequence[str] | None
-) -> list[PageRecord]:
-    """Pages channels accepted in ``[since, until)``, in no order (``interruptions`` needs none).
-
-    The incidents are joined only to limit the pages to ``services``: a year is 200,000 pages."""
-    d, i = t.deliveries.c, t.incidents.c
-    q = sa.select(d.incident_id, d.person_id, d.channel_id, d.channel_type, d.sent_at).where(
-        d.kind == "page", d.sent_at.is_not(None), d.sent_at >= since, d.sent_at < until
-    )
-    if services is not None:
-        q = q.join_from(t.deliveries, t.incidents, d.incident_id == i.id).where(
-            i.service_id.in_(list(services))
-        )
-    rows = await conn.execute(q)
-    return [PageRecord(*r) for r in rows]
 
 
 async def minutes(

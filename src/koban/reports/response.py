@@ -160,18 +160,20 @@ def response_of(
                 current.setdefault(key(c), []).append(c)
             elif prior.holds(c.created_at):
                 earlier.setdefault(key(c), []).append(c)
+        mine = {k: figures(v) for k, v in current.items()}  # each group's figures, made once
         if by in GRAINS:  # a day, week or month is compared with the one before it
             keys = sorted(current.keys() | earlier.keys())
             before_of = {k: keys[i - 1] for i, k in enumerate(keys) if i > 0}
-            base = {
-                k: figures([*earlier.get(p, ()), *current.get(p, ())]) if (p := before_of.get(k)) else None
-                for k in current
-            }
+
+            def whole(p: str) -> dict[str, Any]:  # a bucket may straddle the period's start
+                return mine[p] if p not in earlier else figures([*earlier[p], *current.get(p, ())])
+
+            base = {k: whole(p) if (p := before_of.get(k)) else None for k in current}
         else:  # a service, team, person or severity with itself in the previous period
             base = {k: figures(earlier[k]) if k in earlier else None for k in current}
         groups = []
         for k in sorted(current):
-            f = figures(current[k])
+            f = mine[k]
             row: dict[str, Any] = {"key": k, **f, "trend": trend(f, base[k])}
             if by == "person" and k != NOBODY:
                 who = (people or {}).get(k)

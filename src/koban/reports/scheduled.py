@@ -65,7 +65,9 @@ async def make(deps: StoreDeps, sched: ReportSchedule, due_: Due) -> tuple[str, 
     """The title and text of one schedule's report for one period, as of the period's end."""
     p = due_.period
     answers = [
-        await build(deps.db, deps.catalog, Query(name, p, target=sched.target), p.until, sched.services)
+        await build(
+            deps.db, deps.catalog, Query(name, p, target=sched.target, limit=0), p.until, sched.services
+        )
         for name in sched.reports
     ]
     head = title(sched.period, iso(p.since) or "", iso(p.until) or "", p.tz, sched.language)

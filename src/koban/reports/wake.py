@@ -49,20 +49,37 @@ def wake(incidents: Sequence[IncidentRecord], period: Period, as_of: float) -> d
     return wake_of([moments(i, of(i, as_of)) for i in incidents if period.holds(i.created_at)])
 
 
-def wake_of(found: Sequence[Moments]) -> dict[str, Any]:
-    """The report from each incident's moments (all of them created in the period)."""
+# Each stage's durations over the period's incidents, and how many began before their alert: what
+# the totals are made of (``wake_load.values`` reads a settled incident's from SQL, as ``values_of``).
+Values = dict[str, list[float]]
+
+
+def values_of(found: Sequence[Moments]) -> Values:
+    values: Values = {s: [] for s in STAGES}
+    for created, _, _, _, first_at, _, page, reached, ack in found:
+        values["lead"].append(created - first_at)
+        for name, m in (("first_page", page), ("first_reached", reached), ("acknowledged", ack)):
+            if m is not None:
+                values[name].append(m[1])
+    return values
+
+
+def total_of(values: Values) -> dict[str, Any]:
+    """The totals, whatever order the values come in (``summary`` sorts them)."""
+    return {
+        "incidents": len(values["lead"]),
+        "began_before_alert": sum(1 for lead in values["lead"] if lead > 0),
+        **{name: summary(values[name]) for name in STAGES},
+    }
+
+
+def rows_of(found: Sequence[Moments]) -> list[dict[str, Any]]:
+    """One row per incident, in creation order."""
     rows = []
-    values: dict[str, list[float]] = {s: [] for s in STAGES}
-    before = 0
     for created, ident, service, severity, first_at, first_how, page, reached, ack in sorted(
         found, key=lambda m: (m[0], m[1])
     ):
         lead = created - first_at
-        values["lead"].append(lead)
-        for name, m in (("first_page", page), ("first_reached", reached), ("acknowledged", ack)):
-            if m is not None:
-                values[name].append(m[1])
-        before += lead > 0
         rows.append(
             {
                 "incident": ident,
@@ -80,11 +97,9 @@ def wake_of(found: Sequence[Moments]) -> dict[str, Any]:
                 "first_reached_who": reached[3] if reached else None,
             }
         )
-    return {
-        "total": {
-            "incidents": len(rows),
-            "began_before_alert": before,
-            **{name: summary(values[name]) for name in STAGES},
-        },
-        "incidents": rows,
-    }
+    return rows
+
+
+def wake_of(found: Sequence[Moments]) -> dict[str, Any]:
+    """The report from each incident's moments (all of them created in the period), every row."""
+    return {"total": total_of(values_of(found)), "incidents": rows_of(found)}

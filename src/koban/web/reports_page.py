@@ -42,7 +42,8 @@ async def reports_page(
     try:
         start = parse_instant(since[:64] or DEFAULT_SINCE, now, "7d")
         end = parse_instant(until[:64], now, "7d") if until else now
-        query = Query(name, Period(start, end, viewer.tz.key), by or None if name == "response" else None)
+        grouped = by or None if name == "response" else None
+        query = Query(name, Period(start, end, viewer.tz.key), grouped, limit=MAX_ROWS + 1)  # "more" says so
         query.check()
     except ValueError as exc:
         status, message = 422, str(exc)
