@@ -18,6 +18,7 @@ from datetime import datetime
 from koban.channels.actions import IncidentAction
 from koban.channels.base import Notification
 from koban.channels.voice.script import incident_vars, normalize_language
+from koban.core.i18n import M_, tr
 
 CHECK_LETTERS = "ACEFHJKLMNPRTWXY"  # no look-alikes of digits (O/0, I/1, S/5, B/8, Z/2, G/6)
 MAX_SUMMARY = 100
@@ -29,30 +30,29 @@ COMMANDS = {
     "3": IncidentAction.RESOLVE,
     "resolve": IncidentAction.RESOLVE,
 }
-TEMPLATES = {
-    "en-US": "[koban] {severity} {service}: {summary} ({since} ago). "
-    "Reply 1 {code} to ack, 3 {code} to resolve.",
-    "ja-JP": "[koban] {severity} {service}: {summary}（発生から{since}）。"
-    "確認は「1 {code}」、解決は「3 {code}」と返信してください。",
-}
-
-LINK_LABEL = {"en-US": "Ack:", "ja-JP": "確認:"}
+# The page's text: its Japanese form is its translation in the outbound catalogue (core/i18n.py).
+TEMPLATE = M_(
+    "[koban] {severity} {service}: {summary} ({since} ago). Reply 1 {code} to ack, 3 {code} to resolve."
+)
+LINK_LABEL = M_("Ack:")
 # A task opened by a calendar event (docs/calendars.md): Start and Done, the same actions underneath,
 # with both signed links (Done is what a task is for; a page carries the acknowledge link only).
-TASK_TEMPLATES = {
-    "en-US": "[koban] TASK {service}: {summary}. Reply 1 {code} to start, 3 {code} when done.",
-    "ja-JP": "[koban] 作業 {service}: {summary}。開始は「1 {code}」、完了は「3 {code}」と返信してください。",
-}
-TASK_LINK_LABELS = {
-    "en-US": {"acknowledge": "Start:", "resolve": "Done:"},
-    "ja-JP": {"acknowledge": "開始:", "resolve": "完了:"},
-}
+TASK_TEMPLATE = M_("[koban] TASK {service}: {summary}. Reply 1 {code} to start, 3 {code} when done.")
+TASK_LINK_LABELS = {"acknowledge": M_("Start:"), "resolve": M_("Done:")}
 # Twilio refuses a body over 1,600 characters; a notice's summary of open incidents can be long.
 MAX_NOTICE = 1600
 
 
 class ReplyError(ValueError):
-    """The reply cannot be acted on; the message is sent back to the person."""
+    """The reply cannot be acted on; the message is sent back to the person (``str``: in English,
+    ``text(lang)``: in theirs)."""
+
+    def __init__(self, message: str, **values: str) -> None:
+        self.message, self.values = message, values
+        super().__init__(message.format(**values))
+
+    def text(self, lang: str | None) -> str:
+        return tr(lang, self.message, **self.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +77,15 @@ def page_text(n: Notification, secrets: Sequence[str], now: datetime) -> str:
     severity = v["severity"].upper() if lang == "en-US" else v["severity"]
     code = incident_code(n.incident.id, secrets)
     if n.incident.details.get("kind") == "task":
-        text = TASK_TEMPLATES[lang].format(service=v["service"], summary=summary, code=code)
-        labels = TASK_LINK_LABELS[lang]
-        links = [f"{labels[a]} {n.links[a]}" for a in labels if n.links.get(a)]
+        text = tr(lang, TASK_TEMPLATE, service=v["service"], summary=summary, code=code)
+        labels = TASK_LINK_LABELS
+        links = [f"{tr(lang, labels[a])} {n.links[a]}" for a in labels if n.links.get(a)]
         return " ".join([text, *links])
-    text = TEMPLATES[lang].format(
-        severity=severity, service=v["service"], summary=summary, since=v["since"], code=code
-    )
+    fields = {"severity": severity, "service": v["service"], "summary": summary, "since": v["since"]}
+    text = tr(lang, TEMPLATE, code=code, **fields)
     # A signed one-click link for phones where replying is awkward (the reply codes still work).
     link = n.links.get("acknowledge")
-    return f"{text} {LINK_LABEL[lang]} {link}" if link else text
+    return f"{text} {tr(lang, LINK_LABEL)} {link}" if link else text
 
 
 def notice_text(n: Notification) -> str:
@@ -100,12 +99,14 @@ def parse_reply(body: str, secrets: Sequence[str]) -> Reply:
     text = unicodedata.normalize("NFKC", body or "").lower()
     match = _REPLY.match(text)
     if match is None:
-        raise ReplyError("Reply with 1 <code> to acknowledge or 3 <code> to resolve, e.g. 1 42K.")
+        raise ReplyError(M_("Reply with 1 <code> to acknowledge or 3 <code> to resolve, e.g. 1 42K."))
     action = COMMANDS.get(match["cmd"])
     if action is None:
-        raise ReplyError(f"Unknown command {match['cmd']!r}: use 1 (ack), 2 (pass on) or 3 (resolve).")
+        unknown = M_("Unknown command {command}: use 1 (ack), 2 (pass on) or 3 (resolve).")
+        raise ReplyError(unknown, command=repr(match["cmd"]))
     incident_id = int(match["id"])
     check = match["check"].upper()
     if not any(hmac.compare_digest(_check(s, incident_id), check) for s in secrets):
-        raise ReplyError(f"Code {incident_id}{check} is not valid: check the code in the alert.")
+        invalid = M_("Code {code} is not valid: check the code in the alert.")
+        raise ReplyError(invalid, code=f"{incident_id}{check}")
     return Reply(action, incident_id)

@@ -23,6 +23,7 @@ from koban.channels.actions import ActionResult, IncidentAction
 from koban.channels.sms.replies import Reply, ReplyError, parse_reply
 from koban.channels.voice.deps import TwilioDeps
 from koban.channels.voice.webhook import problem, signed_form
+from koban.core.i18n import tr
 
 log = logging.getLogger(__name__)
 INBOUND_PATH = "/sms/inbound"
@@ -56,11 +57,12 @@ def build_sms_routes(deps: TwilioDeps) -> list[Route]:
         person = await deps.person_for_phone(sender) if deps.person_for_phone else None
         if person is None:
             log.info("sms reply from an unknown number ignored")
-            return reply("This number is not registered with koban.")
+            # Nobody known: no language to answer in but English.
+            return reply(tr(None, "This number is not registered with koban."))
         try:
             parsed = parse_reply(body, deps.settings.token_secrets)
         except ReplyError as exc:
-            return reply(str(exc))
+            return reply(exc.text(None))  # the sender's language is not known to these routes
         sid = str(form.get("MessageSid", ""))
         try:
             if sid and not await deps.tokens.consume(f"sms:{sid}", expires_at=deps.clock() + SID_MEMORY):
@@ -74,7 +76,7 @@ def build_sms_routes(deps: TwilioDeps) -> list[Route]:
                 return reply(f"#{parsed.incident_id}: {refused.message}")
             result = await _act(deps, parsed, person)
         except LookupError:
-            return reply(f"#{parsed.incident_id}: no such incident.")
+            return reply(tr(None, "#{id}: no such incident.", id=str(parsed.incident_id)))
         data = {"body": body[:160], "from": sender, "action": str(parsed.action)}
         await deps.actions.note(parsed.incident_id, "sms.reply", actor=person, via="sms", data=data)
         return reply(f"#{parsed.incident_id}: {result.message}")

@@ -17,68 +17,49 @@ from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from koban.channels.base import IncidentView, Notification
+from koban.core.i18n import M_, joiner, tr, trn
 
 DEFAULT_LANGUAGE = "en-US"
 VOICES: Mapping[str, str] = {"en-US": "Polly.Joanna", "ja-JP": "Polly.Mizuki"}
 MAX_MESSAGE_CHARS = 1000  # <Say> takes 4096; a page longer than this is not heard to the end anyway
 
-PHRASES: Mapping[str, Mapping[str, str]] = {
-    "en-US": {
-        "menu": "Press 1 to acknowledge, 2 to pass to the next person, 3 to resolve, or star to repeat.",
-        "acknowledge": "Acknowledged. Thank you.",
-        "escalate": "Passing this to the next person now.",
-        "resolve": "Marked as resolved.",
-        "repeat": "Repeating the message.",
-        "invalid": "Sorry, that key is not valid.",
-        "failed": "Sorry, that could not be done.",
-        "goodbye": "No key was pressed. Goodbye.",
-        "unavailable": "This alert is no longer available. Goodbye.",
-        "over_acknowledged": "This incident has been acknowledged. No action is needed. Goodbye.",
-        "over_resolved": "This incident has been resolved. No action is needed. Goodbye.",
-        # A calendar task (docs/calendars.md): the same keys, in the task's words.
-        "task_menu": "Press 1 to start the task, 2 to pass it to the next person, 3 when it is done, "
-        "or star to repeat.",
-        "task_acknowledge": "Started. Thank you.",
-        "task_escalate": "Passing this task to the next person now.",
-        "task_resolve": "Marked as done.",
-    },
-    "ja-JP": {
-        "menu": "確認する場合は1を、次の担当者に回す場合は2を、解決済みにする場合は3を、"
-        "もう一度聞く場合はアスタリスクを押してください。",
-        "acknowledge": "確認済みにしました。ありがとうございます。",
-        "escalate": "次の担当者に回します。",
-        "resolve": "解決済みにしました。",
-        "repeat": "もう一度繰り返します。",
-        "invalid": "そのキーは無効です。",
-        "failed": "申し訳ありません、操作できませんでした。",
-        "goodbye": "キーが押されなかったため、電話を切ります。",
-        "unavailable": "このアラートは無効になりました。失礼します。",
-        "over_acknowledged": "このインシデントは確認済みです。対応は不要です。失礼します。",
-        "over_resolved": "このインシデントは解決済みです。対応は不要です。失礼します。",
-        "task_menu": "作業を開始する場合は1を、次の担当者に回す場合は2を、完了した場合は3を、"
-        "もう一度聞く場合はアスタリスクを押してください。",
-        "task_acknowledge": "作業を開始にしました。ありがとうございます。",
-        "task_escalate": "この作業を次の担当者に回します。",
-        "task_resolve": "作業を完了にしました。",
-    },
+# The fixed phrases by name, their English text the catalogue's id (core/i18n.py: ``outbound``).
+# They are spoken by Polly: plain sentences, no markup, no symbols a voice would read out.
+PHRASES: Mapping[str, str] = {
+    "menu": M_("Press 1 to acknowledge, 2 to pass to the next person, 3 to resolve, or star to repeat."),
+    "acknowledge": M_("Acknowledged. Thank you."),
+    "escalate": M_("Passing this to the next person now."),
+    "resolve": M_("Marked as resolved."),
+    "repeat": M_("Repeating the message."),
+    "invalid": M_("Sorry, that key is not valid."),
+    "failed": M_("Sorry, that could not be done."),
+    "goodbye": M_("No key was pressed. Goodbye."),
+    "unavailable": M_("This alert is no longer available. Goodbye."),
+    "over_acknowledged": M_("This incident has been acknowledged. No action is needed. Goodbye."),
+    "over_resolved": M_("This incident has been resolved. No action is needed. Goodbye."),
+    # A calendar task (docs/calendars.md): the same keys, in the task's words.
+    "task_menu": M_(
+        "Press 1 to start the task, 2 to pass it to the next person, 3 when it is done, or star to repeat."
+    ),
+    "task_acknowledge": M_("Started. Thank you."),
+    "task_escalate": M_("Passing this task to the next person now."),
+    "task_resolve": M_("Marked as done."),
 }
 
-SEVERITY_WORDS: Mapping[str, Mapping[str, str]] = {
-    "en-US": {"critical": "critical", "error": "error", "warning": "warning", "info": "info"},
-    "ja-JP": {"critical": "緊急", "error": "重大", "warning": "警告", "info": "情報"},
+# The severity as read out.
+SEVERITY_WORDS: Mapping[str, str] = {
+    "critical": M_("critical"),
+    "error": M_("error"),
+    "warning": M_("warning"),
+    "info": M_("info"),
 }
 
-DEFAULT_TEMPLATES: Mapping[str, str] = {
-    "en-US": "Alert from koban. {{ severity }} incident on {{ service }}"
-    "{% if source %}, host {{ source }}{% endif %}: {{ summary }}. Started {{ since }} ago.",
-    "ja-JP": "コバンからのアラートです。{{ service }}{% if source %}、ホスト {{ source }}{% endif %}で、"
-    "{{ severity }}の障害が発生しました。{{ summary }}。発生から{{ since }}が経過しています。",
-}
-
-TASK_TEMPLATES: Mapping[str, str] = {
-    "en-US": "A task from koban on {{ service }}: {{ summary }}. Nobody has started it yet.",
-    "ja-JP": "コバンからの作業のお知らせです。{{ service }}の{{ summary }}が、まだ開始されていません。",
-}
+# The default spoken messages: Jinja2 templates whose Japanese forms are their translations.
+DEFAULT_TEMPLATE = M_(
+    "Alert from koban. {{ severity }} incident on {{ service }}"
+    "{% if source %}, host {{ source }}{% endif %}: {{ summary }}. Started {{ since }} ago."
+)
+TASK_TEMPLATE = M_("A task from koban on {{ service }}: {{ summary }}. Nobody has started it yet.")
 
 _ENV = ImmutableSandboxedEnvironment(autoescape=False)
 
@@ -97,41 +78,41 @@ def is_task(incident: IncidentView) -> bool:
 
 def key_phrase(language: str, name: str, words: str = "") -> str:
     """A fixed phrase, in a task's words when ``words`` says so and it has its own."""
-    table = PHRASES[normalize_language(language)]
-    return table.get(words + name) or table[name]
+    return tr(normalize_language(language), PHRASES.get(words + name) or PHRASES[name])
 
 
 def normalize_language(value: str | None) -> str:
     """``ja``, ``ja_jp``, ``JA-JP`` → ``ja-JP``; unsupported → en-US (Twilio rejects unknown pairs)."""
     tag = (value or "").replace("_", "-").strip().lower()
-    for supported in PHRASES:
+    for supported in VOICES:
         if tag in (supported.lower(), supported.split("-")[0].lower()):
             return supported
     return DEFAULT_LANGUAGE
 
 
 def phrase(language: str, name: str) -> str:
-    return PHRASES[normalize_language(language)][name]
+    return tr(normalize_language(language), PHRASES[name])
 
 
 def humanize_duration(seconds: float, language: str) -> str:
     minutes = max(0, int(seconds // 60))
     hours, mins = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    if normalize_language(language) == "ja-JP":
-        if minutes == 0:
-            return "1分未満"
-        return "".join(f"{n}{unit}" for n, unit in ((days, "日"), (hours, "時間"), (mins, "分")) if n)
     if minutes == 0:
-        return "less than a minute"
-    parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
-    return " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n)
+        return tr(language, "less than a minute")
+    parts = (
+        trn(language, "{n} day", "{n} days", days) if days else "",
+        trn(language, "{n} hour", "{n} hours", hours) if hours else "",
+        trn(language, "{n} minute", "{n} minutes", mins) if mins else "",
+    )
+    return joiner(language).join(p for p in parts if p)
 
 
 def incident_vars(incident: IncidentView, language: str, now: datetime) -> dict[str, Any]:
     """The variables a voice or SMS template sees."""
     lang = normalize_language(language)
-    severity = SEVERITY_WORDS[lang].get(incident.severity, incident.severity)
+    word = SEVERITY_WORDS.get(incident.severity)
+    severity = tr(lang, word) if word else incident.severity
     since = humanize_duration((now - incident.created_at).total_seconds(), lang)
     return {
         "id": incident.id,
@@ -174,6 +155,6 @@ def render_message(
             problem = f"voice template failed ({type(exc).__name__}: {exc}); default used"
     task = is_task(notification.incident)
     if not text or not text.strip():
-        text = _ENV.from_string((TASK_TEMPLATES if task else DEFAULT_TEMPLATES)[lang]).render(variables)
+        text = _ENV.from_string(tr(lang, TASK_TEMPLATE if task else DEFAULT_TEMPLATE)).render(variables)
     text = " ".join(text.split())[:MAX_MESSAGE_CHARS]
     return Speech(text, lang, voices.get(lang, VOICES[lang]), "task_" if task else ""), problem
