@@ -9,15 +9,19 @@ subject, a Slack message's text); details follow on the next lines.
 
 from __future__ import annotations
 
+from koban.core.i18n import M_, base, tr
 from koban.core.local_time import local, zone
 
+# A time is formatted here, per language (a date format, not a message); the words are the
+# outbound catalogue's (core/i18n.py).
 _JA_DAYS = "月火水木金土日"
-_STATES_JA = {"taken": "引き受けられました", "approved": "承認されました", "declined": "断られました",
-              "canceled": "取り消されました"}  # fmt: skip
+# A swap's state as a decision reads: "was taken by bob" / "bob さんにより引き受けられました".
+_STATES = {"taken": M_("taken"), "approved": M_("approved"), "declined": M_("declined"),
+           "canceled": M_("canceled")}  # fmt: skip
 
 
 def is_ja(lang: str | None) -> bool:
-    return (lang or "").lower().split("-")[0] == "ja"
+    return base(lang) == "ja"
 
 
 def when(t: float, tz: str, lang: str | None) -> str:
@@ -29,46 +33,50 @@ def when(t: float, tz: str, lang: str | None) -> str:
 
 def handoff(lang: str | None, schedule: str, start: float, tz: str, incidents: list[str] | None) -> str:
     """To the incoming person; ``incidents``: the open ones of the team (None: no summary asked)."""
-    if is_ja(lang):
-        text = f"{schedule} のオンコール担当が {when(start, tz, lang)} からあなたになります"
-        if incidents is not None:
-            text += "\n対応中のインシデント: " + ("、".join(incidents) if incidents else "なし")
-        return text
-    text = f"You are on call in {schedule} from {when(start, tz, lang)}"
+    at = when(start, tz, lang)
+    text = tr(lang, "You are on call in {schedule} from {start}", schedule=schedule, start=at)
     if incidents is not None:
-        text += "\nOpen incidents: " + ("; ".join(incidents) if incidents else "none")
+        listed = tr(lang, "; ").join(incidents) if incidents else tr(lang, "none")
+        text += "\n" + tr(lang, "Open incidents: {incidents}", incidents=listed)
     return text
 
 
 def gap(lang: str | None, schedule: str, start: float, end: float, tz: str) -> str:
-    if is_ja(lang):
-        return (
-            f"{schedule}: {when(start, tz, lang)} から {when(end, tz, lang)} まで"
-            "オンコール担当がいません (シフトの空き)"
-        )
-    return f"{schedule}: nobody is on call from {when(start, tz, lang)} to {when(end, tz, lang)}"
+    return tr(
+        lang,
+        "{schedule}: nobody is on call from {start} to {end}",
+        schedule=schedule,
+        start=when(start, tz, lang),
+        end=when(end, tz, lang),
+    )
 
 
 def swap_requested(
     lang: str | None, requester: str, schedule: str, swap: int, start: float, end: float, tz: str, note: str
 ) -> str:
-    if is_ja(lang):
-        text = (
-            f"{requester} さんから {schedule} のシフト交代の依頼です (交代 {swap}): "
-            f"{when(start, tz, lang)} から {when(end, tz, lang)} まで"
-        )
-        return text + (f"\nメモ: {note}" if note else "")
-    text = (
-        f"{requester} asks you to take their {schedule} shift (swap {swap}): "
-        f"{when(start, tz, lang)} to {when(end, tz, lang)}"
+    text = tr(
+        lang,
+        "{requester} asks you to take their {schedule} shift (swap {swap}): {start} to {end}",
+        requester=requester,
+        schedule=schedule,
+        swap=swap,
+        start=when(start, tz, lang),
+        end=when(end, tz, lang),
     )
-    return text + (f"\nNote: {note}" if note else "")
+    return text + ("\n" + tr(lang, "Note: {note}", note=note) if note else "")
 
 
 def swap_decided(
     lang: str | None, swap: int, schedule: str, requester: str, taker: str | None, state: str, by: str
 ) -> str:
-    if is_ja(lang):
-        who = f"{requester} → {taker or '誰でも'}"
-        return f"{schedule} のシフト交代 {swap} ({who}) は {by} さんにより{_STATES_JA.get(state, state)}"
-    return f"Swap {swap} of {schedule} ({requester} -> {taker or 'anyone'}) was {state} by {by}"
+    word = _STATES.get(state)
+    return tr(
+        lang,
+        "Swap {swap} of {schedule} ({requester} -> {taker}) was {state} by {by}",
+        swap=swap,
+        schedule=schedule,
+        requester=requester,
+        taker=taker or tr(lang, "anyone"),
+        state=tr(lang, word) if word else state,
+        by=by,
+    )
