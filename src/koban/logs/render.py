@@ -7,34 +7,26 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from koban.core.i18n import M_, tr
 from koban.logs.summary import Summary
 
+# The words by name, their English text the outbound catalogue's id (core/i18n.py).
 _TEXT = {
-    "en": {
-        "title": "Logs digest {name}: {start} - {end}",
-        "total": "{total} entries, {per_hour} per hour on average",
-        "peak": "busiest hour: {hour} ({count})",
-        "level": "{level}: {count}",
-        "patterns": "Top messages",
-        "pattern": "{count} x `{pattern}` (first {first}, last {last})",
-        "link": "Open in Discover",
-        "new": "New patterns (not seen in the previous {days} days)",
-        "movers": "Biggest changes against the median of the last {weeks} weeks (same weekday)",
-        "mover": "{change:+g}: `{pattern}` ({count}, usually {median:g})",
-    },
-    "ja": {
-        "title": "ログダイジェスト {name}: {start} 〜 {end}",
-        "total": "合計 {total} 件、1時間あたり平均 {per_hour} 件",
-        "peak": "最も多かった時間帯: {hour} ({count} 件)",
-        "level": "{level}: {count} 件",
-        "patterns": "多いメッセージ",
-        "pattern": "{count} 件 `{pattern}` (最初 {first}、最後 {last})",
-        "link": "Discover で開く",
-        "new": "新しいパターン (過去 {days} 日間に無かったもの)",
-        "movers": "過去 {weeks} 週間の同じ曜日の中央値からの大きな変化",
-        "mover": "{change:+g}: `{pattern}` ({count} 件、通常 {median:g} 件)",
-    },
+    "title": M_("Logs digest {name}: {start} - {end}"),
+    "total": M_("{total} entries, {per_hour} per hour on average"),
+    "peak": M_("busiest hour: {hour} ({count})"),
+    "level": M_("{level}: {count}"),
+    "patterns": M_("Top messages"),
+    "pattern": M_("{count} x `{pattern}` (first {first}, last {last})"),
+    "link": M_("Open in Discover"),
+    "new": M_("New patterns (not seen in the previous {days} days)"),
+    "movers": M_("Biggest changes against the median of the last {weeks} weeks (same weekday)"),
+    "mover": M_("{change:+g}: `{pattern}` ({count}, usually {median:g})"),
 }
+
+
+def _words(language: str) -> dict[str, str]:
+    return {key: tr(language, text) for key, text in _TEXT.items()}
 
 
 def _hm(iso: str) -> str:
@@ -101,7 +93,7 @@ def _rows(name: str, s: Summary, t: dict[str, str], new_days: int, weeks: int) -
 
 def text_lines(name: str, s: Summary, language: str, new_days: int = 7, weeks: int = 4) -> list[str]:
     """The digest as plain lines (the email's text part)."""
-    t = _TEXT.get(language, _TEXT["en"])
+    t = _words(language)
     return [line for line, _ in _rows(name, s, t, new_days, weeks)]
 
 
@@ -115,7 +107,7 @@ def slack_lines(
     name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
 ) -> list[str]:
     """The digest for Slack: escaped, each row followed by its own Discover link, then the digest's."""
-    t = _TEXT.get(language, _TEXT["en"])
+    t = _words(language)
     lines = []
     for line, key in _rows(name, s, t, new_days, weeks):
         url = s.links.get(key) if key else None
@@ -129,7 +121,7 @@ def slack_message(
     name: str, s: Summary, language: str, link: str, new_days: int = 7, weeks: int = 4
 ) -> dict[str, Any]:
     lines = slack_lines(name, s, language, link, new_days, weeks)
-    title = _rows(name, s, _TEXT.get(language, _TEXT["en"]), new_days, weeks)[0][0]
+    title = _rows(name, s, _words(language), new_days, weeks)[0][0]
     return {
         "text": "\n".join(lines)[:SLACK_TEXT],
         "blocks": [
@@ -165,7 +157,7 @@ def _anchor(url: str | None) -> str:
 
 def email_parts(r: Rendered) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the digest email."""
-    t = _TEXT.get(r.language, _TEXT["en"])
+    t = _words(r.language)
     lines = text_lines(r.name, r.summary, r.language, r.new_days, r.weeks)
     text = "\n".join(lines[1:]) + (f"\n\n{t['link']}: {r.link}\n" if r.link else "\n")
     s = r.summary

@@ -11,59 +11,40 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "koban {grain} report: {since} to {until} ({tz})",
-        "week": "weekly",
-        "month": "monthly",
-        "response": "Response",
-        "incidents": "incidents {n} ({trend} against the previous period), open {open}",
-        "tta": "time to acknowledge p50 {p50} / p90 {p90} / max {max} ({n} acknowledged)",
-        "ttr": "time to resolve p50 {p50} / p90 {p90} / max {max} ({n} resolved)",
-        "wake": "Time to wake",
-        "wake_line": "{stage} p50 {p50} / p90 {p90} ({n})",
-        "lead": "outage before the alert",
-        "first_page": "first page",
-        "first_reached": "first person reached",
-        "acknowledged": "acknowledged",
-        "before": "{n} of {total} incidents began before their alert",
-        "interruptions": "Interruptions (calls and SMS)",
-        "int_total": "{n} interruptions: business hours {business}, evenings/weekends {evening_weekend}, "
-        "sleep {sleep}",
-        "int_person": "{name}: {n} (sleep {sleep}, nights woken {nights})",
-        "on-call": "On-call load",
-        "oncall_person": "{rotation} / {name}: {hours} h, share {share} (even {even})",
-        "availability": "Availability (target {target})",
-        "avail_service": "{service}: uptime {uptime}, down {down}, budget left {left}",
-        "none": "none",
-        "no_data": "no data",
-    },
-    "ja": {
-        "title": "koban {grain}レポート: {since} 〜 {until} ({tz})",
-        "week": "週次",
-        "month": "月次",
-        "response": "対応時間",
-        "incidents": "インシデント {n} 件 (前期間比 {trend})、未解決 {open} 件",
-        "tta": "確認までの時間 p50 {p50} / p90 {p90} / 最大 {max} (確認 {n} 件)",
-        "ttr": "解決までの時間 p50 {p50} / p90 {p90} / 最大 {max} (解決 {n} 件)",
-        "wake": "起きるまでの時間",
-        "wake_line": "{stage} p50 {p50} / p90 {p90} ({n} 件)",
-        "lead": "アラート前の障害",
-        "first_page": "最初の通知",
-        "first_reached": "最初に人へ届くまで",
-        "acknowledged": "確認",
-        "before": "{total} 件中 {n} 件はアラートより前に障害が始まっていました",
-        "interruptions": "呼び出し (電話と SMS)",
-        "int_total": "呼び出し {n} 回: 業務時間 {business}、夜間・週末 {evening_weekend}、睡眠時間 {sleep}",
-        "int_person": "{name}: {n} 回 (睡眠時間 {sleep}、起こされた夜 {nights})",
-        "on-call": "オンコール負荷",
-        "oncall_person": "{rotation} / {name}: {hours} 時間、割合 {share} (均等 {even})",
-        "availability": "可用性 (目標 {target})",
-        "avail_service": "{service}: 稼働率 {uptime}、停止 {down}、残りエラーバジェット {left}",
-        "none": "なし",
-        "no_data": "データなし",
-    },
+from koban.core.i18n import M_, tr
+
+# The words by name, their English text the outbound catalogue's id (core/i18n.py).
+WORDS: dict[str, str] = {
+    "title": M_("koban {grain} report: {since} to {until} ({tz})"),
+    "week": M_("weekly"),
+    "month": M_("monthly"),
+    "response": M_("Response"),
+    "incidents": M_("incidents {n} ({trend} against the previous period), open {open}"),
+    "tta": M_("time to acknowledge p50 {p50} / p90 {p90} / max {max} ({n} acknowledged)"),
+    "ttr": M_("time to resolve p50 {p50} / p90 {p90} / max {max} ({n} resolved)"),
+    "wake": M_("Time to wake"),
+    "wake_line": M_("{stage} p50 {p50} / p90 {p90} ({n})"),
+    "lead": M_("outage before the alert"),
+    "first_page": M_("first page"),
+    "first_reached": M_("first person reached"),
+    "acknowledged": M_("acknowledged"),
+    "before": M_("{n} of {total} incidents began before their alert"),
+    "interruptions": M_("Interruptions (calls and SMS)"),
+    "int_total": M_(
+        "{n} interruptions: business hours {business}, evenings/weekends {evening_weekend}, sleep {sleep}"
+    ),
+    "int_person": M_("{name}: {n} (sleep {sleep}, nights woken {nights})"),
+    "on-call": M_("On-call load"),
+    "oncall_person": M_("{rotation} / {name}: {hours} h, share {share} (even {even})"),
+    "availability": M_("Availability (target {target})"),
+    "avail_service": M_("{service}: uptime {uptime}, down {down}, budget left {left}"),
+    "none": M_("none"),
+    "no_data": M_("no data"),
 }
+
+
+def words(lang: str) -> dict[str, str]:
+    return {key: tr(lang, text) for key, text in WORDS.items()}
 
 
 def duration(seconds: float | None, lang: str) -> str:
@@ -173,13 +154,13 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str], str], list[s
 
 
 def title(grain: str, since_iso: str, until_iso: str, tz: str, lang: str) -> str:
-    w = WORDS[lang]
+    w = words(lang)
     return w["title"].format(grain=w[grain], since=_local(since_iso, tz), until=_local(until_iso, tz), tz=tz)
 
 
 def render(reports: Sequence[Mapping[str, Any]], lang: str) -> str:
     """The body: one block per report, in the order given (each a ``reports.build`` answer)."""
-    w = WORDS[lang]
+    w = words(lang)
     lines: list[str] = []
     for r in reports:
         name = r["report"]
