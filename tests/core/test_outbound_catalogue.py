@@ -15,14 +15,13 @@ from koban.core import i18n
 
 SRC = Path(i18n.__file__).parent.parent
 PO = Path(i18n.__file__).parent / "locale" / "ja" / "LC_MESSAGES" / "outbound.po"
-KEYWORDS = {"M_": None, "tr": (2,), "trn": (2, 3)}
+KEYWORDS = {"M_": None, "tr": (2,), "trn": (2, 3), "_": None}  # `_`: in the email bodies' templates
 
 
 def _extracted() -> set[str]:
     # The web's own catalogue (web/locale, `_` and `N_`) is apart: its pages are not scanned here.
-    found = extract_from_dir(
-        str(SRC), [("web/**", "ignore"), ("**.py", "python")], keywords=KEYWORDS, comment_tags=()
-    )
+    methods = [("web/**", "ignore"), ("**.py", "python"), ("channels/**/templates/**.j2", "jinja2")]
+    found = extract_from_dir(str(SRC), methods, keywords=KEYWORDS, comment_tags=())
     ids: set[str] = set()
     for _, _, msg, _, _ in found:
         ids.add(msg[0] if isinstance(msg, tuple) else msg)  # a plural's catalogue key is its singular

@@ -2,7 +2,8 @@
 
 User templates (``subject_template``, ``text_template``, ``html_template``) see ``incident``, ``kind``,
 ``recipient``, ``links``, ``labels`` (each link's name: Start and Done for a task), ``step``,
-``loop``. The HTML environment autoescapes, so alert text from monitors cannot inject markup.
+``loop`` and ``_`` (a word of the outbound catalogue in the recipient's language: the default bodies
+use it). The HTML environment autoescapes, so alert text from monitors cannot inject markup.
 """
 
 from __future__ import annotations
@@ -20,38 +21,25 @@ from koban.channels.base import Notification
 
 # The one documented incident shape, shared with the webhook body.
 from koban.channels.webhook.payload import incident_dict
+from koban.core.i18n import M_, tr
 
 _TEXT = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 _HTML = ImmutableSandboxedEnvironment(autoescape=True)
 
-DEFAULT_SUBJECT = (
+# The default subjects: Jinja2 templates whose Japanese forms are their translations in the outbound
+# catalogue (core/i18n.py). The default bodies are package files whose words go through ``_``.
+DEFAULT_SUBJECT = M_(
     "{% if incident.status == 'resolved' %}[RESOLVED]{% elif incident.status == 'acknowledged' %}[ACK]"
     "{% else %}[{{ incident.severity|upper }}]{% endif %} {{ incident.summary }} (incident {{ incident.id }})"
 )
-DEFAULT_TEXT = """{{ incident.summary }}
-
-Service:  {{ incident.service }}
-Severity: {{ incident.severity }}
-Status:   {{ incident.status }}{% if incident.acknowledged_by %} by {{ incident.acknowledged_by }}\
-{% if incident.acknowledged_via %} via {{ incident.acknowledged_via }}{% endif %}{% endif %}
-{% if incident.source %}Source:   {{ incident.source }}
-{% endif %}{% if incident.url %}
-Incident: {{ incident.url }}
-{% endif %}{% for link in incident.links %}{{ link.text or 'Link' }}: {{ link.href }}
-{% endfor %}{% if links %}
-One-click actions (each link asks you to confirm):
-{% for action, url in links.items() %}  {{ labels.get(action, action|capitalize) }}: {{ url }}
-{% endfor %}{% endif %}
--- koban
-"""
 # A task opened by a calendar event (docs/calendars.md) has its own words: Start and Done for the
 # acknowledge and resolve links underneath, and a subject that says it is a task.
-TASK_SUBJECT = (
+TASK_SUBJECT = M_(
     "{% if incident.status == 'resolved' %}[DONE]{% elif incident.status == 'acknowledged' %}[STARTED]"
     "{% else %}[TASK]{% endif %} {{ incident.summary }} (task {{ incident.id }})"
 )
-LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "escalate": "Escalate"}
-TASK_LABELS = {"acknowledge": "Start", "resolve": "Done", "escalate": "Escalate"}
+LABELS = {"acknowledge": M_("Acknowledge"), "resolve": M_("Resolve"), "escalate": M_("Escalate")}
+TASK_LABELS = {"acknowledge": M_("Start"), "resolve": M_("Done"), "escalate": M_("Escalate")}
 # A schedule notice (paging/schedule_notices.py: a handoff, a coverage gap, a swap) is no incident:
 # its summary is the whole message, written in the reader's language (schedules/wording.py), its
 # first line the headline.
@@ -60,7 +48,8 @@ NOTICE_TEXT = "{{ incident.summary }}\n\n-- koban\n"
 NOTICE_HTML = (
     '<html><body><p style="white-space: pre-line">{{ incident.summary }}</p><p>-- koban</p></body></html>'
 )
-# Long markup lives in a package file; user templates come from config.
+# Long bodies live in package files; user templates come from config.
+DEFAULT_TEXT = (resources.files(__package__) / "templates" / "default.txt.j2").read_text("utf-8")
 DEFAULT_HTML = (resources.files(__package__) / "templates" / "default.html.j2").read_text("utf-8")
 
 
@@ -73,9 +62,17 @@ def is_task(n: Notification) -> bool:
 
 
 def _context(n: Notification) -> dict[str, Any]:
+    lang = n.recipient.language
+
+    def _(message: str, **values: Any) -> str:
+        """A word of the default bodies in the recipient's language (user templates may use it too)."""
+        return tr(lang, message, **values)
+
+    labels = TASK_LABELS if is_task(n) else LABELS
     return {
+        "_": _,
         "incident": incident_dict(n.incident),
-        "labels": TASK_LABELS if is_task(n) else LABELS,  # the links' names: Start/Done for a task
+        "labels": {action: tr(lang, label) for action, label in labels.items()},  # Start/Done for a task
         "kind": n.kind,
         "recipient": {"person": n.recipient.person, "name": n.recipient.name, "address": n.recipient.address},
         "links": dict(n.links),
@@ -101,7 +98,7 @@ def build_email(n: Notification, sender: str, domain: str, now: float) -> EmailM
     ctx = _context(n)
     config = n.config
     notice = n.kind == "notice"
-    default_subject = TASK_SUBJECT if is_task(n) else DEFAULT_SUBJECT
+    default_subject = tr(n.recipient.language, TASK_SUBJECT if is_task(n) else DEFAULT_SUBJECT)
     subject_t = NOTICE_SUBJECT if notice else config.get("subject_template") or default_subject
     subject = _render(_TEXT, subject_t, ctx, "subject")
     text = _render(_TEXT, NOTICE_TEXT if notice else config.get("text_template") or DEFAULT_TEXT, ctx, "text")
