@@ -140,7 +140,9 @@ class SlackChannel:
         )
         if n.kind == "update" or n.previous:
             # A webhook cannot edit what it posted: say what changed in one line instead.
-            body: dict[str, Any] = {"text": f"{timeline_text(n)} — {esc(title(n.incident))}"}
+            body: dict[str, Any] = {
+                "text": f"{timeline_text(n)} — {esc(title(n.incident, n.recipient.language))}"
+            }
         else:
             body = build_message(n)
         try:
