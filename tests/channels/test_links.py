@@ -140,3 +140,13 @@ async def test_a_tasks_links_say_start_and_done_on_their_page():
     plain = mint_links(signer, "http://koban.test", delivery, page, NOW)  # type: ignore[arg-type]
     claims = signer.verify(plain["acknowledge"].rsplit("/", 1)[1], NOW)
     assert isinstance(claims, LinkClaims) and not claims.task
+
+
+async def test_a_links_page_speaks_the_browsers_language():
+    async with client(RecordingActions()) as c:
+        ja = {"Accept-Language": "ja,en-US;q=0.8"}
+        page = await c.get(f"/l/{make_token(person='<bob>')}", headers=ja)
+        expired = await c.get(f"/l/{make_token(expires_in=-1)}", headers=ja)
+    assert "<title>インシデント 42: 確認する</title>" in page.text and ">確認する</button>" in page.text
+    assert "<b>&lt;bob&gt;</b> として" in page.text  # the name still escaped inside the Japanese words
+    assert expired.status_code == 410 and "このリンクは期限切れです" in expired.text

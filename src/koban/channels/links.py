@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from koban.channels.actions import IncidentAction, IncidentActions
+from koban.core.i18n import M_, from_accept_language, tr
 
 _DOMAIN = b"koban-link-v1."  # keeps these MACs distinct from anything else signed with the same secret
 
@@ -48,18 +49,21 @@ class LinkError:
     def message(self) -> str:
         return _ERROR_TEXT[self.reason][1]
 
+    def text(self, lang: str | None) -> str:
+        return tr(lang, self.message)
+
     @property
     def status(self) -> int:
         return _ERROR_TEXT[self.reason][0]
 
 
 _ERROR_TEXT = {
-    "expired": (410, "This link has expired. Open the incident in koban to act on it."),
+    "expired": (410, M_("This link has expired. Open the incident in koban to act on it.")),
     "forged": (
         403,
-        "This link is not valid. It may have been altered; use the link from the original message.",
+        M_("This link is not valid. It may have been altered; use the link from the original message."),
     ),
-    "malformed": (400, "This link is incomplete. Copy the whole link from the original message."),
+    "malformed": (400, M_("This link is incomplete. Copy the whole link from the original message.")),
 }
 
 
@@ -161,16 +165,18 @@ class LinkDeps:
     prefix: str = "/l"
 
 
+# The pages' words are in the browser's language (its Accept-Language: a link names a person but
+# the page is whoever opened it), through the outbound catalogue (core/i18n.py).
 _VERBS = {
-    IncidentAction.ACKNOWLEDGE: "Acknowledge",
-    IncidentAction.RESOLVE: "Resolve",
-    IncidentAction.ESCALATE: "Escalate",
+    IncidentAction.ACKNOWLEDGE: M_("Acknowledge"),
+    IncidentAction.RESOLVE: M_("Resolve"),
+    IncidentAction.ESCALATE: M_("Escalate"),
 }
 # A task's page: (the button, what it does), in the task's own words.
 _TASK_WORDS = {
-    IncidentAction.ACKNOWLEDGE: ("Start", "Start task {n}"),
-    IncidentAction.RESOLVE: ("Done", "Mark task {n} done"),
-    IncidentAction.ESCALATE: ("Escalate", "Escalate task {n}"),
+    IncidentAction.ACKNOWLEDGE: (M_("Start"), M_("Start task {n}")),
+    IncidentAction.RESOLVE: (M_("Done"), M_("Mark task {n} done")),
+    IncidentAction.ESCALATE: (M_("Escalate"), M_("Escalate task {n}")),
 }
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
@@ -186,32 +192,42 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(document, status_code=status, headers=_HEADERS)
 
 
-def _error_page(error: LinkError) -> HTMLResponse:
-    return _page("Link not usable", f"<p>{html.escape(error.message)}</p>", error.status)
+def _error_page(error: LinkError, lang: str | None) -> HTMLResponse:
+    return _page(tr(lang, "Link not usable"), f"<p>{html.escape(error.text(lang))}</p>", error.status)
+
+
+def _lang(request: Request) -> str | None:
+    return from_accept_language(request.headers.get("accept-language", ""))
 
 
 def build_routes(deps: LinkDeps) -> list[Route]:
     async def confirm(request: Request) -> HTMLResponse:
+        lang = _lang(request)
         claims = deps.signer.verify(request.path_params["token"], deps.clock())
         if isinstance(claims, LinkError):
-            return _error_page(claims)
+            return _error_page(claims, lang)
         if claims.task:
-            button, phrase = _TASK_WORDS[claims.action]
-            title = phrase.format(n=claims.incident_id)
+            verb, phrase = _TASK_WORDS[claims.action]
+            button = tr(lang, verb)
+            title = tr(lang, phrase, n=claims.incident_id)
         else:
-            button = _VERBS[claims.action]
-            title = f"{button} incident {claims.incident_id}"
+            button = tr(lang, _VERBS[claims.action])
+            title = tr(lang, "{verb} incident {id}", verb=button, id=claims.incident_id)
+        # The words escaped first, then the escaped values put in (the name in bold).
+        question = html.escape(tr(lang, "{action} as {person}?"))
+        asked = question.format(action=html.escape(title), person=f"<b>{html.escape(claims.person)}</b>")
         body = (
-            f"<p>{html.escape(title)} as <b>{html.escape(claims.person)}</b>?</p>"
+            f"<p>{asked}</p>"
             "<form method='post'><button type='submit' style='font-size:1.2em;padding:.5em 1.5em'>"
             f"{button}</button></form>"
         )
         return _page(title, body)
 
     async def apply(request: Request) -> HTMLResponse:
+        lang = _lang(request)
         claims = deps.signer.verify(request.path_params["token"], deps.clock())
         if isinstance(claims, LinkError):
-            return _error_page(claims)
+            return _error_page(claims, lang)
         try:
             if not await deps.store.consume(claims.nonce):
                 # A replay (a second tap, a forwarded mail): nothing happens, and the refusal is on
@@ -223,16 +239,17 @@ def build_routes(deps: LinkDeps) -> list[Route]:
                     via="link",
                     reason="this link was already used (each link works once)",
                 )
-                return _page("Link already used", f"<p>{html.escape(refused.message)}</p>", 409)
+                return _page(tr(lang, "Link already used"), f"<p>{html.escape(refused.message)}</p>", 409)
             result = await deps.actions.act(
                 claims.incident_id, claims.action, actor=claims.person, via="link", seen=claims.seen
             )
         except LookupError:
-            text = f"Incident {claims.incident_id} no longer exists, so nothing was changed."
-            return _page("Nothing changed", f"<p>{html.escape(text)}</p>", 404)
+            gone = M_("Incident {id} no longer exists, so nothing was changed.")
+            text = tr(lang, gone, id=claims.incident_id)
+            return _page(tr(lang, "Nothing changed"), f"<p>{html.escape(text)}</p>", 404)
         if not result.ok:  # e.g. already acknowledged by someone else: say so, with a 4xx
-            return _page("Nothing changed", f"<p>{html.escape(result.message)}</p>", 409)
-        return _page("Done", f"<p>{html.escape(result.message)}</p>")
+            return _page(tr(lang, "Nothing changed"), f"<p>{html.escape(result.message)}</p>", 409)
+        return _page(tr(lang, "Done"), f"<p>{html.escape(result.message)}</p>")
 
     path = f"{deps.prefix}/{{token}}"
     return [Route(path, confirm, methods=["GET"]), Route(path, apply, methods=["POST"])]

@@ -19,18 +19,49 @@ from gettext import NullTranslations
 from importlib.resources import files
 from typing import Any
 
+from babel import Locale
+from babel.core import UnknownLocaleError, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
 DOMAIN = "outbound"
 LANGUAGES = ("en", "ja")
+MAX_ACCEPT = 512  # an Accept-Language longer than this is not a browser's
 
 
 def base(lang: str | None) -> str:
     """``ja-JP`` / ``ja_jp`` / ``JA`` -> ``ja``; anything else reads English."""
     first = (lang or "").replace("_", "-").strip().lower().split("-")[0]
     return first if first in LANGUAGES else "en"
+
+
+def known(tag: str) -> str | None:
+    """``ja-JP`` / ``ja_JP`` / ``JA`` -> ``ja`` when koban speaks it, else None (web/i18n.py's pick)."""
+    try:
+        lang = Locale.parse(tag.strip().replace("-", "_")).language
+    except (ValueError, UnknownLocaleError):
+        return None
+    return lang if lang in LANGUAGES else None
+
+
+def from_accept_language(header: str) -> str | None:
+    """The browser's first language koban speaks, by its q-values."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header[:MAX_ACCEPT].split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            ranked.append((-q, i, tag))
+    found = negotiate_locale([t for _, _, t in sorted(ranked)], list(LANGUAGES), sep="-")
+    if found is None:
+        found = next((b for _, _, t in sorted(ranked) if (b := known(t)) is not None), None)
+    return found
 
 
 @cache

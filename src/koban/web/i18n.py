@@ -17,49 +17,22 @@ from importlib.resources import files
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
-from babel.core import UnknownLocaleError, negotiate_locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+# Which language a tag or a browser asks for is one rule for the pages and the outbound messages
+# alike (a signed link's page has no person but a browser): it lives with the outbound catalogue.
+from koban.core.i18n import from_accept_language, known
+
 LANGUAGES = ("en", "ja")
 DEFAULT = "en"
-MAX_ACCEPT = 512  # an Accept-Language longer than this is not a browser's
-
-
-def _base(tag: str) -> str | None:
-    """``ja-JP`` / ``ja_JP`` / ``JA`` -> ``ja`` when koban speaks it."""
-    try:
-        lang = Locale.parse(tag.strip().replace("-", "_")).language
-    except (ValueError, UnknownLocaleError):
-        return None
-    return lang if lang in LANGUAGES else None
-
-
-def from_accept_language(header: str) -> str | None:
-    """The browser's first language koban speaks, by its q-values."""
-    ranked: list[tuple[float, int, str]] = []
-    for i, part in enumerate(header[:MAX_ACCEPT].split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if tag and tag != "*" and q > 0:
-            ranked.append((-q, i, tag))
-    found = negotiate_locale([t for _, _, t in sorted(ranked)], list(LANGUAGES), sep="-")
-    if found is None:
-        found = next((b for _, _, t in sorted(ranked) if (b := _base(t)) is not None), None)
-    return found
 
 
 def pick(person_language: str | None, accept_language: str) -> str:
     """The person's language, else the browser's, else English."""
-    if person_language and (lang := _base(person_language)) is not None:
+    if person_language and (lang := known(person_language)) is not None:
         return lang
     return from_accept_language(accept_language) or DEFAULT
 
