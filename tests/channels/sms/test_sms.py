@@ -158,3 +158,25 @@ async def test_pass_on_by_sms_names_the_step_of_the_latest_sms_page_or_is_refuse
         assert [(who, why) for _, _, who, _, why in actions.refused] == [
             ("bob", "you were not paged by SMS for it, so it cannot be passed on by SMS")
         ]
+
+
+async def test_a_japanese_persons_unusable_reply_is_answered_in_japanese():
+    actions = RecordingActions()
+
+    async def person_for_phone(number: str) -> str | None:
+        return {"+15550000001": "hanako"}.get(number)
+
+    async def resolve(key: str):
+        return None
+
+    deps = TwilioDeps(
+        make_settings(), actions, MemoryTokenStore(), MemoryCallStateStore(), resolve, person_for_phone
+    )
+    deps.language_of = {"hanako": "ja-JP"}.get
+    async with serve(build_sms_routes(deps)) as app_url, TwilioSimulator(AUTH_TOKEN, speed=50) as sim:
+        deps.settings = make_settings(public_url=app_url, api_base_url=sim.url)
+        sim.sms_url = f"{app_url}/twilio/sms/inbound"
+        status, body = await sim.reply_sms("+15550000001", "はい")
+        assert status == 200 and "確認は「1 &lt;コード&gt;」" in body and actions.calls == []
+        status, body = await sim.reply_sms("+15550000001", "1 7X")
+        assert status == 200 and "コード 7X は無効です" in body and actions.calls == []

@@ -168,6 +168,7 @@ class TwilioWiring:
                 resolve_delivery=self.resolve_delivery,
                 person_for_phone=self.person_for_phone,
                 last_sms_page=self.last_sms_page,
+                language_of=self.language_of,
                 clock=wired.clock.now,
             )
             routes = [*build_routes(self._deps), *build_sms_routes(self._deps)]
@@ -216,6 +217,10 @@ class TwilioWiring:
         async with self.wired.db.read() as conn:
             row = (await conn.execute(q)).first()
         return (row.step, row.loop) if row else None
+
+    def language_of(self, person: str) -> str | None:
+        p = self.wired.catalog.people.get(person)
+        return p.language if p is not None else None
 
     async def person_for_phone(self, number: str) -> str | None:
         for person in self.wired.catalog.people.values():

@@ -59,10 +59,11 @@ def build_sms_routes(deps: TwilioDeps) -> list[Route]:
             log.info("sms reply from an unknown number ignored")
             # Nobody known: no language to answer in but English.
             return reply(tr(None, "This number is not registered with koban."))
+        lang = deps.language_of(person) if deps.language_of else None  # the answers are in theirs
         try:
             parsed = parse_reply(body, deps.settings.token_secrets)
         except ReplyError as exc:
-            return reply(exc.text(None))  # the sender's language is not known to these routes
+            return reply(exc.text(lang))
         sid = str(form.get("MessageSid", ""))
         try:
             if sid and not await deps.tokens.consume(f"sms:{sid}", expires_at=deps.clock() + SID_MEMORY):
@@ -76,7 +77,7 @@ def build_sms_routes(deps: TwilioDeps) -> list[Route]:
                 return reply(f"#{parsed.incident_id}: {refused.message}")
             result = await _act(deps, parsed, person)
         except LookupError:
-            return reply(tr(None, "#{id}: no such incident.", id=str(parsed.incident_id)))
+            return reply(tr(lang, "#{id}: no such incident.", id=str(parsed.incident_id)))
         data = {"body": body[:160], "from": sender, "action": str(parsed.action)}
         await deps.actions.note(parsed.incident_id, "sms.reply", actor=person, via="sms", data=data)
         return reply(f"#{parsed.incident_id}: {result.message}")

@@ -17,6 +17,8 @@ from koban.channels.voice.tokens import TokenStore
 ResolveDelivery = Callable[[str], Awaitable[Notification | None]]
 # E.164 number -> person key allowed to act by SMS reply, or None (unknown senders may not act).
 PersonForPhone = Callable[[str], Awaitable[str | None]]
+# person key -> their language (``ja-JP``), for answers to their SMS replies; None: English.
+LanguageOf = Callable[[str], str | None]
 # (incident id, person key) -> (step, loop) of the latest SMS page sent to them for it, or None.
 LastSmsPage = Callable[[int, str], Awaitable[tuple[int, int] | None]]
 
@@ -34,5 +36,6 @@ class TwilioDeps:
     resolve_delivery: ResolveDelivery
     person_for_phone: PersonForPhone | None = None
     last_sms_page: LastSmsPage | None = None
+    language_of: LanguageOf | None = None
     clock: Callable[[], float] = field(default=time.time)
     new_id: Callable[[], str] = field(default=new_token_id)
