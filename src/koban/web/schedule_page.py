@@ -9,12 +9,14 @@ Times are entered and shown in the viewer's time zone; the schedule's own zone i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from koban.auth.permissions import Need, Principal, Scope, decide
@@ -25,7 +27,7 @@ from koban.paging.schedule_swaps import list_swaps
 from koban.schedules.build import overrides, resolved, schedule
 from koban.schedules.resolve import layer_spans
 from koban.web import schedule_calendar as cal
-from koban.web.deps import deps_of
+from koban.web.deps import WebDeps, deps_of
 from koban.web.guard import PageRefused, page_needs
 from koban.web.i18n import format_short, zone
 from koban.web.incidents_list import origin_of
@@ -42,6 +44,28 @@ def _schedule(request: Request, ident: str) -> Schedule:
     if sched is None:
         raise PageRefused(404, f"schedule {ident} does not exist")
     return sched
+
+
+@dataclass(frozen=True)
+class SlotPost:
+    """What every form posted from a schedule's slots starts with: the schedule (the catalog
+    refreshed first, so a form never acts on a schedule the YAML just removed), who posts, the
+    form and the week shown, to come back to."""
+
+    deps: WebDeps
+    sched: Schedule
+    viewer: Viewer
+    form: FormData
+    week: str
+
+
+async def read_slot_post(request: Request, ident: str, max_fields: int) -> SlotPost:
+    deps = deps_of(request)
+    await deps.refresh_catalog()
+    sched = _schedule(request, ident)
+    viewer = await viewer_of(request)
+    form = await request.form(max_fields=max_fields)
+    return SlotPost(deps, sched, viewer, form, str(form.get("week", ""))[:10])
 
 
 def _week_start(start: str, now: float, viewer: Viewer) -> datetime:
@@ -164,12 +188,8 @@ def _override(form: Any, viewer: Viewer) -> Override:
 
 @router.post("/schedules/{ident}/overrides", dependencies=[page_needs(Scope.RESPOND, schedule_team)])
 async def add_override(request: Request, ident: str) -> Response:
-    deps = deps_of(request)
-    await deps.refresh_catalog()
-    sched = _schedule(request, ident)
-    viewer = await viewer_of(request)
-    form = await request.form(max_fields=20)
-    week = str(form.get("week", ""))[:10]
+    post = await read_slot_post(request, ident, max_fields=20)
+    deps, sched, viewer, form, week = post.deps, post.sched, post.viewer, post.form, post.week
     try:
         body = _override(form, viewer)
     except (ValueError, ValidationError) as exc:

@@ -18,11 +18,10 @@ from koban.auth.permissions import Principal, Scope
 from koban.auth.visibility import schedule_team
 from koban.paging import schedule_swaps as swaps
 from koban.paging.schedule_swaps import SwapRefused, SwapRequest
-from koban.web.deps import deps_of
 from koban.web.guard import page_needs
 from koban.web.incidents_list import origin_of
-from koban.web.render import Viewer, viewer_of
-from koban.web.schedule_page import LOCAL_INPUT, _schedule, _show
+from koban.web.render import Viewer
+from koban.web.schedule_page import LOCAL_INPUT, _show, read_slot_post
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = {"take": "taken", "approve": "approved", "cancel": "canceled"}
@@ -52,12 +51,8 @@ def _back(ident: str, week: str) -> Response:
 
 @router.post("/schedules/{ident}/swaps", dependencies=[page_needs(Scope.RESPOND, schedule_team)])
 async def ask_swap(request: Request, ident: str) -> Response:
-    deps = deps_of(request)
-    await deps.refresh_catalog()
-    sched = _schedule(request, ident)
-    viewer = await viewer_of(request)
-    form = await request.form(max_fields=20)
-    week = str(form.get("week", ""))[:10]
+    post = await read_slot_post(request, ident, max_fields=20)
+    deps, sched, viewer, form, week = post.deps, post.sched, post.viewer, post.form, post.week
     who: Principal = request.state.principal
     try:
         body = _ask(form, viewer, who)
@@ -75,12 +70,8 @@ async def ask_swap(request: Request, ident: str) -> Response:
     "/schedules/{ident}/swaps/{swap_id}/{action}", dependencies=[page_needs(Scope.RESPOND, schedule_team)]
 )
 async def decide_swap(request: Request, ident: str, swap_id: int, action: str) -> Response:
-    deps = deps_of(request)
-    await deps.refresh_catalog()
-    sched = _schedule(request, ident)
-    viewer = await viewer_of(request)
-    form = await request.form(max_fields=10)
-    week = str(form.get("week", ""))[:10]
+    post = await read_slot_post(request, ident, max_fields=10)
+    deps, sched, viewer, form, week = post.deps, post.sched, post.viewer, post.form, post.week
     state = ACTIONS.get(action)
     if state is None:
         return await _show(request, viewer, sched, week, message="take, approve or cancel", status=404)
