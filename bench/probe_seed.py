@@ -180,6 +180,21 @@ def _rollup_blobs(ms: float) -> tuple[bytes, bytes]:
     return rollup_codec.encode(minute.metrics, 1), rollup_codec.encode(hour.metrics, hour.count)
 
 
+def _write(conn: sqlite3.Connection, raw: list[tuple], rollups: list[tuple]) -> None:
+    """Raw results (series, started_ms, flags, status, error: a 1 ms probe) and rollup rows."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO probe_results (series_id, started_ms, attempt, flags, status_code,"
+        " duration_us, resolve_us, connect_us, tls_us, processing_us, transfer_us, error)"
+        " VALUES (?, ?, 0, ?, ?, 1000, 0, 0, 0, 0, 0, ?)",
+        raw,
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO probe_rollups (series_id, width, start, count, failures, metrics)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rollups,
+    )
+
+
 def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
     """24 h of one raw result and one minute rollup per minute, and 24 hour rollups, per monitor
     (raw successes as if their retention were a day: the graph reads rollups, not raw rows)."""
@@ -204,17 +219,7 @@ def seed_history(db: Path, monitors: int, interval: float, now: float) -> int:
                 minutes.append((series, 60, t, 1, 0 if ok else 1, variants[m % 4][0]))
             hour0 = math.floor((now - DAY) / 3600) * 3600
             hours = [(series, 3600, hour0 + h * 3600, 60, 0, variants[h % 4][1]) for h in range(25)]
-            conn.executemany(
-                "INSERT OR IGNORE INTO probe_results (series_id, started_ms, attempt, flags, status_code,"
-                " duration_us, resolve_us, connect_us, tls_us, processing_us, transfer_us, error)"
-                " VALUES (?, ?, 0, ?, ?, 1000, 0, 0, 0, 0, 0, ?)",
-                raw,
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO probe_rollups (series_id, width, start, count, failures, metrics)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                minutes + hours,
-            )
+            _write(conn, raw, minutes + hours)
             rows += len(raw) + len(minutes) + len(hours)
     return rows
 
@@ -304,15 +309,5 @@ def seed_tiers(db: Path, index: int, now: float) -> int:
             (series, HOUR, t, 60, 1 if (t // HOUR) % 17 == 0 else 0, hour_blobs[(t // HOUR) % 4])
             for t in range(hour0, math.floor(now / HOUR) * HOUR + 1, HOUR)
         ]
-        conn.executemany(
-            "INSERT OR IGNORE INTO probe_results (series_id, started_ms, attempt, flags, status_code,"
-            " duration_us, resolve_us, connect_us, tls_us, processing_us, transfer_us, error)"
-            " VALUES (?, ?, 0, ?, ?, 1000, 0, 0, 0, 0, 0, ?)",
-            raw,
-        )
-        conn.executemany(
-            "INSERT OR REPLACE INTO probe_rollups (series_id, width, start, count, failures, metrics)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            minutes + hours,
-        )
+        _write(conn, raw, minutes + hours)
     return len(raw) + len(minutes) + len(hours)
