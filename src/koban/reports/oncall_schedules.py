@@ -49,6 +49,11 @@ def load_of(slots: Iterable[Slot], named: Mapping[str, str], members: Sequence[s
                 gaps.append((s.start, s.end))
             continue
         h = (s.end - s.start) / HOUR
+        if not s.overrides and s.source.startswith("layer:"):  # most slots of a year
+            for p in s.people:
+                hours[p] = hours.get(p, 0.0) + h
+                extra.setdefault(p, 0.0)
+            continue
         temporary = s.source.startswith("temporary:")
         by_override = {named.get(o) for o in s.overrides if not o.startswith(CALENDAR)}
         for p in s.people:
