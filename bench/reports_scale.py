@@ -1,7 +1,7 @@
 """How long each report takes over a year of incidents and many monitors' history.
 
     .venv/bin/python -m bench.reports_scale [--incidents 100000] [--monitors 100000] [--days 30]
-        [--rollups day|minute] [--database-url postgresql://...]
+        [--rollups day|minute] [--schedules 1000] [--database-url postgresql://...]
 
 Seeds straight into the tables with driver-level executemany (``db/bulk.py``): incidents spread
 over 365 days, each with a trigger alert, four timeline entries and two pages (a call, a Slack
@@ -10,6 +10,9 @@ message). Then ``koban report rebuild-summaries``' own code makes the settled in
 per monitor and minute, then summed into days by the same rebuild, timed) or, at the issue's size
 where 100,000 monitors x 30 days of minutes would be 4.3 billion rows, the daily summaries that
 rebuild makes from them (``--rollups day``, the default), seeded directly with the same shape.
+
+``--schedules`` two-layer on-call schedules (``bench/reports_schedules.py``) are configured too:
+the on-call report resolves each over the year.
 
 Every report then runs through ``reports.build`` (what the REST routes and ``koban report`` run)
 over the year (availability over the last ``--days`` whole UTC days), and its wall time is
@@ -32,6 +35,7 @@ import sqlalchemy as sa
 
 from bench.common import machine
 from bench.probe_seed import SERVICE, fresh_postgres, monitor_id, seeded_system
+from bench.reports_schedules import schedule_rows
 from koban.db import schema as t
 from koban.db.bulk import BulkInsert
 from koban.db.schema_probes import probe_rollups
@@ -41,6 +45,7 @@ from koban.db.schema_reports import (
     report_service_days,
     report_summarized_days,
 )
+from koban.db.schema_schedules import schedules as schedules_table
 from koban.monitoring.series import SeriesIds
 from koban.probes import rollup_codec
 from koban.reports import incident_facts, summaries
@@ -133,7 +138,13 @@ def timed(label: str, started: float) -> None:
     print(f"{label} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
-async def seed(k: Any, incidents: int, monitors: int, days: int, rollups: str, now: float) -> None:
+async def seed(
+    k: Any, incidents: int, monitors: int, days: int, rollups: str, now: float, schedules: int = 0
+) -> None:
+    started = time.perf_counter()
+    await insert(k.db, schedules_table, schedule_rows(schedules, now))
+    await k.refresh_catalog(force=True)
+    timed(f"configured {schedules} schedules", started)
     started = time.perf_counter()
     rows = incident_rows(incidents, now, random.Random(16))
     for name in ("incidents", "alerts", "timeline", "deliveries"):
@@ -156,7 +167,7 @@ async def seed(k: Any, incidents: int, monitors: int, days: int, rollups: str, n
 
 
 async def run(
-    database_url: str | None, incidents: int, monitors: int, days: int, rollups: str
+    database_url: str | None, incidents: int, monitors: int, days: int, rollups: str, schedules: int = 0
 ) -> dict[str, float]:
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="koban-reports-bench-"))
@@ -172,7 +183,7 @@ async def run(
         ) as k:
             timed(f"configured {monitors} monitors", started)
             now = k.clock.now()
-            await seed(k, incidents, monitors, days, rollups, now)
+            await seed(k, incidents, monitors, days, rollups, now, schedules)
             out = {}
             today = summaries.day_of(now)
             for name in REPORTS:
@@ -195,10 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--monitors", type=int, default=100_000)
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--rollups", choices=("day", "minute"), default="day")
+    p.add_argument("--schedules", type=int, default=1000)
     p.add_argument("--database-url", default=None)
     a = p.parse_args(argv)
     print(f"reports_scale on {machine()}: {a.database_url or 'sqlite'}")
-    times = asyncio.run(run(a.database_url, a.incidents, a.monitors, a.days, a.rollups))
+    times = asyncio.run(run(a.database_url, a.incidents, a.monitors, a.days, a.rollups, a.schedules))
     slow = [n for n, s in times.items() if s >= 2.0]
     print("RESULT all under 2 s" if not slow else f"RESULT over 2 s: {', '.join(slow)}")
     return 0

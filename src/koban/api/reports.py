@@ -123,7 +123,8 @@ async def interruptions_report(
 
 @router.get(
     "/on-call",
-    summary="On-call hours per person from the rotations, share against an even split, pages and nights",
+    summary="On-call and override hours per person from the schedules and rotations, share against an "
+    "even split, schedule gaps, pages and nights woken",
     dependencies=[READ],
 )
 async def on_call_report(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from koban.catalog.snapshot import Catalog
 from koban.db.engine import Database
-from koban.reports import load, response_load, wake_load
+from koban.reports import load, oncall_load, response_load, wake_load
 from koban.reports.availability import availability
 from koban.reports.availability_load import availability_input
 from koban.reports.interruptions import interruptions_of
@@ -156,8 +156,14 @@ async def oncall_report(
     teams = _teams(catalog)
     mine = None if services is None else {None, *(teams.get(s) for s in services)}
     rotations = {r.id: r for r in catalog.rotations.values() if mine is None or r.team in mine}
+    schedules = {s.id: s for s in catalog.schedules.values() if mine is None or s.team in mine}
+    async with db.read() as conn:
+        calendars = await oncall_load.calendar_shifts(conn, catalog, schedules, p)
+    with no_gc_pauses():
+        loads = oncall_load.schedule_loads(catalog, schedules, p, calendars)
     by_person = {row["person"]: row for row in load_of["people"]}
-    return {**header("on-call", p, as_of), **oncall(rotations, p, people_of(catalog), by_person)}
+    body = oncall(rotations, p, people_of(catalog), by_person, loads)
+    return {**header("on-call", p, as_of), **body}
 
 
 async def availability_report(

@@ -38,12 +38,24 @@ def rows(name: str, report: Mapping[str, Any]) -> list[dict[str, Any]]:
         total = {"person": "(total)", **report["total"]}
         return [flat(r) for r in [total, *report["people"]]]
     if name == "on-call":
-        return [flat({"rotation": r["rotation"], **m}) for r in report["rotations"] for m in r["members"]]
+        return [flat(r) for r in _oncall_rows(report)]
     if name == "availability":
         services = [{"kind": "service", "id": s["service"], **s} for s in report["services"]]
         monitors = [{"kind": "monitor", "id": m["monitor"], **m} for m in report["monitors"]]
         return [flat(r) for r in [*services, *monitors]]
     raise ValueError(f"unknown report {name!r}")
+
+
+def _oncall_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each person over everything, then each rotation's and each schedule's members, with a
+    ``(total)`` row per schedule carrying its gap hours (the gaps themselves are in the JSON)."""
+    out = [{"kind": "person", "id": None, **p} for p in report["people"]]
+    out += [{"kind": "rotation", "id": r["rotation"], **m} for r in report["rotations"] for m in r["members"]]
+    for s in report["schedules"]:
+        total = {k: s[k] for k in ("hours", "override_hours", "gap_hours", "gaps_count")}
+        out.append({"kind": "schedule", "id": s["schedule"], "person": "(total)", **total})
+        out += [{"kind": "schedule", "id": s["schedule"], **m} for m in s["members"]]
+    return out
 
 
 def to_csv(table: Sequence[Mapping[str, Any]]) -> str:
