@@ -35,7 +35,10 @@ WORDS: dict[str, str] = {
     ),
     "int_person": M_("{name}: {n} (sleep {sleep}, nights woken {nights})"),
     "on-call": M_("On-call load"),
-    "oncall_person": M_("{rotation} / {name}: {hours} h, share {share} (even {even})"),
+    "oncall_person": M_(
+        "{name}: {hours} h on call (overrides {extra} h), share {share} (even {even}), nights woken {nights}"
+    ),
+    "oncall_gaps": M_("{schedule}: {hours} h uncovered in {n} gaps"),
     "availability": M_("Availability (target {target})"),
     "avail_service": M_("{service}: uptime {uptime}, down {down}, budget left {left}"),
     "none": M_("none"),
@@ -115,17 +118,23 @@ _SLOTS = ("business", "evening_weekend", "sleep")
 
 
 def _oncall(r: Mapping[str, Any], w: Mapping[str, str], lang: str) -> list[str]:
+    """Each person over rotations and schedules together, then each schedule's uncovered hours."""
     out = [
         "  "
         + w["oncall_person"].format(
-            rotation=rot["rotation"],
-            name=m["name"],
-            hours=m["hours"],
-            share=percent(m["share"], 1),
-            even=percent(m["even_share"], 1),
+            name=p["name"],
+            hours=p["hours"],
+            extra=p.get("override_hours", 0),
+            share=percent(p["share"], 1),
+            even=percent(p["even_share"], 1),
+            nights=p["nights_woken"],
         )  # fmt: skip
-        for rot in r["rotations"]
-        for m in rot["members"]
+        for p in r["people"]
+    ]
+    out += [
+        "  " + w["oncall_gaps"].format(schedule=s["schedule"], hours=s["gap_hours"], n=s["gaps_count"])
+        for s in r["schedules"]
+        if s["gaps_count"]
     ]
     return out or ["  " + w["none"]]
 
