@@ -43,12 +43,14 @@ from koban.triage.repeats import Repeats, collapse
 if TYPE_CHECKING:
     from koban.catalog.deps import StoreDeps
 log = logging.getLogger("koban.inbox")
-# A batch holds the SQLite write lock while it runs; 500 distinct alerts keep accepts (and a fresh
-# row's turn) waiting well under a second behind it, and per-batch costs are already small against
-# per-alert ones at that size. Rows whose body the batch holds already cost little (collapsed
-# repeats): up to BATCH_ROWS of them join, which is what lets the drain keep pace with a flood.
+# A batch holds the SQLite write lock while it runs, and a fresh row (a new alert) waits for the
+# batch in progress: its distinct alerts are what it costs (~100-300 us each on a loaded 2-core box,
+# PostgreSQL the slower), so 200 keep it near 100 ms there, within the 250 ms a new alert's page
+# has (issue 18; 500 made 150-400 ms on PostgreSQL). Rows whose body the batch holds already cost
+# little (collapsed repeats): up to BATCH_ROWS of them join, which is what lets the drain keep pace
+# with a flood (the smaller batches cost ~20 % of the drain's rate alone: docs/benchmarks.md).
 BATCH_ROWS = 500
-BATCH_ALERTS = 500
+BATCH_ALERTS = 200
 BODY_CHUNK = 50
 RETRIES = 5
 # Failures of the database rather than of a row's content: never a reason to park a row.
@@ -208,7 +210,11 @@ async def _claim(
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
     rows: list[_Claimed] = []
     if fresh_first:
-        rows = await _oldest(conn, dialect, limit, ib.c.fresh.is_(True))
+        # The cheapest first: a flood's own first deliveries are fresh too (each of their alerts
+        # new), and a one-alert delivery must not queue behind them. Safe: only rows whose outcome
+        # does not depend on the order they are applied in are ever fresh (``ingest/novelty.py``),
+        # and the oldest turns still take any fresh row in arrival order, so none starves.
+        rows = await _oldest(conn, dialect, limit, ib.c.fresh.is_(True), cheapest=True)
     if not rows:
         rows = await _oldest(conn, dialect, limit, None)
         if gather:
@@ -259,17 +265,18 @@ async def _copies(conn: Any, dialect: str, taken: list[_Claimed], room: int) -> 
     return out
 
 
-async def _oldest(conn: Any, dialect: str, limit: int, where: Any) -> list[_Claimed]:
-    """The oldest rows while their work fits ``BATCH_ALERTS``: a row whose body an earlier row of
-    the batch has too costs nothing, its alerts are applied as repeats (``ingest/collapse.py``).
-    Bodies are read ``BODY_CHUNK`` rows at a time, so few are read and left (at 100 alerts a row,
-    reading ``limit`` bodies to keep 5 of them was the drain's costliest statement)."""
+async def _oldest(conn: Any, dialect: str, limit: int, where: Any, cheapest: bool = False) -> list[_Claimed]:
+    """The oldest rows (``cheapest``: the fewest alerts, then the oldest) while their work fits
+    ``BATCH_ALERTS``: a row whose body an earlier row of the batch has too costs nothing, its
+    alerts are applied as repeats (``ingest/collapse.py``). Bodies are read ``BODY_CHUNK`` rows at
+    a time, so few are read and left (at 100 alerts a row, reading ``limit`` bodies to keep 5 of
+    them was the drain's costliest statement)."""
     q = sa.select(
         ib.c.id, ib.c.integration_id, ib.c.parser, ib.c.received_at, ib.c.alerts, ib.c.fresh, ib.c.digest
     ).where(ib.c.error.is_(None))
     if where is not None:
         q = q.where(where)
-    q = q.order_by(ib.c.id).limit(limit)
+    q = q.order_by(*((ib.c.alerts, ib.c.id) if cheapest else (ib.c.id,))).limit(limit)
     if dialect == "postgresql":
         q = q.with_for_update(skip_locked=True)
     found = (await conn.execute(q)).all()
