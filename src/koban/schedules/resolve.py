@@ -61,13 +61,13 @@ def runs(
     # Overrides in force, kept by their place in ``overrides`` (the order they apply in): every
     # override bound is a cut point, so the set changes only there.
     pending = sorted(range(len(live)), key=lambda i: live[i].start)
-    nxt = 0
+    nxt, later = 0, len(pending)
     active: dict[int, Override] = {}
     sources = {n: f"layer:{n}" for n in {x[3] for x in spans}}
     key: tuple[tuple[str, ...], str, str | None, tuple[str, ...]] | None = None
     run_start = start
     for a in points[:-1]:
-        while nxt < len(pending) and live[pending[nxt]].start <= a:
+        while nxt < later and live[pending[nxt]].start <= a:
             active[pending[nxt]] = live[pending[nxt]]
             nxt += 1
         if active:
@@ -172,13 +172,15 @@ def visible_spans(schedule: Schedule, start: float, end: float) -> list[tuple[fl
 def _subtract(free: list[tuple[float, float]], taken: list[Span]) -> list[tuple[float, float]]:
     """``free`` less ``taken`` (sorted, disjoint, each within one interval of ``free``)."""
     out: list[tuple[float, float]] = []
-    j = 0
+    j, n = 0, len(taken)
     for a, b in free:
         cur = a
-        while j < len(taken) and taken[j][0] < b:
-            if taken[j][0] > cur:
-                out.append((cur, taken[j][0]))
-            cur = max(cur, taken[j][1])
+        while j < n and taken[j][0] < b:
+            lo, hi = taken[j][0], taken[j][1]
+            if lo > cur:
+                out.append((cur, lo))
+            if hi > cur:
+                cur = hi
             j += 1
         if cur < b:
             out.append((cur, b))
@@ -196,14 +198,17 @@ def layer_spans(layer: Layer, tz: ZoneInfo, start: float, end: float) -> list[Sp
         # A change takes effect at the first handoff at or after it; the same handoff: the later one.
         eras += [(max(g.index(c.at - 1e-6) + 1, 0), i + 1, c.members) for i, c in enumerate(layer.changes)]
         eras.sort()
-    era = 0  # eras[era] is in force for shift k: the last one starting at or before it
+    era, last = 0, len(eras) - 1  # eras[era] is in force for shift k: the last one starting at or before it
+    first, _, members = eras[0]
     shifts: list[Span] = []
     for lo, hi in zip(bounds, bounds[1:], strict=False):
-        while era + 1 < len(eras) and eras[era + 1][0] <= k:
-            era += 1
-        first, _, members = eras[era]
-        if members:
-            shifts.append((max(lo, start), min(hi, end), members[(k - first) % len(members)]))
+        if era < last and eras[era + 1][0] <= k:
+            while era < last and eras[era + 1][0] <= k:
+                era += 1
+            first, _, members = eras[era]
+        if members:  # comparisons, not max/min calls: a year of shifts runs this often
+            who = members[(k - first) % len(members)]
+            shifts.append((lo if lo > start else start, hi if hi < end else end, who))
         k += 1
     if not layer.restrictions:
         return shifts
