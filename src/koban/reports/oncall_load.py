@@ -1,7 +1,8 @@
 """What the on-call load report reads of the schedules: the imported calendars' shifts over the
 period (one query, ``paging/on_call.calendar_shifts_of``); the overrides and temporary schedules
 made through the API are in the catalog. Each schedule is then resolved over the period by the
-pure function paging and ``/api/v1/oncall`` use (``schedules/build.resolved``) and added up
+pure function paging and ``/api/v1/oncall`` use (``schedules/build.resolved_runs``, the same
+slots as plain tuples) and added up
 (``oncall_schedules.load_of``)."""
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def schedule_loads(
     out = {}
     for ident, s in schedules.items():
         before = calendars.get(ident, ())
-        slots = build.resolved(s, p.since, p.until, catalog, before)
+        slots = build.resolved_runs(s, p.since, p.until, catalog, before)
         named = named_by(build.overrides(s, catalog, before))
         out[ident] = load_of(slots, named, members_of(build.schedule(s), p.since, p.until))
     return out

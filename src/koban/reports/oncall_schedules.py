@@ -1,7 +1,7 @@
 """On-call load from a schedule's final slots (pure): hours per person, of which override hours,
 and the schedule's gaps over the period.
 
-The slots are the final schedule (``schedules/resolve.final`` through ``schedules/build.resolved``,
+The slots are the final schedule (``schedules/resolve.runs`` through ``schedules/build.resolved_runs``,
 calendar shifts included), the one paging and ``/api/v1/oncall`` read, so the report counts the
 hours the pager would have paged. A person's hours in a slot are **override hours** when a
 temporary schedule decided the slot, or when one of the overrides applied to it (a file or API
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from koban.schedules import model as m
-from koban.schedules.model import Slot
+from koban.schedules.resolve import Run
 
 HOUR = 3600.0
 GAPS_SHOWN = 50  # per schedule: a schedule with no night layer has 365 gaps a year
@@ -36,27 +36,28 @@ class ScheduleLoad:
         return sum(b - a for a, b in self.gaps) / HOUR
 
 
-def load_of(slots: Iterable[Slot], named: Mapping[str, str], members: Sequence[str] = ()) -> ScheduleLoad:
-    """``named``: override id -> the person it names (``schedules/build.overrides``); ``members``:
-    the layers' people, shown with 0 hours when the period never had them on call."""
+def load_of(slots: Iterable[Run], named: Mapping[str, str], members: Sequence[str] = ()) -> ScheduleLoad:
+    """``slots``: the final schedule as ``schedules/resolve.runs`` tuples; ``named``: override id ->
+    the person it names (``schedules/build.overrides``); ``members``: the layers' people, shown with
+    0 hours when the period never had them on call."""
     out = ScheduleLoad(dict.fromkeys(members, 0.0), dict.fromkeys(members, 0.0))
     hours, extra, gaps = out.hours, out.override_hours, out.gaps
-    for s in slots:
-        if s.gap:
-            if gaps and gaps[-1][1] == s.start:  # one gap, however many slots describe it
-                gaps[-1] = (gaps[-1][0], s.end)
+    for start, end, people, source, _, overrides in slots:
+        if not people:
+            if gaps and gaps[-1][1] == start:  # one gap, however many slots describe it
+                gaps[-1] = (gaps[-1][0], end)
             else:
-                gaps.append((s.start, s.end))
+                gaps.append((start, end))
             continue
-        h = (s.end - s.start) / HOUR
-        if not s.overrides and s.source.startswith("layer:"):  # most slots of a year
-            for p in s.people:
+        h = (end - start) / HOUR
+        if not overrides and source.startswith("layer:"):  # most slots of a year
+            for p in people:
                 hours[p] = hours.get(p, 0.0) + h
                 extra.setdefault(p, 0.0)
             continue
-        temporary = s.source.startswith("temporary:")
-        by_override = {named.get(o) for o in s.overrides if not o.startswith(CALENDAR)}
-        for p in s.people:
+        temporary = source.startswith("temporary:")
+        by_override = {named.get(o) for o in overrides if not o.startswith(CALENDAR)}
+        for p in people:
             hours[p] = hours.get(p, 0.0) + h
             if temporary or p in by_override:
                 extra[p] = extra.get(p, 0.0) + h

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from koban.config import model_schedules as cfg
 from koban.schedules import model as m
-from koban.schedules.resolve import final, slot_at
+from koban.schedules.resolve import Run, runs, slot_at
 
 _DAY = {d: i for i, d in enumerate(cfg.WEEKDAYS)}
 
@@ -85,7 +85,18 @@ def resolved(
 ) -> list[m.Slot]:
     """The final schedule of ``s`` over [start, end); with ``catalog``, what the API added too;
     ``before``: overrides applied first (an imported calendar's shifts)."""
-    return final(schedule(s), overrides(s, catalog, before), start, end, temporaries(s, catalog))
+    return [m.Slot(*r) for r in resolved_runs(s, start, end, catalog, before)]
+
+
+def resolved_runs(
+    s: cfg.Schedule,
+    start: float,
+    end: float,
+    catalog: Catalog | None = None,
+    before: Sequence[m.Override] = (),
+) -> list[Run]:
+    """``resolved`` as plain tuples (``resolve.runs``): for counting many schedules' years."""
+    return runs(schedule(s), overrides(s, catalog, before), start, end, temporaries(s, catalog))
 
 
 def on_call(
