@@ -101,3 +101,10 @@ def test_counts_and_fields_are_filled_in() -> None:
     assert i18n.trn("en", "{n} day", "{n} days", 2) == "2 days"
     assert i18n.trn("ja", "{n} day", "{n} days", 1) == "1日"
     assert i18n.tr("ja", "#{id}: no such incident.", id="7") == "#7: そのインシデントはありません。"
+
+
+def test_a_said_sentence_keeps_its_english_and_writes_its_parts_in_the_readers_language() -> None:
+    step = i18n.Said.of("step {step}, round {round}", step=2, round=3)
+    said = i18n.Said.of("already escalated to {where} by {who}", where=step, who="bob")
+    assert said.english() == str(said) == "already escalated to step 2, round 3 by bob"
+    assert said.text("ja-JP") == "すでに bob さんがステップ 2 (第 3 周)へエスカレーションしています"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from koban.channels.actions import ActionResult, IncidentAction, Outcome
+from koban.core.i18n import Said
 
 _STATUS_AFTER = {IncidentAction.ACKNOWLEDGE: "acknowledged", IncidentAction.RESOLVE: "resolved"}
 
@@ -43,9 +44,9 @@ class RecordingActions:
         return ActionResult(ok=True, status=self.status, message=f"{action} by {actor}")
 
     async def refuse(
-        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: str
+        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: Said
     ) -> ActionResult:
-        self.refused.append((incident_id, action, actor, via, reason))
+        self.refused.append((incident_id, action, actor, via, str(reason)))
         return ActionResult(ok=False, status=self.status, message=f"{reason}; incident is {self.status}")
 
     async def record_outcome(

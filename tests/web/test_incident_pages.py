@@ -245,3 +245,18 @@ async def test_a_japanese_speaker_reads_the_pages_in_japanese_in_their_time_zone
             assert "インシデント" in (await b.get("/incidents")).text
             await sign_in(b, "alice")  # the config's language (en-US by default) wins over the browser's
             assert "Acknowledge selected" in (await b.get("/incidents")).text
+
+
+async def test_a_japanese_speaker_acknowledging_twice_is_told_why_in_japanese(db_url, tmp_path):
+    async with running_system(db_url, _config(language="ja-JP"), tmp_path) as k, client(k) as admin:
+        incident = await open_incident(admin, "disk full")
+        await add_person(k, "bob", Role.RESPONDER)
+        async with browser(k) as b:
+            await sign_in(b, "bob")
+            form = {"csrf": form_csrf((await b.get(f"/incidents/{incident}")).text)}
+            assert (await b.post(f"/incidents/{incident}/acknowledge", data=form)).status_code == 303
+            again = await b.post(f"/incidents/{incident}/acknowledge", data=form)
+            assert (
+                again.status_code == 409
+                and "インシデントはすでに bob さんが確認済みにしています" in again.text
+            )

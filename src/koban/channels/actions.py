@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from koban.core.i18n import Said
+
 
 class IncidentAction(enum.StrEnum):
     ACKNOWLEDGE = "acknowledge"
@@ -29,7 +31,13 @@ class Outcome(enum.StrEnum):
 class ActionResult:
     ok: bool
     status: str  # the incident's status after the call
-    message: str  # human-readable, safe to show/say ("already acknowledged by bob")
+    message: str  # English, as the timeline and the audit trail keep it ("already acknowledged by bob")
+    # The same words as an id and its values, for the person's own language (None: only English).
+    said: Said | None = None
+
+    def text(self, lang: str | None) -> str:
+        """What the person reads or hears, in their ``language`` (safe to show/say)."""
+        return self.said.text(lang) if self.said is not None else self.message
 
 
 class IncidentActions(Protocol):
@@ -50,7 +58,7 @@ class IncidentActions(Protocol):
         ...
 
     async def refuse(
-        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: str
+        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: Said
     ) -> ActionResult:
         """Record an action the door itself refused (a link already used, a replayed key press or
         SMS) on the timeline and the audit trail; the answer says why and where the incident stands."""

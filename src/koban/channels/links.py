@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from koban.channels.actions import IncidentAction, IncidentActions
-from koban.core.i18n import M_, from_accept_language, tr
+from koban.core.i18n import M_, Said, from_accept_language, tr
 
 _DOMAIN = b"koban-link-v1."  # keeps these MACs distinct from anything else signed with the same secret
 
@@ -237,9 +237,9 @@ def build_routes(deps: LinkDeps) -> list[Route]:
                     claims.action,
                     actor=claims.person,
                     via="link",
-                    reason="this link was already used (each link works once)",
+                    reason=Said.of(M_("this link was already used (each link works once)")),
                 )
-                return _page(tr(lang, "Link already used"), f"<p>{html.escape(refused.message)}</p>", 409)
+                return _page(tr(lang, "Link already used"), f"<p>{html.escape(refused.text(lang))}</p>", 409)
             result = await deps.actions.act(
                 claims.incident_id, claims.action, actor=claims.person, via="link", seen=claims.seen
             )
@@ -248,8 +248,8 @@ def build_routes(deps: LinkDeps) -> list[Route]:
             text = tr(lang, gone, id=claims.incident_id)
             return _page(tr(lang, "Nothing changed"), f"<p>{html.escape(text)}</p>", 404)
         if not result.ok:  # e.g. already acknowledged by someone else: say so, with a 4xx
-            return _page(tr(lang, "Nothing changed"), f"<p>{html.escape(result.message)}</p>", 409)
-        return _page(tr(lang, "Done"), f"<p>{html.escape(result.message)}</p>")
+            return _page(tr(lang, "Nothing changed"), f"<p>{html.escape(result.text(lang))}</p>", 409)
+        return _page(tr(lang, "Done"), f"<p>{html.escape(result.text(lang))}</p>")
 
     path = f"{deps.prefix}/{{token}}"
     return [Route(path, confirm, methods=["GET"]), Route(path, apply, methods=["POST"])]

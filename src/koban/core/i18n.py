@@ -14,6 +14,7 @@ as it is. Adding a message: docs/architecture.md, "Outbound messages".
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from functools import cache
 from gettext import NullTranslations
 from importlib.resources import files
@@ -97,3 +98,29 @@ def joiner(lang: str | None) -> str:
 def M_(message: str) -> str:  # noqa: N802 - gettext's N_, named apart from the web's catalogue
     """Marks an outbound message a table picks at run time, for extraction."""
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A sentence kept as its English id and its values, so it can be written in each reader's
+    language later: why an action was refused or what it did (``ActionResult``). Pure code makes it
+    with an ``M_`` id; the timeline and the audit trail store ``english()``; each channel says
+    ``text(lang)``. A value may itself be a ``Said`` (a step, a reason): it is written in the same
+    language."""
+
+    message: str
+    values: tuple[tuple[str, str | int | Said], ...] = ()
+
+    @classmethod
+    def of(cls, message: str, **values: str | int | Said) -> Said:
+        return cls(message, tuple(values.items()))
+
+    def text(self, lang: str | None) -> str:
+        filled = {k: v.text(lang) if isinstance(v, Said) else v for k, v in self.values}
+        return tr(lang, self.message, **filled) if filled else tr(lang, self.message)
+
+    def english(self) -> str:
+        return self.text("en")
+
+    def __str__(self) -> str:
+        return self.english()

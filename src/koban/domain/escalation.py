@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from koban.core.i18n import M_, Said
 from koban.domain.plan import Plan, PlanTarget
 
 
@@ -92,6 +93,10 @@ class Retrigger:
     """A new alert for an acknowledged incident of a service configured to re-page."""
 
 
+# The refusals paging completes with who got there first ("... by bob"): their ids, to match on.
+ALREADY_RESOLVED = M_("incident is already resolved")
+ALREADY_ACKNOWLEDGED = M_("incident is already acknowledged")
+
 Event = Start | Timer | Acknowledge | Resolve | EscalateNow | Reassign | StepExhausted | Retrigger
 
 # ---- actions ------------------------------------------------------------------------------------
@@ -131,6 +136,9 @@ class Decision:
     next_due: float | None = None
     # A short reason when the event changed nothing (shown to whoever asked: "already resolved").
     refused: str | None = None
+    # The same reason as an id and its values, for a person's own language; only on refusals a
+    # person's action can meet (a timer's "stale timer" is never said to anyone).
+    reason: Said | None = None
 
 
 # ---- the decision ---------------------------------------------------------------------------------
@@ -146,9 +154,9 @@ def decide(state: EscState, plan: Plan | None, event: Event, now: float) -> Deci
             return _advance(state, plan, now, reason="timeout")
         case EscalateNow(actor=actor, via=via, seen=seen):
             if state.status is Status.RESOLVED:
-                return Decision(state, refused="incident is resolved")
+                return _refused(state, Said.of(M_("incident is resolved")))
             if seen is not None and seen != (state.step, state.loop):
-                return Decision(state, refused=f"already escalated to {where(state)}")
+                return _refused(state, Said.of(M_("already escalated to {where}"), where=where_said(state)))
             base = replace(state, status=Status.TRIGGERED)
             note = Note("escalated", actor, via)
             d = _advance(base, plan, now, reason="manual")
@@ -161,15 +169,15 @@ def decide(state: EscState, plan: Plan | None, event: Event, now: float) -> Deci
             return _advance(state, plan, now, reason="no one reached")
         case Acknowledge(actor=actor, via=via):
             if state.status is Status.RESOLVED:
-                return Decision(state, refused="incident is already resolved")
+                return _refused(state, Said.of(ALREADY_RESOLVED))
             if state.status is Status.ACKNOWLEDGED:
-                return Decision(state, refused="incident is already acknowledged")
+                return _refused(state, Said.of(ALREADY_ACKNOWLEDGED))
             new = replace(state, status=Status.ACKNOWLEDGED, version=state.version + 1)
             acts = (Note("acknowledged", actor, via), NotifyUpdate(Status.ACKNOWLEDGED))
             return Decision(new, acts)
         case Resolve(actor=actor, via=via):
             if state.status is Status.RESOLVED:
-                return Decision(state, refused="incident is already resolved")
+                return _refused(state, Said.of(ALREADY_RESOLVED))
             new = replace(state, status=Status.RESOLVED, version=state.version + 1)
             return Decision(new, (Note("resolved", actor, via), NotifyUpdate(Status.RESOLVED)))
         case Retrigger():
@@ -183,14 +191,25 @@ def decide(state: EscState, plan: Plan | None, event: Event, now: float) -> Deci
 
 def where(state: EscState) -> str:
     """Where the escalation stands, as people count it (1-based; the round once it has looped)."""
-    return f"step {state.step + 1}" + (f", round {state.loop + 1}" if state.loop else "")
+    return where_said(state).english()
+
+
+def where_said(state: EscState) -> Said:
+    """``where``, to be written in a reader's language."""
+    if state.loop:
+        return Said.of(M_("step {step}, round {round}"), step=state.step + 1, round=state.loop + 1)
+    return Said.of(M_("step {step}"), step=state.step + 1)
+
+
+def _refused(state: EscState, reason: Said) -> Decision:
+    return Decision(state, refused=reason.english(), reason=reason)
 
 
 def _reassign(state: EscState, plan: Plan | None, event: Reassign, now: float) -> Decision:
     if state.status is Status.RESOLVED:
-        return Decision(state, refused="incident is resolved")
+        return _refused(state, Said.of(M_("incident is resolved")))
     if not event.targets:
-        return Decision(state, refused=f"{event.person} has no notification channels")
+        return _refused(state, Said.of(M_("{person} has no notification channels"), person=event.person))
     step = max(state.step, 0)
     # A fresh version fences the old timer; the new assignee must acknowledge, so an acked incident
     # goes back to triggered.
@@ -213,7 +232,7 @@ def _start(state: EscState, plan: Plan | None, now: float) -> Decision:
 
 def _advance(state: EscState, plan: Plan | None, now: float, reason: str) -> Decision:
     if plan is None or not plan.steps:
-        return Decision(state, refused="no policy")
+        return _refused(state, Said.of(M_("no policy")))
     step, loop = state.step + 1, state.loop
     if step >= len(plan.steps):
         step, loop = 0, loop + 1

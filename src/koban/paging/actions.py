@@ -10,9 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from koban.auth.audit import Change, Origin, door_for, record
 from koban.channels.actions import ActionResult, IncidentAction, Outcome
+from koban.core.i18n import M_, Said
 from koban.db import schema as t
 from koban.db.uow import UnitOfWork
-from koban.domain.escalation import Acknowledge, EscalateNow, Reassign, Resolve, Status, where
+from koban.domain.escalation import (
+    ALREADY_ACKNOWLEDGED,
+    ALREADY_RESOLVED,
+    Acknowledge,
+    EscalateNow,
+    Reassign,
+    Resolve,
+    Status,
+    where_said,
+)
 from koban.domain.plan import PlanTarget
 from koban.paging.delivery import step_settled
 from koban.paging.delivery_rules import OPEN, DeliveryState
@@ -34,7 +44,31 @@ _EVENTS = {
 }
 # The timeline entries that move an escalation to another step, and how a refusal names them.
 _MOVES = ("escalated", "escalation.advanced")
-_MOVED_BECAUSE = {"timeout": " when its timeout passed", "no one reached": " when no one was reached"}
+# Every answer is a whole sentence per case (not English pieces glued together), so each language
+# can order its words its own way; the English text is the same as when these were f-strings.
+_ESCALATED_BY = M_("already escalated to {where} by {who}")
+_MOVED_BECAUSE = {
+    "timeout": M_("already escalated to {where} when its timeout passed"),
+    "no one reached": M_("already escalated to {where} when no one was reached"),
+}
+_ALREADY_BY = {
+    ALREADY_RESOLVED: M_("incident is already resolved by {who}"),
+    ALREADY_ACKNOWLEDGED: M_("incident is already acknowledged by {who}"),
+}
+_DONE = {
+    Status.TRIGGERED: M_("incident {id} triggered"),
+    Status.ACKNOWLEDGED: M_("incident {id} acknowledged"),
+    Status.RESOLVED: M_("incident {id} resolved"),
+}
+_STANDS = {
+    Status.ACKNOWLEDGED: (M_("incident {id} is acknowledged"), M_("incident {id} is acknowledged by {who}")),
+    Status.RESOLVED: (M_("incident {id} is resolved"), M_("incident {id} is resolved by {who}")),
+}
+_TOO_FAST = M_("the incident is changing too fast; try again")
+
+
+def _result(ok: bool, status: str, said: Said) -> ActionResult:
+    return ActionResult(ok, status, said.english(), said)
 
 
 class NotFound(LookupError):
@@ -67,7 +101,7 @@ class Actions:
                 return await self._act(incident_id, event, actor, via, note, origin)
             except StaleIncident:
                 continue
-        return ActionResult(False, "unknown", "the incident is changing too fast; try again")
+        return _result(False, "unknown", Said.of(_TOO_FAST))
 
     async def refuse(
         self,
@@ -76,7 +110,7 @@ class Actions:
         *,
         actor: str | None,
         via: str,
-        reason: str,
+        reason: Said | str,
         origin: Origin | None = None,
     ) -> ActionResult:
         """Record an action its door refused before acting (a replayed link, key press or SMS) on the
@@ -92,12 +126,13 @@ class Actions:
             if found is None:
                 raise NotFound(f"incident {incident_id} does not exist")
             row = dict(found)
-            message = f"{reason}; {_standing(row)}"
+            why = reason if isinstance(reason, Said) else Said(reason)
+            said = Said.of(M_("{reason}; {standing}"), reason=why, standing=_standing(row))
             verb = str(IncidentAction(action))
             await _record_refusal(
-                conn, row, verb, message, None, via, origin or Origin(actor, door_for(via)), now
+                conn, row, verb, said.english(), None, via, origin or Origin(actor, door_for(via)), now
             )
-        return ActionResult(False, row["status"], message)
+        return _result(False, row["status"], said)
 
     async def reassign(
         self,
@@ -122,9 +157,10 @@ class Actions:
             except StaleIncident:
                 continue
             if res.ok:
-                return ActionResult(True, res.status, f"incident {incident_id} reassigned to {person}")
+                done = M_("incident {id} reassigned to {person}")
+                return _result(True, res.status, Said.of(done, id=incident_id, person=person))
             return res
-        return ActionResult(False, "unknown", "the incident is changing too fast; try again")
+        return _result(False, "unknown", Said.of(_TOO_FAST))
 
     async def _act(
         self,
@@ -137,7 +173,7 @@ class Actions:
     ) -> ActionResult:
         deps = self.deps
         now = deps.clock.now()
-        msg = ""
+        msg = Said("")
         async with deps.db.begin() as conn:
             uow = UnitOfWork(conn, deps.db.dialect)
             row = await load_incident(uow, incident_id)
@@ -164,17 +200,17 @@ class Actions:
             else:
                 # A refusal changes nothing but is still said on the timeline and the trail: a
                 # replayed or late action (three Escalate clicks) shows up as refused, with why.
-                msg = await _why(conn, row, d.refused)
+                msg = await _why(conn, row, d.reason or Said(d.refused))
                 verb = _AUDITED[type(event).__name__]
                 seen = getattr(event, "seen", None)
                 await _record_refusal(
-                    conn, row, verb, msg, seen, via, origin or Origin(actor, door_for(via)), now
+                    conn, row, verb, msg.english(), seen, via, origin or Origin(actor, door_for(via)), now
                 )
         if uow.wake:
             deps.wake()
         if d.refused is not None:
-            return ActionResult(False, row["status"], msg)
-        return ActionResult(True, row["status"], f"incident {incident_id} {row['status']}")
+            return _result(False, row["status"], msg)
+        return _result(True, row["status"], Said.of(_DONE[row["status"]], id=incident_id))
 
     async def record_outcome(
         self, delivery_key: str, outcome: Outcome, *, detail: Mapping[str, Any] | None = None
@@ -225,9 +261,10 @@ class Actions:
             )
 
 
-async def _why(conn: AsyncConnection, row: dict[str, Any], refused: str) -> str:
+async def _why(conn: AsyncConnection, row: dict[str, Any], refused: Said) -> Said:
     """The decision's reason, completed with who made it so ("already escalated to step 2 by bob")."""
-    if refused.startswith("already escalated"):
+    values = dict(refused.values)
+    if refused.message == "already escalated to {where}":
         tl = t.timeline.c
         q = (
             sa.select(tl.kind, tl.actor, tl.data)
@@ -239,23 +276,27 @@ async def _why(conn: AsyncConnection, row: dict[str, Any], refused: str) -> str:
         if last is None:
             return refused
         if last.kind == "escalated":
-            return refused + (f" by {last.actor}" if last.actor else "")
-        return refused + _MOVED_BECAUSE.get(str((last.data or {}).get("reason")), "")
-    if "already" in refused:
+            return Said.of(_ESCALATED_BY, who=last.actor, **values) if last.actor else refused
+        because = _MOVED_BECAUSE.get(str((last.data or {}).get("reason")))
+        return Said.of(because, **values) if because else refused
+    if refused.message in _ALREADY_BY:
         acked = row["status"] == Status.ACKNOWLEDGED
         who = row.get("acknowledged_by") if acked else row.get("resolved_by")
-        return refused + (f" by {who}" if who else "")
+        return Said.of(_ALREADY_BY[refused.message], who=who) if who else refused
     return refused
 
 
-def _standing(row: dict[str, Any]) -> str:
+def _standing(row: dict[str, Any]) -> Said:
     """Where an incident stands, in words: what a refused replay is told instead of acting."""
-    status = row["status"]
-    if status in (Status.ACKNOWLEDGED, Status.RESOLVED):
+    status, ident = row["status"], row["id"]
+    if status in _STANDS:
         who = row.get("acknowledged_by") if status == Status.ACKNOWLEDGED else row.get("resolved_by")
-        return f"incident {row['id']} is {status}" + (f" by {who}" if who else "")
+        alone, by = _STANDS[status]
+        return Said.of(by, id=ident, who=who) if who else Said.of(alone, id=ident)
     state = esc_state(row)
-    return f"incident {row['id']} is {status}" + (f" at {where(state)}" if state.step >= 0 else "")
+    if state.step >= 0:
+        return Said.of(M_("incident {id} is triggered at {where}"), id=ident, where=where_said(state))
+    return Said.of(M_("incident {id} is triggered"), id=ident)
 
 
 async def _record_refusal(

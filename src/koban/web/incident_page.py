@@ -117,7 +117,7 @@ async def _act(request: Request, incident_id: int, action: IncidentAction) -> Re
     except NotFound:
         raise PageRefused(404, f"incident {incident_id} does not exist") from None
     if not res.ok:
-        return await _show(request, viewer, incident_id, res.message, 409)
+        return await _show(request, viewer, incident_id, res.text(viewer.lang), 409)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)  # a reload does not re-post
 
 
@@ -154,7 +154,7 @@ async def reassign(request: Request, incident_id: IncidentId) -> Response:
     except NotFound:
         raise PageRefused(404, f"incident {incident_id} does not exist") from None
     if not res.ok:
-        return await _show(request, viewer, incident_id, res.message, 409)
+        return await _show(request, viewer, incident_id, res.text(viewer.lang), 409)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 

@@ -24,13 +24,19 @@ SLACK_IDS = {"alice": "U_ALICE", "bob": "U_BOB", "carol": "U_CAROL"}
 
 
 def slack_config(
-    slack_base: str, hook_url: str, *, steps: list[dict] | None = None, channel: str = "#alerts"
+    slack_base: str,
+    hook_url: str,
+    *,
+    steps: list[dict] | None = None,
+    channel: str = "#alerts",
+    languages: dict[str, str] | None = None,
 ) -> ConfigFile:
     """Step 1: the #alerts channel; step 2 (after 5 min): a webhook standing in for the phone calls."""
     people = [
         {
             "id": n,
             "name": n.title(),
+            "language": (languages or {}).get(n, "en-US"),
             "contacts": {"slack": SLACK_IDS[n], "email": f"{n}@example.test"},
             "notify": ["slack"],
         }
@@ -78,7 +84,12 @@ class SlackRig:
 
 @asynccontextmanager
 async def slack_rig(
-    db_url: str, tmp_path: Any, *, steps: list[dict] | None = None, channel: str = "#alerts"
+    db_url: str,
+    tmp_path: Any,
+    *,
+    steps: list[dict] | None = None,
+    channel: str = "#alerts",
+    languages: dict[str, str] | None = None,
 ) -> AsyncIterator[SlackRig]:
     from koban.bootstrap.mounts import integration_routes
 
@@ -87,7 +98,10 @@ async def slack_rig(
         FakeSlack(signing_secret=SECRET, clock=clock.now) as fake,
         RecordingReceiver(HOOK_SECRET, clock=clock.now) as hook,
         running_system(
-            db_url, slack_config(fake.base_url, hook.url, steps=steps, channel=channel), tmp_path, clock=clock
+            db_url,
+            slack_config(fake.base_url, hook.url, steps=steps, channel=channel, languages=languages),
+            tmp_path,
+            clock=clock,
         ) as k,
         serve(integration_routes(k)) as base,
     ):

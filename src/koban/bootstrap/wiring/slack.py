@@ -59,5 +59,6 @@ def routes(wired: Wired) -> list[BaseRoute]:
         person_for_user=person_for_user,
         clock=wired.clock.now,
         require_known_user=settings.require_known_user,
+        language_of=lambda person: p.language if (p := wired.catalog.people.get(person)) else None,
     )
     return list(build_routes(deps))

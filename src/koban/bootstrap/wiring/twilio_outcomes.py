@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from koban.channels.actions import ActionResult, IncidentAction, Outcome
 from koban.channels.voice.retry import RetryAttempt, RetryRule, retry_attempt
+from koban.core.i18n import Said
 from koban.db import schema as t
 from koban.db.uow import UnitOfWork
 from koban.domain.escalation import Status
@@ -74,7 +75,7 @@ class TwilioActions:
         return await self.wired.actions.act(incident_id, action, actor=actor, via=via, note=note, seen=seen)
 
     async def refuse(
-        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: str
+        self, incident_id: int, action: IncidentAction, *, actor: str | None, via: str, reason: Said
     ) -> ActionResult:
         return await self.wired.actions.refuse(incident_id, action, actor=actor, via=via, reason=reason)
 

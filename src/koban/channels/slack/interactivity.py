@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from koban.channels.actions import ActionResult, IncidentAction, IncidentActions
 from koban.channels.slack.message import BUTTON_ACTION_IDS
+from koban.core.i18n import M_, Said, tr
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class SlackDeps:
     signing_secrets: Callable[[], Sequence[str]] | None = None
     # Slack gives up after 3 s; an action slower than this is answered first and finished after.
     answer_within: float = 2.5
+    # A person's ``language``: the clicker's answer is written in it (None or unset: English).
+    language_of: Callable[[str], str | None] | None = None
 
 
 class _InjectedClock(Clock):
@@ -135,6 +138,10 @@ def _verifiers(deps: SlackDeps) -> Callable[[], list[SignatureVerifier]]:
     return lambda: [SignatureVerifier(s, clock=clock) for s in secrets() if s] + fixed
 
 
+def _lang(deps: SlackDeps, person: str | None) -> str | None:
+    return deps.language_of(person) if deps.language_of and person else None
+
+
 async def _act(deps: SlackDeps, click: SlackClick, person: str | None) -> ActionResult:
     note = None if person else f"slack user {click.user_id} ({click.user_name})"
     try:
@@ -142,7 +149,8 @@ async def _act(deps: SlackDeps, click: SlackClick, person: str | None) -> Action
             click.incident_id, click.action, actor=person, via="slack", note=note, seen=click.seen
         )
     except LookupError:
-        return ActionResult(False, "unknown", f"incident {click.incident_id} does not exist")
+        gone = Said.of(M_("incident {id} does not exist"), id=click.incident_id)
+        return ActionResult(False, "unknown", gone.english(), gone)
 
 
 def build_routes(deps: SlackDeps) -> list[Route]:
@@ -166,7 +174,8 @@ def build_routes(deps: SlackDeps) -> list[Route]:
             return Response(status_code=200)
         person = await deps.person_for_user(click.user_id)
         if person is None and deps.require_known_user:
-            text = "Your Slack account is not linked to a koban person, so nothing was changed."
+            # Nobody known: no language to answer in but English (as an SMS from an unknown number).
+            text = tr(None, "Your Slack account is not linked to a koban person, so nothing was changed.")
             return Response(status_code=200, background=BackgroundTask(_after, deps, click, None, text))
         # The action normally commits before the answer, so a click is never lost; if the database is
         # slow, Slack still gets its answer in time and the action finishes (shielded) afterwards.
@@ -174,19 +183,21 @@ def build_routes(deps: SlackDeps) -> list[Route]:
         try:
             result = await asyncio.wait_for(asyncio.shield(task), deps.answer_within)
         except TimeoutError:
-            return Response(status_code=200, background=BackgroundTask(_finish_late, deps, click, task))
-        return Response(
-            status_code=200, background=BackgroundTask(_after, deps, click, result, result.message)
-        )
+            late = BackgroundTask(_finish_late, deps, click, task, _lang(deps, person))
+            return Response(status_code=200, background=late)
+        text = result.text(_lang(deps, person))
+        return Response(status_code=200, background=BackgroundTask(_after, deps, click, result, text))
 
     return [Route(deps.path, interactivity, methods=["POST"])]
 
 
-async def _finish_late(deps: SlackDeps, click: SlackClick, task: asyncio.Future[ActionResult]) -> None:
+async def _finish_late(
+    deps: SlackDeps, click: SlackClick, task: asyncio.Future[ActionResult], lang: str | None
+) -> None:
     try:
         result = await task
     except Exception:
         log.exception("slack click on incident %s failed", click.incident_id)
-        await _after(deps, click, None, "koban could not apply this click; please try again.")
+        await _after(deps, click, None, tr(lang, "koban could not apply this click; please try again."))
         return
-    await _after(deps, click, result, result.message)
+    await _after(deps, click, result, result.text(lang))

@@ -23,7 +23,7 @@ from koban.channels.actions import ActionResult, IncidentAction
 from koban.channels.sms.replies import Reply, ReplyError, parse_reply
 from koban.channels.voice.deps import TwilioDeps
 from koban.channels.voice.webhook import problem, signed_form
-from koban.core.i18n import tr
+from koban.core.i18n import M_, Said, tr
 
 log = logging.getLogger(__name__)
 INBOUND_PATH = "/sms/inbound"
@@ -39,7 +39,7 @@ def reply(text: str) -> Response:
 async def _act(deps: TwilioDeps, parsed: Reply, person: str) -> ActionResult:
     seen = await deps.last_sms_page(parsed.incident_id, person) if deps.last_sms_page else None
     if parsed.action is IncidentAction.ESCALATE and seen is None:
-        reason = "you were not paged by SMS for it, so it cannot be passed on by SMS"
+        reason = Said.of(M_("you were not paged by SMS for it, so it cannot be passed on by SMS"))
         return await deps.actions.refuse(
             parsed.incident_id, parsed.action, actor=person, via="sms", reason=reason
         )
@@ -72,14 +72,14 @@ def build_sms_routes(deps: TwilioDeps) -> list[Route]:
                     parsed.action,
                     actor=person,
                     via="sms",
-                    reason="this message was already handled",
+                    reason=Said.of(M_("this message was already handled")),
                 )
-                return reply(f"#{parsed.incident_id}: {refused.message}")
+                return reply(f"#{parsed.incident_id}: {refused.text(lang)}")
             result = await _act(deps, parsed, person)
         except LookupError:
             return reply(tr(lang, "#{id}: no such incident.", id=str(parsed.incident_id)))
         data = {"body": body[:160], "from": sender, "action": str(parsed.action)}
         await deps.actions.note(parsed.incident_id, "sms.reply", actor=person, via="sms", data=data)
-        return reply(f"#{parsed.incident_id}: {result.message}")
+        return reply(f"#{parsed.incident_id}: {result.text(lang)}")
 
     return [Route(deps.settings.path_prefix + INBOUND_PATH, inbound, methods=["POST"])]

@@ -34,6 +34,7 @@ from koban.channels.voice.settle import apply_event
 from koban.channels.voice.state import KeyEvent, StatusEvent, is_machine
 from koban.channels.voice.tokens import Claims, TokenError, sign, verify
 from koban.channels.voice.webhook import problem, signed_form
+from koban.core.i18n import M_, Said
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +101,14 @@ async def _replayed_key(deps: TwilioDeps, n: Notification | None, digit: str) ->
     action = KEY_ACTIONS.get(digit)
     if n is None or action is None:
         return problem(403, "token already used")
-    reason = "this key press was already handled"
+    reason = Said.of(M_("this key press was already handled"))
     refused = await deps.actions.refuse(
         n.incident.id, action, actor=n.recipient.person, via="voice", reason=reason
     )
     # Spoken, not a 403: Twilio resends a gather whose answer timed out, and a 403 would make the
     # person on the line hear "an application error has occurred" instead of why nothing happened.
     lang = normalize_language(n.recipient.language)
-    return xml(twiml.say_and_hangup(f"{phrase(lang, 'failed')} {refused.message}", lang))
+    return xml(twiml.say_and_hangup(f"{phrase(lang, 'failed')} {refused.text(lang)}", lang))
 
 
 def build_routes(deps: TwilioDeps) -> list[Route]:
@@ -156,7 +157,7 @@ def build_routes(deps: TwilioDeps) -> list[Route]:
         said = (
             key_phrase(lang, action.value, words)
             if result.ok
-            else f"{phrase(lang, 'failed')} {result.message}"
+            else f"{phrase(lang, 'failed')} {result.text(lang)}"
         )
         return xml(twiml.say_and_hangup(said, lang))
 
