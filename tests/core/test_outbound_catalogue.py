@@ -12,6 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from koban.core import i18n
+from tests.support.catalogues import entries_without_translation_line
 
 SRC = Path(i18n.__file__).parent.parent
 PO = Path(i18n.__file__).parent / "locale" / "ja" / "LC_MESSAGES" / "outbound.po"
@@ -74,16 +75,7 @@ def test_no_message_is_in_the_catalogue_twice() -> None:
 
 
 def test_every_catalogue_entry_has_a_translation_line() -> None:
-    lines = PO.read_text().splitlines()
-    broken = []
-    for i, line in enumerate(lines):
-        if line.startswith("msgid "):
-            j = i + 1
-            while j < len(lines) and lines[j].startswith('"'):
-                j += 1
-            if j == len(lines) or not lines[j].startswith(("msgstr", "msgid_plural")):
-                broken.append(line)
-    assert broken == []
+    assert entries_without_translation_line(PO) == []
 
 
 JA_ACK = "確認済みにしました。ありがとうございます。"
