@@ -48,6 +48,7 @@ SAMPLE = {
     "temporary": "t-1",
     "feed_id": "1",
     "run": "1",
+    "action": "take",
 }
 
 

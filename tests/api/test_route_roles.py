@@ -117,6 +117,7 @@ def _target(path: str, incident: str, spare_token: int) -> tuple[str, str | None
         "temporary": "t-1",
         "feed_id": str(spare_token),
         "run": "1",  # a digest run
+        "action": "take",  # a swap page's decision
     }
     if "{incident_id}" in path:
         owner = A  # the incident of team A's service
