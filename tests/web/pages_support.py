@@ -7,12 +7,15 @@ import re
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from koban.auth.passwords import HASHER
 from koban.auth.permissions import Role
 from koban.auth.store import create_user
 from koban.bootstrap.app import create_app
-from tests.support.factories import KEY
+from koban.config.model import ConfigFile
+from koban.db.schema_auth import audit_events
+from tests.support.factories import KEY, make_config
 
 PASSWORD = "correct horse battery staple"
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -48,3 +51,17 @@ async def open_incident(c: httpx.AsyncClient, summary: str, **alert: Any) -> int
     r = await c.post(f"/api/v1/ingest/{KEY}", json={"summary": summary, **alert})
     assert r.status_code == 202, r.text
     return int(r.json()["incidents"][0]["incident_id"])
+
+
+def ops_team_config() -> ConfigFile:
+    """The factory's config with team ``ops`` (bob its responder): what the settings pages edit."""
+    data = make_config().model_dump(mode="json")
+    data["teams"] = [{"id": "ops", "members": [{"person": "bob", "role": "responder"}]}]
+    return ConfigFile.model_validate(data)
+
+
+async def audit_entries(k: Any, action: str) -> list[Any]:
+    """The audit trail's entries of one action, oldest first."""
+    async with k.db.read() as conn:
+        q = sa.select(audit_events).where(audit_events.c.action == action).order_by(audit_events.c.id)
+        return list((await conn.execute(q)).all())

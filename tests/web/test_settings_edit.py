@@ -7,11 +7,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from koban.auth.permissions import Role
-from koban.config.model import ConfigFile
-from koban.db.schema_auth import audit_events, memberships, users
-from tests.support.factories import make_config
+from koban.db.schema_auth import memberships, users
 from tests.support.system import client, running_system
-from tests.web.pages_support import add_person, browser, form_csrf, sign_in
+from tests.web.pages_support import add_person, audit_entries, browser, form_csrf, ops_team_config, sign_in
 
 HOOK = {
     "id": "hook",
@@ -22,24 +20,12 @@ HOOK = {
 }
 
 
-def _config() -> ConfigFile:
-    data = make_config().model_dump(mode="json")
-    data["teams"] = [{"id": "ops", "members": [{"person": "bob", "role": "responder"}]}]
-    return ConfigFile.model_validate(data)
-
-
-async def _entries(k, action: str) -> list:
-    async with k.db.read() as conn:
-        q = sa.select(audit_events).where(audit_events.c.action == action).order_by(audit_events.c.id)
-        return (await conn.execute(q)).all()
-
-
 def _person_form(csrf: str, **fields: str) -> dict[str, str]:
     return {"csrf": csrf, "name": "Dave", "timezone": "Asia/Tokyo", "language": "ja-JP", **fields}
 
 
 async def test_an_administrator_adds_and_edits_a_person_through_the_rest_write_path(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         async with browser(k) as b:
             await sign_in(b, "alice")
@@ -59,7 +45,7 @@ async def test_an_administrator_adds_and_edits_a_person_through_the_rest_write_p
         async with client(k) as api:  # the REST door sees what the page wrote
             dave = (await api.get("/api/v1/people/dave")).json()
         assert dave["name"] == "Dave K" and dave["timezone"] == "Asia/Tokyo" and dave["contacts"] == {}
-        created, updated = await _entries(k, "people.create"), await _entries(k, "people.update")
+        created, updated = await audit_entries(k, "people.create"), await audit_entries(k, "people.update")
         assert [(e.actor, e.via, e.object_id) for e in created + updated] == [
             ("alice", "ui", "dave"),
             ("alice", "ui", "dave"),
@@ -68,7 +54,7 @@ async def test_an_administrator_adds_and_edits_a_person_through_the_rest_write_p
 
 
 async def test_bad_input_is_answered_in_words_with_422_and_nothing_is_written(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         async with browser(k) as b:
             await sign_in(b, "alice")
@@ -91,13 +77,13 @@ async def test_bad_input_is_answered_in_words_with_422_and_nothing_is_written(db
             ).status_code == 404
             bad_role = await b.post("/settings/people/bob/login", data={"csrf": csrf, "global_role": "root"})
             assert bad_role.status_code == 422 and "Pick a role." in bad_role.text
-        assert await _entries(k, "people.create") == []
+        assert await audit_entries(k, "people.create") == []
         async with client(k) as api:
             assert (await api.get("/api/v1/people/dave")).status_code == 404
 
 
 async def test_what_the_yaml_manages_is_read_only_and_a_forged_form_is_refused(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         async with browser(k) as b:
             await sign_in(b, "alice")
@@ -118,7 +104,7 @@ async def test_what_the_yaml_manages_is_read_only_and_a_forged_form_is_refused(d
             for path, data in forged:
                 r = await b.post(path, data=data)
                 assert r.status_code == 409 and "managed by config as code" in r.text, (path, r.status_code)
-        assert [await _entries(k, f"{kind}.update") for kind in ("people", "teams", "channels")] == [
+        assert [await audit_entries(k, f"{kind}.update") for kind in ("people", "teams", "channels")] == [
             [],
             [],
             [],
@@ -129,7 +115,7 @@ async def test_what_the_yaml_manages_is_read_only_and_a_forged_form_is_refused(d
 
 
 async def test_only_administrators_edit_and_every_form_needs_its_csrf_token(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         await add_person(k, "bob")
         async with browser(k) as b:
@@ -152,11 +138,11 @@ async def test_only_administrators_edit_and_every_form_needs_its_csrf_token(db_u
             ):
                 r = await b.post(path, data=_person_form("", id="x"))
                 assert r.status_code == 403, path
-        assert await _entries(k, "people.create") == [] and await _entries(k, "user.update") == []
+        assert await audit_entries(k, "people.create") == [] and await audit_entries(k, "user.update") == []
 
 
 async def test_a_teams_members_and_a_channels_settings_are_edited_secrets_write_only(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         async with client(k) as api:  # made through the REST API: not the file's
             assert (await api.put("/api/v1/teams/db", json={"id": "db"})).status_code == 200
@@ -181,13 +167,13 @@ async def test_a_teams_members_and_a_channels_settings_are_edited_secrets_write_
             assert (await conn.execute(q)).all() == [("carol", "manager")]
         hook = k.catalog.channels["hook"]
         assert hook.settings() == {"url": "http://127.0.0.1:9/v2", "secret": "s3cr3t-v4lue", "timeout": 7}
-        (entry,) = await _entries(k, "channels.update")
+        (entry,) = await audit_entries(k, "channels.update")
         assert entry.via == "ui" and entry.after["secret"] == "********" and "s3cr3t" not in str(entry.before)
-        assert [e.via for e in await _entries(k, "teams.update")] == ["ui"]
+        assert [e.via for e in await audit_entries(k, "teams.update")] == ["ui"]
 
 
 async def test_an_administrator_disables_a_login_and_cannot_lock_themselves_out(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         await add_person(k, "bob")
         async with browser(k) as bob:
@@ -209,7 +195,7 @@ async def test_an_administrator_disables_a_login_and_cannot_lock_themselves_out(
         async with k.db.read() as conn:
             row = (await conn.execute(sa.select(users).where(users.c.person_id == "bob"))).one()
         assert row.disabled and row.global_role == "manager"
-        (entry,) = await _entries(k, "user.update")
+        (entry,) = await audit_entries(k, "user.update")
         assert (entry.actor, entry.via, entry.after) == (
             "alice",
             "ui",

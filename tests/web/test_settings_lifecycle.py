@@ -8,27 +8,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from koban.auth.permissions import Role
-from koban.config.model import ConfigFile
-from koban.db.schema_auth import audit_events, memberships
-from tests.support.factories import make_config
+from koban.db.schema_auth import memberships
 from tests.support.system import client, running_system
-from tests.web.pages_support import add_person, browser, form_csrf, sign_in
-
-
-def _config() -> ConfigFile:
-    data = make_config().model_dump(mode="json")
-    data["teams"] = [{"id": "ops", "members": [{"person": "bob", "role": "responder"}]}]
-    return ConfigFile.model_validate(data)
-
-
-async def _entries(k, action: str) -> list:
-    async with k.db.read() as conn:
-        q = sa.select(audit_events).where(audit_events.c.action == action).order_by(audit_events.c.id)
-        return (await conn.execute(q)).all()
+from tests.web.pages_support import add_person, audit_entries, browser, form_csrf, ops_team_config, sign_in
 
 
 async def test_an_administrator_adds_a_team_and_a_channel_and_deletes_them(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         async with browser(k) as b:
             await sign_in(b, "alice")
@@ -76,14 +62,14 @@ async def test_an_administrator_adds_a_team_and_a_channel_and_deletes_them(db_ur
             ("channels.create", "hook"),
             ("channels.delete", "hook"),
         ):
-            (entry,) = await _entries(k, action)
+            (entry,) = await audit_entries(k, action)
             assert (entry.actor, entry.via, entry.object_id) == ("alice", "ui", ident), action
-        (made_entry,) = await _entries(k, "channels.create")
+        (made_entry,) = await audit_entries(k, "channels.create")
         assert made_entry.after["secret"] == "********"
 
 
 async def test_a_delete_is_refused_in_words_while_other_objects_name_it(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         async with client(k) as api:  # made through the REST API: not the file's, so deletable
             assert (await api.put("/api/v1/teams/db", json={"id": "db"})).status_code == 200
@@ -103,11 +89,13 @@ async def test_a_delete_is_refused_in_words_while_other_objects_name_it(db_url, 
                 assert "Other objects still name it" in refused.text
                 assert f"<code>{holder}</code>" in refused.text
         assert "db" in k.catalog.teams and "hook" in k.catalog.channels
-        assert await _entries(k, "teams.delete") == [] and await _entries(k, "channels.delete") == []
+        assert (
+            await audit_entries(k, "teams.delete") == [] and await audit_entries(k, "channels.delete") == []
+        )
 
 
 async def test_what_the_yaml_manages_is_not_deleted_even_by_a_forged_form(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         async with browser(k) as b:
             await sign_in(b, "alice")
@@ -127,7 +115,7 @@ async def test_what_the_yaml_manages_is_not_deleted_even_by_a_forged_form(db_url
 
 
 async def test_bad_input_to_the_new_forms_is_answered_in_words_with_422(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         async with browser(k) as b:
             await sign_in(b, "alice")
@@ -156,11 +144,13 @@ async def test_bad_input_to_the_new_forms_is_answered_in_words_with_422(db_url, 
                 assert r.status_code == 422 and words in r.text, (fields, r.status_code)
             assert (await b.get("/settings/teams/nope/delete")).status_code == 404
             assert (await b.post("/settings/channels/nope/delete", data={"csrf": csrf})).status_code == 404
-        assert await _entries(k, "teams.create") == [] and await _entries(k, "channels.create") == []
+        assert (
+            await audit_entries(k, "teams.create") == [] and await audit_entries(k, "channels.create") == []
+        )
 
 
 async def test_only_administrators_add_or_delete_and_every_form_needs_its_csrf_token(db_url, tmp_path):
-    async with running_system(db_url, _config(), tmp_path) as k:
+    async with running_system(db_url, ops_team_config(), tmp_path) as k:
         await add_person(k, "alice", Role.ADMIN)
         await add_person(k, "bob")
         async with client(k) as api:
@@ -182,5 +172,5 @@ async def test_only_administrators_add_or_delete_and_every_form_needs_its_csrf_t
                 r = await b.post(path, data={"id": "x", "type": "console"})  # no CSRF token
                 assert r.status_code == 403, path
         assert "db" in k.catalog.teams and "x" not in k.catalog.teams and "x" not in k.catalog.channels
-        made = [e.via for e in await _entries(k, "teams.create")]
-        assert made == ["api"] and await _entries(k, "teams.delete") == []  # the REST PUT above only
+        made = [e.via for e in await audit_entries(k, "teams.create")]
+        assert made == ["api"] and await audit_entries(k, "teams.delete") == []  # the REST PUT above only
