@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import yaml
 
 from koban.catalog.snapshot import hash_key
@@ -137,3 +139,24 @@ async def wait_for(predicate: Any, within: float, what: str, every: float = 0.1)
 
 def tail(log: Path, chars: int = 3000) -> str:
     return log.read_text()[-chars:] if log.exists() else ""
+
+
+# -- the same for the browser tests, whose Playwright sync API wants plain threads, not a loop --------
+
+
+def answers(url: str) -> bool:
+    """``url`` answers 200 now (a server still starting refuses or times out)."""
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def stop_popen(proc: subprocess.Popen[bytes], grace: float = 15) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds: only the process the test started."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -111,13 +111,6 @@ async def _people(db_url: str) -> None:
         await db.dispose()
 
 
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     _chromium()  # skip before starting koban
@@ -135,19 +128,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while not _healthy(base):
+        while not kp.answers(f"{base}/healthz"):
             assert proc.poll() is None and time.monotonic() < deadline, kp.tail(log)
             time.sleep(0.1)
         asyncio.run(_people(db_url))
         asyncio.run(_history(db_url))
         yield Served(base, db_url, asyncio.run(_digest_run(db_url)))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        kp.stop_popen(proc)
 
 
 @pytest.fixture(scope="module")

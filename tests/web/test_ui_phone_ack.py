@@ -22,7 +22,7 @@ import pytest
 from koban.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER
 from koban.testing.ports import free_port
 from tests.support import koban_proc as kp
-from tests.web.test_ui_chromium import PASSWORD, WAIT_MS, _chromium, _healthy, _people
+from tests.web.test_ui_chromium import PASSWORD, WAIT_MS, _chromium, _people
 
 pytestmark = pytest.mark.slow
 SIM_TOKEN = "ui-sim-token"
@@ -60,22 +60,6 @@ def _config() -> dict[str, Any]:
     }
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def _wait(ok: Any, within: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + within
     while not ok():
@@ -96,7 +80,7 @@ def phoned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phoned]:
         sim = subprocess.Popen([sys.executable, "-m", "koban.fakes.twilio", *args], stdout=out, stderr=out)
     procs = [sim]
     try:
-        _wait(lambda: _up(f"{sim_url}/_sim/calls"), 30, "the Twilio simulator", log)
+        _wait(lambda: kp.answers(f"{sim_url}/_sim/calls"), 30, "the Twilio simulator", log)
         db_url = f"sqlite:///{tmp / 'koban.db'}"
         env = kp.koban_env(
             db_url,
@@ -111,12 +95,12 @@ def phoned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phoned]:
         )
         with log.open("ab") as out:
             procs.append(subprocess.Popen([kp.KOBAN, "serve"], env=env, stdout=out, stderr=out))
-        _wait(lambda: procs[1].poll() is None and _healthy(base), 60, "koban serve", log)
+        _wait(lambda: procs[1].poll() is None and kp.answers(f"{base}/healthz"), 60, "koban serve", log)
         asyncio.run(_people(db_url))
         yield Phoned(base, sim_url)
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            kp.stop_popen(proc)
 
 
 def _calls(phoned: Phoned, person: str) -> list[dict[str, Any]]:
